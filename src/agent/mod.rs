@@ -1,0 +1,1 @@
+//! Targets: the agent under test. `harness` is the bundled agent loop.

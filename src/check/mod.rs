@@ -1,0 +1,3 @@
+//! Checks: deterministic (`eval`) and LLM-as-judge (`judge`).
+pub mod judge;
+pub mod spec;

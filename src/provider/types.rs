@@ -1,0 +1,171 @@
+//! `Provider`: the one trait every model backend implements (mock, and later openai, anthropic),
+//! with the request and response types it speaks.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::trajectory::{ToolCall, Usage};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+    Tool,
+}
+
+/// One chat message in a provider-neutral shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    #[serde(default)]
+    pub content: String,
+    /// Assistant messages: the tool calls the model made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// Tool messages: which call this answers, and the tool's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Message {
+    pub fn system(content: impl Into<String>) -> Self {
+        Self::plain(Role::System, content)
+    }
+    pub fn user(content: impl Into<String>) -> Self {
+        Self::plain(Role::User, content)
+    }
+    pub fn assistant(content: impl Into<String>, tool_calls: Vec<ToolCall>) -> Self {
+        Message {
+            tool_calls,
+            ..Self::plain(Role::Assistant, content)
+        }
+    }
+    pub fn tool(
+        call_id: impl Into<String>,
+        name: impl Into<String>,
+        content: impl Into<String>,
+    ) -> Self {
+        Message {
+            tool_call_id: Some(call_id.into()),
+            name: Some(name.into()),
+            ..Self::plain(Role::Tool, content)
+        }
+    }
+    fn plain(role: Role, content: impl Into<String>) -> Self {
+        Message {
+            role,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            name: None,
+        }
+    }
+}
+
+/// A tool as offered to the model: name, description, JSON Schema of its arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    pub parameters: Value,
+}
+
+/// Who is asking. Providers behave the same for all; the mock matches rules on it and the
+/// cache keeps judge calls apart from agent calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    Agent,
+    Judge,
+    SimulatedUser,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelRequest {
+    /// The model name without the `provider:` prefix.
+    pub model: String,
+    pub messages: Vec<Message>,
+    pub tools: Vec<ToolSpec>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub purpose: Purpose,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelResponse {
+    pub content: Option<String>,
+    pub tool_calls: Vec<ToolCall>,
+    pub usage: Usage,
+    /// The model that answered, as the provider names it.
+    pub model: String,
+}
+
+/// Why a model call failed. `retryable` tells the retry layer whether to try again.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ProviderError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl ProviderError {
+    pub fn fatal(message: impl Into<String>) -> Self {
+        ProviderError {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
+
+#[async_trait]
+pub trait Provider: Send + Sync + fmt::Debug {
+    /// `mock`, `openai`, `anthropic`: the prefix of model ids this provider serves.
+    fn name(&self) -> &str;
+    async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError>;
+}
+
+/// A model id as written in a suite: `provider:model`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ModelId {
+    pub provider: String,
+    pub model: String,
+}
+
+impl ModelId {
+    pub const PROVIDERS: &'static [&'static str] = &["mock"];
+
+    /// Parses `provider:model`; the error says what was expected.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.split_once(':') {
+            Some((p, m)) if !p.is_empty() && !m.is_empty() => {
+                if Self::PROVIDERS.contains(&p) {
+                    Ok(ModelId {
+                        provider: p.to_string(),
+                        model: m.to_string(),
+                    })
+                } else {
+                    Err(format!(
+                        "unknown provider `{p}` in model `{s}` (expected one of: {})",
+                        Self::PROVIDERS.join(", ")
+                    ))
+                }
+            }
+            _ => Err(format!(
+                "invalid model id `{s}` (expected `provider:model`, e.g. `mock:support`)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ModelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.provider, self.model)
+    }
+}

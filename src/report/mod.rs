@@ -1,0 +1,2 @@
+//! Reports: the `RunReport` record and one file per output format.
+pub mod model;

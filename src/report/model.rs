@@ -1,0 +1,105 @@
+//! `RunReport`: the record of one run, from which every report format is rendered.
+//!
+//! Field order is the serialized order of `report.json`: version first, then identity, then
+//! results. Nothing here depends on time or concurrency (that lives in `Meta`, written apart),
+//! maps are `BTreeMap`, cases are sorted by id and floats are rounded with `verdict::round`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::trajectory::{EndReason, Trajectory, Usage};
+use crate::verdict::{CaseStatus, Verdict};
+
+/// Bumped when the shape of `report.json` changes incompatibly.
+pub const REPORT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub version: u32,
+    pub suite: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// E.g. `harness mock:support`.
+    pub target: String,
+    /// Set when the run stopped early (Ctrl-C, too many errors): the report holds what finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
+    pub summary: Summary,
+    pub gate: GateResult,
+    pub cases: Vec<CaseResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub total: usize,
+    pub passed: usize,
+    pub soft_failed: usize,
+    pub failed: usize,
+    pub errored: usize,
+    pub flaky: usize,
+    /// (passed + soft_failed) / total; 0 when there are no cases.
+    pub pass_rate: f64,
+    pub soft_fail_rate: f64,
+    pub error_rate: f64,
+    /// Mean of the case scores that exist.
+    pub mean_score: Option<f64>,
+    pub usage: Usage,
+    pub by_tag: BTreeMap<String, TagSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TagSummary {
+    pub total: usize,
+    pub passed: usize,
+    pub pass_rate: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GateResult {
+    pub passed: bool,
+    /// Every configured rule with its limit and the actual value, in a fixed order.
+    pub rules: Vec<GateRule>,
+    /// Ids of failed (or errored) cases that are critical by tag or id.
+    pub critical_failures: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateRule {
+    /// `min_pass_rate`, `max_soft_fail_rate`, `max_error_rate`.
+    pub rule: String,
+    pub limit: f64,
+    pub actual: f64,
+    pub passed: bool,
+}
+
+/// One case's result. `trajectory` is not part of `report.json` (it carries latencies); it is
+/// written to `trajectories.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseResult {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    pub status: CaseStatus,
+    pub score: Option<f64>,
+    pub checks: Vec<Verdict>,
+    pub output: String,
+    pub end: EndReason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub usage: Usage,
+    /// Model calls made.
+    pub steps: usize,
+    /// Tool-call sequence by name, for review diffs.
+    pub tools: Vec<String>,
+    #[serde(skip)]
+    pub trajectory: Trajectory,
+}
+
+/// What varies between identical runs: written to `meta.json`, never to `report.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub gauntlet_version: String,
+    pub concurrency: usize,
+    pub duration_ms: u64,
+}

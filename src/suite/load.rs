@@ -1,0 +1,1 @@
+//! Resolves and validates a suite file into a `Suite`, collecting every error.

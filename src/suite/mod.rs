@@ -1,0 +1,6 @@
+//! Suites: `raw` (what users write), `load` (resolve + validate), `model` (the validated types).
+pub mod load;
+pub mod model;
+pub mod raw;
+
+pub use model::*;

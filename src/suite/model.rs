@@ -1,0 +1,135 @@
+//! `Suite` and `Case`: the validated, resolved form of what the user wrote.
+//! Everything here has been checked: paths exist, regexes and templates compile, names resolve.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::check::judge::Judge;
+use crate::check::spec::CheckSpec;
+use crate::provider::mock::MockRules;
+use crate::provider::ModelId;
+use crate::suite::raw::{RawMockReply, RawToolCall};
+
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub name: String,
+    pub description: Option<String>,
+    /// The suite file, as given on the command line.
+    pub path: PathBuf,
+    /// Sorted by id, ids unique.
+    pub cases: Vec<Arc<Case>>,
+    pub target: Target,
+    /// Checks applied to every case (before the case's own).
+    pub checks: Vec<CheckSpec>,
+    /// Every judge referenced by any check, by name.
+    pub judges: BTreeMap<String, Arc<Judge>>,
+    /// Rules of every `mock:NAME` model the suite uses (agent or judge): `mocks/NAME.yaml`
+    /// beside the suite file, loaded and compiled.
+    pub mocks: BTreeMap<String, Arc<MockRules>>,
+    pub gate: Gate,
+    pub run: RunSettings,
+}
+
+#[derive(Debug, Clone)]
+pub enum Target {
+    Harness(Arc<HarnessConfig>),
+}
+
+#[derive(Debug, Clone)]
+pub struct HarnessConfig {
+    pub model: ModelId,
+    /// Compiled system prompt template source (rendered per case with `case` and `vars`).
+    pub system: Option<String>,
+    /// Builtin tool names, in the order given.
+    pub tools: Vec<String>,
+    /// The world fixture (JSON), cloned and mutated per case.
+    pub world: Option<Value>,
+    pub max_steps: u32,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub id: String,
+    pub description: Option<String>,
+    /// User turns: one for a single message, several for scripted multi-turn.
+    pub turns: Vec<String>,
+    pub vars: BTreeMap<String, Value>,
+    pub expected: Expected,
+    pub tags: Vec<String>,
+    /// The case's own checks (suite checks are applied too).
+    pub checks: Vec<CheckSpec>,
+    /// Deep-merged over the suite's world for this case.
+    pub world_fixture: Option<Value>,
+    /// Per-case mock script (n-th agent model call gets the n-th reply).
+    pub mock: Vec<RawMockReply>,
+    /// Where the case was defined: `file:line`.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Expected {
+    pub reference: Option<String>,
+    pub output: Option<Value>,
+    pub tools: Option<Vec<RawToolCall>>,
+    pub state: Option<Value>,
+}
+
+impl Case {
+    /// The case as a JSON value: what templates (`case`) and `expected.*` references see.
+    pub fn to_value(&self) -> Value {
+        serde_json::json!({
+            "id": self.id,
+            "description": self.description,
+            "input": self.turns.first().cloned().unwrap_or_default(),
+            "turns": self.turns,
+            "vars": self.vars,
+            "tags": self.tags,
+            "expected": {
+                "reference": self.expected.reference,
+                "output": self.expected.output,
+                "tools": self.expected.tools,
+                "state": self.expected.state,
+            },
+        })
+    }
+
+    /// Resolves a reference such as `expected.tools` against this case.
+    /// `None` when the path does not exist or is null.
+    pub fn lookup(&self, path: &str) -> Option<Value> {
+        let mut v = self.to_value();
+        for key in path.split('.') {
+            v = v.get_mut(key)?.take();
+        }
+        (!v.is_null()).then_some(v)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Gate {
+    pub min_pass_rate: Option<f64>,
+    pub max_soft_fail_rate: Option<f64>,
+    pub max_error_rate: Option<f64>,
+    /// Tags or case ids: any failure there fails the gate.
+    pub critical: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSettings {
+    pub concurrency: usize,
+    pub timeout: Duration,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            concurrency: 8,
+            timeout: Duration::from_secs(60),
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Template rendering (minijinja) with strict undefined behaviour, shared by system prompts,
+//! judge prompts and mock replies. Templates are compiled at load time so that a broken
+//! template fails before any model call is paid for.
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+/// A fresh environment: strict undefined (a missing variable is an error, not an empty string),
+/// no auto-escaping (prompts are plain text, not HTML).
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env
+}
+
+/// Compiles `source`, returning the syntax error with its line when it does not.
+pub fn check_syntax(source: &str) -> Result<(), TemplateError> {
+    let env = environment();
+    env.template_from_str(source)
+        .map(|_| ())
+        .map_err(TemplateError::from)
+}
+
+/// Renders `source` with `ctx`. Undefined variables are errors.
+pub fn render(source: &str, ctx: impl Serialize) -> Result<String, TemplateError> {
+    let env = environment();
+    let tmpl = env.template_from_str(source)?;
+    Ok(tmpl.render(ctx)?)
+}
+
+/// A template error: what went wrong and, when minijinja knows, the line in the template.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct TemplateError {
+    pub message: String,
+    pub line: Option<usize>,
+}
+
+impl From<minijinja::Error> for TemplateError {
+    fn from(err: minijinja::Error) -> Self {
+        let mut message = err.kind().to_string();
+        if let Some(detail) = err.detail() {
+            message = format!("{message}: {detail}");
+        }
+        TemplateError {
+            message,
+            line: err.line(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn undefined_variable_is_an_error() {
+        let err = render("Hi {{ nme }}", json!({"name": "Ada"})).unwrap_err();
+        assert!(err.message.contains("undefined"), "{err:?}");
+        assert_eq!(
+            render("Hi {{ name }}", json!({"name": "Ada"})).unwrap(),
+            "Hi Ada"
+        );
+    }
+
+    #[test]
+    fn syntax_error_has_a_line() {
+        let err = check_syntax("ok\n{% if %}").unwrap_err();
+        assert_eq!(err.line, Some(2));
+    }
+
+    #[test]
+    fn output_is_not_html_escaped() {
+        assert_eq!(render("{{ x }}", json!({"x": "<b>&"})).unwrap(), "<b>&");
+    }
+}

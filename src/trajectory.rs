@@ -1,0 +1,155 @@
+//! `Trajectory`: everything that happened while an agent worked on one case, in order.
+//!
+//! A trajectory is plain data. It is what the harness records, what an external agent reports,
+//! what `trajectories.jsonl` stores and what a `replay` target reads back, so its serialized
+//! shape is part of the public protocol (see README, "Trajectory").
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Token usage of one model call, or summed over a trajectory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Usage {
+    #[serde(default)]
+    pub input_tokens: u64,
+    #[serde(default)]
+    pub output_tokens: u64,
+}
+
+impl Usage {
+    pub fn total(&self) -> u64 {
+        self.input_tokens + self.output_tokens
+    }
+
+    pub fn add(&mut self, other: Usage) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+    }
+}
+
+/// A tool call as the model asked for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolCall {
+    /// Provider-assigned id linking the call to its result; synthesised when absent.
+    #[serde(default)]
+    pub id: String,
+    pub name: String,
+    #[serde(default = "empty_object")]
+    pub args: Value,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
+}
+
+/// One event of a trajectory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// A user turn (the case input, a scripted turn, or a simulated user).
+    User { content: String },
+    /// One model call and what it answered.
+    Model {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<ToolCall>,
+        #[serde(default)]
+        usage: Usage,
+        #[serde(default)]
+        model: String,
+        /// Wall time of the call. Never part of the scored report.
+        #[serde(default)]
+        latency_ms: u64,
+    },
+    /// One tool execution.
+    Tool {
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        id: String,
+        name: String,
+        #[serde(default = "empty_object")]
+        args: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        result: Option<Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        #[serde(default)]
+        latency_ms: u64,
+    },
+    /// The agent handed the conversation to a human (or the harness did, on a budget).
+    Escalation { reason: String },
+}
+
+/// How the agent's work on a case ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The agent produced a final answer.
+    #[default]
+    Completed,
+    /// The agent (or the harness, gracefully degrading) escalated to a human.
+    Escalated,
+    /// The harness stopped the loop at `max_steps`.
+    MaxSteps,
+    /// The agent could not run: provider down, crash, timeout. The case is `errored`.
+    Error,
+}
+
+/// Everything that happened on one case.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trajectory {
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    /// The final answer shown to the user (the last model text).
+    #[serde(default)]
+    pub output: String,
+    #[serde(default)]
+    pub end: EndReason,
+    /// Why the run ended in `error` (or `escalated`), for the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Summed usage over all model calls.
+    #[serde(default)]
+    pub usage: Usage,
+    /// End state of the tool world, when the target has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<Value>,
+}
+
+impl Trajectory {
+    /// The tool steps in order, flattened: what trajectory checks compare.
+    pub fn tool_calls(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Tool { name, args, .. } => Some((name.as_str(), args)),
+            _ => None,
+        })
+    }
+
+    /// Number of model calls: what `max_steps` bounds.
+    pub fn model_calls(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s, Step::Model { .. }))
+            .count()
+    }
+
+    pub fn escalated(&self) -> bool {
+        self.end == EndReason::Escalated
+            || self
+                .steps
+                .iter()
+                .any(|s| matches!(s, Step::Escalation { .. }))
+    }
+
+    /// A trajectory for an agent that could not run at all.
+    pub fn errored(reason: impl Into<String>) -> Self {
+        Trajectory {
+            end: EndReason::Error,
+            error: Some(reason.into()),
+            ..Default::default()
+        }
+    }
+}
