@@ -2,11 +2,16 @@
 
 pub mod agent;
 pub mod check;
+pub mod cli;
+pub mod dataset;
 pub mod diagnostic;
+pub mod duration;
 pub mod event;
 pub mod exit;
+pub mod plan;
 pub mod provider;
 pub mod report;
+pub mod runner;
 pub mod suite;
 pub mod template;
 pub mod trajectory;

@@ -1,1 +1,33 @@
-fn main() {}
+//! The `gauntlet` binary: parse the command line, run it, exit with its code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    init_tracing();
+    let cli = match gauntlet::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are not errors; usage errors exit with INVALID_INPUT (2).
+            let code = if e.use_stderr() {
+                gauntlet::exit::INVALID_INPUT
+            } else {
+                gauntlet::exit::GATE_PASSED
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    ExitCode::from(gauntlet::cli::run(cli))
+}
+
+/// Spans and events go to stderr when `GAUNTLET_LOG` is set (e.g. `GAUNTLET_LOG=debug`).
+fn init_tracing() {
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("GAUNTLET_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
+}

@@ -1,1 +1,648 @@
-//! Resolves and validates a suite file into a `Suite`, collecting every error.
+//! Resolves and validates a suite file into a `Suite`, collecting every error of the load.
+//!
+//! Order matters only for what can be checked: the suite file is parsed first (a syntax error
+//! there stops the load, since nothing else can be found), then judges and mock rules, then
+//! checks and datasets, and last the templates rendered against every case. Every other
+//! problem is collected, so a user fixes a broken suite in one round.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::check::judge::Judge;
+use crate::check::spec::CheckSpec;
+use crate::dataset::{self, SourcedCase};
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::duration::parse_duration;
+use crate::provider::ModelId;
+use crate::suite::model::{Case, Expected, Gate, HarnessConfig, RunSettings, Suite, Target};
+use crate::suite::raw::{RawCase, RawCheck, RawGate, RawHarness, RawRun, RawSuite};
+use crate::suite::shim::{self, CheckEnv, BUILTIN_TOOLS};
+use crate::template;
+
+/// Default bound on model calls per case when the suite does not set `max_steps`.
+const DEFAULT_MAX_STEPS: u32 = 10;
+
+/// Loads, resolves and validates the suite at `path`.
+pub fn load_suite(path: &Path) -> Result<Suite, Vec<Diagnostic>> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| vec![Diagnostic::new(path, format!("cannot read suite: {e}"))])?;
+    let raw: RawSuite =
+        serde_yaml::from_str(&source).map_err(|e| vec![Diagnostic::from_yaml(path, &e)])?;
+    let mut loader = Loader {
+        path: path.to_path_buf(),
+        dir: parent_dir(path),
+        source,
+        judges_dir: None,
+        errors: Vec::new(),
+    };
+    let suite = loader.suite(raw);
+    if loader.errors.is_empty() {
+        suite.ok_or_else(Vec::new)
+    } else {
+        loader.errors.sort();
+        loader.errors.dedup();
+        Err(loader.errors)
+    }
+}
+
+struct Loader {
+    path: PathBuf,
+    dir: PathBuf,
+    source: String,
+    judges_dir: Option<PathBuf>,
+    errors: Vec<Diagnostic>,
+}
+
+impl Loader {
+    /// An error in the suite file, placed at the first occurrence of `needle`.
+    fn error(&mut self, message: impl Into<String>, needle: &str) -> &mut Diagnostic {
+        let d = Diagnostic::new(&self.path, message).locate(&self.source, needle);
+        self.errors.push(d);
+        self.errors.last_mut().expect("just pushed")
+    }
+
+    fn resolve(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    fn suite(&mut self, raw: RawSuite) -> Option<Suite> {
+        if raw.name.trim().is_empty() {
+            self.error("`name` must not be empty", "name:");
+        } else if raw.name.contains(['/', '\\']) || raw.name.starts_with('.') {
+            self.error(
+                format!("suite name `{}` cannot be used as a folder name", raw.name),
+                "name:",
+            )
+            .hint = Some("use letters, digits, `-` and `_`".into());
+        }
+        let harness = self.target(raw.target.harness.as_ref());
+        let tools: Vec<String> = harness
+            .as_ref()
+            .map(|h| h.tools.clone())
+            .unwrap_or_default();
+
+        let judges_dir = self.judges_dir(raw.judges_dir.as_deref());
+        let available_judges = list_judges(judges_dir.as_deref());
+        let datasets = self.datasets(&raw);
+
+        // Judges referenced anywhere, loaded once each; unknown names are reported by the
+        // check conversion, which knows where they were written.
+        let mut judge_names = BTreeSet::new();
+        let all_raw_checks = raw.checks.iter().chain(
+            datasets
+                .iter()
+                .flat_map(|(_, cs)| cs.iter().flat_map(|c| c.case.checks.iter())),
+        );
+        for check in all_raw_checks {
+            if let Some(name) = &check.judge {
+                judge_names.insert(name.clone());
+            }
+        }
+        let judges = self.judges(judges_dir.as_deref(), &judge_names, &available_judges);
+        self.judges_dir = judges_dir.clone();
+
+        let mut mocks = BTreeMap::new();
+        let mut mock_names = BTreeSet::new();
+        if let Some(h) = &harness {
+            if h.model.provider == "mock" {
+                mock_names.insert(h.model.model.clone());
+            }
+        }
+        for judge in judges.values() {
+            if judge.model.provider == "mock" {
+                mock_names.insert(judge.model.model.clone());
+            }
+        }
+        for name in mock_names {
+            let file = self.dir.join("mocks").join(format!("{name}.yaml"));
+            if !file.is_file() {
+                self.error(
+                    format!(
+                        "mock model `mock:{name}` has no rules file {}",
+                        file.display()
+                    ),
+                    &format!("mock:{name}"),
+                )
+                .hint = Some("mock rules live in `mocks/NAME.yaml` beside the suite file".into());
+                continue;
+            }
+            match shim::load_mock(&file) {
+                Ok(rules) => {
+                    mocks.insert(name, Arc::new(rules));
+                }
+                Err(errs) => self.errors.extend(errs),
+            }
+        }
+
+        let env = CheckEnv {
+            suite_dir: &self.dir,
+            judges: &judges,
+            available_judges: &available_judges,
+            tools: harness.as_ref().map(|_| tools.as_slice()),
+        };
+        let mut checks = Vec::new();
+        let mut check_errors = Vec::new();
+        for raw_check in &raw.checks {
+            match convert_check(raw_check, &env, &self.path, Some(&self.source), None) {
+                Ok(c) => checks.push(c),
+                Err(errs) => check_errors.extend(errs),
+            }
+        }
+        let cases = cases(datasets, &env, &mut check_errors);
+        self.errors.extend(check_errors);
+
+        if let Some(h) = &harness {
+            self.render_system_prompt(h, raw.target.harness.as_ref(), &cases);
+        }
+        self.render_judges(&judges, &checks, &cases);
+        let gate = self.gate(&raw.gate, &cases);
+        let run = self.run(&raw.run);
+
+        let harness = harness?;
+        Some(Suite {
+            name: raw.name,
+            description: raw.description,
+            path: self.path.clone(),
+            cases: cases.into_iter().map(Arc::new).collect(),
+            target: Target::Harness(Arc::new(harness)),
+            checks,
+            judges,
+            mocks,
+            gate,
+            run,
+        })
+    }
+
+    fn target(&mut self, harness: Option<&RawHarness>) -> Option<HarnessConfig> {
+        let Some(h) = harness else {
+            self.error("the suite has no target", "target:").hint =
+                Some("expected `target: {harness: {model: ..., tools: [...]}}`".into());
+            return None;
+        };
+        let model = match ModelId::parse(&h.model) {
+            Ok(m) => Some(m),
+            Err(msg) => {
+                let needle = h.model.clone();
+                self.error(msg, &needle);
+                None
+            }
+        };
+        let mut tools = Vec::new();
+        for name in &h.tools {
+            if !BUILTIN_TOOLS.contains(&name.as_str()) {
+                let hint = match did_you_mean(name, BUILTIN_TOOLS.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("builtin tools are: {}", BUILTIN_TOOLS.join(", ")),
+                };
+                self.error(format!("unknown tool `{name}`"), name).hint = Some(hint);
+            } else if tools.contains(name) {
+                self.error(format!("tool `{name}` is listed twice"), name);
+            } else {
+                tools.push(name.clone());
+            }
+        }
+        let system = h.system.as_deref().and_then(|rel| {
+            let file = self.resolve(rel);
+            match std::fs::read_to_string(&file) {
+                Ok(text) => {
+                    if let Err(e) = template::check_syntax(&text) {
+                        let mut d =
+                            Diagnostic::new(&file, format!("invalid template: {}", e.message));
+                        d.line = e.line;
+                        self.errors.push(d);
+                    }
+                    Some(text)
+                }
+                Err(e) => {
+                    self.error(
+                        format!("cannot read system prompt {}: {e}", file.display()),
+                        rel,
+                    );
+                    None
+                }
+            }
+        });
+        let world = h.world.as_deref().and_then(|rel| {
+            let file = self.resolve(rel);
+            match std::fs::read_to_string(&file) {
+                Ok(text) => match serde_json::from_str::<Value>(&text) {
+                    Ok(v) if v.is_object() => Some(v),
+                    Ok(_) => {
+                        self.errors
+                            .push(Diagnostic::new(&file, "the world must be a JSON object"));
+                        None
+                    }
+                    Err(e) => {
+                        self.errors.push(Diagnostic::from_json(&file, 1, &e));
+                        None
+                    }
+                },
+                Err(e) => {
+                    self.error(format!("cannot read world {}: {e}", file.display()), rel);
+                    None
+                }
+            }
+        });
+        if h.max_steps == Some(0) {
+            self.error("`max_steps` must be at least 1", "max_steps");
+        }
+        if let Some(t) = h.temperature {
+            if !(0.0..=2.0).contains(&t) {
+                self.error(format!("`temperature` {t} is outside 0..2"), "temperature");
+            }
+        }
+        Some(HarnessConfig {
+            model: model?,
+            system,
+            tools,
+            world,
+            max_steps: h.max_steps.unwrap_or(DEFAULT_MAX_STEPS),
+            temperature: h.temperature,
+            max_tokens: h.max_tokens,
+        })
+    }
+
+    /// `judges_dir` as written, else the nearest `judges/` folder at or above the suite's.
+    fn judges_dir(&mut self, configured: Option<&str>) -> Option<PathBuf> {
+        if let Some(rel) = configured {
+            let dir = self.resolve(rel);
+            if !dir.is_dir() {
+                self.error(format!("judges_dir {} is not a folder", dir.display()), rel);
+                return None;
+            }
+            return Some(dir);
+        }
+        let mut cur = self.dir.clone();
+        for _ in 0..32 {
+            let candidate = cur.join("judges");
+            if candidate.is_dir() {
+                return Some(candidate);
+            }
+            // Walk up lexically while the path has components, then through `..`, so paths in
+            // messages stay relative to where the user ran the command.
+            let up = if cur.as_os_str().is_empty() || cur == Path::new(".") {
+                PathBuf::from("..")
+            } else if cur.file_name().is_some() {
+                cur.parent().map(Path::to_path_buf).unwrap_or_default()
+            } else {
+                cur.join("..")
+            };
+            if up.canonicalize().ok() == cur.canonicalize().ok() && up.canonicalize().is_ok() {
+                return None;
+            }
+            cur = if up.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                up
+            };
+        }
+        None
+    }
+
+    fn judges(
+        &mut self,
+        dir: Option<&Path>,
+        names: &BTreeSet<String>,
+        available: &[String],
+    ) -> BTreeMap<String, Arc<Judge>> {
+        let mut judges = BTreeMap::new();
+        for name in names {
+            if !available.contains(name) {
+                continue; // reported where the check names it
+            }
+            let Some(dir) = dir else { continue };
+            match shim::load_judge(name, &dir.join(format!("{name}.yaml"))) {
+                Ok(j) => {
+                    judges.insert(name.clone(), Arc::new(j));
+                }
+                Err(errs) => self.errors.extend(errs),
+            }
+        }
+        judges
+    }
+
+    fn datasets(&mut self, raw: &RawSuite) -> Vec<(PathBuf, Vec<SourcedCase>)> {
+        let mut rels: Vec<&String> = raw.dataset.iter().collect();
+        rels.extend(raw.datasets.iter());
+        if rels.is_empty() {
+            self.error("the suite has no dataset", "name:").hint =
+                Some("expected `dataset: path/to/cases.jsonl` (or `datasets: [...]`)".into());
+        }
+        let mut out = Vec::new();
+        for rel in rels {
+            let file = self.resolve(rel);
+            if !file.is_file() {
+                self.error(format!("dataset {} does not exist", file.display()), rel)
+                    .hint = Some("dataset paths are relative to the suite file".into());
+                continue;
+            }
+            match dataset::load(&file) {
+                Ok(cases) => out.push((file, cases)),
+                Err(errs) => self.errors.extend(errs),
+            }
+        }
+        out
+    }
+
+    fn render_system_prompt(
+        &mut self,
+        h: &HarnessConfig,
+        raw: Option<&RawHarness>,
+        cases: &[Case],
+    ) {
+        let (Some(system), Some(rel)) = (&h.system, raw.and_then(|r| r.system.as_deref())) else {
+            return;
+        };
+        if template::check_syntax(system).is_err() {
+            return; // already reported
+        }
+        let file = self.resolve(rel);
+        for case in cases {
+            if let Err(e) = template::render(system, system_prompt_context(case)) {
+                let mut d = Diagnostic::new(
+                    &file,
+                    format!(
+                        "system prompt cannot be rendered for case `{}`: {}",
+                        case.id, e.message
+                    ),
+                )
+                .hint("the system prompt sees `case` and `vars`");
+                d.line = e.line;
+                self.errors.push(d);
+                return; // one case shows the problem; the rest would repeat it
+            }
+        }
+    }
+
+    /// Renders each judge used against each case that uses it, so that an undefined variable
+    /// fails the load rather than a paid model call.
+    fn render_judges(
+        &mut self,
+        judges: &BTreeMap<String, Arc<Judge>>,
+        suite_checks: &[CheckSpec],
+        cases: &[Case],
+    ) {
+        let mut failed = BTreeSet::new();
+        for case in cases {
+            for spec in suite_checks.iter().chain(case.checks.iter()) {
+                let crate::check::spec::Check::Judge { judge, .. } = &spec.check else {
+                    continue;
+                };
+                if failed.contains(&judge.name) || !judges.contains_key(&judge.name) {
+                    continue;
+                }
+                if let Err(e) = shim::check_renders(judge, case) {
+                    failed.insert(judge.name.clone());
+                    let file = self
+                        .judges_dir
+                        .clone()
+                        .unwrap_or_default()
+                        .join(format!("{}.yaml", judge.name));
+                    let mut d = Diagnostic::new(
+                        file,
+                        format!("judge prompt cannot be rendered for case `{}`: {}", case.id, e.message),
+                    )
+                    .hint("judge prompts see `case`, `input`, `output`, `reference`, `vars`, `trajectory`");
+                    d.line = e.line;
+                    self.errors.push(d);
+                }
+            }
+        }
+    }
+
+    fn gate(&mut self, raw: &RawGate, cases: &[Case]) -> Gate {
+        for (key, value) in [
+            ("min_pass_rate", raw.min_pass_rate),
+            ("max_soft_fail_rate", raw.max_soft_fail_rate),
+            ("max_error_rate", raw.max_error_rate),
+        ] {
+            if let Some(v) = value {
+                if !(0.0..=1.0).contains(&v) {
+                    self.error(format!("`{key}` {v} is outside 0..1"), key).hint =
+                        Some("rates are fractions: 0.85 means 85%".into());
+                }
+            }
+        }
+        let known: BTreeSet<&str> = cases
+            .iter()
+            .flat_map(|c| c.tags.iter().map(String::as_str).chain([c.id.as_str()]))
+            .collect();
+        for entry in &raw.critical {
+            if !known.contains(entry.as_str()) {
+                let hint = did_you_mean(entry, known.iter().copied())
+                    .map(|b| format!("did you mean `{b}`?"))
+                    .unwrap_or_else(|| "`critical` lists tags or case ids of the dataset".into());
+                self.error(
+                    format!("critical `{entry}` matches no case tag or id"),
+                    entry,
+                )
+                .hint = Some(hint);
+            }
+        }
+        Gate {
+            min_pass_rate: raw.min_pass_rate,
+            max_soft_fail_rate: raw.max_soft_fail_rate,
+            max_error_rate: raw.max_error_rate,
+            critical: raw.critical.clone(),
+        }
+    }
+
+    fn run(&mut self, raw: &RawRun) -> RunSettings {
+        let mut run = RunSettings::default();
+        if let Some(c) = raw.concurrency {
+            if c == 0 {
+                self.error("`concurrency` must be at least 1", "concurrency");
+            } else {
+                run.concurrency = c;
+            }
+        }
+        if let Some(t) = &raw.timeout {
+            match parse_duration(t) {
+                Ok(d) => run.timeout = d,
+                Err(msg) => {
+                    self.error(msg, "timeout");
+                }
+            }
+        }
+        run
+    }
+}
+
+/// What the system prompt template sees. Shared with the harness so that load-time checking
+/// renders exactly what a run renders.
+pub fn system_prompt_context(case: &Case) -> Value {
+    serde_json::json!({"case": case.to_value(), "vars": case.vars})
+}
+
+/// Converts all cases of all datasets; duplicate ids are errors at the second definition.
+fn cases(
+    datasets: Vec<(PathBuf, Vec<SourcedCase>)>,
+    env: &CheckEnv,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Case> {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (file, sourced) in datasets {
+        for SourcedCase { case: raw, line } in sourced {
+            let here = format!("{}:{line}", file.display());
+            if let Some(first) = seen.get(&raw.id) {
+                errors.push(
+                    Diagnostic::new(&file, format!("duplicate case id `{}`", raw.id))
+                        .at(line, None)
+                        .hint(format!("first defined at {first}")),
+                );
+                continue;
+            }
+            seen.insert(raw.id.clone(), here.clone());
+            match case(raw, &file, line, here, env) {
+                Ok(c) => out.push(c),
+                Err(errs) => errors.extend(errs),
+            }
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+fn case(
+    raw: RawCase,
+    file: &Path,
+    line: usize,
+    source: String,
+    env: &CheckEnv,
+) -> Result<Case, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let err = |msg: String| Diagnostic::new(file, msg).at(line, None);
+    if raw.id.trim().is_empty() {
+        errors.push(err("case `id` must not be empty".into()));
+    }
+    let turns = match &raw.input {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        _ => {
+            errors.push(
+                err(format!(
+                    "case `{}`: `input` must be a message or a non-empty list of user turns",
+                    raw.id
+                ))
+                .hint("e.g. \"input\": \"Where is my order?\" or \"input\": [\"hi\", \"order 7\"]"),
+            );
+            Vec::new()
+        }
+    };
+    let world_fixture = match &raw.fixtures {
+        None => None,
+        Some(Value::Object(map)) => {
+            let mut world = None;
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("world", Value::Object(_)) => world = Some(value.clone()),
+                    ("world", _) => errors.push(err(format!(
+                        "case `{}`: `fixtures.world` must be an object",
+                        raw.id
+                    ))),
+                    (other, _) => {
+                        let mut d = err(format!("case `{}`: unknown fixture `{other}`", raw.id));
+                        if let Some(best) = did_you_mean(other, ["world"]) {
+                            d = d.hint(format!("did you mean `{best}`?"));
+                        } else {
+                            d = d.hint("expected `world`");
+                        }
+                        errors.push(d);
+                    }
+                }
+            }
+            world
+        }
+        Some(_) => {
+            errors.push(err(format!(
+                "case `{}`: `fixtures` must be an object such as {{\"world\": {{...}}}}",
+                raw.id
+            )));
+            None
+        }
+    };
+    let mut checks = Vec::new();
+    for raw_check in &raw.checks {
+        match convert_check(raw_check, env, file, None, Some(line)) {
+            Ok(c) => checks.push(c),
+            Err(errs) => errors.extend(errs.into_iter().map(|d| Diagnostic {
+                message: format!("case `{}`: {}", raw.id, d.message),
+                ..d
+            })),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Case {
+        id: raw.id,
+        description: raw.description,
+        turns,
+        vars: raw.vars,
+        expected: Expected {
+            reference: raw.expected.reference,
+            output: raw.expected.output,
+            tools: raw.expected.tools,
+            state: raw.expected.state,
+        },
+        tags: raw.tags,
+        checks,
+        world_fixture,
+        mock: raw.mock,
+        source,
+    })
+}
+
+/// One check; errors placed by their needle in `source` (suite checks) or at `line` (cases).
+fn convert_check(
+    raw: &RawCheck,
+    env: &CheckEnv,
+    file: &Path,
+    source: Option<&str>,
+    line: Option<usize>,
+) -> Result<CheckSpec, Vec<Diagnostic>> {
+    shim::from_raw(raw, env).map_err(|errs| {
+        errs.into_iter()
+            .map(|e| {
+                let mut d = Diagnostic::new(file, e.message);
+                d.hint = e.hint;
+                if let Some(line) = line {
+                    d = d.at(line, None);
+                } else if let (Some(src), Some(needle)) = (source, e.needle.as_deref()) {
+                    d = d.locate(src, needle);
+                }
+                d
+            })
+            .collect()
+    })
+}
+
+/// Names of the `*.yaml` files in the judges folder, sorted.
+fn list_judges(dir: Option<&Path>) -> Vec<String> {
+    let Some(dir) = dir else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
+        .collect();
+    names.sort();
+    names
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}

@@ -2,5 +2,6 @@
 pub mod load;
 pub mod model;
 pub mod raw;
+pub mod shim;
 
 pub use model::*;

@@ -1,0 +1,278 @@
+//! Golden datasets: JSONL, YAML and CSV files → `RawCase`s with the place each was defined.
+//!
+//! Parsing stops at the shape (`RawCase`); `suite::load` validates the cases. Every error of a
+//! file is collected, each with its line.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::suite::raw::RawCase;
+
+/// A case as read from a dataset file, with its 1-based line.
+#[derive(Debug, Clone)]
+pub struct SourcedCase {
+    pub case: RawCase,
+    pub line: usize,
+}
+
+/// Reads a dataset file; the format follows the extension (`.jsonl`, `.yaml`/`.yml`, `.csv`).
+pub fn load(path: &Path) -> Result<Vec<SourcedCase>, Vec<Diagnostic>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![Diagnostic::new(path, format!("cannot read dataset: {e}"))
+            .hint("dataset paths are relative to the suite file")]
+    })?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match ext {
+        "jsonl" | "ndjson" => parse_jsonl(path, &text),
+        "yaml" | "yml" => parse_yaml(path, &text),
+        "csv" => parse_csv(path, &text),
+        _ => Err(vec![Diagnostic::new(
+            path,
+            format!("unsupported dataset format `.{ext}`"),
+        )
+        .hint("expected a .jsonl, .yaml, .yml or .csv file")]),
+    }
+}
+
+/// One JSON object per line; blank lines are skipped.
+pub fn parse_jsonl(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Vec<Diagnostic>> {
+    let mut cases = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<RawCase>(line) {
+            Ok(case) => cases.push(SourcedCase { case, line: i + 1 }),
+            Err(e) => errors.push(Diagnostic::from_json(path, i + 1, &e)),
+        }
+    }
+    finish(cases, errors)
+}
+
+/// A YAML list of cases. Positions of items come from locating each `id`.
+pub fn parse_yaml(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Vec<Diagnostic>> {
+    let raw: Vec<RawCase> =
+        serde_yaml::from_str(text).map_err(|e| vec![Diagnostic::from_yaml(path, &e)])?;
+    Ok(raw
+        .into_iter()
+        .map(|case| {
+            let line = find_id_line(text, &case.id).unwrap_or(1);
+            SourcedCase { case, line }
+        })
+        .collect())
+}
+
+fn find_id_line(text: &str, id: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start().trim_start_matches("- ").trim_start();
+            l.strip_prefix("id:")
+                .map(|rest| rest.trim().trim_matches(|c| c == '"' || c == '\'') == id)
+                .unwrap_or(false)
+        })
+        .map(|i| i + 1)
+}
+
+/// Columns that CSV files may have, besides `vars.NAME` and `expected.*`.
+const CSV_COLUMNS: &[&str] = &[
+    "id",
+    "description",
+    "input",
+    "tags",
+    "checks",
+    "expected.reference",
+    "expected.output",
+    "expected.tools",
+    "expected.state",
+];
+
+/// A header row, then one case per row. `input`, `expected.reference` and `vars.NAME` are text;
+/// `tags` is separated by `;` or `,`; `checks`, `expected.tools` and `expected.state` are JSON;
+/// `expected.output` is JSON when it parses as JSON, else text. Empty cells are absent.
+pub fn parse_csv(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Vec<Diagnostic>> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            return Err(vec![Diagnostic::new(
+                path,
+                format!("invalid CSV header: {e}"),
+            )
+            .at(1, None)])
+        }
+    };
+    let mut errors = Vec::new();
+    for h in headers.iter() {
+        if !(CSV_COLUMNS.contains(&h) || h.starts_with("vars.") && h.len() > 5) {
+            let mut d = Diagnostic::new(path, format!("unknown CSV column `{h}`")).at(1, None);
+            d = match did_you_mean(h, CSV_COLUMNS.iter().copied()) {
+                Some(best) => d.hint(format!("did you mean `{best}`?")),
+                None => d.hint(format!(
+                    "expected one of: {}, or vars.NAME",
+                    CSV_COLUMNS.join(", ")
+                )),
+            };
+            errors.push(d);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut cases = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                errors.push(Diagnostic::new(path, format!("invalid CSV row: {e}")).at(line, None));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        match csv_row_to_case(&headers, &record) {
+            Ok(value) => match serde_json::from_value::<RawCase>(value) {
+                Ok(case) => cases.push(SourcedCase { case, line }),
+                Err(e) => errors.push(Diagnostic::new(path, e.to_string()).at(line, None)),
+            },
+            Err(msg) => errors.push(Diagnostic::new(path, msg).at(line, None)),
+        }
+    }
+    finish(cases, errors)
+}
+
+fn csv_row_to_case(
+    headers: &csv::StringRecord,
+    record: &csv::StringRecord,
+) -> Result<Value, String> {
+    let mut case = Map::new();
+    let mut expected = Map::new();
+    let mut vars = Map::new();
+    for (h, cell) in headers.iter().zip(record.iter()) {
+        if cell.is_empty() {
+            continue;
+        }
+        let json = |what: &str| {
+            serde_json::from_str::<Value>(cell)
+                .map_err(|e| format!("column `{h}` must hold JSON ({what}): {e}"))
+        };
+        match h {
+            "tags" => {
+                let tags = cell
+                    .split([';', ','])
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| Value::String(t.to_string()))
+                    .collect();
+                case.insert("tags".into(), Value::Array(tags));
+            }
+            "checks" => {
+                case.insert("checks".into(), json("a list of checks")?);
+            }
+            "expected.tools" => {
+                expected.insert("tools".into(), json("a list of {name, args}")?);
+            }
+            "expected.state" => {
+                expected.insert("state".into(), json("an object")?);
+            }
+            "expected.output" => {
+                let v = serde_json::from_str(cell).unwrap_or_else(|_| Value::String(cell.into()));
+                expected.insert("output".into(), v);
+            }
+            "expected.reference" => {
+                expected.insert("reference".into(), Value::String(cell.into()));
+            }
+            _ => match h.strip_prefix("vars.") {
+                Some(name) => {
+                    vars.insert(name.into(), Value::String(cell.into()));
+                }
+                None => {
+                    case.insert(h.into(), Value::String(cell.into()));
+                }
+            },
+        }
+    }
+    if !expected.is_empty() {
+        case.insert("expected".into(), Value::Object(expected));
+    }
+    if !vars.is_empty() {
+        case.insert("vars".into(), Value::Object(vars));
+    }
+    Ok(Value::Object(case))
+}
+
+fn finish(
+    cases: Vec<SourcedCase>,
+    errors: Vec<Diagnostic>,
+) -> Result<Vec<SourcedCase>, Vec<Diagnostic>> {
+    if errors.is_empty() {
+        Ok(cases)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonl_collects_every_bad_line_with_its_number() {
+        let text = "{\"id\":\"a\",\"input\":\"hi\"}\n\n{\"id\":\"b\"}\n{\"id\":\"c\",\"input\":\"x\",\"tgas\":[]}\nnot json\n";
+        let errs = parse_jsonl(Path::new("d.jsonl"), text).unwrap_err();
+        let lines: Vec<_> = errs.iter().map(|d| d.line).collect();
+        assert_eq!(lines, vec![Some(3), Some(4), Some(5)]);
+        assert!(
+            errs[0].message.contains("missing field `input`"),
+            "{}",
+            errs[0]
+        );
+        assert_eq!(errs[1].hint.as_deref(), Some("did you mean `tags`?"));
+    }
+
+    #[test]
+    fn jsonl_keeps_line_numbers_of_good_cases() {
+        let text = "\n{\"id\":\"a\",\"input\":\"hi\"}\n";
+        let cases = parse_jsonl(Path::new("d.jsonl"), text).unwrap();
+        assert_eq!(cases[0].line, 2);
+        assert_eq!(cases[0].case.id, "a");
+    }
+
+    #[test]
+    fn yaml_list_with_lines() {
+        let text = "- id: a\n  input: hi\n- id: \"b\"\n  input: [one, two]\n  tags: [x]\n";
+        let cases = parse_yaml(Path::new("d.yaml"), text).unwrap();
+        assert_eq!(cases.iter().map(|c| c.line).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(cases[1].case.tags, vec!["x".to_string()]);
+    }
+
+    #[test]
+    fn csv_maps_columns_to_case_fields() {
+        let text = "id,input,tags,expected.reference,vars.name,expected.state,checks\n\
+                    a,Where is order 7?,orders; status,It shipped.,Ada,\"{\"\"orders\"\":{}}\",\"[{\"\"contains\"\":\"\"shipped\"\"}]\"\n";
+        let cases = parse_csv(Path::new("d.csv"), text).unwrap();
+        let c = &cases[0].case;
+        assert_eq!(cases[0].line, 2);
+        assert_eq!(c.input, Value::String("Where is order 7?".into()));
+        assert_eq!(c.tags, vec!["orders".to_string(), "status".to_string()]);
+        assert_eq!(c.expected.reference.as_deref(), Some("It shipped."));
+        assert_eq!(c.vars["name"], Value::String("Ada".into()));
+        assert_eq!(c.expected.state, Some(serde_json::json!({"orders": {}})));
+        assert_eq!(c.checks.len(), 1);
+    }
+
+    #[test]
+    fn csv_unknown_column_and_bad_json_are_errors() {
+        let errs = parse_csv(Path::new("d.csv"), "id,inptu\na,b\n").unwrap_err();
+        assert_eq!(errs[0].hint.as_deref(), Some("did you mean `input`?"));
+        let errs = parse_csv(Path::new("d.csv"), "id,input,checks\na,b,[oops\n").unwrap_err();
+        assert_eq!(errs[0].line, Some(2));
+        assert!(
+            errs[0].message.contains("column `checks` must hold JSON"),
+            "{}",
+            errs[0]
+        );
+    }
+}

@@ -1,0 +1,232 @@
+//! `Runner`: runs a suite's selected cases concurrently, scores them, and emits `RunEvent`s.
+//!
+//! Concurrency is bounded by the number of live tasks in a `JoinSet`; each case has a timeout;
+//! a case whose agent or scoring panics becomes `errored` instead of taking the run down.
+//! Cancellation is a level on a watch channel: 1 = stop scheduling and let running cases
+//! finish (first Ctrl-C), 2 = abort now (second Ctrl-C). Results come back in completion order;
+//! the report sorts them, so the outcome does not depend on concurrency.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use crate::check::spec::{Check, CheckSpec};
+use crate::event::RunEvent;
+use crate::report::case_result::case_result;
+use crate::report::model::CaseResult;
+use crate::suite::model::{Case, Suite, Target};
+use crate::suite::shim::{self, Providers};
+use crate::trajectory::Trajectory;
+use crate::verdict::{Outcome, Verdict};
+
+/// Cancellation levels sent on the runner's watch channel.
+pub const CANCEL_NONE: u8 = 0;
+pub const CANCEL_STOP_SCHEDULING: u8 = 1;
+pub const CANCEL_ABORT: u8 = 2;
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub concurrency: usize,
+    pub timeout: Duration,
+}
+
+#[derive(Debug)]
+pub struct RunOutput {
+    /// In completion order.
+    pub results: Vec<CaseResult>,
+    /// Why the run stopped early, if it did.
+    pub incomplete: Option<String>,
+}
+
+/// What every case task shares.
+struct Shared {
+    target: Target,
+    suite_checks: Vec<CheckSpec>,
+    providers: Arc<Providers>,
+    timeout: Duration,
+}
+
+/// Runs `cases` and returns their results. `on_event` is called from this task, in order.
+pub async fn run(
+    suite: &Suite,
+    cases: Vec<Arc<Case>>,
+    providers: Arc<Providers>,
+    options: &RunOptions,
+    mut cancel: watch::Receiver<u8>,
+    on_event: &mut dyn FnMut(RunEvent),
+) -> RunOutput {
+    let shared = Arc::new(Shared {
+        target: suite.target.clone(),
+        suite_checks: suite.checks.clone(),
+        providers,
+        timeout: options.timeout,
+    });
+    on_event(RunEvent::SuiteStarted {
+        suite: suite.name.clone(),
+        total: cases.len(),
+    });
+    let concurrency = options.concurrency.max(1);
+    let mut pending = cases.into_iter();
+    let mut running = JoinSet::new();
+    let mut results = Vec::new();
+    let mut incomplete = None;
+    let mut scheduling = true;
+    let mut cancel_open = true;
+
+    loop {
+        while scheduling && running.len() < concurrency {
+            let Some(case) = pending.next() else { break };
+            on_event(RunEvent::CaseStarted {
+                id: case.id.clone(),
+            });
+            running.spawn(run_one(shared.clone(), case));
+        }
+        if running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            changed = cancel.changed(), if cancel_open => {
+                if changed.is_err() {
+                    cancel_open = false;
+                    continue;
+                }
+                let level = *cancel.borrow_and_update();
+                if level >= CANCEL_ABORT {
+                    running.abort_all();
+                    incomplete = Some("aborted: unfinished cases were dropped".to_string());
+                    break;
+                }
+                if level >= CANCEL_STOP_SCHEDULING && scheduling {
+                    scheduling = false;
+                    incomplete = Some("interrupted: cases not started were skipped".to_string());
+                    on_event(RunEvent::Cancelling);
+                }
+            }
+            joined = running.join_next() => {
+                // `run_one` never panics (it isolates the agent in its own task), so a join
+                // error here can only be an abort, which the branch above handles.
+                if let Some(Ok(result)) = joined {
+                    on_event(RunEvent::CaseFinished { result: Box::new(result.clone()) });
+                    results.push(result);
+                }
+            }
+        }
+    }
+    on_event(RunEvent::SuiteFinished {
+        suite: suite.name.clone(),
+    });
+    RunOutput {
+        results,
+        incomplete,
+    }
+}
+
+/// One case: agent run (with timeout, panic-isolated), then scoring.
+async fn run_one(shared: Arc<Shared>, case: Arc<Case>) -> CaseResult {
+    let span = tracing::info_span!("case", id = %case.id);
+    let agent = {
+        let shared = shared.clone();
+        let case = case.clone();
+        tokio::spawn(
+            async move {
+                let run = shim::run_case(&shared.target, &case, &shared.providers);
+                match tokio::time::timeout(shared.timeout, run).await {
+                    Ok(t) => t,
+                    Err(_) => Trajectory::errored(format!(
+                        "timed out after {}",
+                        format_duration(shared.timeout)
+                    )),
+                }
+            }
+            .instrument(span.clone()),
+        )
+    };
+    let trajectory = match agent.await {
+        Ok(t) => t,
+        Err(e) => Trajectory::errored(format!("the agent crashed: {}", panic_message(e))),
+    };
+    let verdicts = {
+        let shared = shared.clone();
+        let case = case.clone();
+        let trajectory = trajectory.clone();
+        tokio::spawn(async move { score(&shared, &case, &trajectory).await }.instrument(span))
+    };
+    let verdicts = match verdicts.await {
+        Ok(v) => v,
+        Err(e) => vec![Verdict {
+            check: "scoring".into(),
+            outcome: Outcome::Error,
+            score: None,
+            weight: 1.0,
+            reason: format!("scoring crashed: {}", panic_message(e)),
+        }],
+    };
+    case_result(&case, trajectory, verdicts)
+}
+
+/// Suite checks, then the case's own, in order. Judges are graded one after another: a case
+/// rarely has more than two, and their order keeps mock and cache behaviour reproducible.
+async fn score(shared: &Shared, case: &Case, trajectory: &Trajectory) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
+    for spec in shared.suite_checks.iter().chain(case.checks.iter()) {
+        let verdict = match &spec.check {
+            Check::Judge {
+                judge,
+                threshold,
+                soft_threshold,
+            } => match shared.providers.get(&judge.model, &[]) {
+                Ok(provider) => {
+                    let v = shim::grade(
+                        judge,
+                        provider.as_ref(),
+                        case,
+                        trajectory,
+                        *threshold,
+                        *soft_threshold,
+                    )
+                    .await;
+                    // The judge knows its rubric, not the check that uses it.
+                    Verdict {
+                        check: spec.name.clone(),
+                        weight: spec.weight,
+                        ..v
+                    }
+                    .with_severity(spec.severity)
+                }
+                Err(e) => Verdict {
+                    check: spec.name.clone(),
+                    outcome: Outcome::Error,
+                    score: None,
+                    weight: spec.weight,
+                    reason: format!("judge model unavailable: {e}"),
+                },
+            },
+            _ => shim::evaluate(spec, case, trajectory),
+        };
+        verdicts.push(verdict);
+    }
+    verdicts
+}
+
+fn panic_message(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string()),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// `60s`, `1500ms`: how a timeout reads in a message.
+pub fn format_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
