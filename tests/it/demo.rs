@@ -1,0 +1,98 @@
+//! The offline demo, end to end: `gauntlet eval suites/support.yaml` on the bundled mock model.
+
+use std::path::Path;
+
+use crate::support::{eval_into, gauntlet, read, stderr, stdout};
+
+const SUITE: &str = "suites/support.yaml";
+const REPORT_FILES: &[&str] = &[
+    "report.json",
+    "summary.md",
+    "junit.xml",
+    "results.csv",
+    "trajectories.jsonl",
+];
+
+fn report_dir(out: &Path) -> std::path::PathBuf {
+    out.join("support")
+}
+
+#[test]
+fn demo_passes_the_gate_and_writes_every_report() {
+    let (o, out) = eval_into(SUITE, &["-j", "4"]);
+    assert_eq!(o.status.code(), Some(0), "stdout:\n{}\nstderr:\n{}", stdout(&o), stderr(&o));
+    let dir = report_dir(out.path());
+    for f in REPORT_FILES.iter().chain(["meta.json"].iter()) {
+        assert!(dir.join(f).is_file(), "{f} was written");
+    }
+    let text = stdout(&o);
+    assert!(text.contains("gate: PASSED"), "{text}");
+    assert!(!text.contains('\x1b'), "NO_COLOR means no escape codes");
+
+    // Every verdict kind shows up in the demo, as the README promises.
+    let report: serde_json::Value = serde_json::from_str(&read(dir.join("report.json"))).unwrap();
+    let statuses: Vec<&str> = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.len() >= 25, "at least 25 golden cases");
+    for kind in ["passed", "soft_failed", "failed"] {
+        assert!(statuses.contains(&kind), "a `{kind}` case in the demo: {statuses:?}");
+    }
+    assert_eq!(report["version"], 1);
+    let first_key = read(dir.join("report.json"));
+    assert!(first_key.trim_start().starts_with("{\n  \"version\""), "version comes first");
+}
+
+#[test]
+fn report_json_is_identical_at_any_concurrency() {
+    let (a, out_a) = eval_into(SUITE, &["-j", "1"]);
+    let (b, out_b) = eval_into(SUITE, &["-j", "16"]);
+    assert_eq!(a.status.code(), b.status.code());
+    for f in REPORT_FILES.iter().filter(|f| **f != "trajectories.jsonl") {
+        let x = read(report_dir(out_a.path()).join(f));
+        let y = read(report_dir(out_b.path()).join(f));
+        assert!(x == y, "{f} differs between -j1 and -j16");
+    }
+}
+
+#[test]
+fn every_report_format_is_pinned() {
+    let (o, out) = eval_into(SUITE, &["-j", "8"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let dir = report_dir(out.path());
+    insta::assert_snapshot!("report.json", read(dir.join("report.json")));
+    insta::assert_snapshot!("summary.md", read(dir.join("summary.md")));
+    insta::assert_snapshot!("junit.xml", read(dir.join("junit.xml")));
+    insta::assert_snapshot!("results.csv", read(dir.join("results.csv")));
+    insta::with_settings!({filters => vec![(r#""latency_ms":\d+"#, r#""latency_ms":"<duration>""#)]}, {
+        insta::assert_snapshot!("trajectories.jsonl", read(dir.join("trajectories.jsonl")));
+    });
+}
+
+#[test]
+fn validate_and_list_call_no_model() {
+    let o = gauntlet(&["validate", SUITE]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("ok: suites/support.yaml"), "{}", stdout(&o));
+
+    let o = gauntlet(&["list", SUITE, "--tag", "refund-policy"]);
+    assert_eq!(o.status.code(), Some(0));
+    let lines: Vec<String> = stdout(&o).lines().map(String::from).collect();
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|l| l.contains("refund-policy")), "{lines:?}");
+}
+
+#[test]
+fn filter_runs_only_matching_cases() {
+    let all = stdout(&gauntlet(&["list", SUITE]));
+    let first_id = all.lines().next().unwrap().split_whitespace().next().unwrap().to_string();
+    let (o, out) = eval_into(SUITE, &["--filter", &first_id]);
+    assert!(matches!(o.status.code(), Some(0) | Some(1)), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&read(report_dir(out.path()).join("report.json"))).unwrap();
+    let ids: Vec<&str> = report["cases"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![first_id.as_str()]);
+}

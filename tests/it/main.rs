@@ -1,0 +1,5 @@
+//! The one integration-test binary: drives the real `gauntlet` binary on real files.
+
+mod demo;
+mod diagnostics;
+mod support;
