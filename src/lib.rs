@@ -5,6 +5,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod event;
 pub mod exit;
+pub mod gate;
 pub mod provider;
 pub mod report;
 pub mod suite;
