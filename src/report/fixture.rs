@@ -302,25 +302,35 @@ fn provider_down() -> CaseResult {
     case("provider-down", &["orders"], vec![], trajectory)
 }
 
-/// The shared fixture: cases given out of order, so the sort is exercised too.
-pub(crate) fn sample_report() -> RunReport {
-    let gate = Gate {
-        min_pass_rate: Some(0.8),
-        max_soft_fail_rate: Some(0.25),
-        max_error_rate: Some(0.5),
-        critical: vec!["refund-policy".into()],
-    };
-    let header = ReportHeader {
-        suite: "support".into(),
-        description: Some("Customer-support agent — orders, refunds, escalation.".into()),
-        target: "harness mock:support".into(),
-    };
-    let cases = vec![
+/// The fixture's cases, out of id order, as a runner would hand them over.
+pub(crate) fn sample_cases() -> Vec<CaseResult> {
+    vec![
         refund_late(),
         provider_down(),
         order_status(),
         kb_shipping(),
         angry_customer(),
-    ];
-    build_report(header, &gate, cases, None)
+    ]
+}
+
+pub(crate) fn sample_gate() -> Gate {
+    Gate {
+        min_pass_rate: Some(0.8),
+        max_soft_fail_rate: Some(0.25),
+        max_error_rate: Some(0.5),
+        critical: vec!["refund-policy".into()],
+    }
+}
+
+pub(crate) fn sample_header() -> ReportHeader {
+    ReportHeader {
+        suite: "support".into(),
+        description: Some("Customer-support agent — orders, refunds, escalation.".into()),
+        target: "harness mock:support".into(),
+    }
+}
+
+/// The shared fixture, built as the runner would build it.
+pub(crate) fn sample_report() -> RunReport {
+    build_report(sample_header(), &sample_gate(), sample_cases(), None)
 }

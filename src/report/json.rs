@@ -50,6 +50,23 @@ mod tests {
     }
 
     #[test]
+    fn byte_identical_whatever_order_cases_finish_in() {
+        use crate::report::build::build_report;
+        use crate::report::fixture::{sample_cases, sample_gate, sample_header};
+        let want = render_json(&sample_report());
+        let mut cases = sample_cases();
+        for rotation in 0..cases.len() {
+            cases.rotate_left(1);
+            let mut reversed = cases.clone();
+            reversed.reverse();
+            for order in [cases.clone(), reversed] {
+                let report = build_report(sample_header(), &sample_gate(), order, None);
+                assert_eq!(render_json(&report), want, "rotation {rotation}");
+            }
+        }
+    }
+
+    #[test]
     fn trajectories_and_latencies_stay_out_of_report_json() {
         let text = render_json(&sample_report());
         assert!(text.ends_with("}\n"));
