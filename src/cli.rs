@@ -16,7 +16,11 @@ use crate::report::model::Meta;
 use crate::runner::{self, RunOptions, CANCEL_ABORT, CANCEL_NONE, CANCEL_STOP_SCHEDULING};
 use crate::suite::load::load_suite;
 use crate::suite::model::{Suite, Target};
-use crate::suite::shim::{self, Providers, ReportHeader, TerminalReporter};
+use crate::gate;
+use crate::report::build::{build_report, ReportHeader};
+use crate::report::terminal::{render_summary, TerminalReporter};
+use crate::report::write::write_reports;
+use crate::suite::shim::Providers;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -289,22 +293,22 @@ async fn eval_suite(
         description: suite.description.clone(),
         target: target_label(&suite.target),
     };
-    let report = shim::build_report(header, &suite.gate, output.results, output.incomplete);
-    print!("{}", shim::render_summary(&report, color));
+    let report = build_report(header, &suite.gate, output.results, output.incomplete);
+    print!("{}", render_summary(&report, color));
     let meta = Meta {
         gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
         concurrency: options.concurrency,
         duration_ms: started.elapsed().as_millis() as u64,
     };
     let dir = out.join(&suite.name);
-    match shim::write_reports(&dir, &report, &meta) {
+    match write_reports(&dir, &report, &meta) {
         Ok(_) => println!("reports: {}", dir.display()),
         Err(e) => {
             eprintln!("error: cannot write reports to {}: {e}", dir.display());
             return exit::RUN_INCOMPLETE;
         }
     }
-    shim::exit_code(&report)
+    gate::exit_code(&report)
 }
 
 /// How the target reads in reports: `harness mock:support`.

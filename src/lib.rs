@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod duration;
 pub mod event;
 pub mod exit;
+pub mod gate;
 pub mod plan;
 pub mod provider;
 pub mod report;

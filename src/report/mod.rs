@@ -1,3 +1,14 @@
 //! Reports: the `RunReport` record and one file per output format.
+pub mod build;
 pub mod case_result;
+pub mod csv;
+#[cfg(test)]
+pub(crate) mod fixture;
+pub(crate) mod format;
+pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod model;
+pub mod terminal;
+pub mod trajectories;
+pub mod write;

@@ -46,10 +46,7 @@ pub fn check_renders(j: &Judge, case: &Case) -> Result<(), TemplateError> {
     todo!()
 }
 
-use crate::event::RunEvent;
 use crate::provider::{ModelId, Provider, ProviderError};
-use crate::report::model::{CaseResult, GateResult, RunReport, Summary};
-use crate::suite::model::Gate;
 use crate::suite::model::Target;
 use crate::suite::raw::RawMockReply;
 use crate::trajectory::Trajectory;
@@ -83,39 +80,5 @@ pub async fn grade(
     threshold: f64,
     soft_threshold: Option<f64>,
 ) -> Verdict {
-    todo!()
-}
-pub struct ReportHeader {
-    pub suite: String,
-    pub description: Option<String>,
-    pub target: String,
-}
-pub fn build_report(
-    header: ReportHeader,
-    gate: &Gate,
-    results: Vec<CaseResult>,
-    incomplete: Option<String>,
-) -> RunReport {
-    todo!()
-}
-pub fn exit_code(report: &RunReport) -> u8 {
-    todo!()
-}
-pub fn write_reports(
-    dir: &Path,
-    report: &RunReport,
-    meta: &crate::report::model::Meta,
-) -> std::io::Result<Vec<std::path::PathBuf>> {
-    todo!()
-}
-pub struct TerminalReporter;
-impl TerminalReporter {
-    pub fn new(show_progress: bool, color: bool) -> Self {
-        TerminalReporter
-    }
-    pub fn on_event(&mut self, event: &RunEvent) {}
-    pub fn finish(&mut self) {}
-}
-pub fn render_summary(report: &RunReport, color: bool) -> String {
     todo!()
 }

@@ -1,0 +1,260 @@
+//! `build_report`: finished case results in, the deterministic `RunReport` out.
+
+use std::collections::BTreeMap;
+
+use crate::gate;
+use crate::report::model::{CaseResult, RunReport, Summary, TagSummary, REPORT_VERSION};
+use crate::suite::model::Gate;
+use crate::trajectory::Usage;
+use crate::verdict::{round, CaseStatus};
+
+/// Who ran: the identity part of the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportHeader {
+    pub suite: String,
+    pub description: Option<String>,
+    /// E.g. `harness mock:support`.
+    pub target: String,
+}
+
+/// Sorts, rounds, counts and gates. The results may arrive in any order (they finish
+/// concurrently); the report does not depend on it.
+pub fn build_report(
+    header: ReportHeader,
+    gate: &Gate,
+    mut results: Vec<CaseResult>,
+    incomplete: Option<String>,
+) -> RunReport {
+    results.sort_by(|a, b| a.id.cmp(&b.id));
+    for case in &mut results {
+        case.score = case.score.map(round);
+        for verdict in &mut case.checks {
+            verdict.score = verdict.score.map(round);
+        }
+    }
+    let summary = summarize(&results);
+    let gate = gate::evaluate(gate, &summary, &results);
+    RunReport {
+        version: REPORT_VERSION,
+        suite: header.suite,
+        description: header.description,
+        target: header.target,
+        incomplete,
+        summary,
+        gate,
+        cases: results,
+    }
+}
+
+/// Counts, rates, mean score, usage and per-tag figures over the cases.
+fn summarize(cases: &[CaseResult]) -> Summary {
+    let count = |s: CaseStatus| cases.iter().filter(|c| c.status == s).count();
+    let total = cases.len();
+    let passed = count(CaseStatus::Passed);
+    let soft_failed = count(CaseStatus::SoftFailed);
+    let errored = count(CaseStatus::Errored);
+
+    let scores: Vec<f64> = cases.iter().filter_map(|c| c.score).collect();
+    let mean_score =
+        (!scores.is_empty()).then(|| round(scores.iter().sum::<f64>() / scores.len() as f64));
+
+    let mut usage = Usage::default();
+    let mut by_tag: BTreeMap<String, TagSummary> = BTreeMap::new();
+    for case in cases {
+        usage.add(case.usage);
+        for tag in &case.tags {
+            let t = by_tag.entry(tag.clone()).or_default();
+            t.total += 1;
+            t.passed += usize::from(case.status.is_pass());
+        }
+    }
+    for t in by_tag.values_mut() {
+        t.pass_rate = rate(t.passed, t.total);
+    }
+
+    Summary {
+        total,
+        passed,
+        soft_failed,
+        failed: count(CaseStatus::Failed),
+        errored,
+        flaky: count(CaseStatus::Flaky),
+        pass_rate: rate(passed + soft_failed, total),
+        soft_fail_rate: rate(soft_failed, total),
+        error_rate: rate(errored, total),
+        mean_score,
+        usage,
+        by_tag,
+    }
+}
+
+fn rate(n: usize, total: usize) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        round(n as f64 / total as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trajectory::{EndReason, Trajectory};
+    use crate::verdict::{Outcome, Verdict};
+
+    fn case(id: &str, status: CaseStatus, score: Option<f64>, tags: &[&str]) -> CaseResult {
+        CaseResult {
+            id: id.into(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            status,
+            score,
+            checks: vec![Verdict {
+                check: "c".into(),
+                outcome: Outcome::Pass,
+                score: score.map(|s| s / 3.0),
+                weight: 1.0,
+                reason: String::new(),
+            }],
+            output: String::new(),
+            end: EndReason::Completed,
+            error: None,
+            usage: Usage {
+                input_tokens: 10,
+                output_tokens: 1,
+            },
+            steps: 1,
+            tools: vec![],
+            trajectory: Trajectory::default(),
+        }
+    }
+
+    fn header() -> ReportHeader {
+        ReportHeader {
+            suite: "s".into(),
+            description: None,
+            target: "harness mock:s".into(),
+        }
+    }
+
+    #[test]
+    fn sorts_rounds_and_counts() {
+        use CaseStatus::*;
+        struct Row {
+            name: &'static str,
+            cases: Vec<CaseResult>,
+            ids: Vec<&'static str>,
+            counts: [usize; 6],
+            rates: [f64; 3],
+            mean: Option<f64>,
+        }
+        let table = vec![
+            Row {
+                name: "empty run",
+                cases: vec![],
+                ids: vec![],
+                counts: [0; 6],
+                rates: [0.0; 3],
+                mean: None,
+            },
+            Row {
+                name: "one of each",
+                cases: vec![
+                    case("e", Flaky, None, &[]),
+                    case("d", Errored, None, &[]),
+                    case("c", Failed, Some(0.0), &[]),
+                    case("b", SoftFailed, Some(2.0 / 3.0), &[]),
+                    case("a", Passed, Some(1.0), &[]),
+                ],
+                ids: vec!["a", "b", "c", "d", "e"],
+                counts: [5, 1, 1, 1, 1, 1],
+                rates: [0.4, 0.2, 0.2],
+                mean: Some(0.5556),
+            },
+            Row {
+                name: "thirds round to four places",
+                cases: vec![
+                    case("y", Passed, Some(1.0 / 3.0), &[]),
+                    case("x", Failed, None, &[]),
+                    case("z", SoftFailed, Some(1.0 / 3.0), &[]),
+                ],
+                ids: vec!["x", "y", "z"],
+                counts: [3, 1, 1, 1, 0, 0],
+                rates: [0.6667, 0.3333, 0.0],
+                mean: Some(0.3333),
+            },
+        ];
+        for row in table {
+            let n = row.cases.len() as u64;
+            let r = build_report(header(), &Gate::default(), row.cases, None);
+            let s = &r.summary;
+            let name = row.name;
+            let ids: Vec<&str> = r.cases.iter().map(|c| c.id.as_str()).collect();
+            assert_eq!(ids, row.ids, "{name}");
+            let counts = [
+                s.total,
+                s.passed,
+                s.soft_failed,
+                s.failed,
+                s.errored,
+                s.flaky,
+            ];
+            assert_eq!(counts, row.counts, "{name}");
+            assert_eq!(
+                [s.pass_rate, s.soft_fail_rate, s.error_rate],
+                row.rates,
+                "{name}"
+            );
+            assert_eq!(s.mean_score, row.mean, "{name}");
+            assert_eq!(s.usage.input_tokens, 10 * n, "{name}");
+            assert_eq!(s.usage.output_tokens, n, "{name}");
+            for c in &r.cases {
+                for x in c
+                    .score
+                    .iter()
+                    .chain(c.checks.iter().filter_map(|v| v.score.as_ref()))
+                {
+                    assert_eq!(*x, round(*x), "{name}: {} not rounded", c.id);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn by_tag_counts_passes_per_tag() {
+        use CaseStatus::*;
+        let cases = vec![
+            case("a", Passed, None, &["orders", "refunds"]),
+            case("b", SoftFailed, None, &["refunds"]),
+            case("c", Failed, None, &["refunds"]),
+        ];
+        let r = build_report(header(), &Gate::default(), cases, None);
+        let tags: Vec<(&str, usize, usize, f64)> = r
+            .summary
+            .by_tag
+            .iter()
+            .map(|(k, t)| (k.as_str(), t.total, t.passed, t.pass_rate))
+            .collect();
+        assert_eq!(tags, [("orders", 1, 1, 1.0), ("refunds", 3, 2, 0.6667)]);
+    }
+
+    #[test]
+    fn gate_and_header_are_carried_into_the_report() {
+        let gate = Gate {
+            min_pass_rate: Some(0.9),
+            critical: vec!["c".into()],
+            ..Gate::default()
+        };
+        let cases = vec![
+            case("a", CaseStatus::Passed, None, &[]),
+            case("c", CaseStatus::Failed, None, &[]),
+        ];
+        let r = build_report(header(), &gate, cases, Some("cancelled".into()));
+        assert_eq!(r.version, REPORT_VERSION);
+        assert_eq!(r.suite, "s");
+        assert_eq!(r.incomplete.as_deref(), Some("cancelled"));
+        assert!(!r.gate.passed);
+        assert_eq!(r.gate.rules.len(), 1);
+        assert_eq!(r.gate.rules[0].actual, 0.5);
+        assert_eq!(r.gate.critical_failures, ["c"]);
+    }
+}

@@ -1,0 +1,100 @@
+//! `render_csv`: `results.csv`, one row per case for spreadsheets and quick `grep`s.
+//!
+//! Columns: `id, status, score, tags, failed_checks, soft_failed_checks, errored_checks,
+//! input_tokens, output_tokens, steps, tools`. Tags are joined by `;`, check names by `; `
+//! (check names may contain spaces), tools by ` > ` (they are a sequence). A missing score is
+//! an empty cell.
+
+use crate::report::format::score;
+use crate::report::model::{CaseResult, RunReport};
+use crate::verdict::Outcome;
+
+const HEADER: [&str; 11] = [
+    "id",
+    "status",
+    "score",
+    "tags",
+    "failed_checks",
+    "soft_failed_checks",
+    "errored_checks",
+    "input_tokens",
+    "output_tokens",
+    "steps",
+    "tools",
+];
+
+/// The CSV text, header first, rows in the report's (id) order.
+pub fn render_csv(report: &RunReport) -> String {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    // Writing to a Vec cannot fail with I/O, and every row has the header's width, so the csv
+    // errors below are unreachable; they are invariants, not runtime conditions.
+    w.write_record(HEADER).expect("csv header writes");
+    for case in &report.cases {
+        w.write_record(row(case)).expect("csv row writes");
+    }
+    let bytes = w.into_inner().expect("csv flushes to memory");
+    String::from_utf8(bytes).expect("csv of utf-8 strings is utf-8")
+}
+
+fn row(case: &CaseResult) -> [String; 11] {
+    let checks = |outcome: Outcome| {
+        case.checks
+            .iter()
+            .filter(|v| v.outcome == outcome)
+            .map(|v| v.check.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    [
+        case.id.clone(),
+        case.status.as_str().to_string(),
+        case.score.map(score).unwrap_or_default(),
+        case.tags.join(";"),
+        checks(Outcome::Fail),
+        checks(Outcome::SoftFail),
+        checks(Outcome::Error),
+        case.usage.input_tokens.to_string(),
+        case.usage.output_tokens.to_string(),
+        case.steps.to_string(),
+        case.tools.join(" > "),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture::sample_report;
+
+    #[test]
+    fn snapshot() {
+        insta::assert_snapshot!(render_csv(&sample_report()));
+    }
+
+    #[test]
+    fn parses_back_one_row_per_case() {
+        let report = sample_report();
+        let text = render_csv(&report);
+        let mut r = ::csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = r
+            .headers()
+            .expect("header")
+            .iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(header, HEADER);
+        let rows: Vec<::csv::StringRecord> = r.records().collect::<Result<_, _>>().expect("rows");
+        assert_eq!(rows.len(), report.cases.len());
+        for (row, case) in rows.iter().zip(&report.cases) {
+            assert_eq!(&row[0], case.id);
+            assert_eq!(&row[1], case.status.as_str());
+            let score: Option<f64> = (!row[2].is_empty()).then(|| row[2].parse().expect("f64"));
+            assert_eq!(score, case.score);
+            assert_eq!(
+                row[3].split(';').filter(|t| !t.is_empty()).count(),
+                case.tags.len()
+            );
+            assert_eq!(row[7].parse::<u64>().expect("u64"), case.usage.input_tokens);
+            assert_eq!(row[9].parse::<usize>().expect("usize"), case.steps);
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! `sample_report`: a hand-built `RunReport` that every renderer's tests share.
+//!
+//! Five cases cover each status a report must show (passed, soft_failed, failed, errored by a
+//! check, errored by the agent), with tags, verdicts, usage, tools, unrounded scores, text that
+//! needs escaping, and trajectories with model, tool, user and escalation steps.
+
+use serde_json::json;
+
+use crate::report::build::{build_report, ReportHeader};
+use crate::report::model::{CaseResult, RunReport};
+use crate::suite::model::Gate;
+use crate::trajectory::{EndReason, Step, ToolCall, Trajectory, Usage};
+use crate::verdict::{case_score, case_status, Outcome, Verdict};
+
+fn verdict(check: &str, outcome: Outcome, score: Option<f64>, reason: &str) -> Verdict {
+    Verdict {
+        check: check.into(),
+        outcome,
+        score,
+        weight: 1.0,
+        reason: reason.into(),
+    }
+}
+
+fn usage(input_tokens: u64, output_tokens: u64) -> Usage {
+    Usage {
+        input_tokens,
+        output_tokens,
+    }
+}
+
+fn model(content: Option<&str>, calls: &[(&str, &str, serde_json::Value)], u: Usage) -> Step {
+    Step::Model {
+        content: content.map(String::from),
+        tool_calls: calls
+            .iter()
+            .map(|(id, name, args)| ToolCall {
+                id: id.to_string(),
+                name: name.to_string(),
+                args: args.clone(),
+            })
+            .collect(),
+        usage: u,
+        model: "mock:support".into(),
+        latency_ms: 12,
+    }
+}
+
+fn tool(id: &str, name: &str, args: serde_json::Value, result: serde_json::Value) -> Step {
+    Step::Tool {
+        id: id.into(),
+        name: name.into(),
+        args,
+        result: Some(result),
+        error: None,
+        latency_ms: 3,
+    }
+}
+
+fn user(content: &str) -> Step {
+    Step::User {
+        content: content.into(),
+    }
+}
+
+/// Derives status, score, usage, steps and tools from the verdicts and trajectory, as the
+/// runner does, so the fixture stays self-consistent.
+fn case(id: &str, tags: &[&str], checks: Vec<Verdict>, trajectory: Trajectory) -> CaseResult {
+    let status = if trajectory.end == EndReason::Error {
+        crate::verdict::CaseStatus::Errored
+    } else {
+        case_status(&checks)
+    };
+    CaseResult {
+        id: id.into(),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        status,
+        score: case_score(&checks),
+        checks,
+        output: trajectory.output.clone(),
+        end: trajectory.end,
+        error: trajectory.error.clone(),
+        usage: trajectory.usage,
+        steps: trajectory.model_calls(),
+        tools: trajectory
+            .tool_calls()
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        trajectory,
+    }
+}
+
+fn order_status() -> CaseResult {
+    let answer = "Order 1042 shipped yesterday and arrives Friday.";
+    let trajectory = Trajectory {
+        steps: vec![
+            user("Where is my order 1042?"),
+            model(
+                None,
+                &[("call_1", "lookup_order", json!({"order_id": "1042"}))],
+                usage(410, 22),
+            ),
+            tool(
+                "call_1",
+                "lookup_order",
+                json!({"order_id": "1042"}),
+                json!({"status": "shipped", "eta": "friday"}),
+            ),
+            model(Some(answer), &[], usage(480, 31)),
+        ],
+        output: answer.into(),
+        end: EndReason::Completed,
+        error: None,
+        usage: usage(890, 53),
+        state: None,
+    };
+    let checks = vec![
+        verdict(
+            "contains \"1042\"",
+            Outcome::Pass,
+            Some(1.0),
+            "found \"1042\"",
+        ),
+        verdict(
+            "tool_called lookup_order",
+            Outcome::Pass,
+            Some(1.0),
+            "lookup_order called 1 time",
+        ),
+        verdict(
+            "judge helpfulness",
+            Outcome::Pass,
+            Some(0.8333333),
+            "answers the question with the delivery date",
+        ),
+    ];
+    case("order-status", &["orders"], checks, trajectory)
+}
+
+fn refund_late() -> CaseResult {
+    let answer = "I have refunded order 1042.";
+    let trajectory = Trajectory {
+        steps: vec![
+            user("Order 1042 arrived broken two months ago. Refund please."),
+            model(
+                None,
+                &[("call_1", "lookup_order", json!({"order_id": "1042"}))],
+                usage(400, 20),
+            ),
+            tool(
+                "call_1",
+                "lookup_order",
+                json!({"order_id": "1042"}),
+                json!({"status": "delivered", "delivered_days_ago": 61}),
+            ),
+            model(
+                None,
+                &[("call_2", "issue_refund", json!({"order_id": "1042"}))],
+                usage(470, 18),
+            ),
+            tool(
+                "call_2",
+                "issue_refund",
+                json!({"order_id": "1042"}),
+                json!({"refund_id": "R-7"}),
+            ),
+            model(Some(answer), &[], usage(520, 12)),
+        ],
+        output: answer.into(),
+        end: EndReason::Completed,
+        error: None,
+        usage: usage(1390, 50),
+        state: Some(json!({"orders": {"1042": {"status": "refunded"}}})),
+    };
+    let checks = vec![
+        verdict(
+            "tool_not_called issue_refund",
+            Outcome::Fail,
+            Some(0.0),
+            "issue_refund was called 1 time",
+        ),
+        verdict(
+            "trajectory in_order",
+            Outcome::Pass,
+            Some(1.0),
+            "all 1 expected calls made in order (precision 0.5, recall 1)",
+        ),
+        verdict(
+            "judge helpfulness",
+            Outcome::SoftFail,
+            Some(0.55),
+            "polite, but ignores the 30-day policy",
+        ),
+    ];
+    case(
+        "refund-late",
+        &["refund-policy", "refunds"],
+        checks,
+        trajectory,
+    )
+}
+
+fn angry_customer() -> CaseResult {
+    let answer = "I'm sorry. I've passed this to a colleague who will call you.";
+    let trajectory = Trajectory {
+        steps: vec![
+            user("This is the THIRD time I'm asking!!"),
+            model(
+                Some("I'm sorry to hear that. Which order is it?"),
+                &[],
+                usage(300, 15),
+            ),
+            user("1042. Get me a human | now."),
+            model(
+                None,
+                &[(
+                    "call_1",
+                    "escalate_to_human",
+                    json!({"reason": "customer asked for a human"}),
+                )],
+                usage(350, 25),
+            ),
+            tool(
+                "call_1",
+                "escalate_to_human",
+                json!({"reason": "customer asked for a human"}),
+                json!({"ticket": "T-9"}),
+            ),
+            Step::Escalation {
+                reason: "customer asked for a human".into(),
+            },
+        ],
+        output: answer.into(),
+        end: EndReason::Escalated,
+        error: Some("customer asked for a human".into()),
+        usage: usage(650, 40),
+        state: None,
+    };
+    let checks = vec![
+        verdict(
+            "escalated",
+            Outcome::Pass,
+            Some(1.0),
+            "escalated to a human",
+        ),
+        verdict(
+            "judge empathy",
+            Outcome::SoftFail,
+            Some(0.6),
+            "apologises | but\nrepeats the question",
+        ),
+    ];
+    case("angry-customer", &["tone"], checks, trajectory)
+}
+
+fn kb_shipping() -> CaseResult {
+    let answer = "Standard shipping takes 3-5 business days.";
+    let trajectory = Trajectory {
+        steps: vec![
+            user("How long does shipping take?"),
+            model(
+                None,
+                &[("call_1", "search_kb", json!({"query": "shipping time"}))],
+                usage(380, 19),
+            ),
+            tool(
+                "call_1",
+                "search_kb",
+                json!({"query": "shipping time"}),
+                json!([{"title": "Shipping", "body": "3-5 business days"}]),
+            ),
+            model(Some(answer), &[], usage(420, 14)),
+        ],
+        output: answer.into(),
+        end: EndReason::Completed,
+        error: None,
+        usage: usage(800, 33),
+        state: None,
+    };
+    let checks = vec![
+        verdict(
+            "contains \"3-5\"",
+            Outcome::Pass,
+            Some(1.0),
+            "found \"3-5\"",
+        ),
+        verdict(
+            "judge helpfulness",
+            Outcome::Error,
+            None,
+            "judge output unparsable after 2 retries",
+        ),
+    ];
+    case("kb-shipping", &["kb"], checks, trajectory)
+}
+
+fn provider_down() -> CaseResult {
+    let trajectory = Trajectory {
+        steps: vec![user("Cancel order 7.")],
+        ..Trajectory::errored("provider mock: connection refused <after 3 retries>")
+    };
+    case("provider-down", &["orders"], vec![], trajectory)
+}
+
+/// The fixture's cases, out of id order, as a runner would hand them over.
+pub(crate) fn sample_cases() -> Vec<CaseResult> {
+    vec![
+        refund_late(),
+        provider_down(),
+        order_status(),
+        kb_shipping(),
+        angry_customer(),
+    ]
+}
+
+pub(crate) fn sample_gate() -> Gate {
+    Gate {
+        min_pass_rate: Some(0.8),
+        max_soft_fail_rate: Some(0.25),
+        max_error_rate: Some(0.5),
+        critical: vec!["refund-policy".into()],
+    }
+}
+
+pub(crate) fn sample_header() -> ReportHeader {
+    ReportHeader {
+        suite: "support".into(),
+        description: Some("Customer-support agent — orders, refunds, escalation.".into()),
+        target: "harness mock:support".into(),
+    }
+}
+
+/// The shared fixture, built as the runner would build it.
+pub(crate) fn sample_report() -> RunReport {
+    build_report(sample_header(), &sample_gate(), sample_cases(), None)
+}

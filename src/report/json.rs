@@ -1,0 +1,90 @@
+//! `render_json`: `report.json`, the record of a run, and `meta.json` beside it.
+
+use serde::Serialize;
+
+use crate::report::model::{Meta, RunReport};
+
+/// Pretty JSON with a trailing newline. Equal reports give byte-identical output: every map in
+/// the model is a `BTreeMap` and field order is fixed by the struct. Trajectories are left out
+/// (they go to `trajectories.jsonl`).
+pub fn render_json(report: &RunReport) -> String {
+    pretty(report)
+}
+
+/// `meta.json`: what varies between identical runs (version, concurrency, duration).
+pub fn render_meta(meta: &Meta) -> String {
+    pretty(meta)
+}
+
+fn pretty<T: Serialize>(value: &T) -> String {
+    // serde_json only fails on non-string map keys or a failing `Serialize` impl; the report
+    // types have neither, so this is an invariant, not a runtime condition.
+    let mut out = serde_json::to_string_pretty(value).expect("report types serialize to JSON");
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture::sample_report;
+    use crate::trajectory::Trajectory;
+
+    #[test]
+    fn snapshot() {
+        insta::assert_snapshot!(render_json(&sample_report()));
+    }
+
+    #[test]
+    fn round_trips_except_the_trajectory() {
+        let report = sample_report();
+        let text = render_json(&report);
+        let back: RunReport = serde_json::from_str(&text).expect("report.json parses");
+        let mut want = report.clone();
+        for case in &mut want.cases {
+            case.trajectory = Trajectory::default();
+        }
+        assert_eq!(back, want);
+        // And re-rendering what was read gives the same bytes.
+        assert_eq!(render_json(&back), text);
+    }
+
+    #[test]
+    fn byte_identical_whatever_order_cases_finish_in() {
+        use crate::report::build::build_report;
+        use crate::report::fixture::{sample_cases, sample_gate, sample_header};
+        let want = render_json(&sample_report());
+        let mut cases = sample_cases();
+        for rotation in 0..cases.len() {
+            cases.rotate_left(1);
+            let mut reversed = cases.clone();
+            reversed.reverse();
+            for order in [cases.clone(), reversed] {
+                let report = build_report(sample_header(), &sample_gate(), order, None);
+                assert_eq!(render_json(&report), want, "rotation {rotation}");
+            }
+        }
+    }
+
+    #[test]
+    fn trajectories_and_latencies_stay_out_of_report_json() {
+        let text = render_json(&sample_report());
+        assert!(text.ends_with("}\n"));
+        assert!(!text.contains("\"trajectory\""));
+        assert!(!text.contains("\"steps\": ["));
+        assert!(!text.contains("latency"));
+    }
+
+    #[test]
+    fn meta_is_pretty_json() {
+        let meta = Meta {
+            gauntlet_version: "0.1.0".into(),
+            concurrency: 8,
+            duration_ms: 1234,
+        };
+        let text = render_meta(&meta);
+        let back: Meta = serde_json::from_str(&text).expect("meta.json parses");
+        assert_eq!(back, meta);
+        assert!(text.ends_with("}\n"));
+    }
+}

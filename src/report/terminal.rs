@@ -1,0 +1,389 @@
+//! `TerminalReporter` (the live progress bar) and `render_summary` (the final table).
+//!
+//! Live output goes to stderr and only when asked (a TTY); the summary is a pure function of
+//! the report, so it can be snapshotted and printed to stdout. `color: false` means no ANSI
+//! escape at all, whatever the environment.
+
+use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, Table};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::event::RunEvent;
+use crate::report::format::{pct, score};
+use crate::report::model::{CaseResult, GateRule, RunReport};
+use crate::verdict::{CaseStatus, Outcome};
+
+/// Longest reason shown in a summary cell; the full text is in the report files.
+const REASON_WIDTH: usize = 60;
+
+/// Follows a run's events and draws a progress bar on stderr.
+pub struct TerminalReporter {
+    show_progress: bool,
+    color: bool,
+    bar: Option<ProgressBar>,
+    /// Tests draw to a hidden target so nothing reaches the test output.
+    draw_hidden: bool,
+}
+
+impl TerminalReporter {
+    /// `show_progress` false (stderr is not a TTY) prints nothing live.
+    pub fn new(show_progress: bool, color: bool) -> Self {
+        TerminalReporter {
+            show_progress,
+            color,
+            bar: None,
+            draw_hidden: false,
+        }
+    }
+
+    pub fn on_event(&mut self, event: &RunEvent) {
+        if !self.show_progress {
+            return;
+        }
+        match event {
+            RunEvent::SuiteStarted { suite, total } => {
+                self.finish();
+                let target = if self.draw_hidden {
+                    ProgressDrawTarget::hidden()
+                } else {
+                    ProgressDrawTarget::stderr()
+                };
+                let bar = ProgressBar::with_draw_target(Some(*total as u64), target);
+                bar.set_style(self.style());
+                bar.set_prefix(suite.clone());
+                self.bar = Some(bar);
+            }
+            RunEvent::CaseStarted { .. } => {}
+            RunEvent::CaseFinished { result } => {
+                if let Some(bar) = &self.bar {
+                    if !result.status.is_pass() {
+                        // Printed above the bar so failures are visible before the run ends.
+                        bar.println(format!(
+                            "{} {}",
+                            paint(&format!("{:>11}", result.status.as_str()), RED, self.color),
+                            clean(&result.id)
+                        ));
+                    }
+                    bar.inc(1);
+                    bar.set_message(result.id.clone());
+                }
+            }
+            RunEvent::Cancelling => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message("cancelling: finishing running cases (Ctrl-C again aborts)");
+                }
+            }
+            RunEvent::SuiteFinished { .. } => self.finish(),
+        }
+    }
+
+    /// Clears the bar, leaving the terminal for the summary.
+    pub fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn style(&self) -> ProgressStyle {
+        let template = if self.color {
+            "{prefix:.bold} [{bar:30.cyan/blue}] {pos}/{len} {msg}"
+        } else {
+            "{prefix} [{bar:30}] {pos}/{len} {msg}"
+        };
+        // The templates are constants; fall back to the default bar rather than panic.
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ")
+    }
+}
+
+impl Drop for TerminalReporter {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// The final summary: a table of cases, the counts, the gate rules and a last line
+/// `gate: PASSED` or `gate: FAILED (reasons)`. Ends with a newline.
+pub fn render_summary(report: &RunReport, color: bool) -> String {
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    if color {
+        // The caller has decided; do not let comfy-table second-guess it from the environment.
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    let header = ["case", "status", "score", "checks"].map(|h| {
+        let cell = Cell::new(h);
+        if color {
+            cell.add_attribute(Attribute::Bold)
+        } else {
+            cell
+        }
+    });
+    table.set_header(header);
+    for case in &report.cases {
+        let mut status = Cell::new(case.status.as_str());
+        if color {
+            status = status.fg(status_color(case.status));
+        }
+        table.add_row(vec![
+            Cell::new(clean(&case.id)),
+            status,
+            Cell::new(case.score.map(score).unwrap_or_default())
+                .set_alignment(CellAlignment::Right),
+            Cell::new(check_summary(case)),
+        ]);
+    }
+
+    let mut out = table.to_string();
+    out.push('\n');
+    let s = &report.summary;
+    out.push_str(&format!(
+        "{} cases: {} passed, {} soft failed, {} failed, {} errored, {} flaky · pass rate {}",
+        s.total,
+        s.passed,
+        s.soft_failed,
+        s.failed,
+        s.errored,
+        s.flaky,
+        pct(s.pass_rate)
+    ));
+    if let Some(m) = s.mean_score {
+        out.push_str(&format!(" · mean score {}", score(m)));
+    }
+    out.push_str(&format!(
+        " · tokens {} in / {} out\n",
+        s.usage.input_tokens, s.usage.output_tokens
+    ));
+
+    let g = &report.gate;
+    for rule in &g.rules {
+        let mark = if rule.passed {
+            paint("✓", GREEN, color)
+        } else {
+            paint("✗", RED, color)
+        };
+        out.push_str(&format!(
+            "  {mark} {} {} (limit {} {})\n",
+            rule.rule,
+            pct(rule.actual),
+            comparator(rule),
+            pct(rule.limit)
+        ));
+    }
+    if !g.critical_failures.is_empty() {
+        out.push_str(&format!(
+            "  {} critical cases failed: {}\n",
+            paint("✗", RED, color),
+            clean(&g.critical_failures.join(", "))
+        ));
+    }
+    if let Some(why) = &report.incomplete {
+        out.push_str(&format!(
+            "{}\n",
+            paint(&format!("run incomplete: {why}"), YELLOW, color)
+        ));
+    }
+
+    let verdict = if g.passed {
+        paint("gate: PASSED", GREEN, color)
+    } else {
+        let mut reasons: Vec<String> = g
+            .rules
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| {
+                let broken = if is_min(r) { "<" } else { ">" };
+                format!("{} {} {broken} {}", r.rule, pct(r.actual), pct(r.limit))
+            })
+            .collect();
+        if !g.critical_failures.is_empty() {
+            reasons.push(format!(
+                "critical: {}",
+                clean(&g.critical_failures.join(", "))
+            ));
+        }
+        let text = if reasons.is_empty() {
+            "gate: FAILED".to_string()
+        } else {
+            format!("gate: FAILED ({})", reasons.join("; "))
+        };
+        paint(&text, RED, color)
+    };
+    out.push_str(&verdict);
+    out.push('\n');
+    out
+}
+
+/// One line per check that did not pass (and the agent's error), reasons shortened.
+fn check_summary(case: &CaseResult) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    if let Some(e) = &case.error {
+        if case.status == CaseStatus::Errored {
+            lines.push(format!("agent: {}", shorten(e)));
+        }
+    }
+    for v in &case.checks {
+        if matches!(
+            v.outcome,
+            Outcome::Fail | Outcome::Error | Outcome::SoftFail
+        ) {
+            lines.push(format!(
+                "{} {}: {}",
+                v.outcome.as_str(),
+                v.check,
+                shorten(&v.reason)
+            ));
+        }
+    }
+    lines.join("\n")
+}
+
+/// One line, no control characters (an escape sequence in model output must not reach the
+/// terminal), at most `REASON_WIDTH` characters.
+fn shorten(s: &str) -> String {
+    let one_line = clean(s).split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= REASON_WIDTH {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(REASON_WIDTH - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Drops control characters other than whitespace, which `shorten` folds into spaces.
+fn clean(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || c.is_whitespace())
+        .collect()
+}
+
+fn status_color(status: CaseStatus) -> Color {
+    match status {
+        CaseStatus::Passed => Color::Green,
+        CaseStatus::SoftFailed | CaseStatus::Flaky => Color::Yellow,
+        CaseStatus::Failed | CaseStatus::Errored => Color::Red,
+    }
+}
+
+fn is_min(rule: &GateRule) -> bool {
+    rule.rule.starts_with("min_")
+}
+
+fn comparator(rule: &GateRule) -> &'static str {
+    if is_min(rule) {
+        "≥"
+    } else {
+        "≤"
+    }
+}
+
+const GREEN: &str = "32";
+const YELLOW: &str = "33";
+const RED: &str = "31";
+
+/// Wraps text in an SGR colour, or leaves it alone when colour is off.
+fn paint(text: &str, sgr: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[{sgr}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture::sample_report;
+    use crate::report::model::GateResult;
+
+    #[test]
+    fn snapshot_plain() {
+        insta::assert_snapshot!(render_summary(&sample_report(), false));
+    }
+
+    #[test]
+    fn plain_has_no_escape_codes_and_color_does() {
+        let report = sample_report();
+        assert!(!render_summary(&report, false).contains('\x1b'));
+        let colored = render_summary(&report, true);
+        assert!(colored.contains('\x1b'));
+        assert_eq!(colored, render_summary(&report, true), "deterministic");
+    }
+
+    #[test]
+    fn last_line_is_the_gate_verdict() {
+        let mut report = sample_report();
+        let text = render_summary(&report, false);
+        assert_eq!(
+            text.lines().last(),
+            Some("gate: FAILED (min_pass_rate 40.0% < 80.0%; critical: refund-late)")
+        );
+        report.gate = GateResult {
+            passed: true,
+            ..GateResult::default()
+        };
+        assert_eq!(
+            render_summary(&report, false).lines().last(),
+            Some("gate: PASSED")
+        );
+    }
+
+    #[test]
+    fn shorten_keeps_one_line_and_a_bounded_width() {
+        let table = [
+            ("short", "short".to_string()),
+            ("a\nb  c", "a b c".to_string()),
+            ("red \x1b[31mtext\x07", "red [31mtext".to_string()),
+            (
+                &*"x".repeat(80),
+                format!("{}…", "x".repeat(REASON_WIDTH - 1)),
+            ),
+        ];
+        for (input, want) in table {
+            assert_eq!(shorten(input), want);
+        }
+    }
+
+    fn finished(id: &str) -> RunEvent {
+        let mut result = sample_report().cases[0].clone();
+        result.id = id.into();
+        RunEvent::CaseFinished {
+            result: Box::new(result),
+        }
+    }
+
+    #[test]
+    fn progress_bar_follows_events() {
+        let mut r = TerminalReporter::new(true, false);
+        r.draw_hidden = true;
+        r.on_event(&RunEvent::SuiteStarted {
+            suite: "support".into(),
+            total: 3,
+        });
+        r.on_event(&RunEvent::CaseStarted { id: "a".into() });
+        r.on_event(&finished("a"));
+        r.on_event(&finished("b"));
+        let bar = r.bar.as_ref().expect("bar exists");
+        assert_eq!(bar.length(), Some(3));
+        assert_eq!(bar.position(), 2);
+        assert_eq!(bar.message(), "b");
+        r.on_event(&RunEvent::SuiteFinished {
+            suite: "support".into(),
+        });
+        assert!(r.bar.is_none());
+    }
+
+    #[test]
+    fn no_progress_means_no_bar() {
+        let mut r = TerminalReporter::new(false, true);
+        r.on_event(&RunEvent::SuiteStarted {
+            suite: "support".into(),
+            total: 3,
+        });
+        r.on_event(&finished("a"));
+        assert!(r.bar.is_none());
+        r.finish();
+    }
+}

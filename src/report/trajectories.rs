@@ -1,0 +1,101 @@
+//! `render_trajectories`: `trajectories.jsonl`, one `TrajectoryLine` per case, sorted by id.
+//!
+//! This file is what a `replay` target reads back, so its shape is a protocol: one JSON object a
+//! line, `{"id": ..., "status": ..., "trajectory": <Trajectory>}`. Latencies are kept here.
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::model::RunReport;
+use crate::trajectory::Trajectory;
+use crate::verdict::CaseStatus;
+
+/// One line of `trajectories.jsonl`, as read back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrajectoryLine {
+    pub id: String,
+    pub status: CaseStatus,
+    pub trajectory: Trajectory,
+}
+
+/// The same line, borrowed, so rendering does not clone every trajectory.
+#[derive(Serialize)]
+struct LineRef<'a> {
+    id: &'a str,
+    status: CaseStatus,
+    trajectory: &'a Trajectory,
+}
+
+/// One compact JSON line per case, sorted by id, each ending in a newline.
+pub fn render_trajectories(report: &RunReport) -> String {
+    let mut cases: Vec<_> = report.cases.iter().collect();
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut out = String::new();
+    for case in cases {
+        let line = LineRef {
+            id: &case.id,
+            status: case.status,
+            trajectory: &case.trajectory,
+        };
+        // Trajectories hold only strings and JSON values: serializing cannot fail.
+        out.push_str(&serde_json::to_string(&line).expect("trajectory serializes to JSON"));
+        out.push('\n');
+    }
+    out
+}
+
+/// Reads `trajectories.jsonl` back. Blank lines are skipped; an error names its 1-based line.
+pub fn parse_trajectories(text: &str) -> Result<Vec<TrajectoryLine>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture::sample_report;
+
+    #[test]
+    fn snapshot() {
+        insta::assert_snapshot!(render_trajectories(&sample_report()));
+    }
+
+    #[test]
+    fn lines_read_back_into_the_cases_trajectories() {
+        let report = sample_report();
+        let lines = parse_trajectories(&render_trajectories(&report)).expect("parses back");
+        let want: Vec<TrajectoryLine> = report
+            .cases
+            .iter()
+            .map(|c| TrajectoryLine {
+                id: c.id.clone(),
+                status: c.status,
+                trajectory: c.trajectory.clone(),
+            })
+            .collect();
+        assert_eq!(lines, want);
+    }
+
+    #[test]
+    fn sorted_by_id_even_if_the_report_is_not() {
+        let mut report = sample_report();
+        report.cases.reverse();
+        let ids: Vec<String> = parse_trajectories(&render_trajectories(&report))
+            .expect("parses back")
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+    }
+
+    #[test]
+    fn parse_errors_name_the_line() {
+        let err = parse_trajectories("\n{\"id\": 1}\n").expect_err("bad line");
+        assert!(err.starts_with("line 2: "), "{err}");
+    }
+}
