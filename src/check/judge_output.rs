@@ -84,9 +84,11 @@ fn from_score_line(text: &str) -> Option<(f64, Option<String>)> {
 mod tests {
     use super::*;
 
+    type Want<'a> = Option<(f64, Option<&'a str>)>;
+
     #[test]
     fn table() {
-        let table: Vec<(&str, Option<(f64, Option<&str>)>)> = vec![
+        let table: Vec<(&str, Want)> = vec![
             ("", None),
             ("I think it is fine.", None),
             ("{\"verdict\": \"good\"}", None),

@@ -812,7 +812,11 @@ fn parse_judge(raw: &RawCheck, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Pa
                 CheckError::new(format!(
                     "`soft_threshold` ({soft}) is above `threshold` ({threshold})"
                 ))
-                .hint("a soft fail lies between soft_threshold and threshold")
+                .hint(if raw.soft_threshold.is_none() {
+                    format!("`soft_threshold` {soft} comes from judge `{name}`: set it here too")
+                } else {
+                    "a soft fail lies between soft_threshold and threshold".to_string()
+                })
                 .needle("soft_threshold"),
             );
             return None;
@@ -827,3 +831,7 @@ fn parse_judge(raw: &RawCheck, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Pa
         format!("judge {name}"),
     ))
 }
+
+#[cfg(test)]
+#[path = "parse_tests.rs"]
+mod tests;

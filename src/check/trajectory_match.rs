@@ -171,6 +171,17 @@ mod tests {
             .collect()
     }
 
+    /// (label, mode, args, expected, actual, passed, matched)
+    type Row<'a> = (
+        &'a str,
+        TrajectoryMode,
+        ArgMatch,
+        Vec<ExpectedCall>,
+        Vec<(&'a str, &'a Value)>,
+        bool,
+        usize,
+    );
+
     #[test]
     fn modes_table() {
         use ArgMatch::*;
@@ -182,15 +193,7 @@ mod tests {
         let a_lookup_7 = json!({"order_id": "7"});
         let none = json!({});
         // (name, mode, args, expected, actual, passed, matched)
-        let table: Vec<(
-            &str,
-            _,
-            _,
-            Vec<ExpectedCall>,
-            Vec<(&str, &Value)>,
-            bool,
-            usize,
-        )> = vec![
+        let table: Vec<Row> = vec![
             ("both empty", Strict, Subset, exp(&[]), vec![], true, 0),
             (
                 "identical",
@@ -258,7 +261,7 @@ mod tests {
                 "repeated actual satisfies once",
                 InOrder,
                 Ignore,
-                exp(&[refund.clone()]),
+                exp(std::slice::from_ref(&refund)),
                 vec![("issue_refund", &none), ("issue_refund", &none)],
                 true,
                 1,
@@ -267,7 +270,7 @@ mod tests {
                 "repeated actual fails strict",
                 Strict,
                 Ignore,
-                exp(&[refund.clone()]),
+                exp(std::slice::from_ref(&refund)),
                 vec![("issue_refund", &none), ("issue_refund", &none)],
                 false,
                 1,
@@ -306,7 +309,7 @@ mod tests {
                 "nothing called",
                 InOrder,
                 Subset,
-                exp(&[refund.clone()]),
+                exp(std::slice::from_ref(&refund)),
                 vec![],
                 false,
                 0,
