@@ -103,7 +103,13 @@ fn run(check: &Check, case: &Case, t: &Trajectory) -> Judged {
                 found.contains(&true)
             };
             if ok {
-                pass("output contains the expected text")
+                let hits: Vec<String> = values
+                    .iter()
+                    .zip(&found)
+                    .filter(|(_, f)| **f)
+                    .map(|(v, _)| quote(v, 30))
+                    .collect();
+                pass(format!("found {}", one_line(&hits.join(", "), 80)))
             } else if *all {
                 fail(format!(
                     "missing {} in output {}",
@@ -129,7 +135,8 @@ fn run(check: &Check, case: &Case, t: &Trajectory) -> Judged {
                 .map(|(v, _)| quote(v, 30))
                 .collect();
             if found.is_empty() {
-                pass("output contains none of the forbidden text")
+                let all: Vec<String> = values.iter().map(|v| quote(v, 30)).collect();
+                pass(format!("none of {} found", one_line(&all.join(", "), 80)))
             } else {
                 fail(format!(
                     "found {} in output {}",

@@ -177,14 +177,24 @@ fn text_checks() {
                 Fail,
                 "missing \"b\"",
             ),
-            ("contains: {any: [x, only]}", out("a only"), Pass, ""),
+            (
+                "contains: {any: [x, only]}",
+                out("a only"),
+                Pass,
+                "found \"only\"",
+            ),
             (
                 "contains: {any: [x, z]}",
                 out("a only"),
                 Fail,
                 "none of \"x\", \"z\"",
             ),
-            ("not_contains: as an AI", out("I am here"), Pass, ""),
+            (
+                "not_contains: as an AI",
+                out("I am here"),
+                Pass,
+                "none of \"as an AI\" found",
+            ),
             (
                 "not_contains: {any: [AI, bot], ignore_case: true}",
                 out("As an ai"),

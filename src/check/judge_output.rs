@@ -15,8 +15,8 @@ static FENCE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static SCORE_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    // Tolerates markdown decoration: "**SCORE:** 4", "- Score: 4/5", "## score: 3.5".
-    Regex::new(r"(?i)^[\s*_#>-]*score[\s*_]*:[\s*_]*([-+]?\d+(?:\.\d+)?)").expect("static regex")
+    // Anywhere in a line ("Final score: 4"), tolerating markdown: "**SCORE:** 4", "- Score: 4/5".
+    Regex::new(r"(?i)\bscore[\s*_]*:[\s*_]*([-+]?\d+(?:\.\d+)?)").expect("static regex")
 });
 
 static REASON_LINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -111,7 +111,9 @@ mod tests {
             ("**SCORE:** 3\n**Reason:** ok", Some((3.0, Some("ok")))),
             ("score: 4.5 out of 5", Some((4.5, None))),
             ("SCORE: high", None),
-            ("My SCORE: 4 is a guess", None),
+            ("Final score: 4 of 5", Some((4.0, None))),
+            ("Scores: 4", None),
+            ("SCORE: 3\nthen SCORE: 1 in passing", Some((1.0, None))),
         ];
         for (text, want) in table {
             let got = parse_verdict(text);
