@@ -1,6 +1,22 @@
-//! `Judge`: an LLM-as-judge rubric loaded from `judges/NAME.yaml`.
+//! `Judge`: an LLM-as-judge rubric loaded from `judges/NAME.yaml`, and `grade`, which asks the
+//! judge model for a verdict on one trajectory.
 
-use crate::provider::ModelId;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::check::eval::{errored_run, evaluate};
+use crate::check::spec::{Check, CheckSpec};
+use crate::check::text::one_line;
+use crate::diagnostic::{locate, Diagnostic};
+use crate::provider::{Message, ModelId, ModelRequest, Provider, Purpose};
+use crate::suite::raw::RawJudge;
+use crate::suite::Case;
+use crate::template::{check_syntax, render, TemplateError};
+use crate::trajectory::{EndReason, Trajectory};
+use crate::verdict::{Outcome, Verdict};
+
+pub use crate::check::judge_output::parse_verdict;
 
 #[derive(Debug)]
 pub struct Judge {
@@ -15,3 +31,271 @@ pub struct Judge {
     pub soft_threshold: Option<f64>,
     pub retries: u32,
 }
+
+/// Default extra attempts on an unparsable answer.
+const DEFAULT_RETRIES: u32 = 2;
+
+impl Judge {
+    /// Reads and validates `path` (a judge YAML). Every problem of the file is returned.
+    pub fn load(name: &str, path: &Path) -> Result<Judge, Vec<Diagnostic>> {
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            vec![Diagnostic::new(
+                path,
+                format!("cannot read judge `{name}`: {e}"),
+            )]
+        })?;
+        Self::from_source(name, path, &source)
+    }
+
+    /// Validates a judge from its YAML text; `path` is only used in diagnostics.
+    pub fn from_source(name: &str, path: &Path, source: &str) -> Result<Judge, Vec<Diagnostic>> {
+        let raw: RawJudge =
+            serde_yaml::from_str(source).map_err(|e| vec![Diagnostic::from_yaml(path, &e)])?;
+        let mut errs = Vec::new();
+        let at = |msg: String, needle: &str| Diagnostic::new(path, msg).locate(source, needle);
+
+        let model = ModelId::parse(&raw.model)
+            .map_err(|e| errs.push(at(e, &raw.model)))
+            .ok();
+        if let Err(e) = check_syntax(&raw.prompt) {
+            errs.push(template_diag(path, source, "prompt", &e));
+        }
+        if let Some(system) = &raw.system {
+            if let Err(e) = check_syntax(system) {
+                errs.push(template_diag(path, source, "system", &e));
+            }
+        }
+        let scale = raw.scale.unwrap_or([1.0, 5.0]);
+        if !(scale[0].is_finite() && scale[1].is_finite() && scale[0] < scale[1]) {
+            errs.push(
+                at(
+                    format!("`scale` must be [low, high] with low < high, found {scale:?}"),
+                    "scale",
+                )
+                .hint("e.g. `scale: [1, 5]`"),
+            );
+        }
+        for (key, value) in [
+            ("threshold", Some(raw.threshold)),
+            ("soft_threshold", raw.soft_threshold),
+        ] {
+            if let Some(x) = value.filter(|x| !(0.0..=1.0).contains(x)) {
+                errs.push(
+                    at(format!("`{key}` must be between 0 and 1, found {x}"), key)
+                        .hint("thresholds apply to the score normalised to 0..1"),
+                );
+            }
+        }
+        if let Some(soft) = raw.soft_threshold.filter(|s| *s > raw.threshold) {
+            errs.push(
+                at(
+                    format!(
+                        "`soft_threshold` ({soft}) is above `threshold` ({})",
+                        raw.threshold
+                    ),
+                    "soft_threshold",
+                )
+                .hint("a soft fail lies between soft_threshold and threshold"),
+            );
+        }
+        match model {
+            Some(model) if errs.is_empty() => Ok(Judge {
+                name: name.to_string(),
+                model,
+                prompt: raw.prompt,
+                system: raw.system,
+                scale,
+                threshold: raw.threshold,
+                soft_threshold: raw.soft_threshold,
+                retries: raw.retries.unwrap_or(DEFAULT_RETRIES),
+            }),
+            _ => Err(errs),
+        }
+    }
+
+    /// Renders the prompt (and system prompt) for `case` with an empty trajectory, so that an
+    /// undefined variable is reported at load time rather than after the agent ran.
+    pub fn check_renders(&self, case: &Case) -> Result<(), TemplateError> {
+        let ctx = context(case, &Trajectory::default());
+        render(&self.prompt, &ctx)?;
+        if let Some(system) = &self.system {
+            render(system, &ctx)?;
+        }
+        Ok(())
+    }
+
+    /// A judge score in the judge's scale, mapped to 0..1.
+    pub fn normalise(&self, score: f64) -> f64 {
+        let [lo, hi] = self.scale;
+        ((score - lo) / (hi - lo)).clamp(0.0, 1.0)
+    }
+}
+
+/// A template error inside `key`'s value, placed on the file's line when it can be worked out:
+/// for a block scalar (`prompt: |`) template line n is n lines below the key.
+fn template_diag(path: &Path, source: &str, key: &str, err: &TemplateError) -> Diagnostic {
+    let d = Diagnostic::new(path, format!("invalid `{key}` template: {}", err.message));
+    let Some((key_line, col)) = locate(source, &format!("{key}:")) else {
+        return d;
+    };
+    let rest = source
+        .lines()
+        .nth(key_line - 1)
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, r)| r.trim())
+        .unwrap_or("");
+    let block = rest.starts_with('|') || rest.starts_with('>');
+    match err.line {
+        Some(n) if block => d.at(key_line + n, None),
+        _ => d.at(key_line, Some(col)),
+    }
+}
+
+/// What a judge's templates see: `case`, `input` (first user turn), `output`, `reference`
+/// (`expected.reference` or ""), `vars`, `trajectory`.
+pub fn context(case: &Case, trajectory: &Trajectory) -> Value {
+    json!({
+        "case": case.to_value(),
+        "input": case.turns.first().cloned().unwrap_or_default(),
+        "output": trajectory.output,
+        "reference": case.expected.reference.clone().unwrap_or_default(),
+        "vars": case.vars,
+        "trajectory": serde_json::to_value(trajectory).unwrap_or(Value::Null),
+    })
+}
+
+/// Asks `judge` (through `provider`, at temperature 0) to grade `trajectory`. An unparsable
+/// answer is retried up to `judge.retries` more times, then is an `error`, never a pass.
+/// The verdict is named `judge NAME` with weight 1; [`grade_check`] applies a check's name,
+/// weight and severity.
+pub async fn grade(
+    judge: &Judge,
+    provider: &dyn Provider,
+    case: &Case,
+    trajectory: &Trajectory,
+    threshold: f64,
+    soft_threshold: Option<f64>,
+) -> Verdict {
+    let (outcome, score, reason) =
+        grade_parts(judge, provider, case, trajectory, threshold, soft_threshold).await;
+    Verdict {
+        check: format!("judge {}", judge.name),
+        outcome,
+        score,
+        weight: 1.0,
+        reason,
+    }
+}
+
+async fn grade_parts(
+    judge: &Judge,
+    provider: &dyn Provider,
+    case: &Case,
+    trajectory: &Trajectory,
+    threshold: f64,
+    soft_threshold: Option<f64>,
+) -> (Outcome, Option<f64>, String) {
+    if trajectory.end == EndReason::Error {
+        return errored_run(trajectory);
+    }
+    let err = |msg: String| (Outcome::Error, None, msg);
+    let ctx = context(case, trajectory);
+    let mut messages = Vec::new();
+    if let Some(system) = &judge.system {
+        match render(system, &ctx) {
+            Ok(s) => messages.push(Message::system(s)),
+            Err(e) => return err(format!("judge system prompt: {e}")),
+        }
+    }
+    match render(&judge.prompt, &ctx) {
+        Ok(p) => messages.push(Message::user(p)),
+        Err(e) => return err(format!("judge prompt: {e}")),
+    }
+    let mut request = ModelRequest {
+        model: judge.model.model.clone(),
+        messages,
+        tools: Vec::new(),
+        temperature: Some(0.0),
+        max_tokens: None,
+        purpose: Purpose::Judge,
+    };
+    let mut last = String::new();
+    for _ in 0..=judge.retries {
+        let response = match provider.complete(&request).await {
+            Ok(r) => r,
+            Err(e) => return err(format!("judge call failed: {}", one_line(&e.message, 200))),
+        };
+        let text = response.content.unwrap_or_default();
+        if let Some((raw, why)) = parse_verdict(&text) {
+            let score = judge.normalise(raw);
+            let outcome = if score >= threshold {
+                Outcome::Pass
+            } else if soft_threshold.is_some_and(|s| score >= s) {
+                Outcome::SoftFail
+            } else {
+                Outcome::Fail
+            };
+            let [lo, hi] = judge.scale;
+            let reason = why
+                .map(|r| one_line(&r, 200))
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| format!("score {raw} on {lo}..{hi}"));
+            return (outcome, Some(score), reason);
+        }
+        // Asking again with the bad answer and a reminder of the format (rather than repeating
+        // the same request) gives the model a chance to fix it, and a cache a different key.
+        request
+            .messages
+            .push(Message::assistant(text.clone(), Vec::new()));
+        request.messages.push(Message::user(format!(
+            "Your answer could not be read. Reply with only a JSON object: \
+             {{\"score\": <number from {} to {}>, \"reason\": \"<one sentence>\"}}",
+            judge.scale[0], judge.scale[1]
+        )));
+        last = text;
+    }
+    let excerpt = if last.trim().is_empty() {
+        "(empty answer)".to_string()
+    } else {
+        one_line(&last, 120)
+    };
+    err(format!("judge output could not be parsed: {excerpt}"))
+}
+
+/// Any check: judges are graded through `provider`, the rest evaluated directly. The verdict
+/// carries the check's name, weight and severity.
+pub async fn grade_check(
+    spec: &CheckSpec,
+    provider: &dyn Provider,
+    case: &Case,
+    trajectory: &Trajectory,
+) -> Verdict {
+    match &spec.check {
+        Check::Judge {
+            judge,
+            threshold,
+            soft_threshold,
+        } => {
+            let v = grade(
+                judge,
+                provider,
+                case,
+                trajectory,
+                *threshold,
+                *soft_threshold,
+            )
+            .await;
+            Verdict {
+                check: spec.name.clone(),
+                weight: spec.weight,
+                ..v
+            }
+            .with_severity(spec.severity)
+        }
+        _ => evaluate(spec, case, trajectory),
+    }
+}
+
+#[cfg(test)]
+#[path = "judge_tests.rs"]
+mod tests;

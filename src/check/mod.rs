@@ -1,3 +1,9 @@
-//! Checks: deterministic (`eval`) and LLM-as-judge (`judge`).
+//! Checks: validation (`parse`), deterministic evaluation (`eval`) and LLM-as-judge (`judge`).
+pub mod eval;
+pub mod json_subset;
 pub mod judge;
+pub mod judge_output;
+pub mod parse;
 pub mod spec;
+pub mod text;
+pub mod trajectory_match;

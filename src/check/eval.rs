@@ -1,0 +1,391 @@
+//! `evaluate`: the verdict of one deterministic check on one trajectory. Pure: no I/O, no
+//! async, so batches can be scored on rayon. Judges are graded by `check::judge::grade`.
+
+use serde_json::Value;
+
+use crate::check::json_subset::{exact_mismatch, render, subset_mismatch};
+use crate::check::spec::{Check, CheckSpec, TrajectoryMode, ValueRef};
+use crate::check::text::{one_line, quote};
+use crate::check::trajectory_match::{expected_calls, match_calls};
+use crate::suite::Case;
+use crate::trajectory::{EndReason, Step, Trajectory};
+use crate::verdict::{Outcome, Verdict};
+
+/// How much of the output a reason quotes.
+const EXCERPT: usize = 60;
+
+/// Evaluates `spec` on `trajectory`. A trajectory that ended in error makes every check an
+/// `error` (nothing to judge); a `judge` check is `skipped` here.
+pub fn evaluate(spec: &CheckSpec, case: &Case, trajectory: &Trajectory) -> Verdict {
+    let (outcome, score, reason) = if trajectory.end == EndReason::Error {
+        errored_run(trajectory)
+    } else {
+        run(&spec.check, case, trajectory)
+    };
+    Verdict {
+        check: spec.name.clone(),
+        outcome,
+        score,
+        weight: spec.weight,
+        reason,
+    }
+    .with_severity(spec.severity)
+}
+
+type Judged = (Outcome, Option<f64>, String);
+
+/// The `error` verdict parts for a trajectory whose run failed.
+pub(crate) fn errored_run(trajectory: &Trajectory) -> Judged {
+    let why = trajectory
+        .error
+        .as_deref()
+        .map(|e| one_line(e, 200))
+        .unwrap_or_else(|| "the agent run failed".to_string());
+    (Outcome::Error, None, why)
+}
+
+fn pass(reason: impl Into<String>) -> Judged {
+    (Outcome::Pass, Some(1.0), reason.into())
+}
+
+fn fail(reason: impl Into<String>) -> Judged {
+    (Outcome::Fail, Some(0.0), reason.into())
+}
+
+fn boolean(ok: bool, reason: impl Into<String>) -> Judged {
+    if ok {
+        pass(reason)
+    } else {
+        fail(reason)
+    }
+}
+
+fn skipped(reason: impl Into<String>) -> Judged {
+    (Outcome::Skipped, None, reason.into())
+}
+
+fn error(reason: impl Into<String>) -> Judged {
+    (Outcome::Error, None, reason.into())
+}
+
+/// The expected value, or the reason it is missing from the case.
+fn resolve(expected: &ValueRef, case: &Case) -> Result<Value, String> {
+    match expected {
+        ValueRef::Inline(v) => Ok(v.clone()),
+        ValueRef::Case(path) => case
+            .lookup(path)
+            .ok_or_else(|| format!("case `{}` has no `{path}`", case.id)),
+    }
+}
+
+fn run(check: &Check, case: &Case, t: &Trajectory) -> Judged {
+    let output = t.output.as_str();
+    match check {
+        Check::Equals { expected } => match resolve(expected, case) {
+            Ok(v) => equals(&v, output),
+            Err(why) => skipped(why),
+        },
+        Check::Contains {
+            values,
+            all,
+            ignore_case,
+        } => {
+            let found = present(values, output, *ignore_case);
+            let missing: Vec<String> = values
+                .iter()
+                .zip(&found)
+                .filter(|(_, f)| !**f)
+                .map(|(v, _)| quote(v, 30))
+                .collect();
+            let ok = if *all {
+                missing.is_empty()
+            } else {
+                found.contains(&true)
+            };
+            if ok {
+                let hits: Vec<String> = values
+                    .iter()
+                    .zip(&found)
+                    .filter(|(_, f)| **f)
+                    .map(|(v, _)| quote(v, 30))
+                    .collect();
+                pass(format!("found {}", one_line(&hits.join(", "), 80)))
+            } else if *all {
+                fail(format!(
+                    "missing {} in output {}",
+                    missing.join(", "),
+                    quote(output, EXCERPT)
+                ))
+            } else {
+                fail(format!(
+                    "none of {} in output {}",
+                    missing.join(", "),
+                    quote(output, EXCERPT)
+                ))
+            }
+        }
+        Check::NotContains {
+            values,
+            ignore_case,
+        } => {
+            let found: Vec<String> = values
+                .iter()
+                .zip(present(values, output, *ignore_case))
+                .filter(|(_, f)| *f)
+                .map(|(v, _)| quote(v, 30))
+                .collect();
+            if found.is_empty() {
+                let all: Vec<String> = values.iter().map(|v| quote(v, 30)).collect();
+                pass(format!("none of {} found", one_line(&all.join(", "), 80)))
+            } else {
+                fail(format!(
+                    "found {} in output {}",
+                    found.join(", "),
+                    quote(output, EXCERPT)
+                ))
+            }
+        }
+        Check::Regex { regex } => {
+            let shown = one_line(regex.as_str(), 40);
+            match regex.find(output) {
+                Some(m) => pass(format!("/{shown}/ matched {}", quote(m.as_str(), 40))),
+                None => fail(format!(
+                    "no match for /{shown}/ in output {}",
+                    quote(output, EXCERPT)
+                )),
+            }
+        }
+        Check::JsonValid => match serde_json::from_str::<Value>(output.trim()) {
+            Ok(_) => pass("output is valid JSON"),
+            Err(e) => fail(format!(
+                "output is not JSON ({e}): {}",
+                quote(output, EXCERPT)
+            )),
+        },
+        Check::JsonSchema { schema } => match serde_json::from_str::<Value>(output.trim()) {
+            Err(e) => fail(format!(
+                "output is not JSON ({e}): {}",
+                quote(output, EXCERPT)
+            )),
+            Ok(v) => match schema.iter_errors(&v).next() {
+                None => pass("output matches the schema"),
+                Some(err) => {
+                    let at = err.instance_path().to_string();
+                    let at = if at.is_empty() { "/".to_string() } else { at };
+                    fail(format!(
+                        "output does not match the schema at {at}: {}",
+                        one_line(&err.to_string(), 120)
+                    ))
+                }
+            },
+        },
+        Check::ToolCalled { name, args, times } => tool_called(t, name, args.as_ref(), *times),
+        Check::ToolNotCalled { name, args } => {
+            let hits: Vec<&Value> = matching_calls(t, name, args.as_ref()).collect();
+            match hits.first() {
+                None => pass(format!(
+                    "`{name}` was not called{}",
+                    with_args(args.as_ref())
+                )),
+                Some(first) => fail(format!(
+                    "`{name}` was called {} (args {})",
+                    count(hits.len()),
+                    render(first)
+                )),
+            }
+        }
+        Check::Trajectory {
+            mode,
+            expected,
+            args,
+        } => {
+            let value = match resolve(expected, case) {
+                Ok(v) => v,
+                Err(why) => return skipped(why),
+            };
+            let calls = match expected_calls(&value) {
+                Ok(c) => c,
+                Err(e) => return error(format!("bad expected tool calls: {e}")),
+            };
+            let actual: Vec<(&str, &Value)> = t.tool_calls().collect();
+            let m = match_calls(*mode, *args, &calls, &actual);
+            let names = |it: &mut dyn Iterator<Item = &str>| {
+                one_line(&it.collect::<Vec<_>>().join(", "), 80)
+            };
+            let mut reason = format!(
+                "expected [{}], found [{}]; precision {:.2}, recall {:.2}",
+                names(&mut calls.iter().map(|c| c.name.as_str())),
+                names(&mut actual.iter().map(|(n, _)| *n)),
+                m.precision(),
+                m.recall()
+            );
+            if let Some(i) = m.first_missing {
+                let c = &calls[i];
+                reason.push_str(&format!(
+                    "; missing {}{}",
+                    c.name,
+                    with_args(c.args.as_ref())
+                ));
+            } else if !m.passed && *mode == TrajectoryMode::Strict {
+                reason.push_str("; strict mode allows no extra calls");
+            }
+            let outcome = if m.passed {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            };
+            (outcome, Some(m.f1()), reason)
+        }
+        Check::EndState { expected } => {
+            let want = match resolve(expected, case) {
+                Ok(v) => v,
+                Err(why) => return skipped(why),
+            };
+            match &t.state {
+                None => fail("the target reported no end state"),
+                Some(state) => match subset_mismatch(&want, state) {
+                    None => pass("end state matches"),
+                    Some(m) => fail(m.to_string()),
+                },
+            }
+        }
+        Check::MaxSteps(max) => {
+            let n = t.model_calls() as u64;
+            boolean(n <= *max, format!("{n} model calls (max {max})"))
+        }
+        Check::MaxTokens(max) => {
+            let n = t.usage.total();
+            boolean(n <= *max, format!("{n} tokens (max {max})"))
+        }
+        Check::Escalated(want) => {
+            let did = t.escalated();
+            let why = escalation_reason(t)
+                .map(|r| format!(": {}", one_line(r, EXCERPT)))
+                .unwrap_or_default();
+            match (want, did) {
+                (true, true) => pass(format!("escalated{why}")),
+                (false, false) => pass("did not escalate"),
+                (true, false) => fail("expected an escalation, the agent did not escalate"),
+                (false, true) => fail(format!("expected no escalation, the agent escalated{why}")),
+            }
+        }
+        Check::Judge { .. } => skipped("graded by the judge"),
+    }
+}
+
+fn equals(expected: &Value, output: &str) -> Judged {
+    match expected {
+        Value::String(s) => boolean(
+            output.trim() == s.trim(),
+            format!(
+                "expected {}, found {}",
+                quote(s.trim(), EXCERPT),
+                quote(output.trim(), EXCERPT)
+            ),
+        ),
+        _ => match serde_json::from_str::<Value>(output.trim()) {
+            Err(_) => fail(format!(
+                "expected JSON {}, found non-JSON output {}",
+                render(expected),
+                quote(output, EXCERPT)
+            )),
+            Ok(actual) => match exact_mismatch(expected, &actual) {
+                None => pass(format!("output equals {}", render(expected))),
+                Some(m) => fail(m.to_string()),
+            },
+        },
+    }
+}
+
+/// For each value, whether it occurs in the output.
+fn present(values: &[String], output: &str, ignore_case: bool) -> Vec<bool> {
+    if ignore_case {
+        let hay = output.to_lowercase();
+        values
+            .iter()
+            .map(|v| hay.contains(&v.to_lowercase()))
+            .collect()
+    } else {
+        values.iter().map(|v| output.contains(v.as_str())).collect()
+    }
+}
+
+fn matching_calls<'a>(
+    t: &'a Trajectory,
+    name: &'a str,
+    args: Option<&'a Value>,
+) -> impl Iterator<Item = &'a Value> + 'a {
+    t.tool_calls()
+        .filter(move |(n, a)| {
+            *n == name && args.is_none_or(|want| subset_mismatch(want, a).is_none())
+        })
+        .map(|(_, a)| a)
+}
+
+fn tool_called(t: &Trajectory, name: &str, args: Option<&Value>, times: Option<u32>) -> Judged {
+    let hits = matching_calls(t, name, args).count();
+    let ok = match times {
+        Some(n) => hits == n as usize,
+        None => hits >= 1,
+    };
+    let wanted = match times {
+        Some(n) => count(n as usize),
+        None => "at least once".to_string(),
+    };
+    if ok {
+        return pass(format!(
+            "`{name}` called {}{}",
+            count(hits),
+            with_args(args)
+        ));
+    }
+    let by_name: Vec<&Value> = t
+        .tool_calls()
+        .filter(|(n, _)| *n == name)
+        .map(|(_, a)| a)
+        .collect();
+    let mut reason = format!(
+        "expected `{name}`{} called {wanted}, found {}",
+        with_args(args),
+        count(hits)
+    );
+    if let (Some(want), Some(first)) = (args, by_name.first()) {
+        if hits == 0 {
+            let diff = subset_mismatch(want, first)
+                .map(|m| m.to_string())
+                .unwrap_or_default();
+            reason.push_str(&format!(
+                " with those args ({} by name; first differs: {diff})",
+                count(by_name.len())
+            ));
+        }
+    }
+    fail(reason)
+}
+
+fn with_args(args: Option<&Value>) -> String {
+    args.map(|a| format!(" with args {}", render(a)))
+        .unwrap_or_default()
+}
+
+fn count(n: usize) -> String {
+    match n {
+        0 => "0 times".into(),
+        1 => "once".into(),
+        n => format!("{n} times"),
+    }
+}
+
+fn escalation_reason(t: &Trajectory) -> Option<&str> {
+    t.steps
+        .iter()
+        .find_map(|s| match s {
+            Step::Escalation { reason } => Some(reason.as_str()),
+            _ => None,
+        })
+        .or(t.error.as_deref())
+}
+
+#[cfg(test)]
+#[path = "eval_tests.rs"]
+mod tests;

@@ -1,0 +1,485 @@
+//! Tests of `evaluate`: one table per check kind, checks written as users write them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::check::parse::{from_raw, CheckEnv};
+use crate::suite::raw::{RawCheck, RawToolCall};
+use crate::suite::Expected;
+use crate::trajectory::{Step, ToolCall, Usage};
+use crate::verdict::Outcome::*;
+
+fn case() -> Case {
+    Case {
+        id: "refund-late".into(),
+        description: None,
+        turns: vec!["Refund order 1042".into()],
+        vars: BTreeMap::from([("order".into(), json!("1042"))]),
+        expected: Expected {
+            reference: Some("We cannot refund after 30 days.".into()),
+            output: Some(json!({"ok": true, "n": 2})),
+            tools: Some(vec![
+                RawToolCall {
+                    name: "lookup_order".into(),
+                    args: Some(json!({"order_id": "1042"})),
+                },
+                RawToolCall {
+                    name: "create_ticket".into(),
+                    args: None,
+                },
+            ]),
+            state: Some(json!({"orders": {"1042": {"status": "refunded"}}})),
+        },
+        tags: vec![],
+        checks: vec![],
+        world_fixture: None,
+        mock: vec![],
+        source: "cases.jsonl:1".into(),
+    }
+}
+
+fn bare_case() -> Case {
+    Case {
+        expected: Expected::default(),
+        ..case()
+    }
+}
+
+fn tool(name: &str, args: Value) -> Step {
+    Step::Tool {
+        id: String::new(),
+        name: name.into(),
+        args,
+        result: None,
+        error: None,
+        latency_ms: 0,
+    }
+}
+
+fn model(tokens: u64) -> Step {
+    Step::Model {
+        content: None,
+        tool_calls: Vec::<ToolCall>::new(),
+        usage: Usage {
+            input_tokens: tokens,
+            output_tokens: 0,
+        },
+        model: "m".into(),
+        latency_ms: 0,
+    }
+}
+
+fn traj(output: &str, steps: Vec<Step>) -> Trajectory {
+    let mut usage = Usage::default();
+    for s in &steps {
+        if let Step::Model { usage: u, .. } = s {
+            usage.add(*u);
+        }
+    }
+    Trajectory {
+        steps,
+        output: output.into(),
+        usage,
+        ..Default::default()
+    }
+}
+
+fn spec(yaml: &str) -> CheckSpec {
+    let raw: RawCheck = serde_yaml::from_str(yaml).unwrap();
+    let judges = BTreeMap::new();
+    let env = CheckEnv {
+        suite_dir: Path::new("."),
+        judges: &judges,
+        available_judges: &[],
+        tools: None,
+    };
+    from_raw(&raw, &env).unwrap_or_else(|e| panic!("{yaml}: {e:?}"))
+}
+
+/// Runs a table of (check yaml, trajectory, outcome, text the reason must contain).
+fn run_table(c: &Case, table: Vec<(&str, Trajectory, Outcome, &str)>) {
+    for (yaml, t, want, reason) in table {
+        let v = evaluate(&spec(yaml), c, &t);
+        assert_eq!(v.outcome, want, "{yaml} → {v:?}");
+        assert!(v.reason.contains(reason), "{yaml}: reason {:?}", v.reason);
+        let expect_score = match want {
+            Pass => Some(true),
+            Fail | SoftFail => Some(false),
+            _ => None,
+        };
+        match expect_score {
+            // Trajectory checks pass with partial credit (F1 < 1 when extra calls are allowed).
+            Some(true) => assert!(v.score.is_some_and(|s| s > 0.0), "{yaml}"),
+            Some(false) => assert!(v.score.is_some_and(|s| s < 1.0), "{yaml}"),
+            None => assert_eq!(v.score, None, "{yaml}"),
+        }
+    }
+}
+
+#[test]
+fn text_checks() {
+    let out = |s: &str| traj(s, vec![]);
+    run_table(
+        &case(),
+        vec![
+            ("equals: hello", out("  hello\n"), Pass, ""),
+            (
+                "equals: hello",
+                out("hello there"),
+                Fail,
+                "found \"hello there\"",
+            ),
+            (
+                "equals: {value: expected.output}",
+                out("expected.output"),
+                Pass,
+                "",
+            ),
+            (
+                "equals: expected.reference",
+                out("We cannot refund after 30 days."),
+                Pass,
+                "",
+            ),
+            (
+                "equals: expected.output",
+                out(r#"{"n": 2.0, "ok": true}"#),
+                Pass,
+                "",
+            ),
+            (
+                "equals: expected.output",
+                out(r#"{"n": 3, "ok": true}"#),
+                Fail,
+                "n: expected 2, found 3",
+            ),
+            ("equals: expected.output", out("not json"), Fail, "non-JSON"),
+            ("equals: [1, 2]", out("[1,2]"), Pass, ""),
+            ("contains: refund", out("No refund."), Pass, ""),
+            (
+                "contains: Refund",
+                out("No refund."),
+                Fail,
+                "missing \"Refund\"",
+            ),
+            (
+                "contains: {value: Refund, ignore_case: true}",
+                out("No refund."),
+                Pass,
+                "",
+            ),
+            (
+                "contains: {all: [a, b]}",
+                out("a only"),
+                Fail,
+                "missing \"b\"",
+            ),
+            (
+                "contains: {any: [x, only]}",
+                out("a only"),
+                Pass,
+                "found \"only\"",
+            ),
+            (
+                "contains: {any: [x, z]}",
+                out("a only"),
+                Fail,
+                "none of \"x\", \"z\"",
+            ),
+            (
+                "not_contains: as an AI",
+                out("I am here"),
+                Pass,
+                "none of \"as an AI\" found",
+            ),
+            (
+                "not_contains: {any: [AI, bot], ignore_case: true}",
+                out("As an ai"),
+                Fail,
+                "found \"AI\"",
+            ),
+            ("regex: '\\b\\d{4}\\b'", out("order 1042"), Pass, "\"1042\""),
+            (
+                "regex: {pattern: '^ORDER', ignore_case: true}",
+                out("order 1"),
+                Pass,
+                "",
+            ),
+            (
+                "regex: '^\\d+$'",
+                out("order 1042"),
+                Fail,
+                "no match for /^\\d+$/",
+            ),
+            ("json_valid: true", out(" {\"a\": 1} "), Pass, ""),
+            ("json_valid: true", out("{a: 1}"), Fail, "not JSON"),
+            (
+                "json_schema: {type: object, required: [id], properties: {id: {type: string}}}",
+                out(r#"{"id": "x"}"#),
+                Pass,
+                "",
+            ),
+            (
+                "json_schema: {type: object, properties: {id: {type: string}}}",
+                out(r#"{"id": 7}"#),
+                Fail,
+                "at /id",
+            ),
+            ("json_schema: {type: object}", out("nope"), Fail, "not JSON"),
+        ],
+    );
+}
+
+#[test]
+fn missing_case_reference_is_skipped() {
+    let t = traj("x", vec![tool("a", json!({}))]);
+    run_table(
+        &bare_case(),
+        vec![
+            (
+                "equals: expected.output",
+                t.clone(),
+                Skipped,
+                "has no `expected.output`",
+            ),
+            (
+                "trajectory: {expected: expected.tools}",
+                t.clone(),
+                Skipped,
+                "expected.tools",
+            ),
+            ("end_state: expected.state", t, Skipped, "expected.state"),
+        ],
+    );
+}
+
+#[test]
+fn tool_checks() {
+    let t = traj(
+        "",
+        vec![
+            tool(
+                "lookup_order",
+                json!({"order_id": "1042", "fields": {"a": 1, "b": 2}}),
+            ),
+            tool("lookup_order", json!({"order_id": "7"})),
+            tool("send_email", json!({"to": "x"})),
+        ],
+    );
+    run_table(
+        &case(),
+        vec![
+            ("tool_called: lookup_order", t.clone(), Pass, "2 times"),
+            (
+                "tool_called: {name: lookup_order, times: 2}",
+                t.clone(),
+                Pass,
+                "",
+            ),
+            (
+                "tool_called: {name: lookup_order, times: 1}",
+                t.clone(),
+                Fail,
+                "called once, found 2 times",
+            ),
+            (
+                "tool_called: {name: lookup_order, args: {order_id: '7'}, times: 1}",
+                t.clone(),
+                Pass,
+                "",
+            ),
+            (
+                "tool_called: {name: lookup_order, args: {fields: {a: 1}}}",
+                t.clone(),
+                Pass,
+                "",
+            ),
+            (
+                "tool_called: {name: lookup_order, args: {order_id: '9'}}",
+                t.clone(),
+                Fail,
+                "first differs: order_id: expected \"9\", found \"1042\"",
+            ),
+            (
+                "tool_called: issue_refund",
+                t.clone(),
+                Fail,
+                "found 0 times",
+            ),
+            (
+                "tool_called: {name: issue_refund, times: 0}",
+                t.clone(),
+                Pass,
+                "",
+            ),
+            ("tool_not_called: issue_refund", t.clone(), Pass, ""),
+            (
+                "tool_not_called: send_email",
+                t.clone(),
+                Fail,
+                "called once (args {\"to\":\"x\"})",
+            ),
+            (
+                "tool_not_called: {name: send_email, args: {to: y}}",
+                t,
+                Pass,
+                "",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn trajectory_checks() {
+    let lookup = tool("lookup_order", json!({"order_id": "1042", "v": 1}));
+    let ticket = tool("create_ticket", json!({"p": 1}));
+    let email = tool("send_email", json!({}));
+    let exact = traj("", vec![lookup.clone(), ticket.clone()]);
+    let extra = traj("", vec![lookup.clone(), email.clone(), ticket.clone()]);
+    let reordered = traj("", vec![ticket.clone(), lookup.clone()]);
+    let twice = traj("", vec![lookup.clone(), lookup.clone(), ticket.clone()]);
+    let in_order = "trajectory: {mode: in_order, expected: expected.tools}";
+    let strict = "trajectory: {mode: strict, expected: expected.tools}";
+    run_table(
+        &case(),
+        vec![
+            (strict, exact.clone(), Pass, "precision 1.00, recall 1.00"),
+            (in_order, exact.clone(), Pass, ""),
+            (strict, extra.clone(), Fail, "no extra calls"),
+            (in_order, extra.clone(), Pass, "precision 0.67, recall 1.00"),
+            (in_order, reordered.clone(), Fail, "missing create_ticket"),
+            (strict, reordered, Fail, "recall 0.50"),
+            (in_order, twice.clone(), Pass, ""),
+            (strict, twice, Fail, ""),
+            (
+                "trajectory: {mode: strict, expected: expected.tools, args: exact}",
+                exact.clone(),
+                Fail,
+                "missing lookup_order",
+            ),
+            (
+                "trajectory: {mode: strict, expected: [lookup_order, create_ticket], args: ignore}",
+                exact.clone(),
+                Pass,
+                "",
+            ),
+            (
+                "trajectory: {expected: [{name: lookup_order, args: {order_id: '1'}}]}",
+                exact.clone(),
+                Fail,
+                "missing lookup_order with args",
+            ),
+        ],
+    );
+    // Partial credit: the score is the F1 of matched calls.
+    let v = evaluate(&spec(strict), &case(), &extra);
+    assert!((v.score.unwrap() - 0.8).abs() < 1e-9, "{v:?}");
+    let v = evaluate(&spec(in_order), &case(), &extra);
+    assert_eq!(v.outcome, Pass);
+    assert!((v.score.unwrap() - 0.8).abs() < 1e-9, "{v:?}");
+    let v = evaluate(&spec(in_order), &case(), &exact);
+    assert_eq!(v.score, Some(1.0));
+}
+
+#[test]
+fn state_and_budget_checks() {
+    let mut refunded = traj("", vec![model(100), model(50)]);
+    refunded.state = Some(json!({"orders": {"1042": {"status": "refunded", "total": 3}}}));
+    let mut delivered = refunded.clone();
+    delivered.state = Some(json!({"orders": {"1042": {"status": "delivered"}}}));
+    let mut escalated = traj(
+        "",
+        vec![Step::Escalation {
+            reason: "customer asked".into(),
+        }],
+    );
+    escalated.end = EndReason::Escalated;
+    run_table(
+        &case(),
+        vec![
+            ("end_state: expected.state", refunded.clone(), Pass, ""),
+            (
+                "end_state: expected.state",
+                delivered,
+                Fail,
+                "orders.1042.status: expected \"refunded\", found \"delivered\"",
+            ),
+            (
+                "end_state: {orders: {'1042': {total: 3.0}}}",
+                refunded.clone(),
+                Pass,
+                "",
+            ),
+            (
+                "end_state: expected.state",
+                traj("", vec![]),
+                Fail,
+                "no end state",
+            ),
+            (
+                "max_steps: 2",
+                refunded.clone(),
+                Pass,
+                "2 model calls (max 2)",
+            ),
+            (
+                "max_steps: 1",
+                refunded.clone(),
+                Fail,
+                "2 model calls (max 1)",
+            ),
+            ("max_tokens: 150", refunded.clone(), Pass, ""),
+            (
+                "max_tokens: 149",
+                refunded.clone(),
+                Fail,
+                "150 tokens (max 149)",
+            ),
+            ("escalated: true", escalated.clone(), Pass, "customer asked"),
+            (
+                "escalated: false",
+                escalated,
+                Fail,
+                "the agent escalated: customer asked",
+            ),
+            (
+                "escalated: true",
+                refunded.clone(),
+                Fail,
+                "did not escalate",
+            ),
+            ("escalated: false", refunded, Pass, ""),
+        ],
+    );
+}
+
+#[test]
+fn errored_run_makes_every_check_an_error() {
+    let t = Trajectory::errored("provider down: 503");
+    for yaml in [
+        "contains: x",
+        "max_steps: 3",
+        "tool_not_called: a",
+        "equals: expected.output",
+    ] {
+        let v = evaluate(&spec(yaml), &case(), &t);
+        assert_eq!((v.outcome, v.score), (Error, None), "{yaml}");
+        assert_eq!(v.reason, "provider down: 503");
+    }
+}
+
+#[test]
+fn verdict_carries_name_weight_and_severity() {
+    let v = evaluate(
+        &spec("{contains: zzz, severity: soft, weight: 2, name: mentions zzz}"),
+        &case(),
+        &traj("abc", vec![]),
+    );
+    assert_eq!(v.outcome, SoftFail);
+    assert_eq!(v.weight, 2.0);
+    assert_eq!(v.check, "mentions zzz");
+    assert_eq!(v.score, Some(0.0));
+}

@@ -1,0 +1,310 @@
+//! Tests of judge loading and grading, with a scripted in-test provider.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use serde_json::json;
+
+use super::*;
+use crate::provider::{ModelResponse, ProviderError};
+use crate::suite::Expected;
+use crate::trajectory::Usage;
+
+/// Answers each call with the next scripted reply and records the requests.
+#[derive(Debug)]
+struct Scripted {
+    replies: Mutex<Vec<Result<String, ProviderError>>>,
+    seen: Mutex<Vec<ModelRequest>>,
+}
+
+impl Scripted {
+    fn new(replies: Vec<Result<&str, &str>>) -> Self {
+        let replies = replies
+            .into_iter()
+            .rev()
+            .map(|r| r.map(str::to_string).map_err(ProviderError::fatal))
+            .collect();
+        Scripted {
+            replies: Mutex::new(replies),
+            seen: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn calls(&self) -> Vec<ModelRequest> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Provider for Scripted {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+
+    async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {
+        self.seen.lock().unwrap().push(request.clone());
+        let next = self
+            .replies
+            .lock()
+            .unwrap()
+            .pop()
+            .unwrap_or_else(|| Err(ProviderError::fatal("script exhausted")));
+        next.map(|text| ModelResponse {
+            content: Some(text),
+            tool_calls: Vec::new(),
+            usage: Usage::default(),
+            model: "judge".into(),
+        })
+    }
+}
+
+fn judge() -> Judge {
+    Judge {
+        name: "helpfulness".into(),
+        model: ModelId::parse("mock:judge").unwrap(),
+        prompt: "Q: {{ input }}\nA: {{ output }}\nRef: {{ reference }}\nVars: {{ vars.order }}"
+            .into(),
+        system: Some("You grade {{ case.id }}.".into()),
+        scale: [1.0, 5.0],
+        threshold: 0.75,
+        soft_threshold: Some(0.5),
+        retries: 2,
+    }
+}
+
+fn case() -> Case {
+    Case {
+        id: "c1".into(),
+        description: None,
+        turns: vec!["Where is order 1042?".into()],
+        vars: BTreeMap::from([("order".into(), json!("1042"))]),
+        expected: Expected {
+            reference: Some("It shipped.".into()),
+            ..Default::default()
+        },
+        tags: vec![],
+        checks: vec![],
+        world_fixture: None,
+        mock: vec![],
+        source: "c.jsonl:1".into(),
+    }
+}
+
+fn answered() -> Trajectory {
+    Trajectory {
+        output: "It shipped yesterday.".into(),
+        ..Default::default()
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn run(judge: &Judge, replies: Vec<Result<&str, &str>>) -> (Verdict, Vec<ModelRequest>) {
+    let p = Scripted::new(replies);
+    let v = block_on(grade(judge, &p, &case(), &answered(), 0.75, Some(0.5)));
+    (v, p.calls())
+}
+
+#[test]
+fn grade_outcomes_follow_thresholds() {
+    // scale 1..5: 5 → 1.0, 4 → 0.75, 3 → 0.5, 2 → 0.25; 9 clamps to 1.
+    let table = [
+        (
+            r#"{"score": 5, "reason": "great"}"#,
+            Outcome::Pass,
+            1.0,
+            "great",
+        ),
+        ("fine\nSCORE: 4", Outcome::Pass, 0.75, "score 4 on 1..5"),
+        (r#"{"score": "3"}"#, Outcome::SoftFail, 0.5, "score 3"),
+        (
+            "SCORE: 2\nREASON: vague\nand\nlong",
+            Outcome::Fail,
+            0.25,
+            "vague",
+        ),
+        ("SCORE: 9", Outcome::Pass, 1.0, ""),
+        ("SCORE: 0", Outcome::Fail, 0.0, ""),
+    ];
+    for (reply, outcome, score, reason) in table {
+        let (v, calls) = run(&judge(), vec![Ok(reply)]);
+        assert_eq!((v.outcome, v.score), (outcome, Some(score)), "{reply}");
+        assert!(v.reason.contains(reason), "{reply}: {}", v.reason);
+        assert_eq!(calls.len(), 1);
+    }
+}
+
+#[test]
+fn request_is_rendered_pinned_and_tool_free() {
+    let (_, calls) = run(&judge(), vec![Ok("SCORE: 5")]);
+    let r = &calls[0];
+    assert_eq!(r.model, "judge");
+    assert_eq!(r.purpose, Purpose::Judge);
+    assert_eq!(r.temperature, Some(0.0));
+    assert!(r.tools.is_empty());
+    assert_eq!(r.messages[0].content, "You grade c1.");
+    assert_eq!(
+        r.messages[1].content,
+        "Q: Where is order 1042?\nA: It shipped yesterday.\nRef: It shipped.\nVars: 1042"
+    );
+}
+
+#[test]
+fn garbage_then_valid_is_retried() {
+    let (v, calls) = run(&judge(), vec![Ok("hmm"), Ok("no idea"), Ok("SCORE: 5")]);
+    assert_eq!(v.outcome, Outcome::Pass);
+    assert_eq!(calls.len(), 3);
+    // The retry shows the model its bad answer and asks for the format again.
+    let last = &calls[2].messages;
+    assert_eq!(last[last.len() - 2].content, "no idea");
+    assert!(last[last.len() - 1].content.contains("\"score\""));
+}
+
+#[test]
+fn always_garbage_is_an_error_never_a_pass() {
+    let (v, calls) = run(&judge(), vec![Ok("x"), Ok("y"), Ok("the answer is great")]);
+    assert_eq!((v.outcome, v.score), (Outcome::Error, None));
+    assert_eq!(
+        v.reason,
+        "judge output could not be parsed: the answer is great"
+    );
+    assert_eq!(calls.len(), 3);
+
+    let no_retries = Judge {
+        retries: 0,
+        ..judge()
+    };
+    let (v, calls) = run(&no_retries, vec![Ok(""), Ok("SCORE: 5")]);
+    assert_eq!(v.outcome, Outcome::Error);
+    assert!(v.reason.ends_with("(empty answer)"), "{}", v.reason);
+    assert_eq!(calls.len(), 1);
+}
+
+#[test]
+fn provider_error_is_an_error() {
+    let (v, calls) = run(&judge(), vec![Err("503 service unavailable")]);
+    assert_eq!(v.outcome, Outcome::Error);
+    assert_eq!(v.reason, "judge call failed: 503 service unavailable");
+    assert_eq!(calls.len(), 1);
+}
+
+#[test]
+fn errored_trajectory_is_not_sent_to_the_judge() {
+    let p = Scripted::new(vec![Ok("SCORE: 5")]);
+    let t = Trajectory::errored("timeout after 60s");
+    let v = block_on(grade(&judge(), &p, &case(), &t, 0.75, None));
+    assert_eq!(
+        (v.outcome, v.reason.as_str()),
+        (Outcome::Error, "timeout after 60s")
+    );
+    assert!(p.calls().is_empty());
+}
+
+#[test]
+fn grade_check_applies_name_weight_and_severity() {
+    use crate::check::spec::CheckSpec;
+    use crate::verdict::Severity;
+    use std::sync::Arc;
+    let spec = CheckSpec {
+        check: Check::Judge {
+            judge: Arc::new(judge()),
+            threshold: 0.9,
+            soft_threshold: None,
+        },
+        name: "helpful".into(),
+        severity: Severity::Soft,
+        weight: 3.0,
+    };
+    let p = Scripted::new(vec![Ok("SCORE: 4")]);
+    let v = block_on(grade_check(&spec, &p, &case(), &answered()));
+    assert_eq!(
+        (v.check.as_str(), v.outcome, v.weight),
+        ("helpful", Outcome::SoftFail, 3.0)
+    );
+}
+
+fn load(src: &str) -> Result<Judge, Vec<Diagnostic>> {
+    Judge::from_source("helpfulness", Path::new("judges/helpfulness.yaml"), src)
+}
+
+#[test]
+fn load_valid_judge_with_defaults() {
+    let j = load("model: mock:judge\nprompt: 'Rate {{ output }}'\nthreshold: 0.7\n").unwrap();
+    assert_eq!(j.scale, [1.0, 5.0]);
+    assert_eq!(j.retries, 2);
+    assert_eq!(j.model.to_string(), "mock:judge");
+    assert_eq!(j.soft_threshold, None);
+    assert!(j.check_renders(&case()).is_ok());
+}
+
+#[test]
+fn load_collects_all_errors() {
+    let src = "model: gpt4\nprompt: |\n  line one\n  {% if %}\nthreshold: 1.5\nsoft_threshold: 0.2\nscale: [5, 1]\n";
+    let errs = load(src).unwrap_err();
+    let msgs: Vec<String> = errs.iter().map(|d| d.to_string()).collect();
+    assert_eq!(errs.len(), 4, "{msgs:#?}");
+    assert!(
+        msgs[0].contains(":1:") && msgs[0].contains("invalid model id `gpt4`"),
+        "{msgs:#?}"
+    );
+    // The template's line 2 is file line 4.
+    assert!(
+        msgs[1].contains(":4: invalid `prompt` template"),
+        "{msgs:#?}"
+    );
+    assert!(msgs[2].contains("`scale` must be [low, high]"), "{msgs:#?}");
+    assert!(
+        msgs[3].contains(":5:") && msgs[3].contains("`threshold` must be between 0 and 1"),
+        "{msgs:#?}"
+    );
+}
+
+#[test]
+fn load_rejects_soft_above_threshold_and_unknown_fields() {
+    let errs = load("model: mock:j\nprompt: x\nthreshold: 0.5\nsoft_threshold: 0.8\n").unwrap_err();
+    assert!(errs[0].message.contains("above `threshold`"), "{errs:?}");
+    let errs = load("model: mock:j\nprompt: x\nthreshhold: 0.5\n").unwrap_err();
+    assert_eq!(
+        errs[0].hint.as_deref(),
+        Some("did you mean `threshold`?"),
+        "{errs:?}"
+    );
+    let errs = Judge::load("x", Path::new("/nonexistent/judge.yaml")).unwrap_err();
+    assert!(
+        errs[0].message.starts_with("cannot read judge `x`"),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn check_renders_catches_undefined_variables() {
+    let j = Judge {
+        prompt: "{{ vars.missing }}".into(),
+        ..judge()
+    };
+    let err = j.check_renders(&case()).unwrap_err();
+    assert!(err.message.contains("undefined"), "{err:?}");
+    let j = Judge {
+        system: Some("{{ nope }}".into()),
+        ..judge()
+    };
+    assert!(j.check_renders(&case()).is_err());
+}
+
+#[test]
+fn context_has_the_documented_keys() {
+    let ctx = context(&case(), &answered());
+    let keys: Vec<&String> = ctx.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["case", "input", "output", "reference", "trajectory", "vars"]
+    );
+    assert_eq!(ctx["case"]["expected"]["reference"], "It shipped.");
+    assert_eq!(ctx["trajectory"]["output"], "It shipped yesterday.");
+}

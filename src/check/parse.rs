@@ -1,0 +1,837 @@
+//! `CheckError` and `from_raw`: turn a user-written `RawCheck` into a validated `CheckSpec`,
+//! collecting every problem of the check rather than stopping at the first.
+//!
+//! Shorthands arrive as JSON values (see `suite::raw`); each kind has a small parser here that
+//! says what it accepts when it is given something else.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::check::judge::Judge;
+use crate::check::spec::{ArgMatch, Check, CheckSpec, TrajectoryMode, ValueRef};
+use crate::check::text::{one_line, quote, truncate};
+use crate::check::trajectory_match::{expected_calls, kind_of};
+use crate::diagnostic::did_you_mean;
+use crate::suite::raw::{RawCheck, CHECK_KINDS};
+
+/// What a check may refer to while it is validated.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckEnv<'a> {
+    /// Relative paths (`json_schema: schemas/order.json`) resolve against this folder.
+    pub suite_dir: &'a Path,
+    /// Judges that loaded, by name.
+    pub judges: &'a BTreeMap<String, Arc<Judge>>,
+    /// Every judge name that exists (loaded or not), for "did you mean".
+    pub available_judges: &'a [String],
+    /// The tools the target offers, when known: tool names in checks are checked against it.
+    pub tools: Option<&'a [String]>,
+}
+
+/// One problem in one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckError {
+    /// A lowercase fragment: "unknown tool `lookup_ordr`".
+    pub message: String,
+    pub hint: Option<String>,
+    /// Text to find the error in the source file (`Diagnostic::locate`).
+    pub needle: Option<String>,
+}
+
+impl CheckError {
+    fn new(message: impl Into<String>) -> Self {
+        CheckError {
+            message: message.into(),
+            hint: None,
+            needle: None,
+        }
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    fn maybe_hint(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
+    }
+
+    fn needle(mut self, needle: impl Into<String>) -> Self {
+        self.needle = Some(needle.into());
+        self
+    }
+}
+
+impl fmt::Display for CheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}
+
+impl CheckSpec {
+    /// See [`from_raw`].
+    pub fn from_raw(raw: &RawCheck, env: &CheckEnv) -> Result<CheckSpec, Vec<CheckError>> {
+        from_raw(raw, env)
+    }
+}
+
+/// Validates one check. All errors of the check are returned together.
+pub fn from_raw(raw: &RawCheck, env: &CheckEnv) -> Result<CheckSpec, Vec<CheckError>> {
+    let mut errs = Vec::new();
+    let kinds = present_kinds(raw);
+    let parsed = match kinds.as_slice() {
+        [] => {
+            errs.push(
+                CheckError::new(format!("a check needs one of: {}", CHECK_KINDS.join(", ")))
+                    .maybe_hint(raw.name.as_ref().map(|n| format!("in check `{n}`"))),
+            );
+            None
+        }
+        [kind] => parse_kind(kind, raw, env, &mut errs),
+        [a, b] => {
+            errs.push(
+                CheckError::new(format!("a check has both `{a}` and `{b}`"))
+                    .hint("write one check per list item")
+                    .needle(*b),
+            );
+            None
+        }
+        many => {
+            errs.push(
+                CheckError::new(format!(
+                    "a check has several kinds: {}",
+                    many.iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .hint("write one check per list item"),
+            );
+            None
+        }
+    };
+
+    let weight = raw.weight.unwrap_or(1.0);
+    if !weight.is_finite() || weight < 0.0 {
+        errs.push(
+            CheckError::new(format!("`weight` must be 0 or more, found {weight}"))
+                .hint("0 makes the check informational")
+                .needle("weight"),
+        );
+    }
+    if raw.judge.is_none() {
+        for (key, set) in [
+            ("threshold", raw.threshold.is_some()),
+            ("soft_threshold", raw.soft_threshold.is_some()),
+        ] {
+            if set {
+                errs.push(
+                    CheckError::new(format!("`{key}` only applies to `judge` checks")).needle(key),
+                );
+            }
+        }
+    }
+
+    match parsed {
+        Some((check, derived)) if errs.is_empty() => Ok(CheckSpec {
+            check,
+            name: raw.name.clone().unwrap_or(derived),
+            severity: raw.severity.unwrap_or_default(),
+            weight,
+        }),
+        _ => Err(errs),
+    }
+}
+
+/// The kind keys set on `raw`, in `CHECK_KINDS` order.
+fn present_kinds(raw: &RawCheck) -> Vec<&'static str> {
+    let set = [
+        raw.equals.is_some(),
+        raw.contains.is_some(),
+        raw.not_contains.is_some(),
+        raw.regex.is_some(),
+        raw.json_valid.is_some(),
+        raw.json_schema.is_some(),
+        raw.tool_called.is_some(),
+        raw.tool_not_called.is_some(),
+        raw.trajectory.is_some(),
+        raw.end_state.is_some(),
+        raw.max_steps.is_some(),
+        raw.max_tokens.is_some(),
+        raw.escalated.is_some(),
+        raw.judge.is_some(),
+    ];
+    CHECK_KINDS
+        .iter()
+        .zip(set)
+        .filter_map(|(k, s)| s.then_some(*k))
+        .collect()
+}
+
+type Parsed = Option<(Check, String)>;
+
+fn parse_kind(kind: &str, raw: &RawCheck, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Parsed {
+    let null = Value::Null;
+    let v = |o: &Option<Value>| o.as_ref().unwrap_or(&null).clone();
+    match kind {
+        "equals" => parse_equals(&v(&raw.equals), errs),
+        "contains" => parse_contains("contains", &v(&raw.contains), errs),
+        "not_contains" => parse_contains("not_contains", &v(&raw.not_contains), errs),
+        "regex" => parse_regex(&v(&raw.regex), errs),
+        "json_valid" => {
+            if raw.json_valid == Some(true) {
+                Some((Check::JsonValid, "json_valid".into()))
+            } else {
+                errs.push(
+                    CheckError::new("`json_valid: false` checks nothing")
+                        .hint("remove the check, or write `json_valid: true`")
+                        .needle("json_valid"),
+                );
+                None
+            }
+        }
+        "json_schema" => parse_json_schema(&v(&raw.json_schema), env, errs),
+        "tool_called" => parse_tool("tool_called", &v(&raw.tool_called), env, errs),
+        "tool_not_called" => parse_tool("tool_not_called", &v(&raw.tool_not_called), env, errs),
+        "trajectory" => parse_trajectory(&v(&raw.trajectory), env, errs),
+        "end_state" => parse_end_state(&v(&raw.end_state), errs),
+        "max_steps" => raw
+            .max_steps
+            .map(|n| (Check::MaxSteps(n), format!("max_steps {n}"))),
+        "max_tokens" => raw
+            .max_tokens
+            .map(|n| (Check::MaxTokens(n), format!("max_tokens {n}"))),
+        "escalated" => raw.escalated.map(|b| {
+            let name = if b { "escalated" } else { "not escalated" };
+            (Check::Escalated(b), name.to_string())
+        }),
+        "judge" => parse_judge(raw, env, errs),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------- shorthand maps
+
+/// Reports keys of a shorthand map that are not in `allowed`, naming the allowed ones.
+fn unknown_keys(
+    kind: &str,
+    map: &Map<String, Value>,
+    allowed: &[&str],
+    errs: &mut Vec<CheckError>,
+) {
+    for key in map.keys().filter(|k| !allowed.contains(&k.as_str())) {
+        let list = allowed
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let hint = did_you_mean(key, allowed.iter().copied())
+            .map(|b| format!("did you mean `{b}`?"))
+            .unwrap_or_else(|| format!("`{kind}` accepts {list}"));
+        errs.push(
+            CheckError::new(format!(
+                "unknown key `{key}` in `{kind}` (expected one of: {list})"
+            ))
+            .hint(hint)
+            .needle(key.clone()),
+        );
+    }
+}
+
+fn get_bool(kind: &str, map: &Map<String, Value>, key: &str, errs: &mut Vec<CheckError>) -> bool {
+    match map.get(key) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            errs.push(
+                CheckError::new(format!(
+                    "`{kind}.{key}` must be true or false, found {}",
+                    kind_of(other)
+                ))
+                .needle(key),
+            );
+            false
+        }
+    }
+}
+
+fn get_string(
+    kind: &str,
+    map: &Map<String, Value>,
+    key: &str,
+    errs: &mut Vec<CheckError>,
+) -> Option<String> {
+    match map.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(other) => {
+            errs.push(
+                CheckError::new(format!(
+                    "`{kind}.{key}` must be a non-empty string, found {}",
+                    describe(other)
+                ))
+                .needle(key),
+            );
+            None
+        }
+        None => {
+            errs.push(CheckError::new(format!("`{kind}` needs `{key}`")).needle(kind));
+            None
+        }
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.is_empty() => "an empty string".into(),
+        other => kind_of(other).into(),
+    }
+}
+
+/// `"a"` → `["a"]`; `["a", "b"]` → both; anything else is an error.
+fn string_list(
+    kind: &str,
+    key: &str,
+    v: &Value,
+    errs: &mut Vec<CheckError>,
+) -> Option<Vec<String>> {
+    let bad = |errs: &mut Vec<CheckError>, found: &str| {
+        errs.push(
+            CheckError::new(format!(
+                "`{kind}.{key}` must be a non-empty list of strings, found {found}"
+            ))
+            .needle(key),
+        );
+        None
+    };
+    match v {
+        Value::Array(items) if !items.is_empty() => {
+            let strings: Option<Vec<String>> = items
+                .iter()
+                .map(|i| i.as_str().map(str::to_string))
+                .collect();
+            match strings {
+                Some(s) => Some(s),
+                None => bad(errs, "a non-string item"),
+            }
+        }
+        Value::Array(_) => bad(errs, "an empty list"),
+        other => bad(errs, kind_of(other)),
+    }
+}
+
+// ---------------------------------------------------------------- kinds
+
+fn parse_equals(v: &Value, errs: &mut Vec<CheckError>) -> Parsed {
+    const REFS: [&str; 2] = ["expected.output", "expected.reference"];
+    let expected = match v {
+        Value::Null => {
+            errs.push(
+                CheckError::new("`equals` needs a value")
+                    .hint("`equals: \"text\"`, `equals: {value: ...}` or `equals: expected.output`")
+                    .needle("equals"),
+            );
+            return None;
+        }
+        Value::String(s) if REFS.contains(&s.as_str()) => ValueRef::Case(s.clone()),
+        // `{value: ...}` wraps any value, including one that looks like a reference.
+        Value::Object(map) if map.contains_key("value") => {
+            unknown_keys("equals", map, &["value"], errs);
+            ValueRef::Inline(map.get("value").cloned().unwrap_or(Value::Null))
+        }
+        other => ValueRef::Inline(other.clone()),
+    };
+    let name = match &expected {
+        ValueRef::Case(path) => format!("equals {path}"),
+        ValueRef::Inline(Value::String(s)) => format!("equals {}", quote(s, 40)),
+        ValueRef::Inline(other) => format!("equals {}", truncate(&other.to_string(), 40)),
+    };
+    Some((Check::Equals { expected }, name))
+}
+
+fn parse_contains(kind: &str, v: &Value, errs: &mut Vec<CheckError>) -> Parsed {
+    let (values, all, ignore_case) = match v {
+        Value::String(s) if !s.is_empty() => (vec![s.clone()], true, false),
+        Value::Object(map) => {
+            unknown_keys(kind, map, &["value", "any", "all", "ignore_case"], errs);
+            let ignore_case = get_bool(kind, map, "ignore_case", errs);
+            let given: Vec<&str> = ["value", "any", "all"]
+                .into_iter()
+                .filter(|k| map.contains_key(*k))
+                .collect();
+            match given.as_slice() {
+                ["value"] => (
+                    vec![get_string(kind, map, "value", errs)?],
+                    true,
+                    ignore_case,
+                ),
+                [key] => {
+                    let list = string_list(kind, key, &map[*key], errs)?;
+                    (list, *key == "all", ignore_case)
+                }
+                [] => {
+                    errs.push(
+                        CheckError::new(format!("`{kind}` needs one of `value`, `any`, `all`"))
+                            .needle(kind),
+                    );
+                    return None;
+                }
+                _ => {
+                    errs.push(
+                        CheckError::new(format!(
+                            "`{kind}` takes only one of `value`, `any`, `all`, found {}",
+                            given.join(", ")
+                        ))
+                        .needle(kind),
+                    );
+                    return None;
+                }
+            }
+        }
+        other => {
+            errs.push(
+                CheckError::new(format!(
+                    "`{kind}` expects a string or a map `{{value|any|all, ignore_case}}`, found {}",
+                    describe(other)
+                ))
+                .needle(kind),
+            );
+            return None;
+        }
+    };
+    let shown: Vec<String> = values.iter().map(|s| quote(s, 30)).collect();
+    let name = match (shown.len(), kind, all) {
+        (1, _, _) => format!("{kind} {}", shown[0]),
+        (_, "contains", true) => format!("contains all of {}", truncate(&shown.join(", "), 60)),
+        (_, "contains", false) => format!("contains any of {}", truncate(&shown.join(", "), 60)),
+        _ => format!("{kind} {}", truncate(&shown.join(", "), 60)),
+    };
+    let check = if kind == "contains" {
+        Check::Contains {
+            values,
+            all,
+            ignore_case,
+        }
+    } else {
+        Check::NotContains {
+            values,
+            ignore_case,
+        }
+    };
+    Some((check, name))
+}
+
+fn parse_regex(v: &Value, errs: &mut Vec<CheckError>) -> Parsed {
+    let (pattern, ignore_case) = match v {
+        Value::String(s) => (s.clone(), false),
+        Value::Object(map) => {
+            unknown_keys("regex", map, &["pattern", "ignore_case"], errs);
+            let ic = get_bool("regex", map, "ignore_case", errs);
+            (get_string("regex", map, "pattern", errs)?, ic)
+        }
+        other => {
+            errs.push(
+                CheckError::new(format!(
+                    "`regex` expects a pattern or a map `{{pattern, ignore_case}}`, found {}",
+                    kind_of(other)
+                ))
+                .needle("regex"),
+            );
+            return None;
+        }
+    };
+    match regex::RegexBuilder::new(&pattern)
+        .case_insensitive(ignore_case)
+        .build()
+    {
+        Ok(regex) => Some((
+            Check::Regex { regex },
+            format!("regex {}", quote(&pattern, 40)),
+        )),
+        Err(e) => {
+            errs.push(
+                CheckError::new(format!(
+                    "invalid regex `{pattern}`: {}",
+                    one_line(&e.to_string(), 200)
+                ))
+                .needle(pattern.clone()),
+            );
+            None
+        }
+    }
+}
+
+fn parse_json_schema(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Parsed {
+    let (schema, name) = match v {
+        Value::Object(_) | Value::Bool(_) => (v.clone(), "json_schema".to_string()),
+        Value::String(rel) => {
+            let path = env.suite_dir.join(rel);
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    errs.push(
+                        CheckError::new(format!(
+                            "cannot read JSON Schema `{}`: {e}",
+                            path.display()
+                        ))
+                        .hint("paths are relative to the suite file")
+                        .needle(rel.clone()),
+                    );
+                    return None;
+                }
+            };
+            let is_json = path.extension().is_some_and(|e| e == "json");
+            let parsed = if is_json {
+                serde_json::from_str::<Value>(&text).map_err(|e| e.to_string())
+            } else {
+                serde_yaml::from_str::<Value>(&text).map_err(|e| e.to_string())
+            };
+            match parsed {
+                Ok(schema) => (schema, format!("json_schema {rel}")),
+                Err(e) => {
+                    errs.push(
+                        CheckError::new(format!(
+                            "cannot parse JSON Schema `{}`: {e}",
+                            path.display()
+                        ))
+                        .needle(rel.clone()),
+                    );
+                    return None;
+                }
+            }
+        }
+        other => {
+            errs.push(
+                CheckError::new(format!(
+                    "`json_schema` expects an inline schema or a path to one, found {}",
+                    kind_of(other)
+                ))
+                .needle("json_schema"),
+            );
+            return None;
+        }
+    };
+    match jsonschema::validator_for(&schema) {
+        Ok(validator) => Some((
+            Check::JsonSchema {
+                schema: Arc::new(validator),
+            },
+            name,
+        )),
+        Err(e) => {
+            errs.push(
+                CheckError::new(format!(
+                    "invalid JSON Schema: {}",
+                    one_line(&e.to_string(), 200)
+                ))
+                .needle("json_schema"),
+            );
+            None
+        }
+    }
+}
+
+fn check_tool(name: &str, env: &CheckEnv, errs: &mut Vec<CheckError>) {
+    let Some(tools) = env.tools else { return };
+    if tools.iter().any(|t| t == name) {
+        return;
+    }
+    let hint = did_you_mean(name, tools.iter().map(String::as_str))
+        .map(|b| format!("did you mean `{b}`?"))
+        .unwrap_or_else(|| format!("the target's tools are: {}", tools.join(", ")));
+    errs.push(
+        CheckError::new(format!("unknown tool `{name}`"))
+            .hint(hint)
+            .needle(name),
+    );
+}
+
+fn parse_tool(kind: &str, v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Parsed {
+    let called = kind == "tool_called";
+    let (name, args, times) = match v {
+        Value::String(s) if !s.is_empty() => (s.clone(), None, None),
+        Value::Object(map) => {
+            let allowed: &[&str] = if called {
+                &["name", "args", "times"]
+            } else {
+                &["name", "args"]
+            };
+            unknown_keys(kind, map, allowed, errs);
+            let args = map.get("args").filter(|a| !a.is_null()).cloned();
+            let times = match map.get("times") {
+                None | Some(Value::Null) => None,
+                Some(t) => match t.as_u64().and_then(|n| u32::try_from(n).ok()) {
+                    Some(n) => Some(n),
+                    None => {
+                        errs.push(
+                            CheckError::new(format!(
+                                "`{kind}.times` must be a whole number of 0 or more, found {t}"
+                            ))
+                            .needle("times"),
+                        );
+                        None
+                    }
+                },
+            };
+            (get_string(kind, map, "name", errs)?, args, times)
+        }
+        other => {
+            errs.push(
+                CheckError::new(format!(
+                    "`{kind}` expects a tool name or a map `{{name, args{}}}`, found {}",
+                    if called { ", times" } else { "" },
+                    describe(other)
+                ))
+                .needle(kind),
+            );
+            return None;
+        }
+    };
+    check_tool(&name, env, errs);
+    let mut display = format!("{kind} {name}");
+    if let Some(a) = &args {
+        display.push(' ');
+        display.push_str(&truncate(&a.to_string(), 40));
+    }
+    if let Some(n) = times {
+        display.push_str(&format!(" ×{n}"));
+    }
+    let check = if called {
+        Check::ToolCalled { name, args, times }
+    } else {
+        Check::ToolNotCalled { name, args }
+    };
+    Some((check, display))
+}
+
+/// A string that names something in the case: `expected.tools`, `vars.steps`.
+fn case_ref(s: &str) -> bool {
+    matches!(s.split('.').next(), Some("expected" | "vars")) && s.contains('.')
+}
+
+fn parse_trajectory(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Parsed {
+    let Value::Object(map) = v else {
+        errs.push(
+            CheckError::new(format!(
+                "`trajectory` expects a map `{{mode, expected, args}}`, found {}",
+                kind_of(v)
+            ))
+            .needle("trajectory"),
+        );
+        return None;
+    };
+    unknown_keys("trajectory", map, &["mode", "expected", "args"], errs);
+
+    let mode = match map.get("mode") {
+        None | Some(Value::Null) => Some(TrajectoryMode::InOrder),
+        Some(Value::String(s)) if s == "strict" => Some(TrajectoryMode::Strict),
+        Some(Value::String(s)) if s == "in_order" => Some(TrajectoryMode::InOrder),
+        Some(other) => {
+            let word = other.as_str().unwrap_or_default();
+            errs.push(
+                CheckError::new(format!(
+                    "unknown trajectory mode {} (expected `strict` or `in_order`)",
+                    other
+                ))
+                .maybe_hint(
+                    did_you_mean(word, ["strict", "in_order"])
+                        .map(|b| format!("did you mean `{b}`?")),
+                )
+                .needle(word.to_string()),
+            );
+            None
+        }
+    };
+    let args = match map.get("args") {
+        None | Some(Value::Null) => Some(ArgMatch::Subset),
+        Some(Value::String(s)) if s == "exact" => Some(ArgMatch::Exact),
+        Some(Value::String(s)) if s == "subset" => Some(ArgMatch::Subset),
+        Some(Value::String(s)) if s == "ignore" => Some(ArgMatch::Ignore),
+        Some(other) => {
+            let word = other.as_str().unwrap_or_default();
+            errs.push(
+                CheckError::new(format!(
+                    "unknown trajectory args match {other} (expected `exact`, `subset` or `ignore`)"
+                ))
+                .maybe_hint(
+                    did_you_mean(word, ["exact", "subset", "ignore"])
+                        .map(|b| format!("did you mean `{b}`?")),
+                )
+                .needle("args"),
+            );
+            None
+        }
+    };
+    let expected = match map.get("expected") {
+        Some(Value::String(s)) if case_ref(s) => Some(ValueRef::Case(s.clone())),
+        Some(Value::Array(_)) => {
+            let value = &map["expected"];
+            match expected_calls(value) {
+                Ok(calls) => {
+                    for call in &calls {
+                        check_tool(&call.name, env, errs);
+                    }
+                    Some(ValueRef::Inline(value.clone()))
+                }
+                Err(e) => {
+                    errs.push(
+                        CheckError::new(format!("`trajectory.expected`: {e}")).needle("expected"),
+                    );
+                    None
+                }
+            }
+        }
+        None | Some(Value::Null) => {
+            errs.push(
+                CheckError::new("`trajectory` needs `expected`")
+                    .hint("`expected: expected.tools` or a list `[{name, args}]`")
+                    .needle("trajectory"),
+            );
+            None
+        }
+        Some(other) => {
+            errs.push(
+                CheckError::new(format!(
+                    "`trajectory.expected` must be `expected.tools` or a list of `{{name, args}}`, found {}",
+                    match other {
+                        Value::String(s) => format!("`{s}`"),
+                        o => kind_of(o).to_string(),
+                    }
+                ))
+                .needle("expected"),
+            );
+            None
+        }
+    };
+    let (mode, expected, args) = (mode?, expected?, args?);
+    let name = match mode {
+        TrajectoryMode::Strict => "trajectory strict",
+        TrajectoryMode::InOrder => "trajectory in_order",
+    };
+    Some((
+        Check::Trajectory {
+            mode,
+            expected,
+            args,
+        },
+        name.to_string(),
+    ))
+}
+
+fn parse_end_state(v: &Value, errs: &mut Vec<CheckError>) -> Parsed {
+    match v {
+        Value::String(s) if case_ref(s) => Some((
+            Check::EndState {
+                expected: ValueRef::Case(s.clone()),
+            },
+            format!("end_state {s}"),
+        )),
+        Value::Object(_) => Some((
+            Check::EndState {
+                expected: ValueRef::Inline(v.clone()),
+            },
+            "end_state".to_string(),
+        )),
+        other => {
+            errs.push(
+                CheckError::new(format!(
+                    "`end_state` expects `expected.state` or an inline map, found {}",
+                    match other {
+                        Value::String(s) => format!("`{s}`"),
+                        o => kind_of(o).to_string(),
+                    }
+                ))
+                .needle("end_state"),
+            );
+            None
+        }
+    }
+}
+
+fn unit_interval(key: &str, x: f64, errs: &mut Vec<CheckError>) -> bool {
+    if (0.0..=1.0).contains(&x) {
+        true
+    } else {
+        errs.push(
+            CheckError::new(format!("`{key}` must be between 0 and 1, found {x}"))
+                .hint("judge scores are normalised to 0..1")
+                .needle(key),
+        );
+        false
+    }
+}
+
+fn parse_judge(raw: &RawCheck, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Parsed {
+    let name = raw.judge.as_deref().unwrap_or_default();
+    let threshold_ok = raw
+        .threshold
+        .is_none_or(|t| unit_interval("threshold", t, errs));
+    let soft_ok = raw
+        .soft_threshold
+        .is_none_or(|t| unit_interval("soft_threshold", t, errs));
+    let Some(judge) = env.judges.get(name) else {
+        if env.available_judges.iter().any(|j| j == name) {
+            errs.push(
+                CheckError::new(format!("judge `{name}` has errors"))
+                    .hint("see the errors of its file")
+                    .needle(name),
+            );
+        } else {
+            let hint = did_you_mean(name, env.available_judges.iter().map(String::as_str))
+                .map(|b| format!("did you mean `{b}`?"))
+                .unwrap_or_else(|| {
+                    if env.available_judges.is_empty() {
+                        "no judges found: add `judges/NAME.yaml`".to_string()
+                    } else {
+                        format!("available judges: {}", env.available_judges.join(", "))
+                    }
+                });
+            errs.push(
+                CheckError::new(format!("unknown judge `{name}`"))
+                    .hint(hint)
+                    .needle(name),
+            );
+        }
+        return None;
+    };
+    if !(threshold_ok && soft_ok) {
+        return None;
+    }
+    let threshold = raw.threshold.unwrap_or(judge.threshold);
+    let soft_threshold = raw.soft_threshold.or(judge.soft_threshold);
+    if let Some(soft) = soft_threshold {
+        if soft > threshold {
+            errs.push(
+                CheckError::new(format!(
+                    "`soft_threshold` ({soft}) is above `threshold` ({threshold})"
+                ))
+                .hint(if raw.soft_threshold.is_none() {
+                    format!("`soft_threshold` {soft} comes from judge `{name}`: set it here too")
+                } else {
+                    "a soft fail lies between soft_threshold and threshold".to_string()
+                })
+                .needle("soft_threshold"),
+            );
+            return None;
+        }
+    }
+    Some((
+        Check::Judge {
+            judge: Arc::clone(judge),
+            threshold,
+            soft_threshold,
+        },
+        format!("judge {name}"),
+    ))
+}
+
+#[cfg(test)]
+#[path = "parse_tests.rs"]
+mod tests;
