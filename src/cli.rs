@@ -11,15 +11,15 @@ use tokio::sync::watch;
 use crate::diagnostic::Diagnostic;
 use crate::duration::parse_duration;
 use crate::exit;
+use crate::gate;
 use crate::plan::Selection;
+use crate::report::build::{build_report, ReportHeader};
 use crate::report::model::Meta;
+use crate::report::terminal::{render_summary, TerminalReporter};
+use crate::report::write::write_reports;
 use crate::runner::{self, RunOptions, CANCEL_ABORT, CANCEL_NONE, CANCEL_STOP_SCHEDULING};
 use crate::suite::load::load_suite;
 use crate::suite::model::{Suite, Target};
-use crate::gate;
-use crate::report::build::{build_report, ReportHeader};
-use crate::report::terminal::{render_summary, TerminalReporter};
-use crate::report::write::write_reports;
 use crate::suite::shim::Providers;
 
 #[derive(Debug, Parser)]

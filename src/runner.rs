@@ -13,6 +13,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use crate::check::eval::evaluate;
+use crate::check::judge::grade_check;
 use crate::check::spec::{Check, CheckSpec};
 use crate::event::RunEvent;
 use crate::report::case_result::case_result;
@@ -173,29 +175,8 @@ async fn score(shared: &Shared, case: &Case, trajectory: &Trajectory) -> Vec<Ver
     let mut verdicts = Vec::new();
     for spec in shared.suite_checks.iter().chain(case.checks.iter()) {
         let verdict = match &spec.check {
-            Check::Judge {
-                judge,
-                threshold,
-                soft_threshold,
-            } => match shared.providers.get(&judge.model, &[]) {
-                Ok(provider) => {
-                    let v = shim::grade(
-                        judge,
-                        provider.as_ref(),
-                        case,
-                        trajectory,
-                        *threshold,
-                        *soft_threshold,
-                    )
-                    .await;
-                    // The judge knows its rubric, not the check that uses it.
-                    Verdict {
-                        check: spec.name.clone(),
-                        weight: spec.weight,
-                        ..v
-                    }
-                    .with_severity(spec.severity)
-                }
+            Check::Judge { judge, .. } => match shared.providers.get(&judge.model, &[]) {
+                Ok(provider) => grade_check(spec, provider.as_ref(), case, trajectory).await,
                 Err(e) => Verdict {
                     check: spec.name.clone(),
                     outcome: Outcome::Error,
@@ -204,7 +185,7 @@ async fn score(shared: &Shared, case: &Case, trajectory: &Trajectory) -> Vec<Ver
                     reason: format!("judge model unavailable: {e}"),
                 },
             },
-            _ => shim::evaluate(spec, case, trajectory),
+            _ => evaluate(spec, case, trajectory),
         };
         verdicts.push(verdict);
     }

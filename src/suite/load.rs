@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::check::judge::Judge;
+use crate::check::parse::{from_raw, CheckEnv};
 use crate::check::spec::CheckSpec;
 use crate::dataset::{self, SourcedCase};
 use crate::diagnostic::{did_you_mean, Diagnostic};
@@ -19,7 +20,7 @@ use crate::duration::parse_duration;
 use crate::provider::ModelId;
 use crate::suite::model::{Case, Expected, Gate, HarnessConfig, RunSettings, Suite, Target};
 use crate::suite::raw::{RawCase, RawCheck, RawGate, RawHarness, RawRun, RawSuite};
-use crate::suite::shim::{self, CheckEnv, BUILTIN_TOOLS};
+use crate::suite::shim::{self, BUILTIN_TOOLS};
 use crate::template;
 
 /// Default bound on model calls per case when the suite does not set `max_steps`.
@@ -314,7 +315,7 @@ impl Loader {
                 continue; // reported where the check names it
             }
             let Some(dir) = dir else { continue };
-            match shim::load_judge(name, &dir.join(format!("{name}.yaml"))) {
+            match Judge::load(name, &dir.join(format!("{name}.yaml"))) {
                 Ok(j) => {
                     judges.insert(name.clone(), Arc::new(j));
                 }
@@ -394,7 +395,7 @@ impl Loader {
                 if failed.contains(&judge.name) || !judges.contains_key(&judge.name) {
                     continue;
                 }
-                if let Err(e) = shim::check_renders(judge, case) {
+                if let Err(e) = judge.check_renders(case) {
                     failed.insert(judge.name.clone());
                     let file = self
                         .judges_dir
@@ -608,7 +609,7 @@ fn convert_check(
     source: Option<&str>,
     line: Option<usize>,
 ) -> Result<CheckSpec, Vec<Diagnostic>> {
-    shim::from_raw(raw, env).map_err(|errs| {
+    from_raw(raw, env).map_err(|errs| {
         errs.into_iter()
             .map(|e| {
                 let mut d = Diagnostic::new(file, e.message);

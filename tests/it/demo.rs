@@ -20,7 +20,13 @@ fn report_dir(out: &Path) -> std::path::PathBuf {
 #[test]
 fn demo_passes_the_gate_and_writes_every_report() {
     let (o, out) = eval_into(SUITE, &["-j", "4"]);
-    assert_eq!(o.status.code(), Some(0), "stdout:\n{}\nstderr:\n{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
     let dir = report_dir(out.path());
     for f in REPORT_FILES.iter().chain(["meta.json"].iter()) {
         assert!(dir.join(f).is_file(), "{f} was written");
@@ -39,11 +45,17 @@ fn demo_passes_the_gate_and_writes_every_report() {
         .collect();
     assert!(statuses.len() >= 25, "at least 25 golden cases");
     for kind in ["passed", "soft_failed", "failed"] {
-        assert!(statuses.contains(&kind), "a `{kind}` case in the demo: {statuses:?}");
+        assert!(
+            statuses.contains(&kind),
+            "a `{kind}` case in the demo: {statuses:?}"
+        );
     }
     assert_eq!(report["version"], 1);
     let first_key = read(dir.join("report.json"));
-    assert!(first_key.trim_start().starts_with("{\n  \"version\""), "version comes first");
+    assert!(
+        first_key.trim_start().starts_with("{\n  \"version\""),
+        "version comes first"
+    );
 }
 
 #[test]
@@ -76,23 +88,46 @@ fn every_report_format_is_pinned() {
 fn validate_and_list_call_no_model() {
     let o = gauntlet(&["validate", SUITE]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).starts_with("ok: suites/support.yaml"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("ok: suites/support.yaml"),
+        "{}",
+        stdout(&o)
+    );
 
     let o = gauntlet(&["list", SUITE, "--tag", "refund-policy"]);
     assert_eq!(o.status.code(), Some(0));
     let lines: Vec<String> = stdout(&o).lines().map(String::from).collect();
     assert!(!lines.is_empty());
-    assert!(lines.iter().all(|l| l.contains("refund-policy")), "{lines:?}");
+    assert!(
+        lines.iter().all(|l| l.contains("refund-policy")),
+        "{lines:?}"
+    );
 }
 
 #[test]
 fn filter_runs_only_matching_cases() {
     let all = stdout(&gauntlet(&["list", SUITE]));
-    let first_id = all.lines().next().unwrap().split_whitespace().next().unwrap().to_string();
+    let first_id = all
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
     let (o, out) = eval_into(SUITE, &["--filter", &first_id]);
-    assert!(matches!(o.status.code(), Some(0) | Some(1)), "{}", stderr(&o));
+    assert!(
+        matches!(o.status.code(), Some(0) | Some(1)),
+        "{}",
+        stderr(&o)
+    );
     let report: serde_json::Value =
         serde_json::from_str(&read(report_dir(out.path()).join("report.json"))).unwrap();
-    let ids: Vec<&str> = report["cases"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec![first_id.as_str()]);
 }

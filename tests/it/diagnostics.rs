@@ -14,7 +14,10 @@ fn invalid_suites_exit_2_with_located_messages() {
         assert_eq!(out.status.code(), Some(2), "{rel}: {}", stderr(&out));
         assert!(stdout(&out).is_empty(), "{rel}: nothing on stdout");
         let err = stderr(&out);
-        assert!(err.contains(rel) || err.contains("tests/fixtures/invalid/"), "{rel}: {err}");
+        assert!(
+            err.contains(rel) || err.contains("tests/fixtures/invalid/"),
+            "{rel}: {err}"
+        );
         assert!(!err.contains("panicked"), "{rel}: {err}");
         insta::assert_snapshot!(err);
     });
@@ -22,7 +25,12 @@ fn invalid_suites_exit_2_with_located_messages() {
 
 #[test]
 fn eval_of_an_invalid_suite_runs_nothing() {
-    let out = gauntlet(&["eval", "tests/fixtures/invalid/unknown_check.yaml", "--out", "/nonexistent/never"]);
+    let out = gauntlet(&[
+        "eval",
+        "tests/fixtures/invalid/unknown_check.yaml",
+        "--out",
+        "/nonexistent/never",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("nothing was run"));
 }
