@@ -13,9 +13,7 @@ use serde_json::Value;
 
 pub use crate::provider::mock_rules::MockRules;
 use crate::provider::mock_rules::RenderedReply;
-use crate::provider::types::{
-    ModelRequest, ModelResponse, Provider, ProviderError, Purpose, Role,
-};
+use crate::provider::types::{ModelRequest, ModelResponse, Provider, ProviderError, Purpose, Role};
 use crate::suite::raw::RawMockReply;
 use crate::trajectory::{ToolCall, Usage};
 
@@ -158,7 +156,10 @@ mod tests {
                 args: Some(json!({"order_id": "1"})),
             }],
         }]);
-        let first = p.complete(&request(vec![Message::user("hi")])).await.unwrap();
+        let first = p
+            .complete(&request(vec![Message::user("hi")]))
+            .await
+            .unwrap();
         assert_eq!(first.tool_calls[0].id, "call_1");
         assert_eq!(first.tool_calls[0].name, "lookup_order");
         assert_eq!(first.model, "support");
@@ -177,7 +178,10 @@ mod tests {
     async fn usage_is_chars_over_four_rounded_up() {
         let p = provider(vec![]);
         // 5 chars in, "ruled" = 5 chars out.
-        let r = p.complete(&request(vec![Message::user("hello")])).await.unwrap();
+        let r = p
+            .complete(&request(vec![Message::user("hello")]))
+            .await
+            .unwrap();
         assert_eq!(
             r.usage,
             Usage {

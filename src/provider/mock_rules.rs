@@ -122,8 +122,12 @@ pub struct RenderedReply {
 impl MockRules {
     /// Reads and compiles a rules file, collecting every problem in it.
     pub fn load(path: &Path) -> Result<MockRules, Vec<Diagnostic>> {
-        let source = std::fs::read_to_string(path)
-            .map_err(|e| vec![Diagnostic::new(path, format!("cannot read mock rules: {e}"))])?;
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            vec![Diagnostic::new(
+                path,
+                format!("cannot read mock rules: {e}"),
+            )]
+        })?;
         Self::parse(path, &source)
     }
 
@@ -257,7 +261,11 @@ impl<'a> Subjects<'a> {
     }
 
     fn text(&self, subject: Subject) -> Option<&str> {
-        let last_is = |role: Role| self.last.filter(|m| m.role == role).map(|m| m.content.as_str());
+        let last_is = |role: Role| {
+            self.last
+                .filter(|m| m.role == role)
+                .map(|m| m.content.as_str())
+        };
         match subject {
             Subject::User => last_is(Role::User),
             Subject::Tool => last_is(Role::Tool),
@@ -375,19 +383,21 @@ fn check_reply(
         }
     }
     for t in templates {
-        if let Err(e) = undeclared(t).and_then(|vars| {
-            match vars.into_iter().find(|v| !captures.contains(v)) {
-                None => Ok(()),
-                Some(v) => Err(format!(
-                    "`{v}` is not captured by any regex of the rule (captures: {})",
-                    if captures.is_empty() {
-                        "none".to_string()
-                    } else {
-                        captures.iter().cloned().collect::<Vec<_>>().join(", ")
-                    }
-                )),
-            }
-        }) {
+        if let Err(e) =
+            undeclared(t).and_then(
+                |vars| match vars.into_iter().find(|v| !captures.contains(v)) {
+                    None => Ok(()),
+                    Some(v) => Err(format!(
+                        "`{v}` is not captured by any regex of the rule (captures: {})",
+                        if captures.is_empty() {
+                            "none".to_string()
+                        } else {
+                            captures.iter().cloned().collect::<Vec<_>>().join(", ")
+                        }
+                    )),
+                },
+            )
+        {
             diags.push(
                 Diagnostic::new(path, format!("template in mock rule `{label}`: {e}"))
                     .locate(source, t.lines().next().unwrap_or(t)),
