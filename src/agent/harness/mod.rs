@@ -1,0 +1,5 @@
+//! The bundled agent harness: the loop, the builtin tools and the world they act on.
+pub mod agent_loop;
+pub mod support;
+pub mod tools;
+pub mod world;

@@ -1,0 +1,13 @@
+//! `run_case`: runs one case against the suite's target and returns its trajectory.
+
+use crate::agent::harness::agent_loop::run_harness;
+use crate::provider::registry::Providers;
+use crate::suite::{Case, Target};
+use crate::trajectory::Trajectory;
+
+/// Never fails: an agent that cannot run yields a trajectory that ended in `error`.
+pub async fn run_case(target: &Target, case: &Case, providers: &Providers) -> Trajectory {
+    match target {
+        Target::Harness(config) => run_harness(config, case, providers).await,
+    }
+}
