@@ -13,6 +13,7 @@ use crate::duration::parse_duration;
 use crate::exit;
 use crate::gate;
 use crate::plan::Selection;
+use crate::provider::registry::Providers;
 use crate::report::build::{build_report, ReportHeader};
 use crate::report::model::Meta;
 use crate::report::terminal::{render_summary, TerminalReporter};
@@ -20,7 +21,6 @@ use crate::report::write::write_reports;
 use crate::runner::{self, RunOptions, CANCEL_ABORT, CANCEL_NONE, CANCEL_STOP_SCHEDULING};
 use crate::suite::load::load_suite;
 use crate::suite::model::{Suite, Target};
-use crate::suite::shim::Providers;
 
 #[derive(Debug, Parser)]
 #[command(

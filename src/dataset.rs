@@ -18,26 +18,54 @@ pub struct SourcedCase {
 }
 
 /// Reads a dataset file; the format follows the extension (`.jsonl`, `.yaml`/`.yml`, `.csv`).
-pub fn load(path: &Path) -> Result<Vec<SourcedCase>, Vec<Diagnostic>> {
+/// Returns the cases that parsed and the errors of those that did not, so that the loader can
+/// go on validating the good ones and report everything in one round.
+pub fn load(path: &Path) -> (Vec<SourcedCase>, Vec<Diagnostic>) {
+    match parse(path) {
+        Ok(cases) => (cases, Vec::new()),
+        Err(Partial { cases, errors }) => (cases, errors),
+    }
+}
+
+/// Cases that parsed, beside the errors of a file.
+#[derive(Debug)]
+pub struct Partial {
+    pub cases: Vec<SourcedCase>,
+    pub errors: Vec<Diagnostic>,
+}
+
+impl From<Vec<Diagnostic>> for Partial {
+    fn from(errors: Vec<Diagnostic>) -> Self {
+        Partial {
+            cases: Vec::new(),
+            errors,
+        }
+    }
+}
+
+fn parse(path: &Path) -> Result<Vec<SourcedCase>, Partial> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::new(path, format!("cannot read dataset: {e}"))
-            .hint("dataset paths are relative to the suite file")]
+        Partial::from(vec![Diagnostic::new(
+            path,
+            format!("cannot read dataset: {e}"),
+        )
+        .hint("dataset paths are relative to the suite file")])
     })?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     match ext {
         "jsonl" | "ndjson" => parse_jsonl(path, &text),
         "yaml" | "yml" => parse_yaml(path, &text),
         "csv" => parse_csv(path, &text),
-        _ => Err(vec![Diagnostic::new(
+        _ => Err(Partial::from(vec![Diagnostic::new(
             path,
             format!("unsupported dataset format `.{ext}`"),
         )
-        .hint("expected a .jsonl, .yaml, .yml or .csv file")]),
+        .hint("expected a .jsonl, .yaml, .yml or .csv file")])),
     }
 }
 
 /// One JSON object per line; blank lines are skipped.
-pub fn parse_jsonl(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Vec<Diagnostic>> {
+pub fn parse_jsonl(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Partial> {
     let mut cases = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -46,16 +74,23 @@ pub fn parse_jsonl(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Vec<Diag
         }
         match serde_json::from_str::<RawCase>(line) {
             Ok(case) => cases.push(SourcedCase { case, line: i + 1 }),
-            Err(e) => errors.push(Diagnostic::from_json(path, i + 1, &e)),
+            Err(e) => {
+                let mut d = Diagnostic::from_json(path, i + 1, &e);
+                if e.is_syntax() || e.is_eof() {
+                    d.message = format!("invalid JSON: {}", d.message);
+                    d = d.hint("each line of a .jsonl dataset is one case as a JSON object");
+                }
+                errors.push(d);
+            }
         }
     }
     finish(cases, errors)
 }
 
 /// A YAML list of cases. Positions of items come from locating each `id`.
-pub fn parse_yaml(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Vec<Diagnostic>> {
-    let raw: Vec<RawCase> =
-        serde_yaml::from_str(text).map_err(|e| vec![Diagnostic::from_yaml(path, &e)])?;
+pub fn parse_yaml(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Partial> {
+    let raw: Vec<RawCase> = serde_yaml::from_str(text)
+        .map_err(|e| Partial::from(vec![Diagnostic::from_yaml(path, &e)]))?;
     Ok(raw
         .into_iter()
         .map(|case| {
@@ -92,16 +127,16 @@ const CSV_COLUMNS: &[&str] = &[
 /// A header row, then one case per row. `input`, `expected.reference` and `vars.NAME` are text;
 /// `tags` is separated by `;` or `,`; `checks`, `expected.tools` and `expected.state` are JSON;
 /// `expected.output` is JSON when it parses as JSON, else text. Empty cells are absent.
-pub fn parse_csv(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Vec<Diagnostic>> {
+pub fn parse_csv(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Partial> {
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            return Err(vec![Diagnostic::new(
+            return Err(Partial::from(vec![Diagnostic::new(
                 path,
                 format!("invalid CSV header: {e}"),
             )
-            .at(1, None)])
+            .at(1, None)]))
         }
     };
     let mut errors = Vec::new();
@@ -119,7 +154,7 @@ pub fn parse_csv(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Vec<Diagno
         }
     }
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(Partial::from(errors));
     }
     let mut cases = Vec::new();
     for record in reader.records() {
@@ -203,14 +238,11 @@ fn csv_row_to_case(
     Ok(Value::Object(case))
 }
 
-fn finish(
-    cases: Vec<SourcedCase>,
-    errors: Vec<Diagnostic>,
-) -> Result<Vec<SourcedCase>, Vec<Diagnostic>> {
+fn finish(cases: Vec<SourcedCase>, errors: Vec<Diagnostic>) -> Result<Vec<SourcedCase>, Partial> {
     if errors.is_empty() {
         Ok(cases)
     } else {
-        Err(errors)
+        Err(Partial { cases, errors })
     }
 }
 
@@ -221,7 +253,11 @@ mod tests {
     #[test]
     fn jsonl_collects_every_bad_line_with_its_number() {
         let text = "{\"id\":\"a\",\"input\":\"hi\"}\n\n{\"id\":\"b\"}\n{\"id\":\"c\",\"input\":\"x\",\"tgas\":[]}\nnot json\n";
-        let errs = parse_jsonl(Path::new("d.jsonl"), text).unwrap_err();
+        let Partial {
+            cases,
+            errors: errs,
+        } = parse_jsonl(Path::new("d.jsonl"), text).unwrap_err();
+        assert_eq!(cases.len(), 1, "the good line is kept");
         let lines: Vec<_> = errs.iter().map(|d| d.line).collect();
         assert_eq!(lines, vec![Some(3), Some(4), Some(5)]);
         assert!(
@@ -265,9 +301,13 @@ mod tests {
 
     #[test]
     fn csv_unknown_column_and_bad_json_are_errors() {
-        let errs = parse_csv(Path::new("d.csv"), "id,inptu\na,b\n").unwrap_err();
+        let errs = parse_csv(Path::new("d.csv"), "id,inptu\na,b\n")
+            .unwrap_err()
+            .errors;
         assert_eq!(errs[0].hint.as_deref(), Some("did you mean `input`?"));
-        let errs = parse_csv(Path::new("d.csv"), "id,input,checks\na,b,[oops\n").unwrap_err();
+        let errs = parse_csv(Path::new("d.csv"), "id,input,checks\na,b,[oops\n")
+            .unwrap_err()
+            .errors;
         assert_eq!(errs[0].line, Some(2));
         assert!(
             errs[0].message.contains("column `checks` must hold JSON"),

@@ -13,14 +13,15 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use crate::agent::target::run_case;
 use crate::check::eval::evaluate;
 use crate::check::judge::grade_check;
 use crate::check::spec::{Check, CheckSpec};
 use crate::event::RunEvent;
+use crate::provider::registry::Providers;
 use crate::report::case_result::case_result;
 use crate::report::model::CaseResult;
 use crate::suite::model::{Case, Suite, Target};
-use crate::suite::shim::{self, Providers};
 use crate::trajectory::Trajectory;
 use crate::verdict::{Outcome, Verdict};
 
@@ -134,7 +135,7 @@ async fn run_one(shared: Arc<Shared>, case: Arc<Case>) -> CaseResult {
         let case = case.clone();
         tokio::spawn(
             async move {
-                let run = shim::run_case(&shared.target, &case, &shared.providers);
+                let run = run_case(&shared.target, &case, &shared.providers);
                 match tokio::time::timeout(shared.timeout, run).await {
                     Ok(t) => t,
                     Err(_) => Trajectory::errored(format!(

@@ -35,17 +35,29 @@ pub fn render(source: &str, ctx: impl Serialize) -> Result<String, TemplateError
 pub struct TemplateError {
     pub message: String,
     pub line: Option<usize>,
+    /// The template text the error points at (e.g. `answer` in `{{ answer }}`), when known.
+    pub snippet: Option<String>,
 }
 
 impl From<minijinja::Error> for TemplateError {
     fn from(err: minijinja::Error) -> Self {
+        let snippet = err
+            .range()
+            .zip(err.template_source())
+            .and_then(|(range, source)| source.get(range))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
         let mut message = err.kind().to_string();
+        if let Some(snippet) = &snippet {
+            message = format!("{message} `{snippet}`");
+        }
         if let Some(detail) = err.detail() {
             message = format!("{message}: {detail}");
         }
         TemplateError {
             message,
             line: err.line(),
+            snippet,
         }
     }
 }
@@ -59,6 +71,7 @@ mod tests {
     fn undefined_variable_is_an_error() {
         let err = render("Hi {{ nme }}", json!({"name": "Ada"})).unwrap_err();
         assert!(err.message.contains("undefined"), "{err:?}");
+        assert_eq!(err.snippet.as_deref(), Some("nme"));
         assert_eq!(
             render("Hi {{ name }}", json!({"name": "Ada"})).unwrap(),
             "Hi Ada"

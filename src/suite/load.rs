@@ -11,16 +11,17 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::agent::harness::tools::BUILTIN_TOOLS;
 use crate::check::judge::Judge;
 use crate::check::parse::{from_raw, CheckEnv};
 use crate::check::spec::CheckSpec;
 use crate::dataset::{self, SourcedCase};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::duration::parse_duration;
+use crate::provider::mock::MockRules;
 use crate::provider::ModelId;
 use crate::suite::model::{Case, Expected, Gate, HarnessConfig, RunSettings, Suite, Target};
 use crate::suite::raw::{RawCase, RawCheck, RawGate, RawHarness, RawRun, RawSuite};
-use crate::suite::shim::{self, BUILTIN_TOOLS};
 use crate::template;
 
 /// Default bound on model calls per case when the suite does not set `max_steps`.
@@ -130,7 +131,7 @@ impl Loader {
                 .hint = Some("mock rules live in `mocks/NAME.yaml` beside the suite file".into());
                 continue;
             }
-            match shim::load_mock(&file) {
+            match MockRules::load(&file) {
                 Ok(rules) => {
                     mocks.insert(name, Arc::new(rules));
                 }
@@ -340,10 +341,9 @@ impl Loader {
                     .hint = Some("dataset paths are relative to the suite file".into());
                 continue;
             }
-            match dataset::load(&file) {
-                Ok(cases) => out.push((file, cases)),
-                Err(errs) => self.errors.extend(errs),
-            }
+            let (cases, errors) = dataset::load(&file);
+            self.errors.extend(errors);
+            out.push((file, cases));
         }
         out
     }
@@ -372,6 +372,9 @@ impl Loader {
                 )
                 .hint("the system prompt sees `case` and `vars`");
                 d.line = e.line;
+                if let Some(snippet) = &e.snippet {
+                    d = d.locate(system, snippet);
+                }
                 self.errors.push(d);
                 return; // one case shows the problem; the rest would repeat it
             }
@@ -402,12 +405,16 @@ impl Loader {
                         .clone()
                         .unwrap_or_default()
                         .join(format!("{}.yaml", judge.name));
+                    // The template sits inside the YAML file: place the error by its text.
+                    let source = std::fs::read_to_string(&file).unwrap_or_default();
                     let mut d = Diagnostic::new(
-                        file,
+                        &file,
                         format!("judge prompt cannot be rendered for case `{}`: {}", case.id, e.message),
                     )
                     .hint("judge prompts see `case`, `input`, `output`, `reference`, `vars`, `trajectory`");
-                    d.line = e.line;
+                    if let Some(snippet) = &e.snippet {
+                        d = d.locate(&source, snippet);
+                    }
                     self.errors.push(d);
                 }
             }

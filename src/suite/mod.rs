@@ -2,6 +2,5 @@
 pub mod load;
 pub mod model;
 pub mod raw;
-pub mod shim;
 
 pub use model::*;
