@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::agent::harness::tools::BUILTIN_TOOLS;
+use crate::agent::harness::world::World;
 use crate::check::judge::Judge;
 use crate::check::parse::{from_raw, CheckEnv};
 use crate::check::spec::CheckSpec;
@@ -158,6 +159,7 @@ impl Loader {
 
         if let Some(h) = &harness {
             self.render_system_prompt(h, raw.target.harness.as_ref(), &cases);
+            self.check_worlds(h, raw.target.harness.as_ref(), &cases);
         }
         self.render_judges(&judges, &checks, &cases);
         let gate = self.gate(&raw.gate, &cases);
@@ -377,6 +379,31 @@ impl Loader {
                 }
                 self.errors.push(d);
                 return; // one case shows the problem; the rest would repeat it
+            }
+        }
+    }
+
+    /// The world, with each case's fixture merged over it, must have the shape the tools
+    /// rely on; a broken fixture fails the load instead of every case at run time.
+    fn check_worlds(&mut self, h: &HarnessConfig, raw: Option<&RawHarness>, cases: &[Case]) {
+        let world_file = raw
+            .and_then(|r| r.world.as_deref())
+            .map(|rel| self.resolve(rel));
+        if let Err(e) = World::new(h.world.as_ref(), None) {
+            let file = world_file.unwrap_or_else(|| self.path.clone());
+            self.errors.push(Diagnostic::new(file, e));
+            return;
+        }
+        for case in cases.iter().filter(|c| c.world_fixture.is_some()) {
+            if let Err(e) = World::new(h.world.as_ref(), case.world_fixture.as_ref()) {
+                let (file, line) = case
+                    .source
+                    .rsplit_once(':')
+                    .map(|(f, l)| (PathBuf::from(f), l.parse().ok()))
+                    .unwrap_or_else(|| (self.path.clone(), None));
+                let mut d = Diagnostic::new(file, format!("case `{}`: fixtures.world: {e}", case.id));
+                d.line = line;
+                self.errors.push(d);
             }
         }
     }

@@ -2,4 +2,5 @@
 
 mod demo;
 mod diagnostics;
+mod gate;
 mod support;
