@@ -322,7 +322,9 @@ fn compile_rule(
                 path,
                 format!("mock rule `{label}` can never match: `user` needs the last message to be a user message, `tool`/`tool_name` a tool result"),
             )
-            .locate(source, &label),
+            // An unnamed rule is found by its `user` pattern instead.
+            .locate(source, &label)
+            .locate(source, fields[0].2.as_deref().unwrap_or_default()),
         );
     }
     let mut conditions = Vec::new();
@@ -597,6 +599,10 @@ rules:
             ),
             (
                 "rules:\n  - name: both\n    when: {user: a, tool_name: t}\n    reply: {text: a}\n",
+                &["can never match"],
+            ),
+            (
+                "rules:\n  - when: {user: hello, tool: x}\n    reply: {text: a}\n",
                 &["can never match"],
             ),
             ("rules:\n  - reply: {text: '{% if %}'}\n", &["syntax"]),
