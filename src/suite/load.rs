@@ -401,7 +401,8 @@ impl Loader {
                     .rsplit_once(':')
                     .map(|(f, l)| (PathBuf::from(f), l.parse().ok()))
                     .unwrap_or_else(|| (self.path.clone(), None));
-                let mut d = Diagnostic::new(file, format!("case `{}`: fixtures.world: {e}", case.id));
+                let mut d =
+                    Diagnostic::new(file, format!("case `{}`: fixtures.world: {e}", case.id));
                 d.line = line;
                 self.errors.push(d);
             }

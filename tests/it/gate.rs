@@ -7,7 +7,13 @@ const SUITE: &str = "tests/fixtures/valid/gate_fail.yaml";
 #[test]
 fn failing_gate_exits_1_and_reports_every_case() {
     let (o, out) = eval_into(SUITE, &["-j", "3"]);
-    assert_eq!(o.status.code(), Some(1), "stdout:\n{}\nstderr:\n{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
     let text = stdout(&o);
     assert!(text.contains("gate: FAILED"), "{text}");
     assert!(text.contains("critical: order-7-wrong"), "{text}");
@@ -23,19 +29,45 @@ fn failing_gate_exits_1_and_reports_every_case() {
             .map(|c| c["status"].as_str().unwrap().to_string())
             .unwrap_or_else(|| panic!("case {id} in the report"))
     };
-    assert_eq!(status("greet"), "soft_failed", "the judge's last SCORE line (2 of 5) lies between the thresholds");
+    assert_eq!(
+        status("greet"),
+        "soft_failed",
+        "the judge's last SCORE line (2 of 5) lies between the thresholds"
+    );
     assert_eq!(status("order-7"), "passed");
     assert_eq!(status("order-7-wrong"), "failed");
-    assert_eq!(status("unmatched"), "errored", "a provider error is `errored`, not `failed`");
+    assert_eq!(
+        status("unmatched"),
+        "errored",
+        "a provider error is `errored`, not `failed`"
+    );
     assert_eq!(report["gate"]["passed"], false);
-    assert_eq!(report["gate"]["critical_failures"], serde_json::json!(["order-7-wrong"]));
+    assert_eq!(
+        report["gate"]["critical_failures"],
+        serde_json::json!(["order-7-wrong"])
+    );
 
-    let unmatched = report["cases"].as_array().unwrap().iter().find(|c| c["id"] == "unmatched").unwrap();
-    assert!(unmatched["error"].as_str().unwrap().contains("no mock rule"), "{unmatched}");
+    let unmatched = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "unmatched")
+        .unwrap();
+    assert!(
+        unmatched["error"]
+            .as_str()
+            .unwrap()
+            .contains("no mock rule"),
+        "{unmatched}"
+    );
 
     let junit = read(dir.join("junit.xml"));
     assert_eq!(junit.matches("<testcase").count(), 4);
-    assert_eq!(junit.matches("<failure").count(), 1, "only the hard fail is a failure: {junit}");
+    assert_eq!(
+        junit.matches("<failure").count(),
+        1,
+        "only the hard fail is a failure: {junit}"
+    );
     assert_eq!(junit.matches("<error").count(), 1, "{junit}");
 }
 
