@@ -652,7 +652,10 @@ fn convert_check(
                 if let Some(line) = line {
                     d = d.at(line, None);
                 } else if let (Some(src), Some(needle)) = (source, e.needle.as_deref()) {
-                    d = d.locate(src, needle);
+                    // In a quoted YAML string a backslash is written twice.
+                    d = d
+                        .locate(src, needle)
+                        .locate(src, &needle.replace('\\', "\\\\"));
                 }
                 d
             })

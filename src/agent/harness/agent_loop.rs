@@ -7,13 +7,14 @@
 
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use tracing::Instrument;
 
 use crate::agent::harness::tools::{Toolbox, ESCALATION_TOOL};
 use crate::agent::harness::world::World;
 use crate::provider::registry::Providers;
 use crate::provider::{Message, ModelRequest, Provider, Purpose};
+use crate::suite::load::system_prompt_context;
 use crate::suite::{Case, HarnessConfig};
 use crate::template;
 use crate::trajectory::{EndReason, Step, ToolCall, Trajectory};
@@ -64,8 +65,7 @@ impl Run {
             .map_err(|e| e.message)?;
         let mut messages = Vec::new();
         if let Some(source) = &config.system {
-            let ctx = json!({"case": case.to_value(), "vars": case.vars});
-            let system = template::render(source, ctx)
+            let system = template::render(source, system_prompt_context(case))
                 .map_err(|e| format!("system prompt: {}", e.message))?;
             messages.push(Message::system(system));
         }
@@ -239,6 +239,7 @@ mod tests {
     use crate::provider::ModelId;
     use crate::suite::raw::{RawMockReply, RawToolCall};
     use crate::suite::Expected;
+    use serde_json::json;
     use std::collections::BTreeMap;
     use std::path::Path;
     use std::sync::Arc;
