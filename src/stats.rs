@@ -1,0 +1,149 @@
+//! Statistics for repeated and regression runs: pass@k, pass^k, Wilson intervals, Fisher's exact
+//! test and McNemar's test. Pure functions over counts, so they are easy to check by hand.
+
+/// ln C(n, k), summed term by term: exact enough for the counts of eval runs and never
+/// overflows the way factorials do.
+fn ln_choose(n: u64, k: u64) -> f64 {
+    if k > n {
+        return f64::NEG_INFINITY;
+    }
+    let k = k.min(n - k);
+    (1..=k)
+        .map(|i| ((n - k + i) as f64).ln() - (i as f64).ln())
+        .sum()
+}
+
+/// C(n, k) / C(m, k) as a probability, computed in log space.
+fn choose_ratio(n: u64, m: u64, k: u64) -> f64 {
+    if k > n {
+        return 0.0;
+    }
+    (ln_choose(n, k) - ln_choose(m, k)).exp()
+}
+
+/// Unbiased pass@k from `n` runs with `c` passes: the chance that at least one of `k` runs drawn
+/// without replacement passes, 1 − C(n−c, k) / C(n, k). `None` when n < k.
+pub fn pass_at_k(n: u64, c: u64, k: u64) -> Option<f64> {
+    if k == 0 || n < k || c > n {
+        return None;
+    }
+    Some(1.0 - choose_ratio(n - c, n, k))
+}
+
+/// pass^k from `n` runs with `c` passes: the chance that all `k` runs drawn without replacement
+/// pass, C(c, k) / C(n, k). `None` when n < k.
+pub fn pass_pow_k(n: u64, c: u64, k: u64) -> Option<f64> {
+    if k == 0 || n < k || c > n {
+        return None;
+    }
+    Some(choose_ratio(c, n, k))
+}
+
+/// The Wilson score interval of a proportion `successes / n` at confidence `z` (1.96 ≈ 95%).
+/// Unlike the normal approximation it stays inside 0..1 and behaves at 0 and n.
+pub fn wilson_interval(successes: u64, n: u64, z: f64) -> Option<(f64, f64)> {
+    if n == 0 || successes > n {
+        return None;
+    }
+    let n_f = n as f64;
+    let p = successes as f64 / n_f;
+    let z2 = z * z;
+    let denom = 1.0 + z2 / n_f;
+    let center = (p + z2 / (2.0 * n_f)) / denom;
+    let half = z / denom * (p * (1.0 - p) / n_f + z2 / (4.0 * n_f * n_f)).sqrt();
+    Some(((center - half).max(0.0), (center + half).min(1.0)))
+}
+
+/// One-sided Fisher's exact test that the current pass rate is *lower* than the baseline's:
+/// with the margins fixed, the probability of seeing `current_pass` or fewer passes in the
+/// current run. Small p = a significant drop; flaky noise gives a large p.
+pub fn fisher_drop_p(base_pass: u64, base_n: u64, current_pass: u64, current_n: u64) -> Option<f64> {
+    if base_pass > base_n || current_pass > current_n || base_n + current_n == 0 {
+        return None;
+    }
+    let total = base_n + current_n;
+    let passes = base_pass + current_pass;
+    let lo = passes.saturating_sub(base_n);
+    let ln_all = ln_choose(total, current_n);
+    let p: f64 = (lo..=current_pass.min(passes))
+        .map(|x| (ln_choose(passes, x) + ln_choose(total - passes, current_n - x) - ln_all).exp())
+        .sum();
+    Some(p.min(1.0))
+}
+
+/// Exact (binomial) two-sided McNemar test on paired outcomes: `regressed` cases went pass →
+/// fail, `fixed` went fail → pass. Cases with the same outcome in both runs carry no
+/// information about a change and are not counted.
+pub fn mcnemar_p(regressed: u64, fixed: u64) -> f64 {
+    let n = regressed + fixed;
+    if n == 0 {
+        return 1.0;
+    }
+    let k = regressed.min(fixed);
+    let tail: f64 = (0..=k)
+        .map(|i| (ln_choose(n, i) - n as f64 * std::f64::consts::LN_2).exp())
+        .sum();
+    (2.0 * tail).min(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn pass_at_k_and_pass_pow_k_match_hand_computed_values() {
+        // n, c, k, pass@k, pass^k — computed by hand from the binomial coefficients.
+        let table = [
+            (5, 3, 1, 0.6, 0.6),
+            (5, 3, 2, 1.0 - 1.0 / 10.0, 3.0 / 10.0),
+            (5, 3, 3, 1.0, 1.0 / 10.0),
+            (5, 0, 2, 0.0, 0.0),
+            (5, 5, 5, 1.0, 1.0),
+            (10, 4, 3, 1.0 - 20.0 / 120.0, 4.0 / 120.0),
+        ];
+        for (n, c, k, at, pow) in table {
+            assert!(close(pass_at_k(n, c, k).unwrap(), at), "pass@{k} n={n} c={c}");
+            assert!(close(pass_pow_k(n, c, k).unwrap(), pow), "pass^{k} n={n} c={c}");
+        }
+        assert_eq!(pass_at_k(2, 1, 3), None, "null when n < k");
+        assert_eq!(pass_pow_k(2, 1, 3), None);
+    }
+
+    #[test]
+    fn wilson_interval_matches_reference_values() {
+        // 8 of 10 at 95%: the textbook interval is [0.4902, 0.9433].
+        let (lo, hi) = wilson_interval(8, 10, 1.96).unwrap();
+        assert!((lo - 0.4902).abs() < 1e-4 && (hi - 0.9433).abs() < 1e-4, "{lo} {hi}");
+        let (lo, hi) = wilson_interval(0, 10, 1.96).unwrap();
+        assert_eq!(lo, 0.0);
+        assert!(hi > 0.0 && hi < 0.35);
+        assert_eq!(wilson_interval(0, 0, 1.96), None);
+    }
+
+    #[test]
+    fn fisher_tells_a_real_drop_from_noise() {
+        // 5/5 → 0/5: p = C(5,0)C(5,5)/C(10,5) = 1/252.
+        assert!(close(fisher_drop_p(5, 5, 0, 5).unwrap(), 1.0 / 252.0));
+        // 4/5 → 3/5 is noise: (C(7,2)C(3,3) + C(7,3)C(3,2)) / C(10,5) = 126/252.
+        assert!(close(fisher_drop_p(4, 5, 3, 5).unwrap(), 0.5));
+        // No drop: (6 + 60 + 120) / 252.
+        assert!(close(fisher_drop_p(3, 5, 3, 5).unwrap(), 186.0 / 252.0));
+        // Single runs can never be significant at 0.05: 1/1 → 0/1 gives p = 0.5.
+        assert!(close(fisher_drop_p(1, 1, 0, 1).unwrap(), 0.5));
+    }
+
+    #[test]
+    fn mcnemar_exact_two_sided() {
+        assert!(close(mcnemar_p(0, 0), 1.0));
+        // 6 regressions, 0 fixes: 2 × 0.5^6 = 1/32.
+        assert!(close(mcnemar_p(6, 0), 2.0 / 64.0));
+        // 3 vs 3 is no evidence of change.
+        assert!(close(mcnemar_p(3, 3), 1.0));
+        // 5 vs 1: 2 × (1 + 6) / 64.
+        assert!(close(mcnemar_p(5, 1), 14.0 / 64.0));
+    }
+}
