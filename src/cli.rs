@@ -19,6 +19,7 @@ use crate::report::model::Meta;
 use crate::report::terminal::{render_summary, TerminalReporter};
 use crate::report::write::write_reports;
 use crate::runner::{self, RunOptions, CANCEL_ABORT, CANCEL_NONE, CANCEL_STOP_SCHEDULING};
+use crate::shard::Shard;
 use crate::suite::load::load_suite;
 use crate::suite::model::{Suite, Target};
 
@@ -59,6 +60,9 @@ pub struct SelectArgs {
     /// Only cases with this tag (repeatable: any matches).
     #[arg(long, value_name = "TAG")]
     pub tag: Vec<String>,
+    /// Only shard K of N (1-based), split by a stable hash of the case id.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
 }
 
 impl SelectArgs {
@@ -66,6 +70,7 @@ impl SelectArgs {
         Selection {
             filters: self.filter.clone(),
             tags: self.tag.clone(),
+            shard: self.shard,
         }
     }
 }

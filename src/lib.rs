@@ -13,6 +13,7 @@ pub mod plan;
 pub mod provider;
 pub mod report;
 pub mod runner;
+pub mod shard;
 pub mod stats;
 pub mod suite;
 pub mod template;

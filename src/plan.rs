@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+use crate::shard::Shard;
 use crate::suite::model::Case;
 
 /// The user's selection. Empty lists select everything.
@@ -13,6 +14,8 @@ pub struct Selection {
     pub filters: Vec<String>,
     /// Tags; a case carrying any is selected.
     pub tags: Vec<String>,
+    /// `--shard K/N`: only this slice of the cases.
+    pub shard: Option<Shard>,
 }
 
 impl Selection {
@@ -29,6 +32,7 @@ impl Selection {
             globs,
             any_glob: !self.filters.is_empty(),
             tags: self.tags.clone(),
+            shard: self.shard,
         })
     }
 }
@@ -38,13 +42,15 @@ pub struct CompiledSelection {
     globs: GlobSet,
     any_glob: bool,
     tags: Vec<String>,
+    shard: Option<Shard>,
 }
 
 impl CompiledSelection {
     pub fn selects(&self, case: &Case) -> bool {
         let by_id = !self.any_glob || self.globs.is_match(&case.id);
         let by_tag = self.tags.is_empty() || case.tags.iter().any(|t| self.tags.contains(t));
-        by_id && by_tag
+        let by_shard = self.shard.is_none_or(|s| s.contains(&case.id));
+        by_id && by_tag && by_shard
     }
 
     /// The selected cases, in the suite's order (sorted by id).
@@ -83,6 +89,7 @@ mod tests {
             let sel = Selection {
                 filters: f.iter().map(|s| s.to_string()).collect(),
                 tags: t.iter().map(|s| s.to_string()).collect(),
+                shard: None,
             };
             sel.compile()
                 .unwrap()

@@ -57,7 +57,12 @@ pub fn wilson_interval(successes: u64, n: u64, z: f64) -> Option<(f64, f64)> {
 /// One-sided Fisher's exact test that the current pass rate is *lower* than the baseline's:
 /// with the margins fixed, the probability of seeing `current_pass` or fewer passes in the
 /// current run. Small p = a significant drop; flaky noise gives a large p.
-pub fn fisher_drop_p(base_pass: u64, base_n: u64, current_pass: u64, current_n: u64) -> Option<f64> {
+pub fn fisher_drop_p(
+    base_pass: u64,
+    base_n: u64,
+    current_pass: u64,
+    current_n: u64,
+) -> Option<f64> {
     if base_pass > base_n || current_pass > current_n || base_n + current_n == 0 {
         return None;
     }
@@ -106,8 +111,14 @@ mod tests {
             (10, 4, 3, 1.0 - 20.0 / 120.0, 4.0 / 120.0),
         ];
         for (n, c, k, at, pow) in table {
-            assert!(close(pass_at_k(n, c, k).unwrap(), at), "pass@{k} n={n} c={c}");
-            assert!(close(pass_pow_k(n, c, k).unwrap(), pow), "pass^{k} n={n} c={c}");
+            assert!(
+                close(pass_at_k(n, c, k).unwrap(), at),
+                "pass@{k} n={n} c={c}"
+            );
+            assert!(
+                close(pass_pow_k(n, c, k).unwrap(), pow),
+                "pass^{k} n={n} c={c}"
+            );
         }
         assert_eq!(pass_at_k(2, 1, 3), None, "null when n < k");
         assert_eq!(pass_pow_k(2, 1, 3), None);
@@ -117,7 +128,10 @@ mod tests {
     fn wilson_interval_matches_reference_values() {
         // 8 of 10 at 95%: the textbook interval is [0.4902, 0.9433].
         let (lo, hi) = wilson_interval(8, 10, 1.96).unwrap();
-        assert!((lo - 0.4902).abs() < 1e-4 && (hi - 0.9433).abs() < 1e-4, "{lo} {hi}");
+        assert!(
+            (lo - 0.4902).abs() < 1e-4 && (hi - 0.9433).abs() < 1e-4,
+            "{lo} {hi}"
+        );
         let (lo, hi) = wilson_interval(0, 10, 1.96).unwrap();
         assert_eq!(lo, 0.0);
         assert!(hi > 0.0 && hi < 0.35);

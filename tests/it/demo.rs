@@ -131,3 +131,19 @@ fn filter_runs_only_matching_cases() {
         .collect();
     assert_eq!(ids, vec![first_id.as_str()]);
 }
+
+#[test]
+fn shards_partition_the_cases() {
+    let all: Vec<String> = stdout(&gauntlet(&["list", SUITE])).lines().map(String::from).collect();
+    let mut union = Vec::new();
+    for k in 1..=3 {
+        let o = gauntlet(&["list", SUITE, "--shard", &format!("{k}/3")]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        union.extend(stdout(&o).lines().map(String::from));
+    }
+    union.sort();
+    let mut sorted_all = all.clone();
+    sorted_all.sort();
+    assert_eq!(union, sorted_all, "every case in exactly one shard");
+    assert_eq!(gauntlet(&["list", SUITE, "--shard", "4/3"]).status.code(), Some(2));
+}
