@@ -15,7 +15,11 @@ use crate::gate;
 use crate::plan::Selection;
 use crate::provider::registry::Providers;
 use crate::report::build::{build_report, ReportHeader};
+use crate::report::compare::compare;
+use crate::report::comparison_render::render_text as render_comparison;
+use crate::report::json::render_json;
 use crate::report::model::Meta;
+use crate::report::model::RunReport;
 use crate::report::terminal::{render_summary, TerminalReporter};
 use crate::report::write::write_reports;
 use crate::runner::{self, RunOptions, CANCEL_ABORT, CANCEL_NONE, CANCEL_STOP_SCHEDULING};
@@ -42,6 +46,14 @@ pub enum Command {
     Validate {
         #[arg(required = true, value_name = "SUITE")]
         suites: Vec<PathBuf>,
+    },
+    /// Compare two report.json files: regressions, fixes, score and tool-sequence changes.
+    /// Exits 1 when there are regressions.
+    Diff {
+        #[arg(value_name = "OLD.json")]
+        old: PathBuf,
+        #[arg(value_name = "NEW.json")]
+        new: PathBuf,
     },
     /// List the cases of a suite after `--filter` and `--tag`.
     List {
@@ -93,6 +105,13 @@ pub struct EvalArgs {
     /// Never draw the progress bar (it is only drawn when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    /// Compare with an earlier report.json (or a folder of `<suite>.json` baselines): the
+    /// report lists regressions and the gate fails on more than `gate.max_regressions` (default 0).
+    #[arg(long, value_name = "FILE|DIR")]
+    pub baseline: Option<PathBuf>,
+    /// Write this run's report as the new baseline, OUT/baseline/<suite>.json.
+    #[arg(long)]
+    pub update_baseline: bool,
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -101,6 +120,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Eval(args) => eval(args),
         Command::Validate { suites } => validate(&suites),
         Command::List { suite, select } => list(&suite, &select),
+        Command::Diff { old, new } => diff(&old, &new),
     }
 }
 
@@ -198,6 +218,13 @@ fn eval(args: EvalArgs) -> u8 {
     if planned.iter().all(|(_, cases)| cases.is_empty()) {
         return usage_error("no case matches the given --filter/--tag; nothing was run");
     }
+    let mut baselines = Vec::new();
+    for (suite, _) in &planned {
+        match baseline_for(args.baseline.as_deref(), &suite.name, planned.len()) {
+            Ok(b) => baselines.push(b),
+            Err(msg) => return usage_error(msg),
+        }
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -227,7 +254,7 @@ fn eval(args: EvalArgs) -> u8 {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let mut code = exit::GATE_PASSED;
-    for (suite, cases) in planned {
+    for ((suite, cases), baseline) in planned.into_iter().zip(baselines) {
         if cases.is_empty() {
             eprintln!(
                 "note: suite `{}`: no case matches the filters; skipped",
@@ -242,14 +269,19 @@ fn eval(args: EvalArgs) -> u8 {
                 .unwrap_or(suite.run.concurrency),
             timeout: timeout.unwrap_or(suite.run.timeout),
         };
+        let outputs = Outputs {
+            out: &args.out,
+            baseline: baseline.as_ref(),
+            update_baseline: args.update_baseline,
+            progress,
+            color,
+        };
         let suite_code = runtime.block_on(eval_suite(
             &suite,
             cases,
             &options,
-            &args.out,
+            &outputs,
             cancel_rx.clone(),
-            progress,
-            color,
         ));
         code = worst(code, suite_code);
         if *cancel_rx.borrow() != CANCEL_NONE {
@@ -275,15 +307,28 @@ fn worst(a: u8, b: u8) -> u8 {
     }
 }
 
+/// Where and how a suite's results are shown and written.
+struct Outputs<'a> {
+    out: &'a Path,
+    baseline: Option<&'a RunReport>,
+    update_baseline: bool,
+    progress: bool,
+    color: bool,
+}
+
 async fn eval_suite(
     suite: &Suite,
     cases: Vec<Arc<crate::suite::model::Case>>,
     options: &RunOptions,
-    out: &Path,
+    outputs: &Outputs<'_>,
     cancel: watch::Receiver<u8>,
-    progress: bool,
-    color: bool,
 ) -> u8 {
+    let Outputs {
+        out,
+        color,
+        progress,
+        ..
+    } = *outputs;
     let started = Instant::now();
     let providers = Arc::new(Providers::new(suite.mocks.clone()));
     let mut reporter = TerminalReporter::new(progress, color);
@@ -298,8 +343,16 @@ async fn eval_suite(
         description: suite.description.clone(),
         target: target_label(&suite.target),
     };
-    let report = build_report(header, &suite.gate, output.results, output.incomplete);
+    let mut report = build_report(header, &suite.gate, output.results, output.incomplete);
+    if let Some(base) = outputs.baseline {
+        let cmp = compare(base, &report);
+        gate::apply_baseline(&suite.gate, &mut report.gate, &cmp);
+        report.baseline = Some(cmp);
+    }
     print!("{}", render_summary(&report, color));
+    if let Some(cmp) = &report.baseline {
+        print!("{}", render_comparison(cmp));
+    }
     let meta = Meta {
         gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
         concurrency: options.concurrency,
@@ -313,7 +366,80 @@ async fn eval_suite(
             return exit::RUN_INCOMPLETE;
         }
     }
+    if outputs.update_baseline {
+        let file = out.join("baseline").join(format!("{}.json", suite.name));
+        let written = std::fs::create_dir_all(out.join("baseline"))
+            .and_then(|_| std::fs::write(&file, render_json(&report)));
+        match written {
+            Ok(()) => println!("baseline updated: {}", file.display()),
+            Err(e) => {
+                eprintln!("error: cannot write baseline {}: {e}", file.display());
+                return exit::RUN_INCOMPLETE;
+            }
+        }
+    }
     gate::exit_code(&report)
+}
+
+/// The baseline report for a suite: `--baseline FILE` (its suite must match) or a folder
+/// holding `<suite>.json`; a folder without one means no baseline for that suite.
+fn baseline_for(
+    arg: Option<&Path>,
+    suite: &str,
+    suites: usize,
+) -> Result<Option<RunReport>, String> {
+    let Some(path) = arg else { return Ok(None) };
+    let file = if path.is_dir() {
+        let f = path.join(format!("{suite}.json"));
+        if !f.is_file() {
+            eprintln!("note: no baseline {} for suite `{suite}`", f.display());
+            return Ok(None);
+        }
+        f
+    } else {
+        path.to_path_buf()
+    };
+    let report = read_report(&file)?;
+    if report.suite != suite {
+        let hint = if suites > 1 {
+            " (hint: with several suites, give a folder of <suite>.json)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "--baseline {} is a report of suite `{}`, not `{suite}`{hint}",
+            file.display(),
+            report.suite
+        ));
+    }
+    Ok(Some(report))
+}
+
+fn read_report(path: &Path) -> Result<RunReport, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read report {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not a gauntlet report.json: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+fn diff(old: &Path, new: &Path) -> u8 {
+    let (base, current) = match (read_report(old), read_report(new)) {
+        (Ok(b), Ok(c)) => (b, c),
+        (Err(e), _) | (_, Err(e)) => return usage_error(e),
+    };
+    let cmp = compare(&base, &current);
+    print!("{}", render_comparison(&cmp));
+    if cmp.has_regressions() {
+        exit::GATE_FAILED
+    } else {
+        exit::GATE_PASSED
+    }
 }
 
 /// How the target reads in reports: `harness mock:support`.

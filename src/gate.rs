@@ -1,6 +1,7 @@
 //! `evaluate`: the suite's gate policy applied to a run's summary, and the exit code it decides.
 
 use crate::exit;
+use crate::report::compare::Comparison;
 use crate::report::model::{CaseResult, GateResult, GateRule, RunReport, Summary};
 use crate::suite::model::Gate;
 use crate::verdict::CaseStatus;
@@ -65,6 +66,22 @@ pub fn evaluate(gate: &Gate, summary: &Summary, cases: &[CaseResult]) -> GateRes
 
 /// The process exit code for a finished run: an incomplete run is never a pass, whatever the
 /// partial numbers say.
+/// Adds the baseline rule to an evaluated gate: with `max_regressions` set, more regressions
+/// than allowed fail the gate; without it, any regression does (a quality gate that lets a
+/// pass → fail flip through unnoticed is no gate). Without a baseline nothing changes.
+pub fn apply_baseline(gate: &Gate, result: &mut GateResult, comparison: &Comparison) {
+    let limit = gate.max_regressions.unwrap_or(0);
+    let actual = comparison.regressions.len() as u64;
+    let passed = actual <= limit;
+    result.rules.push(GateRule {
+        rule: "max_regressions".to_string(),
+        limit: limit as f64,
+        actual: actual as f64,
+        passed,
+    });
+    result.passed &= passed;
+}
+
 pub fn exit_code(report: &RunReport) -> u8 {
     if report.incomplete.is_some() {
         exit::RUN_INCOMPLETE
@@ -122,6 +139,7 @@ mod tests {
             max_soft_fail_rate: Some(0.2),
             max_error_rate: Some(0.1),
             critical: vec![],
+            max_regressions: None,
         };
         let table: Vec<(&str, Gate, Summary, Vec<GateRule>, bool)> = vec![
             (
@@ -204,6 +222,38 @@ mod tests {
     }
 
     #[test]
+    fn baseline_rule_defaults_to_zero_regressions() {
+        use crate::report::compare::StatusChange;
+        let one = Comparison {
+            regressions: vec![StatusChange {
+                id: "a".into(),
+                before: CaseStatus::Passed,
+                after: CaseStatus::Failed,
+                checks: vec![],
+            }],
+            ..Default::default()
+        };
+        let table = [
+            (None, Comparison::default(), true),
+            (None, one.clone(), false),
+            (Some(1), one.clone(), true),
+        ];
+        for (limit, cmp, want) in table {
+            let gate = Gate {
+                max_regressions: limit,
+                ..Gate::default()
+            };
+            let mut result = GateResult {
+                passed: true,
+                ..GateResult::default()
+            };
+            apply_baseline(&gate, &mut result, &cmp);
+            assert_eq!(result.passed, want, "{limit:?} {}", cmp.regressions.len());
+            assert_eq!(result.rules[0].rule, "max_regressions");
+        }
+    }
+
+    #[test]
     fn exit_code_prefers_incomplete_then_gate() {
         let report = |incomplete: Option<&str>, passed: bool| RunReport {
             version: 1,
@@ -216,6 +266,7 @@ mod tests {
                 passed,
                 ..GateResult::default()
             },
+            baseline: None,
             cases: vec![],
         };
         let table = [

@@ -109,7 +109,7 @@ mod tests {
     fn bad_glob_is_an_error() {
         let sel = Selection {
             filters: vec!["[".into()],
-            tags: vec![],
+            ..Default::default()
         };
         assert!(sel.compile().unwrap_err().contains("invalid --filter `[`"));
     }

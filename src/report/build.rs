@@ -42,6 +42,7 @@ pub fn build_report(
         incomplete,
         summary,
         gate,
+        baseline: None,
         cases: results,
     }
 }

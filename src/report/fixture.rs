@@ -319,6 +319,7 @@ pub(crate) fn sample_gate() -> Gate {
         max_soft_fail_rate: Some(0.25),
         max_error_rate: Some(0.5),
         critical: vec!["refund-policy".into()],
+        max_regressions: None,
     }
 }
 

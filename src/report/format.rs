@@ -12,6 +12,15 @@ pub(crate) fn score(x: f64) -> String {
     format!("{x:?}")
 }
 
+/// A gate rule's limit or actual value: rates as percentages, counts as whole numbers.
+pub(crate) fn rule_value(rule: &crate::report::model::GateRule, x: f64) -> String {
+    if rule.rule.ends_with("_rate") {
+        pct(x)
+    } else {
+        format!("{x}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

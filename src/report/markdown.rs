@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use crate::report::format::{pct, score};
+use crate::report::format::{pct, rule_value, score};
 use crate::report::model::{CaseResult, RunReport};
 use crate::verdict::{CaseStatus, Outcome, Verdict};
 
@@ -15,6 +15,9 @@ pub fn render_markdown(report: &RunReport) -> String {
     headline(&mut out, report);
     counts(&mut out, report);
     gate(&mut out, report);
+    if let Some(cmp) = &report.baseline {
+        out.push_str(&crate::report::comparison_render::render_markdown(cmp));
+    }
     failures(&mut out, report);
     warnings(&mut out, report);
     by_tag(&mut out, report);
@@ -97,8 +100,8 @@ fn gate(out: &mut String, r: &RunReport) {
                 out,
                 "| {} | {cmp} {} | {} | {} |",
                 md(&rule.rule),
-                pct(rule.limit),
-                pct(rule.actual),
+                rule_value(rule, rule.limit),
+                rule_value(rule, rule.actual),
                 tick(rule.passed)
             );
         }

@@ -1,6 +1,8 @@
 //! Reports: the `RunReport` record and one file per output format.
 pub mod build;
 pub mod case_result;
+pub mod compare;
+pub mod comparison_render;
 pub mod csv;
 #[cfg(test)]
 pub(crate) mod fixture;

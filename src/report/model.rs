@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::report::compare::Comparison;
 use crate::trajectory::{EndReason, Trajectory, Usage};
 use crate::verdict::{CaseStatus, Verdict};
 
@@ -27,6 +28,9 @@ pub struct RunReport {
     pub incomplete: Option<String>,
     pub summary: Summary,
     pub gate: GateResult,
+    /// Changes against `--baseline`, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Comparison>,
     pub cases: Vec<CaseResult>,
 }
 

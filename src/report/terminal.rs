@@ -8,7 +8,7 @@ use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, Table};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::event::RunEvent;
-use crate::report::format::{pct, score};
+use crate::report::format::{pct, rule_value, score};
 use crate::report::model::{CaseResult, GateRule, RunReport};
 use crate::verdict::{CaseStatus, Outcome};
 
@@ -167,9 +167,9 @@ pub fn render_summary(report: &RunReport, color: bool) -> String {
         out.push_str(&format!(
             "  {mark} {} {} (limit {} {})\n",
             rule.rule,
-            pct(rule.actual),
+            rule_value(rule, rule.actual),
             comparator(rule),
-            pct(rule.limit)
+            rule_value(rule, rule.limit)
         ));
     }
     if !g.critical_failures.is_empty() {
@@ -195,7 +195,12 @@ pub fn render_summary(report: &RunReport, color: bool) -> String {
             .filter(|r| !r.passed)
             .map(|r| {
                 let broken = if is_min(r) { "<" } else { ">" };
-                format!("{} {} {broken} {}", r.rule, pct(r.actual), pct(r.limit))
+                format!(
+                    "{} {} {broken} {}",
+                    r.rule,
+                    rule_value(r, r.actual),
+                    rule_value(r, r.limit)
+                )
             })
             .collect();
         if !g.critical_failures.is_empty() {

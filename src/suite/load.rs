@@ -483,6 +483,7 @@ impl Loader {
             max_soft_fail_rate: raw.max_soft_fail_rate,
             max_error_rate: raw.max_error_rate,
             critical: raw.critical.clone(),
+            max_regressions: raw.max_regressions,
         }
     }
 

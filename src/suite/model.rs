@@ -117,6 +117,8 @@ pub struct Gate {
     pub max_error_rate: Option<f64>,
     /// Tags or case ids: any failure there fails the gate.
     pub critical: Vec<String>,
+    /// With a baseline: at most this many regressions.
+    pub max_regressions: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

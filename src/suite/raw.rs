@@ -82,6 +82,9 @@ pub struct RawGate {
     /// Tags or case ids: any failure there fails the gate.
     #[serde(default)]
     pub critical: Vec<String>,
+    /// With `--baseline`: at most this many regressions (pass → fail).
+    #[serde(default)]
+    pub max_regressions: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

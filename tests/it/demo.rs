@@ -134,7 +134,10 @@ fn filter_runs_only_matching_cases() {
 
 #[test]
 fn shards_partition_the_cases() {
-    let all: Vec<String> = stdout(&gauntlet(&["list", SUITE])).lines().map(String::from).collect();
+    let all: Vec<String> = stdout(&gauntlet(&["list", SUITE]))
+        .lines()
+        .map(String::from)
+        .collect();
     let mut union = Vec::new();
     for k in 1..=3 {
         let o = gauntlet(&["list", SUITE, "--shard", &format!("{k}/3")]);
@@ -145,5 +148,8 @@ fn shards_partition_the_cases() {
     let mut sorted_all = all.clone();
     sorted_all.sort();
     assert_eq!(union, sorted_all, "every case in exactly one shard");
-    assert_eq!(gauntlet(&["list", SUITE, "--shard", "4/3"]).status.code(), Some(2));
+    assert_eq!(
+        gauntlet(&["list", SUITE, "--shard", "4/3"]).status.code(),
+        Some(2)
+    );
 }

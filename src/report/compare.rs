@@ -1,0 +1,274 @@
+//! `Comparison`: what changed between a baseline report and the current one, case by case.
+//!
+//! Cases are paired by id. A regression is a case that passed (or soft-failed) in the baseline
+//! and fails now; a fix is the reverse. An `errored` case is neither: nothing was judged, so it
+//! is listed apart rather than counted as a change in quality. The suite-level change carries
+//! an exact McNemar test over the paired flips, so a reader can tell a real change from noise.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::model::{CaseResult, RunReport};
+use crate::stats::mcnemar_p;
+use crate::verdict::{round, CaseStatus};
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Comparison {
+    pub regressions: Vec<StatusChange>,
+    pub fixes: Vec<StatusChange>,
+    /// Cases that could not be judged in one of the two runs (errored), with both statuses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errored: Vec<StatusChange>,
+    pub new_cases: Vec<String>,
+    pub removed_cases: Vec<String>,
+    /// Cases whose score moved, largest drop first.
+    pub score_deltas: Vec<ScoreDelta>,
+    /// Cases whose tool-call sequence changed.
+    pub trajectory_changes: Vec<ToolSequenceChange>,
+    pub pass_rate_before: f64,
+    pub pass_rate_after: f64,
+    /// Exact two-sided McNemar p-value over paired cases that flipped (regressions vs fixes).
+    pub mcnemar_p: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub id: String,
+    pub before: CaseStatus,
+    pub after: CaseStatus,
+    /// The checks failing now (for regressions) or failing before (for fixes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreDelta {
+    pub id: String,
+    pub before: f64,
+    pub after: f64,
+    pub delta: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolSequenceChange {
+    pub id: String,
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+}
+
+impl Comparison {
+    pub fn has_regressions(&self) -> bool {
+        !self.regressions.is_empty()
+    }
+}
+
+/// Compares `current` against `baseline`. Deterministic: every list is sorted.
+pub fn compare(baseline: &RunReport, current: &RunReport) -> Comparison {
+    let before: BTreeMap<&str, &CaseResult> =
+        baseline.cases.iter().map(|c| (c.id.as_str(), c)).collect();
+    let after: BTreeMap<&str, &CaseResult> =
+        current.cases.iter().map(|c| (c.id.as_str(), c)).collect();
+    let mut cmp = Comparison {
+        pass_rate_before: baseline.summary.pass_rate,
+        pass_rate_after: current.summary.pass_rate,
+        ..Default::default()
+    };
+    for (id, now) in &after {
+        let Some(was) = before.get(id) else {
+            cmp.new_cases.push(id.to_string());
+            continue;
+        };
+        let change = |checks_of: &CaseResult| StatusChange {
+            id: id.to_string(),
+            before: was.status,
+            after: now.status,
+            checks: failing_checks(checks_of),
+        };
+        let judged = |s: CaseStatus| s != CaseStatus::Errored;
+        if !judged(was.status) || !judged(now.status) {
+            if was.status != now.status {
+                cmp.errored.push(change(now));
+            }
+        } else if was.status.is_pass() && !now.status.is_pass() {
+            cmp.regressions.push(change(now));
+        } else if !was.status.is_pass() && now.status.is_pass() {
+            cmp.fixes.push(change(was));
+        }
+        if let (Some(b), Some(a)) = (was.score, now.score) {
+            let delta = round(a - b);
+            if delta != 0.0 {
+                cmp.score_deltas.push(ScoreDelta {
+                    id: id.to_string(),
+                    before: b,
+                    after: a,
+                    delta,
+                });
+            }
+        }
+        if was.tools != now.tools {
+            cmp.trajectory_changes.push(ToolSequenceChange {
+                id: id.to_string(),
+                before: was.tools.clone(),
+                after: now.tools.clone(),
+            });
+        }
+    }
+    cmp.removed_cases = before
+        .keys()
+        .filter(|id| !after.contains_key(*id))
+        .map(|id| id.to_string())
+        .collect();
+    cmp.score_deltas
+        .sort_by(|a, b| a.delta.total_cmp(&b.delta).then_with(|| a.id.cmp(&b.id)));
+    cmp.mcnemar_p = round(mcnemar_p(
+        cmp.regressions.len() as u64,
+        cmp.fixes.len() as u64,
+    ));
+    cmp
+}
+
+fn failing_checks(case: &CaseResult) -> Vec<String> {
+    use crate::verdict::Outcome;
+    case.checks
+        .iter()
+        .filter(|v| v.outcome == Outcome::Fail)
+        .map(|v| v.check.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::{GateResult, Summary};
+    use crate::trajectory::{EndReason, Trajectory, Usage};
+    use crate::verdict::{Outcome, Verdict};
+
+    fn case(id: &str, status: CaseStatus, score: Option<f64>, tools: &[&str]) -> CaseResult {
+        let outcome = if status == CaseStatus::Failed {
+            Outcome::Fail
+        } else {
+            Outcome::Pass
+        };
+        CaseResult {
+            id: id.into(),
+            tags: vec![],
+            status,
+            score,
+            checks: vec![Verdict {
+                check: "contains \"x\"".into(),
+                outcome,
+                score,
+                weight: 1.0,
+                reason: String::new(),
+            }],
+            output: String::new(),
+            end: EndReason::Completed,
+            error: None,
+            usage: Usage::default(),
+            steps: 1,
+            tools: tools.iter().map(|t| t.to_string()).collect(),
+            trajectory: Trajectory::default(),
+        }
+    }
+
+    fn report(cases: Vec<CaseResult>, pass_rate: f64) -> RunReport {
+        RunReport {
+            version: 1,
+            suite: "s".into(),
+            description: None,
+            target: "t".into(),
+            incomplete: None,
+            summary: Summary {
+                pass_rate,
+                ..Default::default()
+            },
+            gate: GateResult::default(),
+            baseline: None,
+            cases,
+        }
+    }
+
+    #[test]
+    fn pairs_cases_by_id_and_classifies_each_change() {
+        use CaseStatus::*;
+        let base = report(
+            vec![
+                case("a", Passed, Some(1.0), &["lookup_order"]),
+                case("b", Failed, Some(0.0), &[]),
+                case("c", SoftFailed, Some(0.8), &["lookup_order"]),
+                case("d", Passed, Some(1.0), &[]),
+                case("gone", Passed, Some(1.0), &[]),
+                case("e", Passed, Some(1.0), &[]),
+            ],
+            0.8,
+        );
+        let now = report(
+            vec![
+                case("a", Failed, Some(0.5), &["lookup_order", "issue_refund"]),
+                case("b", Passed, Some(1.0), &[]),
+                case("c", Passed, Some(0.8), &["lookup_order"]),
+                case("d", Errored, None, &[]),
+                case("e", Passed, Some(1.0), &[]),
+                case("new", Passed, Some(1.0), &[]),
+            ],
+            0.67,
+        );
+        let cmp = compare(&base, &now);
+        assert_eq!(cmp.regressions.len(), 1);
+        assert_eq!(cmp.regressions[0].id, "a");
+        assert_eq!(
+            cmp.regressions[0].checks,
+            vec!["contains \"x\"".to_string()]
+        );
+        assert_eq!(
+            cmp.fixes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            vec!["b"]
+        );
+        assert_eq!(
+            cmp.errored
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>(),
+            vec!["d"],
+            "errored is not a regression"
+        );
+        assert_eq!(cmp.new_cases, vec!["new".to_string()]);
+        assert_eq!(cmp.removed_cases, vec!["gone".to_string()]);
+        let deltas: Vec<(&str, f64)> = cmp
+            .score_deltas
+            .iter()
+            .map(|d| (d.id.as_str(), d.delta))
+            .collect();
+        assert_eq!(
+            deltas,
+            vec![("a", -0.5), ("b", 1.0)],
+            "largest drop first; unchanged scores left out"
+        );
+        assert_eq!(cmp.trajectory_changes.len(), 1);
+        assert_eq!(
+            cmp.trajectory_changes[0].after,
+            vec!["lookup_order".to_string(), "issue_refund".to_string()]
+        );
+        assert_eq!(
+            cmp.mcnemar_p, 1.0,
+            "one regression and one fix is no evidence of change"
+        );
+    }
+
+    #[test]
+    fn identical_reports_have_no_changes() {
+        let r = report(vec![case("a", CaseStatus::Passed, Some(1.0), &["t"])], 1.0);
+        let cmp = compare(&r, &r);
+        assert_eq!(
+            cmp,
+            Comparison {
+                pass_rate_before: 1.0,
+                pass_rate_after: 1.0,
+                mcnemar_p: 1.0,
+                ..Default::default()
+            }
+        );
+        assert!(!cmp.has_regressions());
+    }
+}

@@ -1,0 +1,187 @@
+//! Renders a `Comparison` as plain text (terminal, `gauntlet diff`) and as a Markdown section
+//! (summary.md). Regressions come first: they are what a reviewer must see.
+
+use std::fmt::Write;
+
+use crate::report::compare::{Comparison, StatusChange};
+use crate::report::format::pct;
+
+/// Plain text, no colour: the same lines for the terminal and for `gauntlet diff`.
+pub fn render_text(c: &Comparison) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "vs baseline: pass rate {} → {} · {} regression{}, {} fix{} · McNemar p = {}",
+        pct(c.pass_rate_before),
+        pct(c.pass_rate_after),
+        c.regressions.len(),
+        plural(c.regressions.len(), "", "s"),
+        c.fixes.len(),
+        plural(c.fixes.len(), "", "es"),
+        c.mcnemar_p
+    );
+    for (title, list) in [
+        ("regressed", &c.regressions),
+        ("fixed", &c.fixes),
+        ("errored", &c.errored),
+    ] {
+        for change in list {
+            let _ = writeln!(out, "  {title:<9} {}", change_line(change));
+        }
+    }
+    for id in &c.new_cases {
+        let _ = writeln!(out, "  new       {id}");
+    }
+    for id in &c.removed_cases {
+        let _ = writeln!(out, "  removed   {id}");
+    }
+    for t in &c.trajectory_changes {
+        let _ = writeln!(
+            out,
+            "  tools     {}: {} → {}",
+            t.id,
+            seq(&t.before),
+            seq(&t.after)
+        );
+    }
+    out
+}
+
+/// A `### Baseline` section for summary.md.
+pub fn render_markdown(c: &Comparison) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### Baseline\n");
+    let _ = writeln!(
+        out,
+        "Pass rate {} → {} · **{} regression{}**, {} fix{} · McNemar p = {}\n",
+        pct(c.pass_rate_before),
+        pct(c.pass_rate_after),
+        c.regressions.len(),
+        plural(c.regressions.len(), "", "s"),
+        c.fixes.len(),
+        plural(c.fixes.len(), "", "es"),
+        c.mcnemar_p
+    );
+    let rows: Vec<(&str, &StatusChange)> = c
+        .regressions
+        .iter()
+        .map(|x| ("🔻 regressed", x))
+        .chain(c.fixes.iter().map(|x| ("✅ fixed", x)))
+        .chain(c.errored.iter().map(|x| ("⛔ errored", x)))
+        .collect();
+    if !rows.is_empty() {
+        out.push_str(
+            "| change | case | before | after | failing checks |\n|---|---|---|---|---|\n",
+        );
+        for (what, x) in rows {
+            let _ = writeln!(
+                out,
+                "| {what} | {} | {} | {} | {} |",
+                cell(&x.id),
+                x.before.as_str(),
+                x.after.as_str(),
+                cell(&x.checks.join("; "))
+            );
+        }
+        out.push('\n');
+    }
+    if !c.new_cases.is_empty() || !c.removed_cases.is_empty() {
+        let _ = writeln!(
+            out,
+            "New: {} · removed: {}\n",
+            list_or_none(&c.new_cases),
+            list_or_none(&c.removed_cases)
+        );
+    }
+    if !c.trajectory_changes.is_empty() {
+        out.push_str("| case | tools before | tools after |\n|---|---|---|\n");
+        for t in &c.trajectory_changes {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                cell(&t.id),
+                cell(&seq(&t.before)),
+                cell(&seq(&t.after))
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn change_line(x: &StatusChange) -> String {
+    let mut line = format!("{}: {} → {}", x.id, x.before.as_str(), x.after.as_str());
+    if !x.checks.is_empty() {
+        let _ = write!(line, " ({})", x.checks.join("; "));
+    }
+    line
+}
+
+fn seq(tools: &[String]) -> String {
+    if tools.is_empty() {
+        "(none)".into()
+    } else {
+        tools.join(" > ")
+    }
+}
+
+fn list_or_none(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "none".into()
+    } else {
+        ids.join(", ")
+    }
+}
+
+fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// Case ids and check names come from user files: keep them from breaking the table.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
+        .replace('<', "&lt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::compare::ToolSequenceChange;
+    use crate::verdict::CaseStatus;
+
+    fn sample() -> Comparison {
+        Comparison {
+            regressions: vec![StatusChange {
+                id: "refund-late".into(),
+                before: CaseStatus::Passed,
+                after: CaseStatus::Failed,
+                checks: vec!["tool_not_called issue_refund".into()],
+            }],
+            new_cases: vec!["kb-new".into()],
+            trajectory_changes: vec![ToolSequenceChange {
+                id: "refund-late".into(),
+                before: vec!["lookup_order".into()],
+                after: vec!["lookup_order".into(), "issue_refund".into()],
+            }],
+            pass_rate_before: 1.0,
+            pass_rate_after: 0.9,
+            mcnemar_p: 1.0,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn text_lists_regressions_first_with_their_checks() {
+        insta::assert_snapshot!(render_text(&sample()));
+    }
+
+    #[test]
+    fn markdown_section() {
+        insta::assert_snapshot!(render_markdown(&sample()));
+    }
+}
