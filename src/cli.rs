@@ -15,11 +15,12 @@ use crate::gate;
 use crate::plan::Selection;
 use crate::provider::registry::Providers;
 use crate::report::build::{build_report, ReportHeader};
-use crate::report::compare::compare;
+use crate::report::compare::{compare, DEFAULT_ALPHA};
 use crate::report::comparison_render::render_text as render_comparison;
 use crate::report::json::render_json;
 use crate::report::model::Meta;
 use crate::report::model::RunReport;
+use crate::report::repeats::reduce as reduce_repeats;
 use crate::report::terminal::{render_summary, TerminalReporter};
 use crate::report::write::write_reports;
 use crate::runner::{self, RunOptions, CANCEL_ABORT, CANCEL_NONE, CANCEL_STOP_SCHEDULING};
@@ -96,6 +97,9 @@ pub struct EvalArgs {
     /// Cases run at once (default: the suite's `run.concurrency`, else 8).
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: Option<u16>,
+    /// Run every case N times: pass@k, pass^k, flaky detection (default: the suite's `run.repeat`, else 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: Option<u32>,
     /// Reports go to OUT/<suite>/.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub out: PathBuf,
@@ -268,6 +272,7 @@ fn eval(args: EvalArgs) -> u8 {
                 .map(usize::from)
                 .unwrap_or(suite.run.concurrency),
             timeout: timeout.unwrap_or(suite.run.timeout),
+            repeat: args.repeat.unwrap_or(suite.run.repeat),
         };
         let outputs = Outputs {
             out: &args.out,
@@ -343,9 +348,10 @@ async fn eval_suite(
         description: suite.description.clone(),
         target: target_label(&suite.target),
     };
-    let mut report = build_report(header, &suite.gate, output.results, output.incomplete);
+    let results = reduce_repeats(output.results);
+    let mut report = build_report(header, &suite.gate, results, output.incomplete);
     if let Some(base) = outputs.baseline {
-        let cmp = compare(base, &report);
+        let cmp = compare(base, &report, suite.gate.alpha);
         gate::apply_baseline(&suite.gate, &mut report.gate, &cmp);
         report.baseline = Some(cmp);
     }
@@ -433,7 +439,7 @@ fn diff(old: &Path, new: &Path) -> u8 {
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), _) | (_, Err(e)) => return usage_error(e),
     };
-    let cmp = compare(&base, &current);
+    let cmp = compare(&base, &current, DEFAULT_ALPHA);
     print!("{}", render_comparison(&cmp));
     if cmp.has_regressions() {
         exit::GATE_FAILED

@@ -110,6 +110,8 @@ mod tests {
             usage: Usage::default(),
             steps: 0,
             tools: vec![],
+            repeats: None,
+            repeat: 0,
             trajectory: Trajectory::default(),
         }
     }
@@ -139,7 +141,7 @@ mod tests {
             max_soft_fail_rate: Some(0.2),
             max_error_rate: Some(0.1),
             critical: vec![],
-            max_regressions: None,
+            ..Gate::default()
         };
         let table: Vec<(&str, Gate, Summary, Vec<GateRule>, bool)> = vec![
             (

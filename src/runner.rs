@@ -34,11 +34,13 @@ pub const CANCEL_ABORT: u8 = 2;
 pub struct RunOptions {
     pub concurrency: usize,
     pub timeout: Duration,
+    /// Runs per case (`--repeat`); at least 1.
+    pub repeat: u32,
 }
 
 #[derive(Debug)]
 pub struct RunOutput {
-    /// In completion order.
+    /// One per case and repeat, in completion order (`report::repeats::reduce` pairs them up).
     pub results: Vec<CaseResult>,
     /// Why the run stopped early, if it did.
     pub incomplete: Option<String>,
@@ -67,12 +69,15 @@ pub async fn run(
         providers,
         timeout: options.timeout,
     });
+    let repeat = options.repeat.max(1);
     on_event(RunEvent::SuiteStarted {
         suite: suite.name.clone(),
-        total: cases.len(),
+        total: cases.len() * repeat as usize,
     });
     let concurrency = options.concurrency.max(1);
-    let mut pending = cases.into_iter();
+    let mut pending = cases
+        .into_iter()
+        .flat_map(|case| (0..repeat).map(move |r| (case.clone(), r)));
     let mut running = JoinSet::new();
     let mut results = Vec::new();
     let mut incomplete = None;
@@ -81,11 +86,13 @@ pub async fn run(
 
     loop {
         while scheduling && running.len() < concurrency {
-            let Some(case) = pending.next() else { break };
+            let Some((case, r)) = pending.next() else {
+                break;
+            };
             on_event(RunEvent::CaseStarted {
                 id: case.id.clone(),
             });
-            running.spawn(run_one(shared.clone(), case));
+            running.spawn(run_one(shared.clone(), case, r));
         }
         if running.is_empty() {
             break;
@@ -127,9 +134,9 @@ pub async fn run(
     }
 }
 
-/// One case: agent run (with timeout, panic-isolated), then scoring.
-async fn run_one(shared: Arc<Shared>, case: Arc<Case>) -> CaseResult {
-    let span = tracing::info_span!("case", id = %case.id);
+/// One run of a case: agent run (with timeout, panic-isolated), then scoring.
+async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> CaseResult {
+    let span = tracing::info_span!("case", id = %case.id, repeat);
     let agent = {
         let shared = shared.clone();
         let case = case.clone();
@@ -167,7 +174,10 @@ async fn run_one(shared: Arc<Shared>, case: Arc<Case>) -> CaseResult {
             reason: format!("scoring crashed: {}", panic_message(e)),
         }],
     };
-    case_result(&case, trajectory, verdicts)
+    CaseResult {
+        repeat,
+        ..case_result(&case, trajectory, verdicts)
+    }
 }
 
 /// Suite checks, then the case's own, in order. Judges are graded one after another: a case

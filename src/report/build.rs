@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::gate;
 use crate::report::model::{CaseResult, RunReport, Summary, TagSummary, REPORT_VERSION};
+use crate::stats::wilson_interval;
 use crate::suite::model::Gate;
 use crate::trajectory::Usage;
 use crate::verdict::{round, CaseStatus};
@@ -83,6 +84,8 @@ fn summarize(cases: &[CaseResult]) -> Summary {
         pass_rate: rate(passed + soft_failed, total),
         soft_fail_rate: rate(soft_failed, total),
         error_rate: rate(errored, total),
+        pass_rate_ci: wilson_interval((passed + soft_failed) as u64, total as u64, 1.96)
+            .map(|(lo, hi)| [round(lo), round(hi)]),
         mean_score,
         usage,
         by_tag,
@@ -125,6 +128,8 @@ mod tests {
             },
             steps: 1,
             tools: vec![],
+            repeats: None,
+            repeat: 0,
             trajectory: Trajectory::default(),
         }
     }

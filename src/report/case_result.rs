@@ -28,6 +28,8 @@ pub fn case_result(case: &Case, trajectory: Trajectory, checks: Vec<Verdict>) ->
             .map(|(name, _)| name.to_string())
             .collect(),
         checks,
+        repeats: None,
+        repeat: 0,
         trajectory,
     }
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::report::model::{CaseResult, RunReport};
-use crate::stats::mcnemar_p;
+use crate::stats::{fisher_drop_p, mcnemar_p};
 use crate::verdict::{round, CaseStatus};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -63,8 +63,14 @@ impl Comparison {
     }
 }
 
+/// Significance level for repeated cases when the suite sets none.
+pub const DEFAULT_ALPHA: f64 = 0.05;
+
 /// Compares `current` against `baseline`. Deterministic: every list is sorted.
-pub fn compare(baseline: &RunReport, current: &RunReport) -> Comparison {
+/// When both runs of a case were repeated, it regresses (or is fixed) only when the change in
+/// its pass count is significant by Fisher's exact test at `alpha`; a flip between two single
+/// runs counts as it is.
+pub fn compare(baseline: &RunReport, current: &RunReport, alpha: f64) -> Comparison {
     let before: BTreeMap<&str, &CaseResult> =
         baseline.cases.iter().map(|c| (c.id.as_str(), c)).collect();
     let after: BTreeMap<&str, &CaseResult> =
@@ -86,7 +92,19 @@ pub fn compare(baseline: &RunReport, current: &RunReport) -> Comparison {
             checks: failing_checks(checks_of),
         };
         let judged = |s: CaseStatus| s != CaseStatus::Errored;
-        if !judged(was.status) || !judged(now.status) {
+        if let (Some(b), Some(a)) = (&was.repeats, &now.repeats) {
+            let (bn, an) = (u64::from(b.runs - b.errored), u64::from(a.runs - a.errored));
+            let (bp, ap) = (u64::from(b.passes), u64::from(a.passes));
+            if bn == 0 || an == 0 {
+                if was.status != now.status {
+                    cmp.errored.push(change(now));
+                }
+            } else if fisher_drop_p(bp, bn, ap, an).is_some_and(|p| p < alpha) {
+                cmp.regressions.push(change(now));
+            } else if fisher_drop_p(ap, an, bp, bn).is_some_and(|p| p < alpha) {
+                cmp.fixes.push(change(was));
+            }
+        } else if !judged(was.status) || !judged(now.status) {
             if was.status != now.status {
                 cmp.errored.push(change(now));
             }
@@ -168,6 +186,8 @@ mod tests {
             usage: Usage::default(),
             steps: 1,
             tools: tools.iter().map(|t| t.to_string()).collect(),
+            repeats: None,
+            repeat: 0,
             trajectory: Trajectory::default(),
         }
     }
@@ -214,7 +234,7 @@ mod tests {
             ],
             0.67,
         );
-        let cmp = compare(&base, &now);
+        let cmp = compare(&base, &now, DEFAULT_ALPHA);
         assert_eq!(cmp.regressions.len(), 1);
         assert_eq!(cmp.regressions[0].id, "a");
         assert_eq!(
@@ -257,9 +277,46 @@ mod tests {
     }
 
     #[test]
+    fn with_repeats_only_a_significant_drop_regresses() {
+        use crate::report::model::Repeats;
+        let with = |id: &str, status, passes, runs| CaseResult {
+            repeats: Some(Repeats {
+                runs,
+                passes,
+                ..Default::default()
+            }),
+            ..case(id, status, None, &[])
+        };
+        let base = report(
+            vec![
+                with("noise", CaseStatus::Passed, 5, 5),
+                with("real", CaseStatus::Passed, 5, 5),
+                with("better", CaseStatus::Failed, 0, 5),
+            ],
+            1.0,
+        );
+        let now = report(
+            vec![
+                with("noise", CaseStatus::Flaky, 4, 5),
+                with("real", CaseStatus::Failed, 0, 5),
+                with("better", CaseStatus::Passed, 5, 5),
+            ],
+            0.5,
+        );
+        let cmp = compare(&base, &now, DEFAULT_ALPHA);
+        let ids = |v: &[StatusChange]| v.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            ids(&cmp.regressions),
+            vec!["real"],
+            "5/5 → 4/5 is noise; 5/5 → 0/5 is not"
+        );
+        assert_eq!(ids(&cmp.fixes), vec!["better"]);
+    }
+
+    #[test]
     fn identical_reports_have_no_changes() {
         let r = report(vec![case("a", CaseStatus::Passed, Some(1.0), &["t"])], 1.0);
-        let cmp = compare(&r, &r);
+        let cmp = compare(&r, &r, DEFAULT_ALPHA);
         assert_eq!(
             cmp,
             Comparison {

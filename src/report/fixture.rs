@@ -86,6 +86,8 @@ fn case(id: &str, tags: &[&str], checks: Vec<Verdict>, trajectory: Trajectory) -
             .tool_calls()
             .map(|(n, _)| n.to_string())
             .collect(),
+        repeats: None,
+        repeat: 0,
         trajectory,
     }
 }
@@ -319,7 +321,7 @@ pub(crate) fn sample_gate() -> Gate {
         max_soft_fail_rate: Some(0.25),
         max_error_rate: Some(0.5),
         critical: vec!["refund-policy".into()],
-        max_regressions: None,
+        ..Gate::default()
     }
 }
 

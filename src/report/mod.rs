@@ -11,6 +11,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod model;
+pub mod repeats;
 pub mod terminal;
 pub mod trajectories;
 pub mod write;

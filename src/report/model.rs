@@ -46,6 +46,9 @@ pub struct Summary {
     pub pass_rate: f64,
     pub soft_fail_rate: f64,
     pub error_rate: f64,
+    /// 95% Wilson interval of the pass rate, over the cases of this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_rate_ci: Option<[f64; 2]>,
     /// Mean of the case scores that exist.
     pub mean_score: Option<f64>,
     pub usage: Usage,
@@ -96,8 +99,27 @@ pub struct CaseResult {
     pub steps: usize,
     /// Tool-call sequence by name, for review diffs.
     pub tools: Vec<String>,
+    /// With `--repeat N`: how the N runs went. The fields above describe one representative
+    /// run (the first that did not pass, else the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<Repeats>,
+    /// Which run of the case this is (0-based), before repeats are reduced.
+    #[serde(skip)]
+    pub repeat: u32,
     #[serde(skip)]
     pub trajectory: Trajectory,
+}
+
+/// Pass statistics of a repeated case.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Repeats {
+    pub runs: u32,
+    pub passes: u32,
+    pub errored: u32,
+    /// Unbiased pass@k for k = 1..=runs (at most 10 values): at least one of k runs passes.
+    pub pass_at_k: BTreeMap<u32, f64>,
+    /// pass^k for the same k: all k runs pass.
+    pub pass_pow_k: BTreeMap<u32, f64>,
 }
 
 /// What varies between identical runs: written to `meta.json`, never to `report.json`.

@@ -149,6 +149,9 @@ pub fn render_summary(report: &RunReport, color: bool) -> String {
         s.flaky,
         pct(s.pass_rate)
     ));
+    if let Some([lo, hi]) = s.pass_rate_ci {
+        out.push_str(&format!(" (95% CI {}–{})", pct(lo), pct(hi)));
+    }
     if let Some(m) = s.mean_score {
         out.push_str(&format!(" · mean score {}", score(m)));
     }

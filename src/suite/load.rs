@@ -454,6 +454,7 @@ impl Loader {
             ("min_pass_rate", raw.min_pass_rate),
             ("max_soft_fail_rate", raw.max_soft_fail_rate),
             ("max_error_rate", raw.max_error_rate),
+            ("alpha", raw.alpha),
         ] {
             if let Some(v) = value {
                 if !(0.0..=1.0).contains(&v) {
@@ -484,6 +485,7 @@ impl Loader {
             max_error_rate: raw.max_error_rate,
             critical: raw.critical.clone(),
             max_regressions: raw.max_regressions,
+            alpha: raw.alpha.unwrap_or(crate::report::compare::DEFAULT_ALPHA),
         }
     }
 
@@ -495,6 +497,13 @@ impl Loader {
             } else {
                 run.concurrency = c;
             }
+        }
+        match raw.repeat {
+            Some(0) => {
+                self.error("`repeat` must be at least 1", "repeat");
+            }
+            Some(n) => run.repeat = n,
+            None => {}
         }
         if let Some(t) = &raw.timeout {
             match parse_duration(t) {

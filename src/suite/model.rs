@@ -110,7 +110,7 @@ impl Case {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Gate {
     pub min_pass_rate: Option<f64>,
     pub max_soft_fail_rate: Option<f64>,
@@ -119,12 +119,28 @@ pub struct Gate {
     pub critical: Vec<String>,
     /// With a baseline: at most this many regressions.
     pub max_regressions: Option<u64>,
+    /// Significance level for regressions of repeated cases.
+    pub alpha: f64,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate {
+            min_pass_rate: None,
+            max_soft_fail_rate: None,
+            max_error_rate: None,
+            critical: Vec::new(),
+            max_regressions: None,
+            alpha: crate::report::compare::DEFAULT_ALPHA,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSettings {
     pub concurrency: usize,
     pub timeout: Duration,
+    pub repeat: u32,
 }
 
 impl Default for RunSettings {
@@ -132,6 +148,7 @@ impl Default for RunSettings {
         RunSettings {
             concurrency: 8,
             timeout: Duration::from_secs(60),
+            repeat: 1,
         }
     }
 }

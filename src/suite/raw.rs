@@ -85,6 +85,9 @@ pub struct RawGate {
     /// With `--baseline`: at most this many regressions (pass → fail).
     #[serde(default)]
     pub max_regressions: Option<u64>,
+    /// Significance level for regressions of repeated cases (Fisher's exact test). Default 0.05.
+    #[serde(default)]
+    pub alpha: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -95,6 +98,9 @@ pub struct RawRun {
     /// Per-case timeout, e.g. `60s`, `500ms`, `2m`.
     #[serde(default)]
     pub timeout: Option<String>,
+    /// Runs per case (pass@k, pass^k, flaky detection). Default 1.
+    #[serde(default)]
+    pub repeat: Option<u32>,
 }
 
 /// One golden case as written in a JSONL line, a YAML list item, or assembled from a CSV row.

@@ -153,3 +153,33 @@ fn shards_partition_the_cases() {
         Some(2)
     );
 }
+
+#[test]
+fn repeats_report_pass_at_k_and_stay_deterministic() {
+    let (a, out_a) = eval_into(SUITE, &["--repeat", "3", "-j", "1"]);
+    let (b, out_b) = eval_into(SUITE, &["--repeat", "3", "-j", "12"]);
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(b.status.code(), Some(0));
+    let x = read(report_dir(out_a.path()).join("report.json"));
+    assert!(
+        x == read(report_dir(out_b.path()).join("report.json")),
+        "repeated runs reduce the same at any concurrency"
+    );
+    let report: serde_json::Value = serde_json::from_str(&x).unwrap();
+    let failed = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["status"] == "failed")
+        .unwrap();
+    assert_eq!(failed["repeats"]["runs"], 3);
+    assert_eq!(failed["repeats"]["passes"], 0);
+    assert_eq!(failed["repeats"]["pass_at_k"]["3"], 0.0);
+    let passed = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["status"] == "passed")
+        .unwrap();
+    assert_eq!(passed["repeats"]["pass_pow_k"]["3"], 1.0);
+}

@@ -1,0 +1,165 @@
+//! Reduces the runs of repeated cases (`--repeat N`) to one `CaseResult` per case, with
+//! pass@k, pass^k and a `flaky` status for mixed outcomes.
+//!
+//! Runs are ordered by their repeat index, never by completion order, so the reduction is the
+//! same at any concurrency.
+
+use std::collections::BTreeMap;
+
+use crate::report::model::{CaseResult, Repeats};
+use crate::stats::{pass_at_k, pass_pow_k};
+use crate::verdict::{round, CaseStatus};
+
+/// How many k values pass@k and pass^k are reported for.
+const MAX_K: u32 = 10;
+
+/// One result per case id. A case run once is returned as it is.
+pub fn reduce(results: Vec<CaseResult>) -> Vec<CaseResult> {
+    let mut by_id: BTreeMap<String, Vec<CaseResult>> = BTreeMap::new();
+    for r in results {
+        by_id.entry(r.id.clone()).or_default().push(r);
+    }
+    by_id.into_values().filter_map(reduce_case).collect()
+}
+
+fn reduce_case(mut runs: Vec<CaseResult>) -> Option<CaseResult> {
+    runs.sort_by_key(|r| r.repeat);
+    if runs.len() == 1 {
+        return runs.pop();
+    }
+    let n = runs.len() as u32;
+    let errored = runs
+        .iter()
+        .filter(|r| r.status == CaseStatus::Errored)
+        .count() as u32;
+    let passes = runs.iter().filter(|r| r.status.is_pass()).count() as u32;
+    let judged = n - errored;
+    let status = if judged == 0 {
+        CaseStatus::Errored
+    } else if passes == judged {
+        if runs.iter().any(|r| r.status == CaseStatus::SoftFailed) {
+            CaseStatus::SoftFailed
+        } else {
+            CaseStatus::Passed
+        }
+    } else if passes == 0 {
+        CaseStatus::Failed
+    } else {
+        CaseStatus::Flaky
+    };
+    let scores: Vec<f64> = runs.iter().filter_map(|r| r.score).collect();
+    let score =
+        (!scores.is_empty()).then(|| round(scores.iter().sum::<f64>() / scores.len() as f64));
+    // pass@k and pass^k over the judged runs: an errored run says nothing about quality.
+    let ks = 1..=judged.min(MAX_K);
+    let stat = |f: fn(u64, u64, u64) -> Option<f64>| -> BTreeMap<u32, f64> {
+        ks.clone()
+            .filter_map(|k| f(judged.into(), passes.into(), k.into()).map(|v| (k, round(v))))
+            .collect()
+    };
+    let repeats = Repeats {
+        runs: n,
+        passes,
+        errored,
+        pass_at_k: stat(pass_at_k),
+        pass_pow_k: stat(pass_pow_k),
+    };
+    // The representative run: the first that did not pass shows what went wrong.
+    let pick = runs.iter().position(|r| !r.status.is_pass()).unwrap_or(0);
+    let mut usage = crate::trajectory::Usage::default();
+    for r in &runs {
+        usage.add(r.usage);
+    }
+    let mut rep = runs.swap_remove(pick);
+    // Tokens (and so cost) are what all the runs used, not one.
+    rep.usage = usage;
+    rep.status = status;
+    rep.score = score;
+    rep.repeats = Some(repeats);
+    rep.repeat = 0;
+    Some(rep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trajectory::{EndReason, Trajectory, Usage};
+
+    fn run(id: &str, repeat: u32, status: CaseStatus) -> CaseResult {
+        CaseResult {
+            id: id.into(),
+            tags: vec![],
+            status,
+            score: Some(if status.is_pass() { 1.0 } else { 0.0 }),
+            checks: vec![],
+            output: format!("run {repeat}"),
+            end: EndReason::Completed,
+            error: None,
+            usage: Usage::default(),
+            steps: 1,
+            tools: vec![],
+            repeats: None,
+            repeat,
+            trajectory: Trajectory::default(),
+        }
+    }
+
+    #[test]
+    fn classifies_repeated_runs() {
+        use CaseStatus::*;
+        let table = [
+            (vec![Passed, Passed, Passed], Passed, 3),
+            (vec![Passed, SoftFailed], SoftFailed, 2),
+            (vec![Failed, Failed], Failed, 0),
+            (vec![Passed, Failed, Passed], Flaky, 2),
+            (vec![Errored, Errored], Errored, 0),
+            (vec![Passed, Errored], Passed, 1),
+        ];
+        for (statuses, want, passes) in table {
+            let runs: Vec<_> = statuses
+                .iter()
+                .enumerate()
+                .map(|(i, s)| run("a", i as u32, *s))
+                .collect();
+            let r = reduce(runs);
+            assert_eq!(r.len(), 1);
+            assert_eq!(r[0].status, want, "{statuses:?}");
+            assert_eq!(
+                r[0].repeats.as_ref().unwrap().passes,
+                passes,
+                "{statuses:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn order_of_completion_does_not_matter_and_the_first_failing_run_represents() {
+        use CaseStatus::*;
+        let a = reduce(vec![
+            run("a", 2, Failed),
+            run("a", 0, Passed),
+            run("a", 1, Failed),
+            run("b", 0, Passed),
+        ]);
+        let b = reduce(vec![
+            run("b", 0, Passed),
+            run("a", 1, Failed),
+            run("a", 0, Passed),
+            run("a", 2, Failed),
+        ]);
+        assert_eq!(a, b);
+        assert_eq!(a[0].output, "run 1", "first failing run");
+        assert_eq!(a[1].repeats, None, "a single run is left alone");
+        let reps = a[0].repeats.as_ref().unwrap();
+        // n = 3, c = 1: pass@1 = 1/3, pass@2 = 1 − C(2,2)/C(3,2) = 2/3, pass@3 = 1; pass^1 = 1/3, pass^2 = 0.
+        assert_eq!(
+            reps.pass_at_k,
+            BTreeMap::from([(1, 0.3333), (2, 0.6667), (3, 1.0)])
+        );
+        assert_eq!(
+            reps.pass_pow_k,
+            BTreeMap::from([(1, 0.3333), (2, 0.0), (3, 0.0)])
+        );
+        assert_eq!(a[0].score, Some(0.3333));
+    }
+}
