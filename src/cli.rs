@@ -10,9 +10,11 @@ use tokio::sync::watch;
 
 use crate::diagnostic::Diagnostic;
 use crate::duration::parse_duration;
+use crate::event::RunEvent;
 use crate::exit;
 use crate::gate;
-use crate::plan::Selection;
+use crate::journal::{done_keys, Journal};
+use crate::plan::{work_items, Selection};
 use crate::provider::registry::Providers;
 use crate::report::build::{build_report, ReportHeader};
 use crate::report::compare::{compare, DEFAULT_ALPHA};
@@ -116,6 +118,9 @@ pub struct EvalArgs {
     /// Write this run's report as the new baseline, OUT/baseline/<suite>.json.
     #[arg(long)]
     pub update_baseline: bool,
+    /// Skip the runs already in OUT/<suite>/journal.jsonl (from an interrupted or killed run).
+    #[arg(long)]
+    pub resume: bool,
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -272,9 +277,10 @@ fn eval(args: EvalArgs) -> u8 {
                 .map(usize::from)
                 .unwrap_or(suite.run.concurrency),
             timeout: timeout.unwrap_or(suite.run.timeout),
-            repeat: args.repeat.unwrap_or(suite.run.repeat),
         };
         let outputs = Outputs {
+            repeat: args.repeat.unwrap_or(suite.run.repeat),
+            resume: args.resume,
             out: &args.out,
             baseline: baseline.as_ref(),
             update_baseline: args.update_baseline,
@@ -314,6 +320,8 @@ fn worst(a: u8, b: u8) -> u8 {
 
 /// Where and how a suite's results are shown and written.
 struct Outputs<'a> {
+    repeat: u32,
+    resume: bool,
     out: &'a Path,
     baseline: Option<&'a RunReport>,
     update_baseline: bool,
@@ -335,9 +343,34 @@ async fn eval_suite(
         ..
     } = *outputs;
     let started = Instant::now();
+    let dir = out.join(&suite.name);
+    let (mut journal, done) = match Journal::open(&dir, &suite.name, outputs.resume) {
+        Ok(j) => j,
+        Err(msg) => return usage_error(msg),
+    };
+    if !done.is_empty() {
+        eprintln!(
+            "resuming: {} finished runs from {}",
+            done.len(),
+            journal.path().display()
+        );
+    }
+    let work = work_items(&cases, outputs.repeat, &done_keys(&done));
     let providers = Arc::new(Providers::new(suite.mocks.clone()));
     let mut reporter = TerminalReporter::new(progress, color);
-    let output = runner::run(suite, cases, providers, options, cancel, &mut |event| {
+    let mut journal_failed = false;
+    let output = runner::run(suite, work, providers, options, cancel, &mut |event| {
+        if let RunEvent::CaseFinished { result } = &event {
+            if let Err(e) = journal.append(result) {
+                if !journal_failed {
+                    eprintln!(
+                        "warning: cannot append to {}: {e}",
+                        journal.path().display()
+                    );
+                }
+                journal_failed = true;
+            }
+        }
         reporter.on_event(&event)
     })
     .await;
@@ -348,7 +381,7 @@ async fn eval_suite(
         description: suite.description.clone(),
         target: target_label(&suite.target),
     };
-    let results = reduce_repeats(output.results);
+    let results = reduce_repeats(done.into_iter().chain(output.results).collect());
     let mut report = build_report(header, &suite.gate, results, output.incomplete);
     if let Some(base) = outputs.baseline {
         let cmp = compare(base, &report, suite.gate.alpha);
@@ -364,7 +397,6 @@ async fn eval_suite(
         concurrency: options.concurrency,
         duration_ms: started.elapsed().as_millis() as u64,
     };
-    let dir = out.join(&suite.name);
     match write_reports(&dir, &report, &meta) {
         Ok(_) => println!("reports: {}", dir.display()),
         Err(e) => {

@@ -9,6 +9,7 @@ pub mod duration;
 pub mod event;
 pub mod exit;
 pub mod gate;
+pub mod journal;
 pub mod plan;
 pub mod provider;
 pub mod report;

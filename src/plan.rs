@@ -1,5 +1,6 @@
 //! `Plan`: which cases of a suite run, after `--filter` and `--tag`.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -35,6 +36,22 @@ impl Selection {
             shard: self.shard,
         })
     }
+}
+
+/// One run to do: a case and which of its repeats this is (0-based).
+pub type WorkItem = (Arc<Case>, u32);
+
+/// Every case `repeat` times, case by case, minus the runs already `done` (from a journal).
+pub fn work_items(
+    cases: &[Arc<Case>],
+    repeat: u32,
+    done: &BTreeSet<(String, u32)>,
+) -> Vec<WorkItem> {
+    cases
+        .iter()
+        .flat_map(|c| (0..repeat.max(1)).map(move |r| (c.clone(), r)))
+        .filter(|(c, r)| !done.contains(&(c.id.clone(), *r)))
+        .collect()
 }
 
 #[derive(Debug)]
@@ -103,6 +120,23 @@ mod tests {
         assert_eq!(ids(&["refund-*"], &["refund"]), vec!["refund-late"]);
         assert_eq!(ids(&[], &["kb", "refund"]), vec!["refund-late", "kb-1"]);
         assert!(ids(&["nope"], &[]).is_empty());
+    }
+
+    #[test]
+    fn work_items_repeat_each_case_and_skip_what_is_done() {
+        let cases = [case("a", &[]), case("b", &[])];
+        let done = BTreeSet::from([("a".to_string(), 1)]);
+        let items: Vec<(String, u32)> = work_items(&cases, 2, &done)
+            .into_iter()
+            .map(|(c, r)| (c.id.clone(), r))
+            .collect();
+        let want = [("a", 0), ("b", 0), ("b", 1)].map(|(i, r)| (i.to_string(), r));
+        assert_eq!(items, want);
+        assert_eq!(
+            work_items(&cases, 0, &BTreeSet::new()).len(),
+            2,
+            "at least one run"
+        );
     }
 
     #[test]

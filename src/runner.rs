@@ -18,6 +18,7 @@ use crate::check::eval::evaluate;
 use crate::check::judge::grade_check;
 use crate::check::spec::{Check, CheckSpec};
 use crate::event::RunEvent;
+use crate::plan::WorkItem;
 use crate::provider::registry::Providers;
 use crate::report::case_result::case_result;
 use crate::report::model::CaseResult;
@@ -34,8 +35,6 @@ pub const CANCEL_ABORT: u8 = 2;
 pub struct RunOptions {
     pub concurrency: usize,
     pub timeout: Duration,
-    /// Runs per case (`--repeat`); at least 1.
-    pub repeat: u32,
 }
 
 #[derive(Debug)]
@@ -54,10 +53,11 @@ struct Shared {
     timeout: Duration,
 }
 
-/// Runs `cases` and returns their results. `on_event` is called from this task, in order.
+/// Runs the work items (case, repeat index) and returns their results. `on_event` is called
+/// from this task, in order.
 pub async fn run(
     suite: &Suite,
-    cases: Vec<Arc<Case>>,
+    work: Vec<WorkItem>,
     providers: Arc<Providers>,
     options: &RunOptions,
     mut cancel: watch::Receiver<u8>,
@@ -69,15 +69,12 @@ pub async fn run(
         providers,
         timeout: options.timeout,
     });
-    let repeat = options.repeat.max(1);
     on_event(RunEvent::SuiteStarted {
         suite: suite.name.clone(),
-        total: cases.len() * repeat as usize,
+        total: work.len(),
     });
     let concurrency = options.concurrency.max(1);
-    let mut pending = cases
-        .into_iter()
-        .flat_map(|case| (0..repeat).map(move |r| (case.clone(), r)));
+    let mut pending = work.into_iter();
     let mut running = JoinSet::new();
     let mut results = Vec::new();
     let mut incomplete = None;

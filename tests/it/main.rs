@@ -4,4 +4,5 @@ mod baseline;
 mod demo;
 mod diagnostics;
 mod gate;
+mod resume;
 mod support;
