@@ -24,6 +24,7 @@ use crate::report::model::Meta;
 use crate::report::model::RunReport;
 use crate::report::repeats::reduce as reduce_repeats;
 use crate::report::terminal::{render_summary, TerminalReporter};
+use crate::report::trajectories::parse_trajectories;
 use crate::report::write::write_reports;
 use crate::runner::{self, RunOptions, CANCEL_ABORT, CANCEL_NONE, CANCEL_STOP_SCHEDULING};
 use crate::shard::Shard;
@@ -57,6 +58,15 @@ pub enum Command {
         old: PathBuf,
         #[arg(value_name = "NEW.json")]
         new: PathBuf,
+    },
+    /// Join the reports of the shards of one run (`--shard K/N`) into one, re-apply the gate,
+    /// and write every report file to OUT/<suite>/.
+    Merge {
+        #[arg(required = true, value_name = "REPORT.json")]
+        reports: Vec<PathBuf>,
+        /// Reports root: the merged files go to OUT/<suite>/.
+        #[arg(long, value_name = "DIR", default_value = "reports")]
+        out: PathBuf,
     },
     /// List the cases of a suite after `--filter` and `--tag`.
     List {
@@ -130,6 +140,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Validate { suites } => validate(&suites),
         Command::List { suite, select } => list(&suite, &select),
         Command::Diff { old, new } => diff(&old, &new),
+        Command::Merge { reports, out } => merge(&reports, &out),
     }
 }
 
@@ -230,7 +241,12 @@ fn eval(args: EvalArgs) -> u8 {
     let mut baselines = Vec::new();
     for (suite, _) in &planned {
         match baseline_for(args.baseline.as_deref(), &suite.name, planned.len()) {
-            Ok(b) => baselines.push(b),
+            // Compare like with like: a filtered or sharded run against the same slice of the
+            // baseline, so cases outside the selection do not read as removed.
+            Ok(b) => baselines.push(b.map(|mut b| {
+                b.cases.retain(|c| selection.selects_id(&c.id, &c.tags));
+                b
+            })),
             Err(msg) => return usage_error(msg),
         }
     }
@@ -478,6 +494,60 @@ fn diff(old: &Path, new: &Path) -> u8 {
     } else {
         exit::GATE_PASSED
     }
+}
+
+fn merge(paths: &[PathBuf], out: &Path) -> u8 {
+    let mut reports = Vec::new();
+    let mut duration_ms = 0;
+    for path in paths {
+        let mut report = match read_report(path) {
+            Ok(r) => r,
+            Err(e) => return usage_error(e),
+        };
+        // The trajectories live beside each shard's report; carry them into the merged one.
+        let dir = path.parent().unwrap_or(Path::new("."));
+        if let Ok(text) = std::fs::read_to_string(dir.join("trajectories.jsonl")) {
+            let lines = match parse_trajectories(&text) {
+                Ok(l) => l,
+                Err(e) => {
+                    return usage_error(format!(
+                        "{}: {e}",
+                        dir.join("trajectories.jsonl").display()
+                    ))
+                }
+            };
+            let mut by_id: std::collections::BTreeMap<String, _> =
+                lines.into_iter().map(|l| (l.id, l.trajectory)).collect();
+            for case in &mut report.cases {
+                if let Some(t) = by_id.remove(&case.id) {
+                    case.trajectory = t;
+                }
+            }
+        }
+        if let Ok(meta) = std::fs::read_to_string(dir.join("meta.json")) {
+            duration_ms += serde_json::from_str::<Meta>(&meta).map_or(0, |m| m.duration_ms);
+        }
+        reports.push(report);
+    }
+    let report = match crate::report::merge::merge(reports) {
+        Ok(r) => r,
+        Err(e) => return usage_error(e),
+    };
+    let color = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    print!("{}", render_summary(&report, color));
+    let meta = Meta {
+        gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
+        concurrency: 0,
+        duration_ms,
+    };
+    let dir = out.join(&report.suite);
+    if let Err(e) = write_reports(&dir, &report, &meta) {
+        eprintln!("error: cannot write reports to {}: {e}", dir.display());
+        return exit::RUN_INCOMPLETE;
+    }
+    println!("reports: {}", dir.display());
+    gate::exit_code(&report)
 }
 
 /// How the target reads in reports: `harness mock:support`.

@@ -64,9 +64,14 @@ pub struct CompiledSelection {
 
 impl CompiledSelection {
     pub fn selects(&self, case: &Case) -> bool {
-        let by_id = !self.any_glob || self.globs.is_match(&case.id);
-        let by_tag = self.tags.is_empty() || case.tags.iter().any(|t| self.tags.contains(t));
-        let by_shard = self.shard.is_none_or(|s| s.contains(&case.id));
+        self.selects_id(&case.id, &case.tags)
+    }
+
+    /// The same choice for a case known only by id and tags (a baseline report's case).
+    pub fn selects_id(&self, id: &str, tags: &[String]) -> bool {
+        let by_id = !self.any_glob || self.globs.is_match(id);
+        let by_tag = self.tags.is_empty() || tags.iter().any(|t| self.tags.contains(t));
+        let by_shard = self.shard.is_none_or(|s| s.contains(id));
         by_id && by_tag && by_shard
     }
 

@@ -26,6 +26,9 @@ pub struct Comparison {
     pub score_deltas: Vec<ScoreDelta>,
     /// Cases whose tool-call sequence changed.
     pub trajectory_changes: Vec<ToolSequenceChange>,
+    /// Baseline cases compared (those in this run's selection) and how many of them passed.
+    pub cases_before: usize,
+    pub passed_before: usize,
     pub pass_rate_before: f64,
     pub pass_rate_after: f64,
     /// Exact two-sided McNemar p-value over paired cases that flipped (regressions vs fixes).
@@ -75,8 +78,11 @@ pub fn compare(baseline: &RunReport, current: &RunReport, alpha: f64) -> Compari
         baseline.cases.iter().map(|c| (c.id.as_str(), c)).collect();
     let after: BTreeMap<&str, &CaseResult> =
         current.cases.iter().map(|c| (c.id.as_str(), c)).collect();
+    let passed_before = baseline.cases.iter().filter(|c| c.status.is_pass()).count();
     let mut cmp = Comparison {
-        pass_rate_before: baseline.summary.pass_rate,
+        cases_before: baseline.cases.len(),
+        passed_before,
+        pass_rate_before: rate(passed_before, baseline.cases.len()),
         pass_rate_after: current.summary.pass_rate,
         ..Default::default()
     };
@@ -144,6 +150,15 @@ pub fn compare(baseline: &RunReport, current: &RunReport, alpha: f64) -> Compari
         cmp.fixes.len() as u64,
     ));
     cmp
+}
+
+/// A rate as reports show it: rounded, 0 for no cases.
+pub fn rate(n: usize, total: usize) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        round(n as f64 / total as f64)
+    }
 }
 
 fn failing_checks(case: &CaseResult) -> Vec<String> {
@@ -320,6 +335,8 @@ mod tests {
         assert_eq!(
             cmp,
             Comparison {
+                cases_before: 1,
+                passed_before: 1,
                 pass_rate_before: 1.0,
                 pass_rate_after: 1.0,
                 mcnemar_p: 1.0,

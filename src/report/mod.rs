@@ -10,6 +10,7 @@ pub(crate) mod format;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
 pub mod model;
 pub mod repeats;
 pub mod terminal;

@@ -5,4 +5,5 @@ mod demo;
 mod diagnostics;
 mod gate;
 mod resume;
+mod shard_merge;
 mod support;
