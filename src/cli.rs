@@ -19,7 +19,9 @@ use crate::provider::registry::Providers;
 use crate::report::build::{build_report, ReportHeader};
 use crate::report::compare::{compare, DEFAULT_ALPHA};
 use crate::report::comparison_render::render_text as render_comparison;
+use crate::report::github::render_annotations;
 use crate::report::json::render_json;
+use crate::report::markdown::render_markdown;
 use crate::report::model::Meta;
 use crate::report::model::RunReport;
 use crate::report::repeats::reduce as reduce_repeats;
@@ -420,6 +422,7 @@ async fn eval_suite(
             return exit::RUN_INCOMPLETE;
         }
     }
+    publish_to_github(&report);
     if outputs.update_baseline {
         let file = out.join("baseline").join(format!("{}.json", suite.name));
         let written = std::fs::create_dir_all(out.join("baseline"))
@@ -547,7 +550,30 @@ fn merge(paths: &[PathBuf], out: &Path) -> u8 {
         return exit::RUN_INCOMPLETE;
     }
     println!("reports: {}", dir.display());
+    publish_to_github(&report);
     gate::exit_code(&report)
+}
+
+/// Inside GitHub Actions: failed cases as annotations, summary.md into the job summary.
+fn publish_to_github(report: &RunReport) {
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        print!("{}", render_annotations(report));
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, render_markdown(report).as_bytes())
+            });
+        if let Err(e) = appended {
+            eprintln!(
+                "warning: cannot append to GITHUB_STEP_SUMMARY {}: {e}",
+                Path::new(&path).display()
+            );
+        }
+    }
 }
 
 /// How the target reads in reports: `harness mock:support`.

@@ -7,6 +7,7 @@ pub mod csv;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub(crate) mod format;
+pub mod github;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -76,3 +76,33 @@ fn a_case_selection_that_avoids_the_failures_passes() {
     let (o, _out) = eval_into(SUITE, &["--filter", "order-7"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
+
+#[test]
+fn inside_github_actions_failures_become_annotations_and_the_summary_is_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    let step_summary = dir.path().join("step_summary.md");
+    std::fs::write(&step_summary, "earlier step\n").unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["eval", SUITE, "--out", dir.path().to_str().unwrap()])
+        .current_dir(crate::support::root())
+        .env("NO_COLOR", "1")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &step_summary)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    assert!(
+        text.contains("::error title=gauntlet gate-fail/order-7-wrong failed::contains"),
+        "{text}"
+    );
+    assert!(
+        text.contains("::error title=gauntlet gate-fail/unmatched errored::"),
+        "{text}"
+    );
+    let summary = read(&step_summary);
+    assert!(
+        summary.starts_with("earlier step\n## ❌ gate-fail: gate failed"),
+        "{summary}"
+    );
+}
