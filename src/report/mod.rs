@@ -8,6 +8,7 @@ pub mod csv;
 pub(crate) mod fixture;
 pub(crate) mod format;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::report::csv::render_csv;
+use crate::report::html::render_html;
 use crate::report::json::{render_json, render_meta};
 use crate::report::junit::render_junit;
 use crate::report::markdown::render_markdown;
@@ -12,7 +13,7 @@ use crate::report::model::{Meta, RunReport};
 use crate::report::trajectories::render_trajectories;
 
 /// Creates `dir` and writes `report.json`, `summary.md`, `junit.xml`, `results.csv`,
-/// `trajectories.jsonl` and `meta.json`, returning their paths in that order.
+/// `trajectories.jsonl`, `index.html` and `meta.json`, returning their paths in that order.
 ///
 /// Each file is written to a temporary file beside it, flushed to disk, then renamed over the
 /// target, so a crash or Ctrl-C leaves either the old file or the new one, never half of one.
@@ -24,6 +25,7 @@ pub fn write_reports(dir: &Path, report: &RunReport, meta: &Meta) -> io::Result<
         ("junit.xml", render_junit(report)),
         ("results.csv", render_csv(report)),
         ("trajectories.jsonl", render_trajectories(report)),
+        ("index.html", render_html(report)),
         ("meta.json", render_meta(meta)),
     ];
     let mut paths = Vec::with_capacity(files.len());
@@ -90,6 +92,7 @@ mod tests {
                 "junit.xml",
                 "results.csv",
                 "trajectories.jsonl",
+                "index.html",
                 "meta.json"
             ]
         );

@@ -162,7 +162,11 @@ impl Loader {
             self.check_worlds(h, raw.target.harness.as_ref(), &cases);
         }
         self.render_judges(&judges, &checks, &cases);
-        let gate = self.gate(&raw.gate, &cases);
+        let default_gate = RawGate {
+            min_pass_rate: Some(1.0),
+            ..RawGate::default()
+        };
+        let gate = self.gate(raw.gate.as_ref().unwrap_or(&default_gate), &cases);
         let run = self.run(&raw.run);
 
         let harness = harness?;

@@ -33,8 +33,9 @@ pub struct RawSuite {
     /// above the suite's folder.
     #[serde(default)]
     pub judges_dir: Option<String>,
+    /// The CI policy. Without one, every case must pass (`min_pass_rate: 1.0`).
     #[serde(default)]
-    pub gate: RawGate,
+    pub gate: Option<RawGate>,
     #[serde(default)]
     pub run: RawRun,
 }

@@ -4,6 +4,7 @@ mod baseline;
 mod demo;
 mod diagnostics;
 mod gate;
+mod html;
 mod resume;
 mod shard_merge;
 mod support;

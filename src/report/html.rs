@@ -1,0 +1,326 @@
+//! `render_html`: `index.html`, one self-contained page to read a run in a browser.
+//!
+//! No script, no external asset, no network: a Content-Security-Policy forbids all of them, so
+//! even text that escaped escaping could not run. Every piece of model, tool and user text goes
+//! through `esc`. Cases open with `<details>`; regressions and failures come first.
+
+use std::fmt::Write;
+
+use crate::report::format::{pct, rule_value, score};
+use crate::report::model::{CaseResult, RunReport};
+use crate::trajectory::Step;
+use crate::verdict::{CaseStatus, Outcome};
+
+const STYLE: &str = "
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d1d1f}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
+.pill{display:inline-block;padding:.05rem .5rem;border-radius:1rem;font-size:.8rem;font-weight:600}
+.passed,.pass{background:#dcf5e3;color:#14632d}.soft_failed,.soft_fail,.flaky{background:#fff1c9;color:#7a5300}
+.failed,.fail{background:#fde0e0;color:#8f1d1d}.errored,.error{background:#e8e0fd;color:#46238f}.skipped{background:#eee;color:#555}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border-bottom:1px solid #e3e3e3;padding:.25rem .6rem;text-align:left;vertical-align:top}
+.bar{background:#eee;width:12rem;height:.7rem;border-radius:.35rem;overflow:hidden}.bar>div{background:#2e9b50;height:100%}
+details{border:1px solid #e3e3e3;border-radius:.4rem;margin:.4rem 0;padding:.3rem .7rem}summary{cursor:pointer}
+.step{border-left:3px solid #ccc;margin:.3rem 0;padding:.1rem .6rem}.step.user{border-color:#3a7bd5}.step.model{border-color:#8e44ad}
+.step.tool{border-color:#2e9b50}.step.tool.err{border-color:#c0392b}.step.escalation{border-color:#e67e22}
+pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f8;padding:.4rem .6rem;border-radius:.3rem;margin:.2rem 0}
+.muted{color:#777}
+";
+
+pub fn render_html(report: &RunReport) -> String {
+    let mut out = String::new();
+    let s = &report.summary;
+    let verdict = if report.gate.passed {
+        "passed"
+    } else {
+        "failed"
+    };
+    let _ = write!(
+        out,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>gauntlet: {suite}</title><style>{STYLE}</style></head><body>\n\
+         <h1>{suite} <span class=\"pill {cls}\">gate {verdict}</span></h1>\n",
+        suite = esc(&report.suite),
+        cls = if report.gate.passed { "passed" } else { "failed" },
+    );
+    if let Some(d) = &report.description {
+        let _ = writeln!(out, "<p>{}</p>", esc(d));
+    }
+    if let Some(why) = &report.incomplete {
+        let _ = writeln!(
+            out,
+            "<p class=\"pill errored\">run incomplete: {}</p>",
+            esc(why)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<p class=\"muted\">target {} · {} cases · tokens {} in / {} out</p>",
+        esc(&report.target),
+        s.total,
+        s.usage.input_tokens,
+        s.usage.output_tokens
+    );
+    let _ = writeln!(
+        out,
+        "<table><tr><th>passed</th><th>soft failed</th><th>failed</th><th>errored</th><th>flaky</th><th>pass rate</th><th>mean score</th></tr>\
+         <tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
+        s.passed,
+        s.soft_failed,
+        s.failed,
+        s.errored,
+        s.flaky,
+        pct(s.pass_rate),
+        s.mean_score.map(score).unwrap_or_else(|| "–".into())
+    );
+
+    out.push_str(
+        "<h2>Gate</h2><table><tr><th>rule</th><th>limit</th><th>actual</th><th></th></tr>",
+    );
+    for r in &report.gate.rules {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.rule),
+            rule_value(r, r.limit),
+            rule_value(r, r.actual),
+            if r.passed {
+                "<span class=\"pill pass\">ok</span>"
+            } else {
+                "<span class=\"pill fail\">broken</span>"
+            }
+        );
+    }
+    out.push_str("</table>\n");
+    if !report.gate.critical_failures.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p>❌ critical cases failed: {}</p>",
+            esc(&report.gate.critical_failures.join(", "))
+        );
+    }
+
+    if !s.by_tag.is_empty() {
+        out.push_str("<h2>Pass rate by tag</h2><table>");
+        for (tag, t) in &s.by_tag {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td><div class=\"bar\" title=\"{}\"><div style=\"width:{:.1}%\"></div></div></td><td>{} ({}/{})</td></tr>",
+                esc(tag),
+                pct(t.pass_rate),
+                t.pass_rate * 100.0,
+                pct(t.pass_rate),
+                t.passed,
+                t.total
+            );
+        }
+        out.push_str("</table>\n");
+    }
+
+    let regressed: Vec<&str> = report
+        .baseline
+        .iter()
+        .flat_map(|b| b.regressions.iter().map(|r| r.id.as_str()))
+        .collect();
+    if let Some(b) = &report.baseline {
+        let _ = writeln!(
+            out,
+            "<h2>Against the baseline</h2><p>pass rate {} → {} · {} regressions · {} fixes · McNemar p = {}</p>",
+            pct(b.pass_rate_before),
+            pct(b.pass_rate_after),
+            b.regressions.len(),
+            b.fixes.len(),
+            b.mcnemar_p
+        );
+    }
+
+    // Regressions first, then what failed, then the rest; by id within each group.
+    let rank = |c: &CaseResult| {
+        if regressed.contains(&c.id.as_str()) {
+            0
+        } else {
+            match c.status {
+                CaseStatus::Failed | CaseStatus::Errored => 1,
+                CaseStatus::Flaky | CaseStatus::SoftFailed => 2,
+                CaseStatus::Passed => 3,
+            }
+        }
+    };
+    let mut cases: Vec<&CaseResult> = report.cases.iter().collect();
+    cases.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.id.cmp(&b.id)));
+    out.push_str("<h2>Cases</h2>\n");
+    for case in cases {
+        render_case(&mut out, case, regressed.contains(&case.id.as_str()));
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+fn render_case(out: &mut String, case: &CaseResult, regressed: bool) {
+    let open = if matches!(case.status, CaseStatus::Failed | CaseStatus::Errored) || regressed {
+        " open"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "<details{open} id=\"case-{id}\"><summary><span class=\"pill {st}\">{st}</span> <b>{id}</b>{reg} <span class=\"muted\">score {score} · {tags}</span></summary>",
+        id = esc(&case.id),
+        st = case.status.as_str(),
+        reg = if regressed { " <span class=\"pill failed\">regressed</span>" } else { "" },
+        score = case.score.map(score).unwrap_or_else(|| "–".into()),
+        tags = esc(&case.tags.join(", ")),
+    );
+    if let Some(r) = &case.repeats {
+        let _ = writeln!(
+            out,
+            "<p class=\"muted\">{} of {} runs passed ({} errored)</p>",
+            r.passes, r.runs, r.errored
+        );
+    }
+    if let Some(e) = &case.error {
+        let _ = writeln!(out, "<p class=\"pill errored\">{}</p>", esc(e));
+    }
+    out.push_str("<table><tr><th>check</th><th>outcome</th><th>score</th><th>reason</th></tr>");
+    for v in &case.checks {
+        let cls = match v.outcome {
+            Outcome::Pass => "pass",
+            Outcome::SoftFail => "soft_fail",
+            Outcome::Fail => "fail",
+            Outcome::Error => "error",
+            Outcome::Skipped => "skipped",
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td><span class=\"pill {cls}\">{}</span></td><td>{}</td><td>{}</td></tr>",
+            esc(&v.check),
+            v.outcome.as_str(),
+            v.score.map(score).unwrap_or_else(|| "–".into()),
+            esc(&v.reason)
+        );
+    }
+    out.push_str("</table>\n<div class=\"timeline\">\n");
+    for step in &case.trajectory.steps {
+        render_step(out, step);
+    }
+    let _ = writeln!(
+        out,
+        "</div><p><b>output</b></p><pre>{}</pre></details>",
+        esc(&case.output)
+    );
+}
+
+fn render_step(out: &mut String, step: &Step) {
+    match step {
+        Step::User { content } => {
+            let _ = writeln!(
+                out,
+                "<div class=\"step user\"><b>user</b><pre>{}</pre></div>",
+                esc(content)
+            );
+        }
+        Step::Model {
+            content,
+            tool_calls,
+            usage,
+            model,
+            ..
+        } => {
+            let _ = write!(
+                out,
+                "<div class=\"step model\"><b>model</b> <span class=\"muted\">{} · {} in / {} out</span>",
+                esc(model),
+                usage.input_tokens,
+                usage.output_tokens
+            );
+            if let Some(c) = content.as_deref().filter(|c| !c.is_empty()) {
+                let _ = write!(out, "<pre>{}</pre>", esc(c));
+            }
+            for call in tool_calls {
+                let _ = write!(
+                    out,
+                    "<pre>→ {}({})</pre>",
+                    esc(&call.name),
+                    esc(&call.args.to_string())
+                );
+            }
+            out.push_str("</div>\n");
+        }
+        Step::Tool {
+            name,
+            args,
+            result,
+            error,
+            ..
+        } => {
+            let err = if error.is_some() { " err" } else { "" };
+            let _ = write!(
+                out,
+                "<div class=\"step tool{err}\"><b>tool</b> {}<pre>{}</pre>",
+                esc(name),
+                esc(&args.to_string())
+            );
+            if let Some(r) = result {
+                let _ = write!(out, "<pre>{}</pre>", esc(&r.to_string()));
+            }
+            if let Some(e) = error {
+                let _ = write!(out, "<pre>error: {}</pre>", esc(e));
+            }
+            out.push_str("</div>\n");
+        }
+        Step::Escalation { reason } => {
+            let _ = writeln!(
+                out,
+                "<div class=\"step escalation\"><b>escalated</b> {}</div>",
+                esc(reason)
+            );
+        }
+    }
+}
+
+/// HTML text and attribute escaping.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture::sample_report;
+
+    #[test]
+    fn escapes_every_piece_of_text() {
+        let mut r = sample_report();
+        r.cases[0].output = "<script>alert('x')</script>".into();
+        r.cases[0].id = "a\"><img src=x onerror=alert(1)>".into();
+        let html = render_html(&r);
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+        assert!(
+            html.contains("default-src 'none'"),
+            "scripts and network are forbidden"
+        );
+    }
+
+    #[test]
+    fn failures_come_first_and_are_open() {
+        let html = render_html(&sample_report());
+        let pos = |id: &str| html.find(&format!("id=\"case-{id}\"")).unwrap();
+        assert!(pos("refund-late") < pos("order-status"));
+        assert!(html.contains("<details open id=\"case-refund-late\">"));
+        insta::assert_snapshot!(html);
+    }
+}
