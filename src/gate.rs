@@ -1,7 +1,7 @@
 //! `evaluate`: the suite's gate policy applied to a run's summary, and the exit code it decides.
 
 use crate::exit;
-use crate::report::compare::Comparison;
+use crate::report::compare::{rate, Comparison};
 use crate::report::model::{CaseResult, GateResult, GateRule, RunReport, Summary};
 use crate::suite::model::Gate;
 use crate::verdict::CaseStatus;
@@ -13,20 +13,43 @@ use crate::verdict::CaseStatus;
 /// `min_pass_rate` above 0: a gate should not pass on nothing.
 pub fn evaluate(gate: &Gate, summary: &Summary, cases: &[CaseResult]) -> GateResult {
     let mut rules = Vec::new();
+    // Quarantined flaky cases are reported but left out of the rates the gate judges.
+    let quarantined: Vec<String> = if gate.quarantine_flaky {
+        cases
+            .iter()
+            .filter(|c| c.status == CaseStatus::Flaky)
+            .map(|c| c.id.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (pass_rate, soft_fail_rate, error_rate) = if quarantined.is_empty() {
+        (
+            summary.pass_rate,
+            summary.soft_fail_rate,
+            summary.error_rate,
+        )
+    } else {
+        let gated: Vec<&CaseResult> = cases
+            .iter()
+            .filter(|c| c.status != CaseStatus::Flaky)
+            .collect();
+        let count = |f: &dyn Fn(&CaseResult) -> bool| gated.iter().filter(|c| f(c)).count();
+        (
+            rate(count(&|c| c.status.is_pass()), gated.len()),
+            rate(count(&|c| c.status == CaseStatus::SoftFailed), gated.len()),
+            rate(count(&|c| c.status == CaseStatus::Errored), gated.len()),
+        )
+    };
     let limits = [
-        ("min_pass_rate", gate.min_pass_rate, summary.pass_rate, true),
+        ("min_pass_rate", gate.min_pass_rate, pass_rate, true),
         (
             "max_soft_fail_rate",
             gate.max_soft_fail_rate,
-            summary.soft_fail_rate,
+            soft_fail_rate,
             false,
         ),
-        (
-            "max_error_rate",
-            gate.max_error_rate,
-            summary.error_rate,
-            false,
-        ),
+        ("max_error_rate", gate.max_error_rate, error_rate, false),
     ];
     for (rule, limit, actual, is_min) in limits {
         if let Some(limit) = limit {
@@ -61,11 +84,10 @@ pub fn evaluate(gate: &Gate, summary: &Summary, cases: &[CaseResult]) -> GateRes
         passed: rules.iter().all(|r| r.passed) && critical_failures.is_empty(),
         rules,
         critical_failures,
+        quarantined,
     }
 }
 
-/// The process exit code for a finished run: an incomplete run is never a pass, whatever the
-/// partial numbers say.
 /// Adds the baseline rule to an evaluated gate: with `max_regressions` set, more regressions
 /// than allowed fail the gate; without it, any regression does (a quality gate that lets a
 /// pass → fail flip through unnoticed is no gate). Without a baseline nothing changes.
@@ -82,6 +104,8 @@ pub fn apply_baseline(gate: &Gate, result: &mut GateResult, comparison: &Compari
     result.passed &= passed;
 }
 
+/// The process exit code for a finished run: an incomplete run is never a pass, whatever the
+/// partial numbers say.
 pub fn exit_code(report: &RunReport) -> u8 {
     if report.incomplete.is_some() {
         exit::RUN_INCOMPLETE
@@ -221,6 +245,35 @@ mod tests {
             assert_eq!(got.critical_failures, want, "{critical:?}");
             assert_eq!(got.passed, want.is_empty(), "{critical:?}");
         }
+    }
+
+    #[test]
+    fn quarantined_flaky_cases_are_reported_not_gated() {
+        let cases = vec![
+            case("a", CaseStatus::Passed, &[]),
+            case("b", CaseStatus::Flaky, &[]),
+            case("c", CaseStatus::Flaky, &[]),
+        ];
+        let summary = Summary {
+            total: 3,
+            passed: 1,
+            flaky: 2,
+            pass_rate: 0.3333,
+            ..Summary::default()
+        };
+        let mut gate = Gate {
+            min_pass_rate: Some(0.9),
+            ..Gate::default()
+        };
+        assert!(
+            !evaluate(&gate, &summary, &cases).passed,
+            "flaky cases count as not passing"
+        );
+        gate.quarantine_flaky = true;
+        let r = evaluate(&gate, &summary, &cases);
+        assert!(r.passed, "{r:?}");
+        assert_eq!(r.rules[0].actual, 1.0);
+        assert_eq!(r.quarantined, vec!["b".to_string(), "c".to_string()]);
     }
 
     #[test]

@@ -40,7 +40,10 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, String> {
             .find(|rule| rule.rule == name)
             .map(|rule| rule.limit)
     };
+    // Quarantine shows only where it mattered: in a shard that had flaky cases.
+    let quarantine_flaky = reports.iter().any(|r| !r.gate.quarantined.is_empty());
     let gate_config = Gate {
+        quarantine_flaky,
         min_pass_rate: limit("min_pass_rate"),
         max_soft_fail_rate: limit("max_soft_fail_rate"),
         max_error_rate: limit("max_error_rate"),

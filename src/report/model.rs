@@ -69,6 +69,9 @@ pub struct GateResult {
     pub rules: Vec<GateRule>,
     /// Ids of failed (or errored) cases that are critical by tag or id.
     pub critical_failures: Vec<String>,
+    /// Flaky cases left out of the gated rates (`gate.quarantine_flaky`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quarantined: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

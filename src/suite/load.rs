@@ -490,6 +490,7 @@ impl Loader {
             critical: raw.critical.clone(),
             max_regressions: raw.max_regressions,
             alpha: raw.alpha.unwrap_or(crate::report::compare::DEFAULT_ALPHA),
+            quarantine_flaky: raw.quarantine_flaky,
         }
     }
 

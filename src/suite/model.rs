@@ -121,6 +121,8 @@ pub struct Gate {
     pub max_regressions: Option<u64>,
     /// Significance level for regressions of repeated cases.
     pub alpha: f64,
+    /// Flaky cases are reported but not gated.
+    pub quarantine_flaky: bool,
 }
 
 impl Default for Gate {
@@ -132,6 +134,7 @@ impl Default for Gate {
             critical: Vec::new(),
             max_regressions: None,
             alpha: crate::report::compare::DEFAULT_ALPHA,
+            quarantine_flaky: false,
         }
     }
 }

@@ -89,6 +89,9 @@ pub struct RawGate {
     /// Significance level for regressions of repeated cases (Fisher's exact test). Default 0.05.
     #[serde(default)]
     pub alpha: Option<f64>,
+    /// Flaky cases are reported but left out of the gated rates.
+    #[serde(default)]
+    pub quarantine_flaky: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
