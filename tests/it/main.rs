@@ -4,3 +4,4 @@ mod demo;
 mod diagnostics;
 mod gate;
 mod support;
+mod targets;
