@@ -580,5 +580,10 @@ fn publish_to_github(report: &RunReport) {
 pub fn target_label(target: &Target) -> String {
     match target {
         Target::Harness(h) => format!("harness {}", h.model),
+        // As written, not resolved: the label must not depend on the machine.
+        Target::Command(c) => format!("command {}", c.argv.join(" ")),
+        Target::Http(h) => format!("http {}", h.url),
+        // The target that recorded the trajectories, so a replay reproduces its report.
+        Target::Replay(r) => r.label.clone(),
     }
 }

@@ -9,5 +9,8 @@ use crate::trajectory::Trajectory;
 pub async fn run_case(target: &Target, case: &Case, providers: &Providers) -> Trajectory {
     match target {
         Target::Harness(config) => run_harness(config, case, providers).await,
+        Target::Command(command) => command.run(case).await,
+        Target::Http(http) => http.run(case).await,
+        Target::Replay(replay) => replay.run(case),
     }
 }

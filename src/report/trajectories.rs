@@ -1,7 +1,9 @@
 //! `render_trajectories`: `trajectories.jsonl`, one `TrajectoryLine` per case, sorted by id.
 //!
 //! This file is what a `replay` target reads back, so its shape is a protocol: one JSON object a
-//! line, `{"id": ..., "status": ..., "trajectory": <Trajectory>}`. Latencies are kept here.
+//! line, `{"id": ..., "status": ..., "target": ..., "trajectory": <Trajectory>}`. Latencies are
+//! kept here. `target` is the report's target label, so that a replay reports the target that
+//! recorded the trajectories (and reproduces the original `report.json`).
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +17,9 @@ use crate::verdict::CaseStatus;
 pub struct TrajectoryLine {
     pub id: String,
     pub status: CaseStatus,
+    /// The label of the target that produced the trajectory (absent in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     pub trajectory: Trajectory,
 }
 
@@ -23,6 +28,7 @@ pub struct TrajectoryLine {
 struct LineRef<'a> {
     id: &'a str,
     status: CaseStatus,
+    target: &'a str,
     trajectory: &'a Trajectory,
 }
 
@@ -35,6 +41,7 @@ pub fn render_trajectories(report: &RunReport) -> String {
         let line = LineRef {
             id: &case.id,
             status: case.status,
+            target: &report.target,
             trajectory: &case.trajectory,
         };
         // Trajectories hold only strings and JSON values: serializing cannot fail.
@@ -73,6 +80,7 @@ mod tests {
             .map(|c| TrajectoryLine {
                 id: c.id.clone(),
                 status: c.status,
+                target: Some(report.target.clone()),
                 trajectory: c.trajectory.clone(),
             })
             .collect();

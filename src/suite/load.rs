@@ -11,8 +11,11 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::agent::command::{find_on_path, CommandTarget};
 use crate::agent::harness::tools::BUILTIN_TOOLS;
 use crate::agent::harness::world::World;
+use crate::agent::http::HttpTarget;
+use crate::agent::replay::ReplayTarget;
 use crate::check::judge::Judge;
 use crate::check::parse::{from_raw, CheckEnv};
 use crate::check::spec::CheckSpec;
@@ -21,8 +24,12 @@ use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::duration::parse_duration;
 use crate::provider::mock::MockRules;
 use crate::provider::ModelId;
+use crate::report::trajectories::parse_trajectories;
 use crate::suite::model::{Case, Expected, Gate, HarnessConfig, RunSettings, Suite, Target};
-use crate::suite::raw::{RawCase, RawCheck, RawGate, RawHarness, RawRun, RawSuite};
+use crate::suite::raw::{
+    RawCase, RawCheck, RawCommand, RawGate, RawHarness, RawHttp, RawReplay, RawRun, RawSuite,
+    RawTarget, TARGET_KINDS,
+};
 use crate::template;
 
 /// Default bound on model calls per case when the suite does not set `max_steps`.
@@ -81,7 +88,7 @@ impl Loader {
             )
             .hint = Some("use letters, digits, `-` and `_`".into());
         }
-        let harness = self.target(raw.target.harness.as_ref());
+        let (harness, external) = self.target(&raw.target);
         let tools: Vec<String> = harness
             .as_ref()
             .map(|h| h.tools.clone())
@@ -169,13 +176,16 @@ impl Loader {
         let gate = self.gate(raw.gate.as_ref().unwrap_or(&default_gate), &cases);
         let run = self.run(&raw.run);
 
-        let harness = harness?;
+        let target = match harness {
+            Some(h) => Target::Harness(Arc::new(h)),
+            None => external?,
+        };
         Some(Suite {
             name: raw.name,
             description: raw.description,
             path: self.path.clone(),
             cases: cases.into_iter().map(Arc::new).collect(),
-            target: Target::Harness(Arc::new(harness)),
+            target,
             checks,
             judges,
             mocks,
@@ -184,12 +194,198 @@ impl Loader {
         })
     }
 
-    fn target(&mut self, harness: Option<&RawHarness>) -> Option<HarnessConfig> {
-        let Some(h) = harness else {
-            self.error("the suite has no target", "target:").hint =
-                Some("expected `target: {harness: {model: ..., tools: [...]}}`".into());
+    /// Exactly one target kind. The harness comes back apart from the other kinds: the loader
+    /// checks more against it (tools, world, system prompt).
+    fn target(&mut self, raw: &RawTarget) -> (Option<HarnessConfig>, Option<Target>) {
+        let present: Vec<&str> = TARGET_KINDS
+            .iter()
+            .copied()
+            .zip([
+                raw.harness.is_some(),
+                raw.command.is_some(),
+                raw.http.is_some(),
+                raw.replay.is_some(),
+            ])
+            .filter_map(|(kind, set)| set.then_some(kind))
+            .collect();
+        let kinds = TARGET_KINDS
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match present.as_slice() {
+            [] => {
+                self.error("the suite has no target", "target:").hint = Some(format!(
+                    "expected one of {kinds}, e.g. `target: {{harness: {{model: ..., tools: [...]}}}}`"
+                ));
+                return (None, None);
+            }
+            [_] => {}
+            many => {
+                let found = many
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+                self.error(
+                    format!("a target has exactly one kind, found {found}"),
+                    "target:",
+                )
+                .hint = Some(format!("keep one of {kinds}"));
+                return (None, None);
+            }
+        }
+        if let Some(h) = &raw.harness {
+            return (self.harness(h), None);
+        }
+        let external = if let Some(c) = &raw.command {
+            self.command(c)
+        } else if let Some(h) = &raw.http {
+            self.http(h)
+        } else {
+            raw.replay.as_ref().and_then(|r| self.replay(r))
+        };
+        (None, external)
+    }
+
+    fn command(&mut self, raw: &RawCommand) -> Option<Target> {
+        let Some(program) = raw.argv.first() else {
+            self.error("`command.argv` is empty", "argv").hint =
+                Some("e.g. `argv: [python3, agent.py]`".into());
             return None;
         };
+        let resolved = if program.contains('/') {
+            let file = self.resolve(program);
+            match file.canonicalize() {
+                Ok(abs) if abs.is_file() => Some(abs),
+                _ => {
+                    self.error(
+                        format!("agent program {} does not exist", file.display()),
+                        program,
+                    )
+                    .hint = Some(
+                        "a program path with a `/` is relative to the suite file; a bare name is looked up on PATH".into(),
+                    );
+                    None
+                }
+            }
+        } else {
+            let found = find_on_path(program);
+            if found.is_none() {
+                self.error(format!("program `{program}` is not on PATH"), program)
+                    .hint = Some(
+                    "install it, or give a path such as `./agent` (relative to the suite file)"
+                        .into(),
+                );
+            }
+            found
+        };
+        let cwd_rel = raw.cwd.as_deref().unwrap_or("");
+        let cwd = match self.resolve(cwd_rel).canonicalize() {
+            Ok(dir) if dir.is_dir() => Some(dir),
+            _ => {
+                self.error(
+                    format!("`cwd` {} is not a folder", self.resolve(cwd_rel).display()),
+                    "cwd",
+                )
+                .hint = Some("`cwd` is relative to the suite file".into());
+                None
+            }
+        };
+        Some(Target::Command(Arc::new(CommandTarget::new(
+            raw.argv.clone(),
+            resolved?,
+            raw.persistent,
+            raw.env.clone(),
+            cwd?,
+        ))))
+    }
+
+    fn http(&mut self, raw: &RawHttp) -> Option<Target> {
+        let url = match reqwest::Url::parse(&raw.url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
+            Ok(u) => {
+                self.error(
+                    format!(
+                        "`http.url` has scheme `{}`; expected http or https",
+                        u.scheme()
+                    ),
+                    &raw.url,
+                );
+                None
+            }
+            Err(e) => {
+                self.error(format!("`http.url` is not a URL: {e}"), &raw.url)
+                    .hint = Some("e.g. `url: http://127.0.0.1:8000/agent`".into());
+                None
+            }
+        };
+        let mut headers_ok = true;
+        for (name, value) in &raw.headers {
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                self.error(format!("invalid HTTP header name `{name}`"), name);
+                headers_ok = false;
+            } else if reqwest::header::HeaderValue::from_str(value).is_err() {
+                self.error(format!("invalid value for HTTP header `{name}`"), name);
+                headers_ok = false;
+            }
+        }
+        let client = match reqwest::Client::builder().build() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.error(format!("cannot set up the HTTP client: {e}"), "http:");
+                None
+            }
+        };
+        if !headers_ok {
+            return None;
+        }
+        Some(Target::Http(Arc::new(HttpTarget {
+            url: url?,
+            headers: raw.headers.clone(),
+            client: client?,
+        })))
+    }
+
+    fn replay(&mut self, raw: &RawReplay) -> Option<Target> {
+        let file = self.resolve(&raw.trajectories);
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                self.error(
+                    format!("cannot read trajectories {}: {e}", file.display()),
+                    &raw.trajectories,
+                )
+                .hint = Some(
+                    "`replay.trajectories` is a run's `trajectories.jsonl`, relative to the suite file"
+                        .into(),
+                );
+                return None;
+            }
+        };
+        match parse_trajectories(&text) {
+            Ok(lines) => Some(Target::Replay(Arc::new(ReplayTarget::new(
+                file.clone(),
+                &raw.trajectories,
+                lines,
+            )))),
+            Err(e) => {
+                let (line, message) = e
+                    .strip_prefix("line ")
+                    .and_then(|rest| rest.split_once(": "))
+                    .and_then(|(n, m)| Some((n.parse::<usize>().ok()?, m.to_string())))
+                    .unwrap_or((0, e.clone()));
+                let mut d = Diagnostic::new(&file, format!("invalid trajectory line: {message}"));
+                if line > 0 {
+                    d = d.at(line, None);
+                }
+                self.errors.push(d);
+                None
+            }
+        }
+    }
+
+    fn harness(&mut self, h: &RawHarness) -> Option<HarnessConfig> {
         let model = match ModelId::parse(&h.model) {
             Ok(m) => Some(m),
             Err(msg) => {

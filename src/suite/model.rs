@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::agent::command::CommandTarget;
+use crate::agent::http::HttpTarget;
+use crate::agent::replay::ReplayTarget;
 use crate::check::judge::Judge;
 use crate::check::spec::CheckSpec;
 use crate::provider::mock::MockRules;
@@ -37,6 +40,12 @@ pub struct Suite {
 #[derive(Debug, Clone)]
 pub enum Target {
     Harness(Arc<HarnessConfig>),
+    /// The user's agent as a process speaking JSON on stdin/stdout.
+    Command(Arc<CommandTarget>),
+    /// The user's agent behind an HTTP endpoint.
+    Http(Arc<HttpTarget>),
+    /// Trajectories recorded by an earlier run.
+    Replay(Arc<ReplayTarget>),
 }
 
 #[derive(Debug, Clone)]

@@ -47,6 +47,50 @@ pub struct RawSuite {
 pub struct RawTarget {
     #[serde(default)]
     pub harness: Option<RawHarness>,
+    #[serde(default)]
+    pub command: Option<RawCommand>,
+    #[serde(default)]
+    pub http: Option<RawHttp>,
+    #[serde(default)]
+    pub replay: Option<RawReplay>,
+}
+
+/// The target kinds, in the order of `RawTarget`'s fields; for messages.
+pub const TARGET_KINDS: &[&str] = &["harness", "command", "http", "replay"];
+
+/// The user's agent as a process: the JSON protocol on stdin/stdout.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommand {
+    /// Program and arguments; never run through a shell. `argv[0]` is found relative to the
+    /// suite's folder when it contains a `/`, else on `PATH`.
+    pub argv: Vec<String>,
+    /// One long-lived process serving JSON lines instead of one process per case.
+    #[serde(default)]
+    pub persistent: bool,
+    /// Added to gauntlet's own environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Working directory, relative to the suite's folder (default: the suite's folder).
+    #[serde(default)]
+    pub cwd: Option<String>,
+}
+
+/// The user's agent behind an HTTP endpoint: each case is one POST of the request JSON.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub url: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Re-score an earlier run's trajectories.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplay {
+    /// Path to a `trajectories.jsonl`, relative to the suite's folder.
+    pub trajectories: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

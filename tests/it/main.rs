@@ -8,3 +8,4 @@ mod html;
 mod resume;
 mod shard_merge;
 mod support;
+mod targets;

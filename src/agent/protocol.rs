@@ -1,0 +1,271 @@
+//! `Request` and `Reply`: the JSON protocol between gauntlet and an external agent.
+//!
+//! The `command` and `http` targets send one `Request` per case and read one `Reply`. The reply
+//! is parsed strictly (unknown fields are errors, steps have the exact shape of
+//! `trajectory::Step`), so a malformed reply makes the case `errored` with the first problem,
+//! and a well-formed one becomes a `Trajectory` that every check and judge reads as it reads the
+//! harness's own.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::suite::model::Case;
+use crate::trajectory::{EndReason, Step, Trajectory, Usage};
+
+/// What the agent receives: the case, without its `expected` part (the agent must not see the
+/// answer key).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Request<'a> {
+    pub id: &'a str,
+    /// The first user turn.
+    pub input: &'a str,
+    /// Every user turn, the first included (scripted multi-turn).
+    pub turns: &'a [String],
+    pub vars: &'a BTreeMap<String, Value>,
+    /// `{"world": {...}}` when the case has a world fixture; `{}` otherwise.
+    pub fixtures: BTreeMap<&'static str, &'a Value>,
+}
+
+impl<'a> Request<'a> {
+    pub fn new(case: &'a Case) -> Self {
+        let mut fixtures = BTreeMap::new();
+        if let Some(world) = &case.world_fixture {
+            fixtures.insert("world", world);
+        }
+        Request {
+            id: &case.id,
+            input: case.turns.first().map(String::as_str).unwrap_or_default(),
+            turns: &case.turns,
+            vars: &case.vars,
+            fixtures,
+        }
+    }
+
+    /// Compact JSON, one line (what a persistent command reads).
+    pub fn to_line(&self) -> String {
+        // Only strings and JSON values: serializing cannot fail.
+        serde_json::to_string(self).expect("request serializes to JSON")
+    }
+}
+
+/// What the agent answers. Everything but `output` is optional.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reply {
+    /// The final answer: a string, or any JSON value (kept as compact JSON text).
+    pub output: Value,
+    #[serde(default)]
+    pub trajectory: ReplyTrajectory,
+    /// Summed usage; when absent, the sum of the model steps' usage.
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    /// The end state of the agent's world, for `end_state` checks.
+    #[serde(default)]
+    pub state: Option<Value>,
+    /// The agent could not do its job: the case is `errored` with this reason.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyTrajectory {
+    #[serde(default)]
+    pub steps: Vec<Step>,
+}
+
+/// Parses an agent's reply into a trajectory; a malformed reply gives an `errored` one with
+/// the first problem and an excerpt of what was received.
+pub fn parse_reply(text: &str) -> Trajectory {
+    match serde_json::from_str::<Reply>(text) {
+        Ok(reply) => reply.into_trajectory(),
+        Err(e) => Trajectory::errored(format!(
+            "invalid reply: {e} (received: {})",
+            excerpt(text, 200)
+        )),
+    }
+}
+
+impl Reply {
+    pub fn into_trajectory(self) -> Trajectory {
+        let output = match self.output {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        let usage = self.usage.unwrap_or_else(|| {
+            let mut sum = Usage::default();
+            for step in &self.trajectory.steps {
+                if let Step::Model { usage, .. } = step {
+                    sum.add(*usage);
+                }
+            }
+            sum
+        });
+        let mut trajectory = Trajectory {
+            steps: self.trajectory.steps,
+            output,
+            end: EndReason::Completed,
+            error: None,
+            usage,
+            state: self.state,
+        };
+        if let Some(reason) = self.error {
+            trajectory.end = EndReason::Error;
+            trajectory.error = Some(format!("the agent reported an error: {reason}"));
+        } else if trajectory.escalated() {
+            trajectory.end = EndReason::Escalated;
+        }
+        trajectory
+    }
+}
+
+/// The text cut to at most `max` characters (on a char boundary), marked when cut; empty text
+/// reads as `(nothing)` so a message never ends in a dangling colon.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        return "(nothing)".to_string();
+    }
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// The last `max` characters of the text (on a char boundary): where a crash explains itself.
+pub fn tail(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        return "(empty)".to_string();
+    }
+    let count = text.chars().count();
+    if count <= max {
+        return text.to_string();
+    }
+    let skip = count - max;
+    let start = text.char_indices().nth(skip).map(|(i, _)| i).unwrap_or(0);
+    format!("…{}", &text[start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn case() -> Case {
+        Case {
+            id: "c1".into(),
+            description: None,
+            turns: vec!["hi".into(), "order 7".into()],
+            vars: [("name".to_string(), json!("Ada"))].into(),
+            expected: crate::suite::model::Expected {
+                reference: Some("secret answer".into()),
+                ..Default::default()
+            },
+            tags: vec![],
+            checks: vec![],
+            world_fixture: Some(json!({"orders": {}})),
+            mock: vec![],
+            source: String::new(),
+        }
+    }
+
+    #[test]
+    fn request_carries_the_case_but_not_its_expected_answer() {
+        let c = case();
+        let line = Request::new(&c).to_line();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            v,
+            json!({"id": "c1", "input": "hi", "turns": ["hi", "order 7"],
+                   "vars": {"name": "Ada"}, "fixtures": {"world": {"orders": {}}}})
+        );
+        assert!(!line.contains("secret"));
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn a_full_reply_becomes_a_trajectory() {
+        let t = parse_reply(
+            r#"{"output": "done", "trajectory": {"steps": [
+                {"type": "model", "content": null, "tool_calls": [{"id": "1", "name": "lookup_order", "args": {"order_id": "7"}}],
+                 "usage": {"input_tokens": 10, "output_tokens": 2}, "model": "m"},
+                {"type": "tool", "name": "lookup_order", "args": {"order_id": "7"}, "result": {"status": "shipped"}},
+                {"type": "model", "content": "done", "usage": {"input_tokens": 5, "output_tokens": 1}}]},
+               "state": {"orders": {"7": {"status": "shipped"}}}}"#,
+        );
+        assert_eq!(t.end, EndReason::Completed, "{t:?}");
+        assert_eq!(t.output, "done");
+        assert_eq!(t.usage.total(), 18, "usage summed from the model steps");
+        assert_eq!(t.model_calls(), 2);
+        assert_eq!(t.tool_calls().count(), 1);
+        assert!(t.state.is_some());
+    }
+
+    #[test]
+    fn output_alone_is_enough_and_json_output_is_kept_as_text() {
+        let t = parse_reply(r#"{"output": "hello"}"#);
+        assert_eq!((t.end, t.output.as_str()), (EndReason::Completed, "hello"));
+        let t = parse_reply(r#"{"output": {"b": 1, "a": [2]}}"#);
+        assert_eq!(t.output, r#"{"a":[2],"b":1}"#, "compact, keys sorted");
+    }
+
+    #[test]
+    fn explicit_usage_wins_and_escalation_steps_end_escalated() {
+        let t = parse_reply(
+            r#"{"output": "handing over", "usage": {"input_tokens": 3, "output_tokens": 4},
+                "trajectory": {"steps": [{"type": "escalation", "reason": "angry"}]}}"#,
+        );
+        assert_eq!(t.usage.total(), 7);
+        assert_eq!(t.end, EndReason::Escalated);
+    }
+
+    #[test]
+    fn malformed_replies_are_errored_with_the_first_problem() {
+        for (reply, want) in [
+            ("not json", "invalid reply: expected ident"),
+            (r#"{"trajectory": {"steps": []}}"#, "missing field `output`"),
+            (r#"{"output": "x", "extra": 1}"#, "unknown field `extra`"),
+            (
+                r#"{"output": "x", "trajectory": {"steps": [{"type": "tool"}]}}"#,
+                "missing field `name`",
+            ),
+            (
+                r#"{"output": "x", "trajectory": {"steps": [{"type": "thought", "text": "hm"}]}}"#,
+                "unknown variant `thought`",
+            ),
+            (
+                r#"{"output": "x", "usage": {"input_tokens": -1}}"#,
+                "invalid value: integer `-1`",
+            ),
+            ("", "invalid reply: EOF"),
+        ] {
+            let t = parse_reply(reply);
+            assert_eq!(t.end, EndReason::Error, "{reply}");
+            let err = t.error.unwrap_or_default();
+            assert!(err.contains(want), "{reply}: {err}");
+            assert!(err.contains("received: "), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_agent_reported_error_is_errored() {
+        let t = parse_reply(r#"{"output": "", "error": "database down"}"#);
+        assert_eq!(t.end, EndReason::Error);
+        assert_eq!(
+            t.error.as_deref(),
+            Some("the agent reported an error: database down")
+        );
+    }
+
+    #[test]
+    fn excerpt_and_tail_cut_on_char_boundaries() {
+        assert_eq!(excerpt("ééééé", 3), "ééé…");
+        assert_eq!(excerpt("  ", 3), "(nothing)");
+        assert_eq!(tail("abcdé", 2), "…dé");
+        assert_eq!(tail("ab", 5), "ab");
+        assert_eq!(tail("", 5), "(empty)");
+    }
+}
