@@ -13,13 +13,14 @@ use crate::duration::parse_duration;
 use crate::exit;
 use crate::gate;
 use crate::plan::Selection;
+use crate::provider::registry::missing_keys;
 use crate::provider::registry::Providers;
 use crate::report::build::{build_report, ReportHeader};
 use crate::report::model::Meta;
 use crate::report::terminal::{render_summary, TerminalReporter};
 use crate::report::write::write_reports;
 use crate::runner::{self, RunOptions, CANCEL_ABORT, CANCEL_NONE, CANCEL_STOP_SCHEDULING};
-use crate::suite::load::load_suite;
+use crate::suite::load::{load_suite_with, ModelOverrides};
 use crate::suite::model::{Suite, Target};
 
 #[derive(Debug, Parser)]
@@ -88,6 +89,12 @@ pub struct EvalArgs {
     /// Never draw the progress bar (it is only drawn when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    /// Run the agent on this model instead of the suite's, e.g. `openai:gpt-4o-mini`.
+    #[arg(long, value_name = "PROVIDER:MODEL")]
+    pub model: Option<String>,
+    /// Grade with this model instead of each judge's own.
+    #[arg(long, value_name = "PROVIDER:MODEL")]
+    pub judge_model: Option<String>,
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -101,10 +108,14 @@ pub fn run(cli: Cli) -> u8 {
 
 /// Loads every suite; on any error prints all diagnostics and returns `None`.
 fn load_all(paths: &[PathBuf]) -> Option<Vec<Suite>> {
+    load_all_with(paths, &ModelOverrides::default())
+}
+
+fn load_all_with(paths: &[PathBuf], overrides: &ModelOverrides) -> Option<Vec<Suite>> {
     let mut suites = Vec::new();
     let mut failed = false;
     for path in paths {
-        match load_suite(path) {
+        match load_suite_with(path, overrides) {
             Ok(s) => suites.push(s),
             Err(errors) => {
                 failed = true;
@@ -137,6 +148,10 @@ fn validate(paths: &[PathBuf]) -> u8 {
         return exit::INVALID_INPUT;
     };
     for suite in &suites {
+        // `validate` calls no model, so a missing key is only a warning here; `eval` refuses.
+        for problem in missing_keys(suite) {
+            eprintln!("warning: {}: {problem}", suite.path.display());
+        }
         let checks: usize = suite.checks.len() * suite.cases.len()
             + suite.cases.iter().map(|c| c.checks.len()).sum::<usize>();
         println!(
@@ -180,17 +195,35 @@ fn eval(args: EvalArgs) -> u8 {
         Ok(t) => t,
         Err(msg) => return usage_error(format!("--timeout: {msg}")),
     };
-    let Some(suites) = load_all(&args.suites) else {
+    let overrides = ModelOverrides {
+        model: args.model.clone(),
+        judge_model: args.judge_model.clone(),
+    };
+    let Some(suites) = load_all_with(&args.suites, &overrides) else {
         return exit::INVALID_INPUT;
     };
-    let planned: Vec<(Suite, Vec<_>)> = suites
-        .into_iter()
-        .map(|s| {
-            let cases = selection.apply(&s.cases);
-            (s, cases)
-        })
-        .collect();
-    if planned.iter().all(|(_, cases)| cases.is_empty()) {
+    // Keys are checked and clients built for every suite before anything runs.
+    let mut planned: Vec<(Suite, Vec<_>, Arc<Providers>)> = Vec::new();
+    let mut key_problems = false;
+    for s in suites {
+        match Providers::for_suite(&s) {
+            Ok(p) => {
+                let cases = selection.apply(&s.cases);
+                planned.push((s, cases, Arc::new(p)));
+            }
+            Err(problems) => {
+                key_problems = true;
+                for p in problems {
+                    eprintln!("error: {}: {p}", s.path.display());
+                }
+            }
+        }
+    }
+    if key_problems {
+        eprintln!("error: nothing was run");
+        return exit::INVALID_INPUT;
+    }
+    if planned.iter().all(|(_, cases, _)| cases.is_empty()) {
         return usage_error("no case matches the given --filter/--tag; nothing was run");
     }
 
@@ -222,7 +255,7 @@ fn eval(args: EvalArgs) -> u8 {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let mut code = exit::GATE_PASSED;
-    for (suite, cases) in planned {
+    for (suite, cases, providers) in planned {
         if cases.is_empty() {
             eprintln!(
                 "note: suite `{}`: no case matches the filters; skipped",
@@ -240,6 +273,7 @@ fn eval(args: EvalArgs) -> u8 {
         let suite_code = runtime.block_on(eval_suite(
             &suite,
             cases,
+            providers,
             &options,
             &args.out,
             cancel_rx.clone(),
@@ -273,6 +307,7 @@ fn worst(a: u8, b: u8) -> u8 {
 async fn eval_suite(
     suite: &Suite,
     cases: Vec<Arc<crate::suite::model::Case>>,
+    providers: Arc<Providers>,
     options: &RunOptions,
     out: &Path,
     cancel: watch::Receiver<u8>,
@@ -280,7 +315,6 @@ async fn eval_suite(
     color: bool,
 ) -> u8 {
     let started = Instant::now();
-    let providers = Arc::new(Providers::new(suite.mocks.clone()));
     let mut reporter = TerminalReporter::new(progress, color);
     let output = runner::run(suite, cases, providers, options, cancel, &mut |event| {
         reporter.on_event(&event)

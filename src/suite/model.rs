@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::check::judge::Judge;
 use crate::check::spec::CheckSpec;
 use crate::provider::mock::MockRules;
+use crate::provider::settings::ProviderSettings;
 use crate::provider::ModelId;
 use crate::suite::raw::{RawMockReply, RawToolCall};
 
@@ -32,6 +33,10 @@ pub struct Suite {
     pub mocks: BTreeMap<String, Arc<MockRules>>,
     pub gate: Gate,
     pub run: RunSettings,
+    /// `providers.NAME` settings the suite gave (others use `ProviderSettings::defaults`).
+    pub providers: BTreeMap<String, ProviderSettings>,
+    /// The harness model's fallback chain (`target.harness.fallback`), in order.
+    pub fallback: Vec<ModelId>,
 }
 
 #[derive(Debug, Clone)]

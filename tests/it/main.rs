@@ -3,4 +3,5 @@
 mod demo;
 mod diagnostics;
 mod gate;
+mod providers;
 mod support;
