@@ -272,8 +272,7 @@ fn eval(args: EvalArgs) -> u8 {
         };
         let suite_code = runtime.block_on(eval_suite(
             &suite,
-            cases,
-            providers,
+            (cases, providers),
             &options,
             &args.out,
             cancel_rx.clone(),
@@ -304,10 +303,10 @@ fn worst(a: u8, b: u8) -> u8 {
     }
 }
 
+/// `work`: the selected cases and the providers built for them.
 async fn eval_suite(
     suite: &Suite,
-    cases: Vec<Arc<crate::suite::model::Case>>,
-    providers: Arc<Providers>,
+    work: (Vec<Arc<crate::suite::model::Case>>, Arc<Providers>),
     options: &RunOptions,
     out: &Path,
     cancel: watch::Receiver<u8>,
@@ -316,6 +315,7 @@ async fn eval_suite(
 ) -> u8 {
     let started = Instant::now();
     let mut reporter = TerminalReporter::new(progress, color);
+    let (cases, providers) = work;
     let output = runner::run(suite, cases, providers, options, cancel, &mut |event| {
         reporter.on_event(&event)
     })
