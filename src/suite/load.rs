@@ -260,7 +260,13 @@ impl Loader {
                         text,
                     );
                 }
-                Ok(id) if harness.is_some_and(|h| h.model == *text) || out.contains(&id) => {
+                Ok(id) if harness.is_some_and(|h| h.model == *text) => {
+                    self.error(
+                        format!("fallback model `{id}` is the primary model itself"),
+                        text,
+                    );
+                }
+                Ok(id) if out.contains(&id) => {
                     self.error(format!("fallback model `{id}` is listed twice"), text);
                 }
                 Ok(id) => out.push(id),
