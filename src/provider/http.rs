@@ -47,7 +47,16 @@ impl HttpClient {
     ) -> Result<Value, ProviderError> {
         let mut req = self.client.post(url).json(body);
         for (k, v) in headers {
-            req = req.header(*k, *v);
+            // Marked sensitive so no Debug output or HPACK table ever holds the key.
+            let mut value = reqwest::header::HeaderValue::from_str(v).map_err(|_| {
+                ProviderError::fatal(format!(
+                    "{}: the `{k}` header has characters HTTP does not allow (hint: check the \
+                     API key variable for stray quotes or newlines)",
+                    self.provider
+                ))
+            })?;
+            value.set_sensitive(true);
+            req = req.header(*k, value);
         }
         let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
         let status = resp.status();
