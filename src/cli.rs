@@ -15,6 +15,7 @@ use crate::exit;
 use crate::gate;
 use crate::journal::{done_keys, Journal};
 use crate::plan::{work_items, Selection};
+use crate::provider::registry::missing_keys;
 use crate::provider::registry::Providers;
 use crate::report::build::{build_report, ReportHeader};
 use crate::report::compare::{compare, DEFAULT_ALPHA};
@@ -30,7 +31,7 @@ use crate::report::trajectories::parse_trajectories;
 use crate::report::write::write_reports;
 use crate::runner::{self, RunOptions, CANCEL_ABORT, CANCEL_NONE, CANCEL_STOP_SCHEDULING};
 use crate::shard::Shard;
-use crate::suite::load::load_suite;
+use crate::suite::load::{load_suite_with, ModelOverrides};
 use crate::suite::model::{Suite, Target};
 
 #[derive(Debug, Parser)]
@@ -133,6 +134,12 @@ pub struct EvalArgs {
     /// Skip the runs already in OUT/<suite>/journal.jsonl (from an interrupted or killed run).
     #[arg(long)]
     pub resume: bool,
+    /// Run the agent on this model instead of the suite's, e.g. `openai:gpt-4o-mini`.
+    #[arg(long, value_name = "PROVIDER:MODEL")]
+    pub model: Option<String>,
+    /// Grade with this model instead of each judge's own.
+    #[arg(long, value_name = "PROVIDER:MODEL")]
+    pub judge_model: Option<String>,
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -148,10 +155,14 @@ pub fn run(cli: Cli) -> u8 {
 
 /// Loads every suite; on any error prints all diagnostics and returns `None`.
 fn load_all(paths: &[PathBuf]) -> Option<Vec<Suite>> {
+    load_all_with(paths, &ModelOverrides::default())
+}
+
+fn load_all_with(paths: &[PathBuf], overrides: &ModelOverrides) -> Option<Vec<Suite>> {
     let mut suites = Vec::new();
     let mut failed = false;
     for path in paths {
-        match load_suite(path) {
+        match load_suite_with(path, overrides) {
             Ok(s) => suites.push(s),
             Err(errors) => {
                 failed = true;
@@ -184,6 +195,10 @@ fn validate(paths: &[PathBuf]) -> u8 {
         return exit::INVALID_INPUT;
     };
     for suite in &suites {
+        // `validate` calls no model, so a missing key is only a warning here; `eval` refuses.
+        for problem in missing_keys(suite) {
+            eprintln!("warning: {}: {problem}", suite.path.display());
+        }
         let checks: usize = suite.checks.len() * suite.cases.len()
             + suite.cases.iter().map(|c| c.checks.len()).sum::<usize>();
         println!(
@@ -227,21 +242,39 @@ fn eval(args: EvalArgs) -> u8 {
         Ok(t) => t,
         Err(msg) => return usage_error(format!("--timeout: {msg}")),
     };
-    let Some(suites) = load_all(&args.suites) else {
+    let overrides = ModelOverrides {
+        model: args.model.clone(),
+        judge_model: args.judge_model.clone(),
+    };
+    let Some(suites) = load_all_with(&args.suites, &overrides) else {
         return exit::INVALID_INPUT;
     };
-    let planned: Vec<(Suite, Vec<_>)> = suites
-        .into_iter()
-        .map(|s| {
-            let cases = selection.apply(&s.cases);
-            (s, cases)
-        })
-        .collect();
-    if planned.iter().all(|(_, cases)| cases.is_empty()) {
+    // Keys are checked and clients built for every suite before anything runs.
+    let mut planned: Vec<(Suite, Vec<_>, Arc<Providers>)> = Vec::new();
+    let mut key_problems = false;
+    for s in suites {
+        match Providers::for_suite(&s) {
+            Ok(p) => {
+                let cases = selection.apply(&s.cases);
+                planned.push((s, cases, Arc::new(p)));
+            }
+            Err(problems) => {
+                key_problems = true;
+                for p in problems {
+                    eprintln!("error: {}: {p}", s.path.display());
+                }
+            }
+        }
+    }
+    if key_problems {
+        eprintln!("error: nothing was run");
+        return exit::INVALID_INPUT;
+    }
+    if planned.iter().all(|(_, cases, _)| cases.is_empty()) {
         return usage_error("no case matches the given --filter/--tag; nothing was run");
     }
     let mut baselines = Vec::new();
-    for (suite, _) in &planned {
+    for (suite, _, _) in &planned {
         match baseline_for(args.baseline.as_deref(), &suite.name, planned.len()) {
             // Compare like with like: a filtered or sharded run against the same slice of the
             // baseline, so cases outside the selection do not read as removed.
@@ -281,7 +314,7 @@ fn eval(args: EvalArgs) -> u8 {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let mut code = exit::GATE_PASSED;
-    for ((suite, cases), baseline) in planned.into_iter().zip(baselines) {
+    for ((suite, cases, providers), baseline) in planned.into_iter().zip(baselines) {
         if cases.is_empty() {
             eprintln!(
                 "note: suite `{}`: no case matches the filters; skipped",
@@ -307,7 +340,7 @@ fn eval(args: EvalArgs) -> u8 {
         };
         let suite_code = runtime.block_on(eval_suite(
             &suite,
-            cases,
+            (cases, providers),
             &options,
             &outputs,
             cancel_rx.clone(),
@@ -347,9 +380,10 @@ struct Outputs<'a> {
     color: bool,
 }
 
+/// `work`: the selected cases and the providers built for them.
 async fn eval_suite(
     suite: &Suite,
-    cases: Vec<Arc<crate::suite::model::Case>>,
+    work: (Vec<Arc<crate::suite::model::Case>>, Arc<Providers>),
     options: &RunOptions,
     outputs: &Outputs<'_>,
     cancel: watch::Receiver<u8>,
@@ -373,8 +407,8 @@ async fn eval_suite(
             journal.path().display()
         );
     }
+    let (cases, providers) = work;
     let work = work_items(&cases, outputs.repeat, &done_keys(&done));
-    let providers = Arc::new(Providers::new(suite.mocks.clone()));
     let mut reporter = TerminalReporter::new(progress, color);
     let mut journal_failed = false;
     let output = runner::run(suite, work, providers, options, cancel, &mut |event| {

@@ -1,7 +1,15 @@
-//! Model providers behind one trait.
+//! Model providers behind one trait, and the reliability wrappers composed around them.
+pub mod anthropic;
+pub mod breaker;
+pub mod fallback;
+pub mod http;
 pub mod mock;
 pub mod mock_rules;
+pub mod openai;
+pub mod rate_limit;
 pub mod registry;
+pub mod retry;
+pub mod settings;
 pub mod types;
 
 pub use types::*;

@@ -1,7 +1,9 @@
-//! `Provider`: the one trait every model backend implements (mock, and later openai, anthropic),
+//! `Provider`: the one trait every model backend implements (mock, openai, anthropic) and every
+//! reliability wrapper (retry, breaker, rate limit, fallback) implements again,
 //! with the request and response types it speaks.
 
 use std::fmt;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -113,14 +115,36 @@ pub struct ModelResponse {
 pub struct ProviderError {
     pub message: String,
     pub retryable: bool,
+    /// The server's `Retry-After`, when it sent one: the least time to wait before trying again.
+    pub retry_after: Option<Duration>,
+    /// The circuit breaker is open: the call was not even attempted. Not retried, but a
+    /// fallback model is tried.
+    pub unavailable: bool,
 }
 
 impl ProviderError {
+    /// An error that trying again will not fix (bad request, bad key, bad response).
     pub fn fatal(message: impl Into<String>) -> Self {
         ProviderError {
             message: message.into(),
             retryable: false,
+            retry_after: None,
+            unavailable: false,
         }
+    }
+
+    /// A transient error (429, 5xx, timeout, connection): worth another attempt.
+    pub fn transient(message: impl Into<String>, retry_after: Option<Duration>) -> Self {
+        ProviderError {
+            retryable: true,
+            retry_after,
+            ..Self::fatal(message)
+        }
+    }
+
+    /// Whether a fallback model should be tried: the primary is down, not the request wrong.
+    pub fn wants_fallback(&self) -> bool {
+        self.retryable || self.unavailable
     }
 }
 
@@ -139,7 +163,7 @@ pub struct ModelId {
 }
 
 impl ModelId {
-    pub const PROVIDERS: &'static [&'static str] = &["mock"];
+    pub const PROVIDERS: &'static [&'static str] = &["anthropic", "mock", "openai"];
 
     /// Parses `provider:model`; the error says what was expected.
     pub fn parse(s: &str) -> Result<Self, String> {

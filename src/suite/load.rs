@@ -23,30 +23,61 @@ use crate::dataset::{self, SourcedCase};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::duration::parse_duration;
 use crate::provider::mock::MockRules;
+use crate::provider::settings::{ProviderSettings, HTTP_PROVIDERS};
 use crate::provider::ModelId;
 use crate::report::trajectories::parse_trajectories;
 use crate::suite::model::{Case, Expected, Gate, HarnessConfig, RunSettings, Suite, Target};
 use crate::suite::raw::{
-    RawCase, RawCheck, RawCommand, RawGate, RawHarness, RawHttp, RawReplay, RawRun, RawSuite,
-    RawTarget, TARGET_KINDS,
+    RawCase, RawCheck, RawCommand, RawGate, RawHarness, RawHttp, RawProviderSettings, RawReplay,
+    RawRun, RawSuite, RawTarget, TARGET_KINDS,
 };
 use crate::template;
 
 /// Default bound on model calls per case when the suite does not set `max_steps`.
 const DEFAULT_MAX_STEPS: u32 = 10;
 
+/// `--model` and `--judge-model`: model ids that replace the suite's agent model and every
+/// judge's model. Applied during the load, so the replacement is validated (and its mock rules
+/// loaded) like a model written in the files.
+#[derive(Debug, Clone, Default)]
+pub struct ModelOverrides {
+    pub model: Option<String>,
+    pub judge_model: Option<String>,
+}
+
 /// Loads, resolves and validates the suite at `path`.
 pub fn load_suite(path: &Path) -> Result<Suite, Vec<Diagnostic>> {
+    load_suite_with(path, &ModelOverrides::default())
+}
+
+/// `load_suite`, with the models replaced as `overrides` says.
+pub fn load_suite_with(path: &Path, overrides: &ModelOverrides) -> Result<Suite, Vec<Diagnostic>> {
     let source = std::fs::read_to_string(path)
         .map_err(|e| vec![Diagnostic::new(path, format!("cannot read suite: {e}"))])?;
-    let raw: RawSuite =
+    let mut raw: RawSuite =
         serde_yaml::from_str(&source).map_err(|e| vec![Diagnostic::from_yaml(path, &e)])?;
+    let judge_model = match overrides.judge_model.as_deref().map(ModelId::parse) {
+        Some(Err(msg)) => {
+            return Err(vec![Diagnostic::new(path, format!("--judge-model: {msg}"))]);
+        }
+        Some(Ok(id)) => Some(id),
+        None => None,
+    };
+    if let Some(m) = &overrides.model {
+        if let Err(msg) = ModelId::parse(m) {
+            return Err(vec![Diagnostic::new(path, format!("--model: {msg}"))]);
+        }
+        if let Some(h) = raw.target.harness.as_mut() {
+            h.model = m.clone();
+        }
+    }
     let mut loader = Loader {
         path: path.to_path_buf(),
         dir: parent_dir(path),
         source,
         judges_dir: None,
         errors: Vec::new(),
+        judge_model,
     };
     let suite = loader.suite(raw);
     if loader.errors.is_empty() {
@@ -64,6 +95,8 @@ struct Loader {
     source: String,
     judges_dir: Option<PathBuf>,
     errors: Vec<Diagnostic>,
+    /// `--judge-model`: replaces every judge's model.
+    judge_model: Option<ModelId>,
 }
 
 impl Loader {
@@ -175,6 +208,8 @@ impl Loader {
         };
         let gate = self.gate(raw.gate.as_ref().unwrap_or(&default_gate), &cases);
         let run = self.run(&raw.run);
+        let providers = self.providers(&raw.providers);
+        let fallback = self.fallback(raw.target.harness.as_ref());
 
         let target = match harness {
             Some(h) => Target::Harness(Arc::new(h)),
@@ -191,7 +226,68 @@ impl Loader {
             mocks,
             gate,
             run,
+            providers,
+            fallback,
         })
+    }
+
+    fn providers(
+        &mut self,
+        raw: &BTreeMap<String, RawProviderSettings>,
+    ) -> BTreeMap<String, ProviderSettings> {
+        let mut out = BTreeMap::new();
+        for (name, settings) in raw {
+            if !HTTP_PROVIDERS.contains(&name.as_str()) {
+                let hint = match did_you_mean(name, HTTP_PROVIDERS.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("configurable providers: {}", HTTP_PROVIDERS.join(", ")),
+                };
+                self.error(format!("unknown provider `{name}` in `providers`"), name)
+                    .hint = Some(hint);
+                continue;
+            }
+            match ProviderSettings::from_raw(name, settings) {
+                Ok(s) => {
+                    out.insert(name.clone(), s);
+                }
+                Err(errs) => {
+                    for (message, needle) in errs {
+                        self.error(format!("providers.{name}: {message}"), &needle);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn fallback(&mut self, harness: Option<&RawHarness>) -> Vec<ModelId> {
+        let mut out = Vec::new();
+        for text in harness.map(|h| h.fallback.as_slice()).unwrap_or_default() {
+            match ModelId::parse(text) {
+                Ok(id) if id.provider == "mock" => {
+                    self.error(
+                        format!(
+                            "fallback model `{id}` is a mock; fallbacks are for real providers"
+                        ),
+                        text,
+                    );
+                }
+                Ok(id) if harness.is_some_and(|h| h.model == *text) => {
+                    self.error(
+                        format!("fallback model `{id}` is the primary model itself"),
+                        text,
+                    );
+                }
+                Ok(id) if out.contains(&id) => {
+                    self.error(format!("fallback model `{id}` is listed twice"), text);
+                }
+                Ok(id) => out.push(id),
+                Err(msg) => {
+                    self.error(msg, text);
+                }
+            }
+        }
+        out
     }
 
     /// Exactly one target kind. The harness comes back apart from the other kinds: the loader
@@ -519,7 +615,10 @@ impl Loader {
             }
             let Some(dir) = dir else { continue };
             match Judge::load(name, &dir.join(format!("{name}.yaml"))) {
-                Ok(j) => {
+                Ok(mut j) => {
+                    if let Some(m) = &self.judge_model {
+                        j.model = m.clone();
+                    }
                     judges.insert(name.clone(), Arc::new(j));
                 }
                 Err(errs) => self.errors.extend(errs),

@@ -14,6 +14,7 @@ use crate::agent::replay::ReplayTarget;
 use crate::check::judge::Judge;
 use crate::check::spec::CheckSpec;
 use crate::provider::mock::MockRules;
+use crate::provider::settings::ProviderSettings;
 use crate::provider::ModelId;
 use crate::suite::raw::{RawMockReply, RawToolCall};
 
@@ -35,6 +36,10 @@ pub struct Suite {
     pub mocks: BTreeMap<String, Arc<MockRules>>,
     pub gate: Gate,
     pub run: RunSettings,
+    /// `providers.NAME` settings the suite gave (others use `ProviderSettings::defaults`).
+    pub providers: BTreeMap<String, ProviderSettings>,
+    /// The harness model's fallback chain (`target.harness.fallback`), in order.
+    pub fallback: Vec<ModelId>,
 }
 
 #[derive(Debug, Clone)]

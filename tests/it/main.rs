@@ -5,6 +5,7 @@ mod demo;
 mod diagnostics;
 mod gate;
 mod html;
+mod providers;
 mod resume;
 mod shard_merge;
 mod support;

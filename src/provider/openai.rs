@@ -1,0 +1,293 @@
+//! `OpenAiProvider`: the Chat Completions API with tools (function calling), at any
+//! OpenAI-compatible base URL (OpenAI, vLLM, Ollama, llama.cpp server, LiteLLM, OpenRouter).
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+
+use crate::provider::http::{excerpt, HttpClient};
+use crate::provider::types::{
+    Message, ModelRequest, ModelResponse, Provider, ProviderError, Role, ToolSpec,
+};
+use crate::trajectory::{ToolCall, Usage};
+
+pub struct OpenAiProvider {
+    http: HttpClient,
+    /// E.g. `https://api.openai.com/v1`; requests go to `{base_url}/chat/completions`.
+    base_url: String,
+    /// Local servers often need none; then no Authorization header is sent.
+    api_key: Option<String>,
+}
+
+// Never print the key.
+impl std::fmt::Debug for OpenAiProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OpenAiProvider({})", self.base_url)
+    }
+}
+
+impl OpenAiProvider {
+    pub fn new(http: HttpClient, base_url: String, api_key: Option<String>) -> Self {
+        OpenAiProvider {
+            http,
+            base_url,
+            api_key,
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for OpenAiProvider {
+    fn name(&self) -> &str {
+        "openai"
+    }
+
+    async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {
+        let url = format!("{}/chat/completions", self.base_url);
+        let auth = self.api_key.as_ref().map(|k| format!("Bearer {k}"));
+        let headers: Vec<(&str, &str)> = auth
+            .as_deref()
+            .map(|a| vec![("authorization", a)])
+            .unwrap_or_default();
+        let body = request_body(request);
+        let answer = self.http.post_json(&url, &headers, &body).await?;
+        parse_response(&answer, &request.model)
+    }
+}
+
+/// The documented request shape: `messages` with `tool_calls` on assistant turns and a `tool`
+/// message per result; `tools` as `{"type": "function", "function": {...}}`.
+pub fn request_body(request: &ModelRequest) -> Value {
+    let mut body = Map::new();
+    body.insert("model".into(), json!(request.model));
+    body.insert(
+        "messages".into(),
+        Value::Array(request.messages.iter().map(message).collect()),
+    );
+    if !request.tools.is_empty() {
+        body.insert(
+            "tools".into(),
+            Value::Array(request.tools.iter().map(tool).collect()),
+        );
+    }
+    if let Some(t) = request.temperature {
+        body.insert("temperature".into(), json!(t));
+    }
+    // `max_tokens` rather than `max_completion_tokens`: every compatible server knows it.
+    if let Some(m) = request.max_tokens {
+        body.insert("max_tokens".into(), json!(m));
+    }
+    Value::Object(body)
+}
+
+fn message(m: &Message) -> Value {
+    match m.role {
+        Role::System => json!({"role": "system", "content": m.content}),
+        Role::User => json!({"role": "user", "content": m.content}),
+        Role::Assistant => {
+            let mut v = Map::new();
+            v.insert("role".into(), json!("assistant"));
+            // With tool calls and no text the API wants `null`, not "".
+            let content = if m.content.is_empty() && !m.tool_calls.is_empty() {
+                Value::Null
+            } else {
+                json!(m.content)
+            };
+            v.insert("content".into(), content);
+            if !m.tool_calls.is_empty() {
+                let calls = m
+                    .tool_calls
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "id": c.id,
+                            "type": "function",
+                            "function": {"name": c.name, "arguments": arguments_text(&c.args)},
+                        })
+                    })
+                    .collect();
+                v.insert("tool_calls".into(), Value::Array(calls));
+            }
+            Value::Object(v)
+        }
+        Role::Tool => json!({
+            "role": "tool",
+            "tool_call_id": m.tool_call_id.clone().unwrap_or_default(),
+            "content": m.content,
+        }),
+    }
+}
+
+/// Arguments go back as the JSON text the model wrote; a malformed call we kept as a string
+/// goes back verbatim, so the model sees its own mistake.
+fn arguments_text(args: &Value) -> String {
+    match args {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn tool(t: &ToolSpec) -> Value {
+    json!({
+        "type": "function",
+        "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+    })
+}
+
+/// Reads `choices[0].message` and `usage`. Arguments that are not valid JSON are kept as a
+/// string, so the harness's verification loop can hand the mistake back to the model.
+pub fn parse_response(v: &Value, requested_model: &str) -> Result<ModelResponse, ProviderError> {
+    let bad = |what: &str| {
+        ProviderError::fatal(format!(
+            "openai response {what}: {}",
+            excerpt(&v.to_string())
+        ))
+    };
+    let msg = v
+        .pointer("/choices/0/message")
+        .ok_or_else(|| bad("has no choices[0].message"))?;
+    let content = msg
+        .get("content")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut tool_calls = Vec::new();
+    for call in msg
+        .get("tool_calls")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = call
+            .pointer("/function/name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("has a tool call without a function name"))?;
+        let raw_args = call
+            .pointer("/function/arguments")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let args = if raw_args.trim().is_empty() {
+            json!({})
+        } else {
+            serde_json::from_str(raw_args).unwrap_or_else(|_| Value::String(raw_args.into()))
+        };
+        tool_calls.push(ToolCall {
+            id: call
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            name: name.to_string(),
+            args,
+        });
+    }
+    let count = |p: &str| v.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+    Ok(ModelResponse {
+        content,
+        tool_calls,
+        usage: Usage {
+            input_tokens: count("/usage/prompt_tokens"),
+            output_tokens: count("/usage/completion_tokens"),
+        },
+        model: v
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or(requested_model)
+            .to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::types::Purpose;
+
+    fn conversation() -> ModelRequest {
+        ModelRequest {
+            model: "gpt-4o-mini".into(),
+            messages: vec![
+                Message::system("You are support."),
+                Message::user("Where is order 7?"),
+                Message::assistant(
+                    "",
+                    vec![ToolCall {
+                        id: "call_abc".into(),
+                        name: "lookup_order".into(),
+                        args: json!({"order_id": "7"}),
+                    }],
+                ),
+                Message::tool("call_abc", "lookup_order", r#"{"status":"shipped"}"#),
+            ],
+            tools: vec![ToolSpec {
+                name: "lookup_order".into(),
+                description: "Find an order".into(),
+                parameters: json!({"type": "object", "properties": {"order_id": {"type": "string"}}}),
+            }],
+            temperature: Some(0.0),
+            max_tokens: Some(256),
+            purpose: Purpose::Agent,
+        }
+    }
+
+    #[test]
+    fn request_has_the_documented_shape() {
+        assert_eq!(
+            request_body(&conversation()),
+            json!({
+                "model": "gpt-4o-mini",
+                "messages": [
+                    {"role": "system", "content": "You are support."},
+                    {"role": "user", "content": "Where is order 7?"},
+                    {"role": "assistant", "content": null, "tool_calls": [
+                        {"id": "call_abc", "type": "function",
+                         "function": {"name": "lookup_order", "arguments": "{\"order_id\":\"7\"}"}}
+                    ]},
+                    {"role": "tool", "tool_call_id": "call_abc", "content": "{\"status\":\"shipped\"}"}
+                ],
+                "tools": [{"type": "function", "function": {
+                    "name": "lookup_order", "description": "Find an order",
+                    "parameters": {"type": "object", "properties": {"order_id": {"type": "string"}}}}}],
+                "temperature": 0.0,
+                "max_tokens": 256
+            })
+        );
+    }
+
+    #[test]
+    fn response_with_tool_calls_and_usage_parses() {
+        let v = json!({
+            "id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o-mini-2024-07-18",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                "role": "assistant", "content": null,
+                "tool_calls": [
+                    {"id": "call_1", "type": "function",
+                     "function": {"name": "lookup_order", "arguments": "{\"order_id\": \"7\"}"}},
+                    {"id": "call_2", "type": "function",
+                     "function": {"name": "search_kb", "arguments": "{\"query\": "}}
+                ]}}],
+            "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}
+        });
+        let r = parse_response(&v, "gpt-4o-mini").unwrap();
+        assert_eq!(r.content, None);
+        assert_eq!(r.model, "gpt-4o-mini-2024-07-18");
+        assert_eq!(
+            r.usage,
+            Usage {
+                input_tokens: 120,
+                output_tokens: 30
+            }
+        );
+        assert_eq!(r.tool_calls[0].id, "call_1");
+        assert_eq!(r.tool_calls[0].args, json!({"order_id": "7"}));
+        assert_eq!(
+            r.tool_calls[1].args,
+            json!("{\"query\": "),
+            "malformed arguments are kept for the repair loop"
+        );
+    }
+
+    #[test]
+    fn response_without_choices_is_a_fatal_error_with_an_excerpt() {
+        let e = parse_response(&json!({"oops": true}), "m").unwrap_err();
+        assert!(!e.retryable);
+        assert!(e.message.contains("oops"), "{}", e.message);
+    }
+}

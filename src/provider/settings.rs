@@ -1,0 +1,223 @@
+//! `ProviderSettings`: where an HTTP provider lives and how hard to try, resolved from the
+//! suite's `providers.NAME` block (raw form in `suite::raw::RawProviderSettings`).
+
+use std::time::Duration;
+
+use crate::duration::parse_duration;
+use crate::suite::raw::RawProviderSettings;
+
+/// Providers that speak HTTP and take the settings below (the mock takes none).
+pub const HTTP_PROVIDERS: &[&str] = &["anthropic", "openai"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderSettings {
+    /// From the suite; `None` means `$NAME_BASE_URL`, else the public endpoint.
+    pub base_url: Option<String>,
+    /// The environment variable holding the key.
+    pub api_key_env: String,
+    pub timeout: Duration,
+    pub retries: RetryPolicy,
+    pub breaker: BreakerPolicy,
+    pub rate_limit: RateLimitPolicy,
+}
+
+/// Exponential backoff with full jitter: attempt n waits a random time in
+/// `0..min(max_delay, base_delay * 2^(n-1))`, or exactly the server's `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BreakerPolicy {
+    /// Consecutive failed requests that open the breaker.
+    pub failures: u32,
+    pub cooldown: Duration,
+}
+
+/// `None` = unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RateLimitPolicy {
+    pub rpm: Option<u32>,
+    pub tpm: Option<u64>,
+}
+
+impl ProviderSettings {
+    /// The defaults for provider `name` (`openai` → `OPENAI_API_KEY`).
+    pub fn defaults(name: &str) -> Self {
+        ProviderSettings {
+            base_url: None,
+            api_key_env: format!("{}_API_KEY", name.to_ascii_uppercase()),
+            timeout: Duration::from_secs(120),
+            retries: RetryPolicy {
+                attempts: 4,
+                base_delay: Duration::from_millis(500),
+                max_delay: Duration::from_secs(30),
+            },
+            breaker: BreakerPolicy {
+                failures: 5,
+                cooldown: Duration::from_secs(30),
+            },
+            rate_limit: RateLimitPolicy::default(),
+        }
+    }
+
+    /// Resolves `providers.NAME`. Errors are `(message, needle)` pairs: what is wrong and the
+    /// text to locate it by in the suite file.
+    pub fn from_raw(name: &str, raw: &RawProviderSettings) -> Result<Self, Vec<(String, String)>> {
+        let mut s = Self::defaults(name);
+        let mut errs = Vec::new();
+        let mut duration = |field: &str, text: &Option<String>, into: &mut Duration| {
+            if let Some(t) = text {
+                match parse_duration(t) {
+                    Ok(d) => *into = d,
+                    Err(e) => errs.push((format!("`{field}`: {e}"), t.clone())),
+                }
+            }
+        };
+        duration("timeout", &raw.timeout, &mut s.timeout);
+        if let Some(r) = &raw.retries {
+            duration(
+                "retries.base_delay",
+                &r.base_delay,
+                &mut s.retries.base_delay,
+            );
+            duration("retries.max_delay", &r.max_delay, &mut s.retries.max_delay);
+        }
+        if let Some(b) = &raw.breaker {
+            duration("breaker.cooldown", &b.cooldown, &mut s.breaker.cooldown);
+        }
+        if let Some(r) = &raw.retries {
+            match r.attempts {
+                Some(0) => errs.push((
+                    "`retries.attempts` must be at least 1 (1 = no retry)".into(),
+                    "attempts".into(),
+                )),
+                Some(n) => s.retries.attempts = n,
+                None => {}
+            }
+        }
+        if let Some(b) = &raw.breaker {
+            match b.failures {
+                Some(0) => errs.push((
+                    "`breaker.failures` must be at least 1".into(),
+                    "failures".into(),
+                )),
+                Some(n) => s.breaker.failures = n,
+                None => {}
+            }
+        }
+        if let Some(r) = &raw.rate_limit {
+            if r.rpm == Some(0) || r.tpm == Some(0) {
+                errs.push((
+                    "`rate_limit` values must be at least 1 (leave one out for no limit)".into(),
+                    "rate_limit".into(),
+                ));
+            }
+            s.rate_limit = RateLimitPolicy {
+                rpm: r.rpm,
+                tpm: r.tpm,
+            };
+        }
+        if let Some(url) = &raw.base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                errs.push((
+                    format!("`base_url` `{url}` must start with http:// or https://"),
+                    url.clone(),
+                ));
+            }
+            s.base_url = Some(url.clone());
+        }
+        if let Some(env) = &raw.api_key_env {
+            if env.is_empty() || env.contains(['=', ' ']) {
+                errs.push((
+                    format!("`api_key_env` `{env}` is not an environment variable name"),
+                    env.clone(),
+                ));
+            } else if env.starts_with("sk-") {
+                // Someone pasted the key itself: refuse it without repeating it.
+                errs.push((
+                    "`api_key_env` names the environment variable that holds the key, not the key"
+                        .into(),
+                    "api_key_env".into(),
+                ));
+            } else {
+                s.api_key_env = env.clone();
+            }
+        }
+        if errs.is_empty() {
+            Ok(s)
+        } else {
+            Err(errs)
+        }
+    }
+
+    /// The base URL: the suite's, else `$NAME_BASE_URL`, else the public endpoint.
+    pub fn resolved_base_url(&self, name: &str) -> String {
+        let env = format!("{}_BASE_URL", name.to_ascii_uppercase());
+        let url = self
+            .base_url
+            .clone()
+            .or_else(|| std::env::var(&env).ok().filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| match name {
+                "anthropic" => "https://api.anthropic.com".to_string(),
+                _ => "https://api.openai.com/v1".to_string(),
+            });
+        url.trim_end_matches('/').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::raw::{RawBreaker, RawRetries};
+
+    #[test]
+    fn defaults_name_the_conventional_key_variable() {
+        assert_eq!(
+            ProviderSettings::defaults("openai").api_key_env,
+            "OPENAI_API_KEY"
+        );
+        assert_eq!(
+            ProviderSettings::defaults("anthropic").api_key_env,
+            "ANTHROPIC_API_KEY"
+        );
+    }
+
+    #[test]
+    fn raw_values_override_defaults_and_bad_ones_are_all_reported() {
+        let raw = RawProviderSettings {
+            base_url: Some("http://localhost:8000/v1/".into()),
+            retries: Some(RawRetries {
+                attempts: Some(2),
+                base_delay: Some("10ms".into()),
+                max_delay: None,
+            }),
+            ..Default::default()
+        };
+        let s = ProviderSettings::from_raw("openai", &raw).unwrap();
+        assert_eq!(s.retries.attempts, 2);
+        assert_eq!(s.retries.base_delay, Duration::from_millis(10));
+        assert_eq!(s.resolved_base_url("openai"), "http://localhost:8000/v1");
+
+        let bad = RawProviderSettings {
+            base_url: Some("localhost:8000".into()),
+            api_key_env: Some("sk-secret123".into()),
+            breaker: Some(RawBreaker {
+                failures: Some(0),
+                cooldown: Some("soon".into()),
+            }),
+            ..Default::default()
+        };
+        let errs = ProviderSettings::from_raw("openai", &bad).unwrap_err();
+        assert_eq!(errs.len(), 4, "{errs:?}");
+        assert!(
+            errs.iter()
+                .all(|(m, n)| !m.contains("secret123") && !n.contains("secret123")),
+            "a pasted key is never repeated: {errs:?}"
+        );
+    }
+}
