@@ -122,6 +122,7 @@ mod tests {
                 input_tokens: 10,
                 output_tokens: 1,
             },
+            cost_usd: None,
             steps: 1,
             tools: vec![],
             trajectory: Trajectory::default(),

@@ -43,6 +43,7 @@ fn model(content: Option<&str>, calls: &[(&str, &str, serde_json::Value)], u: Us
         usage: u,
         model: "mock:support".into(),
         latency_ms: 12,
+        cost_usd: None,
     }
 }
 
@@ -81,6 +82,7 @@ fn case(id: &str, tags: &[&str], checks: Vec<Verdict>, trajectory: Trajectory) -
         end: trajectory.end,
         error: trajectory.error.clone(),
         usage: trajectory.usage,
+        cost_usd: trajectory.cost_usd,
         steps: trajectory.model_calls(),
         tools: trajectory
             .tool_calls()
@@ -112,6 +114,7 @@ fn order_status() -> CaseResult {
         end: EndReason::Completed,
         error: None,
         usage: usage(890, 53),
+        cost_usd: None,
         state: None,
     };
     let checks = vec![
@@ -170,6 +173,7 @@ fn refund_late() -> CaseResult {
         end: EndReason::Completed,
         error: None,
         usage: usage(1390, 50),
+        cost_usd: None,
         state: Some(json!({"orders": {"1042": {"status": "refunded"}}})),
     };
     let checks = vec![
@@ -234,6 +238,7 @@ fn angry_customer() -> CaseResult {
         end: EndReason::Escalated,
         error: Some("customer asked for a human".into()),
         usage: usage(650, 40),
+        cost_usd: None,
         state: None,
     };
     let checks = vec![
@@ -275,6 +280,7 @@ fn kb_shipping() -> CaseResult {
         end: EndReason::Completed,
         error: None,
         usage: usage(800, 33),
+        cost_usd: None,
         state: None,
     };
     let checks = vec![

@@ -3,4 +3,5 @@
 mod demo;
 mod diagnostics;
 mod gate;
+mod harness;
 mod support;
