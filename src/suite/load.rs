@@ -315,7 +315,8 @@ impl Loader {
         let mut out: Vec<Arc<CustomTool>> = Vec::new();
         for raw in &h.custom_tools {
             if builtin.contains(&raw.name) || out.iter().any(|t| t.spec.name == raw.name) {
-                self.error(format!("tool `{}` is defined twice", raw.name), &raw.name);
+                let needle = format!("name: {}", raw.name);
+                self.error(format!("tool `{}` is defined twice", raw.name), &needle);
                 continue;
             }
             match CustomTool::compile(raw, &self.dir) {
@@ -343,9 +344,10 @@ impl Loader {
             }
             let error_rate = f.error_rate.unwrap_or(0.0);
             if !(0.0..=1.0).contains(&error_rate) {
+                let needle = format!("error_rate: {error_rate}");
                 self.error(
                     format!("`faults.{name}.error_rate` {error_rate} is outside 0..1"),
-                    "error_rate",
+                    &needle,
                 );
                 continue;
             }
@@ -367,8 +369,10 @@ impl Loader {
             let well_formed = model
                 .split_once(':')
                 .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+            // The key as it starts a line of the `pricing` map, not the same text elsewhere.
+            let needle = format!("{model}:");
             if !well_formed {
-                self.error(format!("`pricing`: `{model}` is not a model id"), model)
+                self.error(format!("`pricing`: `{model}` is not a model id"), &needle)
                     .hint = Some("write `provider:model`, e.g. `openai:gpt-4o-mini`".into());
             } else if !(p.input >= 0.0 && p.output >= 0.0) {
                 self.error(
@@ -624,7 +628,7 @@ impl Loader {
         }
         if let Some(b) = &raw.budget {
             for (key, usd) in [("case_usd", b.case_usd), ("run_usd", b.run_usd)] {
-                if usd.is_some_and(|v| !(v >= 0.0)) {
+                if usd.is_some_and(|v| v.is_nan() || v < 0.0) {
                     self.error(format!("`budget.{key}` must be zero or more"), key);
                 }
             }
