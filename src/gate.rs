@@ -132,6 +132,7 @@ mod tests {
             end: EndReason::Completed,
             error: None,
             usage: Usage::default(),
+            cost_usd: None,
             steps: 0,
             tools: vec![],
             repeats: None,

@@ -168,6 +168,7 @@ mod tests {
             usage: Usage::default(),
             steps: 1,
             tools: vec![],
+            cost_usd: None,
             repeats: None,
             repeat,
             trajectory: Trajectory {

@@ -96,6 +96,7 @@ mod tests {
             checks: vec![],
             world_fixture: None,
             mock: vec![],
+            user: None,
             source: String::new(),
         })
     }

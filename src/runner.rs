@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use crate::agent::harness::pricing::round_usd;
 use crate::agent::target::run_case;
 use crate::check::eval::evaluate;
 use crate::check::judge::grade_check;
@@ -22,7 +23,7 @@ use crate::plan::WorkItem;
 use crate::provider::registry::Providers;
 use crate::report::case_result::case_result;
 use crate::report::model::CaseResult;
-use crate::suite::model::{Case, Suite, Target};
+use crate::suite::model::{Budget, Case, Suite, Target};
 use crate::trajectory::Trajectory;
 use crate::verdict::{Outcome, Verdict};
 
@@ -80,6 +81,8 @@ pub async fn run(
     let mut incomplete = None;
     let mut scheduling = true;
     let mut cancel_open = true;
+    let budget = suite.run.budget;
+    let mut spent = Spent::default();
 
     loop {
         while scheduling && running.len() < concurrency {
@@ -116,8 +119,16 @@ pub async fn run(
                 // `run_one` never panics (it isolates the agent in its own task), so a join
                 // error here can only be an abort, which the branch above handles.
                 if let Some(Ok(result)) = joined {
+                    spent.add(&result.trajectory);
                     on_event(RunEvent::CaseFinished { result: Box::new(result.clone()) });
                     results.push(result);
+                    if scheduling {
+                        if let Some(why) = spent.over(&budget) {
+                            // Running cases finish (they are paid for); nothing new starts.
+                            scheduling = false;
+                            incomplete = Some(why);
+                        }
+                    }
                 }
             }
         }
@@ -128,6 +139,37 @@ pub async fn run(
     RunOutput {
         results,
         incomplete,
+    }
+}
+
+/// What the finished cases used, against the run budget.
+#[derive(Debug, Default)]
+struct Spent {
+    tokens: u64,
+    usd: f64,
+}
+
+impl Spent {
+    fn add(&mut self, t: &Trajectory) {
+        self.tokens += t.usage.total();
+        self.usd = round_usd(self.usd + t.cost_usd.unwrap_or(0.0));
+    }
+
+    /// Why the run must stop scheduling, if it must.
+    fn over(&self, budget: &Budget) -> Option<String> {
+        if let Some(limit) = budget.run_tokens.filter(|l| self.tokens > *l) {
+            return Some(format!(
+                "run budget exhausted: {} tokens used, limit {limit}; cases not started were skipped",
+                self.tokens
+            ));
+        }
+        if let Some(limit) = budget.run_usd.filter(|l| self.usd > *l) {
+            return Some(format!(
+                "run budget exhausted: ${:.6} spent, limit ${limit}; cases not started were skipped",
+                self.usd
+            ));
+        }
+        None
     }
 }
 

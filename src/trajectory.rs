@@ -63,6 +63,9 @@ pub enum Step {
         /// Wall time of the call. Never part of the scored report.
         #[serde(default)]
         latency_ms: u64,
+        /// USD of this call, when the model has a price (absent for the mock).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cost_usd: Option<f64>,
     },
     /// One tool execution.
     Tool {
@@ -93,6 +96,8 @@ pub enum EndReason {
     Escalated,
     /// The harness stopped the loop at `max_steps`.
     MaxSteps,
+    /// The model kept making malformed tool calls past `max_repairs`.
+    MaxRepairs,
     /// The agent could not run: provider down, crash, timeout. The case is `errored`.
     Error,
 }
@@ -114,6 +119,9 @@ pub struct Trajectory {
     /// Summed usage over all model calls.
     #[serde(default)]
     pub usage: Usage,
+    /// Summed USD over the priced model calls (absent when none was priced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
     /// End state of the tool world, when the target has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<Value>,

@@ -103,12 +103,24 @@ impl Reply {
             }
             sum
         });
+        // What the agent reports its model calls cost, when it reports any.
+        let costs: Vec<f64> = self
+            .trajectory
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Model { cost_usd, .. } => *cost_usd,
+                _ => None,
+            })
+            .collect();
+        let cost_usd = (!costs.is_empty()).then(|| costs.iter().sum());
         let mut trajectory = Trajectory {
             steps: self.trajectory.steps,
             output,
             end: EndReason::Completed,
             error: None,
             usage,
+            cost_usd,
             state: self.state,
         };
         if let Some(reason) = self.error {
@@ -167,6 +179,7 @@ mod tests {
             tags: vec![],
             checks: vec![],
             world_fixture: Some(json!({"orders": {}})),
+            user: None,
             mock: vec![],
             source: String::new(),
         }

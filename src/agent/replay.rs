@@ -76,6 +76,7 @@ mod tests {
             tags: vec![],
             checks: vec![],
             world_fixture: None,
+            user: None,
             mock: vec![],
             source: String::new(),
         }

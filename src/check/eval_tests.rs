@@ -37,6 +37,7 @@ fn case() -> Case {
         checks: vec![],
         world_fixture: None,
         mock: vec![],
+        user: None,
         source: "cases.jsonl:1".into(),
     }
 }
@@ -69,6 +70,7 @@ fn model(tokens: u64) -> Step {
         },
         model: "m".into(),
         latency_ms: 0,
+        cost_usd: None,
     }
 }
 

@@ -87,6 +87,7 @@ fn case() -> Case {
         checks: vec![],
         world_fixture: None,
         mock: vec![],
+        user: None,
         source: "c.jsonl:1".into(),
     }
 }

@@ -126,6 +126,7 @@ mod tests {
                 input_tokens: 10,
                 output_tokens: 1,
             },
+            cost_usd: None,
             steps: 1,
             tools: vec![],
             repeats: None,

@@ -22,6 +22,7 @@ pub fn case_result(case: &Case, trajectory: Trajectory, checks: Vec<Verdict>) ->
         end: trajectory.end,
         error: trajectory.error.clone(),
         usage: trajectory.usage,
+        cost_usd: trajectory.cost_usd,
         steps: trajectory.model_calls(),
         tools: trajectory
             .tool_calls()
@@ -51,6 +52,7 @@ mod tests {
             checks: vec![],
             world_fixture: None,
             mock: vec![],
+            user: None,
             source: String::new(),
         }
     }

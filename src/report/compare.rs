@@ -201,6 +201,7 @@ mod tests {
             usage: Usage::default(),
             steps: 1,
             tools: tools.iter().map(|t| t.to_string()).collect(),
+            cost_usd: None,
             repeats: None,
             repeat: 0,
             trajectory: Trajectory::default(),

@@ -43,6 +43,7 @@ fn model(content: Option<&str>, calls: &[(&str, &str, serde_json::Value)], u: Us
         usage: u,
         model: "mock:support".into(),
         latency_ms: 12,
+        cost_usd: None,
     }
 }
 
@@ -81,6 +82,7 @@ fn case(id: &str, tags: &[&str], checks: Vec<Verdict>, trajectory: Trajectory) -
         end: trajectory.end,
         error: trajectory.error.clone(),
         usage: trajectory.usage,
+        cost_usd: trajectory.cost_usd,
         steps: trajectory.model_calls(),
         tools: trajectory
             .tool_calls()
@@ -114,6 +116,7 @@ fn order_status() -> CaseResult {
         end: EndReason::Completed,
         error: None,
         usage: usage(890, 53),
+        cost_usd: None,
         state: None,
     };
     let checks = vec![
@@ -172,6 +175,7 @@ fn refund_late() -> CaseResult {
         end: EndReason::Completed,
         error: None,
         usage: usage(1390, 50),
+        cost_usd: None,
         state: Some(json!({"orders": {"1042": {"status": "refunded"}}})),
     };
     let checks = vec![
@@ -236,6 +240,7 @@ fn angry_customer() -> CaseResult {
         end: EndReason::Escalated,
         error: Some("customer asked for a human".into()),
         usage: usage(650, 40),
+        cost_usd: None,
         state: None,
     };
     let checks = vec![
@@ -277,6 +282,7 @@ fn kb_shipping() -> CaseResult {
         end: EndReason::Completed,
         error: None,
         usage: usage(800, 33),
+        cost_usd: None,
         state: None,
     };
     let checks = vec![

@@ -98,6 +98,9 @@ pub struct CaseResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub usage: Usage,
+    /// USD of the priced model calls; absent when none was priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
     /// Model calls made.
     pub steps: usize,
     /// Tool-call sequence by name, for review diffs.

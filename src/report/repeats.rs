@@ -70,9 +70,12 @@ fn reduce_case(mut runs: Vec<CaseResult>) -> Option<CaseResult> {
     for r in &runs {
         usage.add(r.usage);
     }
+    let costs: Vec<f64> = runs.iter().filter_map(|r| r.cost_usd).collect();
+    let cost_usd = (!costs.is_empty()).then(|| costs.iter().sum::<f64>());
     let mut rep = runs.swap_remove(pick);
-    // Tokens (and so cost) are what all the runs used, not one.
+    // Tokens and cost are what all the runs used, not one.
     rep.usage = usage;
+    rep.cost_usd = cost_usd.map(|c| (c * 1e6).round() / 1e6);
     rep.status = status;
     rep.score = score;
     rep.repeats = Some(repeats);
@@ -98,6 +101,7 @@ mod tests {
             usage: Usage::default(),
             steps: 1,
             tools: vec![],
+            cost_usd: None,
             repeats: None,
             repeat,
             trajectory: Trajectory::default(),

@@ -12,6 +12,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::agent::command::{find_on_path, CommandTarget};
+use crate::agent::harness::custom_tool::CustomTool;
+use crate::agent::harness::faults::Faults;
+use crate::agent::harness::pricing::{Price, PriceTable};
 use crate::agent::harness::tools::BUILTIN_TOOLS;
 use crate::agent::harness::world::World;
 use crate::agent::http::HttpTarget;
@@ -26,7 +29,9 @@ use crate::provider::mock::MockRules;
 use crate::provider::settings::{ProviderSettings, HTTP_PROVIDERS};
 use crate::provider::ModelId;
 use crate::report::trajectories::parse_trajectories;
-use crate::suite::model::{Case, Expected, Gate, HarnessConfig, RunSettings, Suite, Target};
+use crate::suite::model::{
+    Budget, Case, Expected, Gate, HarnessConfig, RunSettings, SimulatedUser, Suite, Target,
+};
 use crate::suite::raw::{
     RawCase, RawCheck, RawCommand, RawGate, RawHarness, RawHttp, RawProviderSettings, RawReplay,
     RawRun, RawSuite, RawTarget, TARGET_KINDS,
@@ -35,6 +40,8 @@ use crate::template;
 
 /// Default bound on model calls per case when the suite does not set `max_steps`.
 const DEFAULT_MAX_STEPS: u32 = 10;
+const DEFAULT_MAX_REPAIRS: u32 = 2;
+const DEFAULT_USER_TURNS: u32 = 5;
 
 /// `--model` and `--judge-model`: model ids that replace the suite's agent model and every
 /// judge's model. Applied during the load, so the replacement is validated (and its mock rules
@@ -124,7 +131,10 @@ impl Loader {
         let (harness, external) = self.target(&raw.target);
         let tools: Vec<String> = harness
             .as_ref()
-            .map(|h| h.tools.clone())
+            .map(|h| {
+                let custom = h.custom_tools.iter().map(|t| t.spec.name.clone());
+                h.tools.iter().cloned().chain(custom).collect()
+            })
             .unwrap_or_default();
 
         let judges_dir = self.judges_dir(raw.judges_dir.as_deref());
@@ -150,8 +160,10 @@ impl Loader {
         let mut mocks = BTreeMap::new();
         let mut mock_names = BTreeSet::new();
         if let Some(h) = &harness {
-            if h.model.provider == "mock" {
-                mock_names.insert(h.model.model.clone());
+            for m in std::iter::once(&h.model).chain(h.user_model.as_ref()) {
+                if m.provider == "mock" {
+                    mock_names.insert(m.model.clone());
+                }
             }
         }
         for judge in judges.values() {
@@ -212,7 +224,10 @@ impl Loader {
         let fallback = self.fallback(raw.target.harness.as_ref());
 
         let target = match harness {
-            Some(h) => Target::Harness(Arc::new(h)),
+            Some(mut h) => {
+                h.budget = run.budget;
+                Target::Harness(Arc::new(h))
+            }
             None => external?,
         };
         Some(Suite {
@@ -554,6 +569,27 @@ impl Loader {
                 self.error(format!("`temperature` {t} is outside 0..2"), "temperature");
             }
         }
+        let custom_tools = self.custom_tools(h, &tools);
+        let known: Vec<String> = tools
+            .iter()
+            .cloned()
+            .chain(custom_tools.iter().map(|t| t.spec.name.clone()))
+            .collect();
+        let faults = self.faults(h, &known);
+        let pricing = self.pricing(h);
+        let user_model = h
+            .user_model
+            .as_deref()
+            .and_then(|m| match ModelId::parse(m) {
+                Ok(m) => Some(m),
+                Err(msg) => {
+                    self.error(format!("`user_model`: {msg}"), m);
+                    None
+                }
+            });
+        if h.context_tokens == Some(0) {
+            self.error("`context_tokens` must be at least 1", "context_tokens");
+        }
         Some(HarnessConfig {
             model: model?,
             system,
@@ -562,7 +598,96 @@ impl Loader {
             max_steps: h.max_steps.unwrap_or(DEFAULT_MAX_STEPS),
             temperature: h.temperature,
             max_tokens: h.max_tokens,
+            max_repairs: h.max_repairs.unwrap_or(DEFAULT_MAX_REPAIRS),
+            context_tokens: h.context_tokens,
+            custom_tools,
+            faults,
+            pricing,
+            // Filled from `run.budget` once that is read.
+            budget: Budget::default(),
+            user_model,
         })
+    }
+
+    fn custom_tools(&mut self, h: &RawHarness, builtin: &[String]) -> Vec<Arc<CustomTool>> {
+        let mut out: Vec<Arc<CustomTool>> = Vec::new();
+        for raw in &h.custom_tools {
+            if builtin.contains(&raw.name) || out.iter().any(|t| t.spec.name == raw.name) {
+                let needle = format!("name: {}", raw.name);
+                self.error(format!("tool `{}` is defined twice", raw.name), &needle);
+                continue;
+            }
+            match CustomTool::compile(raw, &self.dir) {
+                Ok(t) => out.push(Arc::new(t)),
+                Err(msg) => {
+                    let needle = format!("name: {}", raw.name);
+                    self.error(msg, &needle);
+                }
+            }
+        }
+        out
+    }
+
+    fn faults(&mut self, h: &RawHarness, known: &[String]) -> BTreeMap<String, Faults> {
+        let mut out = BTreeMap::new();
+        for (name, f) in &h.faults {
+            if !known.contains(name) {
+                let hint = match did_you_mean(name, known.iter().map(String::as_str)) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => "faults apply to tools listed in `tools` or `custom_tools`".into(),
+                };
+                self.error(format!("`faults`: unknown tool `{name}`"), name)
+                    .hint = Some(hint);
+                continue;
+            }
+            let error_rate = f.error_rate.unwrap_or(0.0);
+            if !(0.0..=1.0).contains(&error_rate) {
+                let needle = format!("error_rate: {error_rate}");
+                self.error(
+                    format!("`faults.{name}.error_rate` {error_rate} is outside 0..1"),
+                    &needle,
+                );
+                continue;
+            }
+            out.insert(
+                name.clone(),
+                Faults {
+                    error_rate,
+                    latency_ms: f.latency_ms.unwrap_or(0),
+                    seed: f.seed.unwrap_or(0),
+                },
+            );
+        }
+        out
+    }
+
+    fn pricing(&mut self, h: &RawHarness) -> PriceTable {
+        let mut prices = Vec::new();
+        for (model, p) in &h.pricing {
+            let well_formed = model
+                .split_once(':')
+                .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+            // The key as it starts a line of the `pricing` map, not the same text elsewhere.
+            let needle = format!("{model}:");
+            if !well_formed {
+                self.error(format!("`pricing`: `{model}` is not a model id"), &needle)
+                    .hint = Some("write `provider:model`, e.g. `openai:gpt-4o-mini`".into());
+            } else if !(p.input >= 0.0 && p.output >= 0.0) {
+                self.error(
+                    format!("`pricing.{model}`: prices must be zero or more"),
+                    model,
+                );
+            } else {
+                prices.push((
+                    model.clone(),
+                    Price {
+                        input: p.input,
+                        output: p.output,
+                    },
+                ));
+            }
+        }
+        PriceTable::with(prices)
     }
 
     /// `judges_dir` as written, else the nearest `judges/` folder at or above the suite's.
@@ -813,6 +938,19 @@ impl Loader {
                 }
             }
         }
+        if let Some(b) = &raw.budget {
+            for (key, usd) in [("case_usd", b.case_usd), ("run_usd", b.run_usd)] {
+                if usd.is_some_and(|v| v.is_nan() || v < 0.0) {
+                    self.error(format!("`budget.{key}` must be zero or more"), key);
+                }
+            }
+            run.budget = Budget {
+                case_tokens: b.case_tokens,
+                case_usd: b.case_usd,
+                run_tokens: b.run_tokens,
+                run_usd: b.run_usd,
+            };
+        }
         run
     }
 }
@@ -914,6 +1052,21 @@ fn case(
             None
         }
     };
+    let user = raw.user.as_ref().and_then(|u| {
+        let max_turns = u.max_turns.unwrap_or(DEFAULT_USER_TURNS);
+        if max_turns == 0 || u.goal.trim().is_empty() {
+            errors.push(err(format!(
+                "case `{}`: `user` needs a non-empty `goal` and `max_turns` of at least 1",
+                raw.id
+            )));
+            return None;
+        }
+        Some(SimulatedUser {
+            persona: u.persona.clone(),
+            goal: u.goal.clone(),
+            max_turns,
+        })
+    });
     let mut checks = Vec::new();
     for raw_check in &raw.checks {
         match convert_check(raw_check, env, file, None, Some(line)) {
@@ -942,6 +1095,7 @@ fn case(
         checks,
         world_fixture,
         mock: raw.mock,
+        user,
         source,
     })
 }

@@ -9,6 +9,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::agent::command::CommandTarget;
+use crate::agent::harness::custom_tool::CustomTool;
+use crate::agent::harness::faults::Faults;
+use crate::agent::harness::pricing::PriceTable;
 use crate::agent::http::HttpTarget;
 use crate::agent::replay::ReplayTarget;
 use crate::check::judge::Judge;
@@ -65,6 +68,38 @@ pub struct HarnessConfig {
     pub max_steps: u32,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
+    /// Malformed tool calls (unknown tool, invalid arguments) the model may repair per case.
+    pub max_repairs: u32,
+    /// Token budget of the history sent to the model (`None`: everything).
+    pub context_tokens: Option<u64>,
+    /// Tools beyond the builtin world, offered after the builtin ones.
+    pub custom_tools: Vec<Arc<CustomTool>>,
+    /// Fault injection by tool name (builtin or custom).
+    pub faults: BTreeMap<String, Faults>,
+    /// USD per million tokens by `provider:model`: built-in defaults plus the suite's.
+    pub pricing: PriceTable,
+    /// Per-case limits (the run limits live in `RunSettings`).
+    pub budget: Budget,
+    /// The model playing a case's simulated user (default: the agent's model).
+    pub user_model: Option<ModelId>,
+}
+
+/// Token and USD limits, per case and per run. `None`: no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Budget {
+    pub case_tokens: Option<u64>,
+    pub case_usd: Option<f64>,
+    pub run_tokens: Option<u64>,
+    pub run_usd: Option<f64>,
+}
+
+/// A simulated user (tau-bench style): an LLM with a persona and a goal that keeps talking to
+/// the agent until it says it is done or `max_turns` user turns were spoken.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulatedUser {
+    pub persona: String,
+    pub goal: String,
+    pub max_turns: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +117,8 @@ pub struct Case {
     pub world_fixture: Option<Value>,
     /// Per-case mock script (n-th agent model call gets the n-th reply).
     pub mock: Vec<RawMockReply>,
+    /// A simulated user continuing the conversation after the first turn.
+    pub user: Option<SimulatedUser>,
     /// Where the case was defined: `file:line`.
     pub source: String,
 }
@@ -158,6 +195,8 @@ pub struct RunSettings {
     pub concurrency: usize,
     pub timeout: Duration,
     pub repeat: u32,
+    /// Only `run_tokens` / `run_usd` matter here: the runner stops scheduling past them.
+    pub budget: Budget,
 }
 
 impl Default for RunSettings {
@@ -166,6 +205,7 @@ impl Default for RunSettings {
             concurrency: 8,
             timeout: Duration::from_secs(60),
             repeat: 1,
+            budget: Budget::default(),
         }
     }
 }

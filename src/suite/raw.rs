@@ -174,6 +174,141 @@ pub struct RawHarness {
     /// Models tried in order when `model` is down (breaker open or retries exhausted).
     #[serde(default)]
     pub fallback: Vec<String>,
+    /// Malformed tool calls the model may repair per case (default 2).
+    #[serde(default)]
+    pub max_repairs: Option<u32>,
+    /// Token budget of the history sent to the model (chars/4 estimate).
+    #[serde(default)]
+    pub context_tokens: Option<u64>,
+    /// Tools beyond the builtin world: `mock`, `http` or `command`.
+    #[serde(default)]
+    pub custom_tools: Vec<RawCustomTool>,
+    /// Fault injection by tool name: `{lookup_order: {error_rate: 0.3, seed: 7}}`.
+    #[serde(default)]
+    pub faults: BTreeMap<String, RawFaults>,
+    /// Prices in USD per million tokens by `provider:model`, over the built-in table.
+    #[serde(default)]
+    pub pricing: BTreeMap<String, RawPrice>,
+    /// `provider:model` playing simulated users (default: `model`).
+    #[serde(default)]
+    pub user_model: Option<String>,
+}
+
+/// A tool defined in the suite. Exactly one of `mock`, `http`, `command`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCustomTool {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// JSON Schema of the arguments (default: any object).
+    #[serde(default)]
+    pub parameters: Option<Value>,
+    #[serde(default)]
+    pub mock: Option<RawMockTool>,
+    #[serde(default)]
+    pub http: Option<RawHttpTool>,
+    #[serde(default)]
+    pub command: Option<RawCommandTool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMockTool {
+    /// Tried in order; the first whose `when` holds answers.
+    pub replies: Vec<RawMockToolReply>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMockToolReply {
+    #[serde(default)]
+    pub when: RawMockToolWhen,
+    /// The tool's result (any JSON)...
+    #[serde(default)]
+    pub result: Option<Value>,
+    /// ...or its error message.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMockToolWhen {
+    /// Case id glob.
+    #[serde(default)]
+    pub case: Option<String>,
+    /// Regex over the arguments as compact JSON (keys sorted).
+    #[serde(default)]
+    pub args: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpTool {
+    pub url: String,
+    /// Default `30s`.
+    #[serde(default)]
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommandTool {
+    /// Program and arguments; no shell. A relative program path with a `/` is resolved
+    /// against the suite's folder.
+    pub argv: Vec<String>,
+    /// Default `30s`; the process is killed when it runs out.
+    #[serde(default)]
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFaults {
+    /// Probability (0..1) that a call fails with an injected error instead of running.
+    #[serde(default)]
+    pub error_rate: Option<f64>,
+    /// Added delay before each call.
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+    /// Seed of the fault draws (default 0).
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrice {
+    /// USD per million input tokens.
+    pub input: f64,
+    /// USD per million output tokens.
+    pub output: f64,
+}
+
+/// Token and USD limits. Case limits escalate the case; run limits stop scheduling.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    #[serde(default)]
+    pub case_tokens: Option<u64>,
+    #[serde(default)]
+    pub case_usd: Option<f64>,
+    #[serde(default)]
+    pub run_tokens: Option<u64>,
+    #[serde(default)]
+    pub run_usd: Option<f64>,
+}
+
+/// A simulated user of one case.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulatedUser {
+    pub persona: String,
+    pub goal: String,
+    /// User turns including the first (default 5).
+    #[serde(default)]
+    pub max_turns: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -210,6 +345,9 @@ pub struct RawRun {
     /// Runs per case (pass@k, pass^k, flaky detection). Default 1.
     #[serde(default)]
     pub repeat: Option<u32>,
+    /// Token and USD budgets per case and per run.
+    #[serde(default)]
+    pub budget: Option<RawBudget>,
 }
 
 /// One golden case as written in a JSONL line, a YAML list item, or assembled from a CSV row.
@@ -236,6 +374,9 @@ pub struct RawCase {
     /// then the mock's rules take over.
     #[serde(default)]
     pub mock: Vec<RawMockReply>,
+    /// A simulated user that continues the conversation after `input`.
+    #[serde(default)]
+    pub user: Option<RawSimulatedUser>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

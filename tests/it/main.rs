@@ -4,6 +4,7 @@ mod baseline;
 mod demo;
 mod diagnostics;
 mod gate;
+mod harness;
 mod html;
 mod providers;
 mod resume;

@@ -1,19 +1,26 @@
 //! `run_harness`: the bundled agent loop — model call, tool calls, repeat until the model
-//! answers without tools; then the next scripted user turn, if any.
+//! answers without tools; then the next user turn (scripted, or from a simulated user).
 //!
 //! Ends: `completed` with the last answer; `max_steps` when the model-call budget runs out
-//! (the partial trajectory is kept); `escalated` after a successful `escalate_to_human` (the
-//! model may still give a closing answer within the budget); `error` when the provider fails.
+//! (the partial trajectory is kept); `max_repairs` when the model keeps making malformed tool
+//! calls; `escalated` after a successful `escalate_to_human` (the model may still give a
+//! closing answer within the budget) or when the case's token/USD budget runs out; `error`
+//! when the provider (or the simulated user's provider) fails.
 
-use std::time::Instant;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::agent::harness::tools::{Toolbox, ESCALATION_TOOL};
+use crate::agent::harness::context::fit_context;
+use crate::agent::harness::pricing::round_usd;
+use crate::agent::harness::simulated_user::{parse_reply, SimulatedUserChat, UserReply};
+use crate::agent::harness::tools::{ToolError, Toolbox, ESCALATION_TOOL};
 use crate::agent::harness::world::World;
 use crate::provider::registry::Providers;
-use crate::provider::{Message, ModelRequest, Provider, Purpose};
+use crate::provider::{Message, ModelId, ModelRequest, Provider, Purpose};
 use crate::suite::load::system_prompt_context;
 use crate::suite::{Case, HarnessConfig};
 use crate::template;
@@ -38,9 +45,17 @@ pub async fn run_harness(config: &HarnessConfig, case: &Case, providers: &Provid
     .await
 }
 
+/// The simulated user of a case: its provider, model and side of the conversation.
+struct UserSim {
+    provider: Arc<dyn Provider>,
+    model: ModelId,
+    chat: SimulatedUserChat,
+    max_turns: u32,
+}
+
 /// The state of one run of the loop.
 struct Run {
-    provider: std::sync::Arc<dyn Provider>,
+    provider: Arc<dyn Provider>,
     toolbox: Toolbox,
     world: World,
     /// Whether the trajectory reports the world's end state (the suite or case gave one).
@@ -50,6 +65,11 @@ struct Run {
     /// Last non-empty model text: the output when the run stops early.
     last_text: String,
     escalation: Option<String>,
+    /// Malformed tool calls so far (each one is fed back for repair).
+    repairs: u32,
+    /// Calls so far per tool: the index that keys fault draws.
+    tool_calls: BTreeMap<String, u64>,
+    user: Option<UserSim>,
 }
 
 impl Run {
@@ -59,7 +79,7 @@ impl Run {
         }
         let world = World::new(config.world.as_ref(), case.world_fixture.as_ref())
             .map_err(|e| format!("world of case `{}`: {e}", case.id))?;
-        let toolbox = Toolbox::new(&config.tools)?;
+        let toolbox = Toolbox::new(&config.tools, &config.custom_tools)?;
         let provider = providers
             .get(&config.model, &case.mock)
             .map_err(|e| e.message)?;
@@ -69,6 +89,22 @@ impl Run {
                 .map_err(|e| format!("system prompt: {}", e.message))?;
             messages.push(Message::system(system));
         }
+        let user = match &case.user {
+            Some(u) => {
+                let model = config.user_model.clone().unwrap_or(config.model.clone());
+                // The per-case mock script is the agent's; the simulated user follows rules.
+                let provider = providers
+                    .get(&model, &[])
+                    .map_err(|e| format!("simulated user: {}", e.message))?;
+                Some(UserSim {
+                    provider,
+                    model,
+                    chat: SimulatedUserChat::new(u),
+                    max_turns: u.max_turns,
+                })
+            }
+            None => None,
+        };
         Ok(Run {
             provider,
             toolbox,
@@ -78,43 +114,99 @@ impl Run {
             traj: Trajectory::default(),
             last_text: String::new(),
             escalation: None,
+            repairs: 0,
+            tool_calls: BTreeMap::new(),
+            user,
         })
     }
 
     async fn go(&mut self, config: &HarnessConfig, case: &Case) {
+        let mut spoken = 0u32;
         for turn in &case.turns {
-            self.traj.steps.push(Step::User {
-                content: turn.clone(),
-            });
-            self.messages.push(Message::user(turn.clone()));
-            match self.answer_turn(config).await {
-                TurnEnd::Answered => {}
-                TurnEnd::Stopped => return,
+            spoken += 1;
+            if !self.user_turn(config, case, turn.clone()).await {
+                return;
             }
-            // After an escalation a human takes over: no more scripted user turns.
+            // After an escalation a human takes over: no more user turns.
             if self.escalation.is_some() {
                 break;
+            }
+        }
+        while self.escalation.is_none() {
+            let Some(sim) = &mut self.user else { break };
+            if spoken >= sim.max_turns {
+                break;
+            }
+            let request = sim.chat.request(&sim.model.model);
+            let span = tracing::debug_span!("simulated_user", turn = spoken + 1);
+            let reply = match sim.provider.complete(&request).instrument(span).await {
+                Ok(r) => r,
+                Err(e) => {
+                    self.stop(
+                        EndReason::Error,
+                        format!("simulated user failed: {}", e.message),
+                    );
+                    return;
+                }
+            };
+            match parse_reply(reply.content.as_deref()) {
+                UserReply::Done => break,
+                UserReply::Says(text) => {
+                    spoken += 1;
+                    if !self.user_turn(config, case, text).await {
+                        return;
+                    }
+                }
             }
         }
         self.traj.end = EndReason::Completed;
         self.traj.output = self.last_text.clone();
     }
 
+    /// One user turn and the agent's answer to it. `false`: the run stopped.
+    async fn user_turn(&mut self, config: &HarnessConfig, case: &Case, text: String) -> bool {
+        self.traj.steps.push(Step::User {
+            content: text.clone(),
+        });
+        self.messages.push(Message::user(text.clone()));
+        if let Some(sim) = &mut self.user {
+            sim.chat.user_said(&text);
+        }
+        match self.answer_turn(config, case).await {
+            TurnEnd::Answered => {
+                if let Some(sim) = &mut self.user {
+                    sim.chat.agent_said(&self.last_text);
+                }
+                true
+            }
+            TurnEnd::Stopped => false,
+        }
+    }
+
+    /// Ends the run early with `end` and a reason; the partial trajectory is kept.
+    fn stop(&mut self, end: EndReason, reason: String) {
+        self.traj.end = end;
+        self.traj.error = Some(reason);
+        self.traj.output = self.last_text.clone();
+    }
+
     /// Calls the model until it answers without tool calls (or the run must stop).
-    async fn answer_turn(&mut self, config: &HarnessConfig) -> TurnEnd {
+    async fn answer_turn(&mut self, config: &HarnessConfig, case: &Case) -> TurnEnd {
         loop {
             if self.traj.model_calls() >= config.max_steps as usize {
-                self.traj.end = EndReason::MaxSteps;
-                self.traj.error = Some(format!(
-                    "stopped after max_steps = {} model calls",
-                    config.max_steps
-                ));
-                self.traj.output = self.last_text.clone();
+                self.stop(
+                    EndReason::MaxSteps,
+                    format!("stopped after max_steps = {} model calls", config.max_steps),
+                );
                 return TurnEnd::Stopped;
             }
+            let messages = match config.context_tokens {
+                Some(budget) => fit_context(&self.messages, budget),
+                None => self.messages.clone(),
+            };
             let request = ModelRequest {
                 model: config.model.model.clone(),
-                messages: self.messages.clone(),
+                messages,
                 tools: self.toolbox.specs().to_vec(),
                 temperature: config.temperature,
                 max_tokens: config.max_tokens,
@@ -128,9 +220,10 @@ impl Run {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::warn!(error = %e, "model call failed");
-                    self.traj.end = EndReason::Error;
-                    self.traj.error = Some(format!("model call failed: {}", e.message));
-                    self.traj.output = self.last_text.clone();
+                    self.stop(
+                        EndReason::Error,
+                        format!("model call failed: {}", e.message),
+                    );
                     return TurnEnd::Stopped;
                 }
             };
@@ -148,36 +241,113 @@ impl Run {
                 })
                 .collect();
             let text = response.content.unwrap_or_default();
+            let cost_usd = call_cost(config, &response.model, response.usage);
             self.traj.usage.add(response.usage);
+            if let Some(c) = cost_usd {
+                self.traj.cost_usd = Some(round_usd(self.traj.cost_usd.unwrap_or(0.0) + c));
+            }
             self.traj.steps.push(Step::Model {
                 content: (!text.is_empty()).then(|| text.clone()),
                 tool_calls: calls.clone(),
                 usage: response.usage,
                 model: response.model,
                 latency_ms,
+                cost_usd,
             });
             self.messages
                 .push(Message::assistant(text.clone(), calls.clone()));
             if !text.trim().is_empty() {
                 self.last_text = text;
             }
+            if let Some(reason) = self.over_budget(config) {
+                // Graceful degradation: hand over to a human with what was done so far.
+                self.traj.steps.push(Step::Escalation {
+                    reason: reason.clone(),
+                });
+                self.stop(EndReason::Escalated, reason);
+                return TurnEnd::Stopped;
+            }
             if calls.is_empty() {
                 return TurnEnd::Answered;
             }
             for call in calls {
-                self.run_tool(call);
+                self.run_tool(config, case, call).await;
+            }
+            if self.repairs > config.max_repairs {
+                self.stop(
+                    EndReason::MaxRepairs,
+                    format!(
+                        "gave up after {} malformed tool calls (max_repairs = {})",
+                        self.repairs, config.max_repairs
+                    ),
+                );
+                return TurnEnd::Stopped;
             }
         }
     }
 
-    fn run_tool(&mut self, call: ToolCall) {
-        let _span = tracing::debug_span!("tool_call", tool = %call.name, id = %call.id).entered();
+    /// The case budget this trajectory has gone past, as a reason.
+    fn over_budget(&self, config: &HarnessConfig) -> Option<String> {
+        let b = &config.budget;
+        let tokens = self.traj.usage.total();
+        if let Some(limit) = b.case_tokens.filter(|l| tokens > *l) {
+            return Some(format!(
+                "case budget exhausted: {tokens} tokens used, limit {limit}"
+            ));
+        }
+        let usd = self.traj.cost_usd.unwrap_or(0.0);
+        if let Some(limit) = b.case_usd.filter(|l| usd > *l) {
+            return Some(format!(
+                "case budget exhausted: ${usd:.6} spent, limit ${limit}"
+            ));
+        }
+        None
+    }
+
+    async fn run_tool(&mut self, config: &HarnessConfig, case: &Case, call: ToolCall) {
+        let span = tracing::debug_span!("tool_call", tool = %call.name, id = %call.id);
         let started = Instant::now();
-        let outcome = self.toolbox.call(&mut self.world, &call.name, &call.args);
+        let index = self.tool_calls.entry(call.name.clone()).or_insert(0);
+        let n = *index;
+        *index += 1;
+        let outcome = match config.faults.get(&call.name) {
+            // A malformed call is refused before any fault: the model's mistake comes first.
+            Some(f) => match self.toolbox.validate(&call.name, &call.args) {
+                Err(e) => Err(e),
+                Ok(()) => {
+                    if f.latency_ms > 0 {
+                        tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
+                    }
+                    if f.fails(&case.id, &call.name, n) {
+                        Err(ToolError::Failed(format!(
+                            "injected fault: `{}` is unavailable (call {})",
+                            call.name,
+                            n + 1
+                        )))
+                    } else {
+                        self.toolbox
+                            .call(&mut self.world, &case.id, &call.name, &call.args)
+                            .instrument(span)
+                            .await
+                    }
+                }
+            },
+            None => {
+                self.toolbox
+                    .call(&mut self.world, &case.id, &call.name, &call.args)
+                    .instrument(span)
+                    .await
+            }
+        };
         let latency_ms = started.elapsed().as_millis() as u64;
         let content = match &outcome {
             Ok(v) => v.to_string(),
-            Err(e) => {
+            Err(ToolError::Malformed(e)) => {
+                tracing::debug!(error = %e, "malformed tool call");
+                self.repairs += 1;
+                format!("error: {e}")
+            }
+            Err(ToolError::Failed(e)) => {
                 tracing::debug!(error = %e, "tool call refused");
                 format!("error: {e}")
             }
@@ -187,7 +357,7 @@ impl Run {
         let escalated = outcome.is_ok() && call.name == ESCALATION_TOOL;
         let (result, error) = match outcome {
             Ok(v) => (Some(v), None),
-            Err(e) => (None, Some(e)),
+            Err(e) => (None, Some(e.message().to_string())),
         };
         let reason = call
             .args
@@ -214,7 +384,7 @@ impl Run {
     fn finish(mut self) -> Trajectory {
         // An escalation is a graceful end even if the closing answer ran out of steps.
         if let Some(reason) = &self.escalation {
-            if self.traj.end != EndReason::Error {
+            if !matches!(self.traj.end, EndReason::Error | EndReason::Escalated) {
                 self.traj.end = EndReason::Escalated;
                 self.traj.error = Some(format!("escalated to a human: {reason}"));
             }
@@ -226,6 +396,24 @@ impl Run {
     }
 }
 
+/// The USD of one model call. The answering model's name is tried first (it may be a dated
+/// snapshot with its own price), then the configured model.
+fn call_cost(
+    config: &HarnessConfig,
+    answered_by: &str,
+    usage: crate::trajectory::Usage,
+) -> Option<f64> {
+    let answered = if answered_by.contains(':') {
+        answered_by.to_string()
+    } else {
+        format!("{}:{answered_by}", config.model.provider)
+    };
+    config
+        .pricing
+        .cost(&answered, usage)
+        .or_else(|| config.pricing.cost(&config.model.to_string(), usage))
+}
+
 enum TurnEnd {
     Answered,
     Stopped,
@@ -234,11 +422,15 @@ enum TurnEnd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::harness::custom_tool::CustomTool;
+    use crate::agent::harness::faults::Faults;
+    use crate::agent::harness::pricing::{Price, PriceTable};
     use crate::agent::harness::tools::BUILTIN_TOOLS;
     use crate::provider::mock::MockRules;
     use crate::provider::ModelId;
     use crate::suite::raw::{RawMockReply, RawToolCall};
     use crate::suite::Expected;
+    use crate::suite::SimulatedUser;
     use serde_json::json;
     use std::collections::BTreeMap;
     use std::path::Path;
@@ -246,10 +438,18 @@ mod tests {
 
     const RULES: &str = r#"
 rules:
+  - when: {purpose: simulated_user, user: 'shipped'}
+    reply: {text: "Great, thanks. ###STOP###"}
+  - when: {purpose: simulated_user}
+    reply: {text: "status of 1"}
+  - when: {user: '(?i)what is my secret', context: 'secret is 42'}
+    reply: {text: "It is 42."}
   - when: {user: '(?i)status of (?P<id>\d+)'}
     reply: {tool_calls: [{name: lookup_order, args: {order_id: "{{ id }}"}}]}
   - when: {tool_name: lookup_order, tool: '"status":"(?P<s>\w+)"'}
     reply: {text: "It is {{ s }}."}
+  - when: {tool_name: lookup_order, tool: '^error: injected'}
+    reply: {text: "The lookup failed."}
   - when: {tool_name: issue_refund, tool: '^error: (?P<why>.*)'}
     reply: {text: "Sorry, I cannot: {{ why }}"}
   - when: {tool_name: escalate_to_human}
@@ -262,9 +462,20 @@ rules:
     reply: {text: "You said something."}
 "#;
 
+    /// A simulated user that never gives up: for `max_turns`.
+    const STUBBORN: &str = r#"
+rules:
+  - when: {purpose: simulated_user}
+    reply: {text: "and another thing"}
+"#;
+
     fn providers() -> Providers {
         let rules = MockRules::parse(Path::new("t.yaml"), RULES).unwrap();
-        Providers::new(BTreeMap::from([("t".to_string(), Arc::new(rules))]))
+        let stubborn = MockRules::parse(Path::new("u.yaml"), STUBBORN).unwrap();
+        Providers::new(BTreeMap::from([
+            ("t".to_string(), Arc::new(rules)),
+            ("u".to_string(), Arc::new(stubborn)),
+        ]))
     }
 
     fn config(max_steps: u32) -> HarnessConfig {
@@ -282,6 +493,13 @@ rules:
             max_steps,
             temperature: None,
             max_tokens: None,
+            max_repairs: 2,
+            context_tokens: None,
+            custom_tools: vec![],
+            faults: Default::default(),
+            pricing: Default::default(),
+            budget: Default::default(),
+            user_model: None,
         }
     }
 
@@ -296,6 +514,7 @@ rules:
             checks: vec![],
             world_fixture: None,
             mock,
+            user: None,
             source: "t.jsonl:1".into(),
         }
     }
@@ -400,18 +619,8 @@ rules:
         assert_eq!(t.end, EndReason::Escalated);
         assert!(t.escalated());
         assert_eq!(t.output, "A human will take over.");
-        let kinds: Vec<&str> = t
-            .steps
-            .iter()
-            .map(|s| match s {
-                Step::User { .. } => "user",
-                Step::Model { .. } => "model",
-                Step::Tool { .. } => "tool",
-                Step::Escalation { .. } => "escalation",
-            })
-            .collect();
         // The second scripted turn never happens: a human has the conversation now.
-        assert_eq!(kinds, ["user", "model", "tool", "escalation", "model"]);
+        assert_eq!(kinds(&t), ["user", "model", "tool", "escalation", "model"]);
         assert_eq!(
             t.state.unwrap()["escalations"]["ESC-1"]["reason"],
             "legal threat"
@@ -478,6 +687,232 @@ rules:
         assert!(t.error.unwrap().contains("mock:other"));
         let t = run(&config(8), &case(&[], vec![])).await;
         assert_eq!(t.end, EndReason::Error);
+    }
+
+    /// The trajectory without wall-clock values, for comparing two runs.
+    fn timeless(mut t: Trajectory) -> Trajectory {
+        for s in &mut t.steps {
+            match s {
+                Step::Model { latency_ms, .. } | Step::Tool { latency_ms, .. } => *latency_ms = 0,
+                _ => {}
+            }
+        }
+        t
+    }
+
+    fn kinds(t: &Trajectory) -> Vec<&'static str> {
+        t.steps
+            .iter()
+            .map(|s| match s {
+                Step::User { .. } => "user",
+                Step::Model { .. } => "model",
+                Step::Tool { .. } => "tool",
+                Step::Escalation { .. } => "escalation",
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn malformed_calls_past_max_repairs_end_the_case() {
+        let bad = || call("lookup_order", json!({"order_id": 1}));
+        let t = run(&config(8), &case(&["hi"], vec![bad(), bad(), bad(), bad()])).await;
+        assert_eq!(t.end, EndReason::MaxRepairs, "{t:?}");
+        assert!(t.error.as_deref().unwrap().contains("max_repairs = 2"));
+        // Each repair attempt is visible: three refused calls, nothing ran.
+        assert_eq!(tools(&t), vec![("lookup_order".to_string(), false); 3]);
+        let mut cfg = config(8);
+        cfg.max_repairs = 0;
+        let t = run(&cfg, &case(&["hi"], vec![bad()])).await;
+        assert_eq!(t.end, EndReason::MaxRepairs);
+        // A policy refusal is the tool's answer, not a malformed call: it never counts.
+        let refund = call(
+            "issue_refund",
+            json!({"order_id": "2", "amount": 10.0, "reason": "broken"}),
+        );
+        let t = run(&cfg, &case(&["refund 2"], vec![refund])).await;
+        assert_eq!(t.end, EndReason::Completed);
+    }
+
+    #[tokio::test]
+    async fn unknown_tools_and_unparsable_arguments_are_repairable() {
+        let script = vec![
+            call("lookup_ordr", json!({"order_id": "1"})),
+            call("lookup_order", json!("{order_id: 1")),
+            call("lookup_order", json!({"order_id": "1"})),
+        ];
+        let t = run(&config(8), &case(&["hi"], script)).await;
+        assert_eq!(t.end, EndReason::Completed, "{t:?}");
+        assert_eq!(t.output, "It is shipped.");
+        let errors: Vec<String> = t
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Tool { error: Some(e), .. } => Some(e.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(errors[0].contains("unknown tool"), "{errors:?}");
+        assert!(errors[1].contains("not a JSON object"), "{errors:?}");
+    }
+
+    #[tokio::test]
+    async fn a_case_over_its_token_budget_escalates_with_its_partial_trajectory() {
+        let mut cfg = config(8);
+        cfg.budget.case_tokens = Some(1);
+        let t = run(&cfg, &case(&["status of 1"], vec![])).await;
+        assert_eq!(t.end, EndReason::Escalated);
+        assert!(t
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("case budget exhausted"));
+        assert_eq!(kinds(&t), ["user", "model", "escalation"]);
+        // The tool call the model asked for was not run: the budget was already gone.
+        assert!(tools(&t).is_empty());
+    }
+
+    #[tokio::test]
+    async fn priced_calls_carry_cost_and_a_usd_budget_escalates() {
+        let mut cfg = config(8);
+        cfg.pricing = PriceTable::with([(
+            "mock:t".to_string(),
+            Price {
+                input: 1_000_000.0,
+                output: 1_000_000.0,
+            },
+        )]);
+        let t = run(&cfg, &case(&["status of 1"], vec![])).await;
+        assert_eq!(t.end, EndReason::Completed);
+        let step_costs: Vec<f64> = t
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Model { cost_usd, .. } => *cost_usd,
+                _ => None,
+            })
+            .collect();
+        assert_eq!(step_costs.len(), 2);
+        // $1 per token: cost equals tokens.
+        assert_eq!(t.cost_usd, Some(t.usage.total() as f64));
+        cfg.budget.case_usd = Some(step_costs[0]);
+        let t = run(&cfg, &case(&["status of 1"], vec![])).await;
+        assert_eq!(t.end, EndReason::Escalated, "{t:?}");
+        assert_eq!(t.model_calls(), 2);
+        // Unpriced models report no cost at all.
+        let t = run(&config(8), &case(&["status of 1"], vec![])).await;
+        assert_eq!(t.cost_usd, None);
+    }
+
+    #[tokio::test]
+    async fn context_budget_drops_old_turns() {
+        let c = case(&["my secret is 42", "what is my secret"], vec![]);
+        let t = run(&config(8), &c).await;
+        assert_eq!(t.output, "It is 42.");
+        let mut cfg = config(8);
+        cfg.system = None;
+        cfg.context_tokens = Some(8);
+        let t = run(&cfg, &c).await;
+        assert_eq!(t.end, EndReason::Completed);
+        assert_eq!(
+            t.output, "You said something.",
+            "the first turn was dropped"
+        );
+    }
+
+    fn faulty(rate: f64, seed: u64) -> HarnessConfig {
+        let mut cfg = config(8);
+        cfg.faults.insert(
+            "lookup_order".into(),
+            Faults {
+                error_rate: rate,
+                latency_ms: 1,
+                seed,
+            },
+        );
+        cfg
+    }
+
+    #[tokio::test]
+    async fn seeded_tool_faults_reproduce_the_same_trajectory() {
+        // Many calls so that a 50% rate surely shows both outcomes.
+        let script: Vec<RawMockReply> = (0..6)
+            .map(|_| call("lookup_order", json!({"order_id": "1"})))
+            .collect();
+        let c = case(&["hi"], script);
+        let a = timeless(run(&faulty(0.5, 11), &c).await);
+        let b = timeless(run(&faulty(0.5, 11), &c).await);
+        assert_eq!(a, b);
+        let outcomes: Vec<bool> = tools(&a).into_iter().map(|(_, ok)| ok).collect();
+        assert!(
+            outcomes.contains(&true) && outcomes.contains(&false),
+            "{outcomes:?}"
+        );
+        let injected = a.steps.iter().any(
+            |s| matches!(s, Step::Tool { error: Some(e), .. } if e.starts_with("injected fault")),
+        );
+        assert!(injected);
+        let other = timeless(run(&faulty(0.5, 12), &c).await);
+        assert_ne!(tools(&a), tools(&other), "another seed, other draws");
+        // Injected faults are tool failures, not malformed calls: no repair budget is used.
+        let all_fail = run(&faulty(1.0, 0), &c).await;
+        assert_eq!(all_fail.end, EndReason::Completed);
+    }
+
+    #[tokio::test]
+    async fn custom_mock_tools_run_in_the_loop() {
+        let raw: crate::suite::raw::RawCustomTool = serde_yaml::from_str(
+            "name: weather\nmock: {replies: [{when: {case: c1}, result: {temp: 12}}]}",
+        )
+        .unwrap();
+        let mut cfg = config(8);
+        cfg.custom_tools = vec![Arc::new(CustomTool::compile(&raw, Path::new(".")).unwrap())];
+        let t = run(&cfg, &case(&["hi"], vec![call("weather", json!({}))])).await;
+        match &t.steps[2] {
+            Step::Tool { name, result, .. } => {
+                assert_eq!(name, "weather");
+                assert_eq!(result, &Some(json!({"temp": 12})));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn with_user(mut c: Case, max_turns: u32) -> Case {
+        c.user = Some(SimulatedUser {
+            persona: "terse".into(),
+            goal: "know where order 1 is".into(),
+            max_turns,
+        });
+        c
+    }
+
+    #[tokio::test]
+    async fn simulated_user_talks_until_done() {
+        let t = run(&config(8), &with_user(case(&["hello"], vec![]), 5)).await;
+        assert_eq!(t.end, EndReason::Completed, "{t:?}");
+        assert_eq!(
+            kinds(&t),
+            ["user", "model", "user", "model", "tool", "model"]
+        );
+        assert_eq!(t.output, "It is shipped.");
+        match &t.steps[2] {
+            Step::User { content } => assert_eq!(content, "status of 1"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn simulated_user_stops_at_max_turns() {
+        let mut cfg = config(8);
+        cfg.user_model = Some(ModelId::parse("mock:u").unwrap());
+        let t = run(&cfg, &with_user(case(&["hello"], vec![]), 3)).await;
+        assert_eq!(t.end, EndReason::Completed);
+        let users = t
+            .steps
+            .iter()
+            .filter(|s| matches!(s, Step::User { .. }))
+            .count();
+        assert_eq!(users, 3);
+        assert_eq!(t.model_calls(), 3);
     }
 
     #[test]

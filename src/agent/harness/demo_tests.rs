@@ -44,6 +44,13 @@ fn demo() -> Demo {
         max_steps: h.max_steps.unwrap(),
         temperature: None,
         max_tokens: None,
+        max_repairs: 2,
+        context_tokens: None,
+        custom_tools: vec![],
+        faults: Default::default(),
+        pricing: Default::default(),
+        budget: Default::default(),
+        user_model: None,
     };
     let cases = read("datasets/support/cases.jsonl")
         .lines()
@@ -72,6 +79,7 @@ fn demo() -> Demo {
                 checks: vec![],
                 world_fixture: raw.fixtures.as_ref().and_then(|f| f.get("world")).cloned(),
                 mock: raw.mock.clone(),
+                user: None,
                 source: format!("cases.jsonl:{}", i + 1),
             };
             (case, raw.checks)

@@ -1,7 +1,12 @@
 //! The bundled agent harness: the loop, the builtin tools and the world they act on.
 pub mod agent_loop;
+pub mod context;
+pub mod custom_tool;
 #[cfg(test)]
 mod demo_tests;
+pub mod faults;
+pub mod pricing;
+pub mod simulated_user;
 pub mod support;
 pub mod tools;
 pub mod world;

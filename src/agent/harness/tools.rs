@@ -1,11 +1,13 @@
-//! `Toolbox`: the builtin tools offered to the model in one run, with their compiled argument
-//! schemas. A call is validated before it runs; an invalid call is not run and its error goes
-//! back to the model so it can repair the call.
+//! `Toolbox`: the tools offered to the model in one run (builtin, then the suite's custom
+//! tools), with their compiled argument schemas. A call is validated before it runs; an invalid
+//! call is not run and its error goes back to the model so it can repair the call.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::agent::harness::custom_tool::CustomTool;
 use crate::agent::harness::support;
 use crate::agent::harness::world::World;
 use crate::provider::ToolSpec;
@@ -47,9 +49,29 @@ pub fn tool_specs(names: &[String]) -> Result<Vec<ToolSpec>, String> {
         .collect()
 }
 
+/// Why a tool call gave no result. The difference matters to the verification loop: a
+/// malformed call is the model's mistake to repair (and counts against `max_repairs`); a failed
+/// call is the tool's answer (a policy refusal, an outage) and the model must cope with it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolError {
+    /// Unknown tool, or arguments that are not JSON or fail the tool's schema. Not run.
+    Malformed(String),
+    /// The tool ran (or was made to fail by fault injection) and reported an error.
+    Failed(String),
+}
+
+impl ToolError {
+    pub fn message(&self) -> &str {
+        match self {
+            ToolError::Malformed(m) | ToolError::Failed(m) => m,
+        }
+    }
+}
+
 pub struct Toolbox {
     specs: Vec<ToolSpec>,
     validators: BTreeMap<String, jsonschema::Validator>,
+    custom: BTreeMap<String, Arc<CustomTool>>,
 }
 
 impl std::fmt::Debug for Toolbox {
@@ -64,31 +86,48 @@ impl std::fmt::Debug for Toolbox {
 }
 
 impl Toolbox {
-    pub fn new(names: &[String]) -> Result<Toolbox, String> {
-        let specs = tool_specs(names)?;
+    pub fn new(names: &[String], custom_tools: &[Arc<CustomTool>]) -> Result<Toolbox, String> {
+        let mut specs = tool_specs(names)?;
+        let mut custom = BTreeMap::new();
+        for tool in custom_tools {
+            if specs.iter().any(|s| s.name == tool.spec.name) {
+                return Err(format!("tool `{}` is defined twice", tool.spec.name));
+            }
+            specs.push(tool.spec.clone());
+            custom.insert(tool.spec.name.clone(), tool.clone());
+        }
         let mut validators = BTreeMap::new();
         for spec in &specs {
             let v = jsonschema::validator_for(&spec.parameters)
                 .map_err(|e| format!("schema of tool `{}`: {e}", spec.name))?;
             validators.insert(spec.name.clone(), v);
         }
-        Ok(Toolbox { specs, validators })
+        Ok(Toolbox {
+            specs,
+            validators,
+            custom,
+        })
     }
 
     pub fn specs(&self) -> &[ToolSpec] {
         &self.specs
     }
 
-    /// Validates and runs a call. `Err` is what the model is told: an unknown tool, invalid
-    /// arguments (the tool did not run), or the tool's own refusal.
-    pub fn call(&self, world: &mut World, name: &str, args: &Value) -> Result<Value, String> {
+    /// Checks a call without running it: an unknown tool or invalid arguments.
+    pub fn validate(&self, name: &str, args: &Value) -> Result<(), ToolError> {
         let Some(validator) = self.validators.get(name) else {
             let offered: Vec<&str> = self.specs.iter().map(|s| s.name.as_str()).collect();
-            return Err(format!(
+            return Err(ToolError::Malformed(format!(
                 "unknown tool `{name}` (available: {})",
                 offered.join(", ")
-            ));
+            )));
         };
+        // Providers hand over arguments they could not parse as a JSON string.
+        if let Value::String(raw) = args {
+            return Err(ToolError::Malformed(format!(
+                "invalid arguments for `{name}`: not a JSON object: {raw}"
+            )));
+        }
         let problems: Vec<String> = validator
             .iter_errors(args)
             .map(|e| {
@@ -101,12 +140,28 @@ impl Toolbox {
             })
             .collect();
         if !problems.is_empty() {
-            return Err(format!(
+            return Err(ToolError::Malformed(format!(
                 "invalid arguments for `{name}`: {}",
                 problems.join("; ")
-            ));
+            )));
         }
-        support::run(world, name, args)
+        Ok(())
+    }
+
+    /// Validates and runs a call. `Err` is what the model is told.
+    pub async fn call(
+        &self,
+        world: &mut World,
+        case_id: &str,
+        name: &str,
+        args: &Value,
+    ) -> Result<Value, ToolError> {
+        self.validate(name, args)?;
+        match self.custom.get(name) {
+            Some(tool) => tool.run(case_id, args).await,
+            None => support::run(world, name, args),
+        }
+        .map_err(ToolError::Failed)
     }
 }
 
@@ -121,7 +176,7 @@ mod tests {
 
     #[test]
     fn every_builtin_has_a_valid_schema() {
-        let tb = Toolbox::new(&all()).unwrap();
+        let tb = Toolbox::new(&all(), &[]).unwrap();
         assert_eq!(tb.specs().len(), BUILTIN_TOOLS.len());
     }
 
@@ -131,9 +186,9 @@ mod tests {
         assert!(err.contains("did you mean `lookup_order`"), "{err}");
     }
 
-    #[test]
-    fn invalid_arguments_are_rejected_before_running() {
-        let tb = Toolbox::new(&all()).unwrap();
+    #[tokio::test]
+    async fn invalid_arguments_are_rejected_before_running() {
+        let tb = Toolbox::new(&all(), &[]).unwrap();
         let mut w = World::from_value(json!({"today": "2026-03-20"})).unwrap();
         let table = [
             (
@@ -163,11 +218,21 @@ mod tests {
                 "invalid arguments",
             ),
             ("delete_everything", json!({}), "unknown tool"),
+            ("lookup_order", json!("{order_id: 1"), "not a JSON object"),
         ];
         for (name, args, want) in table {
-            let err = tb.call(&mut w, name, &args).unwrap_err();
+            let err = tb.call(&mut w, "c", name, &args).await.unwrap_err();
+            let ToolError::Malformed(err) = err else {
+                panic!("{name}: {err:?}")
+            };
             assert!(err.contains(want), "{name} {args}: {err}");
         }
+        // A policy refusal ran the tool: it is the tool's answer, not a malformed call.
+        let refusal = tb
+            .call(&mut w, "c", "lookup_order", &json!({"order_id": "9"}))
+            .await
+            .unwrap_err();
+        assert!(matches!(refusal, ToolError::Failed(_)), "{refusal:?}");
         // Nothing ran, so nothing was written.
         assert_eq!(w.state(), &json!({"today": "2026-03-20"}));
     }

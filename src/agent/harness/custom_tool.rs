@@ -1,0 +1,418 @@
+//! `CustomTool`: a tool defined in the suite rather than in the builtin world — `mock` (canned
+//! replies by case and by a pattern on the arguments), `http` (POST the arguments as JSON to a
+//! URL) or `command` (run a program without a shell, arguments as JSON on stdin, result JSON
+//! on stdout, killed on timeout).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use globset::{Glob, GlobMatcher};
+use regex::Regex;
+use serde_json::Value;
+
+use crate::duration::parse_duration;
+use crate::provider::ToolSpec;
+use crate::suite::raw::RawCustomTool;
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug)]
+pub struct CustomTool {
+    pub spec: ToolSpec,
+    pub kind: CustomKind,
+}
+
+#[derive(Debug)]
+pub enum CustomKind {
+    Mock(Vec<MockToolReply>),
+    Http {
+        url: String,
+        timeout: Duration,
+    },
+    Command {
+        argv: Vec<String>,
+        timeout: Duration,
+    },
+}
+
+/// One canned reply of a `mock` tool: when it applies and what the tool returns.
+#[derive(Debug)]
+pub struct MockToolReply {
+    pub case: Option<GlobMatcher>,
+    pub args: Option<Regex>,
+    pub outcome: Result<Value, String>,
+}
+
+impl CustomTool {
+    /// Validates and compiles what the suite wrote. `Err` is a message for a diagnostic.
+    pub fn compile(raw: &RawCustomTool, suite_dir: &Path) -> Result<CustomTool, String> {
+        let name = &raw.name;
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(format!(
+                "custom tool name `{name}` must be letters, digits, `_` or `-` (hint: providers reject other names)"
+            ));
+        }
+        let parameters = raw
+            .parameters
+            .clone()
+            .unwrap_or_else(|| serde_json::json!({"type": "object"}));
+        jsonschema::validator_for(&parameters)
+            .map_err(|e| format!("custom tool `{name}`: invalid `parameters` schema: {e}"))?;
+        let kinds = [
+            raw.mock.is_some(),
+            raw.http.is_some(),
+            raw.command.is_some(),
+        ];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            return Err(format!(
+                "custom tool `{name}` needs exactly one of `mock`, `http`, `command`"
+            ));
+        }
+        let timeout = |t: &Option<String>| -> Result<Duration, String> {
+            t.as_deref()
+                .map(parse_duration)
+                .transpose()
+                .map(|d| d.unwrap_or(DEFAULT_TIMEOUT))
+                .map_err(|e| format!("custom tool `{name}`: {e}"))
+        };
+        let kind = if let Some(m) = &raw.mock {
+            let mut replies = Vec::new();
+            for (i, r) in m.replies.iter().enumerate() {
+                let at = format!("custom tool `{name}`, reply {}", i + 1);
+                let outcome = match (&r.result, &r.error) {
+                    (Some(v), None) => Ok(v.clone()),
+                    (None, Some(e)) => Err(e.clone()),
+                    _ => return Err(format!("{at}: give exactly one of `result`, `error`")),
+                };
+                let case = r
+                    .when
+                    .case
+                    .as_deref()
+                    .map(|g| Glob::new(g).map(|g| g.compile_matcher()))
+                    .transpose()
+                    .map_err(|e| format!("{at}: invalid case glob: {e}"))?;
+                let args = r
+                    .when
+                    .args
+                    .as_deref()
+                    .map(Regex::new)
+                    .transpose()
+                    .map_err(|e| format!("{at}: invalid args regex: {e}"))?;
+                replies.push(MockToolReply {
+                    case,
+                    args,
+                    outcome,
+                });
+            }
+            CustomKind::Mock(replies)
+        } else if let Some(h) = &raw.http {
+            if !(h.url.starts_with("http://") || h.url.starts_with("https://")) {
+                return Err(format!(
+                    "custom tool `{name}`: url `{}` must start with http:// or https://",
+                    h.url
+                ));
+            }
+            CustomKind::Http {
+                url: h.url.clone(),
+                timeout: timeout(&h.timeout)?,
+            }
+        } else if let Some(c) = &raw.command {
+            let Some(program) = c.argv.first() else {
+                return Err(format!("custom tool `{name}`: `argv` must not be empty"));
+            };
+            let mut argv = c.argv.clone();
+            // `./tool.py` is relative to the suite file, like every other path in a suite;
+            // a bare `python3` is looked up on PATH.
+            if program.contains('/') && Path::new(program).is_relative() {
+                argv[0] = suite_dir.join(program).to_string_lossy().into_owned();
+            }
+            CustomKind::Command {
+                argv,
+                timeout: timeout(&c.timeout)?,
+            }
+        } else {
+            unreachable!("exactly one kind was checked above")
+        };
+        Ok(CustomTool {
+            spec: ToolSpec {
+                name: name.clone(),
+                description: raw.description.clone().unwrap_or_default(),
+                parameters,
+            },
+            kind,
+        })
+    }
+
+    /// Runs the tool on validated arguments. `Err` is what the model is told.
+    pub async fn run(&self, case_id: &str, args: &Value) -> Result<Value, String> {
+        match &self.kind {
+            CustomKind::Mock(replies) => mock_reply(replies, case_id, args),
+            CustomKind::Http { url, timeout } => http_call(url, *timeout, args).await,
+            CustomKind::Command { argv, timeout } => command_call(argv, *timeout, args).await,
+        }
+    }
+}
+
+fn mock_reply(replies: &[MockToolReply], case_id: &str, args: &Value) -> Result<Value, String> {
+    // serde_json's map is a BTreeMap here, so compact JSON has its keys sorted.
+    let text = args.to_string();
+    replies
+        .iter()
+        .find(|r| {
+            r.case.as_ref().is_none_or(|g| g.is_match(case_id))
+                && r.args.as_ref().is_none_or(|re| re.is_match(&text))
+        })
+        .ok_or_else(|| format!("no mock reply matches the arguments {text}"))?
+        .outcome
+        .clone()
+}
+
+fn client() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(reqwest::Client::new)
+}
+
+async fn http_call(url: &str, timeout: Duration, args: &Value) -> Result<Value, String> {
+    let response = client()
+        .post(url)
+        .timeout(timeout)
+        .json(args)
+        .send()
+        .await
+        .map_err(|e| format!("tool endpoint unreachable: {e}"))?;
+    let status = response.status();
+    let body = response
+        .text()
+        .await
+        .map_err(|e| format!("tool endpoint: {e}"))?;
+    if !status.is_success() {
+        return Err(format!("tool endpoint answered {status}: {}", clip(&body)));
+    }
+    parse_result(&body)
+}
+
+async fn command_call(argv: &[String], timeout: Duration, args: &Value) -> Result<Value, String> {
+    let argv = argv.to_vec();
+    let input = args.to_string();
+    // std::process on a blocking thread: the crate's tokio build has no process driver, and a
+    // tool call is rare enough that a thread per call costs nothing.
+    tokio::task::spawn_blocking(move || run_command(&argv, timeout, &input))
+        .await
+        .map_err(|e| format!("tool process: {e}"))?
+}
+
+fn run_command(argv: &[String], timeout: Duration, input: &str) -> Result<Value, String> {
+    let mut child = Command::new(PathBuf::from(&argv[0]))
+        .args(&argv[1..])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start `{}`: {e}", argv[0]))?;
+    // Write stdin and read the pipes on their own threads so a chatty tool cannot deadlock
+    // on a full pipe while we wait for it.
+    let mut stdin = child.stdin.take();
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || {
+        if let Some(stdin) = stdin.as_mut() {
+            // A tool that ignores stdin may close it early; that is not an error.
+            let _ = stdin.write_all(input.as_bytes());
+        }
+    });
+    let stdout = child.stdout.take().map(read_all);
+    let stderr = child.stderr.take().map(read_all);
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "tool process timed out after {}ms and was killed",
+                    timeout.as_millis()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(format!("tool process: {e}")),
+        }
+    };
+    let _ = writer.join();
+    let joined = |h: Option<std::thread::JoinHandle<String>>| {
+        h.and_then(|h| h.join().ok()).unwrap_or_default()
+    };
+    let (stdout, stderr) = (joined(stdout), joined(stderr));
+    if !status.success() {
+        return Err(format!(
+            "tool process failed ({status}): {}",
+            clip(stderr.trim())
+        ));
+    }
+    parse_result(&stdout)
+}
+
+fn read_all(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = pipe.read_to_end(&mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+}
+
+/// A tool's reply must be JSON; plain text is kept as a JSON string so a simple script works.
+fn parse_result(body: &str) -> Result<Value, String> {
+    let body = body.trim();
+    Ok(serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_string())))
+}
+
+fn clip(s: &str) -> String {
+    const MAX: usize = 300;
+    match s.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::raw::RawCustomTool;
+    use serde_json::json;
+
+    fn compile(yaml: &str) -> Result<CustomTool, String> {
+        let raw: RawCustomTool = serde_yaml::from_str(yaml).unwrap();
+        CustomTool::compile(&raw, Path::new("/suites"))
+    }
+
+    #[tokio::test]
+    async fn mock_replies_match_by_case_and_args_in_order() {
+        let t = compile(
+            r#"
+name: weather
+mock:
+  replies:
+    - when: {case: "storm-*"}
+      error: "service unavailable"
+    - when: {args: '"city":"Paris"'}
+      result: {temp: 12}
+    - result: {temp: 20}
+"#,
+        )
+        .unwrap();
+        let paris = json!({"city": "Paris"});
+        assert_eq!(
+            t.run("storm-1", &paris).await,
+            Err("service unavailable".into())
+        );
+        assert_eq!(t.run("c", &paris).await, Ok(json!({"temp": 12})));
+        assert_eq!(
+            t.run("c", &json!({"city": "Rome"})).await,
+            Ok(json!({"temp": 20}))
+        );
+    }
+
+    #[test]
+    fn bad_definitions_are_rejected_with_a_reason() {
+        let table = [
+            ("name: t\n", "exactly one of"),
+            (
+                "name: t\nmock: {replies: []}\nhttp: {url: 'http://x'}",
+                "exactly one of",
+            ),
+            ("name: 'a b'\nmock: {replies: []}", "letters, digits"),
+            ("name: t\nhttp: {url: 'ftp://x'}", "http://"),
+            ("name: t\ncommand: {argv: []}", "must not be empty"),
+            (
+                "name: t\nmock: {replies: [{result: 1, error: x}]}",
+                "exactly one of `result`",
+            ),
+            (
+                "name: t\nmock: {replies: [{when: {args: '('}, result: 1}]}",
+                "regex",
+            ),
+            (
+                "name: t\nparameters: {type: 12}\nmock: {replies: []}",
+                "parameters",
+            ),
+            (
+                "name: t\nhttp: {url: 'http://x', timeout: soon}",
+                "custom tool `t`",
+            ),
+        ];
+        for (yaml, want) in table {
+            let err = compile(yaml).unwrap_err();
+            assert!(err.contains(want), "{yaml}: {err}");
+        }
+    }
+
+    #[test]
+    fn relative_programs_resolve_against_the_suite() {
+        let t = compile("name: t\ncommand: {argv: ['./tool.sh', '-v']}").unwrap();
+        let CustomKind::Command { argv, .. } = &t.kind else {
+            panic!()
+        };
+        assert_eq!(argv[0], "/suites/./tool.sh");
+        let t = compile("name: t\ncommand: {argv: [python3]}").unwrap();
+        let CustomKind::Command { argv, .. } = &t.kind else {
+            panic!()
+        };
+        assert_eq!(argv[0], "python3");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn command_tools_get_args_on_stdin_and_are_killed_on_timeout() {
+        let echo = compile("name: t\ncommand: {argv: [cat]}").unwrap();
+        assert_eq!(echo.run("c", &json!({"a": 1})).await, Ok(json!({"a": 1})));
+        let failing =
+            compile("name: t\ncommand: {argv: [sh, -c, 'echo nope >&2; exit 3']}").unwrap();
+        let err = failing.run("c", &json!({})).await.unwrap_err();
+        assert!(err.contains("nope"), "{err}");
+        let slow = compile("name: t\ncommand: {argv: [sleep, '30'], timeout: 200ms}").unwrap();
+        let err = slow.run("c", &json!({})).await.unwrap_err();
+        assert!(err.contains("timed out"), "{err}");
+        let missing = compile("name: t\ncommand: {argv: [/nonexistent/tool]}").unwrap();
+        assert!(missing
+            .run("c", &json!({}))
+            .await
+            .unwrap_err()
+            .contains("cannot start"));
+    }
+
+    #[tokio::test]
+    async fn http_tools_post_the_arguments_and_read_json() {
+        use wiremock::matchers::{body_json, method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/weather"))
+            .and(body_json(json!({"city": "Paris"})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"temp": 12})))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/down"))
+            .respond_with(ResponseTemplate::new(503).set_body_string("overloaded"))
+            .mount(&server)
+            .await;
+        let ok = compile(&format!(
+            "name: t\nhttp: {{url: '{}/weather'}}",
+            server.uri()
+        ))
+        .unwrap();
+        assert_eq!(
+            ok.run("c", &json!({"city": "Paris"})).await,
+            Ok(json!({"temp": 12}))
+        );
+        let down = compile(&format!("name: t\nhttp: {{url: '{}/down'}}", server.uri())).unwrap();
+        let err = down.run("c", &json!({})).await.unwrap_err();
+        assert!(err.contains("503") && err.contains("overloaded"), "{err}");
+    }
+}
