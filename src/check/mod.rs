@@ -1,4 +1,5 @@
 //! Checks: validation (`parse`), deterministic evaluation (`eval`) and LLM-as-judge (`judge`).
+pub mod arg_match;
 pub mod eval;
 pub mod json_subset;
 pub mod judge;
