@@ -4,6 +4,7 @@ pub mod eval;
 pub mod json_subset;
 pub mod judge;
 pub mod judge_output;
+pub mod judge_samples;
 pub mod parse;
 pub mod spec;
 pub mod text;

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::*;
+use crate::check::judge::Aggregate;
 use crate::provider::ModelId;
 use crate::verdict::Severity;
 
@@ -18,6 +19,8 @@ fn judges() -> BTreeMap<String, Arc<Judge>> {
         threshold: 0.7,
         soft_threshold: Some(0.5),
         retries: 2,
+        samples: 1,
+        aggregate: Aggregate::Mean,
     };
     BTreeMap::from([("helpfulness".to_string(), Arc::new(judge))])
 }

@@ -258,4 +258,10 @@ pub struct RawJudge {
     /// Extra attempts when the judge's answer cannot be parsed. Default 2.
     #[serde(default)]
     pub retries: Option<u32>,
+    /// Independent judge calls per verdict (default 1), reduced by `aggregate`.
+    #[serde(default)]
+    pub samples: Option<u32>,
+    /// `mean` (default), `majority` or `min`.
+    #[serde(default)]
+    pub aggregate: Option<crate::check::judge_samples::Aggregate>,
 }
