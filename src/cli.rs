@@ -42,6 +42,8 @@ pub enum Command {
         #[arg(required = true, value_name = "SUITE")]
         suites: Vec<PathBuf>,
     },
+    /// Measure a judge against human labels: accuracy, Cohen's kappa, confusion matrix, correlation.
+    Calibrate(CalibrateArgs),
     /// List the cases of a suite after `--filter` and `--tag`.
     List {
         #[arg(value_name = "SUITE")]
@@ -49,6 +51,22 @@ pub enum Command {
         #[command(flatten)]
         select: SelectArgs,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// The judge rubric, e.g. judges/policy.yaml.
+    #[arg(value_name = "JUDGE")]
+    pub judge: PathBuf,
+    /// JSONL of labelled examples: {input, output, reference?, pass? , score?}.
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+    /// Where a `mock:NAME` judge model finds its rules (NAME.yaml).
+    #[arg(long, value_name = "DIR", default_value = "suites/mocks")]
+    pub mocks: PathBuf,
+    /// Exit 1 when Cohen's kappa is below this.
+    #[arg(long, value_name = "KAPPA")]
+    pub min_kappa: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +114,9 @@ pub fn run(cli: Cli) -> u8 {
         Command::Eval(args) => eval(args),
         Command::Validate { suites } => validate(&suites),
         Command::List { suite, select } => list(&suite, &select),
+        Command::Calibrate(args) => {
+            crate::check::calibrate::run(&args.judge, &args.labels, &args.mocks, args.min_kappa)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The one integration-test binary: drives the real `gauntlet` binary on real files.
 
+mod calibrate;
 mod demo;
 mod diagnostics;
 mod gate;
