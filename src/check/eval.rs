@@ -271,6 +271,15 @@ fn run(check: &Check, case: &Case, t: &Trajectory) -> Judged {
                 (false, true) => fail(format!("expected no escalation, the agent escalated{why}")),
             }
         }
+        Check::Expr { source } => match crate::check::expr::evaluate_expr(source, case, t) {
+            Ok(true) => pass(format!("{} is true", quote(source, EXCERPT))),
+            Ok(false) => fail(format!("{} is false", quote(source, EXCERPT))),
+            Err(e) => error(format!(
+                "{} failed: {}",
+                quote(source, EXCERPT),
+                one_line(&e, 160)
+            )),
+        },
         Check::Judge { .. } => skipped("graded by the judge"),
     }
 }

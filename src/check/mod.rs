@@ -3,6 +3,7 @@ pub mod arg_match;
 pub mod calibrate;
 pub mod calibration_stats;
 pub mod eval;
+pub mod expr;
 pub mod json_subset;
 pub mod judge;
 pub mod judge_output;

@@ -171,6 +171,7 @@ fn present_kinds(raw: &RawCheck) -> Vec<&'static str> {
         raw.max_tokens.is_some(),
         raw.escalated.is_some(),
         raw.judge.is_some(),
+        raw.expr.is_some(),
     ];
     CHECK_KINDS
         .iter()
@@ -217,6 +218,7 @@ fn parse_kind(kind: &str, raw: &RawCheck, env: &CheckEnv, errs: &mut Vec<CheckEr
             (Check::Escalated(b), name.to_string())
         }),
         "judge" => parse_judge(raw, env, errs),
+        "expr" => parse_expr(raw.expr.as_deref().unwrap_or_default(), errs),
         _ => None,
     }
 }
@@ -1032,6 +1034,26 @@ fn parse_path_assert(i: usize, item: &Value, errs: &mut Vec<CheckError>) -> Opti
         equals,
         exists,
     })
+}
+
+/// Compiles the expression and checks that it names only the variables it will be given.
+fn parse_expr(source: &str, errs: &mut Vec<CheckError>) -> Parsed {
+    match crate::check::expr::compile_check(source) {
+        Ok(()) => Some((
+            Check::Expr {
+                source: source.to_string(),
+            },
+            format!("expr {}", quote(source, 50)),
+        )),
+        Err(e) => {
+            errs.push(
+                CheckError::new(format!("invalid `expr` {}: {e}", quote(source, 50)))
+                    .hint("an expression over `case`, `output`, `trajectory`, `state`")
+                    .needle("expr"),
+            );
+            None
+        }
+    }
 }
 
 fn unit_interval(key: &str, x: f64, errs: &mut Vec<CheckError>) -> bool {

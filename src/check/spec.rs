@@ -153,6 +153,10 @@ pub enum Check {
     MaxTokens(u64),
     /// `true`: must escalate; `false`: must not.
     Escalated(bool),
+    /// A minijinja expression that must be true (compiled and checked at load).
+    Expr {
+        source: String,
+    },
     Judge {
         judge: Arc<Judge>,
         threshold: f64,

@@ -207,6 +207,9 @@ pub struct RawCheck {
     /// A judge name: `judges/NAME.yaml`.
     #[serde(default)]
     pub judge: Option<String>,
+    /// A minijinja expression over `case`, `output`, `trajectory`, `state` that must be true.
+    #[serde(default)]
+    pub expr: Option<String>,
 
     // --- judge options
     #[serde(default)]
@@ -231,6 +234,7 @@ pub const CHECK_KINDS: &[&str] = &[
     "max_tokens",
     "escalated",
     "judge",
+    "expr",
 ];
 
 /// A judge rubric: `judges/NAME.yaml`.
