@@ -106,6 +106,9 @@ pub struct EvalArgs {
     /// Never draw the progress bar (it is only drawn when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    /// Read and write cached judge answers (.gauntlet/cache/judges/): re-scoring is free.
+    #[arg(long)]
+    pub cache: bool,
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -257,6 +260,9 @@ fn eval(args: EvalArgs) -> u8 {
                 .map(usize::from)
                 .unwrap_or(suite.run.concurrency),
             timeout: timeout.unwrap_or(suite.run.timeout),
+            judge_cache: args.cache.then(|| {
+                crate::check::judge_cache::JudgeCache::new(crate::check::judge_cache::DEFAULT_DIR)
+            }),
         };
         let suite_code = runtime.block_on(eval_suite(
             &suite,

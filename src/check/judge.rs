@@ -6,6 +6,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::check::eval::{errored_run, evaluate};
+use crate::check::judge_cache::{CachedJudge, JudgeCache};
 pub use crate::check::judge_samples::Aggregate;
 use crate::check::judge_samples::{aggregate, std_dev};
 use crate::check::spec::{Check, CheckSpec};
@@ -341,12 +342,32 @@ pub async fn grade_check(
     case: &Case,
     trajectory: &Trajectory,
 ) -> Verdict {
+    grade_check_cached(spec, provider, case, trajectory, None).await
+}
+
+/// [`grade_check`], with judge answers read from and written to `cache` when given.
+pub async fn grade_check_cached(
+    spec: &CheckSpec,
+    provider: &dyn Provider,
+    case: &Case,
+    trajectory: &Trajectory,
+    cache: Option<&JudgeCache>,
+) -> Verdict {
     match &spec.check {
         Check::Judge {
             judge,
             threshold,
             soft_threshold,
         } => {
+            let cached = cache.map(|cache| CachedJudge {
+                inner: provider,
+                cache,
+                judge: &judge.name,
+            });
+            let provider: &dyn Provider = match &cached {
+                Some(c) => c,
+                None => provider,
+            };
             let v = grade(
                 judge,
                 provider,

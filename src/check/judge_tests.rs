@@ -411,3 +411,59 @@ fn one_unreadable_sample_is_an_error() {
         v.reason
     );
 }
+
+#[test]
+fn cached_judge_answers_make_the_second_run_call_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = crate::check::judge_cache::JudgeCache::new(dir.path());
+    let spec = CheckSpec {
+        check: Check::Judge {
+            judge: std::sync::Arc::new(Judge {
+                samples: 2,
+                ..judge()
+            }),
+            threshold: 0.75,
+            soft_threshold: None,
+        },
+        name: "judge helpfulness".into(),
+        severity: crate::verdict::Severity::Hard,
+        weight: 1.0,
+    };
+    let first = Scripted::new(vec![Ok("SCORE: 5"), Ok("SCORE: 4")]);
+    let v1 = block_on(grade_check_cached(
+        &spec,
+        &first,
+        &case(),
+        &answered(),
+        Some(&cache),
+    ));
+    assert_eq!(first.calls().len(), 2);
+    let second = Scripted::new(vec![]);
+    let v2 = block_on(grade_check_cached(
+        &spec,
+        &second,
+        &case(),
+        &answered(),
+        Some(&cache),
+    ));
+    assert_eq!(
+        second.calls().len(),
+        0,
+        "the second run must not call the judge"
+    );
+    assert_eq!(v1, v2);
+    // A different output is a different prompt: a miss.
+    let other = Trajectory {
+        output: "No idea.".into(),
+        ..Default::default()
+    };
+    let third = Scripted::new(vec![Ok("SCORE: 1"), Ok("SCORE: 1")]);
+    block_on(grade_check_cached(
+        &spec,
+        &third,
+        &case(),
+        &other,
+        Some(&cache),
+    ));
+    assert_eq!(third.calls().len(), 2);
+}

@@ -6,6 +6,7 @@ pub mod eval;
 pub mod expr;
 pub mod json_subset;
 pub mod judge;
+pub mod judge_cache;
 pub mod judge_output;
 pub mod judge_samples;
 pub mod parse;
