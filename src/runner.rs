@@ -194,6 +194,7 @@ async fn score(shared: &Shared, case: &Case, trajectory: &Trajectory) -> Vec<Ver
                     reason: format!("judge model unavailable: {e}"),
                 },
             },
+            Check::Command { .. } => crate::check::command::grade(spec, case, trajectory).await,
             _ => evaluate(spec, case, trajectory),
         };
         verdicts.push(verdict);

@@ -281,6 +281,7 @@ fn run(check: &Check, case: &Case, t: &Trajectory) -> Judged {
             )),
         },
         Check::Judge { .. } => skipped("graded by the judge"),
+        Check::Command { .. } => skipped("run by the runner (async)"),
     }
 }
 

@@ -384,6 +384,7 @@ pub async fn grade_check_cached(
             }
             .with_severity(spec.severity)
         }
+        Check::Command { .. } => crate::check::command::grade(spec, case, trajectory).await,
         _ => evaluate(spec, case, trajectory),
     }
 }

@@ -2,6 +2,7 @@
 pub mod arg_match;
 pub mod calibrate;
 pub mod calibration_stats;
+pub mod command;
 pub mod eval;
 pub mod expr;
 pub mod json_subset;

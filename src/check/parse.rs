@@ -172,6 +172,7 @@ fn present_kinds(raw: &RawCheck) -> Vec<&'static str> {
         raw.escalated.is_some(),
         raw.judge.is_some(),
         raw.expr.is_some(),
+        raw.command.is_some(),
     ];
     CHECK_KINDS
         .iter()
@@ -219,6 +220,7 @@ fn parse_kind(kind: &str, raw: &RawCheck, env: &CheckEnv, errs: &mut Vec<CheckEr
         }),
         "judge" => parse_judge(raw, env, errs),
         "expr" => parse_expr(raw.expr.as_deref().unwrap_or_default(), errs),
+        "command" => parse_command(&v(&raw.command), env, errs),
         _ => None,
     }
 }
@@ -1034,6 +1036,60 @@ fn parse_path_assert(i: usize, item: &Value, errs: &mut Vec<CheckError>) -> Opti
         equals,
         exists,
     })
+}
+
+/// `[program, args...]` or `{argv: [...], timeout: 10s}`.
+fn parse_command(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Parsed {
+    let (argv_value, timeout) = match v {
+        Value::Array(_) => (v.clone(), crate::check::command::DEFAULT_TIMEOUT),
+        Value::Object(map) => {
+            unknown_keys("command", map, &["argv", "timeout"], errs);
+            let timeout = match map.get("timeout") {
+                None | Some(Value::Null) => crate::check::command::DEFAULT_TIMEOUT,
+                Some(Value::String(t)) => match crate::duration::parse_duration(t) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        errs.push(
+                            CheckError::new(format!("`command.timeout`: {e}")).needle("timeout"),
+                        );
+                        return None;
+                    }
+                },
+                Some(other) => {
+                    errs.push(
+                        CheckError::new(format!(
+                            "`command.timeout` must be a duration like `10s`, found {}",
+                            kind_of(other)
+                        ))
+                        .needle("timeout"),
+                    );
+                    return None;
+                }
+            };
+            (map.get("argv").cloned().unwrap_or(Value::Null), timeout)
+        }
+        other => {
+            errs.push(
+                CheckError::new(format!(
+                    "`command` expects a list `[program, args...]` or a map `{{argv, timeout}}`, found {}",
+                    describe(other)
+                ))
+                .hint("no shell is involved: write each argument as its own list item")
+                .needle("command"),
+            );
+            return None;
+        }
+    };
+    let argv = string_list("command", "argv", &argv_value, errs)?;
+    let name = format!("command {}", truncate(&argv.join(" "), 50));
+    Some((
+        Check::Command {
+            argv,
+            dir: env.suite_dir.to_path_buf(),
+            timeout,
+        },
+        name,
+    ))
 }
 
 /// Compiles the expression and checks that it names only the variables it will be given.

@@ -157,6 +157,13 @@ pub enum Check {
     Expr {
         source: String,
     },
+    /// A user program that grades (see `check::command`); run by the runner, async.
+    Command {
+        argv: Vec<String>,
+        /// The suite's folder: the working directory, and the base of a relative program.
+        dir: std::path::PathBuf,
+        timeout: std::time::Duration,
+    },
     Judge {
         judge: Arc<Judge>,
         threshold: f64,

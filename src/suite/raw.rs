@@ -210,6 +210,9 @@ pub struct RawCheck {
     /// A minijinja expression over `case`, `output`, `trajectory`, `state` that must be true.
     #[serde(default)]
     pub expr: Option<String>,
+    /// `[program, args...]` or `{argv: [...], timeout: 10s}`: a program that grades.
+    #[serde(default)]
+    pub command: Option<Value>,
 
     // --- judge options
     #[serde(default)]
@@ -235,6 +238,7 @@ pub const CHECK_KINDS: &[&str] = &[
     "escalated",
     "judge",
     "expr",
+    "command",
 ];
 
 /// A judge rubric: `judges/NAME.yaml`.
