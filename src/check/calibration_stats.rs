@@ -109,7 +109,8 @@ mod tests {
         let lenient = (false, true);
         let strict = (true, false);
         let f = (false, false);
-        let table: Vec<(Vec<(bool, bool)>, f64, f64)> = vec![
+        type Row = (Vec<(bool, bool)>, f64, f64);
+        let table: Vec<Row> = vec![
             (vec![t, t, f, f], 1.0, 1.0),
             (vec![t, lenient, strict, f], 0.5, 0.0),
             (vec![lenient, lenient, strict, strict], 0.0, -1.0),

@@ -473,9 +473,7 @@ fn trajectory_miss(
         let (n, a) = actual[j];
         out.push_str(&format!("; unexpected call {} {n} {}", j + 1, render(a)));
     }
-    if out.is_empty() && mode == TrajectoryMode::InOrder {
-        out.push_str("; calls out of order");
-    } else if out.is_empty() && mode == TrajectoryMode::Strict {
+    if out.is_empty() && matches!(mode, TrajectoryMode::InOrder | TrajectoryMode::Strict) {
         out.push_str("; calls out of order");
     }
     out
