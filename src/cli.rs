@@ -71,6 +71,8 @@ pub enum Command {
         #[arg(long, value_name = "DIR", default_value = "reports")]
         out: PathBuf,
     },
+    /// Measure a judge against human labels: accuracy, Cohen's kappa, confusion matrix, correlation.
+    Calibrate(CalibrateArgs),
     /// List the cases of a suite after `--filter` and `--tag`.
     List {
         #[arg(value_name = "SUITE")]
@@ -78,6 +80,22 @@ pub enum Command {
         #[command(flatten)]
         select: SelectArgs,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// The judge rubric, e.g. judges/policy.yaml.
+    #[arg(value_name = "JUDGE")]
+    pub judge: PathBuf,
+    /// JSONL of labelled examples: {input, output, reference?, pass? , score?}.
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+    /// Where a `mock:NAME` judge model finds its rules (NAME.yaml).
+    #[arg(long, value_name = "DIR", default_value = "suites/mocks")]
+    pub mocks: PathBuf,
+    /// Exit 1 when Cohen's kappa is below this.
+    #[arg(long, value_name = "KAPPA")]
+    pub min_kappa: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +158,9 @@ pub struct EvalArgs {
     /// Grade with this model instead of each judge's own.
     #[arg(long, value_name = "PROVIDER:MODEL")]
     pub judge_model: Option<String>,
+    /// Read and write cached judge answers (.gauntlet/cache/judges/): re-scoring is free.
+    #[arg(long)]
+    pub cache: bool,
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -150,6 +171,9 @@ pub fn run(cli: Cli) -> u8 {
         Command::List { suite, select } => list(&suite, &select),
         Command::Diff { old, new } => diff(&old, &new),
         Command::Merge { reports, out } => merge(&reports, &out),
+        Command::Calibrate(args) => {
+            crate::check::calibrate::run(&args.judge, &args.labels, &args.mocks, args.min_kappa)
+        }
     }
 }
 
@@ -328,6 +352,9 @@ fn eval(args: EvalArgs) -> u8 {
                 .map(usize::from)
                 .unwrap_or(suite.run.concurrency),
             timeout: timeout.unwrap_or(suite.run.timeout),
+            judge_cache: args.cache.then(|| {
+                crate::check::judge_cache::JudgeCache::new(crate::check::judge_cache::DEFAULT_DIR)
+            }),
         };
         let outputs = Outputs {
             repeat: args.repeat.unwrap_or(suite.run.repeat),

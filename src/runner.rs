@@ -16,7 +16,8 @@ use tracing::Instrument;
 use crate::agent::harness::pricing::round_usd;
 use crate::agent::target::run_case;
 use crate::check::eval::evaluate;
-use crate::check::judge::grade_check;
+use crate::check::judge::grade_check_cached;
+use crate::check::judge_cache::JudgeCache;
 use crate::check::spec::{Check, CheckSpec};
 use crate::event::RunEvent;
 use crate::plan::WorkItem;
@@ -36,6 +37,8 @@ pub const CANCEL_ABORT: u8 = 2;
 pub struct RunOptions {
     pub concurrency: usize,
     pub timeout: Duration,
+    /// `eval --cache`: judge answers are read from and written to this cache.
+    pub judge_cache: Option<JudgeCache>,
 }
 
 #[derive(Debug)]
@@ -52,6 +55,7 @@ struct Shared {
     suite_checks: Vec<CheckSpec>,
     providers: Arc<Providers>,
     timeout: Duration,
+    judge_cache: Option<JudgeCache>,
 }
 
 /// Runs the work items (case, repeat index) and returns their results. `on_event` is called
@@ -69,6 +73,7 @@ pub async fn run(
         suite_checks: suite.checks.clone(),
         providers,
         timeout: options.timeout,
+        judge_cache: options.judge_cache.clone(),
     });
     on_event(RunEvent::SuiteStarted {
         suite: suite.name.clone(),
@@ -226,7 +231,10 @@ async fn score(shared: &Shared, case: &Case, trajectory: &Trajectory) -> Vec<Ver
     for spec in shared.suite_checks.iter().chain(case.checks.iter()) {
         let verdict = match &spec.check {
             Check::Judge { judge, .. } => match shared.providers.get(&judge.model, &[]) {
-                Ok(provider) => grade_check(spec, provider.as_ref(), case, trajectory).await,
+                Ok(provider) => {
+                    let cache = shared.judge_cache.as_ref();
+                    grade_check_cached(spec, provider.as_ref(), case, trajectory, cache).await
+                }
                 Err(e) => Verdict {
                     check: spec.name.clone(),
                     outcome: Outcome::Error,
@@ -235,6 +243,7 @@ async fn score(shared: &Shared, case: &Case, trajectory: &Trajectory) -> Vec<Ver
                     reason: format!("judge model unavailable: {e}"),
                 },
             },
+            Check::Command { .. } => crate::check::command::grade(spec, case, trajectory).await,
             _ => evaluate(spec, case, trajectory),
         };
         verdicts.push(verdict);

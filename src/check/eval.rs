@@ -3,10 +3,12 @@
 
 use serde_json::Value;
 
-use crate::check::json_subset::{exact_mismatch, render, subset_mismatch};
-use crate::check::spec::{Check, CheckSpec, TrajectoryMode, ValueRef};
+use crate::check::json_subset::{exact_mismatch, render, subset_mismatch, Mismatch};
+use crate::check::spec::{
+    ArgRules, Check, CheckSpec, EndStateSpec, Times, TrajectoryMode, ValueRef,
+};
 use crate::check::text::{one_line, quote};
-use crate::check::trajectory_match::{expected_calls, match_calls};
+use crate::check::trajectory_match::{expected_calls, match_calls, ExpectedCall, TrajectoryMatch};
 use crate::suite::Case;
 use crate::trajectory::{EndReason, Step, Trajectory};
 use crate::verdict::{Outcome, Verdict};
@@ -179,9 +181,26 @@ fn run(check: &Check, case: &Case, t: &Trajectory) -> Judged {
                 }
             },
         },
-        Check::ToolCalled { name, args, times } => tool_called(t, name, args.as_ref(), *times),
-        Check::ToolNotCalled { name, args } => {
-            let hits: Vec<&Value> = matching_calls(t, name, args.as_ref()).collect();
+        Check::ToolCalled {
+            name,
+            args,
+            times,
+            before,
+            after,
+            rules,
+        } => tool_called(
+            t,
+            name,
+            args.as_ref(),
+            rules,
+            *times,
+            before.as_deref(),
+            after.as_deref(),
+        ),
+        Check::ToolNotCalled { name, args, rules } => {
+            let hits: Vec<&Value> = matching_calls(t, name, args.as_ref(), rules)
+                .map(|(_, a)| a)
+                .collect();
             match hits.first() {
                 None => pass(format!(
                     "`{name}` was not called{}",
@@ -208,26 +227,21 @@ fn run(check: &Check, case: &Case, t: &Trajectory) -> Judged {
                 Err(e) => return error(format!("bad expected tool calls: {e}")),
             };
             let actual: Vec<(&str, &Value)> = t.tool_calls().collect();
-            let m = match_calls(*mode, *args, &calls, &actual);
+            let m = match_calls(*mode, args, &calls, &actual);
             let names = |it: &mut dyn Iterator<Item = &str>| {
                 one_line(&it.collect::<Vec<_>>().join(", "), 80)
             };
             let mut reason = format!(
-                "expected [{}], found [{}]; precision {:.2}, recall {:.2}",
+                "{}: expected [{}], found [{}]; precision {:.2}, recall {:.2}, F1 {:.2}",
+                mode.as_str(),
                 names(&mut calls.iter().map(|c| c.name.as_str())),
                 names(&mut actual.iter().map(|(n, _)| *n)),
                 m.precision(),
-                m.recall()
+                m.recall(),
+                m.f1()
             );
-            if let Some(i) = m.first_missing {
-                let c = &calls[i];
-                reason.push_str(&format!(
-                    "; missing {}{}",
-                    c.name,
-                    with_args(c.args.as_ref())
-                ));
-            } else if !m.passed && *mode == TrajectoryMode::Strict {
-                reason.push_str("; strict mode allows no extra calls");
+            if !m.passed {
+                reason.push_str(&trajectory_miss(*mode, &m, &calls, &actual, args));
             }
             let outcome = if m.passed {
                 Outcome::Pass
@@ -236,19 +250,7 @@ fn run(check: &Check, case: &Case, t: &Trajectory) -> Judged {
             };
             (outcome, Some(m.f1()), reason)
         }
-        Check::EndState { expected } => {
-            let want = match resolve(expected, case) {
-                Ok(v) => v,
-                Err(why) => return skipped(why),
-            };
-            match &t.state {
-                None => fail("the target reported no end state"),
-                Some(state) => match subset_mismatch(&want, state) {
-                    None => pass("end state matches"),
-                    Some(m) => fail(m.to_string()),
-                },
-            }
-        }
+        Check::EndState(spec) => end_state(spec, case, t),
         Check::MaxSteps(max) => {
             let n = t.model_calls() as u64;
             boolean(n <= *max, format!("{n} model calls (max {max})"))
@@ -269,7 +271,17 @@ fn run(check: &Check, case: &Case, t: &Trajectory) -> Judged {
                 (false, true) => fail(format!("expected no escalation, the agent escalated{why}")),
             }
         }
+        Check::Expr { source } => match crate::check::expr::evaluate_expr(source, case, t) {
+            Ok(true) => pass(format!("{} is true", quote(source, EXCERPT))),
+            Ok(false) => fail(format!("{} is false", quote(source, EXCERPT))),
+            Err(e) => error(format!(
+                "{} failed: {}",
+                quote(source, EXCERPT),
+                one_line(&e, 160)
+            )),
+        },
         Check::Judge { .. } => skipped("graded by the judge"),
+        Check::Command { .. } => skipped("run by the runner (async)"),
     }
 }
 
@@ -310,57 +322,238 @@ fn present(values: &[String], output: &str, ignore_case: bool) -> Vec<bool> {
     }
 }
 
+/// The calls of `name` whose args match `args` under `rules`, with their index among all calls.
 fn matching_calls<'a>(
     t: &'a Trajectory,
     name: &'a str,
     args: Option<&'a Value>,
-) -> impl Iterator<Item = &'a Value> + 'a {
+    rules: &'a ArgRules,
+) -> impl Iterator<Item = (usize, &'a Value)> + 'a {
     t.tool_calls()
-        .filter(move |(n, a)| {
-            *n == name && args.is_none_or(|want| subset_mismatch(want, a).is_none())
-        })
-        .map(|(_, a)| a)
+        .enumerate()
+        .filter(move |(_, (n, a))| *n == name && rules.matches(name, args, a))
+        .map(|(i, (_, a))| (i, a))
 }
 
-fn tool_called(t: &Trajectory, name: &str, args: Option<&Value>, times: Option<u32>) -> Judged {
-    let hits = matching_calls(t, name, args).count();
-    let ok = match times {
-        Some(n) => hits == n as usize,
-        None => hits >= 1,
-    };
-    let wanted = match times {
-        Some(n) => count(n as usize),
-        None => "at least once".to_string(),
-    };
-    if ok {
-        return pass(format!(
-            "`{name}` called {}{}",
-            count(hits),
-            with_args(args)
-        ));
-    }
-    let by_name: Vec<&Value> = t
-        .tool_calls()
-        .filter(|(n, _)| *n == name)
-        .map(|(_, a)| a)
+fn tool_called(
+    t: &Trajectory,
+    name: &str,
+    args: Option<&Value>,
+    rules: &ArgRules,
+    times: Option<Times>,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Judged {
+    let hits: Vec<usize> = matching_calls(t, name, args, rules)
+        .map(|(i, _)| i)
         .collect();
-    let mut reason = format!(
-        "expected `{name}`{} called {wanted}, found {}",
-        with_args(args),
-        count(hits)
-    );
-    if let (Some(want), Some(first)) = (args, by_name.first()) {
-        if hits == 0 {
-            let diff = subset_mismatch(want, first)
-                .map(|m| m.to_string())
-                .unwrap_or_default();
-            reason.push_str(&format!(
-                " with those args ({} by name; first differs: {diff})",
-                count(by_name.len())
-            ));
+    let n = hits.len() as u32;
+    let (ok, wanted) = match times {
+        None => (n >= 1, "at least once".to_string()),
+        Some(Times {
+            min,
+            max: Some(max),
+        }) if min == max => (n == min, count(min as usize)),
+        Some(Times {
+            min,
+            max: Some(max),
+        }) => (n >= min && n <= max, format!("{min} to {max} times")),
+        Some(Times { min, max: None }) => (n >= min, format!("at least {}", count(min as usize))),
+    };
+    if !ok {
+        let by_name: Vec<&Value> = t
+            .tool_calls()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, a)| a)
+            .collect();
+        let mut reason = format!(
+            "expected `{name}`{} called {wanted}, found {}",
+            with_args(args),
+            count(hits.len())
+        );
+        if let (Some(want), Some(first)) = (args, by_name.first()) {
+            if hits.is_empty() {
+                let diff = rules
+                    .mismatch(name, Some(want), first)
+                    .map(|m| m.to_string())
+                    .unwrap_or_default();
+                reason.push_str(&format!(
+                    " with those args ({} by name; first differs: {diff})",
+                    count(by_name.len())
+                ));
+            }
+        }
+        return fail(reason);
+    }
+    let positions = |other: &str| -> Vec<usize> {
+        t.tool_calls()
+            .enumerate()
+            .filter(|(_, (n, _))| *n == other)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    // Ordering holds vacuously when the other tool was never called: pair the check with
+    // `tool_called: OTHER` to require it.
+    if let Some(other) = before {
+        if let Some(first) = positions(other).first() {
+            if !hits.iter().any(|i| i < first) {
+                return fail(format!(
+                    "`{name}`{} was not called before `{other}` (first `{other}` is call {}, matching `{name}` calls: {})",
+                    with_args(args),
+                    first + 1,
+                    call_numbers(&hits)
+                ));
+            }
         }
     }
-    fail(reason)
+    if let Some(other) = after {
+        if let Some(last) = positions(other).last() {
+            if !hits.iter().any(|i| i > last) {
+                return fail(format!(
+                    "`{name}`{} was not called after `{other}` (last `{other}` is call {}, matching `{name}` calls: {})",
+                    with_args(args),
+                    last + 1,
+                    call_numbers(&hits)
+                ));
+            }
+        }
+    }
+    let mut reason = format!("`{name}` called {}{}", count(hits.len()), with_args(args));
+    if let Some(other) = before {
+        reason.push_str(&format!(", before `{other}`"));
+    }
+    if let Some(other) = after {
+        reason.push_str(&format!(", after `{other}`"));
+    }
+    pass(reason)
+}
+
+/// 1-based call numbers: `2, 5` or `none`.
+fn call_numbers(idx: &[usize]) -> String {
+    if idx.is_empty() {
+        "none".into()
+    } else {
+        idx.iter()
+            .map(|i| (i + 1).to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Why a trajectory match failed: the first missing expected call (with the closest same-name
+/// call's first differing argument) and the first unexpected actual call, as the mode cares.
+fn trajectory_miss(
+    mode: TrajectoryMode,
+    m: &TrajectoryMatch,
+    calls: &[ExpectedCall],
+    actual: &[(&str, &Value)],
+    rules: &ArgRules,
+) -> String {
+    let mut out = String::new();
+    let cares_missing = !matches!(mode, TrajectoryMode::Subset);
+    let cares_extra = matches!(
+        mode,
+        TrajectoryMode::Strict | TrajectoryMode::Unordered | TrajectoryMode::Subset
+    );
+    if let Some(i) = m.first_missing.filter(|_| cares_missing) {
+        let c = &calls[i];
+        out.push_str(&format!(
+            "; missing {}{}",
+            c.name,
+            with_args(c.args.as_ref())
+        ));
+        let same_name = actual.iter().find(|(n, _)| *n == c.name);
+        if let Some((_, a)) = same_name {
+            if let Some(diff) = rules.mismatch(&c.name, c.args.as_ref(), a) {
+                out.push_str(&format!(" (a `{}` call differs: {diff})", c.name));
+            }
+        }
+    }
+    if let Some(j) = m.first_unexpected.filter(|_| cares_extra) {
+        let (n, a) = actual[j];
+        out.push_str(&format!("; unexpected call {} {n} {}", j + 1, render(a)));
+    }
+    if out.is_empty() && matches!(mode, TrajectoryMode::InOrder | TrajectoryMode::Strict) {
+        out.push_str("; calls out of order");
+    }
+    out
+}
+
+/// `end_state`: the whole world as a recursive subset, or each path assertion.
+fn end_state(spec: &EndStateSpec, case: &Case, t: &Trajectory) -> Judged {
+    let no_state = || fail("the target reported no end state");
+    match spec {
+        EndStateSpec::Subset(expected) => {
+            let want = match resolve(expected, case) {
+                Ok(v) => v,
+                Err(why) => return skipped(why),
+            };
+            let Some(state) = &t.state else {
+                return no_state();
+            };
+            match subset_mismatch(&want, state) {
+                None => pass("end state matches"),
+                Some(m) => fail(m.to_string()),
+            }
+        }
+        EndStateSpec::Paths(asserts) => {
+            let Some(state) = &t.state else {
+                return no_state();
+            };
+            for a in asserts {
+                let found = json_path(state, &a.path);
+                match (found, &a.equals, a.exists) {
+                    (Some(v), _, Some(false)) => {
+                        return fail(format!("{}: expected nothing, found {}", a.path, render(v)))
+                    }
+                    (None, _, Some(false)) => {}
+                    (None, Some(want), _) => {
+                        return fail(format!(
+                            "{}: expected {}, found nothing",
+                            a.path,
+                            render(want)
+                        ))
+                    }
+                    (None, None, _) => {
+                        return fail(format!("{}: expected a value, found nothing", a.path))
+                    }
+                    (Some(v), Some(want), _) => {
+                        if let Some(m) = subset_mismatch(want, v) {
+                            let path = if m.path.is_empty() {
+                                a.path.clone()
+                            } else if m.path.starts_with('[') {
+                                format!("{}{}", a.path, m.path)
+                            } else {
+                                format!("{}.{}", a.path, m.path)
+                            };
+                            return fail(Mismatch { path, ..m }.to_string());
+                        }
+                    }
+                    (Some(_), None, _) => {}
+                }
+            }
+            pass(format!(
+                "end state matches at {}",
+                one_line(
+                    &asserts
+                        .iter()
+                        .map(|a| a.path.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    80
+                )
+            ))
+        }
+    }
+}
+
+/// The value at a dot path; a numeric segment also indexes a list (`refunds.0.amount`).
+pub(crate) fn json_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |cur, key| match cur {
+        Value::Object(map) => map.get(key),
+        Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
 }
 
 fn with_args(args: Option<&Value>) -> String {

@@ -350,7 +350,7 @@ fn trajectory_checks() {
         vec![
             (strict, exact.clone(), Pass, "precision 1.00, recall 1.00"),
             (in_order, exact.clone(), Pass, ""),
-            (strict, extra.clone(), Fail, "no extra calls"),
+            (strict, extra.clone(), Fail, "unexpected call 2 send_email"),
             (in_order, extra.clone(), Pass, "precision 0.67, recall 1.00"),
             (in_order, reordered.clone(), Fail, "missing create_ticket"),
             (strict, reordered, Fail, "recall 0.50"),
@@ -484,4 +484,113 @@ fn verdict_carries_name_weight_and_severity() {
     assert_eq!(v.weight, 2.0);
     assert_eq!(v.check, "mentions zzz");
     assert_eq!(v.score, Some(0.0));
+}
+
+#[test]
+fn tool_called_times_order_and_matchers() {
+    // calls: 1 lookup_order 1042, 2 search_kb, 3 issue_refund, 4 send_email
+    let t = traj(
+        "",
+        vec![
+            tool("lookup_order", json!({"order_id": "1042", "trace": "a"})),
+            tool("search_kb", json!({"query": "refund", "limit": 3})),
+            tool("issue_refund", json!({"order_id": "1042", "amount": 30})),
+            tool("send_email", json!({"to": "ada@example.com"})),
+        ],
+    );
+    run_table(
+        &case(),
+        vec![
+            ("tool_called: {name: lookup_order, times: {min: 1, max: 2}}", t.clone(), Pass, "once"),
+            ("tool_called: {name: lookup_order, times: {min: 2}}", t.clone(), Fail, "at least 2 times"),
+            ("tool_called: {name: lookup_order, times: {max: 0}}", t.clone(), Fail, "called 0 times, found once"),
+            ("tool_called: {name: lookup_order, times: 1}", t.clone(), Pass, ""),
+            ("tool_called: {name: lookup_order, before: issue_refund}", t.clone(), Pass, "before `issue_refund`"),
+            ("tool_called: {name: send_email, before: issue_refund}", t.clone(), Fail, "not called before `issue_refund`"),
+            ("tool_called: {name: send_email, after: issue_refund}", t.clone(), Pass, "after"),
+            ("tool_called: {name: lookup_order, after: issue_refund}", t.clone(), Fail, "last `issue_refund` is call 3"),
+            // ordering against a tool never called holds vacuously
+            ("tool_called: {name: lookup_order, before: escalate_to_human}", t.clone(), Pass, ""),
+            ("tool_called: {name: lookup_order, args: {order_id: '1042'}, args_match: exact}", t.clone(), Fail, "trace: expected nothing"),
+            ("tool_called: {name: lookup_order, args: {order_id: '1042'}, args_match: exact, ignore: [trace]}", t.clone(), Pass, ""),
+            ("tool_called: {name: search_kb, args: {query: refund}, args_match: exact, defaults: {limit: 3}}", t.clone(), Pass, ""),
+            ("tool_called: {name: issue_refund, args: {order_id: '1042', amount: 30, reason: x}, args_match: superset}", t.clone(), Pass, ""),
+            ("tool_not_called: {name: issue_refund, args: {amount: 30}, args_match: exact}", t.clone(), Pass, ""),
+            ("tool_not_called: {name: issue_refund, args: {amount: 30}}", t.clone(), Fail, "called once"),
+        ],
+    );
+}
+
+#[test]
+fn trajectory_modes_from_yaml() {
+    let t = traj(
+        "",
+        vec![
+            tool("search_kb", json!({"query": "refund", "limit": 3, "ts": 1})),
+            tool("lookup_order", json!({"order_id": "1042"})),
+        ],
+    );
+    let check = |mode: &str, rest: &str| {
+        format!("trajectory: {{mode: {mode}, expected: [{{name: lookup_order, args: {{order_id: '1042'}}}}, {{name: search_kb, args: {{query: refund}}}}]{rest}}}")
+    };
+    let table = vec![
+        (check("strict", ""), Fail, "strict:"),
+        (check("in_order", ""), Fail, "missing search_kb"),
+        (check("unordered", ""), Pass, "F1 1.00"),
+        (check("subset", ""), Pass, ""),
+        (check("superset", ""), Pass, ""),
+        (
+            check("unordered", ", args: exact"),
+            Fail,
+            "missing search_kb",
+        ),
+        (
+            check(
+                "unordered",
+                ", args: exact, ignore: [ts], defaults: {search_kb: {limit: 3}}",
+            ),
+            Pass,
+            "",
+        ),
+        (
+            check(
+                "unordered",
+                ", args: {default: exact, tools: {search_kb: ignore}}",
+            ),
+            Pass,
+            "",
+        ),
+        (
+            check(
+                "unordered",
+                ", args: {default: exact, tools: {search_kb: superset}}",
+            ),
+            Fail,
+            "",
+        ),
+    ];
+    for (yaml, want, reason) in table {
+        let v = evaluate(&spec(&yaml), &case(), &t);
+        assert_eq!(v.outcome, want, "{yaml} → {v:?}");
+        assert!(v.reason.contains(reason), "{yaml}: {}", v.reason);
+    }
+}
+
+#[test]
+fn end_state_paths() {
+    let mut t = traj("", vec![]);
+    t.state = Some(
+        json!({"orders": {"1042": {"status": "refunded", "items": [{"sku": "a"}]}}, "refunds": [{"amount": 30}]}),
+    );
+    run_table(
+        &case(),
+        vec![
+            ("end_state: [{path: orders.1042.status, equals: refunded}]", t.clone(), Pass, "orders.1042.status"),
+            ("end_state: [{path: orders.1042.status, equals: delivered}]", t.clone(), Fail, "orders.1042.status: expected \"delivered\", found \"refunded\""),
+            ("end_state: [{path: refunds.0.amount, equals: 30}, {path: orders.1042, equals: {items: [{sku: b}]}}]", t.clone(), Fail, "orders.1042.items[0].sku: expected \"b\", found \"a\""),
+            ("end_state: [{path: orders.9, exists: false}]", t.clone(), Pass, ""),
+            ("end_state: [{path: orders.1042, exists: false}]", t.clone(), Fail, "orders.1042: expected nothing"),
+            ("end_state: [{path: orders.7.status, equals: x}]", t.clone(), Fail, "orders.7.status: expected \"x\", found nothing"),
+        ],
+    );
 }

@@ -6,10 +6,13 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::check::eval::{errored_run, evaluate};
+use crate::check::judge_cache::{CachedJudge, JudgeCache};
+pub use crate::check::judge_samples::Aggregate;
+use crate::check::judge_samples::{aggregate, std_dev};
 use crate::check::spec::{Check, CheckSpec};
 use crate::check::text::one_line;
 use crate::diagnostic::{locate, Diagnostic};
-use crate::provider::{Message, ModelId, ModelRequest, Provider, Purpose};
+use crate::provider::{Message, ModelId, ModelRequest, Provider, Purpose, ResponseFormat};
 use crate::suite::raw::RawJudge;
 use crate::suite::Case;
 use crate::template::{check_syntax, render, TemplateError};
@@ -30,6 +33,9 @@ pub struct Judge {
     pub threshold: f64,
     pub soft_threshold: Option<f64>,
     pub retries: u32,
+    /// Independent calls per verdict (seeds 0..samples), reduced by `aggregate`.
+    pub samples: u32,
+    pub aggregate: Aggregate,
 }
 
 /// Default extra attempts on an unparsable answer.
@@ -98,6 +104,18 @@ impl Judge {
                 .hint("a soft fail lies between soft_threshold and threshold"),
             );
         }
+        if raw.samples == Some(0) || raw.samples.is_some_and(|n| n > 50) {
+            errs.push(
+                at(
+                    format!(
+                        "`samples` must be 1 to 50, found {}",
+                        raw.samples.unwrap_or(0)
+                    ),
+                    "samples",
+                )
+                .hint("3 or 5 samples with `aggregate: majority` smooth a noisy judge"),
+            );
+        }
         match model {
             Some(model) if errs.is_empty() => Ok(Judge {
                 name: name.to_string(),
@@ -108,6 +126,8 @@ impl Judge {
                 threshold: raw.threshold,
                 soft_threshold: raw.soft_threshold,
                 retries: raw.retries.unwrap_or(DEFAULT_RETRIES),
+                samples: raw.samples.unwrap_or(1),
+                aggregate: raw.aggregate.unwrap_or_default(),
             }),
             _ => Err(errs),
         }
@@ -153,15 +173,34 @@ fn template_diag(path: &Path, source: &str, key: &str, err: &TemplateError) -> D
 
 /// What a judge's templates see: `case`, `input` (first user turn), `output`, `reference`
 /// (`expected.reference` or ""), `vars`, `trajectory`.
+///
+/// `input`, `output` and `reference` are fenced: a fence tag inside them (`</output>`,
+/// `<reference>`, ...) is escaped to `&lt;/output&gt;`, so text in a candidate answer cannot
+/// close the tag a rubric wraps it in and pose as instructions or a grade.
 pub fn context(case: &Case, trajectory: &Trajectory) -> Value {
     json!({
         "case": case.to_value(),
-        "input": case.turns.first().cloned().unwrap_or_default(),
-        "output": trajectory.output,
-        "reference": case.expected.reference.clone().unwrap_or_default(),
+        "input": fence(&case.turns.first().cloned().unwrap_or_default()),
+        "output": fence(&trajectory.output),
+        "reference": fence(&case.expected.reference.clone().unwrap_or_default()),
         "vars": case.vars,
         "trajectory": serde_json::to_value(trajectory).unwrap_or(Value::Null),
     })
+}
+
+/// The tags rubrics wrap candidate text in.
+const FENCE_TAGS: [&str; 4] = ["input", "output", "reference", "trajectory"];
+
+/// Escapes fence tags (any case, with or without attributes or a slash) in `text`.
+pub fn fence(text: &str) -> String {
+    static TAG: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(&format!(
+            r"(?i)<(\s*/?\s*(?:{})\b[^>]*)>",
+            FENCE_TAGS.join("|")
+        ))
+        .expect("static regex")
+    });
+    TAG.replace_all(text, "&lt;$1&gt;").into_owned()
 }
 
 /// Asks `judge` (through `provider`, at temperature 0) to grade `trajectory`. An unparsable
@@ -211,6 +250,44 @@ async fn grade_parts(
         Ok(p) => messages.push(Message::user(p)),
         Err(e) => return err(format!("judge prompt: {e}")),
     }
+    let mut scores = Vec::new();
+    let mut reasons = Vec::new();
+    for sample in 0..judge.samples.max(1) {
+        match sample_once(judge, provider, messages.clone(), sample).await {
+            Ok((score, reason)) => {
+                scores.push(score);
+                reasons.push(reason);
+            }
+            // One unreadable sample makes the verdict unreadable: never guess around it.
+            Err(why) if judge.samples > 1 => {
+                return err(format!("sample {} of {}: {why}", sample + 1, judge.samples))
+            }
+            Err(why) => return err(why),
+        }
+    }
+    let (outcome, score, agree) = aggregate(judge.aggregate, &scores, threshold, soft_threshold);
+    let mut reason = reasons.first().cloned().unwrap_or_default();
+    if scores.len() > 1 {
+        let shown: Vec<String> = scores.iter().map(|s| format!("{s:.2}")).collect();
+        reason = format!(
+            "{} {score:.2} of samples [{}], {:.0}% agree, sd {:.2}; {reason}",
+            judge.aggregate.as_str(),
+            shown.join(", "),
+            agree * 100.0,
+            std_dev(&scores)
+        );
+    }
+    (outcome, Some(score), reason)
+}
+
+/// One sample: the judge call (seed = sample index), retried on unparsable output. The
+/// normalised score and the reason, or why there is none.
+async fn sample_once(
+    judge: &Judge,
+    provider: &dyn Provider,
+    messages: Vec<Message>,
+    sample: u32,
+) -> Result<(f64, String), String> {
     let mut request = ModelRequest {
         model: judge.model.model.clone(),
         messages,
@@ -218,29 +295,24 @@ async fn grade_parts(
         temperature: Some(0.0),
         max_tokens: None,
         purpose: Purpose::Judge,
+        seed: Some(u64::from(sample)),
+        response_format: Some(ResponseFormat::Json),
     };
     let mut last = String::new();
     for _ in 0..=judge.retries {
         let response = match provider.complete(&request).await {
             Ok(r) => r,
-            Err(e) => return err(format!("judge call failed: {}", one_line(&e.message, 200))),
+            Err(e) => return Err(format!("judge call failed: {}", one_line(&e.message, 200))),
         };
         let text = response.content.unwrap_or_default();
         if let Some((raw, why)) = parse_verdict(&text) {
             let score = judge.normalise(raw);
-            let outcome = if score >= threshold {
-                Outcome::Pass
-            } else if soft_threshold.is_some_and(|s| score >= s) {
-                Outcome::SoftFail
-            } else {
-                Outcome::Fail
-            };
             let [lo, hi] = judge.scale;
             let reason = why
                 .map(|r| one_line(&r, 200))
                 .filter(|r| !r.is_empty())
                 .unwrap_or_else(|| format!("score {raw} on {lo}..{hi}"));
-            return (outcome, Some(score), reason);
+            return Ok((score, reason));
         }
         // Asking again with the bad answer and a reminder of the format (rather than repeating
         // the same request) gives the model a chance to fix it, and a cache a different key.
@@ -259,7 +331,7 @@ async fn grade_parts(
     } else {
         one_line(&last, 120)
     };
-    err(format!("judge output could not be parsed: {excerpt}"))
+    Err(format!("judge output could not be parsed: {excerpt}"))
 }
 
 /// Any check: judges are graded through `provider`, the rest evaluated directly. The verdict
@@ -270,12 +342,32 @@ pub async fn grade_check(
     case: &Case,
     trajectory: &Trajectory,
 ) -> Verdict {
+    grade_check_cached(spec, provider, case, trajectory, None).await
+}
+
+/// [`grade_check`], with judge answers read from and written to `cache` when given.
+pub async fn grade_check_cached(
+    spec: &CheckSpec,
+    provider: &dyn Provider,
+    case: &Case,
+    trajectory: &Trajectory,
+    cache: Option<&JudgeCache>,
+) -> Verdict {
     match &spec.check {
         Check::Judge {
             judge,
             threshold,
             soft_threshold,
         } => {
+            let cached = cache.map(|cache| CachedJudge {
+                inner: provider,
+                cache,
+                judge: &judge.name,
+            });
+            let provider: &dyn Provider = match &cached {
+                Some(c) => c,
+                None => provider,
+            };
             let v = grade(
                 judge,
                 provider,
@@ -292,6 +384,7 @@ pub async fn grade_check(
             }
             .with_severity(spec.severity)
         }
+        Check::Command { .. } => crate::check::command::grade(spec, case, trajectory).await,
         _ => evaluate(spec, case, trajectory),
     }
 }

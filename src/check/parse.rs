@@ -11,8 +11,11 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::check::arg_match::KeyPattern;
 use crate::check::judge::Judge;
-use crate::check::spec::{ArgMatch, Check, CheckSpec, TrajectoryMode, ValueRef};
+use crate::check::spec::{
+    ArgMatch, ArgRules, Check, CheckSpec, EndStateSpec, PathAssert, Times, TrajectoryMode, ValueRef,
+};
 use crate::check::text::{one_line, quote, truncate};
 use crate::check::trajectory_match::{expected_calls, kind_of};
 use crate::diagnostic::did_you_mean;
@@ -168,6 +171,8 @@ fn present_kinds(raw: &RawCheck) -> Vec<&'static str> {
         raw.max_tokens.is_some(),
         raw.escalated.is_some(),
         raw.judge.is_some(),
+        raw.expr.is_some(),
+        raw.command.is_some(),
     ];
     CHECK_KINDS
         .iter()
@@ -214,6 +219,8 @@ fn parse_kind(kind: &str, raw: &RawCheck, env: &CheckEnv, errs: &mut Vec<CheckEr
             (Check::Escalated(b), name.to_string())
         }),
         "judge" => parse_judge(raw, env, errs),
+        "expr" => parse_expr(raw.expr.as_deref().unwrap_or_default(), errs),
+        "command" => parse_command(&v(&raw.command), env, errs),
         _ => None,
     }
 }
@@ -555,32 +562,57 @@ fn check_tool(name: &str, env: &CheckEnv, errs: &mut Vec<CheckError>) {
 
 fn parse_tool(kind: &str, v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Parsed {
     let called = kind == "tool_called";
-    let (name, args, times) = match v {
-        Value::String(s) if !s.is_empty() => (s.clone(), None, None),
+    let mut times = None;
+    let (mut before, mut after) = (None, None);
+    let mut rules = ArgRules::default();
+    let (name, args) = match v {
+        Value::String(s) if !s.is_empty() => (s.clone(), None),
         Value::Object(map) => {
             let allowed: &[&str] = if called {
-                &["name", "args", "times"]
+                &[
+                    "name",
+                    "args",
+                    "args_match",
+                    "ignore",
+                    "defaults",
+                    "times",
+                    "before",
+                    "after",
+                ]
             } else {
-                &["name", "args"]
+                &["name", "args", "args_match", "ignore", "defaults"]
             };
             unknown_keys(kind, map, allowed, errs);
             let args = map.get("args").filter(|a| !a.is_null()).cloned();
-            let times = match map.get("times") {
-                None | Some(Value::Null) => None,
-                Some(t) => match t.as_u64().and_then(|n| u32::try_from(n).ok()) {
-                    Some(n) => Some(n),
-                    None => {
-                        errs.push(
-                            CheckError::new(format!(
-                                "`{kind}.times` must be a whole number of 0 or more, found {t}"
-                            ))
-                            .needle("times"),
-                        );
-                        None
+            times = parse_times(kind, map.get("times"), errs);
+            for (key, slot) in [("before", &mut before), ("after", &mut after)] {
+                if map.get(key).is_some_and(|v| !v.is_null()) {
+                    if let Some(other) = get_string(kind, map, key, errs) {
+                        check_tool(&other, env, errs);
+                        *slot = Some(other);
                     }
-                },
-            };
-            (get_string(kind, map, "name", errs)?, args, times)
+                }
+            }
+            let name = get_string(kind, map, "name", errs)?;
+            if let Some(m) = map.get("args_match").filter(|v| !v.is_null()) {
+                rules.default = parse_matcher(&format!("{kind}.args_match"), m, errs)?;
+            }
+            rules.ignore = parse_ignore(kind, map.get("ignore"), errs);
+            if let Some(d) = map.get("defaults").filter(|v| !v.is_null()) {
+                match d {
+                    Value::Object(defaults) => {
+                        rules.defaults.insert(name.clone(), defaults.clone());
+                    }
+                    other => errs.push(
+                        CheckError::new(format!(
+                            "`{kind}.defaults` must be a map of argument names to their default values, found {}",
+                            kind_of(other)
+                        ))
+                        .needle("defaults"),
+                    ),
+                }
+            }
+            (name, args)
         }
         other => {
             errs.push(
@@ -600,15 +632,216 @@ fn parse_tool(kind: &str, v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>)
         display.push(' ');
         display.push_str(&truncate(&a.to_string(), 40));
     }
-    if let Some(n) = times {
-        display.push_str(&format!(" ×{n}"));
+    match times {
+        Some(Times {
+            min,
+            max: Some(max),
+        }) if min == max => display.push_str(&format!(" ×{min}")),
+        Some(Times {
+            min,
+            max: Some(max),
+        }) => display.push_str(&format!(" ×{min}..{max}")),
+        Some(Times { min, max: None }) => display.push_str(&format!(" ×{min}+")),
+        None => {}
+    }
+    if let Some(b) = &before {
+        display.push_str(&format!(" before {b}"));
+    }
+    if let Some(a) = &after {
+        display.push_str(&format!(" after {a}"));
     }
     let check = if called {
-        Check::ToolCalled { name, args, times }
+        Check::ToolCalled {
+            name,
+            args,
+            times,
+            before,
+            after,
+            rules,
+        }
     } else {
-        Check::ToolNotCalled { name, args }
+        Check::ToolNotCalled { name, args, rules }
     };
     Some((check, display))
+}
+
+/// `times: N` or `times: {min, max}` (either may be left out).
+fn parse_times(kind: &str, v: Option<&Value>, errs: &mut Vec<CheckError>) -> Option<Times> {
+    let count = |key: &str, v: &Value, errs: &mut Vec<CheckError>| {
+        let n = v.as_u64().and_then(|n| u32::try_from(n).ok());
+        if n.is_none() {
+            errs.push(
+                CheckError::new(format!(
+                    "`{kind}.{key}` must be a whole number of 0 or more, found {v}"
+                ))
+                .needle("times"),
+            );
+        }
+        n
+    };
+    match v? {
+        Value::Null => None,
+        Value::Object(map) => {
+            unknown_keys(&format!("{kind}.times"), map, &["min", "max"], errs);
+            let min = match map.get("min") {
+                Some(v) => count("times.min", v, errs)?,
+                None => 0,
+            };
+            let max = match map.get("max") {
+                Some(v) => Some(count("times.max", v, errs)?),
+                None => None,
+            };
+            if map.is_empty() {
+                errs.push(
+                    CheckError::new(format!("`{kind}.times` needs `min`, `max` or both"))
+                        .needle("times"),
+                );
+                return None;
+            }
+            if let Some(max) = max.filter(|m| *m < min) {
+                errs.push(
+                    CheckError::new(format!(
+                        "`{kind}.times.max` ({max}) is below `times.min` ({min})"
+                    ))
+                    .needle("times"),
+                );
+                return None;
+            }
+            Some(Times { min, max })
+        }
+        other => count("times", other, errs).map(|n| Times {
+            min: n,
+            max: Some(n),
+        }),
+    }
+}
+
+/// One matcher name: `exact`, `subset`, `superset` or `ignore`.
+fn parse_matcher(key: &str, v: &Value, errs: &mut Vec<CheckError>) -> Option<ArgMatch> {
+    let word = v.as_str().unwrap_or_default();
+    if let Some(m) = ArgMatch::parse(word) {
+        return Some(m);
+    }
+    errs.push(
+        CheckError::new(format!(
+            "unknown argument matcher {v} in `{key}` (expected `exact`, `subset`, `superset` or `ignore`)"
+        ))
+        .maybe_hint(
+            did_you_mean(word, ArgMatch::NAMES).map(|b| format!("did you mean `{b}`?")),
+        )
+        .needle(if word.is_empty() { "args" } else { word }.to_string()),
+    );
+    None
+}
+
+/// `ignore: ["metadata.trace_id", "*.timestamp"]`: key patterns removed before comparing.
+fn parse_ignore(kind: &str, v: Option<&Value>, errs: &mut Vec<CheckError>) -> Vec<KeyPattern> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Vec::new();
+    };
+    let Some(list) = string_list(kind, "ignore", v, errs) else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|p| {
+            KeyPattern::new(p)
+                .map_err(|e| {
+                    errs.push(
+                        CheckError::new(e)
+                            .hint("dot paths with `*` (one key) and `**` (any depth)")
+                            .needle(p.clone()),
+                    )
+                })
+                .ok()
+        })
+        .collect()
+}
+
+/// `args: subset` or `args: {default: subset, tools: {issue_refund: exact}}`, plus the
+/// trajectory's `ignore` and `defaults: {TOOL: {ARG: VALUE}}`.
+fn parse_trajectory_rules(
+    map: &Map<String, Value>,
+    env: &CheckEnv,
+    errs: &mut Vec<CheckError>,
+) -> Option<ArgRules> {
+    let mut rules = ArgRules::default();
+    let mut ok = true;
+    match map.get("args") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            unknown_keys("trajectory.args", m, &["default", "tools"], errs);
+            if let Some(d) = m.get("default").filter(|v| !v.is_null()) {
+                match parse_matcher("trajectory.args.default", d, errs) {
+                    Some(d) => rules.default = d,
+                    None => ok = false,
+                }
+            }
+            match m.get("tools") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(tools)) => {
+                    for (tool, how) in tools {
+                        check_tool(tool, env, errs);
+                        match parse_matcher(&format!("trajectory.args.tools.{tool}"), how, errs) {
+                            Some(how) => {
+                                rules.tools.insert(tool.clone(), how);
+                            }
+                            None => ok = false,
+                        }
+                    }
+                }
+                Some(other) => {
+                    errs.push(
+                        CheckError::new(format!(
+                            "`trajectory.args.tools` must map tool names to matchers, found {}",
+                            kind_of(other)
+                        ))
+                        .needle("tools"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        Some(other) => match parse_matcher("trajectory.args", other, errs) {
+            Some(d) => rules.default = d,
+            None => ok = false,
+        },
+    }
+    rules.ignore = parse_ignore("trajectory", map.get("ignore"), errs);
+    match map.get("defaults") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(tools)) => {
+            for (tool, defaults) in tools {
+                check_tool(tool, env, errs);
+                match defaults {
+                    Value::Object(d) => {
+                        rules.defaults.insert(tool.clone(), d.clone());
+                    }
+                    other => {
+                        errs.push(
+                            CheckError::new(format!(
+                                "`trajectory.defaults.{tool}` must be a map of argument defaults, found {}",
+                                kind_of(other)
+                            ))
+                            .needle(tool.clone()),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+        }
+        Some(other) => {
+            errs.push(
+                CheckError::new(format!(
+                    "`trajectory.defaults` must map tool names to argument defaults, found {}",
+                    kind_of(other)
+                ))
+                .hint("e.g. `defaults: {search_kb: {limit: 3}}`")
+                .needle("defaults"),
+            );
+            ok = false;
+        }
+    }
+    ok.then_some(rules)
 }
 
 /// A string that names something in the case: `expected.tools`, `vars.steps`.
@@ -627,48 +860,39 @@ fn parse_trajectory(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Pa
         );
         return None;
     };
-    unknown_keys("trajectory", map, &["mode", "expected", "args"], errs);
+    unknown_keys(
+        "trajectory",
+        map,
+        &["mode", "expected", "args", "ignore", "defaults"],
+        errs,
+    );
 
     let mode = match map.get("mode") {
         None | Some(Value::Null) => Some(TrajectoryMode::InOrder),
-        Some(Value::String(s)) if s == "strict" => Some(TrajectoryMode::Strict),
-        Some(Value::String(s)) if s == "in_order" => Some(TrajectoryMode::InOrder),
         Some(other) => {
             let word = other.as_str().unwrap_or_default();
-            errs.push(
-                CheckError::new(format!(
-                    "unknown trajectory mode {} (expected `strict` or `in_order`)",
-                    other
-                ))
-                .maybe_hint(
-                    did_you_mean(word, ["strict", "in_order"])
-                        .map(|b| format!("did you mean `{b}`?")),
-                )
-                .needle(word.to_string()),
-            );
-            None
+            let mode = TrajectoryMode::parse(word);
+            if mode.is_none() {
+                errs.push(
+                    CheckError::new(format!(
+                        "unknown trajectory mode {other} (expected one of: {})",
+                        TrajectoryMode::NAMES
+                            .iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .maybe_hint(
+                        did_you_mean(word, TrajectoryMode::NAMES)
+                            .map(|b| format!("did you mean `{b}`?")),
+                    )
+                    .needle(word.to_string()),
+                );
+            }
+            mode
         }
     };
-    let args = match map.get("args") {
-        None | Some(Value::Null) => Some(ArgMatch::Subset),
-        Some(Value::String(s)) if s == "exact" => Some(ArgMatch::Exact),
-        Some(Value::String(s)) if s == "subset" => Some(ArgMatch::Subset),
-        Some(Value::String(s)) if s == "ignore" => Some(ArgMatch::Ignore),
-        Some(other) => {
-            let word = other.as_str().unwrap_or_default();
-            errs.push(
-                CheckError::new(format!(
-                    "unknown trajectory args match {other} (expected `exact`, `subset` or `ignore`)"
-                ))
-                .maybe_hint(
-                    did_you_mean(word, ["exact", "subset", "ignore"])
-                        .map(|b| format!("did you mean `{b}`?")),
-                )
-                .needle("args"),
-            );
-            None
-        }
-    };
+    let args = parse_trajectory_rules(map, env, errs);
     let expected = match map.get("expected") {
         Some(Value::String(s)) if case_ref(s) => Some(ValueRef::Case(s.clone())),
         Some(Value::Array(_)) => {
@@ -711,44 +935,177 @@ fn parse_trajectory(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Pa
         }
     };
     let (mode, expected, args) = (mode?, expected?, args?);
-    let name = match mode {
-        TrajectoryMode::Strict => "trajectory strict",
-        TrajectoryMode::InOrder => "trajectory in_order",
-    };
+    let name = format!("trajectory {}", mode.as_str());
     Some((
         Check::Trajectory {
             mode,
             expected,
             args,
         },
-        name.to_string(),
+        name,
     ))
 }
 
 fn parse_end_state(v: &Value, errs: &mut Vec<CheckError>) -> Parsed {
     match v {
         Value::String(s) if case_ref(s) => Some((
-            Check::EndState {
-                expected: ValueRef::Case(s.clone()),
-            },
+            Check::EndState(EndStateSpec::Subset(ValueRef::Case(s.clone()))),
             format!("end_state {s}"),
         )),
         Value::Object(_) => Some((
-            Check::EndState {
-                expected: ValueRef::Inline(v.clone()),
-            },
+            Check::EndState(EndStateSpec::Subset(ValueRef::Inline(v.clone()))),
             "end_state".to_string(),
         )),
+        Value::Array(items) if !items.is_empty() => {
+            let asserts: Vec<PathAssert> = items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| parse_path_assert(i, item, errs))
+                .collect();
+            (asserts.len() == items.len()).then(|| {
+                let paths: Vec<&str> = asserts.iter().map(|a| a.path.as_str()).collect();
+                let name = format!("end_state {}", truncate(&paths.join(", "), 60));
+                (Check::EndState(EndStateSpec::Paths(asserts)), name)
+            })
+        }
         other => {
             errs.push(
                 CheckError::new(format!(
-                    "`end_state` expects `expected.state` or an inline map, found {}",
+                    "`end_state` expects `expected.state`, an inline map or a list of `{{path, equals}}`, found {}",
                     match other {
                         Value::String(s) => format!("`{s}`"),
                         o => kind_of(o).to_string(),
                     }
                 ))
                 .needle("end_state"),
+            );
+            None
+        }
+    }
+}
+
+/// `{path: "orders.1042.status", equals: "refunded"}` or `{path: ..., exists: false}`.
+fn parse_path_assert(i: usize, item: &Value, errs: &mut Vec<CheckError>) -> Option<PathAssert> {
+    let Value::Object(map) = item else {
+        errs.push(
+            CheckError::new(format!(
+                "`end_state` item {i} must be a map `{{path, equals}}`, found {}",
+                kind_of(item)
+            ))
+            .needle("end_state"),
+        );
+        return None;
+    };
+    unknown_keys("end_state", map, &["path", "equals", "exists"], errs);
+    let path = get_string("end_state", map, "path", errs)?;
+    let equals = map.get("equals").cloned();
+    let exists = match map.get("exists") {
+        None => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(other) => {
+            errs.push(
+                CheckError::new(format!(
+                    "`end_state.exists` must be true or false, found {}",
+                    kind_of(other)
+                ))
+                .needle("exists"),
+            );
+            return None;
+        }
+    };
+    if equals.is_none() && exists.is_none() {
+        errs.push(
+            CheckError::new(format!(
+                "`end_state` path `{path}` needs `equals` or `exists`"
+            ))
+            .needle(path.clone()),
+        );
+        return None;
+    }
+    if equals.is_some() && exists == Some(false) {
+        errs.push(
+            CheckError::new(format!(
+                "`end_state` path `{path}` has `equals` and `exists: false`"
+            ))
+            .needle(path.clone()),
+        );
+        return None;
+    }
+    Some(PathAssert {
+        path,
+        equals,
+        exists,
+    })
+}
+
+/// `[program, args...]` or `{argv: [...], timeout: 10s}`.
+fn parse_command(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Parsed {
+    let (argv_value, timeout) = match v {
+        Value::Array(_) => (v.clone(), crate::check::command::DEFAULT_TIMEOUT),
+        Value::Object(map) => {
+            unknown_keys("command", map, &["argv", "timeout"], errs);
+            let timeout = match map.get("timeout") {
+                None | Some(Value::Null) => crate::check::command::DEFAULT_TIMEOUT,
+                Some(Value::String(t)) => match crate::duration::parse_duration(t) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        errs.push(
+                            CheckError::new(format!("`command.timeout`: {e}")).needle("timeout"),
+                        );
+                        return None;
+                    }
+                },
+                Some(other) => {
+                    errs.push(
+                        CheckError::new(format!(
+                            "`command.timeout` must be a duration like `10s`, found {}",
+                            kind_of(other)
+                        ))
+                        .needle("timeout"),
+                    );
+                    return None;
+                }
+            };
+            (map.get("argv").cloned().unwrap_or(Value::Null), timeout)
+        }
+        other => {
+            errs.push(
+                CheckError::new(format!(
+                    "`command` expects a list `[program, args...]` or a map `{{argv, timeout}}`, found {}",
+                    describe(other)
+                ))
+                .hint("no shell is involved: write each argument as its own list item")
+                .needle("command"),
+            );
+            return None;
+        }
+    };
+    let argv = string_list("command", "argv", &argv_value, errs)?;
+    let name = format!("command {}", truncate(&argv.join(" "), 50));
+    Some((
+        Check::Command {
+            argv,
+            dir: env.suite_dir.to_path_buf(),
+            timeout,
+        },
+        name,
+    ))
+}
+
+/// Compiles the expression and checks that it names only the variables it will be given.
+fn parse_expr(source: &str, errs: &mut Vec<CheckError>) -> Parsed {
+    match crate::check::expr::compile_check(source) {
+        Ok(()) => Some((
+            Check::Expr {
+                source: source.to_string(),
+            },
+            format!("expr {}", quote(source, 50)),
+        )),
+        Err(e) => {
+            errs.push(
+                CheckError::new(format!("invalid `expr` {}: {e}", quote(source, 50)))
+                    .hint("an expression over `case`, `output`, `trajectory`, `state`")
+                    .needle("expr"),
             );
             None
         }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::*;
+use crate::check::judge::Aggregate;
 use crate::provider::ModelId;
 use crate::verdict::Severity;
 
@@ -18,6 +19,8 @@ fn judges() -> BTreeMap<String, Arc<Judge>> {
         threshold: 0.7,
         soft_threshold: Some(0.5),
         retries: 2,
+        samples: 1,
+        aggregate: Aggregate::Mean,
     };
     BTreeMap::from([("helpfulness".to_string(), Arc::new(judge))])
 }
@@ -110,9 +113,9 @@ fn shorthands_parse_to_the_right_check() {
         spec.check,
         Check::Trajectory {
             mode: TrajectoryMode::Strict,
-            args: ArgMatch::Exact,
+            ref args,
             expected: ValueRef::Case(ref p)
-        } if p == "expected.tools"
+        } if p == "expected.tools" && args.default == ArgMatch::Exact
     ));
     let spec = parse("equals: '42'").unwrap();
     assert!(
@@ -243,12 +246,12 @@ fn invalid_checks_say_what_is_wrong() {
         ),
         (
             "trajectory: {expected: expected.tools, args: partial}",
-            "unknown trajectory args match",
+            "unknown argument matcher",
             "",
         ),
         (
             "end_state: state",
-            "`end_state` expects `expected.state` or an inline map",
+            "`end_state` expects `expected.state`, an inline map",
             "",
         ),
         (
@@ -355,4 +358,43 @@ fn json_schema_files_load_relative_to_the_suite() {
         errs[0].message.contains("cannot parse JSON Schema"),
         "{errs:?}"
     );
+}
+
+#[test]
+fn new_forms_validate() {
+    for (yaml, needle) in [
+        ("trajectory: {mode: unorderd, expected: expected.tools}", "did you mean `unordered`?"),
+        ("trajectory: {expected: expected.tools, args: {default: exact, tools: {lookup_ordr: exact}}}", "unknown tool `lookup_ordr`"),
+        ("trajectory: {expected: expected.tools, args: {tools: {lookup_order: exakt}}}", "did you mean `exact`?"),
+        ("trajectory: {expected: expected.tools, ignore: ['a.[b']}", "invalid key pattern"),
+        ("trajectory: {expected: expected.tools, defaults: {lookup_order: 3}}", "must be a map"),
+        ("tool_called: {name: lookup_order, times: {min: 3, max: 1}}", "below `times.min`"),
+        ("tool_called: {name: lookup_order, times: {mn: 1}}", "unknown key `mn`"),
+        ("tool_called: {name: lookup_order, before: refund}", "unknown tool `refund`"),
+        ("end_state: [{path: a.b}]", "needs `equals` or `exists`"),
+        ("end_state: [{path: a, equal: 1}]", "did you mean `equals`?"),
+    ] {
+        let errs = parse(yaml).expect_err(yaml);
+        let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert!(text.iter().any(|t| t.contains(needle)), "{yaml}: {text:?}");
+    }
+    for (yaml, name) in [
+        (
+            "trajectory: {mode: superset, expected: expected.tools}",
+            "trajectory superset",
+        ),
+        (
+            "tool_called: {name: lookup_order, times: {min: 1, max: 3}, before: issue_refund}",
+            "tool_called lookup_order ×1..3 before issue_refund",
+        ),
+        (
+            "end_state: [{path: orders.1042.status, equals: refunded}]",
+            "end_state orders.1042.status",
+        ),
+    ] {
+        assert_eq!(
+            parse(yaml).unwrap_or_else(|e| panic!("{yaml}: {e:?}")).name,
+            name
+        );
+    }
 }

@@ -32,22 +32,71 @@ pub enum ValueRef {
     Case(String),
 }
 
+pub use crate::check::arg_match::{ArgMatch, ArgRules};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrajectoryMode {
     /// Same calls, same order, same count.
     Strict,
     /// The expected calls appear in order; extra calls allowed.
     InOrder,
+    /// Same multiset of calls, any order.
+    Unordered,
+    /// Every actual call is matched by an expected one (the agent did nothing unexpected).
+    Subset,
+    /// Every expected call is matched by an actual one (extras allowed).
+    Superset,
 }
 
+impl TrajectoryMode {
+    pub const NAMES: [&'static str; 5] = ["strict", "in_order", "unordered", "subset", "superset"];
+
+    pub fn parse(s: &str) -> Option<TrajectoryMode> {
+        match s {
+            "strict" => Some(TrajectoryMode::Strict),
+            "in_order" => Some(TrajectoryMode::InOrder),
+            "unordered" => Some(TrajectoryMode::Unordered),
+            "subset" => Some(TrajectoryMode::Subset),
+            "superset" => Some(TrajectoryMode::Superset),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TrajectoryMode::Strict => "strict",
+            TrajectoryMode::InOrder => "in_order",
+            TrajectoryMode::Unordered => "unordered",
+            TrajectoryMode::Subset => "subset",
+            TrajectoryMode::Superset => "superset",
+        }
+    }
+}
+
+/// How often a tool must be called: `times: N` is `{min: N, max: N}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArgMatch {
-    /// Arguments equal.
-    Exact,
-    /// Expected arguments are a recursive subset of the actual ones.
-    Subset,
-    /// Arguments are not compared.
-    Ignore,
+pub struct Times {
+    pub min: u32,
+    pub max: Option<u32>,
+}
+
+/// One `end_state` assertion on a JSON path of the tool world.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathAssert {
+    /// Dot path: `orders.1042.status`, `refunds.0.amount`.
+    pub path: String,
+    /// The value there must contain this as a recursive subset; `None` with `exists`.
+    pub equals: Option<Value>,
+    /// `Some(false)`: the path must not exist.
+    pub exists: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EndStateSpec {
+    /// The whole world contains this as a recursive subset.
+    Subset(ValueRef),
+    /// Each path assertion holds.
+    Paths(Vec<PathAssert>),
 }
 
 #[derive(Debug, Clone)]
@@ -78,26 +127,43 @@ pub enum Check {
     ToolCalled {
         name: String,
         args: Option<Value>,
-        times: Option<u32>,
+        /// `None`: at least once.
+        times: Option<Times>,
+        /// A matching call must come before the first (`before`) / after the last (`after`)
+        /// call of this other tool; a tool never called imposes nothing.
+        before: Option<String>,
+        after: Option<String>,
+        rules: ArgRules,
     },
     /// The tool was never called (with matching args, if given).
     ToolNotCalled {
         name: String,
         args: Option<Value>,
+        rules: ArgRules,
     },
     Trajectory {
         mode: TrajectoryMode,
         expected: ValueRef,
-        args: ArgMatch,
+        args: ArgRules,
     },
-    /// The tool world's end state contains the expected state as a recursive subset.
-    EndState {
-        expected: ValueRef,
-    },
+    /// The tool world's end state contains the expected state (or path values) as a
+    /// recursive subset.
+    EndState(EndStateSpec),
     MaxSteps(u64),
     MaxTokens(u64),
     /// `true`: must escalate; `false`: must not.
     Escalated(bool),
+    /// A minijinja expression that must be true (compiled and checked at load).
+    Expr {
+        source: String,
+    },
+    /// A user program that grades (see `check::command`); run by the runner, async.
+    Command {
+        argv: Vec<String>,
+        /// The suite's folder: the working directory, and the base of a relative program.
+        dir: std::path::PathBuf,
+        timeout: std::time::Duration,
+    },
     Judge {
         judge: Arc<Judge>,
         threshold: f64,

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use crate::check::json_subset::{is_subset, json_equal};
-use crate::check::spec::{ArgMatch, TrajectoryMode};
+use crate::check::arg_match::ArgRules;
+use crate::check::spec::TrajectoryMode;
 
 /// One expected call: a name, and arguments to compare unless `None`.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,37 +62,34 @@ pub(crate) fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-/// Whether one actual call satisfies one expected call under `args`.
-pub fn call_matches(expected: &ExpectedCall, name: &str, args: &Value, how: ArgMatch) -> bool {
-    if expected.name != name {
-        return false;
-    }
-    match (how, &expected.args) {
-        (ArgMatch::Ignore, _) | (_, None) => true,
-        (ArgMatch::Subset, Some(want)) => is_subset(want, args),
-        (ArgMatch::Exact, Some(want)) => json_equal(want, args),
-    }
+/// Whether one actual call satisfies one expected call under `rules`.
+pub fn call_matches(expected: &ExpectedCall, name: &str, args: &Value, rules: &ArgRules) -> bool {
+    expected.name == name && rules.matches(name, expected.args.as_ref(), args)
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrajectoryMatch {
     pub passed: bool,
+    /// Pairs (expected index, actual index) of the matching, sorted by expected index.
+    pub pairs: Vec<(usize, usize)>,
     pub matched: usize,
     pub expected: usize,
     pub actual: usize,
     /// Index of the first expected call left unmatched.
     pub first_missing: Option<usize>,
+    /// Index of the first actual call left unmatched.
+    pub first_unexpected: Option<usize>,
 }
 
 impl TrajectoryMatch {
-    /// Matched / actual; 1 when the agent made no calls and none were expected.
+    /// Matched / actual; 1 when the agent made no calls (nothing it did was wrong).
     pub fn precision(&self) -> f64 {
-        ratio(self.matched, self.actual, self.expected == 0)
+        ratio(self.matched, self.actual)
     }
 
     /// Matched / expected; 1 when nothing was expected.
     pub fn recall(&self) -> f64 {
-        ratio(self.matched, self.expected, true)
+        ratio(self.matched, self.expected)
     }
 
     pub fn f1(&self) -> f64 {
@@ -105,269 +102,378 @@ impl TrajectoryMatch {
     }
 }
 
-fn ratio(n: usize, d: usize, empty_is_one: bool) -> f64 {
+fn ratio(n: usize, d: usize) -> f64 {
     if d == 0 {
-        if empty_is_one {
-            1.0
-        } else {
-            0.0
-        }
+        1.0
     } else {
         n as f64 / d as f64
     }
 }
 
-/// Greedy in-order matching: each expected call takes the first matching actual call after the
-/// previous match; an expected call with no such match is skipped (counted as missing). This is
-/// deterministic and, for `strict`, full agreement means the sequences are identical.
+/// Matches `actual` calls against `expected` one-to-one and decides the mode's verdict.
+///
+/// - `strict` and `in_order` pair calls in order: the longest common subsequence of the two
+///   lists (ties broken toward the earliest calls), so the result never depends on luck.
+/// - `unordered`, `subset` and `superset` pair calls regardless of order: a maximum one-to-one
+///   matching, built by taking expected calls in order, each the earliest actual call it can,
+///   and re-assigning earlier pairs when that frees a call (augmenting paths).
+///
+/// Counts matter in every mode: an expected call listed twice needs two actual calls.
 pub fn match_calls(
     mode: TrajectoryMode,
-    how: ArgMatch,
+    rules: &ArgRules,
     expected: &[ExpectedCall],
     actual: &[(&str, &Value)],
 ) -> TrajectoryMatch {
-    let mut next = 0;
-    let mut matched = 0;
-    let mut first_missing = None;
-    for (i, exp) in expected.iter().enumerate() {
-        let found = actual[next..]
-            .iter()
-            .position(|(name, args)| call_matches(exp, name, args, how));
-        match found {
-            Some(offset) => {
-                matched += 1;
-                next += offset + 1;
-            }
-            None => {
-                first_missing.get_or_insert(i);
-            }
-        }
-    }
-    let all_expected = matched == expected.len();
-    let passed = match mode {
-        TrajectoryMode::InOrder => all_expected,
-        TrajectoryMode::Strict => all_expected && actual.len() == expected.len(),
+    let ok: Vec<Vec<bool>> = expected
+        .iter()
+        .map(|e| {
+            actual
+                .iter()
+                .map(|(n, a)| call_matches(e, n, a, rules))
+                .collect()
+        })
+        .collect();
+    let pairs = match mode {
+        TrajectoryMode::Strict | TrajectoryMode::InOrder => ordered_pairs(&ok, actual.len()),
+        _ => unordered_pairs(&ok, actual.len()),
     };
+    let (e, a, m) = (expected.len(), actual.len(), pairs.len());
+    let passed = match mode {
+        TrajectoryMode::Strict => m == e && a == e,
+        TrajectoryMode::InOrder | TrajectoryMode::Superset => m == e,
+        TrajectoryMode::Unordered => m == e && m == a,
+        TrajectoryMode::Subset => m == a,
+    };
+    let first_missing = (0..e).find(|i| !pairs.iter().any(|(pi, _)| pi == i));
+    let first_unexpected = (0..a).find(|j| !pairs.iter().any(|(_, pj)| pj == j));
     TrajectoryMatch {
         passed,
-        matched,
-        expected: expected.len(),
-        actual: actual.len(),
+        matched: m,
+        expected: e,
+        actual: a,
+        pairs,
         first_missing,
+        first_unexpected,
     }
+}
+
+/// Longest common subsequence under `ok`, reconstructed toward the earliest pairs.
+fn ordered_pairs(ok: &[Vec<bool>], n_actual: usize) -> Vec<(usize, usize)> {
+    let n = ok.len();
+    // lcs[i][j]: length of the best matching of expected[i..] and actual[j..].
+    let mut lcs = vec![vec![0usize; n_actual + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..n_actual).rev() {
+            lcs[i][j] = if ok[i][j] {
+                1 + lcs[i + 1][j + 1]
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut pairs) = (0, 0, Vec::new());
+    while i < n && j < n_actual {
+        if ok[i][j] && lcs[i][j] == 1 + lcs[i + 1][j + 1] {
+            pairs.push((i, j));
+            i += 1;
+            j += 1;
+        } else if lcs[i][j + 1] >= lcs[i + 1][j] {
+            j += 1;
+        } else {
+            i += 1;
+        }
+    }
+    pairs
+}
+
+/// Maximum bipartite matching (Kuhn's algorithm), deterministic by index order.
+fn unordered_pairs(ok: &[Vec<bool>], n_actual: usize) -> Vec<(usize, usize)> {
+    fn augment(i: usize, ok: &[Vec<bool>], seen: &mut [bool], owner: &mut [Option<usize>]) -> bool {
+        for j in 0..owner.len() {
+            if ok[i][j] && !seen[j] {
+                seen[j] = true;
+                if owner[j].is_none_or(|k| augment(k, ok, seen, owner)) {
+                    owner[j] = Some(i);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+    let mut owner: Vec<Option<usize>> = vec![None; n_actual];
+    for i in 0..ok.len() {
+        let mut seen = vec![false; n_actual];
+        augment(i, ok, &mut seen, &mut owner);
+    }
+    let mut pairs: Vec<(usize, usize)> = owner
+        .iter()
+        .enumerate()
+        .filter_map(|(j, o)| o.map(|i| (i, j)))
+        .collect();
+    pairs.sort();
+    pairs
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::arg_match::ArgMatch;
     use serde_json::json;
 
-    fn exp(spec: &[(&str, Option<Value>)]) -> Vec<ExpectedCall> {
+    /// Expected calls from a compact form: `"lookup_order"` or `"lookup_order {json args}"`.
+    fn exp(spec: &[&str]) -> Vec<ExpectedCall> {
         spec.iter()
-            .map(|(n, a)| ExpectedCall {
-                name: n.to_string(),
-                args: a.clone(),
+            .map(|s| match s.split_once(' ') {
+                Some((n, a)) => ExpectedCall {
+                    name: n.to_string(),
+                    args: Some(serde_json::from_str(a).unwrap()),
+                },
+                None => ExpectedCall {
+                    name: s.to_string(),
+                    args: None,
+                },
             })
             .collect()
     }
 
-    /// (label, mode, args, expected, actual, passed, matched)
-    type Row<'a> = (
-        &'a str,
-        TrajectoryMode,
-        ArgMatch,
-        Vec<ExpectedCall>,
-        Vec<(&'a str, &'a Value)>,
-        bool,
-        usize,
-    );
+    fn act(spec: &[&str]) -> Vec<(String, Value)> {
+        spec.iter()
+            .map(|s| match s.split_once(' ') {
+                Some((n, a)) => (n.to_string(), serde_json::from_str(a).unwrap()),
+                None => (s.to_string(), json!({})),
+            })
+            .collect()
+    }
+
+    /// One row: label, expected, actual, then per mode whether it passes, in the order
+    /// strict, in_order, unordered, subset, superset; and the matched count for ordered
+    /// and unordered matching.
+    struct Row {
+        label: &'static str,
+        expected: &'static [&'static str],
+        actual: &'static [&'static str],
+        pass: [bool; 5],
+        matched: (usize, usize),
+    }
+
+    const MODES: [TrajectoryMode; 5] = [
+        TrajectoryMode::Strict,
+        TrajectoryMode::InOrder,
+        TrajectoryMode::Unordered,
+        TrajectoryMode::Subset,
+        TrajectoryMode::Superset,
+    ];
+
+    const T: bool = true;
+    const F: bool = false;
+
+    fn table() -> Vec<Row> {
+        vec![
+            Row {
+                label: "both empty",
+                expected: &[],
+                actual: &[],
+                pass: [T, T, T, T, T],
+                matched: (0, 0),
+            },
+            Row {
+                label: "nothing called",
+                expected: &["a"],
+                actual: &[],
+                pass: [F, F, F, T, F],
+                matched: (0, 0),
+            },
+            Row {
+                label: "nothing expected",
+                expected: &[],
+                actual: &["a"],
+                pass: [F, T, F, F, T],
+                matched: (0, 0),
+            },
+            Row {
+                label: "identical",
+                expected: &["a", "b"],
+                actual: &["a", "b"],
+                pass: [T, T, T, T, T],
+                matched: (2, 2),
+            },
+            Row {
+                label: "extra call in the middle",
+                expected: &["a", "b"],
+                actual: &["a", "x", "b"],
+                pass: [F, T, F, F, T],
+                matched: (2, 2),
+            },
+            Row {
+                label: "extra call at the end",
+                expected: &["a", "b"],
+                actual: &["a", "b", "x"],
+                pass: [F, T, F, F, T],
+                matched: (2, 2),
+            },
+            Row {
+                label: "reordered",
+                expected: &["a", "b"],
+                actual: &["b", "a"],
+                pass: [F, F, T, T, T],
+                matched: (1, 2),
+            },
+            Row {
+                label: "reordered with extra",
+                expected: &["a", "b"],
+                actual: &["b", "x", "a"],
+                pass: [F, F, F, F, T],
+                matched: (1, 2),
+            },
+            Row {
+                label: "missing call",
+                expected: &["a", "b"],
+                actual: &["a"],
+                pass: [F, F, F, T, F],
+                matched: (1, 1),
+            },
+            Row {
+                label: "repeated expected, one actual",
+                expected: &["a", "a"],
+                actual: &["a"],
+                pass: [F, F, F, T, F],
+                matched: (1, 1),
+            },
+            Row {
+                label: "repeated actual, one expected",
+                expected: &["a"],
+                actual: &["a", "a"],
+                pass: [F, T, F, F, T],
+                matched: (1, 1),
+            },
+            Row {
+                label: "repeated on both sides",
+                expected: &["a", "b", "a"],
+                actual: &["a", "a", "b"],
+                pass: [F, F, T, T, T],
+                matched: (2, 3),
+            },
+            Row {
+                label: "wrong args skipped to the matching call",
+                expected: &[r#"lookup {"id": "1042"}"#],
+                actual: &[
+                    r#"lookup {"id": "7"}"#,
+                    r#"lookup {"id": "1042", "verbose": true}"#,
+                ],
+                pass: [F, T, F, F, T],
+                matched: (1, 1),
+            },
+            Row {
+                label: "nested args as a recursive subset",
+                expected: &[r#"ticket {"t": {"tags": ["refund"], "p": "high"}}"#],
+                actual: &[r#"ticket {"t": {"tags": ["refund"], "p": "high", "body": "x"}}"#],
+                pass: [T, T, T, T, T],
+                matched: (1, 1),
+            },
+            Row {
+                label: "nested args differ in a list",
+                expected: &[r#"ticket {"t": {"tags": ["refund"]}}"#],
+                actual: &[r#"ticket {"t": {"tags": ["refund", "vip"]}}"#],
+                pass: [F, F, F, F, F],
+                matched: (0, 0),
+            },
+            Row {
+                // A generic expected call must not steal the one call a specific one needs.
+                label: "matching is maximum, not first come",
+                expected: &["lookup", r#"lookup {"id": "1"}"#],
+                actual: &[r#"lookup {"id": "1"}"#, r#"lookup {"id": "2"}"#],
+                pass: [F, F, T, T, T],
+                matched: (1, 2),
+            },
+        ]
+    }
 
     #[test]
     fn modes_table() {
-        use ArgMatch::*;
-        use TrajectoryMode::*;
-        let lookup = |id: &str| ("lookup_order", Some(json!({"order_id": id})));
-        let refund = ("issue_refund", None);
-        let email = ("send_email", None);
-        let a_lookup_1042 = json!({"order_id": "1042", "verbose": true});
-        let a_lookup_7 = json!({"order_id": "7"});
-        let none = json!({});
-        // (name, mode, args, expected, actual, passed, matched)
-        let table: Vec<Row> = vec![
-            ("both empty", Strict, Subset, exp(&[]), vec![], true, 0),
-            (
-                "identical",
-                Strict,
-                Subset,
-                exp(&[lookup("1042"), refund.clone()]),
-                vec![("lookup_order", &a_lookup_1042), ("issue_refund", &none)],
-                true,
-                2,
-            ),
-            (
-                "extra call fails strict",
-                Strict,
-                Subset,
-                exp(&[lookup("1042"), refund.clone()]),
-                vec![
-                    ("lookup_order", &a_lookup_1042),
-                    ("send_email", &none),
-                    ("issue_refund", &none),
-                ],
-                false,
-                2,
-            ),
-            (
-                "extra call passes in_order",
-                InOrder,
-                Subset,
-                exp(&[lookup("1042"), refund.clone()]),
-                vec![
-                    ("lookup_order", &a_lookup_1042),
-                    ("send_email", &none),
-                    ("issue_refund", &none),
-                ],
-                true,
-                2,
-            ),
-            (
-                "reordered fails in_order",
-                InOrder,
-                Subset,
-                exp(&[lookup("1042"), refund.clone()]),
-                vec![("issue_refund", &none), ("lookup_order", &a_lookup_1042)],
-                false,
-                1,
-            ),
-            (
-                "reordered fails strict",
-                Strict,
-                Ignore,
-                exp(&[refund.clone(), email.clone()]),
-                vec![("send_email", &none), ("issue_refund", &none)],
-                false,
-                1,
-            ),
-            (
-                "repeated expected needs repeated actual",
-                InOrder,
-                Ignore,
-                exp(&[refund.clone(), refund.clone()]),
-                vec![("issue_refund", &none)],
-                false,
-                1,
-            ),
-            (
-                "repeated actual satisfies once",
-                InOrder,
-                Ignore,
-                exp(std::slice::from_ref(&refund)),
-                vec![("issue_refund", &none), ("issue_refund", &none)],
-                true,
-                1,
-            ),
-            (
-                "repeated actual fails strict",
-                Strict,
-                Ignore,
-                exp(std::slice::from_ref(&refund)),
-                vec![("issue_refund", &none), ("issue_refund", &none)],
-                false,
-                1,
-            ),
-            (
-                "wrong args skipped to the matching call",
-                InOrder,
-                Subset,
-                exp(&[lookup("1042")]),
-                vec![
-                    ("lookup_order", &a_lookup_7),
-                    ("lookup_order", &a_lookup_1042),
-                ],
-                true,
-                1,
-            ),
-            (
-                "exact args reject extra keys",
-                InOrder,
-                Exact,
-                exp(&[lookup("1042")]),
-                vec![("lookup_order", &a_lookup_1042)],
-                false,
-                0,
-            ),
-            (
-                "ignore args",
-                Strict,
-                Ignore,
-                exp(&[lookup("1")]),
-                vec![("lookup_order", &a_lookup_7)],
-                true,
-                1,
-            ),
-            (
-                "nothing called",
-                InOrder,
-                Subset,
-                exp(std::slice::from_ref(&refund)),
-                vec![],
-                false,
-                0,
-            ),
-        ];
-        for (label, mode, how, expected, actual, passed, matched) in table {
-            let m = match_calls(mode, how, &expected, &actual);
-            assert_eq!((m.passed, m.matched), (passed, matched), "{label}: {m:?}");
+        let rules = ArgRules::with(ArgMatch::Subset);
+        for row in table() {
+            let expected = exp(row.expected);
+            let owned = act(row.actual);
+            let actual: Vec<(&str, &Value)> = owned.iter().map(|(n, a)| (n.as_str(), a)).collect();
+            for (mode, want) in MODES.iter().zip(row.pass) {
+                let m = match_calls(*mode, &rules, &expected, &actual);
+                assert_eq!(m.passed, want, "{}: {mode:?} {m:?}", row.label);
+                let want_matched = match mode {
+                    TrajectoryMode::Strict | TrajectoryMode::InOrder => row.matched.0,
+                    _ => row.matched.1,
+                };
+                assert_eq!(m.matched, want_matched, "{}: {mode:?} matched", row.label);
+                // Each mode's verdict agrees with the partial-credit counts it is defined by.
+                match mode {
+                    TrajectoryMode::Subset => assert_eq!(m.passed, m.precision() == 1.0),
+                    TrajectoryMode::Superset => assert_eq!(m.passed, m.recall() == 1.0),
+                    TrajectoryMode::Unordered => assert_eq!(m.passed, m.f1() == 1.0),
+                    _ => {}
+                }
+            }
         }
     }
 
     #[test]
-    fn nested_args_match_as_subset() {
-        let e = exp(&[(
-            "create_ticket",
-            Some(json!({"ticket": {"tags": ["refund"], "priority": "high"}})),
-        )]);
-        let good = json!({"ticket": {"tags": ["refund"], "priority": "high", "body": "x"}});
-        let bad = json!({"ticket": {"tags": ["refund", "vip"], "priority": "high"}});
-        let m = match_calls(
-            TrajectoryMode::Strict,
-            ArgMatch::Subset,
-            &e,
-            &[("create_ticket", &good)],
+    fn arg_matchers_per_mode() {
+        let expected = exp(&[
+            r#"refund {"order_id": "1", "amount": 10}"#,
+            r#"search {"q": "x"}"#,
+        ]);
+        let owned = act(&[
+            r#"refund {"order_id": "1", "amount": 10, "note": "n"}"#,
+            r#"search {"q": "x", "limit": 3}"#,
+        ]);
+        let actual: Vec<(&str, &Value)> = owned.iter().map(|(n, a)| (n.as_str(), a)).collect();
+        let mut rules = ArgRules::with(ArgMatch::Exact);
+        assert_eq!(
+            match_calls(TrajectoryMode::Strict, &rules, &expected, &actual).matched,
+            0
         );
-        assert!(m.passed);
-        let m = match_calls(
-            TrajectoryMode::Strict,
-            ArgMatch::Subset,
-            &e,
-            &[("create_ticket", &bad)],
+        rules.defaults.insert(
+            "search".into(),
+            json!({"limit": 3}).as_object().unwrap().clone(),
         );
-        assert!(!m.passed);
+        rules.tools.insert("refund".into(), ArgMatch::Subset);
+        let m = match_calls(TrajectoryMode::Strict, &rules, &expected, &actual);
+        assert!(m.passed, "{m:?}");
+        rules.tools.insert("refund".into(), ArgMatch::Superset);
+        let m = match_calls(TrajectoryMode::Unordered, &rules, &expected, &actual);
+        assert_eq!(
+            (m.passed, m.first_missing, m.first_unexpected),
+            (false, Some(0), Some(0))
+        );
+        rules.tools.insert("refund".into(), ArgMatch::Ignore);
+        assert!(match_calls(TrajectoryMode::Strict, &rules, &expected, &actual).passed);
+    }
+
+    #[test]
+    fn deterministic_pairs_prefer_the_earliest_calls() {
+        let expected = exp(&["a"]);
+        let owned = act(&["a", "a", "a"]);
+        let actual: Vec<(&str, &Value)> = owned.iter().map(|(n, a)| (n.as_str(), a)).collect();
+        let rules = ArgRules::default();
+        for mode in MODES {
+            let m = match_calls(mode, &rules, &expected, &actual);
+            assert_eq!(m.pairs, vec![(0, 0)], "{mode:?}");
+            assert_eq!(m.first_unexpected, Some(1));
+        }
     }
 
     #[test]
     fn precision_recall_f1() {
-        let m = TrajectoryMatch {
-            passed: false,
-            matched: 2,
-            expected: 4,
-            actual: 2,
-            first_missing: Some(1),
-        };
-        assert_eq!(m.precision(), 1.0);
-        assert_eq!(m.recall(), 0.5);
+        let rules = ArgRules::default();
+        let expected = exp(&["a", "b", "c", "d"]);
+        let owned = act(&["a", "b"]);
+        let actual: Vec<(&str, &Value)> = owned.iter().map(|(n, a)| (n.as_str(), a)).collect();
+        let m = match_calls(TrajectoryMode::InOrder, &rules, &expected, &actual);
+        assert_eq!((m.precision(), m.recall()), (1.0, 0.5));
         assert!((m.f1() - 2.0 / 3.0).abs() < 1e-9);
-        let none = TrajectoryMatch {
-            passed: false,
-            matched: 0,
-            expected: 0,
-            actual: 3,
-            first_missing: None,
-        };
-        assert_eq!(
-            (none.precision(), none.recall(), none.f1()),
-            (0.0, 1.0, 0.0)
-        );
+        let owned = act(&["x", "y", "z"]);
+        let actual: Vec<(&str, &Value)> = owned.iter().map(|(n, a)| (n.as_str(), a)).collect();
+        let m = match_calls(TrajectoryMode::InOrder, &rules, &[], &actual);
+        assert_eq!((m.precision(), m.recall(), m.f1()), (0.0, 1.0, 0.0));
     }
 
     #[test]

@@ -236,6 +236,8 @@ mod tests {
             temperature: None,
             max_tokens: None,
             purpose: Purpose::Agent,
+            seed: None,
+            response_format: None,
         };
         assert_eq!(
             request_body(&request),

@@ -139,6 +139,8 @@ mod tests {
             temperature: None,
             max_tokens: None,
             purpose: Purpose::Agent,
+            seed: None,
+            response_format: None,
         }
     }
 

@@ -502,6 +502,8 @@ mod tests {
             temperature: None,
             max_tokens: None,
             purpose,
+            seed: None,
+            response_format: None,
         }
     }
 

@@ -224,6 +224,8 @@ mod tests {
             temperature: Some(0.0),
             max_tokens: Some(256),
             purpose: Purpose::Agent,
+            seed: None,
+            response_format: None,
         }
     }
 

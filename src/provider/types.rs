@@ -98,6 +98,22 @@ pub struct ModelRequest {
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
     pub purpose: Purpose,
+    /// Sampling seed, for providers that support one (OpenAI `seed`); others ignore it.
+    /// Judge calls set it (the sample index) so that re-grading is reproducible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Ask for structured output where the provider supports it (JSON mode); the answer is
+    /// still parsed defensively, since providers may ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseFormat>,
+}
+
+/// Structured output a request may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseFormat {
+    /// A JSON object (OpenAI `response_format: {type: json_object}`).
+    Json,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -466,6 +466,12 @@ pub struct RawCheck {
     /// A judge name: `judges/NAME.yaml`.
     #[serde(default)]
     pub judge: Option<String>,
+    /// A minijinja expression over `case`, `output`, `trajectory`, `state` that must be true.
+    #[serde(default)]
+    pub expr: Option<String>,
+    /// `[program, args...]` or `{argv: [...], timeout: 10s}`: a program that grades.
+    #[serde(default)]
+    pub command: Option<Value>,
 
     // --- judge options
     #[serde(default)]
@@ -490,6 +496,8 @@ pub const CHECK_KINDS: &[&str] = &[
     "max_tokens",
     "escalated",
     "judge",
+    "expr",
+    "command",
 ];
 
 /// A judge rubric: `judges/NAME.yaml`.
@@ -517,4 +525,10 @@ pub struct RawJudge {
     /// Extra attempts when the judge's answer cannot be parsed. Default 2.
     #[serde(default)]
     pub retries: Option<u32>,
+    /// Independent judge calls per verdict (default 1), reduced by `aggregate`.
+    #[serde(default)]
+    pub samples: Option<u32>,
+    /// `mean` (default), `majority` or `min`.
+    #[serde(default)]
+    pub aggregate: Option<crate::check::judge_samples::Aggregate>,
 }

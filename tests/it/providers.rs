@@ -47,6 +47,8 @@ fn request(model: &str) -> ModelRequest {
         temperature: Some(0.0),
         max_tokens: Some(300),
         purpose: Purpose::Agent,
+        seed: None,
+        response_format: None,
     }
 }
 

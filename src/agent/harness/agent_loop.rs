@@ -211,6 +211,8 @@ impl Run {
                 temperature: config.temperature,
                 max_tokens: config.max_tokens,
                 purpose: Purpose::Agent,
+                seed: None,
+                response_format: None,
             };
             let started = Instant::now();
             let span = tracing::debug_span!("model_call", step = self.traj.model_calls() + 1);

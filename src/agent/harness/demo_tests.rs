@@ -226,6 +226,8 @@ async fn judge(name: &str, case: &Case, t: &Trajectory, providers: &Providers) -
         temperature: Some(0.0),
         max_tokens: None,
         purpose: Purpose::Judge,
+        seed: None,
+        response_format: None,
     };
     let reply = provider.complete(&request).await.unwrap();
     let v: Value = serde_json::from_str(reply.content.as_deref().unwrap()).unwrap();

@@ -54,6 +54,8 @@ impl SimulatedUserChat {
             temperature: None,
             max_tokens: None,
             purpose: Purpose::SimulatedUser,
+            seed: None,
+            response_format: None,
         }
     }
 }

@@ -1,0 +1,293 @@
+//! `Calibration`: runs a judge over human-labelled examples and measures how well it agrees
+//! with the humans (`gauntlet calibrate judges/NAME.yaml --labels FILE`).
+//!
+//! A labels file is JSONL, one example a line:
+//! `{"input": "...", "output": "...", "reference": "...", "pass": true}` or with `"score": 4`
+//! (in the judge's scale) instead of, or besides, `pass`. A score label also yields a pass
+//! label (normalised score at or above the judge's threshold).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::check::calibration_stats::{pearson, spearman, Agreement};
+use crate::check::judge::{grade, Judge};
+use crate::diagnostic::Diagnostic;
+use crate::provider::Provider;
+use crate::suite::{Case, Expected};
+use crate::trajectory::Trajectory;
+use crate::verdict::Outcome;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Label {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub input: String,
+    pub output: String,
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// The human's pass/fail.
+    #[serde(default)]
+    pub pass: Option<bool>,
+    /// The human's score, in the judge's scale.
+    #[serde(default)]
+    pub score: Option<f64>,
+}
+
+/// Reads a labels file; every bad line is reported.
+pub fn load_labels(path: &Path) -> Result<Vec<Label>, Vec<Diagnostic>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| vec![Diagnostic::new(path, format!("cannot read labels: {e}"))])?;
+    let mut labels = Vec::new();
+    let mut errs = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Label>(line) {
+            Ok(l) if l.pass.is_none() && l.score.is_none() => errs.push(
+                Diagnostic::new(path, "a label needs `pass` (true/false) or `score`")
+                    .at(i + 1, None),
+            ),
+            Ok(l) => labels.push(l),
+            Err(e) => errs.push(
+                Diagnostic::new(path, format!("invalid label: {e}")).at(i + 1, Some(e.column())),
+            ),
+        }
+    }
+    if labels.is_empty() && errs.is_empty() {
+        errs.push(Diagnostic::new(path, "the labels file has no examples"));
+    }
+    if errs.is_empty() {
+        Ok(labels)
+    } else {
+        Err(errs)
+    }
+}
+
+/// What the judge said about one example.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Graded {
+    pub id: String,
+    pub human_pass: Option<bool>,
+    /// Normalised 0..1.
+    pub human_score: Option<f64>,
+    pub outcome: Outcome,
+    /// Normalised 0..1; `None` when the judge errored.
+    pub judge_score: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibration {
+    pub judge: String,
+    pub graded: Vec<Graded>,
+    pub agreement: Agreement,
+    pub pearson: Option<f64>,
+    pub spearman: Option<f64>,
+    /// Examples the judge could not grade (left out of every statistic).
+    pub errors: usize,
+}
+
+/// Grades every label with `judge` and computes the agreement statistics. The judge passes an
+/// example when its verdict is `pass` (a soft fail counts as not passing: calibration asks
+/// whether the judge draws the line where humans do).
+pub async fn calibrate(judge: &Judge, provider: &dyn Provider, labels: &[Label]) -> Calibration {
+    let mut graded = Vec::new();
+    for (i, label) in labels.iter().enumerate() {
+        let id = label.id.clone().unwrap_or_else(|| format!("{}", i + 1));
+        let case = Case {
+            id: id.clone(),
+            description: None,
+            turns: vec![label.input.clone()],
+            vars: BTreeMap::new(),
+            expected: Expected {
+                reference: label.reference.clone(),
+                ..Default::default()
+            },
+            tags: Vec::new(),
+            checks: Vec::new(),
+            world_fixture: None,
+            mock: Vec::new(),
+            user: None,
+            source: format!("label {}", i + 1),
+        };
+        let trajectory = Trajectory {
+            output: label.output.clone(),
+            ..Default::default()
+        };
+        let v = grade(
+            judge,
+            provider,
+            &case,
+            &trajectory,
+            judge.threshold,
+            judge.soft_threshold,
+        )
+        .await;
+        let human_score = label.score.map(|s| judge.normalise(s));
+        let human_pass = label
+            .pass
+            .or_else(|| human_score.map(|s| s >= judge.threshold));
+        graded.push(Graded {
+            id,
+            human_pass,
+            human_score,
+            outcome: v.outcome,
+            judge_score: v.score,
+        });
+    }
+    let ok: Vec<&Graded> = graded
+        .iter()
+        .filter(|g| g.outcome != Outcome::Error)
+        .collect();
+    let pairs: Vec<(bool, bool)> = ok
+        .iter()
+        .filter_map(|g| g.human_pass.map(|h| (h, g.outcome == Outcome::Pass)))
+        .collect();
+    let (hs, js): (Vec<f64>, Vec<f64>) = ok
+        .iter()
+        .filter_map(|g| g.human_score.zip(g.judge_score))
+        .unzip();
+    Calibration {
+        judge: judge.name.clone(),
+        agreement: Agreement::from_pairs(&pairs),
+        pearson: pearson(&hs, &js),
+        spearman: spearman(&hs, &js),
+        errors: graded.len() - ok.len(),
+        graded,
+    }
+}
+
+impl Calibration {
+    /// The agreement table, as printed by `gauntlet calibrate`.
+    pub fn render(&self) -> String {
+        let a = &self.agreement;
+        let num = |x: Option<f64>| x.map_or("n/a".to_string(), |x| format!("{x:.3}"));
+        let mut out = format!(
+            "judge `{}`: {} labelled examples, {} graded, {} errors\n\n",
+            self.judge,
+            self.graded.len(),
+            self.graded.len() - self.errors,
+            self.errors
+        );
+        out.push_str(&format!(
+            "pass/fail ({} examples)\n  accuracy       {}\n  cohen's kappa  {}\n\n",
+            a.total(),
+            num(a.accuracy()),
+            num(a.kappa())
+        ));
+        out.push_str("  confusion      judge pass  judge fail\n");
+        out.push_str(&format!(
+            "  human pass     {:>10}  {:>10}\n  human fail     {:>10}  {:>10}\n",
+            a.both_pass, a.human_only_pass, a.judge_only_pass, a.both_fail
+        ));
+        let scored = self
+            .graded
+            .iter()
+            .filter(|g| g.human_score.is_some() && g.judge_score.is_some())
+            .count();
+        if scored > 0 {
+            out.push_str(&format!(
+                "\nscores ({scored} examples)\n  pearson        {}\n  spearman       {}\n",
+                num(self.pearson),
+                num(self.spearman)
+            ));
+        }
+        let disagree: Vec<&Graded> = self
+            .graded
+            .iter()
+            .filter(|g| {
+                g.outcome == Outcome::Error
+                    || g.human_pass
+                        .is_some_and(|h| h != (g.outcome == Outcome::Pass))
+            })
+            .collect();
+        if !disagree.is_empty() {
+            out.push_str("\ndisagreements\n");
+            for g in disagree {
+                out.push_str(&format!(
+                    "  {:<12} human {:<5} judge {} {}\n",
+                    g.id,
+                    g.human_pass
+                        .map_or("-", |p| if p { "pass" } else { "fail" }),
+                    g.outcome.as_str(),
+                    g.judge_score.map_or(String::new(), |s| format!("({s:.2})"))
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// `gauntlet calibrate JUDGE --labels FILE [--mocks DIR] [--min-kappa K]`: prints the agreement
+/// table; exit 2 on bad input, 1 when kappa is below `min_kappa`, 3 when the run failed.
+pub fn run(judge_path: &Path, labels: &Path, mocks: &Path, min_kappa: Option<f64>) -> u8 {
+    let fail = |errs: Vec<Diagnostic>| {
+        for e in errs {
+            eprintln!("{e}");
+        }
+        crate::exit::INVALID_INPUT
+    };
+    let name = judge_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let judge = match Judge::load(&name, judge_path) {
+        Ok(j) => j,
+        Err(errs) => return fail(errs),
+    };
+    let labels = match load_labels(labels) {
+        Ok(l) => l,
+        Err(errs) => return fail(errs),
+    };
+    let mut rules = BTreeMap::new();
+    if judge.model.provider == "mock" {
+        let file = mocks.join(format!("{}.yaml", judge.model.model));
+        match crate::provider::mock::MockRules::load(&file) {
+            Ok(r) => {
+                rules.insert(judge.model.model.clone(), std::sync::Arc::new(r));
+            }
+            Err(errs) => {
+                eprintln!(
+                    "error: mock judge `{}` needs its rules in {} (hint: pass --mocks DIR)",
+                    judge.model,
+                    file.display()
+                );
+                return fail(errs);
+            }
+        }
+    }
+    let providers = crate::provider::registry::Providers::new(rules);
+    let provider = match providers.get(&judge.model, &[]) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: judge model unavailable: {e}");
+            return crate::exit::RUN_INCOMPLETE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return crate::exit::RUN_INCOMPLETE;
+        }
+    };
+    let result = runtime.block_on(calibrate(&judge, provider.as_ref(), &labels));
+    print!("{}", result.render());
+    match (min_kappa, result.agreement.kappa()) {
+        (Some(min), Some(k)) if k < min => {
+            println!("\nkappa {k:.3} is below the minimum {min}: the judge is not calibrated");
+            crate::exit::GATE_FAILED
+        }
+        (Some(min), None) => {
+            println!("\nno pass/fail labels to compute kappa; the minimum {min} cannot be met");
+            crate::exit::GATE_FAILED
+        }
+        _ => crate::exit::GATE_PASSED,
+    }
+}

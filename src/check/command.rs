@@ -1,0 +1,227 @@
+//! `command` checks: a user program (argv, no shell, run in the suite's folder) reads
+//! `{case, output, trajectory, state}` as JSON on stdin and answers `{"pass": bool,
+//! "score": 0..1?, "reason": "..."?}` on stdout. A crash, a non-zero exit, garbage or a timeout
+//! is an `error` verdict, never a pass.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+
+use crate::check::eval::errored_run;
+use crate::check::expr::check_context;
+use crate::check::spec::{Check, CheckSpec};
+use crate::check::text::one_line;
+use crate::suite::Case;
+use crate::trajectory::{EndReason, Trajectory};
+use crate::verdict::{Outcome, Verdict};
+
+/// Default time a check program may take.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Answer {
+    pass: bool,
+    #[serde(default)]
+    score: Option<f64>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Runs a `command` check; other checks are not handled here.
+pub async fn grade(spec: &CheckSpec, case: &Case, trajectory: &Trajectory) -> Verdict {
+    let (outcome, score, reason) = match &spec.check {
+        Check::Command { argv, dir, timeout } => {
+            if trajectory.end == EndReason::Error {
+                errored_run(trajectory)
+            } else {
+                run(argv, dir, *timeout, case, trajectory).await
+            }
+        }
+        _ => (Outcome::Skipped, None, "not a command check".into()),
+    };
+    Verdict {
+        check: spec.name.clone(),
+        outcome,
+        score,
+        weight: spec.weight,
+        reason,
+    }
+    .with_severity(spec.severity)
+}
+
+async fn run(
+    argv: &[String],
+    dir: &Path,
+    timeout: Duration,
+    case: &Case,
+    trajectory: &Trajectory,
+) -> (Outcome, Option<f64>, String) {
+    let err = |m: String| (Outcome::Error, None, m);
+    let Some((program, args)) = argv.split_first() else {
+        return err("empty command".into());
+    };
+    // A program given as a relative path (`checks/x.py`) is relative to the suite's folder;
+    // a bare name (`python3`) is looked up on PATH.
+    let program_path = if program.contains('/') && Path::new(program).is_relative() {
+        dir.join(program)
+    } else {
+        program.into()
+    };
+    let mut child = match tokio::process::Command::new(&program_path)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => return err(format!("cannot start `{program}`: {e}")),
+    };
+    let input = check_context(case, trajectory).to_string();
+    if let Some(mut stdin) = child.stdin.take() {
+        // A program that does not read its stdin is fine: ignore a broken pipe.
+        let _ = stdin.write_all(input.as_bytes()).await;
+    }
+    let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => return err(format!("`{program}` failed: {e}")),
+        Err(_) => {
+            return err(format!(
+                "`{program}` timed out after {}s",
+                timeout.as_secs_f64()
+            ))
+        }
+    };
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return err(format!(
+            "`{program}` exited with {}: {}",
+            output.status,
+            one_line(&stderr, 160)
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let answer: Answer = match serde_json::from_str(stdout.trim()) {
+        Ok(a) => a,
+        Err(e) => {
+            return err(format!(
+                "`{program}` did not answer {{\"pass\", \"score\", \"reason\"}} ({e}): {}",
+                one_line(&stdout, 120)
+            ))
+        }
+    };
+    if let Some(s) = answer
+        .score
+        .filter(|s| !(0.0..=1.0).contains(s) || s.is_nan())
+    {
+        return err(format!("`{program}` answered score {s}, outside 0..1"));
+    }
+    let score = answer.score.unwrap_or(if answer.pass { 1.0 } else { 0.0 });
+    let outcome = if answer.pass {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    };
+    let reason = answer
+        .reason
+        .map(|r| one_line(&r, 200))
+        .unwrap_or_else(|| format!("`{program}` answered pass: {}", answer.pass));
+    (outcome, Some(score), reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::Severity;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn spec(dir: &Path, argv: &[&str], timeout: Duration) -> CheckSpec {
+        CheckSpec {
+            check: Check::Command {
+                argv: argv.iter().map(|s| s.to_string()).collect(),
+                dir: dir.to_path_buf(),
+                timeout,
+            },
+            name: "command".into(),
+            severity: Severity::Hard,
+            weight: 1.0,
+        }
+    }
+
+    fn case() -> Case {
+        Case {
+            id: "c".into(),
+            description: None,
+            turns: vec!["hi".into()],
+            vars: Default::default(),
+            expected: Default::default(),
+            tags: vec![],
+            checks: vec![],
+            world_fixture: None,
+            user: None,
+            mock: vec![],
+            source: "x".into(),
+        }
+    }
+
+    fn script(dir: &Path, name: &str, body: &str) {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn answers_crashes_garbage_and_timeouts() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // Passes when the output (from the JSON on stdin) mentions a refund.
+        script(
+            d,
+            "refund.sh",
+            r#"if grep -q '"output":"Refunded' ; then echo '{"pass": true, "score": 0.9, "reason": "refund confirmed"}'; else echo '{"pass": false}'; fi"#,
+        );
+        script(d, "crash.sh", "echo boom >&2; exit 3");
+        script(d, "garbage.sh", "cat >/dev/null; echo 'SCORE: 10'");
+        script(d, "slow.sh", "sleep 10");
+        script(d, "far.sh", r#"echo '{"pass": true, "score": 7}'"#);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let t = Trajectory {
+            output: "Refunded 30.00".into(),
+            ..Default::default()
+        };
+        let long = Duration::from_secs(30);
+        let table: Vec<(&str, Duration, Outcome, &str)> = vec![
+            ("./refund.sh", long, Outcome::Pass, "refund confirmed"),
+            ("./crash.sh", long, Outcome::Error, "boom"),
+            ("./garbage.sh", long, Outcome::Error, "did not answer"),
+            (
+                "./slow.sh",
+                Duration::from_millis(100),
+                Outcome::Error,
+                "timed out",
+            ),
+            ("./far.sh", long, Outcome::Error, "outside 0..1"),
+            ("./missing.sh", long, Outcome::Error, "cannot start"),
+        ];
+        for (prog, timeout, want, reason) in table {
+            let v = rt.block_on(grade(&spec(d, &[prog], timeout), &case(), &t));
+            assert_eq!(v.outcome, want, "{prog}: {v:?}");
+            assert!(v.reason.contains(reason), "{prog}: {}", v.reason);
+        }
+        let no_refund = Trajectory {
+            output: "Sorry".into(),
+            ..Default::default()
+        };
+        let v = rt.block_on(grade(&spec(d, &["./refund.sh"], long), &case(), &no_refund));
+        assert_eq!((v.outcome, v.score), (Outcome::Fail, Some(0.0)));
+    }
+}

@@ -1,0 +1,115 @@
+//! `JudgeCache`: judge answers stored on disk apart from agent calls, so re-scoring the same
+//! trajectories (`eval --cache`) makes no judge call.
+//!
+//! The key is a stable 128-bit FNV-1a hash of the judge's name, its model and the whole request
+//! (rendered prompt, sample seed, retry turns). One JSON file per key under
+//! `.gauntlet/cache/judges/`. Only successful answers are stored; an unreadable answer is stored
+//! too (it is what the model said), and its retry has a different key.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use serde_json::json;
+
+use crate::provider::{ModelRequest, ModelResponse, Provider, ProviderError};
+use crate::trajectory::Usage;
+
+/// Where `eval --cache` keeps judge answers, relative to the working directory.
+pub const DEFAULT_DIR: &str = ".gauntlet/cache/judges";
+
+#[derive(Debug, Clone)]
+pub struct JudgeCache {
+    dir: PathBuf,
+}
+
+impl JudgeCache {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        JudgeCache { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The cache key of one judge request.
+    pub fn key(judge: &str, model: &str, request: &ModelRequest) -> String {
+        let body = serde_json::to_string(request).unwrap_or_default();
+        let mut h = Fnv128::new();
+        for part in [judge, "\u{0}", model, "\u{0}", &body] {
+            h.write(part.as_bytes());
+        }
+        format!("{:032x}", h.0)
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.json"))
+    }
+
+    pub fn get(&self, key: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self.path(key)).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        v.get("content")?.as_str().map(str::to_string)
+    }
+
+    /// Best effort: a cache that cannot be written only costs a later call.
+    pub fn put(&self, key: &str, content: &str) {
+        if std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let tmp = self.dir.join(format!("{key}.tmp{}", std::process::id()));
+        let body = json!({"content": content}).to_string();
+        if std::fs::write(&tmp, body).is_ok() {
+            let _ = std::fs::rename(&tmp, self.path(key));
+        }
+    }
+}
+
+/// FNV-1a, 128 bits: stable across platforms and Rust versions (unlike `DefaultHasher`).
+struct Fnv128(u128);
+
+impl Fnv128 {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+
+    fn new() -> Self {
+        Fnv128(Self::OFFSET)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u128::from(*b);
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+    }
+}
+
+/// A provider that answers judge requests from the cache, and fills it on a miss.
+#[derive(Debug)]
+pub struct CachedJudge<'a> {
+    pub inner: &'a dyn Provider,
+    pub cache: &'a JudgeCache,
+    pub judge: &'a str,
+}
+
+#[async_trait]
+impl Provider for CachedJudge<'_> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {
+        let key = JudgeCache::key(self.judge, self.inner.name(), request);
+        if let Some(content) = self.cache.get(&key) {
+            return Ok(ModelResponse {
+                content: Some(content),
+                tool_calls: Vec::new(),
+                usage: Usage::default(),
+                model: request.model.clone(),
+            });
+        }
+        let response = self.inner.complete(request).await?;
+        self.cache
+            .put(&key, response.content.as_deref().unwrap_or_default());
+        Ok(response)
+    }
+}
