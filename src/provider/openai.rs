@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::provider::http::{excerpt, HttpClient};
 use crate::provider::types::{
-    Message, ModelRequest, ModelResponse, Provider, ProviderError, Role, ToolSpec,
+    Message, ModelRequest, ModelResponse, Provider, ProviderError, ResponseFormat, Role, ToolSpec,
 };
 use crate::trajectory::{ToolCall, Usage};
 
@@ -75,6 +75,13 @@ pub fn request_body(request: &ModelRequest) -> Value {
     // `max_tokens` rather than `max_completion_tokens`: every compatible server knows it.
     if let Some(m) = request.max_tokens {
         body.insert("max_tokens".into(), json!(m));
+    }
+    // Judges pin a seed and ask for a JSON object, so their grades reproduce and parse.
+    if let Some(seed) = request.seed {
+        body.insert("seed".into(), json!(seed));
+    }
+    if let Some(ResponseFormat::Json) = request.response_format {
+        body.insert("response_format".into(), json!({"type": "json_object"}));
     }
     Value::Object(body)
 }
@@ -227,6 +234,20 @@ mod tests {
             seed: None,
             response_format: None,
         }
+    }
+
+    #[test]
+    fn judge_requests_pin_a_seed_and_ask_for_json() {
+        let mut r = conversation();
+        r.seed = Some(3);
+        r.response_format = Some(ResponseFormat::Json);
+        let body = request_body(&r);
+        assert_eq!(body["seed"], json!(3));
+        assert_eq!(body["response_format"], json!({"type": "json_object"}));
+        assert!(
+            request_body(&conversation()).get("seed").is_none(),
+            "absent unless asked for"
+        );
     }
 
     #[test]
