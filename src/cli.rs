@@ -8,6 +8,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::watch;
 
+use crate::check::calibration_gate::{check_calibration, soften_suite};
 use crate::diagnostic::Diagnostic;
 use crate::duration::parse_duration;
 use crate::event::RunEvent;
@@ -435,6 +436,22 @@ async fn eval_suite(
         );
     }
     let (cases, providers) = work;
+    // Judges that must be calibrated first: one that falls short still grades, but only warns.
+    let uncalibrated = check_calibration(suite, &providers).await;
+    for u in &uncalibrated {
+        eprintln!(
+            "warning: judge `{}` is not calibrated ({}): its verdicts only warn in this run",
+            u.judge, u.why
+        );
+    }
+    let uncalibrated: Vec<String> = uncalibrated.into_iter().map(|u| u.judge).collect();
+    let softened;
+    let (suite, cases) = if uncalibrated.is_empty() {
+        (suite, cases)
+    } else {
+        softened = soften_suite(suite, &cases, &uncalibrated);
+        (&softened.0, softened.1)
+    };
     let work = work_items(&cases, outputs.repeat, &done_keys(&done));
     let mut reporter = TerminalReporter::new(progress, color);
     let mut journal_failed = false;
@@ -462,6 +479,7 @@ async fn eval_suite(
     };
     let results = reduce_repeats(done.into_iter().chain(output.results).collect());
     let mut report = build_report(header, &suite.gate, results, output.incomplete);
+    report.gate.uncalibrated = uncalibrated;
     if let Some(base) = outputs.baseline {
         let cmp = compare(base, &report, suite.gate.alpha);
         gate::apply_baseline(&suite.gate, &mut report.gate, &cmp);

@@ -85,6 +85,7 @@ pub fn evaluate(gate: &Gate, summary: &Summary, cases: &[CaseResult]) -> GateRes
         rules,
         critical_failures,
         quarantined,
+        uncalibrated: Vec::new(),
     }
 }
 

@@ -19,7 +19,7 @@ use crate::suite::{Case, Expected};
 use crate::trajectory::Trajectory;
 use crate::verdict::Outcome;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Label {
     #[serde(default)]

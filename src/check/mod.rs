@@ -1,6 +1,7 @@
 //! Checks: validation (`parse`), deterministic evaluation (`eval`) and LLM-as-judge (`judge`).
 pub mod arg_match;
 pub mod calibrate;
+pub mod calibration_gate;
 pub mod calibration_stats;
 pub mod command;
 pub mod eval;

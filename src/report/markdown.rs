@@ -111,6 +111,22 @@ fn gate(out: &mut String, r: &RunReport) {
         let ids: Vec<String> = g.critical_failures.iter().map(|id| md(id)).collect();
         let _ = writeln!(out, "❌ Critical cases failed: {}\n", ids.join(", "));
     }
+    if !g.quarantined.is_empty() {
+        let ids: Vec<String> = g.quarantined.iter().map(|id| md(id)).collect();
+        let _ = writeln!(
+            out,
+            "⚠️ Flaky cases quarantined (not gated): {}\n",
+            ids.join(", ")
+        );
+    }
+    if !g.uncalibrated.is_empty() {
+        let ids: Vec<String> = g.uncalibrated.iter().map(|id| md(id)).collect();
+        let _ = writeln!(
+            out,
+            "⚠️ Judges below their calibration requirement (verdicts only warned): {}\n",
+            ids.join(", ")
+        );
+    }
 }
 
 fn failures(out: &mut String, r: &RunReport) {

@@ -55,6 +55,10 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, String> {
         .flat_map(|r| r.gate.critical_failures.iter().cloned())
         .collect();
     let incomplete = reports.iter().find_map(|r| r.incomplete.clone());
+    let uncalibrated: BTreeSet<String> = reports
+        .iter()
+        .flat_map(|r| r.gate.uncalibrated.iter().cloned())
+        .collect();
     let baselines: Vec<&Comparison> = reports.iter().filter_map(|r| r.baseline.as_ref()).collect();
     let baseline = (!baselines.is_empty()).then(|| merge_comparisons(&baselines));
 
@@ -76,6 +80,7 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, String> {
 
     let mut report = build_report(header, &gate_config, cases, incomplete);
     report.gate.critical_failures = critical.into_iter().collect();
+    report.gate.uncalibrated = uncalibrated.into_iter().collect();
     report.gate.passed =
         report.gate.rules.iter().all(|r| r.passed) && report.gate.critical_failures.is_empty();
     if let Some(mut cmp) = baseline {

@@ -72,6 +72,9 @@ pub struct GateResult {
     /// Flaky cases left out of the gated rates (`gate.quarantine_flaky`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quarantined: Vec<String>,
+    /// Judges below their suite's calibration requirement: their verdicts only warned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncalibrated: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -182,6 +182,20 @@ pub fn render_summary(report: &RunReport, color: bool) -> String {
             clean(&g.critical_failures.join(", "))
         ));
     }
+    if !g.quarantined.is_empty() {
+        out.push_str(&format!(
+            "  {} flaky cases quarantined (not gated): {}\n",
+            paint("~", YELLOW, color),
+            clean(&g.quarantined.join(", "))
+        ));
+    }
+    if !g.uncalibrated.is_empty() {
+        out.push_str(&format!(
+            "  {} judges below their calibration requirement (verdicts only warned): {}\n",
+            paint("~", YELLOW, color),
+            clean(&g.uncalibrated.join(", "))
+        ));
+    }
     if let Some(why) = &report.incomplete {
         out.push_str(&format!(
             "{}\n",

@@ -19,6 +19,7 @@ use crate::agent::harness::tools::BUILTIN_TOOLS;
 use crate::agent::harness::world::World;
 use crate::agent::http::HttpTarget;
 use crate::agent::replay::ReplayTarget;
+use crate::check::calibrate::load_labels;
 use crate::check::judge::Judge;
 use crate::check::parse::{from_raw, CheckEnv};
 use crate::check::spec::CheckSpec;
@@ -30,11 +31,12 @@ use crate::provider::settings::{ProviderSettings, HTTP_PROVIDERS};
 use crate::provider::ModelId;
 use crate::report::trajectories::parse_trajectories;
 use crate::suite::model::{
-    Budget, Case, Expected, Gate, HarnessConfig, RunSettings, SimulatedUser, Suite, Target,
+    Budget, CalibrationRequirement, Case, Expected, Gate, HarnessConfig, RunSettings,
+    SimulatedUser, Suite, Target,
 };
 use crate::suite::raw::{
-    RawCase, RawCheck, RawCommand, RawGate, RawHarness, RawHttp, RawProviderSettings, RawReplay,
-    RawRun, RawSuite, RawTarget, TARGET_KINDS,
+    RawCalibration, RawCase, RawCheck, RawCommand, RawGate, RawHarness, RawHttp,
+    RawProviderSettings, RawReplay, RawRun, RawSuite, RawTarget, TARGET_KINDS,
 };
 use crate::template;
 
@@ -222,6 +224,7 @@ impl Loader {
         let run = self.run(&raw.run);
         let providers = self.providers(&raw.providers);
         let fallback = self.fallback(raw.target.harness.as_ref());
+        let calibration = self.calibration(&raw.calibration, &judges);
 
         let target = match harness {
             Some(mut h) => {
@@ -238,6 +241,7 @@ impl Loader {
             target,
             checks,
             judges,
+            calibration,
             mocks,
             gate,
             run,
@@ -871,6 +875,48 @@ impl Loader {
                 }
             }
         }
+    }
+
+    /// The suite's calibration requirements: each names a judge a check uses, and its labels
+    /// load (every bad line reported).
+    fn calibration(
+        &mut self,
+        raw: &BTreeMap<String, RawCalibration>,
+        judges: &BTreeMap<String, Arc<Judge>>,
+    ) -> BTreeMap<String, CalibrationRequirement> {
+        let mut out = BTreeMap::new();
+        for (name, c) in raw {
+            if !judges.contains_key(name) {
+                let hint = did_you_mean(name, judges.keys().map(String::as_str))
+                    .map(|b| format!("did you mean `{b}`?"))
+                    .unwrap_or_else(|| "list judges that a check of this suite uses".into());
+                self.error(
+                    format!("calibration for judge `{name}`, which no check uses"),
+                    name,
+                )
+                .hint = Some(hint);
+                continue;
+            }
+            if !(-1.0..=1.0).contains(&c.min_kappa) {
+                self.error(
+                    format!("`min_kappa` {} is outside -1..1", c.min_kappa),
+                    "min_kappa",
+                );
+            }
+            match load_labels(&self.resolve(&c.labels)) {
+                Ok(labels) => {
+                    out.insert(
+                        name.clone(),
+                        CalibrationRequirement {
+                            labels,
+                            min_kappa: c.min_kappa,
+                        },
+                    );
+                }
+                Err(errs) => self.errors.extend(errs),
+            }
+        }
+        out
     }
 
     fn gate(&mut self, raw: &RawGate, cases: &[Case]) -> Gate {

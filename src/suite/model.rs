@@ -14,6 +14,7 @@ use crate::agent::harness::faults::Faults;
 use crate::agent::harness::pricing::PriceTable;
 use crate::agent::http::HttpTarget;
 use crate::agent::replay::ReplayTarget;
+use crate::check::calibrate::Label;
 use crate::check::judge::Judge;
 use crate::check::spec::CheckSpec;
 use crate::provider::mock::MockRules;
@@ -34,6 +35,8 @@ pub struct Suite {
     pub checks: Vec<CheckSpec>,
     /// Every judge referenced by any check, by name.
     pub judges: BTreeMap<String, Arc<Judge>>,
+    /// Judges that must be calibrated before their verdicts gate, by name.
+    pub calibration: BTreeMap<String, CalibrationRequirement>,
     /// Rules of every `mock:NAME` model the suite uses (agent or judge): `mocks/NAME.yaml`
     /// beside the suite file, loaded and compiled.
     pub mocks: BTreeMap<String, Arc<MockRules>>,
@@ -43,6 +46,13 @@ pub struct Suite {
     pub providers: BTreeMap<String, ProviderSettings>,
     /// The harness model's fallback chain (`target.harness.fallback`), in order.
     pub fallback: Vec<ModelId>,
+}
+
+/// Human labels a judge must agree with (Cohen's kappa ≥ `min_kappa`) for its verdicts to gate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationRequirement {
+    pub labels: Vec<Label>,
+    pub min_kappa: f64,
 }
 
 #[derive(Debug, Clone)]

@@ -33,6 +33,10 @@ pub struct RawSuite {
     /// above the suite's folder.
     #[serde(default)]
     pub judges_dir: Option<String>,
+    /// Judges whose verdicts gate only when they agree with human labels well enough:
+    /// `{helpfulness: {labels: ../judges/labels/helpfulness.jsonl, min_kappa: 0.6}}`.
+    #[serde(default)]
+    pub calibration: BTreeMap<String, RawCalibration>,
     /// The CI policy. Without one, every case must pass (`min_pass_rate: 1.0`).
     #[serde(default)]
     pub gate: Option<RawGate>,
@@ -499,6 +503,16 @@ pub const CHECK_KINDS: &[&str] = &[
     "expr",
     "command",
 ];
+
+/// A suite's requirement on one judge's calibration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalibration {
+    /// Human-labelled examples (JSONL), relative to the suite file.
+    pub labels: String,
+    /// Cohen's kappa the judge must reach on them.
+    pub min_kappa: f64,
+}
 
 /// A judge rubric: `judges/NAME.yaml`.
 #[derive(Debug, Clone, Deserialize)]

@@ -52,3 +52,31 @@ fn a_kappa_below_the_minimum_exits_1_and_bad_labels_exit_2() {
     assert!(err.contains(":1") && err.contains("needs `pass`"), "{err}");
     assert!(err.contains(":2"), "{err}");
 }
+
+#[test]
+fn a_suite_gates_on_a_judge_only_when_it_meets_its_calibration_requirement() {
+    let (o, out) = crate::support::eval_into("tests/fixtures/valid/uncalibrated.yaml", &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the judge's fail only warns: {}",
+        crate::support::stdout(&o)
+    );
+    assert!(crate::support::stderr(&o)
+        .contains("judge `tone` is not calibrated (kappa 0.200 < 0.6 on 4 labels)"));
+    let report: serde_json::Value = serde_json::from_str(&crate::support::read(
+        out.path().join("uncalibrated/report.json"),
+    ))
+    .unwrap();
+    assert_eq!(report["gate"]["uncalibrated"], serde_json::json!(["tone"]));
+    assert_eq!(report["cases"][0]["status"], "soft_failed");
+
+    let (o, out) = crate::support::eval_into("tests/fixtures/valid/calibrated.yaml", &[]);
+    assert_eq!(o.status.code(), Some(1), "a calibrated judge's fail gates");
+    let report: serde_json::Value = serde_json::from_str(&crate::support::read(
+        out.path().join("calibrated/report.json"),
+    ))
+    .unwrap();
+    assert_eq!(report["cases"][0]["status"], "failed");
+    assert!(report["gate"].get("uncalibrated").is_none());
+}
