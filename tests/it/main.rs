@@ -4,6 +4,7 @@ mod baseline;
 mod calibrate;
 mod demo;
 mod diagnostics;
+mod flaky;
 mod gate;
 mod harness;
 mod html;
