@@ -477,7 +477,8 @@ async fn eval_suite(
         description: suite.description.clone(),
         target: target_label(&suite.target),
     };
-    let results = reduce_repeats(done.into_iter().chain(output.results).collect());
+    let policy = |id: &str| suite.min_pass.get(id).copied();
+    let results = reduce_repeats(done.into_iter().chain(output.results).collect(), &policy);
     let mut report = build_report(header, &suite.gate, results, output.incomplete);
     report.gate.uncalibrated = uncalibrated;
     if let Some(base) = outputs.baseline {

@@ -5,6 +5,7 @@
 //! same at any concurrency.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use crate::report::model::{CaseResult, Repeats};
 use crate::stats::{pass_at_k, pass_pow_k};
@@ -13,16 +14,52 @@ use crate::verdict::{round, CaseStatus};
 /// How many k values pass@k and pass^k are reported for.
 const MAX_K: u32 = 10;
 
-/// One result per case id. A case run once is returned as it is.
-pub fn reduce(results: Vec<CaseResult>) -> Vec<CaseResult> {
+/// `min_pass: a/b`: a repeated case passes when at least a/b of its judged runs pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinPass {
+    pub passes: u32,
+    pub runs: u32,
+}
+
+impl FromStr for MinPass {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("invalid min_pass `{s}` (expected a/b with 0 < a ≤ b, e.g. 4/5)");
+        let (a, b) = s.split_once('/').ok_or_else(bad)?;
+        let passes: u32 = a.trim().parse().map_err(|_| bad())?;
+        let runs: u32 = b.trim().parse().map_err(|_| bad())?;
+        if passes == 0 || runs == 0 || passes > runs {
+            return Err(bad());
+        }
+        Ok(MinPass { passes, runs })
+    }
+}
+
+impl MinPass {
+    /// `passes / judged ≥ a / b`, in integers so 4/5 of 5 runs is exact.
+    fn met(&self, passes: u32, judged: u32) -> bool {
+        u64::from(passes) * u64::from(self.runs) >= u64::from(self.passes) * u64::from(judged)
+    }
+}
+
+/// One result per case id. A case run once is returned as it is. `min_pass` gives a case's
+/// policy, if it has one.
+pub fn reduce(
+    results: Vec<CaseResult>,
+    min_pass: &dyn Fn(&str) -> Option<MinPass>,
+) -> Vec<CaseResult> {
     let mut by_id: BTreeMap<String, Vec<CaseResult>> = BTreeMap::new();
     for r in results {
         by_id.entry(r.id.clone()).or_default().push(r);
     }
-    by_id.into_values().filter_map(reduce_case).collect()
+    by_id
+        .into_iter()
+        .filter_map(|(id, runs)| reduce_case(runs, min_pass(&id)))
+        .collect()
 }
 
-fn reduce_case(mut runs: Vec<CaseResult>) -> Option<CaseResult> {
+fn reduce_case(mut runs: Vec<CaseResult>, min_pass: Option<MinPass>) -> Option<CaseResult> {
     runs.sort_by_key(|r| r.repeat);
     if runs.len() == 1 {
         return runs.pop();
@@ -34,9 +71,10 @@ fn reduce_case(mut runs: Vec<CaseResult>) -> Option<CaseResult> {
         .count() as u32;
     let passes = runs.iter().filter(|r| r.status.is_pass()).count() as u32;
     let judged = n - errored;
+    let enough = min_pass.map_or(passes == judged, |m| m.met(passes, judged));
     let status = if judged == 0 {
         CaseStatus::Errored
-    } else if passes == judged {
+    } else if enough {
         if runs.iter().any(|r| r.status == CaseStatus::SoftFailed) {
             CaseStatus::SoftFailed
         } else {
@@ -125,7 +163,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, s)| run("a", i as u32, *s))
                 .collect();
-            let r = reduce(runs);
+            let r = reduce(runs, &|_| None);
             assert_eq!(r.len(), 1);
             assert_eq!(r[0].status, want, "{statuses:?}");
             assert_eq!(
@@ -137,20 +175,56 @@ mod tests {
     }
 
     #[test]
+    fn min_pass_sets_when_a_repeated_case_passes() {
+        use CaseStatus::*;
+        let runs = |statuses: &[CaseStatus]| -> Vec<CaseResult> {
+            statuses
+                .iter()
+                .enumerate()
+                .map(|(i, s)| run("a", i as u32, *s))
+                .collect()
+        };
+        let four_of_five = "4/5".parse::<MinPass>().unwrap();
+        let policy = |_: &str| Some(four_of_five);
+        let table = [
+            (vec![Passed, Passed, Passed, Passed, Failed], Passed),
+            (vec![Passed, Passed, Passed, Failed, Failed], Flaky),
+            (vec![Failed, Failed, Failed, Failed, Failed], Failed),
+            (vec![Passed, Passed, Passed, Passed, Errored], Passed),
+        ];
+        for (statuses, want) in table {
+            assert_eq!(
+                reduce(runs(&statuses), &policy)[0].status,
+                want,
+                "{statuses:?}"
+            );
+        }
+        for bad in ["0/5", "6/5", "4", "a/b"] {
+            assert!(bad.parse::<MinPass>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn order_of_completion_does_not_matter_and_the_first_failing_run_represents() {
         use CaseStatus::*;
-        let a = reduce(vec![
-            run("a", 2, Failed),
-            run("a", 0, Passed),
-            run("a", 1, Failed),
-            run("b", 0, Passed),
-        ]);
-        let b = reduce(vec![
-            run("b", 0, Passed),
-            run("a", 1, Failed),
-            run("a", 0, Passed),
-            run("a", 2, Failed),
-        ]);
+        let a = reduce(
+            vec![
+                run("a", 2, Failed),
+                run("a", 0, Passed),
+                run("a", 1, Failed),
+                run("b", 0, Passed),
+            ],
+            &|_| None,
+        );
+        let b = reduce(
+            vec![
+                run("b", 0, Passed),
+                run("a", 1, Failed),
+                run("a", 0, Passed),
+                run("a", 2, Failed),
+            ],
+            &|_| None,
+        );
         assert_eq!(a, b);
         assert_eq!(a[0].output, "run 1", "first failing run");
         assert_eq!(a[1].repeats, None, "a single run is left alone");

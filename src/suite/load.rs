@@ -29,6 +29,7 @@ use crate::duration::parse_duration;
 use crate::provider::mock::MockRules;
 use crate::provider::settings::{ProviderSettings, HTTP_PROVIDERS};
 use crate::provider::ModelId;
+use crate::report::repeats::MinPass;
 use crate::report::trajectories::parse_trajectories;
 use crate::suite::model::{
     Budget, CalibrationRequirement, Case, Expected, Gate, HarnessConfig, RunSettings,
@@ -194,6 +195,7 @@ impl Loader {
             }
         }
 
+        let min_pass = self.min_pass(&raw.run, &datasets);
         let env = CheckEnv {
             suite_dir: &self.dir,
             judges: &judges,
@@ -209,6 +211,13 @@ impl Loader {
             }
         }
         let cases = cases(datasets, &env, &mut check_errors);
+        let min_pass: BTreeMap<String, MinPass> = cases
+            .iter()
+            .filter_map(|c| {
+                let policy = min_pass.0.get(&c.id).copied().or(min_pass.1);
+                policy.map(|p| (c.id.clone(), p))
+            })
+            .collect();
         self.errors.extend(check_errors);
 
         if let Some(h) = &harness {
@@ -241,6 +250,7 @@ impl Loader {
             target,
             checks,
             judges,
+            min_pass,
             calibration,
             mocks,
             gate,
@@ -875,6 +885,42 @@ impl Loader {
                 }
             }
         }
+    }
+
+    /// `min_pass` policies: each case's own (by id) and the suite's default.
+    fn min_pass(
+        &mut self,
+        run: &RawRun,
+        datasets: &[(PathBuf, Vec<SourcedCase>)],
+    ) -> (BTreeMap<String, MinPass>, Option<MinPass>) {
+        let default = run
+            .min_pass
+            .as_deref()
+            .and_then(|t| match t.parse::<MinPass>() {
+                Ok(m) => Some(m),
+                Err(msg) => {
+                    self.error(msg, "min_pass");
+                    None
+                }
+            });
+        let mut by_case = BTreeMap::new();
+        for (file, sourced) in datasets {
+            for sc in sourced {
+                let Some(text) = &sc.case.min_pass else {
+                    continue;
+                };
+                match text.parse::<MinPass>() {
+                    Ok(m) => {
+                        by_case.insert(sc.case.id.clone(), m);
+                    }
+                    Err(msg) => self.errors.push(
+                        Diagnostic::new(file, format!("case `{}`: {msg}", sc.case.id))
+                            .at(sc.line, None),
+                    ),
+                }
+            }
+        }
+        (by_case, default)
     }
 
     /// The suite's calibration requirements: each names a judge a check uses, and its labels

@@ -20,6 +20,7 @@ use crate::check::spec::CheckSpec;
 use crate::provider::mock::MockRules;
 use crate::provider::settings::ProviderSettings;
 use crate::provider::ModelId;
+use crate::report::repeats::MinPass;
 use crate::suite::raw::{RawMockReply, RawToolCall};
 
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct Suite {
     pub checks: Vec<CheckSpec>,
     /// Every judge referenced by any check, by name.
     pub judges: BTreeMap<String, Arc<Judge>>,
+    /// `min_pass` policies of repeated cases, by case id (the case's own, else the suite's).
+    pub min_pass: BTreeMap<String, MinPass>,
     /// Judges that must be calibrated before their verdicts gate, by name.
     pub calibration: BTreeMap<String, CalibrationRequirement>,
     /// Rules of every `mock:NAME` model the suite uses (agent or judge): `mocks/NAME.yaml`

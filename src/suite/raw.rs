@@ -349,6 +349,10 @@ pub struct RawRun {
     /// Runs per case (pass@k, pass^k, flaky detection). Default 1.
     #[serde(default)]
     pub repeat: Option<u32>,
+    /// With repeats: a case passes when at least this share of its runs pass, e.g. `4/5`.
+    /// Default: all of them.
+    #[serde(default)]
+    pub min_pass: Option<String>,
     /// Token and USD budgets per case and per run.
     #[serde(default)]
     pub budget: Option<RawBudget>,
@@ -369,6 +373,9 @@ pub struct RawCase {
     pub expected: RawExpected,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// With repeats: this case's `min_pass` (e.g. `4/5`), over the suite's `run.min_pass`.
+    #[serde(default)]
+    pub min_pass: Option<String>,
     #[serde(default)]
     pub checks: Vec<RawCheck>,
     /// `{world: {...}}`: deep-merged over the suite's world for this case.

@@ -76,3 +76,35 @@ fn flaky_noise_is_not_a_regression_but_a_real_break_is() {
         "flaky 4/6 → 2/6 is noise; 6/6 → 0/6 is not"
     );
 }
+
+#[test]
+fn min_pass_sets_when_a_repeated_case_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |seed: &str| -> serde_json::Value {
+        let out = dir.path().join(seed);
+        let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+            .args([
+                "eval",
+                "tests/fixtures/valid/flaky_tolerant.yaml",
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .current_dir(root())
+            .env("FLAKY_SEED", seed)
+            .env_remove("FLAKY_BREAK")
+            .output()
+            .unwrap();
+        assert!(o.status.code().is_some(), "{}", stderr(&o));
+        serde_json::from_str(&read(out.join("flaky-tolerant/report.json"))).unwrap()
+    };
+    assert_eq!(
+        case(&run("7"), "flaky")["status"],
+        "passed",
+        "4 of 6 meets min_pass 4/6"
+    );
+    assert_eq!(
+        case(&run("8"), "flaky")["status"],
+        "flaky",
+        "2 of 6 does not"
+    );
+}
