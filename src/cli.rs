@@ -10,6 +10,7 @@ use tokio::sync::watch;
 
 use crate::check::calibration_gate::{check_calibration, soften_suite};
 use crate::diagnostic::Diagnostic;
+use crate::dry_run;
 use crate::duration::parse_duration;
 use crate::event::RunEvent;
 use crate::exit;
@@ -150,6 +151,9 @@ pub struct EvalArgs {
     /// Write this run's report as the new baseline, OUT/baseline/<suite>.json.
     #[arg(long)]
     pub update_baseline: bool,
+    /// Print the plan (runs, model calls) and an estimated cost; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Skip the runs already in OUT/<suite>/journal.jsonl (from an interrupted or killed run).
     #[arg(long)]
     pub resume: bool,
@@ -274,6 +278,15 @@ fn eval(args: EvalArgs) -> u8 {
     let Some(suites) = load_all_with(&args.suites, &overrides) else {
         return exit::INVALID_INPUT;
     };
+    if args.dry_run {
+        // Calls nothing, so it needs no key: the plan and what it would cost.
+        for s in &suites {
+            let cases = selection.apply(&s.cases);
+            let est = dry_run::estimate(s, &cases, args.repeat.unwrap_or(s.run.repeat));
+            print!("{}", dry_run::render(&s.name, &est));
+        }
+        return exit::GATE_PASSED;
+    }
     // Keys are checked and clients built for every suite before anything runs.
     let mut planned: Vec<(Suite, Vec<_>, Arc<Providers>)> = Vec::new();
     let mut key_problems = false;

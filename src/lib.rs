@@ -5,6 +5,7 @@ pub mod check;
 pub mod cli;
 pub mod dataset;
 pub mod diagnostic;
+pub mod dry_run;
 pub mod duration;
 pub mod event;
 pub mod exit;

@@ -183,3 +183,37 @@ fn repeats_report_pass_at_k_and_stay_deterministic() {
         .unwrap();
     assert_eq!(passed["repeats"]["pass_pow_k"]["3"], 1.0);
 }
+
+#[test]
+fn dry_run_prints_the_plan_and_a_cost_and_runs_nothing() {
+    let (o, out) = eval_into(SUITE, &["--dry-run", "--repeat", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("32 cases × 2 repeats = 64 runs"), "{text}");
+    assert!(
+        text.contains("estimated cost: unknown, no price for mock:support"),
+        "{text}"
+    );
+    assert!(
+        !report_dir(out.path()).exists(),
+        "nothing was run or written"
+    );
+
+    // A priced model gets a cost range, and a dry run needs no API key.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args([
+            "eval",
+            SUITE,
+            "--dry-run",
+            "--model",
+            "openai:gpt-4o-mini",
+            "--judge-model",
+            "openai:gpt-4o-mini",
+        ])
+        .current_dir(crate::support::root())
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("estimated cost: $"), "{}", stdout(&o));
+}
