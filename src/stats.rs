@@ -91,6 +91,27 @@ pub fn mcnemar_p(regressed: u64, fixed: u64) -> f64 {
     (2.0 * tail).min(1.0)
 }
 
+/// The 95% (`z` = 1.96) Wald interval of the change in pass rate over `n` paired cases, of which
+/// `regressed` went pass → fail and `fixed` fail → pass.
+pub fn paired_change_interval(regressed: u64, fixed: u64, n: u64, z: f64) -> Option<(f64, f64)> {
+    if n == 0 {
+        return None;
+    }
+    let (b, c, n) = (regressed as f64, fixed as f64, n as f64);
+    let d = (c - b) / n;
+    let se = ((b + c) - (c - b).powi(2) / n).max(0.0).sqrt() / n;
+    Some(((d - z * se).max(-1.0), (d + z * se).min(1.0)))
+}
+
+/// The noise floor of a paired comparison: the smallest pass-rate change over `n` cases that the
+/// exact McNemar test would call significant at `alpha` (all flips one way). Smaller changes
+/// cannot be told from noise, whatever they look like.
+pub fn noise_floor(n: u64, alpha: f64) -> Option<f64> {
+    (1..=n)
+        .find(|k| mcnemar_p(*k, 0) < alpha)
+        .map(|k| k as f64 / n as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +169,25 @@ mod tests {
         assert!(close(fisher_drop_p(3, 5, 3, 5).unwrap(), 186.0 / 252.0));
         // Single runs can never be significant at 0.05: 1/1 → 0/1 gives p = 0.5.
         assert!(close(fisher_drop_p(1, 1, 0, 1).unwrap(), 0.5));
+    }
+
+    #[test]
+    fn paired_change_and_noise_floor() {
+        // 2 regressions, 6 fixes over 40 cases: d = 0.1, se = sqrt(8 − 16/40)/40.
+        let (lo, hi) = paired_change_interval(2, 6, 40, 1.96).unwrap();
+        let se = (8.0f64 - 0.4).sqrt() / 40.0;
+        assert!(
+            close(lo, 0.1 - 1.96 * se) && close(hi, 0.1 + 1.96 * se),
+            "{lo} {hi}"
+        );
+        assert_eq!(paired_change_interval(0, 0, 0, 1.96), None);
+        // Six one-way flips are the fewest McNemar calls significant at 0.05 (p = 1/32).
+        assert!(close(noise_floor(32, 0.05).unwrap(), 6.0 / 32.0));
+        assert_eq!(
+            noise_floor(5, 0.05),
+            None,
+            "five cases can never show a significant change"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::report::model::{CaseResult, RunReport};
-use crate::stats::{fisher_drop_p, mcnemar_p};
+use crate::stats::{fisher_drop_p, mcnemar_p, noise_floor, paired_change_interval};
 use crate::verdict::{round, CaseStatus};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -33,6 +33,16 @@ pub struct Comparison {
     pub pass_rate_after: f64,
     /// Exact two-sided McNemar p-value over paired cases that flipped (regressions vs fixes).
     pub mcnemar_p: f64,
+    /// Cases present in both runs.
+    #[serde(default)]
+    pub paired: usize,
+    /// 95% interval of the change in pass rate over the paired cases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_rate_change_ci: Option<[f64; 2]>,
+    /// The smallest pass-rate change over the paired cases that could be significant at 0.05;
+    /// `None` when there are too few cases for any change to be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_floor: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,11 +155,22 @@ pub fn compare(baseline: &RunReport, current: &RunReport, alpha: f64) -> Compari
         .collect();
     cmp.score_deltas
         .sort_by(|a, b| a.delta.total_cmp(&b.delta).then_with(|| a.id.cmp(&b.id)));
-    cmp.mcnemar_p = round(mcnemar_p(
+    cmp.paired = after.keys().filter(|id| before.contains_key(*id)).count();
+    finish_stats(&mut cmp);
+    cmp
+}
+
+/// The suite-level statistics of a comparison, from its paired flips.
+pub fn finish_stats(cmp: &mut Comparison) {
+    let (b, c, n) = (
         cmp.regressions.len() as u64,
         cmp.fixes.len() as u64,
-    ));
-    cmp
+        cmp.paired as u64,
+    );
+    cmp.mcnemar_p = round(mcnemar_p(b, c));
+    cmp.pass_rate_change_ci =
+        paired_change_interval(b, c, n, 1.96).map(|(lo, hi)| [round(lo), round(hi)]);
+    cmp.noise_floor = noise_floor(n, DEFAULT_ALPHA).map(round);
 }
 
 /// A rate as reports show it: rounded, 0 for no cases.
@@ -341,6 +362,8 @@ mod tests {
                 pass_rate_before: 1.0,
                 pass_rate_after: 1.0,
                 mcnemar_p: 1.0,
+                paired: 1,
+                pass_rate_change_ci: Some([0.0, 0.0]),
                 ..Default::default()
             }
         );

@@ -20,6 +20,7 @@ pub fn render_text(c: &Comparison) -> String {
         plural(c.fixes.len(), "", "es"),
         c.mcnemar_p
     );
+    let _ = writeln!(out, "  {}", noise_line(c));
     for (title, list) in [
         ("regressed", &c.regressions),
         ("fixed", &c.fixes),
@@ -62,6 +63,7 @@ pub fn render_markdown(c: &Comparison) -> String {
         plural(c.fixes.len(), "", "es"),
         c.mcnemar_p
     );
+    let _ = writeln!(out, "{}\n", noise_line(c));
     let rows: Vec<(&str, &StatusChange)> = c
         .regressions
         .iter()
@@ -107,6 +109,39 @@ pub fn render_markdown(c: &Comparison) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The paired change with its interval, and the smallest change that could be real.
+fn noise_line(c: &Comparison) -> String {
+    let mut line = match c.pass_rate_change_ci {
+        Some([lo, hi]) => format!(
+            "change over {} paired cases: 95% CI {} to {}",
+            c.paired,
+            signed_pct(lo),
+            signed_pct(hi)
+        ),
+        None => "no paired cases".to_string(),
+    };
+    match c.noise_floor {
+        Some(f) => {
+            let _ = write!(
+                line,
+                "; noise floor {} (smaller changes are not significant)",
+                pct(f)
+            );
+        }
+        None if c.paired > 0 => line.push_str("; too few cases for any change to be significant"),
+        None => {}
+    }
+    line
+}
+
+fn signed_pct(x: f64) -> String {
+    if x > 0.0 {
+        format!("+{}", pct(x))
+    } else {
+        pct(x)
+    }
 }
 
 fn change_line(x: &StatusChange) -> String {

@@ -6,11 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::gate;
 use crate::report::build::{build_report, ReportHeader};
-use crate::report::compare::{rate, Comparison};
+use crate::report::compare::{finish_stats, rate, Comparison};
 use crate::report::model::RunReport;
-use crate::stats::mcnemar_p;
 use crate::suite::model::Gate;
-use crate::verdict::round;
 
 /// Joins shard reports of the same suite. Fails on reports of different suites or targets, and
 /// on a case id present in two shards (the shards did not partition the cases).
@@ -101,6 +99,7 @@ fn merge_comparisons(parts: &[&Comparison]) -> Comparison {
         m.regressions.extend(p.regressions.iter().cloned());
         m.fixes.extend(p.fixes.iter().cloned());
         m.cases_before += p.cases_before;
+        m.paired += p.paired;
         m.passed_before += p.passed_before;
         m.errored.extend(p.errored.iter().cloned());
         m.new_cases.extend(p.new_cases.iter().cloned());
@@ -122,6 +121,6 @@ fn merge_comparisons(parts: &[&Comparison]) -> Comparison {
     m.score_deltas
         .sort_by(|a, b| a.delta.total_cmp(&b.delta).then_with(|| a.id.cmp(&b.id)));
     m.pass_rate_before = rate(m.passed_before, m.cases_before);
-    m.mcnemar_p = round(mcnemar_p(m.regressions.len() as u64, m.fixes.len() as u64));
+    finish_stats(&mut m);
     m
 }
