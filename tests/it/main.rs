@@ -8,6 +8,7 @@ mod flaky;
 mod gate;
 mod harness;
 mod html;
+mod interrupt;
 mod providers;
 mod resume;
 mod shard_merge;
