@@ -3,11 +3,12 @@
 //! call is not run and its error goes back to the model so it can repair the call.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::agent::harness::custom_tool::CustomTool;
+use crate::agent::harness::custom_tool::{CustomKind, CustomTool};
+use crate::provider::cache::{ToolLookup, ToolRecorder};
 use crate::agent::harness::support;
 use crate::agent::harness::world::World;
 use crate::provider::ToolSpec;
@@ -72,6 +73,10 @@ pub struct Toolbox {
     specs: Vec<ToolSpec>,
     validators: BTreeMap<String, jsonschema::Validator>,
     custom: BTreeMap<String, Arc<CustomTool>>,
+    /// `--cache`/`--record`/`--replay`: where `http`/`command` tool calls are recorded.
+    recorder: Option<ToolRecorder>,
+    /// Calls so far per recorded tool: part of each call's cache key.
+    recorded_calls: Mutex<BTreeMap<String, u64>>,
 }
 
 impl std::fmt::Debug for Toolbox {
@@ -106,7 +111,40 @@ impl Toolbox {
             specs,
             validators,
             custom,
+            recorder: None,
+            recorded_calls: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// Records (or replays) the calls of `http`/`command` tools through `recorder`.
+    pub fn with_recorder(mut self, recorder: Option<ToolRecorder>) -> Toolbox {
+        self.recorder = recorder;
+        self
+    }
+
+    /// Runs a custom tool, through the recorder when it calls out of the process.
+    async fn run_custom(&self, tool: &CustomTool, case_id: &str, name: &str, args: &Value) -> Result<Value, String> {
+        let recorder = match (&self.recorder, &tool.kind) {
+            (Some(r), CustomKind::Http { .. } | CustomKind::Command { .. }) => r,
+            _ => return tool.run(case_id, args).await,
+        };
+        let index = {
+            let mut calls = self
+                .recorded_calls
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let n = calls.entry(name.to_string()).or_insert(0);
+            *n += 1;
+            *n - 1
+        };
+        match recorder.lookup(name, args, index) {
+            ToolLookup::Answer(outcome) => outcome,
+            ToolLookup::Call(key) => {
+                let outcome = tool.run(case_id, args).await;
+                recorder.store(&key, name, args, index, &outcome);
+                outcome
+            }
+        }
     }
 
     pub fn specs(&self) -> &[ToolSpec] {
@@ -158,7 +196,7 @@ impl Toolbox {
     ) -> Result<Value, ToolError> {
         self.validate(name, args)?;
         match self.custom.get(name) {
-            Some(tool) => tool.run(case_id, args).await,
+            Some(tool) => self.run_custom(tool, case_id, name, args).await,
             None => support::run(world, name, args),
         }
         .map_err(ToolError::Failed)
