@@ -141,7 +141,7 @@ impl ModelCache {
             Kind::Tool => "tool call",
         };
         let head = format!(
-            "replay miss: case `{}` (repeat {}) made a {what} that was not recorded",
+            "replay miss in case `{}` (repeat {}): {what} not recorded",
             ctx.case_id, ctx.repeat
         );
         let hint = "(hint: record the run again with `eval --record`)";
@@ -170,16 +170,31 @@ impl ModelCache {
             None => format!("{head}; nothing was recorded for this case {hint}"),
             Some((_, e, path)) => {
                 let at = path.unwrap_or_else(|| "(nothing)".into());
-                let recorded = clip(&lookup(&e.request, &at));
-                let now = clip(&lookup(request, &at));
+                let (recorded, now) = excerpts(&lookup(&e.request, &at), &lookup(request, &at));
                 format!(
-                    "{head}; the nearest recorded request (repeat {}) differs at `{at}`: \
-                     recorded {recorded}, now {now} {hint}",
+                    "{head}; differs from the nearest recorded one (repeat {}) at `{at}`: \
+                     now {now}, recorded {recorded} {hint}",
                     e.repeat
                 )
             }
         }
     }
+}
+
+/// Short excerpts of two differing texts around where they first differ.
+fn excerpts(a: &str, b: &str) -> (String, String) {
+    const BEFORE: usize = 12;
+    const LEN: usize = 40;
+    let same = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let start = same.saturating_sub(BEFORE);
+    let cut = |s: &str| {
+        let n = s.chars().count();
+        let body: String = s.chars().skip(start).take(LEN).collect();
+        let pre = if start > 0 { "…" } else { "" };
+        let post = if start + LEN < n { "…" } else { "" };
+        format!("{pre}{body}{post}")
+    };
+    (cut(a), cut(b))
 }
 
 /// The path of the first difference between two JSON values in document order (object keys
@@ -257,16 +272,6 @@ fn lookup(v: &Value, path: &str) -> String {
         }
     }
     cur.to_string()
-}
-
-fn clip(s: &str) -> String {
-    const MAX: usize = 120;
-    if s.chars().count() <= MAX {
-        s.to_string()
-    } else {
-        let head: String = s.chars().take(MAX).collect();
-        format!("{head}…")
-    }
 }
 
 /// The canonical form of a model request: everything that shapes the answer, nothing secret.
@@ -420,6 +425,8 @@ mod tests {
         assert_eq!(first_difference(&a, &c).0.as_deref(), Some("messages[1]"));
         assert_eq!(lookup(&c, "messages[1]"), "(absent)");
         assert_eq!(first_difference(&a, &a).0, None);
+        let (x, y) = excerpts("\"Where is my order 1003?\"", "\"Where is my order 1003 please?\"");
+        assert_eq!((x.as_str(), y.as_str()), ("…my order 1003?\"", "…my order 1003 please?\""));
     }
 
     #[test]
