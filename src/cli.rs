@@ -170,6 +170,9 @@ pub struct EvalArgs {
     /// network); a call that was not recorded errors its case and says what differed.
     #[arg(long)]
     pub replay: bool,
+    /// Where `--cache`, `--record` and `--replay` keep their files.
+    #[arg(long, value_name = "DIR", default_value = crate::provider::cache::DEFAULT_DIR)]
+    pub cache_dir: PathBuf,
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -361,12 +364,12 @@ fn eval(args: EvalArgs) -> u8 {
                 .map(usize::from)
                 .unwrap_or(suite.run.concurrency),
             timeout: timeout.unwrap_or(suite.run.timeout),
-            judge_cache: args.cache.then(|| {
-                crate::check::judge_cache::JudgeCache::new(crate::check::judge_cache::DEFAULT_DIR)
-            }),
+            judge_cache: args
+                .cache
+                .then(|| crate::check::judge_cache::JudgeCache::new(args.cache_dir.join("judges"))),
             model_cache: cache_mode(&args).map(|mode| {
                 Arc::new(crate::provider::cache::ModelCache::new(
-                    crate::provider::cache::DEFAULT_DIR,
+                    &args.cache_dir,
                     mode,
                 ))
             }),

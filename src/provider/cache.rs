@@ -163,7 +163,11 @@ impl ModelCache {
             .iter()
             .map(|(key, e)| {
                 let (path, depth) = first_difference(&e.request, request);
-                ((e.repeat != ctx.repeat, std::cmp::Reverse(depth), key), e, path)
+                (
+                    (e.repeat != ctx.repeat, std::cmp::Reverse(depth), key),
+                    e,
+                    path,
+                )
             })
             .min_by(|a, b| a.0.cmp(&b.0));
         match nearest {
@@ -308,9 +312,10 @@ impl Provider for CachedProvider {
         let key = ModelCache::key(Kind::Model, &self.ctx, &canonical);
         let mode = self.cache.mode;
         if mode.reads() {
-            let hit = self.cache.get(Kind::Model, &key).and_then(|e| {
-                serde_json::from_value::<StoredResponse>(e.response).ok()
-            });
+            let hit = self
+                .cache
+                .get(Kind::Model, &key)
+                .and_then(|e| serde_json::from_value::<StoredResponse>(e.response).ok());
             if let Some(r) = hit {
                 return Ok(ModelResponse {
                     content: r.content,
@@ -392,7 +397,14 @@ impl ToolRecorder {
         ToolLookup::Call(key)
     }
 
-    pub fn store(&self, key: &str, tool: &str, args: &Value, index: u64, outcome: &Result<Value, String>) {
+    pub fn store(
+        &self,
+        key: &str,
+        tool: &str,
+        args: &Value,
+        index: u64,
+        outcome: &Result<Value, String>,
+    ) {
         let response = match outcome {
             Ok(v) => json!({"ok": v}),
             Err(e) => json!({"error": e}),
@@ -425,8 +437,14 @@ mod tests {
         assert_eq!(first_difference(&a, &c).0.as_deref(), Some("messages[1]"));
         assert_eq!(lookup(&c, "messages[1]"), "(absent)");
         assert_eq!(first_difference(&a, &a).0, None);
-        let (x, y) = excerpts("\"Where is my order 1003?\"", "\"Where is my order 1003 please?\"");
-        assert_eq!((x.as_str(), y.as_str()), ("…my order 1003?\"", "…my order 1003 please?\""));
+        let (x, y) = excerpts(
+            "\"Where is my order 1003?\"",
+            "\"Where is my order 1003 please?\"",
+        );
+        assert_eq!(
+            (x.as_str(), y.as_str()),
+            ("…my order 1003?\"", "…my order 1003 please?\"")
+        );
     }
 
     #[test]

@@ -193,7 +193,9 @@ impl Providers {
     ) -> Result<Arc<dyn Provider>, ProviderError> {
         let provider = self.uncached(id, script)?;
         Ok(match &self.cached {
-            Some((cache, ctx)) => Arc::new(CachedProvider::new(provider, cache.clone(), ctx.clone())),
+            Some((cache, ctx)) => {
+                Arc::new(CachedProvider::new(provider, cache.clone(), ctx.clone()))
+            }
             None => provider,
         })
     }

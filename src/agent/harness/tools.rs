@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use crate::agent::harness::custom_tool::{CustomKind, CustomTool};
-use crate::provider::cache::{ToolLookup, ToolRecorder};
 use crate::agent::harness::support;
 use crate::agent::harness::world::World;
+use crate::provider::cache::{ToolLookup, ToolRecorder};
 use crate::provider::ToolSpec;
 
 /// Every builtin tool name; the suite loader validates `tools:` against this list.
@@ -123,7 +123,13 @@ impl Toolbox {
     }
 
     /// Runs a custom tool, through the recorder when it calls out of the process.
-    async fn run_custom(&self, tool: &CustomTool, case_id: &str, name: &str, args: &Value) -> Result<Value, String> {
+    async fn run_custom(
+        &self,
+        tool: &CustomTool,
+        case_id: &str,
+        name: &str,
+        args: &Value,
+    ) -> Result<Value, String> {
         let recorder = match (&self.recorder, &tool.kind) {
             (Some(r), CustomKind::Http { .. } | CustomKind::Command { .. }) => r,
             _ => return tool.run(case_id, args).await,
