@@ -280,4 +280,56 @@ mod tests {
         // Nothing ran, so nothing was written.
         assert_eq!(w.state(), &json!({"today": "2026-03-20"}));
     }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn command_tool_calls_are_recorded_and_replayed_by_call_index() {
+        use crate::provider::cache::{CacheMode, CallContext, ModelCache};
+        let dir = tempfile::tempdir().unwrap();
+        let counter = dir.path().join("n");
+        let tool = |argv: String| {
+            let raw: crate::suite::raw::RawCustomTool =
+                serde_yaml::from_str(&format!("name: count\ncommand: {{argv: {argv}}}")).unwrap();
+            Arc::new(CustomTool::compile(&raw, dir.path()).unwrap())
+        };
+        let counting = format!(
+            "[sh, -c, 'echo x >> {}; printf \"{{\\\"n\\\": %s}}\" $(wc -l < {})']",
+            counter.display(),
+            counter.display()
+        );
+        let box_for = |t: Arc<CustomTool>, mode| {
+            let cache = Arc::new(ModelCache::new(dir.path().join("cache"), mode));
+            let ctx = CallContext {
+                case_id: "c".into(),
+                repeat: 0,
+            };
+            Toolbox::new(&[], &[t])
+                .unwrap()
+                .with_recorder(Some(ToolRecorder::new(cache, ctx)))
+        };
+        let mut w = World::from_value(json!({})).unwrap();
+        let args = json!({"q": 1});
+        let rec = box_for(tool(counting), CacheMode::Record);
+        let a = rec.call(&mut w, "c", "count", &args).await.unwrap();
+        let b = rec.call(&mut w, "c", "count", &args).await.unwrap();
+        assert_eq!((a, b.clone()), (json!({"n": 1}), json!({"n": 2})));
+
+        // The command now fails if run: the answers come from the recording, in call order.
+        let rep = box_for(tool("[\"false\"]".into()), CacheMode::Replay);
+        assert_eq!(
+            rep.call(&mut w, "c", "count", &args).await.unwrap(),
+            json!({"n": 1})
+        );
+        assert_eq!(rep.call(&mut w, "c", "count", &args).await.unwrap(), b);
+        let err = rep
+            .call(&mut w, "c", "count", &json!({"q": 2}))
+            .await
+            .unwrap_err();
+        let msg = err.message();
+        assert!(
+            msg.contains("replay miss in case `c` (repeat 0): tool call not recorded"),
+            "{msg}"
+        );
+        assert!(msg.contains("`args.q`"), "{msg}");
+    }
 }
