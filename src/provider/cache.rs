@@ -443,7 +443,7 @@ mod tests {
         );
         assert_eq!(
             (x.as_str(), y.as_str()),
-            ("…my order 1003?\"", "…my order 1003 please?\"")
+            ("…y order 1003?\"", "…y order 1003 please?\"")
         );
     }
 

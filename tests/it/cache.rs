@@ -197,6 +197,27 @@ async fn a_cached_run_calls_nothing_the_second_time_and_repeats_are_cached_apart
     run("c", &["--cache", "--repeat", "3"]).await;
     assert_eq!(calls().await, 48);
 
+    // Replay needs no key and no server: the base URL is the public default, never reached.
+    let out = work.path().join("d");
+    let o = gauntlet_in(
+        work.path(),
+        &[
+            "eval",
+            suite.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--replay",
+            "--repeat",
+            "2",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    assert_eq!(read(out.join("openai-e2e/report.json")), first);
+    assert_eq!(calls().await, 48);
+
     // The key is in no cache file.
     for entry in std::fs::read_dir(cache.join("models")).unwrap().flatten() {
         assert!(!read(entry.path()).contains("sk-x"));
