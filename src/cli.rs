@@ -163,9 +163,20 @@ pub struct EvalArgs {
     /// Grade with this model instead of each judge's own.
     #[arg(long, value_name = "PROVIDER:MODEL")]
     pub judge_model: Option<String>,
-    /// Read and write cached judge answers (.gauntlet/cache/judges/): re-scoring is free.
-    #[arg(long)]
+    /// Read and write cached judge answers (.gauntlet/cache/judges/) and model and
+    /// http/command tool calls (.gauntlet/cache/models/, tools/): repeating a run is free.
+    #[arg(long, conflicts_with_all = ["record", "replay"])]
     pub cache: bool,
+    /// Call every model and tool, and store each answer in .gauntlet/cache/ for `--replay`.
+    #[arg(long, conflicts_with = "replay")]
+    pub record: bool,
+    /// Answer every model and http/command tool call from .gauntlet/cache/ (no key, no
+    /// network); a call that was not recorded errors its case and says what differed.
+    #[arg(long)]
+    pub replay: bool,
+    /// Where `--cache`, `--record` and `--replay` keep their files.
+    #[arg(long, value_name = "DIR", default_value = crate::provider::cache::DEFAULT_DIR)]
+    pub cache_dir: PathBuf,
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -291,7 +302,7 @@ fn eval(args: EvalArgs) -> u8 {
     let mut planned: Vec<(Suite, Vec<_>, Arc<Providers>)> = Vec::new();
     let mut key_problems = false;
     for s in suites {
-        match Providers::for_suite(&s) {
+        match Providers::for_suite_with(&s, !args.replay) {
             Ok(p) => {
                 let cases = selection.apply(&s.cases);
                 planned.push((s, cases, Arc::new(p)));
@@ -366,8 +377,14 @@ fn eval(args: EvalArgs) -> u8 {
                 .map(usize::from)
                 .unwrap_or(suite.run.concurrency),
             timeout: timeout.unwrap_or(suite.run.timeout),
-            judge_cache: args.cache.then(|| {
-                crate::check::judge_cache::JudgeCache::new(crate::check::judge_cache::DEFAULT_DIR)
+            judge_cache: args
+                .cache
+                .then(|| crate::check::judge_cache::JudgeCache::new(args.cache_dir.join("judges"))),
+            model_cache: cache_mode(&args).map(|mode| {
+                Arc::new(crate::provider::cache::ModelCache::new(
+                    &args.cache_dir,
+                    mode,
+                ))
             }),
         };
         let outputs = Outputs {
@@ -393,6 +410,17 @@ fn eval(args: EvalArgs) -> u8 {
     }
     runtime.shutdown_background();
     code
+}
+
+/// `--cache`, `--record`, `--replay` (clap keeps them exclusive).
+fn cache_mode(args: &EvalArgs) -> Option<crate::provider::cache::CacheMode> {
+    use crate::provider::cache::CacheMode;
+    match (args.cache, args.record, args.replay) {
+        (_, _, true) => Some(CacheMode::Replay),
+        (_, true, _) => Some(CacheMode::Record),
+        (true, _, _) => Some(CacheMode::ReadWrite),
+        _ => None,
+    }
 }
 
 /// The exit code that matters most when several suites run: incomplete, then gate failure.

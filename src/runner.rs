@@ -21,6 +21,7 @@ use crate::check::judge_cache::JudgeCache;
 use crate::check::spec::{Check, CheckSpec};
 use crate::event::RunEvent;
 use crate::plan::WorkItem;
+use crate::provider::cache::{CallContext, ModelCache};
 use crate::provider::registry::Providers;
 use crate::report::case_result::case_result;
 use crate::report::model::CaseResult;
@@ -39,6 +40,8 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// `eval --cache`: judge answers are read from and written to this cache.
     pub judge_cache: Option<JudgeCache>,
+    /// `eval --cache`/`--record`/`--replay`: model and tool calls go through this store.
+    pub model_cache: Option<Arc<ModelCache>>,
 }
 
 #[derive(Debug)]
@@ -56,6 +59,7 @@ struct Shared {
     providers: Arc<Providers>,
     timeout: Duration,
     judge_cache: Option<JudgeCache>,
+    model_cache: Option<Arc<ModelCache>>,
 }
 
 /// Runs the work items (case, repeat index) and returns their results. `on_event` is called
@@ -74,6 +78,7 @@ pub async fn run(
         providers,
         timeout: options.timeout,
         judge_cache: options.judge_cache.clone(),
+        model_cache: options.model_cache.clone(),
     });
     on_event(RunEvent::SuiteStarted {
         suite: suite.name.clone(),
@@ -181,12 +186,20 @@ impl Spent {
 /// One run of a case: agent run (with timeout, panic-isolated), then scoring.
 async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> CaseResult {
     let span = tracing::info_span!("case", id = %case.id, repeat);
+    // Every call of this run (agent, simulated user, judges, tools) is cached under its case
+    // and repeat, so repeats are not copies of each other.
+    let ctx = CallContext {
+        case_id: case.id.clone(),
+        repeat,
+    };
+    let providers = Arc::new(shared.providers.for_case(ctx, shared.model_cache.clone()));
     let agent = {
         let shared = shared.clone();
         let case = case.clone();
+        let providers = providers.clone();
         tokio::spawn(
             async move {
-                let run = run_case(&shared.target, &case, &shared.providers);
+                let run = run_case(&shared.target, &case, &providers);
                 match tokio::time::timeout(shared.timeout, run).await {
                     Ok(t) => t,
                     Err(_) => Trajectory::errored(format!(
@@ -206,7 +219,9 @@ async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> CaseResul
         let shared = shared.clone();
         let case = case.clone();
         let trajectory = trajectory.clone();
-        tokio::spawn(async move { score(&shared, &case, &trajectory).await }.instrument(span))
+        tokio::spawn(
+            async move { score(&shared, &providers, &case, &trajectory).await }.instrument(span),
+        )
     };
     let verdicts = match verdicts.await {
         Ok(v) => v,
@@ -226,11 +241,16 @@ async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> CaseResul
 
 /// Suite checks, then the case's own, in order. Judges are graded one after another: a case
 /// rarely has more than two, and their order keeps mock and cache behaviour reproducible.
-async fn score(shared: &Shared, case: &Case, trajectory: &Trajectory) -> Vec<Verdict> {
+async fn score(
+    shared: &Shared,
+    providers: &Providers,
+    case: &Case,
+    trajectory: &Trajectory,
+) -> Vec<Verdict> {
     let mut verdicts = Vec::new();
     for spec in shared.suite_checks.iter().chain(case.checks.iter()) {
         let verdict = match &spec.check {
-            Check::Judge { judge, .. } => match shared.providers.get(&judge.model, &[]) {
+            Check::Judge { judge, .. } => match providers.get(&judge.model, &[]) {
                 Ok(provider) => {
                     let cache = shared.judge_cache.as_ref();
                     grade_check_cached(spec, provider.as_ref(), case, trajectory, cache).await

@@ -34,11 +34,7 @@ impl JudgeCache {
     /// The cache key of one judge request.
     pub fn key(judge: &str, model: &str, request: &ModelRequest) -> String {
         let body = serde_json::to_string(request).unwrap_or_default();
-        let mut h = Fnv128::new();
-        for part in [judge, "\u{0}", model, "\u{0}", &body] {
-            h.write(part.as_bytes());
-        }
-        format!("{:032x}", h.0)
+        stable_hash(&[judge, model, &body])
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -62,6 +58,19 @@ impl JudgeCache {
             let _ = std::fs::rename(&tmp, self.path(key));
         }
     }
+}
+
+/// The stable 128-bit hash of `parts` (NUL-separated), as 32 hex digits: a cache key that is
+/// the same on every platform and Rust version. Shared with the model cache.
+pub fn stable_hash(parts: &[&str]) -> String {
+    let mut h = Fnv128::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            h.write(b"\0");
+        }
+        h.write(part.as_bytes());
+    }
+    format!("{:032x}", h.0)
 }
 
 /// FNV-1a, 128 bits: stable across platforms and Rust versions (unlike `DefaultHasher`).

@@ -1,6 +1,7 @@
 //! Model providers behind one trait, and the reliability wrappers composed around them.
 pub mod anthropic;
 pub mod breaker;
+pub mod cache;
 pub mod fallback;
 pub mod http;
 pub mod mock;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::provider::anthropic::AnthropicProvider;
 use crate::provider::breaker::Breaker;
+use crate::provider::cache::{CachedProvider, CallContext, ModelCache, ToolRecorder};
 use crate::provider::fallback::Fallback;
 use crate::provider::http::HttpClient;
 use crate::provider::mock::{MockProvider, MockRules};
@@ -29,6 +30,9 @@ pub struct Providers {
     http: BTreeMap<ModelId, Arc<dyn Provider>>,
     /// Models tried, in order, when the key model is down.
     fallbacks: BTreeMap<ModelId, Vec<ModelId>>,
+    /// `--cache`/`--record`/`--replay`, with the case and repeat the calls belong to: set by
+    /// `for_case`, so every provider handed out for that run goes through the cache.
+    cached: Option<(Arc<ModelCache>, CallContext)>,
 }
 
 /// Every model a suite may call: the agent's, its fallbacks, the judges'.
@@ -101,8 +105,14 @@ impl Providers {
     /// Everything `suite` may call, HTTP stacks built and keys read from the environment.
     /// Errors: a missing key (see `missing_keys`) or a client that cannot be built.
     pub fn for_suite(suite: &Suite) -> Result<Self, Vec<String>> {
+        Self::for_suite_with(suite, true)
+    }
+
+    /// [`Providers::for_suite`]; `require_keys: false` (under `--replay`, which calls no model)
+    /// builds the stacks without keys instead of refusing.
+    pub fn for_suite_with(suite: &Suite, require_keys: bool) -> Result<Self, Vec<String>> {
         let problems = missing_keys(suite);
-        if !problems.is_empty() {
+        if require_keys && !problems.is_empty() {
             return Err(problems);
         }
         let mut providers = Providers::new(suite.mocks.clone());
@@ -159,9 +169,38 @@ impl Providers {
         }
     }
 
+    /// These providers for one run of a case: with a cache, every provider handed out
+    /// (agent, simulated user, judges) reads and writes it under `ctx`.
+    pub fn for_case(&self, ctx: CallContext, cache: Option<Arc<ModelCache>>) -> Providers {
+        Providers {
+            cached: cache.map(|c| (c, ctx)),
+            ..self.clone()
+        }
+    }
+
+    /// The recorder of `http`/`command` tool calls for this run, when a cache is in use.
+    pub fn tool_recorder(&self) -> Option<ToolRecorder> {
+        let (cache, ctx) = self.cached.as_ref()?;
+        Some(ToolRecorder::new(cache.clone(), ctx.clone()))
+    }
+
     /// A provider for `id`. `script` is the case's per-case mock script (ignored by real
     /// providers); pass `&[]` for judges.
     pub fn get(
+        &self,
+        id: &ModelId,
+        script: &[RawMockReply],
+    ) -> Result<Arc<dyn Provider>, ProviderError> {
+        let provider = self.uncached(id, script)?;
+        Ok(match &self.cached {
+            Some((cache, ctx)) => {
+                Arc::new(CachedProvider::new(provider, cache.clone(), ctx.clone()))
+            }
+            None => provider,
+        })
+    }
+
+    fn uncached(
         &self,
         id: &ModelId,
         script: &[RawMockReply],

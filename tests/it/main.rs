@@ -1,6 +1,7 @@
 //! The one integration-test binary: drives the real `gauntlet` binary on real files.
 
 mod baseline;
+mod cache;
 mod calibrate;
 mod demo;
 mod diagnostics;

@@ -79,7 +79,8 @@ impl Run {
         }
         let world = World::new(config.world.as_ref(), case.world_fixture.as_ref())
             .map_err(|e| format!("world of case `{}`: {e}", case.id))?;
-        let toolbox = Toolbox::new(&config.tools, &config.custom_tools)?;
+        let toolbox = Toolbox::new(&config.tools, &config.custom_tools)?
+            .with_recorder(providers.tool_recorder());
         let provider = providers
             .get(&config.model, &case.mock)
             .map_err(|e| e.message)?;

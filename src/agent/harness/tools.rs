@@ -3,13 +3,14 @@
 //! call is not run and its error goes back to the model so it can repair the call.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::agent::harness::custom_tool::CustomTool;
+use crate::agent::harness::custom_tool::{CustomKind, CustomTool};
 use crate::agent::harness::support;
 use crate::agent::harness::world::World;
+use crate::provider::cache::{ToolLookup, ToolRecorder};
 use crate::provider::ToolSpec;
 
 /// Every builtin tool name; the suite loader validates `tools:` against this list.
@@ -72,6 +73,10 @@ pub struct Toolbox {
     specs: Vec<ToolSpec>,
     validators: BTreeMap<String, jsonschema::Validator>,
     custom: BTreeMap<String, Arc<CustomTool>>,
+    /// `--cache`/`--record`/`--replay`: where `http`/`command` tool calls are recorded.
+    recorder: Option<ToolRecorder>,
+    /// Calls so far per recorded tool: part of each call's cache key.
+    recorded_calls: Mutex<BTreeMap<String, u64>>,
 }
 
 impl std::fmt::Debug for Toolbox {
@@ -106,7 +111,46 @@ impl Toolbox {
             specs,
             validators,
             custom,
+            recorder: None,
+            recorded_calls: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// Records (or replays) the calls of `http`/`command` tools through `recorder`.
+    pub fn with_recorder(mut self, recorder: Option<ToolRecorder>) -> Toolbox {
+        self.recorder = recorder;
+        self
+    }
+
+    /// Runs a custom tool, through the recorder when it calls out of the process.
+    async fn run_custom(
+        &self,
+        tool: &CustomTool,
+        case_id: &str,
+        name: &str,
+        args: &Value,
+    ) -> Result<Value, String> {
+        let recorder = match (&self.recorder, &tool.kind) {
+            (Some(r), CustomKind::Http { .. } | CustomKind::Command { .. }) => r,
+            _ => return tool.run(case_id, args).await,
+        };
+        let index = {
+            let mut calls = self
+                .recorded_calls
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let n = calls.entry(name.to_string()).or_insert(0);
+            *n += 1;
+            *n - 1
+        };
+        match recorder.lookup(name, args, index) {
+            ToolLookup::Answer(outcome) => outcome,
+            ToolLookup::Call(key) => {
+                let outcome = tool.run(case_id, args).await;
+                recorder.store(&key, name, args, index, &outcome);
+                outcome
+            }
+        }
     }
 
     pub fn specs(&self) -> &[ToolSpec] {
@@ -158,7 +202,7 @@ impl Toolbox {
     ) -> Result<Value, ToolError> {
         self.validate(name, args)?;
         match self.custom.get(name) {
-            Some(tool) => tool.run(case_id, args).await,
+            Some(tool) => self.run_custom(tool, case_id, name, args).await,
             None => support::run(world, name, args),
         }
         .map_err(ToolError::Failed)
@@ -235,5 +279,57 @@ mod tests {
         assert!(matches!(refusal, ToolError::Failed(_)), "{refusal:?}");
         // Nothing ran, so nothing was written.
         assert_eq!(w.state(), &json!({"today": "2026-03-20"}));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn command_tool_calls_are_recorded_and_replayed_by_call_index() {
+        use crate::provider::cache::{CacheMode, CallContext, ModelCache};
+        let dir = tempfile::tempdir().unwrap();
+        let counter = dir.path().join("n");
+        let tool = |argv: String| {
+            let raw: crate::suite::raw::RawCustomTool =
+                serde_yaml::from_str(&format!("name: count\ncommand: {{argv: {argv}}}")).unwrap();
+            Arc::new(CustomTool::compile(&raw, dir.path()).unwrap())
+        };
+        let counting = format!(
+            "[sh, -c, 'echo x >> {}; printf \"{{\\\"n\\\": %s}}\" $(wc -l < {})']",
+            counter.display(),
+            counter.display()
+        );
+        let box_for = |t: Arc<CustomTool>, mode| {
+            let cache = Arc::new(ModelCache::new(dir.path().join("cache"), mode));
+            let ctx = CallContext {
+                case_id: "c".into(),
+                repeat: 0,
+            };
+            Toolbox::new(&[], &[t])
+                .unwrap()
+                .with_recorder(Some(ToolRecorder::new(cache, ctx)))
+        };
+        let mut w = World::from_value(json!({})).unwrap();
+        let args = json!({"q": 1});
+        let rec = box_for(tool(counting), CacheMode::Record);
+        let a = rec.call(&mut w, "c", "count", &args).await.unwrap();
+        let b = rec.call(&mut w, "c", "count", &args).await.unwrap();
+        assert_eq!((a, b.clone()), (json!({"n": 1}), json!({"n": 2})));
+
+        // The command now fails if run: the answers come from the recording, in call order.
+        let rep = box_for(tool("[\"false\"]".into()), CacheMode::Replay);
+        assert_eq!(
+            rep.call(&mut w, "c", "count", &args).await.unwrap(),
+            json!({"n": 1})
+        );
+        assert_eq!(rep.call(&mut w, "c", "count", &args).await.unwrap(), b);
+        let err = rep
+            .call(&mut w, "c", "count", &json!({"q": 2}))
+            .await
+            .unwrap_err();
+        let msg = err.message();
+        assert!(
+            msg.contains("replay miss in case `c` (repeat 0): tool call not recorded"),
+            "{msg}"
+        );
+        assert!(msg.contains("`args.q`"), "{msg}");
     }
 }
