@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod check;
 pub mod cli;
+pub mod command;
 pub mod dataset;
 pub mod diagnostic;
 pub mod dry_run;

@@ -1,0 +1,376 @@
+//! `eval`: run suites — plan, run, score, compare with a baseline, report, gate.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::watch;
+
+use crate::check::calibration_gate::{check_calibration, soften_suite};
+use crate::cli::{load_all_with, target_label, usage_error, EvalArgs};
+use crate::command::reports::read_report;
+use crate::dry_run;
+use crate::duration::parse_duration;
+use crate::event::RunEvent;
+use crate::exit;
+use crate::gate;
+use crate::journal::{done_keys, Journal};
+use crate::plan::work_items;
+use crate::provider::registry::Providers;
+use crate::report::build::{build_report, ReportHeader};
+use crate::report::compare::compare;
+use crate::report::comparison_render::render_text as render_comparison;
+use crate::report::github::render_annotations;
+use crate::report::json::render_json;
+use crate::report::markdown::render_markdown;
+use crate::report::model::Meta;
+use crate::report::model::RunReport;
+use crate::report::repeats::reduce as reduce_repeats;
+use crate::report::terminal::{render_summary, TerminalReporter};
+use crate::report::write::write_reports;
+use crate::runner::{self, RunOptions, CANCEL_ABORT, CANCEL_NONE, CANCEL_STOP_SCHEDULING};
+use crate::suite::load::ModelOverrides;
+use crate::suite::model::Suite;
+
+pub fn eval(args: EvalArgs) -> u8 {
+    let selection = match args.select.selection().compile() {
+        Ok(s) => s,
+        Err(msg) => return usage_error(msg),
+    };
+    let timeout = match args.timeout.as_deref().map(parse_duration).transpose() {
+        Ok(t) => t,
+        Err(msg) => return usage_error(format!("--timeout: {msg}")),
+    };
+    let overrides = ModelOverrides {
+        model: args.model.clone(),
+        judge_model: args.judge_model.clone(),
+    };
+    let Some(suites) = load_all_with(&args.suites, &overrides) else {
+        return exit::INVALID_INPUT;
+    };
+    if args.dry_run {
+        // Calls nothing, so it needs no key: the plan and what it would cost.
+        for s in &suites {
+            let cases = selection.apply(&s.cases);
+            let est = dry_run::estimate(s, &cases, args.repeat.unwrap_or(s.run.repeat));
+            print!("{}", dry_run::render(&s.name, &est));
+        }
+        return exit::GATE_PASSED;
+    }
+    // Keys are checked and clients built for every suite before anything runs.
+    let mut planned: Vec<(Suite, Vec<_>, Arc<Providers>)> = Vec::new();
+    let mut key_problems = false;
+    for s in suites {
+        match Providers::for_suite_with(&s, !args.replay) {
+            Ok(p) => {
+                let cases = selection.apply(&s.cases);
+                planned.push((s, cases, Arc::new(p)));
+            }
+            Err(problems) => {
+                key_problems = true;
+                for p in problems {
+                    eprintln!("error: {}: {p}", s.path.display());
+                }
+            }
+        }
+    }
+    if key_problems {
+        eprintln!("error: nothing was run");
+        return exit::INVALID_INPUT;
+    }
+    if planned.iter().all(|(_, cases, _)| cases.is_empty()) {
+        return usage_error("no case matches the given --filter/--tag; nothing was run");
+    }
+    let mut baselines = Vec::new();
+    for (suite, _, _) in &planned {
+        match baseline_for(args.baseline.as_deref(), &suite.name, planned.len()) {
+            // Compare like with like: a filtered or sharded run against the same slice of the
+            // baseline, so cases outside the selection do not read as removed.
+            Ok(b) => baselines.push(b.map(|mut b| {
+                b.cases.retain(|c| selection.selects_id(&c.id, &c.tags));
+                b
+            })),
+            Err(msg) => return usage_error(msg),
+        }
+    }
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::RUN_INCOMPLETE;
+        }
+    };
+    let (cancel_tx, cancel_rx) = watch::channel(CANCEL_NONE);
+    runtime.spawn(async move {
+        // First Ctrl-C: stop scheduling; second: abort.
+        for level in [CANCEL_STOP_SCHEDULING, CANCEL_ABORT] {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            if level == CANCEL_STOP_SCHEDULING {
+                eprintln!("\ninterrupted: finishing running cases (Ctrl-C again to abort)");
+            }
+            let _ = cancel_tx.send(level);
+        }
+    });
+
+    let color = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let progress = !args.no_progress && std::io::stderr().is_terminal();
+    let mut code = exit::GATE_PASSED;
+    for ((suite, cases, providers), baseline) in planned.into_iter().zip(baselines) {
+        if cases.is_empty() {
+            eprintln!(
+                "note: suite `{}`: no case matches the filters; skipped",
+                suite.name
+            );
+            continue;
+        }
+        let options = RunOptions {
+            concurrency: args
+                .concurrency
+                .map(usize::from)
+                .unwrap_or(suite.run.concurrency),
+            timeout: timeout.unwrap_or(suite.run.timeout),
+            judge_cache: args
+                .cache
+                .then(|| crate::check::judge_cache::JudgeCache::new(args.cache_dir.join("judges"))),
+            model_cache: cache_mode(&args).map(|mode| {
+                Arc::new(crate::provider::cache::ModelCache::new(
+                    &args.cache_dir,
+                    mode,
+                ))
+            }),
+        };
+        let outputs = Outputs {
+            repeat: args.repeat.unwrap_or(suite.run.repeat),
+            resume: args.resume,
+            out: &args.out,
+            baseline: baseline.as_ref(),
+            update_baseline: args.update_baseline,
+            progress,
+            color,
+        };
+        let suite_code = runtime.block_on(eval_suite(
+            &suite,
+            (cases, providers),
+            &options,
+            &outputs,
+            cancel_rx.clone(),
+        ));
+        code = worst(code, suite_code);
+        if *cancel_rx.borrow() != CANCEL_NONE {
+            break;
+        }
+    }
+    runtime.shutdown_background();
+    code
+}
+
+/// `--cache`, `--record`, `--replay` (clap keeps them exclusive).
+fn cache_mode(args: &EvalArgs) -> Option<crate::provider::cache::CacheMode> {
+    use crate::provider::cache::CacheMode;
+    match (args.cache, args.record, args.replay) {
+        (_, _, true) => Some(CacheMode::Replay),
+        (_, true, _) => Some(CacheMode::Record),
+        (true, _, _) => Some(CacheMode::ReadWrite),
+        _ => None,
+    }
+}
+
+/// The exit code that matters most when several suites run: incomplete, then gate failure.
+fn worst(a: u8, b: u8) -> u8 {
+    let rank = |c: u8| match c {
+        exit::RUN_INCOMPLETE => 3,
+        exit::INVALID_INPUT => 2,
+        exit::GATE_FAILED => 1,
+        _ => 0,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+/// Where and how a suite's results are shown and written.
+struct Outputs<'a> {
+    repeat: u32,
+    resume: bool,
+    out: &'a Path,
+    baseline: Option<&'a RunReport>,
+    update_baseline: bool,
+    progress: bool,
+    color: bool,
+}
+
+/// `work`: the selected cases and the providers built for them.
+async fn eval_suite(
+    suite: &Suite,
+    work: (Vec<Arc<crate::suite::model::Case>>, Arc<Providers>),
+    options: &RunOptions,
+    outputs: &Outputs<'_>,
+    cancel: watch::Receiver<u8>,
+) -> u8 {
+    let Outputs {
+        out,
+        color,
+        progress,
+        ..
+    } = *outputs;
+    let started = Instant::now();
+    let dir = out.join(&suite.name);
+    let (mut journal, done) = match Journal::open(&dir, &suite.name, outputs.resume) {
+        Ok(j) => j,
+        Err(msg) => return usage_error(msg),
+    };
+    if !done.is_empty() {
+        eprintln!(
+            "resuming: {} finished runs from {}",
+            done.len(),
+            journal.path().display()
+        );
+    }
+    let (cases, providers) = work;
+    // Judges that must be calibrated first: one that falls short still grades, but only warns.
+    let uncalibrated = check_calibration(suite, &providers).await;
+    for u in &uncalibrated {
+        eprintln!(
+            "warning: judge `{}` is not calibrated ({}): its verdicts only warn in this run",
+            u.judge, u.why
+        );
+    }
+    let uncalibrated: Vec<String> = uncalibrated.into_iter().map(|u| u.judge).collect();
+    let softened;
+    let (suite, cases) = if uncalibrated.is_empty() {
+        (suite, cases)
+    } else {
+        softened = soften_suite(suite, &cases, &uncalibrated);
+        (&softened.0, softened.1)
+    };
+    let work = work_items(&cases, outputs.repeat, &done_keys(&done));
+    let mut reporter = TerminalReporter::new(progress, color);
+    let mut journal_failed = false;
+    let output = runner::run(suite, work, providers, options, cancel, &mut |event| {
+        if let RunEvent::CaseFinished { result } = &event {
+            if let Err(e) = journal.append(result) {
+                if !journal_failed {
+                    eprintln!(
+                        "warning: cannot append to {}: {e}",
+                        journal.path().display()
+                    );
+                }
+                journal_failed = true;
+            }
+        }
+        reporter.on_event(&event)
+    })
+    .await;
+    reporter.finish();
+
+    let header = ReportHeader {
+        suite: suite.name.clone(),
+        description: suite.description.clone(),
+        target: target_label(&suite.target),
+    };
+    let policy = |id: &str| suite.min_pass.get(id).copied();
+    let results = reduce_repeats(done.into_iter().chain(output.results).collect(), &policy);
+    let mut report = build_report(header, &suite.gate, results, output.incomplete);
+    report.gate.uncalibrated = uncalibrated;
+    if let Some(base) = outputs.baseline {
+        let cmp = compare(base, &report, suite.gate.alpha);
+        gate::apply_baseline(&suite.gate, &mut report.gate, &cmp);
+        report.baseline = Some(cmp);
+    }
+    print!("{}", render_summary(&report, color));
+    if let Some(cmp) = &report.baseline {
+        print!("{}", render_comparison(cmp));
+    }
+    let meta = Meta {
+        gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
+        concurrency: options.concurrency,
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
+    match write_reports(&dir, &report, &meta) {
+        Ok(_) => println!("reports: {}", dir.display()),
+        Err(e) => {
+            eprintln!("error: cannot write reports to {}: {e}", dir.display());
+            return exit::RUN_INCOMPLETE;
+        }
+    }
+    publish_to_github(&report);
+    if outputs.update_baseline {
+        let file = out.join("baseline").join(format!("{}.json", suite.name));
+        let written = std::fs::create_dir_all(out.join("baseline"))
+            .and_then(|_| std::fs::write(&file, render_json(&report)));
+        match written {
+            Ok(()) => println!("baseline updated: {}", file.display()),
+            Err(e) => {
+                eprintln!("error: cannot write baseline {}: {e}", file.display());
+                return exit::RUN_INCOMPLETE;
+            }
+        }
+    }
+    gate::exit_code(&report)
+}
+
+/// The baseline report for a suite: `--baseline FILE` (its suite must match) or a folder
+/// holding `<suite>.json`; a folder without one means no baseline for that suite.
+fn baseline_for(
+    arg: Option<&Path>,
+    suite: &str,
+    suites: usize,
+) -> Result<Option<RunReport>, String> {
+    let Some(path) = arg else { return Ok(None) };
+    let file = if path.is_dir() {
+        let f = path.join(format!("{suite}.json"));
+        if !f.is_file() {
+            eprintln!("note: no baseline {} for suite `{suite}`", f.display());
+            return Ok(None);
+        }
+        f
+    } else {
+        path.to_path_buf()
+    };
+    let report = read_report(&file)?;
+    if report.suite != suite {
+        let hint = if suites > 1 {
+            " (hint: with several suites, give a folder of <suite>.json)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "--baseline {} is a report of suite `{}`, not `{suite}`{hint}",
+            file.display(),
+            report.suite
+        ));
+    }
+    Ok(Some(report))
+}
+
+/// Inside GitHub Actions: failed cases as annotations, summary.md into the job summary.
+pub fn publish_to_github(report: &RunReport) {
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        print!("{}", render_annotations(report));
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, render_markdown(report).as_bytes())
+            });
+        if let Err(e) = appended {
+            eprintln!(
+                "warning: cannot append to GITHUB_STEP_SUMMARY {}: {e}",
+                Path::new(&path).display()
+            );
+        }
+    }
+}

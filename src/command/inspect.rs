@@ -1,0 +1,50 @@
+//! `validate` and `list`: load suites and show what is in them; call no model.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::{load_all, usage_error, SelectArgs};
+use crate::exit;
+use crate::provider::registry::missing_keys;
+
+pub fn validate(paths: &[PathBuf]) -> u8 {
+    let Some(suites) = load_all(paths) else {
+        return exit::INVALID_INPUT;
+    };
+    for suite in &suites {
+        // `validate` calls no model, so a missing key is only a warning here; `eval` refuses.
+        for problem in missing_keys(suite) {
+            eprintln!("warning: {}: {problem}", suite.path.display());
+        }
+        let checks: usize = suite.checks.len() * suite.cases.len()
+            + suite.cases.iter().map(|c| c.checks.len()).sum::<usize>();
+        println!(
+            "ok: {} — suite `{}`: {} cases, {} checks, {} judges",
+            suite.path.display(),
+            suite.name,
+            suite.cases.len(),
+            checks,
+            suite.judges.len()
+        );
+    }
+    exit::GATE_PASSED
+}
+
+pub fn list(path: &Path, select: &SelectArgs) -> u8 {
+    let selection = match select.selection().compile() {
+        Ok(s) => s,
+        Err(msg) => return usage_error(msg),
+    };
+    let Some(suites) = load_all(&[path.to_path_buf()]) else {
+        return exit::INVALID_INPUT;
+    };
+    for suite in &suites {
+        for case in selection.apply(&suite.cases) {
+            if case.tags.is_empty() {
+                println!("{}", case.id);
+            } else {
+                println!("{}  [{}]", case.id, case.tags.join(", "));
+            }
+        }
+    }
+    exit::GATE_PASSED
+}

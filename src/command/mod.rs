@@ -1,0 +1,4 @@
+//! The subcommands, one file per family; `cli` parses and dispatches.
+pub mod eval;
+pub mod inspect;
+pub mod reports;

@@ -1,0 +1,98 @@
+//! `diff` and `merge`: work on finished reports without running anything.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use crate::cli::usage_error;
+use crate::command::eval::publish_to_github;
+use crate::exit;
+use crate::gate;
+use crate::report::compare::{compare, DEFAULT_ALPHA};
+use crate::report::comparison_render::render_text as render_comparison;
+use crate::report::model::Meta;
+use crate::report::model::RunReport;
+use crate::report::terminal::render_summary;
+use crate::report::trajectories::parse_trajectories;
+use crate::report::write::write_reports;
+
+pub fn read_report(path: &Path) -> Result<RunReport, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read report {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not a gauntlet report.json: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+pub fn diff(old: &Path, new: &Path) -> u8 {
+    let (base, current) = match (read_report(old), read_report(new)) {
+        (Ok(b), Ok(c)) => (b, c),
+        (Err(e), _) | (_, Err(e)) => return usage_error(e),
+    };
+    let cmp = compare(&base, &current, DEFAULT_ALPHA);
+    print!("{}", render_comparison(&cmp));
+    if cmp.has_regressions() {
+        exit::GATE_FAILED
+    } else {
+        exit::GATE_PASSED
+    }
+}
+
+pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
+    let mut reports = Vec::new();
+    let mut duration_ms = 0;
+    for path in paths {
+        let mut report = match read_report(path) {
+            Ok(r) => r,
+            Err(e) => return usage_error(e),
+        };
+        // The trajectories live beside each shard's report; carry them into the merged one.
+        let dir = path.parent().unwrap_or(Path::new("."));
+        if let Ok(text) = std::fs::read_to_string(dir.join("trajectories.jsonl")) {
+            let lines = match parse_trajectories(&text) {
+                Ok(l) => l,
+                Err(e) => {
+                    return usage_error(format!(
+                        "{}: {e}",
+                        dir.join("trajectories.jsonl").display()
+                    ))
+                }
+            };
+            let mut by_id: std::collections::BTreeMap<String, _> =
+                lines.into_iter().map(|l| (l.id, l.trajectory)).collect();
+            for case in &mut report.cases {
+                if let Some(t) = by_id.remove(&case.id) {
+                    case.trajectory = t;
+                }
+            }
+        }
+        if let Ok(meta) = std::fs::read_to_string(dir.join("meta.json")) {
+            duration_ms += serde_json::from_str::<Meta>(&meta).map_or(0, |m| m.duration_ms);
+        }
+        reports.push(report);
+    }
+    let report = match crate::report::merge::merge(reports) {
+        Ok(r) => r,
+        Err(e) => return usage_error(e),
+    };
+    let color = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    print!("{}", render_summary(&report, color));
+    let meta = Meta {
+        gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
+        concurrency: 0,
+        duration_ms,
+    };
+    let dir = out.join(&report.suite);
+    if let Err(e) = write_reports(&dir, &report, &meta) {
+        eprintln!("error: cannot write reports to {}: {e}", dir.display());
+        return exit::RUN_INCOMPLETE;
+    }
+    println!("reports: {}", dir.display());
+    publish_to_github(&report);
+    gate::exit_code(&report)
+}
