@@ -68,6 +68,42 @@ pub struct ToolSequenceChange {
     pub id: String,
     pub before: Vec<String>,
     pub after: Vec<String>,
+    /// The change as a diff of the two sequences: `  kept`, `- removed`, `+ added`.
+    #[serde(default)]
+    pub diff: Vec<String>,
+}
+
+/// A line diff of two tool-call sequences over their longest common subsequence, so a reviewer
+/// sees which calls appeared or vanished rather than two lists to compare by eye.
+pub fn sequence_diff(before: &[String], after: &[String]) -> Vec<String> {
+    let (n, m) = (before.len(), after.len());
+    // lcs[i][j]: length of the LCS of before[i..] and after[j..].
+    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if before[i] == after[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < n || j < m {
+        if i < n && j < m && before[i] == after[j] {
+            out.push(format!("  {}", before[i]));
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out.push(format!("+ {}", after[j]));
+            j += 1;
+        } else {
+            out.push(format!("- {}", before[i]));
+            i += 1;
+        }
+    }
+    out
 }
 
 impl Comparison {
@@ -145,6 +181,7 @@ pub fn compare(baseline: &RunReport, current: &RunReport, alpha: f64) -> Compari
                 id: id.to_string(),
                 before: was.tools.clone(),
                 after: now.tools.clone(),
+                diff: sequence_diff(&was.tools, &now.tools),
             });
         }
     }
@@ -348,6 +385,36 @@ mod tests {
             "5/5 → 4/5 is noise; 5/5 → 0/5 is not"
         );
         assert_eq!(ids(&cmp.fixes), vec!["better"]);
+    }
+
+    #[test]
+    fn tool_sequences_diff_over_their_common_calls() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let table = [
+            (
+                vec!["a", "b"],
+                vec!["a", "c", "b"],
+                vec!["  a", "+ c", "  b"],
+            ),
+            (
+                vec!["a", "b", "c"],
+                vec!["a", "c"],
+                vec!["  a", "- b", "  c"],
+            ),
+            (
+                vec!["search_kb"],
+                vec!["lookup_order"],
+                vec!["+ lookup_order", "- search_kb"],
+            ),
+            (vec![], vec!["a"], vec!["+ a"]),
+        ];
+        for (before, after, want) in table {
+            assert_eq!(
+                sequence_diff(&v(&before), &v(&after)),
+                v(&want),
+                "{before:?} → {after:?}"
+            );
+        }
     }
 
     #[test]

@@ -96,14 +96,19 @@ pub fn render_markdown(c: &Comparison) -> String {
         );
     }
     if !c.trajectory_changes.is_empty() {
-        out.push_str("| case | tools before | tools after |\n|---|---|---|\n");
+        out.push_str("| case | tools before | tools after | diff |\n|---|---|---|---|\n");
         for t in &c.trajectory_changes {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} |",
+                "| {} | {} | {} | {} |",
                 cell(&t.id),
                 cell(&seq(&t.before)),
-                cell(&seq(&t.after))
+                cell(&seq(&t.after)),
+                t.diff
+                    .iter()
+                    .map(|l| format!("`{}`", cell(l)))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
             );
         }
         out.push('\n');
@@ -202,6 +207,7 @@ mod tests {
                 id: "refund-late".into(),
                 before: vec!["lookup_order".into()],
                 after: vec!["lookup_order".into(), "issue_refund".into()],
+                diff: vec!["  lookup_order".into(), "+ issue_refund".into()],
             }],
             pass_rate_before: 1.0,
             pass_rate_after: 0.9,
