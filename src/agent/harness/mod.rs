@@ -2,8 +2,6 @@
 pub mod agent_loop;
 pub mod context;
 pub mod custom_tool;
-#[cfg(test)]
-mod demo_tests;
 pub mod faults;
 pub mod pricing;
 pub mod simulated_user;
