@@ -5,11 +5,11 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
-use crate::support::{read, root, stderr, stdout};
+use crate::support::{read, root, stderr, stdout, OpenAiAgent};
 
 /// Copies the support suite (suite, mocks, dataset, judges) into a fresh folder.
 fn support_copy() -> tempfile::TempDir {
@@ -118,37 +118,12 @@ fn a_recorded_run_replays_byte_for_byte_without_the_mock_rules() {
     }
 }
 
-/// An OpenAI-compatible agent: a tool call, then an answer that names the repeat-blind text.
-struct Agent;
-
-impl Respond for Agent {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
-        let after_tool = body["messages"]
-            .as_array()
-            .and_then(|m| m.last())
-            .is_some_and(|m| m["role"] == "tool");
-        let message = if after_tool {
-            json!({"role": "assistant", "content": "Order 7 has shipped."})
-        } else {
-            json!({"role": "assistant", "content": null, "tool_calls": [{
-                "id": "call_x", "type": "function",
-                "function": {"name": "lookup_order", "arguments": "{\"order_id\": \"7\"}"}}]})
-        };
-        ResponseTemplate::new(200).set_body_json(json!({
-            "id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o-mini",
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60}
-        }))
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cached_run_calls_nothing_the_second_time_and_repeats_are_cached_apart() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
-        .respond_with(Agent)
+        .respond_with(OpenAiAgent("gpt-4o-mini"))
         .mount(&server)
         .await;
     let base = format!("{}/v1", server.uri());

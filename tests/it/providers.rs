@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::support::{read, root, stderr, stdout};
+use crate::support::{read, root, stderr, stdout, OpenAiAgent};
 
 const KEY: &str = "sk-test-SECRET-4242";
 
@@ -268,31 +268,6 @@ async fn a_200_with_garbage_is_an_error_quoting_the_body() {
 
 // --- whole suites through the binary
 
-/// The agent's side of a conversation: a tool call first, then an answer using its result.
-struct OpenAiAgent;
-
-impl Respond for OpenAiAgent {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
-        let after_tool = body["messages"]
-            .as_array()
-            .and_then(|m| m.last())
-            .is_some_and(|m| m["role"] == "tool");
-        let message = if after_tool {
-            json!({"role": "assistant", "content": "Order 7 has shipped."})
-        } else {
-            json!({"role": "assistant", "content": null, "tool_calls": [{
-                "id": "call_x", "type": "function",
-                "function": {"name": "lookup_order", "arguments": "{\"order_id\": \"7\"}"}}]})
-        };
-        ResponseTemplate::new(200).set_body_json(json!({
-            "id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o-mini-2024-07-18",
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60}
-        }))
-    }
-}
-
 /// Runs `gauntlet eval SUITE` with the given environment (provider variables cleared first).
 fn eval_with_env(suite: &str, env: &[(&str, &str)], out: &Path) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gauntlet"));
@@ -351,7 +326,7 @@ async fn a_suite_runs_end_to_end_on_an_openai_compatible_server_and_never_writes
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .and(header("authorization", format!("Bearer {KEY}").as_str()))
-        .respond_with(OpenAiAgent)
+        .respond_with(OpenAiAgent("gpt-4o-mini-2024-07-18"))
         .mount(&server)
         .await;
     let (o, out) = eval_async(

@@ -42,3 +42,29 @@ pub fn eval_into(suite: &str, extra: &[&str]) -> (Output, tempfile::TempDir) {
     args.extend_from_slice(extra);
     (gauntlet(&args), out)
 }
+
+/// An OpenAI-compatible agent for wiremock: a `lookup_order` tool call first, then an answer
+/// using its result. The field is the model name the server reports.
+pub struct OpenAiAgent(pub &'static str);
+
+impl wiremock::Respond for OpenAiAgent {
+    fn respond(&self, req: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let after_tool = body["messages"]
+            .as_array()
+            .and_then(|m| m.last())
+            .is_some_and(|m| m["role"] == "tool");
+        let message = if after_tool {
+            serde_json::json!({"role": "assistant", "content": "Order 7 has shipped."})
+        } else {
+            serde_json::json!({"role": "assistant", "content": null, "tool_calls": [{
+                "id": "call_x", "type": "function",
+                "function": {"name": "lookup_order", "arguments": "{\"order_id\": \"7\"}"}}]})
+        };
+        wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "id": "chatcmpl-1", "object": "chat.completion", "model": self.0,
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60}
+        }))
+    }
+}
