@@ -102,6 +102,9 @@ impl Drop for TerminalReporter {
     }
 }
 
+/// Up to this many cases the table lists every case; beyond, only those that did not pass.
+const MAX_ROWS_ALL_CASES: usize = 50;
+
 /// The final summary: a table of cases, the counts, the gate rules and a last line
 /// `gate: PASSED` or `gate: FAILED (reasons)`. Ends with a newline.
 pub fn render_summary(report: &RunReport, color: bool) -> String {
@@ -122,7 +125,13 @@ pub fn render_summary(report: &RunReport, color: bool) -> String {
         }
     });
     table.set_header(header);
-    for case in &report.cases {
+    // A big run lists what needs a look; a thousand "passed" rows would bury it.
+    let all = report.cases.len() <= MAX_ROWS_ALL_CASES;
+    let shown = report
+        .cases
+        .iter()
+        .filter(|c| all || c.status != CaseStatus::Passed);
+    for case in shown {
         let mut status = Cell::new(case.status.as_str());
         if color {
             status = status.fg(status_color(case.status));
@@ -138,6 +147,12 @@ pub fn render_summary(report: &RunReport, color: bool) -> String {
 
     let mut out = table.to_string();
     out.push('\n');
+    if !all {
+        out.push_str(&format!(
+            "({} passed cases not listed; every case is in report.json and index.html)\n",
+            report.summary.passed
+        ));
+    }
     let s = &report.summary;
     out.push_str(&format!(
         "{} cases: {} passed, {} soft failed, {} failed, {} errored, {} flaky · pass rate {}",
@@ -319,6 +334,31 @@ mod tests {
     use super::*;
     use crate::report::fixture::sample_report;
     use crate::report::model::GateResult;
+
+    #[test]
+    fn a_big_run_lists_only_the_cases_that_did_not_pass() {
+        let mut report = sample_report();
+        let passed = report
+            .cases
+            .iter()
+            .find(|c| c.status == CaseStatus::Passed)
+            .cloned()
+            .unwrap();
+        for i in 0..60 {
+            let mut c = passed.clone();
+            c.id = format!("bulk-{i:02}");
+            report.cases.push(c);
+        }
+        report.summary.passed += 60;
+        let text = render_summary(&report, false);
+        assert!(!text.contains("bulk-07"), "{text}");
+        assert!(text.contains("refund-late"), "failures are listed");
+        assert!(text.contains("(61 passed cases not listed;"), "{text}");
+        assert!(
+            render_summary(&sample_report(), false).contains("order-status"),
+            "small runs list all"
+        );
+    }
 
     #[test]
     fn snapshot_plain() {
