@@ -201,6 +201,12 @@ pub(crate) fn print_diagnostics(path: &Path, errors: &[Diagnostic]) {
     );
 }
 
+/// Colour on stdout: only for a terminal, and never when `NO_COLOR` is set.
+pub(crate) fn stdout_color() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 pub(crate) fn usage_error(message: impl std::fmt::Display) -> u8 {
     eprintln!("error: {message}");
     exit::INVALID_INPUT

@@ -2,8 +2,10 @@
 
 use crate::report::model::CaseResult;
 
+/// Borrowed from the runner for the length of one callback, so reporting a finished case
+/// never copies its trajectory.
 #[derive(Debug, Clone)]
-pub enum RunEvent {
+pub enum RunEvent<'a> {
     /// A suite's run begins with `total` cases to run.
     SuiteStarted {
         suite: String,
@@ -13,7 +15,7 @@ pub enum RunEvent {
         id: String,
     },
     CaseFinished {
-        result: Box<CaseResult>,
+        result: &'a CaseResult,
     },
     /// First Ctrl-C: no new cases are started; running ones finish.
     Cancelling,

@@ -1,10 +1,10 @@
 //! `evaluate`: the suite's gate policy applied to a run's summary, and the exit code it decides.
 
 use crate::exit;
-use crate::report::compare::{rate, Comparison};
+use crate::report::compare::Comparison;
 use crate::report::model::{CaseResult, GateResult, GateRule, RunReport, Summary};
 use crate::suite::model::Gate;
-use crate::verdict::CaseStatus;
+use crate::verdict::{rate, CaseStatus};
 
 /// Applies every configured limit, in a fixed order, plus the critical tags and ids.
 ///

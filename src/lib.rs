@@ -20,5 +20,6 @@ pub mod shard;
 pub mod stats;
 pub mod suite;
 pub mod template;
+pub mod text;
 pub mod trajectory;
 pub mod verdict;

@@ -87,17 +87,8 @@ mod tests {
 
     fn case(id: &str, tags: &[&str]) -> Arc<Case> {
         Arc::new(Case {
-            id: id.into(),
-            description: None,
-            turns: vec!["hi".into()],
-            vars: Default::default(),
-            expected: Default::default(),
             tags: tags.iter().map(|t| t.to_string()).collect(),
-            checks: vec![],
-            world_fixture: None,
-            mock: vec![],
-            user: None,
-            source: String::new(),
+            ..Case::new(id, "hi")
         })
     }
 

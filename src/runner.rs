@@ -70,7 +70,7 @@ pub async fn run(
     providers: Arc<Providers>,
     options: &RunOptions,
     mut cancel: watch::Receiver<u8>,
-    on_event: &mut dyn FnMut(RunEvent),
+    on_event: &mut dyn FnMut(&RunEvent),
 ) -> RunOutput {
     let shared = Arc::new(Shared {
         target: suite.target.clone(),
@@ -80,7 +80,7 @@ pub async fn run(
         judge_cache: options.judge_cache.clone(),
         model_cache: options.model_cache.clone(),
     });
-    on_event(RunEvent::SuiteStarted {
+    on_event(&RunEvent::SuiteStarted {
         suite: suite.name.clone(),
         total: work.len(),
     });
@@ -99,7 +99,7 @@ pub async fn run(
             let Some((case, r)) = pending.next() else {
                 break;
             };
-            on_event(RunEvent::CaseStarted {
+            on_event(&RunEvent::CaseStarted {
                 id: case.id.clone(),
             });
             running.spawn(run_one(shared.clone(), case, r));
@@ -122,7 +122,7 @@ pub async fn run(
                 if level >= CANCEL_STOP_SCHEDULING && scheduling {
                     scheduling = false;
                     incomplete = Some("interrupted: cases not started were skipped".to_string());
-                    on_event(RunEvent::Cancelling);
+                    on_event(&RunEvent::Cancelling);
                 }
             }
             joined = running.join_next() => {
@@ -130,7 +130,7 @@ pub async fn run(
                 // error here can only be an abort, which the branch above handles.
                 if let Some(Ok(result)) = joined {
                     spent.add(&result.trajectory);
-                    on_event(RunEvent::CaseFinished { result: Box::new(result.clone()) });
+                    on_event(&RunEvent::CaseFinished { result: &result });
                     results.push(result);
                     if scheduling {
                         if let Some(why) = spent.over(&budget) {
@@ -143,7 +143,7 @@ pub async fn run(
             }
         }
     }
-    on_event(RunEvent::SuiteFinished {
+    on_event(&RunEvent::SuiteFinished {
         suite: suite.name.clone(),
     });
     RunOutput {

@@ -119,6 +119,15 @@ pub fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
+/// A rate as reports show it: rounded, 0 for no cases.
+pub fn rate(n: usize, total: usize) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        round(n as f64 / total as f64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

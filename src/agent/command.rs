@@ -22,8 +22,9 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-use crate::agent::protocol::{parse_reply, tail, Request};
+use crate::agent::protocol::{parse_reply, Request};
 use crate::suite::model::Case;
+use crate::text::tail;
 use crate::trajectory::Trajectory;
 
 /// How much of the agent's stderr a message quotes.

@@ -7,8 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::agent::protocol::{excerpt, parse_reply, Request};
+use crate::agent::protocol::{parse_reply, Request};
 use crate::suite::model::Case;
+use crate::text::excerpt;
 use crate::trajectory::Trajectory;
 
 /// How much of an error body a message quotes.
@@ -56,7 +57,7 @@ impl HttpTarget {
         if !status.is_success() {
             return Trajectory::errored(format!(
                 "the agent answered HTTP {status}: {}",
-                excerpt(&body, BODY_EXCERPT)
+                excerpt(&body, BODY_EXCERPT, "(nothing)")
             ));
         }
         parse_reply(&body)

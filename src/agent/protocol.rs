@@ -83,7 +83,7 @@ pub fn parse_reply(text: &str) -> Trajectory {
         Ok(reply) => reply.into_trajectory(),
         Err(e) => Trajectory::errored(format!(
             "invalid reply: {e} (received: {})",
-            excerpt(text, 200)
+            crate::text::excerpt(text, 200, "(nothing)")
         )),
     }
 }
@@ -133,34 +133,6 @@ impl Reply {
     }
 }
 
-/// The text cut to at most `max` characters (on a char boundary), marked when cut; empty text
-/// reads as `(nothing)` so a message never ends in a dangling colon.
-pub fn excerpt(text: &str, max: usize) -> String {
-    let text = text.trim();
-    if text.is_empty() {
-        return "(nothing)".to_string();
-    }
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
-
-/// The last `max` characters of the text (on a char boundary): where a crash explains itself.
-pub fn tail(text: &str, max: usize) -> String {
-    let text = text.trim();
-    if text.is_empty() {
-        return "(empty)".to_string();
-    }
-    let count = text.chars().count();
-    if count <= max {
-        return text.to_string();
-    }
-    let skip = count - max;
-    let start = text.char_indices().nth(skip).map(|(i, _)| i).unwrap_or(0);
-    format!("…{}", &text[start..])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,20 +140,14 @@ mod tests {
 
     fn case() -> Case {
         Case {
-            id: "c1".into(),
-            description: None,
             turns: vec!["hi".into(), "order 7".into()],
             vars: [("name".to_string(), json!("Ada"))].into(),
             expected: crate::suite::model::Expected {
                 reference: Some("secret answer".into()),
                 ..Default::default()
             },
-            tags: vec![],
-            checks: vec![],
             world_fixture: Some(json!({"orders": {}})),
-            user: None,
-            mock: vec![],
-            source: String::new(),
+            ..Case::new("c1", "")
         }
     }
 
@@ -271,14 +237,5 @@ mod tests {
             t.error.as_deref(),
             Some("the agent reported an error: database down")
         );
-    }
-
-    #[test]
-    fn excerpt_and_tail_cut_on_char_boundaries() {
-        assert_eq!(excerpt("ééééé", 3), "ééé…");
-        assert_eq!(excerpt("  ", 3), "(nothing)");
-        assert_eq!(tail("abcdé", 2), "…dé");
-        assert_eq!(tail("ab", 5), "ab");
-        assert_eq!(tail("", 5), "(empty)");
     }
 }

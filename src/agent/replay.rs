@@ -67,19 +67,7 @@ mod tests {
     }
 
     fn case(id: &str) -> Case {
-        Case {
-            id: id.into(),
-            description: None,
-            turns: vec!["hi".into()],
-            vars: Default::default(),
-            expected: Default::default(),
-            tags: vec![],
-            checks: vec![],
-            world_fixture: None,
-            user: None,
-            mock: vec![],
-            source: String::new(),
-        }
+        Case::new(id, "hi")
     }
 
     #[test]

@@ -98,20 +98,12 @@ pub async fn calibrate(judge: &Judge, provider: &dyn Provider, labels: &[Label])
     for (i, label) in labels.iter().enumerate() {
         let id = label.id.clone().unwrap_or_else(|| format!("{}", i + 1));
         let case = Case {
-            id: id.clone(),
-            description: None,
-            turns: vec![label.input.clone()],
-            vars: BTreeMap::new(),
             expected: Expected {
                 reference: label.reference.clone(),
                 ..Default::default()
             },
-            tags: Vec::new(),
-            checks: Vec::new(),
-            world_fixture: None,
-            mock: Vec::new(),
-            user: None,
             source: format!("label {}", i + 1),
+            ..Case::new(id.clone(), label.input.clone())
         };
         let trajectory = Trajectory {
             output: label.output.clone(),

@@ -13,8 +13,8 @@ use tokio::io::AsyncWriteExt;
 use crate::check::eval::errored_run;
 use crate::check::expr::check_context;
 use crate::check::spec::{Check, CheckSpec};
-use crate::check::text::one_line;
 use crate::suite::Case;
+use crate::text::one_line;
 use crate::trajectory::{EndReason, Trajectory};
 use crate::verdict::{Outcome, Verdict};
 
@@ -156,17 +156,8 @@ mod tests {
 
     fn case() -> Case {
         Case {
-            id: "c".into(),
-            description: None,
-            turns: vec!["hi".into()],
-            vars: Default::default(),
-            expected: Default::default(),
-            tags: vec![],
-            checks: vec![],
-            world_fixture: None,
-            user: None,
-            mock: vec![],
             source: "x".into(),
+            ..Case::new("c", "hi")
         }
     }
 

@@ -7,9 +7,9 @@ use crate::check::json_subset::{exact_mismatch, render, subset_mismatch, Mismatc
 use crate::check::spec::{
     ArgRules, Check, CheckSpec, EndStateSpec, Times, TrajectoryMode, ValueRef,
 };
-use crate::check::text::{one_line, quote};
 use crate::check::trajectory_match::{expected_calls, match_calls, ExpectedCall, TrajectoryMatch};
 use crate::suite::Case;
+use crate::text::{one_line, quote};
 use crate::trajectory::{EndReason, Step, Trajectory};
 use crate::verdict::{Outcome, Verdict};
 

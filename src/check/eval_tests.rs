@@ -14,9 +14,6 @@ use crate::verdict::Outcome::*;
 
 fn case() -> Case {
     Case {
-        id: "refund-late".into(),
-        description: None,
-        turns: vec!["Refund order 1042".into()],
         vars: BTreeMap::from([("order".into(), json!("1042"))]),
         expected: Expected {
             reference: Some("We cannot refund after 30 days.".into()),
@@ -33,12 +30,8 @@ fn case() -> Case {
             ]),
             state: Some(json!({"orders": {"1042": {"status": "refunded"}}})),
         },
-        tags: vec![],
-        checks: vec![],
-        world_fixture: None,
-        mock: vec![],
-        user: None,
         source: "cases.jsonl:1".into(),
+        ..Case::new("refund-late", "Refund order 1042")
     }
 }
 

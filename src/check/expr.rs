@@ -65,17 +65,9 @@ mod tests {
 
     fn case() -> Case {
         Case {
-            id: "c".into(),
-            description: None,
-            turns: vec!["hi".into()],
-            vars: Default::default(),
-            expected: Default::default(),
             tags: vec!["vip".into()],
-            checks: vec![],
-            world_fixture: None,
-            user: None,
-            mock: vec![],
             source: "x".into(),
+            ..Case::new("c", "hi")
         }
     }
 

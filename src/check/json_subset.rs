@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::check::text::truncate;
+use crate::text::truncate;
 
 /// Where an actual value first differs from the expected one.
 #[derive(Debug, Clone, PartialEq)]

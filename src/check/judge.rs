@@ -10,12 +10,12 @@ use crate::check::judge_cache::{CachedJudge, JudgeCache};
 pub use crate::check::judge_samples::Aggregate;
 use crate::check::judge_samples::{aggregate, std_dev};
 use crate::check::spec::{Check, CheckSpec};
-use crate::check::text::one_line;
 use crate::diagnostic::{locate, Diagnostic};
 use crate::provider::{Message, ModelId, ModelRequest, Provider, Purpose, ResponseFormat};
 use crate::suite::raw::RawJudge;
 use crate::suite::Case;
 use crate::template::{check_syntax, render, TemplateError};
+use crate::text::one_line;
 use crate::trajectory::{EndReason, Trajectory};
 use crate::verdict::{Outcome, Verdict};
 

@@ -77,20 +77,13 @@ fn judge() -> Judge {
 
 fn case() -> Case {
     Case {
-        id: "c1".into(),
-        description: None,
-        turns: vec!["Where is order 1042?".into()],
         vars: BTreeMap::from([("order".into(), json!("1042"))]),
         expected: Expected {
             reference: Some("It shipped.".into()),
             ..Default::default()
         },
-        tags: vec![],
-        checks: vec![],
-        world_fixture: None,
-        mock: vec![],
-        user: None,
         source: "c.jsonl:1".into(),
+        ..Case::new("c1", "Where is order 1042?")
     }
 }
 

@@ -13,5 +13,4 @@ pub mod judge_output;
 pub mod judge_samples;
 pub mod parse;
 pub mod spec;
-pub mod text;
 pub mod trajectory_match;

@@ -16,10 +16,10 @@ use crate::check::judge::Judge;
 use crate::check::spec::{
     ArgMatch, ArgRules, Check, CheckSpec, EndStateSpec, PathAssert, Times, TrajectoryMode, ValueRef,
 };
-use crate::check::text::{one_line, quote, truncate};
 use crate::check::trajectory_match::{expected_calls, kind_of};
 use crate::diagnostic::did_you_mean;
 use crate::suite::raw::{RawCheck, CHECK_KINDS};
+use crate::text::{one_line, quote, truncate};
 
 /// What a check may refer to while it is validated.
 #[derive(Debug, Clone, Copy)]

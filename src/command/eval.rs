@@ -8,7 +8,7 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use crate::check::calibration_gate::{check_calibration, soften_suite};
-use crate::cli::{load_all_with, target_label, usage_error, EvalArgs};
+use crate::cli::{load_all_with, stdout_color, target_label, usage_error, EvalArgs};
 use crate::command::reports::read_report;
 use crate::dry_run;
 use crate::duration::parse_duration;
@@ -119,8 +119,7 @@ pub fn eval(args: EvalArgs) -> u8 {
         }
     });
 
-    let color = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = stdout_color();
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let mut code = exit::GATE_PASSED;
     for ((suite, cases, providers), baseline) in planned.into_iter().zip(baselines) {
@@ -257,7 +256,7 @@ async fn eval_suite(
     let mut reporter = TerminalReporter::new(progress, color);
     let mut journal_failed = false;
     let output = runner::run(suite, work, providers, options, cancel, &mut |event| {
-        if let RunEvent::CaseFinished { result } = &event {
+        if let RunEvent::CaseFinished { result } = event {
             if let Err(e) = journal.append(result) {
                 if !journal_failed {
                     eprintln!(
@@ -268,7 +267,7 @@ async fn eval_suite(
                 journal_failed = true;
             }
         }
-        reporter.on_event(&event)
+        reporter.on_event(event)
     })
     .await;
     reporter.finish();

@@ -1,9 +1,8 @@
 //! `diff` and `merge`: work on finished reports without running anything.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::cli::usage_error;
+use crate::cli::{stdout_color, usage_error};
 use crate::command::eval::publish_to_github;
 use crate::exit;
 use crate::gate;
@@ -79,8 +78,7 @@ pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
         Ok(r) => r,
         Err(e) => return usage_error(e),
     };
-    let color = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = stdout_color();
     print!("{}", render_summary(&report, color));
     let meta = Meta {
         gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -126,16 +126,9 @@ fn error_message(body: &str) -> String {
         .unwrap_or_else(|| excerpt(body))
 }
 
+/// The start of a response body, for an error message.
 pub fn excerpt(text: &str) -> String {
-    let t = text.trim();
-    if t.is_empty() {
-        return "(empty body)".into();
-    }
-    let mut s: String = t.chars().take(EXCERPT_CHARS).collect();
-    if t.chars().count() > EXCERPT_CHARS {
-        s.push('…');
-    }
-    s
+    crate::text::excerpt(text, EXCERPT_CHARS, "(empty body)")
 }
 
 /// `Retry-After` as seconds (`120`, `1.5`) or an HTTP date; a date in the past means now.

@@ -200,7 +200,7 @@ impl MockRules {
                 self.path.display(),
                 purpose_name(request.purpose),
                 subjects.last_role,
-                shorten(subjects.last_content, 200),
+                crate::text::excerpt(subjects.last_content, 200, ""),
             ))),
         }
     }
@@ -211,15 +211,6 @@ fn purpose_name(p: Purpose) -> &'static str {
         Purpose::Agent => "agent",
         Purpose::Judge => "judge",
         Purpose::SimulatedUser => "simulated_user",
-    }
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let cut: String = s.chars().take(max).collect();
-        format!("{cut}…")
     }
 }
 

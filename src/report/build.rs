@@ -7,7 +7,7 @@ use crate::report::model::{CaseResult, RunReport, Summary, TagSummary, REPORT_VE
 use crate::stats::wilson_interval;
 use crate::suite::model::Gate;
 use crate::trajectory::Usage;
-use crate::verdict::{round, CaseStatus};
+use crate::verdict::{rate, round, CaseStatus};
 
 /// Who ran: the identity part of the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,14 +89,6 @@ fn summarize(cases: &[CaseResult]) -> Summary {
         mean_score,
         usage,
         by_tag,
-    }
-}
-
-fn rate(n: usize, total: usize) -> f64 {
-    if total == 0 {
-        0.0
-    } else {
-        round(n as f64 / total as f64)
     }
 }
 

@@ -43,17 +43,8 @@ mod tests {
 
     fn case() -> Case {
         Case {
-            id: "c".into(),
-            description: None,
-            turns: vec!["hi".into()],
-            vars: Default::default(),
-            expected: Default::default(),
             tags: vec!["t".into()],
-            checks: vec![],
-            world_fixture: None,
-            mock: vec![],
-            user: None,
-            source: String::new(),
+            ..Case::new("c", "hi")
         }
     }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::model::{CaseResult, RunReport};
 use crate::stats::{fisher_drop_p, mcnemar_p, noise_floor, paired_change_interval};
-use crate::verdict::{round, CaseStatus};
+use crate::verdict::{rate, round, CaseStatus};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Comparison {
@@ -208,15 +208,6 @@ pub fn finish_stats(cmp: &mut Comparison) {
     cmp.pass_rate_change_ci =
         paired_change_interval(b, c, n, 1.96).map(|(lo, hi)| [round(lo), round(hi)]);
     cmp.noise_floor = noise_floor(n, DEFAULT_ALPHA).map(round);
-}
-
-/// A rate as reports show it: rounded, 0 for no cases.
-pub fn rate(n: usize, total: usize) -> f64 {
-    if total == 0 {
-        0.0
-    } else {
-        round(n as f64 / total as f64)
-    }
 }
 
 fn failing_checks(case: &CaseResult) -> Vec<String> {

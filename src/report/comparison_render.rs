@@ -9,17 +9,7 @@ use crate::report::format::pct;
 /// Plain text, no colour: the same lines for the terminal and for `gauntlet diff`.
 pub fn render_text(c: &Comparison) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "vs baseline: pass rate {} → {} · {} regression{}, {} fix{} · McNemar p = {}",
-        pct(c.pass_rate_before),
-        pct(c.pass_rate_after),
-        c.regressions.len(),
-        plural(c.regressions.len(), "", "s"),
-        c.fixes.len(),
-        plural(c.fixes.len(), "", "es"),
-        c.mcnemar_p
-    );
+    let _ = writeln!(out, "vs baseline: {}", headline(c, ""));
     let _ = writeln!(out, "  {}", noise_line(c));
     for (title, list) in [
         ("regressed", &c.regressions),
@@ -52,17 +42,7 @@ pub fn render_text(c: &Comparison) -> String {
 pub fn render_markdown(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### Baseline\n");
-    let _ = writeln!(
-        out,
-        "Pass rate {} → {} · **{} regression{}**, {} fix{} · McNemar p = {}\n",
-        pct(c.pass_rate_before),
-        pct(c.pass_rate_after),
-        c.regressions.len(),
-        plural(c.regressions.len(), "", "s"),
-        c.fixes.len(),
-        plural(c.fixes.len(), "", "es"),
-        c.mcnemar_p
-    );
+    let _ = writeln!(out, "{}\n", headline(c, "**"));
     let _ = writeln!(out, "{}\n", noise_line(c));
     let rows: Vec<(&str, &StatusChange)> = c
         .regressions
@@ -114,6 +94,21 @@ pub fn render_markdown(c: &Comparison) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `pass rate A → B · N regressions, M fixes · McNemar p = P`, the regression count wrapped in
+/// `strong` (Markdown bold, or nothing for plain text).
+fn headline(c: &Comparison, strong: &str) -> String {
+    format!(
+        "pass rate {} → {} · {strong}{} regression{}{strong}, {} fix{} · McNemar p = {}",
+        pct(c.pass_rate_before),
+        pct(c.pass_rate_after),
+        c.regressions.len(),
+        plural(c.regressions.len(), "", "s"),
+        c.fixes.len(),
+        plural(c.fixes.len(), "", "es"),
+        c.mcnemar_p
+    )
 }
 
 /// The paired change with its interval, and the smallest change that could be real.

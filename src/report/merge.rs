@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::gate;
 use crate::report::build::{build_report, ReportHeader};
-use crate::report::compare::{finish_stats, rate, Comparison};
+use crate::report::compare::{finish_stats, Comparison};
 use crate::report::model::RunReport;
 use crate::suite::model::Gate;
+use crate::verdict::rate;
 
 /// Joins shard reports of the same suite. Fails on reports of different suites or targets, and
 /// on a case id present in two shards (the shards did not partition the cases).

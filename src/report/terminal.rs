@@ -280,13 +280,7 @@ fn check_summary(case: &CaseResult) -> String {
 /// One line, no control characters (an escape sequence in model output must not reach the
 /// terminal), at most `REASON_WIDTH` characters.
 fn shorten(s: &str) -> String {
-    let one_line = clean(s).split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= REASON_WIDTH {
-        one_line
-    } else {
-        let cut: String = one_line.chars().take(REASON_WIDTH - 1).collect();
-        format!("{cut}…")
-    }
+    crate::text::one_line(&clean(s), REASON_WIDTH)
 }
 
 /// Drops control characters other than whitespace, which `shorten` folds into spaces.
@@ -408,12 +402,10 @@ mod tests {
         }
     }
 
-    fn finished(id: &str) -> RunEvent {
+    fn finished(id: &str) -> CaseResult {
         let mut result = sample_report().cases[0].clone();
         result.id = id.into();
-        RunEvent::CaseFinished {
-            result: Box::new(result),
-        }
+        result
     }
 
     #[test]
@@ -425,8 +417,12 @@ mod tests {
             total: 3,
         });
         r.on_event(&RunEvent::CaseStarted { id: "a".into() });
-        r.on_event(&finished("a"));
-        r.on_event(&finished("b"));
+        r.on_event(&RunEvent::CaseFinished {
+            result: &finished("a"),
+        });
+        r.on_event(&RunEvent::CaseFinished {
+            result: &finished("b"),
+        });
         let bar = r.bar.as_ref().expect("bar exists");
         assert_eq!(bar.length(), Some(3));
         assert_eq!(bar.position(), 2);
@@ -444,7 +440,9 @@ mod tests {
             suite: "support".into(),
             total: 3,
         });
-        r.on_event(&finished("a"));
+        r.on_event(&RunEvent::CaseFinished {
+            result: &finished("a"),
+        });
         assert!(r.bar.is_none());
         r.finish();
     }

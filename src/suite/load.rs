@@ -857,10 +857,18 @@ impl Loader {
     ) {
         let mut failed = BTreeSet::new();
         for case in cases {
-            for spec in suite_checks.iter().chain(case.checks.iter()) {
-                let crate::check::spec::Check::Judge { judge, .. } = &spec.check else {
-                    continue;
-                };
+            // Each judge once per case, however many of its checks use it.
+            let used: BTreeMap<&str, &Arc<Judge>> = suite_checks
+                .iter()
+                .chain(case.checks.iter())
+                .filter_map(|spec| match &spec.check {
+                    crate::check::spec::Check::Judge { judge, .. } => {
+                        Some((judge.name.as_str(), judge))
+                    }
+                    _ => None,
+                })
+                .collect();
+            for judge in used.into_values() {
                 if failed.contains(&judge.name) || !judges.contains_key(&judge.name) {
                     continue;
                 }

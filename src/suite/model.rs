@@ -145,6 +145,24 @@ pub struct Expected {
 }
 
 impl Case {
+    /// A case with an id and one user turn and nothing else: what a calibration label becomes,
+    /// and the base that tests fill in with struct update syntax.
+    pub fn new(id: impl Into<String>, input: impl Into<String>) -> Case {
+        Case {
+            id: id.into(),
+            description: None,
+            turns: vec![input.into()],
+            vars: BTreeMap::new(),
+            expected: Expected::default(),
+            tags: Vec::new(),
+            checks: Vec::new(),
+            world_fixture: None,
+            mock: Vec::new(),
+            user: None,
+            source: String::new(),
+        }
+    }
+
     /// The case as a JSON value: what templates (`case`) and `expected.*` references see.
     pub fn to_value(&self) -> Value {
         serde_json::json!({

@@ -432,7 +432,6 @@ mod tests {
     use crate::provider::mock::MockRules;
     use crate::provider::ModelId;
     use crate::suite::raw::{RawMockReply, RawToolCall};
-    use crate::suite::Expected;
     use crate::suite::SimulatedUser;
     use serde_json::json;
     use std::collections::BTreeMap;
@@ -508,17 +507,11 @@ rules:
 
     fn case(turns: &[&str], mock: Vec<RawMockReply>) -> Case {
         Case {
-            id: "c1".into(),
-            description: None,
             turns: turns.iter().map(|s| s.to_string()).collect(),
             vars: BTreeMap::from([("name".to_string(), json!("Ada"))]),
-            expected: Expected::default(),
-            tags: vec![],
-            checks: vec![],
-            world_fixture: None,
             mock,
-            user: None,
             source: "t.jsonl:1".into(),
+            ..Case::new("c1", "")
         }
     }
 
