@@ -42,6 +42,16 @@ fn update_baseline_then_compare_against_it() {
     let report: serde_json::Value =
         serde_json::from_str(&read(out2.path().join("support/report.json"))).unwrap();
     assert_eq!(report["baseline"]["regressions"], serde_json::json!([]));
+
+    // A folder of `<suite>.json` baselines works the same.
+    let folder = out.path().join("baseline");
+    let (o, _) = eval_into(SUITE, &["--baseline", folder.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("vs baseline: pass rate 96.9% → 96.9% · 0 regressions"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
