@@ -1,6 +1,7 @@
 //! gauntlet: an agent evaluation and regression-testing framework.
 
 pub mod agent;
+pub mod batch;
 pub mod check;
 pub mod cli;
 pub mod command;

@@ -15,6 +15,7 @@ use tracing::Instrument;
 
 use crate::agent::harness::pricing::round_usd;
 use crate::agent::target::run_case;
+use crate::batch::{self, panic_text};
 use crate::check::eval::evaluate;
 use crate::check::judge::grade_check_cached;
 use crate::check::judge_cache::JudgeCache;
@@ -69,7 +70,7 @@ pub async fn run(
     work: Vec<WorkItem>,
     providers: Arc<Providers>,
     options: &RunOptions,
-    mut cancel: watch::Receiver<u8>,
+    cancel: watch::Receiver<u8>,
     on_event: &mut dyn FnMut(&RunEvent),
 ) -> RunOutput {
     let shared = Arc::new(Shared {
@@ -84,18 +85,36 @@ pub async fn run(
         suite: suite.name.clone(),
         total: work.len(),
     });
-    let concurrency = options.concurrency.max(1);
+    let mut tally = Tally::new(suite.run.budget);
+    if batch::applies(suite, &work) {
+        run_batched(&shared, work, &mut tally, &cancel, on_event).await;
+    } else {
+        let concurrency = options.concurrency.max(1);
+        run_tasks(&shared, work, concurrency, &mut tally, cancel, on_event).await;
+    }
+    on_event(&RunEvent::SuiteFinished {
+        suite: suite.name.clone(),
+    });
+    RunOutput {
+        results: tally.results,
+        incomplete: tally.incomplete,
+    }
+}
+
+/// Each case in its own task, at most `concurrency` at a time.
+async fn run_tasks(
+    shared: &Arc<Shared>,
+    work: Vec<WorkItem>,
+    concurrency: usize,
+    tally: &mut Tally,
+    mut cancel: watch::Receiver<u8>,
+    on_event: &mut dyn FnMut(&RunEvent),
+) {
     let mut pending = work.into_iter();
     let mut running = JoinSet::new();
-    let mut results = Vec::new();
-    let mut incomplete = None;
-    let mut scheduling = true;
     let mut cancel_open = true;
-    let budget = suite.run.budget;
-    let mut spent = Spent::default();
-
     loop {
-        while scheduling && running.len() < concurrency {
+        while tally.scheduling && running.len() < concurrency {
             let Some((case, r)) = pending.next() else {
                 break;
             };
@@ -116,39 +135,113 @@ pub async fn run(
                 let level = *cancel.borrow_and_update();
                 if level >= CANCEL_ABORT {
                     running.abort_all();
-                    incomplete = Some("aborted: unfinished cases were dropped".to_string());
+                    tally.incomplete = Some("aborted: unfinished cases were dropped".to_string());
                     break;
                 }
-                if level >= CANCEL_STOP_SCHEDULING && scheduling {
-                    scheduling = false;
-                    incomplete = Some("interrupted: cases not started were skipped".to_string());
-                    on_event(&RunEvent::Cancelling);
+                if level >= CANCEL_STOP_SCHEDULING && tally.scheduling {
+                    tally.interrupt(on_event);
                 }
             }
             joined = running.join_next() => {
                 // `run_one` never panics (it isolates the agent in its own task), so a join
                 // error here can only be an abort, which the branch above handles.
                 if let Some(Ok(result)) = joined {
-                    spent.add(&result.trajectory);
-                    on_event(&RunEvent::CaseFinished { result: &result });
-                    results.push(result);
-                    if scheduling {
-                        if let Some(why) = spent.over(&budget) {
-                            // Running cases finish (they are paid for); nothing new starts.
-                            scheduling = false;
-                            incomplete = Some(why);
-                        }
-                    }
+                    tally.finished(result, on_event);
                 }
             }
         }
     }
-    on_event(&RunEvent::SuiteFinished {
-        suite: suite.name.clone(),
-    });
-    RunOutput {
-        results,
-        incomplete,
+}
+
+/// Replayed trajectories with deterministic checks only: chunks scored on rayon (see
+/// `batch`), off the async threads. A chunk is short, so Ctrl-C is looked at between chunks.
+async fn run_batched(
+    shared: &Arc<Shared>,
+    work: Vec<WorkItem>,
+    tally: &mut Tally,
+    cancel: &watch::Receiver<u8>,
+    on_event: &mut dyn FnMut(&RunEvent),
+) {
+    let mut pending = work.into_iter().peekable();
+    while tally.scheduling && pending.peek().is_some() {
+        if *cancel.borrow() >= CANCEL_STOP_SCHEDULING {
+            tally.interrupt(on_event);
+            break;
+        }
+        let chunk: Arc<Vec<WorkItem>> = Arc::new(pending.by_ref().take(batch::CHUNK).collect());
+        for (case, _) in chunk.iter() {
+            on_event(&RunEvent::CaseStarted {
+                id: case.id.clone(),
+            });
+        }
+        let scored = {
+            let (shared, chunk) = (shared.clone(), chunk.clone());
+            tokio::task::spawn_blocking(move || {
+                batch::score_chunk(&shared.target, &shared.suite_checks, &chunk)
+            })
+            .await
+        };
+        match scored {
+            Ok(results) => {
+                for result in results {
+                    tally.finished(result, on_event);
+                }
+            }
+            // `score_chunk` catches panics per case; this is the pool itself failing.
+            Err(e) => {
+                let why = format!("the agent crashed: {}", panic_message(e));
+                for (case, repeat) in chunk.iter() {
+                    let t = Trajectory::errored(why.clone());
+                    let result = CaseResult {
+                        repeat: *repeat,
+                        ..case_result(case, t, Vec::new())
+                    };
+                    tally.finished(result, on_event);
+                }
+            }
+        }
+    }
+}
+
+/// The finished results, what they cost, and whether new cases may still start.
+struct Tally {
+    results: Vec<CaseResult>,
+    incomplete: Option<String>,
+    scheduling: bool,
+    budget: Budget,
+    spent: Spent,
+}
+
+impl Tally {
+    fn new(budget: Budget) -> Self {
+        Tally {
+            results: Vec::new(),
+            incomplete: None,
+            scheduling: true,
+            budget,
+            spent: Spent::default(),
+        }
+    }
+
+    /// Reports a finished run and stops scheduling once the run budget is spent.
+    fn finished(&mut self, result: CaseResult, on_event: &mut dyn FnMut(&RunEvent)) {
+        self.spent.add(&result.trajectory);
+        on_event(&RunEvent::CaseFinished { result: &result });
+        self.results.push(result);
+        if self.scheduling {
+            if let Some(why) = self.spent.over(&self.budget) {
+                // Running cases finish (they are paid for); nothing new starts.
+                self.scheduling = false;
+                self.incomplete = Some(why);
+            }
+        }
+    }
+
+    /// First Ctrl-C: nothing new starts.
+    fn interrupt(&mut self, on_event: &mut dyn FnMut(&RunEvent)) {
+        self.scheduling = false;
+        self.incomplete = Some("interrupted: cases not started were skipped".to_string());
+        on_event(&RunEvent::Cancelling);
     }
 }
 
@@ -273,11 +366,7 @@ async fn score(
 
 fn panic_message(e: tokio::task::JoinError) -> String {
     match e.try_into_panic() {
-        Ok(payload) => payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "panic".to_string()),
+        Ok(payload) => panic_text(payload.as_ref()),
         Err(e) => e.to_string(),
     }
 }

@@ -322,3 +322,67 @@ fn replay_errors_cases_it_has_no_trajectory_for() {
         "{err}"
     );
 }
+
+#[test]
+fn replay_with_deterministic_checks_scores_in_batches_and_matches_the_recorded_run() {
+    // Cases with deterministic checks only, so the replay takes the rayon batch path while the
+    // recorded run went through the async runner: the two must agree byte for byte, repeats
+    // included. Orders 1001–1012 exist in the world; 1013–1015 do not, so some cases fail.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cases = String::new();
+    for n in 1001..=1015 {
+        cases.push_str(&format!(
+            "{{\"id\": \"order-{n}\", \"input\": \"Where is my order {n}?\", \"tags\": [\"t{}\"], \
+             \"checks\": [{{\"tool_called\": {{\"name\": \"lookup_order\", \"args\": {{\"order_id\": \"{n}\"}}}}}}, \
+             {{\"regex\": \"(?i)order {n}\"}}]}}\n",
+            n % 3
+        ));
+    }
+    std::fs::write(dir.path().join("cases.jsonl"), cases).unwrap();
+    std::fs::create_dir(dir.path().join("mocks")).unwrap();
+    std::fs::copy(
+        root().join("suites/mocks/support.yaml"),
+        dir.path().join("mocks/support.yaml"),
+    )
+    .unwrap();
+    let checks =
+        "checks:\n  - not_contains: \"as an AI\"\n  - max_steps: 4\nrun: {concurrency: 4}\n";
+    let recorded_yaml = format!(
+        "name: orders\ndataset: cases.jsonl\ntarget:\n  harness:\n    model: mock:support\n    \
+         tools: [lookup_order]\n    world: {}\n{checks}",
+        root().join("datasets/support/world.json").display()
+    );
+    std::fs::write(dir.path().join("recorded.yaml"), recorded_yaml).unwrap();
+    let (o, first) = eval_into(
+        dir.path().join("recorded.yaml").to_str().unwrap(),
+        &["--repeat", "2"],
+    );
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let recorded = first.path().join("orders");
+    let statuses: std::collections::BTreeSet<String> = report(first.path(), "orders")["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap().to_string())
+        .collect();
+    assert!(statuses.len() > 1, "passes and failures: {statuses:?}");
+
+    let replay_yaml = format!(
+        "name: orders\ndataset: cases.jsonl\ntarget:\n  replay: {{trajectories: {}}}\n{checks}",
+        recorded.join("trajectories.jsonl").display()
+    );
+    std::fs::write(dir.path().join("replay.yaml"), replay_yaml).unwrap();
+    let (o, second) = eval_into(
+        dir.path().join("replay.yaml").to_str().unwrap(),
+        &["--repeat", "2", "-j", "1"],
+    );
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let replayed = second.path().join("orders");
+    assert_eq!(
+        read(replayed.join("report.json")),
+        read(recorded.join("report.json")),
+        "the batch-scored replay reproduces the report"
+    );
+    let journal = read(replayed.join("journal.jsonl"));
+    assert_eq!(journal.lines().count(), 1 + 15 * 2, "every run journalled");
+}
