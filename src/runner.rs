@@ -308,6 +308,8 @@ async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> CaseResul
         Ok(t) => t,
         Err(e) => Trajectory::errored(format!("the agent crashed: {}", panic_message(e))),
     };
+    // Shared with the scoring task rather than copied: a trajectory can be large.
+    let trajectory = Arc::new(trajectory);
     let verdicts = {
         let shared = shared.clone();
         let case = case.clone();
@@ -326,6 +328,8 @@ async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> CaseResul
             reason: format!("scoring crashed: {}", panic_message(e)),
         }],
     };
+    // The scoring task has ended and dropped its reference, so this does not copy.
+    let trajectory = Arc::try_unwrap(trajectory).unwrap_or_else(|t| (*t).clone());
     CaseResult {
         repeat,
         ..case_result(&case, trajectory, verdicts)

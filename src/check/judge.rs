@@ -291,7 +291,7 @@ async fn sample_once(
     let mut request = ModelRequest {
         model: judge.model.model.clone(),
         messages,
-        tools: Vec::new(),
+        tools: Default::default(),
         temperature: Some(0.0),
         max_tokens: None,
         purpose: Purpose::Judge,

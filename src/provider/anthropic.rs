@@ -232,7 +232,8 @@ mod tests {
                 name: "lookup_order".into(),
                 description: "Find an order".into(),
                 parameters: json!({"type": "object"}),
-            }],
+            }]
+            .into(),
             temperature: None,
             max_tokens: None,
             purpose: Purpose::Agent,

@@ -98,7 +98,7 @@ mod tests {
         ModelRequest {
             model: "a".into(),
             messages: vec![],
-            tools: vec![],
+            tools: Default::default(),
             temperature: None,
             max_tokens: None,
             purpose: Purpose::Agent,

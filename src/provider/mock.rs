@@ -135,7 +135,7 @@ mod tests {
         ModelRequest {
             model: "support".into(),
             messages,
-            tools: vec![],
+            tools: Default::default(),
             temperature: None,
             max_tokens: None,
             purpose: Purpose::Agent,

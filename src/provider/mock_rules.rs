@@ -489,7 +489,7 @@ mod tests {
         ModelRequest {
             model: "t".into(),
             messages,
-            tools: vec![],
+            tools: Default::default(),
             temperature: None,
             max_tokens: None,
             purpose,

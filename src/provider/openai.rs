@@ -227,7 +227,8 @@ mod tests {
                 name: "lookup_order".into(),
                 description: "Find an order".into(),
                 parameters: json!({"type": "object", "properties": {"order_id": {"type": "string"}}}),
-            }],
+            }]
+            .into(),
             temperature: Some(0.0),
             max_tokens: Some(256),
             purpose: Purpose::Agent,

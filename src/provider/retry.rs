@@ -151,7 +151,7 @@ mod tests {
         ModelRequest {
             model: "m".into(),
             messages: vec![],
-            tools: vec![],
+            tools: Default::default(),
             temperature: None,
             max_tokens: None,
             purpose: Purpose::Agent,

@@ -3,6 +3,7 @@
 //! with the request and response types it speaks.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -94,7 +95,8 @@ pub struct ModelRequest {
     /// The model name without the `provider:` prefix.
     pub model: String,
     pub messages: Vec<Message>,
-    pub tools: Vec<ToolSpec>,
+    /// Shared with the suite's tool set: requests are built per model call.
+    pub tools: Arc<[ToolSpec]>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
     pub purpose: Purpose,

@@ -620,6 +620,7 @@ impl Loader {
             // Filled from `run.budget` once that is read.
             budget: Budget::default(),
             user_model,
+            toolset: Default::default(),
         })
     }
 

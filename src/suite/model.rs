@@ -12,6 +12,7 @@ use crate::agent::command::CommandTarget;
 use crate::agent::harness::custom_tool::CustomTool;
 use crate::agent::harness::faults::Faults;
 use crate::agent::harness::pricing::PriceTable;
+use crate::agent::harness::tools::SharedToolSet;
 use crate::agent::http::HttpTarget;
 use crate::agent::replay::ReplayTarget;
 use crate::check::calibrate::Label;
@@ -95,6 +96,8 @@ pub struct HarnessConfig {
     pub budget: Budget,
     /// The model playing a case's simulated user (default: the agent's model).
     pub user_model: Option<ModelId>,
+    /// `tools` and `custom_tools` compiled, once for the whole suite.
+    pub toolset: SharedToolSet,
 }
 
 /// Token and USD limits, per case and per run. `None`: no limit.

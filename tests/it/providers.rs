@@ -43,7 +43,8 @@ fn request(model: &str) -> ModelRequest {
             description: "Look up an order by id.".into(),
             parameters: json!({"type": "object", "properties": {"order_id": {"type": "string"}},
                                "required": ["order_id"]}),
-        }],
+        }]
+        .into(),
         temperature: Some(0.0),
         max_tokens: Some(300),
         purpose: Purpose::Agent,

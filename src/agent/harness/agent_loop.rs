@@ -79,8 +79,8 @@ impl Run {
         }
         let world = World::new(config.world.as_ref(), case.world_fixture.as_ref())
             .map_err(|e| format!("world of case `{}`: {e}", case.id))?;
-        let toolbox = Toolbox::new(&config.tools, &config.custom_tools)?
-            .with_recorder(providers.tool_recorder());
+        let tools = config.toolset.get(&config.tools, &config.custom_tools)?;
+        let toolbox = Toolbox::from_set(tools).with_recorder(providers.tool_recorder());
         let provider = providers
             .get(&config.model, &case.mock)
             .map_err(|e| e.message)?;
@@ -208,7 +208,7 @@ impl Run {
             let request = ModelRequest {
                 model: config.model.model.clone(),
                 messages,
-                tools: self.toolbox.specs().to_vec(),
+                tools: self.toolbox.specs().clone(),
                 temperature: config.temperature,
                 max_tokens: config.max_tokens,
                 purpose: Purpose::Agent,
@@ -498,6 +498,7 @@ rules:
             max_repairs: 2,
             context_tokens: None,
             custom_tools: vec![],
+            toolset: Default::default(),
             faults: Default::default(),
             pricing: Default::default(),
             budget: Default::default(),

@@ -50,7 +50,7 @@ impl SimulatedUserChat {
         ModelRequest {
             model: model.to_string(),
             messages: self.messages.clone(),
-            tools: Vec::new(),
+            tools: Default::default(),
             temperature: None,
             max_tokens: None,
             purpose: Purpose::SimulatedUser,

@@ -1,9 +1,12 @@
 //! `Toolbox`: the tools offered to the model in one run (builtin, then the suite's custom
 //! tools), with their compiled argument schemas. A call is validated before it runs; an invalid
 //! call is not run and its error goes back to the model so it can repair the call.
+//!
+//! The specs and compiled schemas (`ToolSet`) are built once per suite and shared by every
+//! case: compiling the schemas cost more than a whole mock model call.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
@@ -69,19 +72,16 @@ impl ToolError {
     }
 }
 
-pub struct Toolbox {
-    specs: Vec<ToolSpec>,
+/// The suite's tools: specs as offered to the model, compiled argument schemas, custom tools.
+pub struct ToolSet {
+    specs: Arc<[ToolSpec]>,
     validators: BTreeMap<String, jsonschema::Validator>,
     custom: BTreeMap<String, Arc<CustomTool>>,
-    /// `--cache`/`--record`/`--replay`: where `http`/`command` tool calls are recorded.
-    recorder: Option<ToolRecorder>,
-    /// Calls so far per recorded tool: part of each call's cache key.
-    recorded_calls: Mutex<BTreeMap<String, u64>>,
 }
 
-impl std::fmt::Debug for Toolbox {
+impl std::fmt::Debug for ToolSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Toolbox")
+        f.debug_struct("ToolSet")
             .field(
                 "tools",
                 &self.specs.iter().map(|s| &s.name).collect::<Vec<_>>(),
@@ -90,8 +90,8 @@ impl std::fmt::Debug for Toolbox {
     }
 }
 
-impl Toolbox {
-    pub fn new(names: &[String], custom_tools: &[Arc<CustomTool>]) -> Result<Toolbox, String> {
+impl ToolSet {
+    pub fn new(names: &[String], custom_tools: &[Arc<CustomTool>]) -> Result<ToolSet, String> {
         let mut specs = tool_specs(names)?;
         let mut custom = BTreeMap::new();
         for tool in custom_tools {
@@ -107,13 +107,60 @@ impl Toolbox {
                 .map_err(|e| format!("schema of tool `{}`: {e}", spec.name))?;
             validators.insert(spec.name.clone(), v);
         }
-        Ok(Toolbox {
-            specs,
+        Ok(ToolSet {
+            specs: specs.into(),
             validators,
             custom,
+        })
+    }
+}
+
+/// A suite's `ToolSet`, built on first use and then shared (a cheap clone of the harness
+/// configuration shares it too). A build error is kept and returned to every case.
+#[derive(Debug, Clone, Default)]
+pub struct SharedToolSet(Arc<OnceLock<Result<Arc<ToolSet>, String>>>);
+
+impl SharedToolSet {
+    pub fn get(
+        &self,
+        names: &[String],
+        custom_tools: &[Arc<CustomTool>],
+    ) -> Result<Arc<ToolSet>, String> {
+        self.0
+            .get_or_init(|| ToolSet::new(names, custom_tools).map(Arc::new))
+            .clone()
+    }
+}
+
+pub struct Toolbox {
+    set: Arc<ToolSet>,
+    /// `--cache`/`--record`/`--replay`: where `http`/`command` tool calls are recorded.
+    recorder: Option<ToolRecorder>,
+    /// Calls so far per recorded tool: part of each call's cache key.
+    recorded_calls: Mutex<BTreeMap<String, u64>>,
+}
+
+impl std::fmt::Debug for Toolbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Toolbox").field("set", &self.set).finish()
+    }
+}
+
+impl Toolbox {
+    pub fn new(names: &[String], custom_tools: &[Arc<CustomTool>]) -> Result<Toolbox, String> {
+        Ok(Toolbox::from_set(Arc::new(ToolSet::new(
+            names,
+            custom_tools,
+        )?)))
+    }
+
+    /// One run's toolbox over the suite's shared tools.
+    pub fn from_set(set: Arc<ToolSet>) -> Toolbox {
+        Toolbox {
+            set,
             recorder: None,
             recorded_calls: Mutex::new(BTreeMap::new()),
-        })
+        }
     }
 
     /// Records (or replays) the calls of `http`/`command` tools through `recorder`.
@@ -153,14 +200,15 @@ impl Toolbox {
         }
     }
 
-    pub fn specs(&self) -> &[ToolSpec] {
-        &self.specs
+    /// Shared, so each model request carries them without a copy.
+    pub fn specs(&self) -> &Arc<[ToolSpec]> {
+        &self.set.specs
     }
 
     /// Checks a call without running it: an unknown tool or invalid arguments.
     pub fn validate(&self, name: &str, args: &Value) -> Result<(), ToolError> {
-        let Some(validator) = self.validators.get(name) else {
-            let offered: Vec<&str> = self.specs.iter().map(|s| s.name.as_str()).collect();
+        let Some(validator) = self.set.validators.get(name) else {
+            let offered: Vec<&str> = self.set.specs.iter().map(|s| s.name.as_str()).collect();
             return Err(ToolError::Malformed(format!(
                 "unknown tool `{name}` (available: {})",
                 offered.join(", ")
@@ -201,7 +249,7 @@ impl Toolbox {
         args: &Value,
     ) -> Result<Value, ToolError> {
         self.validate(name, args)?;
-        match self.custom.get(name) {
+        match self.set.custom.get(name) {
             Some(tool) => self.run_custom(tool, case_id, name, args).await,
             None => support::run(world, name, args),
         }
