@@ -4,6 +4,8 @@
 //! what `trajectories.jsonl` stores and what a `replay` target reads back, so its serialized
 //! shape is part of the public protocol (see README, "Trajectory").
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -124,7 +126,8 @@ pub struct Trajectory {
     pub cost_usd: Option<f64>,
     /// End state of the tool world, when the target has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<Value>,
+    /// Shared with the suite's world when the case did not change it.
+    pub state: Option<Arc<Value>>,
 }
 
 impl Trajectory {

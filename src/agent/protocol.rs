@@ -7,6 +7,7 @@
 //! harness's own.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -121,7 +122,7 @@ impl Reply {
             error: None,
             usage,
             cost_usd,
-            state: self.state,
+            state: self.state.map(Arc::new),
         };
         if let Some(reason) = self.error {
             trajectory.end = EndReason::Error;

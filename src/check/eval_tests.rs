@@ -382,9 +382,9 @@ fn trajectory_checks() {
 #[test]
 fn state_and_budget_checks() {
     let mut refunded = traj("", vec![model(100), model(50)]);
-    refunded.state = Some(json!({"orders": {"1042": {"status": "refunded", "total": 3}}}));
+    refunded.state = Some(json!({"orders": {"1042": {"status": "refunded", "total": 3}}}).into());
     let mut delivered = refunded.clone();
-    delivered.state = Some(json!({"orders": {"1042": {"status": "delivered"}}}));
+    delivered.state = Some(json!({"orders": {"1042": {"status": "delivered"}}}).into());
     let mut escalated = traj(
         "",
         vec![Step::Escalation {
@@ -573,7 +573,8 @@ fn trajectory_modes_from_yaml() {
 fn end_state_paths() {
     let mut t = traj("", vec![]);
     t.state = Some(
-        json!({"orders": {"1042": {"status": "refunded", "items": [{"sku": "a"}]}}, "refunds": [{"amount": 30}]}),
+        json!({"orders": {"1042": {"status": "refunded", "items": [{"sku": "a"}]}}, "refunds": [{"amount": 30}]})
+            .into(),
     );
     run_table(
         &case(),

@@ -41,7 +41,7 @@ pub fn check_context(case: &Case, t: &Trajectory) -> Value {
         "case": case.to_value(),
         "output": t.output,
         "trajectory": serde_json::to_value(t).unwrap_or(Value::Null),
-        "state": t.state.clone().unwrap_or(Value::Null),
+        "state": t.state.as_deref().unwrap_or(&Value::Null),
     })
 }
 
@@ -86,7 +86,7 @@ mod tests {
                 },
                 Step::Escalation { reason: "x".into() },
             ],
-            state: Some(json!({"orders": {"1042": {"status": "refunded"}}})),
+            state: Some(json!({"orders": {"1042": {"status": "refunded"}}}).into()),
             ..Default::default()
         };
         let table = [

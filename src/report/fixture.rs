@@ -176,7 +176,7 @@ fn refund_late() -> CaseResult {
         error: None,
         usage: usage(1390, 50),
         cost_usd: None,
-        state: Some(json!({"orders": {"1042": {"status": "refunded"}}})),
+        state: Some(json!({"orders": {"1042": {"status": "refunded"}}}).into()),
     };
     let checks = vec![
         verdict(

@@ -608,7 +608,7 @@ impl Loader {
             model: model?,
             system,
             tools,
-            world,
+            world: world.map(Arc::new),
             max_steps: h.max_steps.unwrap_or(DEFAULT_MAX_STEPS),
             temperature: h.temperature,
             max_tokens: h.max_tokens,

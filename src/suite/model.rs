@@ -78,7 +78,7 @@ pub struct HarnessConfig {
     /// Builtin tool names, in the order given.
     pub tools: Vec<String>,
     /// The world fixture (JSON), cloned and mutated per case.
-    pub world: Option<Value>,
+    pub world: Option<Arc<Value>>,
     pub max_steps: u32,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,

@@ -485,13 +485,16 @@ rules:
             model: ModelId::parse("mock:t").unwrap(),
             system: Some("You help {{ vars.name }} with case {{ case.id }}.".into()),
             tools: BUILTIN_TOOLS.iter().map(|s| s.to_string()).collect(),
-            world: Some(json!({
-                "today": "2026-03-20",
-                "orders": {
-                    "1": {"status": "shipped", "total": 10.0},
-                    "2": {"status": "delivered", "total": 10.0, "delivered_on": "2025-12-01"},
-                }
-            })),
+            world: Some(
+                json!({
+                    "today": "2026-03-20",
+                    "orders": {
+                        "1": {"status": "shipped", "total": 10.0},
+                        "2": {"status": "delivered", "total": 10.0, "delivered_on": "2025-12-01"},
+                    }
+                })
+                .into(),
+            ),
             max_steps,
             temperature: None,
             max_tokens: None,

@@ -16,25 +16,36 @@
 //! (`{"orders": {"1001": {"status": "refunded"}}}`). `today` is fixed so that date policies
 //! (the 30-day refund window) never depend on the wall clock.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
+/// Copy-on-write: every case starts from the suite's world without copying it, and only a
+/// case whose tools write to it (a refund, a ticket) gets a copy of its own. A case that only
+/// reads ends with the suite's world as its end state, shared, not duplicated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct World {
-    state: Value,
+    state: Arc<Value>,
 }
 
 impl World {
     /// The suite's world with the case's fixture deep-merged over it.
-    pub fn new(base: Option<&Value>, overlay: Option<&Value>) -> Result<World, String> {
-        let mut state = base.cloned().unwrap_or_else(|| Value::Object(Map::new()));
+    pub fn new(base: Option<&Arc<Value>>, overlay: Option<&Value>) -> Result<World, String> {
+        let mut state = base
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Value::Object(Map::new())));
         if let Some(overlay) = overlay {
-            deep_merge(&mut state, overlay);
+            deep_merge(Arc::make_mut(&mut state), overlay);
         }
-        World::from_value(state)
+        World::check(state)
     }
 
     /// Checks the shape the tools rely on: an object, `today` a date, collections objects.
     pub fn from_value(state: Value) -> Result<World, String> {
+        World::check(Arc::new(state))
+    }
+
+    fn check(state: Arc<Value>) -> Result<World, String> {
         let Some(obj) = state.as_object() else {
             return Err("the world must be a JSON object".into());
         };
@@ -60,7 +71,7 @@ impl World {
         &self.state
     }
 
-    pub fn into_state(self) -> Value {
+    pub fn into_state(self) -> Arc<Value> {
         self.state
     }
 
@@ -88,7 +99,11 @@ impl World {
     }
 
     pub fn get_mut(&mut self, collection: &str, id: &str) -> Option<&mut Value> {
-        self.state.get_mut(collection)?.get_mut(id)
+        // Looked up first, so asking for a missing record does not copy the world.
+        self.get(collection, id)?;
+        Arc::make_mut(&mut self.state)
+            .get_mut(collection)?
+            .get_mut(id)
     }
 
     /// The records of a collection, in id order.
@@ -113,7 +128,7 @@ impl World {
     }
 
     fn collection_mut(&mut self, collection: &str) -> &mut Map<String, Value> {
-        let obj = match &mut self.state {
+        let obj = match Arc::make_mut(&mut self.state) {
             Value::Object(o) => o,
             other => {
                 *other = Value::Object(Map::new());
@@ -230,7 +245,7 @@ mod tests {
         let base = json!({"today": "2026-03-20", "orders": {
             "1": {"status": "shipped", "total": 5}, "2": {"status": "delivered"}}});
         let overlay = json!({"orders": {"1": {"status": "delivered"}, "2": null, "3": {}}});
-        let w = World::new(Some(&base), Some(&overlay)).unwrap();
+        let w = World::new(Some(&Arc::new(base)), Some(&overlay)).unwrap();
         assert_eq!(
             w.state()["orders"],
             json!({"1": {"status": "delivered", "total": 5}, "3": {}})
@@ -254,5 +269,35 @@ mod tests {
         let mut w = World::from_value(json!({"tickets": {"T-2": {}}})).unwrap();
         assert_eq!(w.insert("tickets", "T", json!({})), "T-3");
         assert_eq!(w.insert("refunds", "R", json!({})), "R-1");
+    }
+
+    #[test]
+    fn cases_share_the_suite_world_until_they_write_to_it() {
+        let base = Arc::new(json!({"orders": {"1": {"status": "shipped"}}, "tickets": {}}));
+        let reader = World::new(Some(&base), None).unwrap();
+        assert!(reader.get("orders", "1").is_some());
+        assert!(
+            Arc::ptr_eq(&reader.into_state(), &base),
+            "a read copies nothing"
+        );
+
+        let mut missing = World::new(Some(&base), None).unwrap();
+        assert!(missing.get_mut("orders", "9").is_none());
+        assert!(
+            Arc::ptr_eq(&missing.into_state(), &base),
+            "nor does a missed lookup"
+        );
+
+        let mut writer = World::new(Some(&base), None).unwrap();
+        writer.get_mut("orders", "1").unwrap()["status"] = json!("refunded");
+        writer.insert("tickets", "T", json!({}));
+        let end = writer.into_state();
+        assert_eq!(end["orders"]["1"]["status"], "refunded");
+        assert_eq!(end["tickets"]["T-1"], json!({}));
+        assert_eq!(
+            base["orders"]["1"]["status"], "shipped",
+            "the suite's world is untouched"
+        );
+        assert_eq!(base["tickets"], json!({}));
     }
 }
