@@ -5,12 +5,18 @@
 //! it), so a replay of an unchanged suite reproduces the original `report.json` byte for byte.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::PathBuf;
+
+use rayon::prelude::*;
 
 use crate::report::trajectories::TrajectoryLine;
 use crate::suite::model::Case;
 use crate::trajectory::Trajectory;
 
+/// The file is kept as text and each case's line parsed when the case runs: a JSON line is a
+/// fraction of the size of the parsed trajectory, so a 100,000-case replay does not hold
+/// 100,000 trajectories in memory, and the parsing is spread over rayon's threads.
 #[derive(Debug)]
 pub struct ReplayTarget {
     /// The `trajectories.jsonl` read, as resolved from the suite.
@@ -18,30 +24,64 @@ pub struct ReplayTarget {
     /// The label of the target that recorded the trajectories; `replay FILE` when the file does
     /// not say.
     pub label: String,
-    pub trajectories: BTreeMap<String, Trajectory>,
+    text: String,
+    /// Where each case's line is in `text`.
+    lines: BTreeMap<String, Range<usize>>,
 }
 
 impl ReplayTarget {
-    /// Builds the target from the parsed lines; the later of two lines with one id wins (a
-    /// file appended to by a re-run), and the label is the first line's target.
-    pub fn new(file: PathBuf, written: &str, lines: Vec<TrajectoryLine>) -> Self {
-        let label = lines
+    /// Reads the text of a `trajectories.jsonl`. Every line is parsed once here (in parallel),
+    /// so a malformed one is a load error naming its 1-based line, not a failed case. The
+    /// later of two lines with one id wins (a file appended to by a re-run), and the label is
+    /// the first line's target.
+    pub fn parse(file: PathBuf, written: &str, text: String) -> Result<Self, String> {
+        let mut spans = Vec::new();
+        let mut start = 0;
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            let end = start + line.len();
+            if !line.trim().is_empty() {
+                spans.push((i + 1, start..end));
+            }
+            start = end;
+        }
+        let parsed: Vec<(String, Option<String>)> = spans
+            .par_iter()
+            .map(|(n, range)| {
+                serde_json::from_str::<TrajectoryLine>(&text[range.clone()])
+                    .map(|l| (l.id, l.target))
+                    .map_err(|e| format!("line {n}: {e}"))
+            })
+            .collect::<Result<_, _>>()?;
+        let label = parsed
             .iter()
-            .find_map(|l| l.target.clone())
+            .find_map(|(_, target)| target.clone())
             .unwrap_or_else(|| format!("replay {written}"));
-        let trajectories = lines.into_iter().map(|l| (l.id, l.trajectory)).collect();
-        ReplayTarget {
+        let lines = parsed
+            .into_iter()
+            .zip(spans)
+            .map(|((id, _), (_, range))| (id, range))
+            .collect();
+        Ok(ReplayTarget {
             file,
             label,
-            trajectories,
-        }
+            text,
+            lines,
+        })
     }
 
     pub fn run(&self, case: &Case) -> Trajectory {
-        match self.trajectories.get(&case.id) {
-            Some(t) => t.clone(),
-            None => Trajectory::errored(format!(
+        let Some(range) = self.lines.get(&case.id) else {
+            return Trajectory::errored(format!(
                 "no recorded trajectory for case `{}` in {}",
+                case.id,
+                self.file.display()
+            ));
+        };
+        // Parsed once already at load, so this cannot fail unless the program is wrong.
+        match serde_json::from_str::<TrajectoryLine>(&self.text[range.clone()]) {
+            Ok(line) => line.trajectory,
+            Err(e) => Trajectory::errored(format!(
+                "cannot re-read the trajectory of case `{}` in {}: {e}",
                 case.id,
                 self.file.display()
             )),
@@ -54,8 +94,8 @@ mod tests {
     use super::*;
     use crate::verdict::CaseStatus;
 
-    fn line(id: &str, target: Option<&str>, output: &str) -> TrajectoryLine {
-        TrajectoryLine {
+    fn line(id: &str, target: Option<&str>, output: &str) -> String {
+        let line = TrajectoryLine {
             id: id.into(),
             status: CaseStatus::Passed,
             target: target.map(String::from),
@@ -63,7 +103,8 @@ mod tests {
                 output: output.into(),
                 ..Default::default()
             },
-        }
+        };
+        serde_json::to_string(&line).unwrap() + "\n"
     }
 
     fn case(id: &str) -> Case {
@@ -72,16 +113,18 @@ mod tests {
 
     #[test]
     fn replays_by_id_and_errors_on_unknown_cases() {
-        let t = ReplayTarget::new(
-            "r/trajectories.jsonl".into(),
-            "r/trajectories.jsonl",
-            vec![
-                line("a", Some("harness mock:support"), "one"),
-                line("a", Some("harness mock:support"), "two"),
-            ],
-        );
+        let text = [
+            line("a", Some("harness mock:support"), "one"),
+            "\n".to_string(),
+            line("a", Some("harness mock:support"), "two"),
+            line("c", Some("harness mock:support"), "three"),
+        ]
+        .concat();
+        let t = ReplayTarget::parse("r/trajectories.jsonl".into(), "r/trajectories.jsonl", text)
+            .unwrap();
         assert_eq!(t.label, "harness mock:support");
         assert_eq!(t.run(&case("a")).output, "two");
+        assert_eq!(t.run(&case("c")).output, "three");
         let missing = t.run(&case("b"));
         assert_eq!(
             missing.error.as_deref(),
@@ -91,7 +134,14 @@ mod tests {
 
     #[test]
     fn the_label_falls_back_to_the_file() {
-        let t = ReplayTarget::new("x".into(), "old.jsonl", vec![line("a", None, "")]);
+        let t = ReplayTarget::parse("x".into(), "old.jsonl", line("a", None, "")).unwrap();
         assert_eq!(t.label, "replay old.jsonl");
+    }
+
+    #[test]
+    fn a_bad_line_is_an_error_naming_it() {
+        let text = line("a", None, "ok") + "\n{\"id\": 1}\n";
+        let err = ReplayTarget::parse("x".into(), "x", text).unwrap_err();
+        assert!(err.starts_with("line 3: "), "{err}");
     }
 }

@@ -30,7 +30,6 @@ use crate::provider::mock::MockRules;
 use crate::provider::settings::{ProviderSettings, HTTP_PROVIDERS};
 use crate::provider::ModelId;
 use crate::report::repeats::MinPass;
-use crate::report::trajectories::parse_trajectories;
 use crate::suite::model::{
     Budget, CalibrationRequirement, Case, Expected, Gate, HarnessConfig, RunSettings,
     SimulatedUser, Suite, Target,
@@ -488,12 +487,8 @@ impl Loader {
                 return None;
             }
         };
-        match parse_trajectories(&text) {
-            Ok(lines) => Some(Target::Replay(Arc::new(ReplayTarget::new(
-                file.clone(),
-                &raw.trajectories,
-                lines,
-            )))),
+        match ReplayTarget::parse(file.clone(), &raw.trajectories, text) {
+            Ok(replay) => Some(Target::Replay(Arc::new(replay))),
             Err(e) => {
                 let (line, message) = e
                     .strip_prefix("line ")
