@@ -46,8 +46,6 @@ pub struct RunOptions {
 
 #[derive(Debug)]
 pub struct RunOutput {
-    /// One per case and repeat, in completion order (`report::repeats::reduce` pairs them up).
-    pub results: Vec<CaseResult>,
     /// Why the run stopped early, if it did.
     pub incomplete: Option<String>,
 }
@@ -62,8 +60,10 @@ struct Shared {
     model_cache: Option<Arc<ModelCache>>,
 }
 
-/// Runs the work items (case, repeat index) and returns their results. `on_event` is called
-/// from this task, in order.
+/// Runs the work items (case, repeat index). `on_event` is called from this task, in order;
+/// each finished result is handed to `on_finished` (in completion order, right after its
+/// `CaseFinished` event), which owns it from then on: the runner keeps none, so the caller
+/// decides what stays in memory.
 pub async fn run(
     suite: &Suite,
     work: Vec<WorkItem>,
@@ -71,6 +71,7 @@ pub async fn run(
     options: &RunOptions,
     mut cancel: watch::Receiver<u8>,
     on_event: &mut dyn FnMut(&RunEvent),
+    on_finished: &mut dyn FnMut(CaseResult),
 ) -> RunOutput {
     let shared = Arc::new(Shared {
         target: suite.target.clone(),
@@ -87,7 +88,6 @@ pub async fn run(
     let concurrency = options.concurrency.max(1);
     let mut pending = work.into_iter();
     let mut running = JoinSet::new();
-    let mut results = Vec::new();
     let mut incomplete = None;
     let mut scheduling = true;
     let mut cancel_open = true;
@@ -131,7 +131,7 @@ pub async fn run(
                 if let Some(Ok(result)) = joined {
                     spent.add(&result.trajectory);
                     on_event(&RunEvent::CaseFinished { result: &result });
-                    results.push(result);
+                    on_finished(result);
                     if scheduling {
                         if let Some(why) = spent.over(&budget) {
                             // Running cases finish (they are paid for); nothing new starts.
@@ -146,10 +146,7 @@ pub async fn run(
     on_event(&RunEvent::SuiteFinished {
         suite: suite.name.clone(),
     });
-    RunOutput {
-        results,
-        incomplete,
-    }
+    RunOutput { incomplete }
 }
 
 /// What the finished cases used, against the run budget.

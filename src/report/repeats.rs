@@ -117,7 +117,7 @@ fn reduce_case(mut runs: Vec<CaseResult>, min_pass: Option<MinPass>) -> Option<C
     rep.status = status;
     rep.score = score;
     rep.repeats = Some(repeats);
-    rep.repeat = 0;
+    // `rep.repeat` stays the representative run's index: its trajectory is found by it.
     Some(rep)
 }
 
@@ -227,6 +227,10 @@ mod tests {
         );
         assert_eq!(a, b);
         assert_eq!(a[0].output, "run 1", "first failing run");
+        assert_eq!(
+            a[0].repeat, 1,
+            "its trajectory is found by its repeat index"
+        );
         assert_eq!(a[1].repeats, None, "a single run is left alone");
         let reps = a[0].repeats.as_ref().unwrap();
         // n = 3, c = 1: pass@1 = 1/3, pass@2 = 1 − C(2,2)/C(3,2) = 2/3, pass@3 = 1; pass^1 = 1/3, pass^2 = 0.
