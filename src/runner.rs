@@ -244,7 +244,8 @@ async fn score(
     case: &Case,
     trajectory: &Trajectory,
 ) -> Vec<Verdict> {
-    let mut verdicts = Vec::new();
+    // Sized up front: kept with the result for the rest of the run, so no growth slack.
+    let mut verdicts = Vec::with_capacity(shared.suite_checks.len() + case.checks.len());
     for spec in shared.suite_checks.iter().chain(case.checks.iter()) {
         let verdict = match &spec.check {
             Check::Judge { judge, .. } => match providers.get(&judge.model, &[]) {

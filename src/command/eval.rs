@@ -256,6 +256,7 @@ async fn eval_suite(
     let mut reporter = TerminalReporter::new(progress, color);
     let mut journal_failed = false;
     let mut results = done;
+    results.reserve_exact(work.len());
     let output = runner::run(
         suite,
         work,
