@@ -63,7 +63,7 @@ pub fn write_junit(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
     junit.add_test_suite(suite);
     let shell = serialize(&junit)?;
     let close = shell.rfind(SUITE_CLOSE).ok_or_else(unexpected)?;
-    w.write_all(shell[..close].as_bytes())?;
+    w.write_all(&shell.as_bytes()[..close])?;
     for chunk in report.cases.chunks(CHUNK) {
         let mut part = TestSuite::new("chunk");
         for case in chunk {
@@ -79,9 +79,9 @@ pub fn write_junit(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
             .and_then(|at| text[at..].find('>').map(|end| at + end + 1))
             .ok_or_else(unexpected)?;
         let end = text.rfind(SUITE_CLOSE).ok_or_else(unexpected)?;
-        w.write_all(text[start..end].as_bytes())?;
+        w.write_all(&text.as_bytes()[start..end])?;
     }
-    w.write_all(shell[close..].as_bytes())
+    w.write_all(&shell.as_bytes()[close..])
 }
 
 fn serialize(report: &Report) -> io::Result<String> {
