@@ -4,15 +4,22 @@
 //!
 //! The first line names the suite; every other line is a finished run with its trajectory.
 //! A last line cut short by a kill is ignored on reading.
+//!
+//! The journal is also where trajectories wait for the reports: `append` remembers where each
+//! run's line starts, the caller drops the trajectory from memory, and `trajectories()` reads
+//! them back one at a time while `trajectories.jsonl` and `index.html` are written. Memory
+//! then holds no trajectory however many cases run.
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, BufRead, BufReader, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::report::model::CaseResult;
+use crate::report::trajectory_source::TrajectorySource;
 use crate::trajectory::Trajectory;
 
 pub const JOURNAL_FILE: &str = "journal.jsonl";
@@ -33,16 +40,40 @@ struct Entry {
     trajectory: Trajectory,
 }
 
+/// The same entry, borrowed, so appending copies nothing.
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    repeat: u32,
+    result: &'a CaseResult,
+    trajectory: &'a Trajectory,
+}
+
+/// Only the trajectory of an entry, for reading it back (the rest is skipped unparsed).
+#[derive(Deserialize)]
+struct TrajectoryOnly {
+    trajectory: Trajectory,
+}
+
+/// A run's key in the journal: case id and repeat index.
+type RunKey = (String, u32);
+
 /// An open journal, appended to as runs finish.
 #[derive(Debug)]
 pub struct Journal {
     file: File,
     path: PathBuf,
+    /// Bytes written so far: where the next entry starts.
+    len: u64,
+    /// Where each journalled run's line starts.
+    offsets: HashMap<RunKey, u64>,
+    /// A write failed part-way: nothing more is appended after a possibly cut line.
+    broken: bool,
 }
 
 impl Journal {
-    /// Starts a fresh journal in `dir` (truncating an old one), or, with `resume`, opens the
-    /// existing one for appending and returns the runs it already holds.
+    /// Starts a fresh journal in `dir` (truncating an old one), or, with `resume`, carries the
+    /// runs of the existing one into a fresh one and returns them. The returned runs have no
+    /// trajectory in memory: it stays in the journal (see `trajectories`).
     pub fn open(
         dir: &Path,
         suite: &str,
@@ -51,69 +82,150 @@ impl Journal {
         let path = dir.join(JOURNAL_FILE);
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let done = if resume && path.is_file() {
-            read(&path, suite)?
-        } else {
-            Vec::new()
-        };
         // Written anew even on resume: a line cut short by a kill must not end up in the middle
-        // of the journal once more runs are appended after it.
-        let mut file = File::create(&path)
-            .map_err(|e| format!("cannot open journal {}: {e}", path.display()))?;
+        // of the journal once more runs are appended after it. The new journal is built beside
+        // the old one and renamed over it, so the old runs are streamed across, never all held.
+        let fresh = path.with_file_name(format!(".{JOURNAL_FILE}.tmp"));
+        let file = File::create(&fresh)
+            .map_err(|e| format!("cannot open journal {}: {e}", fresh.display()))?;
+        let mut journal = Journal {
+            file,
+            path: path.clone(),
+            len: 0,
+            offsets: HashMap::new(),
+            broken: false,
+        };
+        let write_err = |e: io::Error| format!("cannot write journal {}: {e}", fresh.display());
         let header = Header {
             journal: JOURNAL_VERSION,
             suite: suite.to_string(),
         };
-        let mut journal_err =
-            |e: io::Error| format!("cannot write journal {}: {e}", path.display());
-        write_line(&mut file, &header).map_err(&mut journal_err)?;
-        let mut journal = Journal {
-            file,
-            path: path.clone(),
-        };
-        for r in &done {
-            journal.append(r).map_err(&mut journal_err)?;
+        journal.write_line(&header).map_err(write_err)?;
+        let mut done = Vec::new();
+        if resume && path.is_file() {
+            read_each(&path, suite, &mut |mut result, trajectory| {
+                journal
+                    .append_parts(&result, &trajectory)
+                    .map_err(write_err)?;
+                result.trajectory = Trajectory::default();
+                done.push(result);
+                Ok(())
+            })?;
         }
+        std::fs::rename(&fresh, &path)
+            .map_err(|e| format!("cannot replace journal {}: {e}", path.display()))?;
         Ok((journal, done))
     }
 
-    /// Appends one finished run and flushes it to the OS at once.
+    /// Appends one finished run and flushes it to the OS at once. Once it returned `Ok`, the
+    /// run's trajectory can be read back from `trajectories()` and need not stay in memory.
     pub fn append(&mut self, result: &CaseResult) -> io::Result<()> {
-        let entry = Entry {
+        self.append_parts(result, &result.trajectory)
+    }
+
+    fn append_parts(&mut self, result: &CaseResult, trajectory: &Trajectory) -> io::Result<()> {
+        let at = self.len;
+        let entry = EntryRef {
             repeat: result.repeat,
-            result: result.clone(),
-            trajectory: result.trajectory.clone(),
+            result,
+            trajectory,
         };
-        write_line(&mut self.file, &entry)
+        self.write_line(&entry)?;
+        self.offsets.insert((result.id.clone(), result.repeat), at);
+        Ok(())
+    }
+
+    fn write_line<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
+        if self.broken {
+            return Err(io::Error::other("an earlier write failed"));
+        }
+        let mut line = serde_json::to_vec(value).map_err(io::Error::other)?;
+        line.push(b'\n');
+        // One write per line: a kill leaves at most the last line incomplete.
+        if let Err(e) = self.file.write_all(&line) {
+            // Part of the line may be out: appending after it would corrupt the next line.
+            self.broken = true;
+            return Err(e);
+        }
+        self.len += line.len() as u64;
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The journalled runs' trajectories, read back from the file one at a time; a run that
+    /// is not in the journal (its append failed) keeps the trajectory it holds in memory.
+    pub fn trajectories(&self) -> io::Result<JournalTrajectories<'_>> {
+        let file = File::open(&self.path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))?;
+        Ok(JournalTrajectories {
+            offsets: &self.offsets,
+            path: &self.path,
+            file: BufReader::new(file),
+            line: String::new(),
+        })
+    }
 }
 
-fn write_line<T: Serialize>(file: &mut File, value: &T) -> io::Result<()> {
-    let mut line = serde_json::to_vec(value).map_err(io::Error::other)?;
-    line.push(b'\n');
-    // One write per line: a kill leaves at most the last line incomplete.
-    file.write_all(&line)?;
-    file.flush()
+/// Trajectories read back from a journal by the offsets `Journal::append` recorded.
+pub struct JournalTrajectories<'a> {
+    offsets: &'a HashMap<RunKey, u64>,
+    path: &'a Path,
+    file: BufReader<File>,
+    line: String,
 }
 
-/// The runs recorded in a journal. A journal of another suite is an error; an unparsable line
-/// is tolerated only at the end (a run killed mid-write).
-pub fn read(path: &Path, suite: &str) -> Result<Vec<CaseResult>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
-    let mut lines = text
-        .lines()
+impl TrajectorySource for JournalTrajectories<'_> {
+    fn trajectory<'c>(&mut self, case: &'c CaseResult) -> io::Result<Cow<'c, Trajectory>> {
+        let Some(&at) = self.offsets.get(&(case.id.clone(), case.repeat)) else {
+            return Ok(Cow::Borrowed(&case.trajectory));
+        };
+        // Reports read in id order and runs were journalled in about that order, so most reads
+        // continue where the last one ended and the buffer is kept.
+        let here = self.file.stream_position()?;
+        if here != at {
+            self.file.seek_relative(at as i64 - here as i64)?;
+        }
+        self.line.clear();
+        self.file.read_line(&mut self.line)?;
+        let entry: TrajectoryOnly = serde_json::from_str(&self.line).map_err(|e| {
+            io::Error::other(format!(
+                "{}: the run `{}` (repeat {}) cannot be read back at byte {at}: {e}",
+                self.path.display(),
+                case.id,
+                case.repeat
+            ))
+        })?;
+        Ok(Cow::Owned(entry.trajectory))
+    }
+}
+
+/// Calls `f` with each run recorded in a journal and its trajectory, in file order. A journal
+/// of another suite is an error; an unparsable line is tolerated only at the end (a run killed
+/// mid-write).
+fn read_each(
+    path: &Path,
+    suite: &str,
+    f: &mut dyn FnMut(CaseResult, Trajectory) -> Result<(), String>,
+) -> Result<(), String> {
+    let read_err = |e: io::Error| format!("cannot read journal {}: {e}", path.display());
+    let file = File::open(path).map_err(read_err)?;
+    // Bytes, not `lines()`: a kill can cut a line inside a UTF-8 character, which must read as
+    // a cut line, not as an unreadable file.
+    let mut lines = BufReader::new(file)
+        .split(b'\n')
         .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .peekable();
+        .filter(|(_, l)| {
+            l.as_ref()
+                .map_or(true, |l| !l.iter().all(u8::is_ascii_whitespace))
+        });
     let Some((_, first)) = lines.next() else {
-        return Ok(Vec::new());
+        return Ok(());
     };
-    let header: Header = serde_json::from_str(first)
+    let first = first.map_err(read_err)?;
+    let header: Header = serde_json::from_slice(&first)
         .map_err(|e| format!("{}:1: not a gauntlet journal: {e}", path.display()))?;
     if header.suite != suite || header.journal != JOURNAL_VERSION {
         return Err(format!(
@@ -123,17 +235,23 @@ pub fn read(path: &Path, suite: &str) -> Result<Vec<CaseResult>, String> {
             header.journal
         ));
     }
-    let mut done = Vec::new();
-    while let Some((i, line)) = lines.next() {
-        match serde_json::from_str::<Entry>(line) {
-            Ok(entry) => done.push(CaseResult {
-                repeat: entry.repeat,
-                trajectory: entry.trajectory,
-                ..entry.result
-            }),
-            Err(_) if lines.peek().is_none() => break,
+    // A line that does not parse is only an error if another line follows it.
+    let mut bad: Option<String> = None;
+    for (i, line) in lines {
+        if let Some(e) = bad.take() {
+            return Err(e);
+        }
+        let line = line.map_err(read_err)?;
+        match serde_json::from_slice::<Entry>(&line) {
+            Ok(entry) => {
+                let result = CaseResult {
+                    repeat: entry.repeat,
+                    ..entry.result
+                };
+                f(result, entry.trajectory)?;
+            }
             Err(e) => {
-                return Err(format!(
+                bad = Some(format!(
                     "{}:{}: corrupt journal line: {e}",
                     path.display(),
                     i + 1
@@ -141,6 +259,19 @@ pub fn read(path: &Path, suite: &str) -> Result<Vec<CaseResult>, String> {
             }
         }
     }
+    Ok(())
+}
+
+/// The runs recorded in a journal, with their trajectories (see `read_each`).
+pub fn read(path: &Path, suite: &str) -> Result<Vec<CaseResult>, String> {
+    let mut done = Vec::new();
+    read_each(path, suite, &mut |result, trajectory| {
+        done.push(CaseResult {
+            trajectory,
+            ..result
+        });
+        Ok(())
+    })?;
     Ok(done)
 }
 
@@ -196,9 +327,27 @@ mod tests {
         std::fs::write(&path, text).unwrap();
 
         let (mut j, done) = Journal::open(dir.path(), "s", true).unwrap();
-        assert_eq!(done, vec![result("a", 0), result("a", 1)]);
+        let bare = |id: &str, repeat: u32| CaseResult {
+            trajectory: Trajectory::default(),
+            ..result(id, repeat)
+        };
+        assert_eq!(
+            done,
+            vec![bare("a", 0), bare("a", 1)],
+            "the trajectories stay in the journal"
+        );
         assert_eq!(done_keys(&done).len(), 2);
         j.append(&result("b", 0)).unwrap();
+        let mut back = j.trajectories().unwrap();
+        for r in [bare("b", 0), bare("a", 1), bare("a", 0)] {
+            assert_eq!(
+                *back.trajectory(&r).unwrap(),
+                result(&r.id, r.repeat).trajectory,
+                "{} {}",
+                r.id,
+                r.repeat
+            );
+        }
         drop(j);
         let done = read(&path, "s").unwrap();
         assert_eq!(
@@ -215,6 +364,35 @@ mod tests {
         assert!(read(&path, "s")
             .unwrap_err()
             .contains(":4: corrupt journal line"));
+    }
+
+    #[test]
+    fn trajectories_read_back_by_run_in_any_order_and_unjournalled_runs_keep_theirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut j, _) = Journal::open(dir.path(), "s", false).unwrap();
+        let run = |id: &str, repeat: u32| {
+            let mut r = result(id, repeat);
+            r.trajectory.output = format!("{id}/{repeat}");
+            r
+        };
+        let runs = [run("b", 0), run("a", 1), run("a", 0), run("c", 0)];
+        for r in &runs {
+            j.append(r).unwrap();
+        }
+        let stripped = |r: &CaseResult| CaseResult {
+            trajectory: Trajectory::default(),
+            ..r.clone()
+        };
+        // Not journalled: what the run holds is its trajectory.
+        let kept = run("d", 0);
+        let mut back = j.trajectories().unwrap();
+        for r in [&runs[2], &runs[1], &runs[0], &runs[3], &runs[0], &runs[2]] {
+            assert_eq!(
+                back.trajectory(&stripped(r)).unwrap().output,
+                r.trajectory.output
+            );
+        }
+        assert_eq!(*back.trajectory(&kept).unwrap(), kept.trajectory);
     }
 
     #[test]

@@ -47,8 +47,6 @@ pub struct RunOptions {
 
 #[derive(Debug)]
 pub struct RunOutput {
-    /// One per case and repeat, in completion order (`report::repeats::reduce` pairs them up).
-    pub results: Vec<CaseResult>,
     /// Why the run stopped early, if it did.
     pub incomplete: Option<String>,
 }
@@ -63,8 +61,10 @@ struct Shared {
     model_cache: Option<Arc<ModelCache>>,
 }
 
-/// Runs the work items (case, repeat index) and returns their results. `on_event` is called
-/// from this task, in order.
+/// Runs the work items (case, repeat index). `on_event` is called from this task, in order;
+/// each finished result is handed to `on_finished` (in completion order, right after its
+/// `CaseFinished` event), which owns it from then on: the runner keeps none, so the caller
+/// decides what stays in memory.
 pub async fn run(
     suite: &Suite,
     work: Vec<WorkItem>,
@@ -72,6 +72,7 @@ pub async fn run(
     options: &RunOptions,
     cancel: watch::Receiver<u8>,
     on_event: &mut dyn FnMut(&RunEvent),
+    on_finished: &mut dyn FnMut(CaseResult),
 ) -> RunOutput {
     let shared = Arc::new(Shared {
         target: suite.target.clone(),
@@ -85,20 +86,22 @@ pub async fn run(
         suite: suite.name.clone(),
         total: work.len(),
     });
-    let mut tally = Tally::new(suite.run.budget);
+    let mut tally = Tally::new(suite.run.budget, on_event, on_finished);
     if batch::applies(suite, &work) {
-        run_batched(&shared, work, &mut tally, &cancel, on_event).await;
+        run_batched(&shared, work, &mut tally, &cancel).await;
     } else {
         let concurrency = options.concurrency.max(1);
-        run_tasks(&shared, work, concurrency, &mut tally, cancel, on_event).await;
+        run_tasks(&shared, work, concurrency, &mut tally, cancel).await;
     }
+    let Tally {
+        incomplete,
+        on_event,
+        ..
+    } = tally;
     on_event(&RunEvent::SuiteFinished {
         suite: suite.name.clone(),
     });
-    RunOutput {
-        results: tally.results,
-        incomplete: tally.incomplete,
-    }
+    RunOutput { incomplete }
 }
 
 /// Each case in its own task, at most `concurrency` at a time.
@@ -106,9 +109,8 @@ async fn run_tasks(
     shared: &Arc<Shared>,
     work: Vec<WorkItem>,
     concurrency: usize,
-    tally: &mut Tally,
+    tally: &mut Tally<'_>,
     mut cancel: watch::Receiver<u8>,
-    on_event: &mut dyn FnMut(&RunEvent),
 ) {
     let mut pending = work.into_iter();
     let mut running = JoinSet::new();
@@ -118,7 +120,7 @@ async fn run_tasks(
             let Some((case, r)) = pending.next() else {
                 break;
             };
-            on_event(&RunEvent::CaseStarted {
+            (tally.on_event)(&RunEvent::CaseStarted {
                 id: case.id.clone(),
             });
             running.spawn(run_one(shared.clone(), case, r));
@@ -139,14 +141,14 @@ async fn run_tasks(
                     break;
                 }
                 if level >= CANCEL_STOP_SCHEDULING && tally.scheduling {
-                    tally.interrupt(on_event);
+                    tally.interrupt();
                 }
             }
             joined = running.join_next() => {
                 // `run_one` never panics (it isolates the agent in its own task), so a join
                 // error here can only be an abort, which the branch above handles.
                 if let Some(Ok(result)) = joined {
-                    tally.finished(result, on_event);
+                    tally.finished(result);
                 }
             }
         }
@@ -158,19 +160,18 @@ async fn run_tasks(
 async fn run_batched(
     shared: &Arc<Shared>,
     work: Vec<WorkItem>,
-    tally: &mut Tally,
+    tally: &mut Tally<'_>,
     cancel: &watch::Receiver<u8>,
-    on_event: &mut dyn FnMut(&RunEvent),
 ) {
     let mut pending = work.into_iter().peekable();
     while tally.scheduling && pending.peek().is_some() {
         if *cancel.borrow() >= CANCEL_STOP_SCHEDULING {
-            tally.interrupt(on_event);
+            tally.interrupt();
             break;
         }
         let chunk: Arc<Vec<WorkItem>> = Arc::new(pending.by_ref().take(batch::CHUNK).collect());
         for (case, _) in chunk.iter() {
-            on_event(&RunEvent::CaseStarted {
+            (tally.on_event)(&RunEvent::CaseStarted {
                 id: case.id.clone(),
             });
         }
@@ -184,7 +185,7 @@ async fn run_batched(
         match scored {
             Ok(results) => {
                 for result in results {
-                    tally.finished(result, on_event);
+                    tally.finished(result);
                 }
             }
             // `score_chunk` catches panics per case; this is the pool itself failing.
@@ -196,38 +197,45 @@ async fn run_batched(
                         repeat: *repeat,
                         ..case_result(case, t, Vec::new())
                     };
-                    tally.finished(result, on_event);
+                    tally.finished(result);
                 }
             }
         }
     }
 }
 
-/// The finished results, what they cost, and whether new cases may still start.
-struct Tally {
-    results: Vec<CaseResult>,
+/// What the finished cases cost, whether new cases may still start, and where events and
+/// results go.
+struct Tally<'a> {
     incomplete: Option<String>,
     scheduling: bool,
     budget: Budget,
     spent: Spent,
+    on_event: &'a mut dyn FnMut(&RunEvent),
+    on_finished: &'a mut dyn FnMut(CaseResult),
 }
 
-impl Tally {
-    fn new(budget: Budget) -> Self {
+impl<'a> Tally<'a> {
+    fn new(
+        budget: Budget,
+        on_event: &'a mut dyn FnMut(&RunEvent),
+        on_finished: &'a mut dyn FnMut(CaseResult),
+    ) -> Self {
         Tally {
-            results: Vec::new(),
             incomplete: None,
             scheduling: true,
             budget,
             spent: Spent::default(),
+            on_event,
+            on_finished,
         }
     }
 
-    /// Reports a finished run and stops scheduling once the run budget is spent.
-    fn finished(&mut self, result: CaseResult, on_event: &mut dyn FnMut(&RunEvent)) {
+    /// Reports a finished run, hands it over, and stops scheduling once the run budget is spent.
+    fn finished(&mut self, result: CaseResult) {
         self.spent.add(&result.trajectory);
-        on_event(&RunEvent::CaseFinished { result: &result });
-        self.results.push(result);
+        (self.on_event)(&RunEvent::CaseFinished { result: &result });
+        (self.on_finished)(result);
         if self.scheduling {
             if let Some(why) = self.spent.over(&self.budget) {
                 // Running cases finish (they are paid for); nothing new starts.
@@ -238,10 +246,10 @@ impl Tally {
     }
 
     /// First Ctrl-C: nothing new starts.
-    fn interrupt(&mut self, on_event: &mut dyn FnMut(&RunEvent)) {
+    fn interrupt(&mut self) {
         self.scheduling = false;
         self.incomplete = Some("interrupted: cases not started were skipped".to_string());
-        on_event(&RunEvent::Cancelling);
+        (self.on_event)(&RunEvent::Cancelling);
     }
 }
 
@@ -344,7 +352,8 @@ async fn score(
     case: &Case,
     trajectory: &Trajectory,
 ) -> Vec<Verdict> {
-    let mut verdicts = Vec::new();
+    // Sized up front: kept with the result for the rest of the run, so no growth slack.
+    let mut verdicts = Vec::with_capacity(shared.suite_checks.len() + case.checks.len());
     for spec in shared.suite_checks.iter().chain(case.checks.iter()) {
         let verdict = match &spec.check {
             Check::Judge { judge, .. } => match providers.get(&judge.model, &[]) {

@@ -12,7 +12,6 @@ use crate::cli::{load_all_with, stdout_color, target_label, usage_error, EvalArg
 use crate::command::reports::read_report;
 use crate::dry_run;
 use crate::duration::parse_duration;
-use crate::event::RunEvent;
 use crate::exit;
 use crate::gate;
 use crate::journal::{done_keys, Journal};
@@ -22,16 +21,17 @@ use crate::report::build::{build_report, ReportHeader};
 use crate::report::compare::compare;
 use crate::report::comparison_render::render_text as render_comparison;
 use crate::report::github::render_annotations;
-use crate::report::json::render_json;
+use crate::report::json::write_json;
 use crate::report::markdown::render_markdown;
 use crate::report::model::Meta;
 use crate::report::model::RunReport;
 use crate::report::repeats::reduce as reduce_repeats;
 use crate::report::terminal::{render_summary, TerminalReporter};
-use crate::report::write::write_reports;
+use crate::report::write::{write_atomic, write_reports_with};
 use crate::runner::{self, RunOptions, CANCEL_ABORT, CANCEL_NONE, CANCEL_STOP_SCHEDULING};
 use crate::suite::load::ModelOverrides;
 use crate::suite::model::Suite;
+use crate::trajectory::Trajectory;
 
 pub fn eval(args: EvalArgs) -> u8 {
     let selection = match args.select.selection().compile() {
@@ -255,20 +255,32 @@ async fn eval_suite(
     let work = work_items(&cases, outputs.repeat, &done_keys(&done));
     let mut reporter = TerminalReporter::new(progress, color);
     let mut journal_failed = false;
-    let output = runner::run(suite, work, providers, options, cancel, &mut |event| {
-        if let RunEvent::CaseFinished { result } = event {
-            if let Err(e) = journal.append(result) {
-                if !journal_failed {
-                    eprintln!(
-                        "warning: cannot append to {}: {e}",
-                        journal.path().display()
-                    );
+    let mut results = done;
+    results.reserve_exact(work.len());
+    let output = runner::run(
+        suite,
+        work,
+        providers,
+        options,
+        cancel,
+        &mut |event| reporter.on_event(event),
+        &mut |mut result| {
+            match journal.append(&result) {
+                // The journal holds the trajectory now; the reports read it back from there.
+                Ok(()) => result.trajectory = Trajectory::default(),
+                Err(e) => {
+                    if !journal_failed {
+                        eprintln!(
+                            "warning: cannot append to {}: {e}",
+                            journal.path().display()
+                        );
+                    }
+                    journal_failed = true;
                 }
-                journal_failed = true;
             }
-        }
-        reporter.on_event(event)
-    })
+            results.push(result);
+        },
+    )
     .await;
     reporter.finish();
 
@@ -278,7 +290,7 @@ async fn eval_suite(
         target: target_label(&suite.target),
     };
     let policy = |id: &str| suite.min_pass.get(id).copied();
-    let results = reduce_repeats(done.into_iter().chain(output.results).collect(), &policy);
+    let results = reduce_repeats(results, &policy);
     let mut report = build_report(header, &suite.gate, results, output.incomplete);
     report.gate.uncalibrated = uncalibrated;
     if let Some(base) = outputs.baseline {
@@ -295,7 +307,10 @@ async fn eval_suite(
         concurrency: options.concurrency,
         duration_ms: started.elapsed().as_millis() as u64,
     };
-    match write_reports(&dir, &report, &meta) {
+    let written = journal
+        .trajectories()
+        .and_then(|mut from_journal| write_reports_with(&dir, &report, &meta, &mut from_journal));
+    match written {
         Ok(_) => println!("reports: {}", dir.display()),
         Err(e) => {
             eprintln!("error: cannot write reports to {}: {e}", dir.display());
@@ -306,7 +321,7 @@ async fn eval_suite(
     if outputs.update_baseline {
         let file = out.join("baseline").join(format!("{}.json", suite.name));
         let written = std::fs::create_dir_all(out.join("baseline"))
-            .and_then(|_| std::fs::write(&file, render_json(&report)));
+            .and_then(|_| write_atomic(&file, &mut |w| write_json(w, &report)));
         match written {
             Ok(()) => println!("baseline updated: {}", file.display()),
             Err(e) => {

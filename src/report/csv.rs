@@ -5,6 +5,8 @@
 //! (check names may contain spaces), tools by ` > ` (they are a sequence). A missing score is
 //! an empty cell.
 
+use std::io::{self, Write};
+
 use crate::report::format::score;
 use crate::report::model::{CaseResult, RunReport};
 use crate::verdict::Outcome;
@@ -25,15 +27,21 @@ const HEADER: [&str; 11] = [
 
 /// The CSV text, header first, rows in the report's (id) order.
 pub fn render_csv(report: &RunReport) -> String {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut bytes = Vec::new();
     // Writing to a Vec cannot fail with I/O, and every row has the header's width, so the csv
-    // errors below are unreachable; they are invariants, not runtime conditions.
-    w.write_record(HEADER).expect("csv header writes");
-    for case in &report.cases {
-        w.write_record(row(case)).expect("csv row writes");
-    }
-    let bytes = w.into_inner().expect("csv flushes to memory");
+    // errors are unreachable; they are invariants, not runtime conditions.
+    write_csv(&mut bytes, report).expect("csv writes to memory");
     String::from_utf8(bytes).expect("csv of utf-8 strings is utf-8")
+}
+
+/// `render_csv`, streamed into `w`.
+pub fn write_csv(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
+    let mut w = ::csv::Writer::from_writer(w);
+    w.write_record(HEADER)?;
+    for case in &report.cases {
+        w.write_record(row(case))?;
+    }
+    w.flush()
 }
 
 fn row(case: &CaseResult) -> [String; 11] {

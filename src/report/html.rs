@@ -5,9 +5,11 @@
 //! through `esc`. Cases open with `<details>`; regressions and failures come first.
 
 use std::fmt::Write;
+use std::io;
 
 use crate::report::format::{pct, rule_value, score};
 use crate::report::model::{CaseResult, RunReport};
+use crate::report::trajectory_source::{InMemory, TrajectorySource};
 use crate::trajectory::Step;
 use crate::verdict::{CaseStatus, Outcome};
 
@@ -26,7 +28,21 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f8;padding:.4rem 
 .muted{color:#777}
 ";
 
+/// The page, from the trajectories the cases hold.
 pub fn render_html(report: &RunReport) -> String {
+    let mut out = Vec::new();
+    // A Vec and `InMemory` do no I/O: nothing here can fail.
+    write_html(&mut out, report, &mut InMemory).expect("html renders to memory");
+    String::from_utf8(out).expect("html of utf-8 strings is utf-8")
+}
+
+/// `render_html`, streamed into `w` a case at a time, each case's steps taken from `source`,
+/// so neither the page nor the trajectories are ever all in memory.
+pub fn write_html(
+    w: &mut dyn io::Write,
+    report: &RunReport,
+    source: &mut dyn TrajectorySource,
+) -> io::Result<()> {
     let mut out = String::new();
     let s = &report.summary;
     let verdict = if report.gate.passed {
@@ -150,14 +166,18 @@ pub fn render_html(report: &RunReport) -> String {
     let mut cases: Vec<&CaseResult> = report.cases.iter().collect();
     cases.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.id.cmp(&b.id)));
     out.push_str("<h2>Cases</h2>\n");
+    w.write_all(out.as_bytes())?;
     for case in cases {
-        render_case(&mut out, case, regressed.contains(&case.id.as_str()));
+        out.clear();
+        let trajectory = source.trajectory(case)?;
+        let regressed = regressed.contains(&case.id.as_str());
+        render_case(&mut out, case, &trajectory.steps, regressed);
+        w.write_all(out.as_bytes())?;
     }
-    out.push_str("</body></html>\n");
-    out
+    w.write_all(b"</body></html>\n")
 }
 
-fn render_case(out: &mut String, case: &CaseResult, regressed: bool) {
+fn render_case(out: &mut String, case: &CaseResult, steps: &[Step], regressed: bool) {
     let open = if matches!(case.status, CaseStatus::Failed | CaseStatus::Errored) || regressed {
         " open"
     } else {
@@ -201,7 +221,7 @@ fn render_case(out: &mut String, case: &CaseResult, regressed: bool) {
         );
     }
     out.push_str("</table>\n<div class=\"timeline\">\n");
-    for step in &case.trajectory.steps {
+    for step in steps {
         render_step(out, step);
     }
     let _ = writeln!(

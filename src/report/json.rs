@@ -1,5 +1,7 @@
 //! `render_json`: `report.json`, the record of a run, and `meta.json` beside it.
 
+use std::io::{self, Write};
+
 use serde::Serialize;
 
 use crate::report::model::{Meta, RunReport};
@@ -9,6 +11,12 @@ use crate::report::model::{Meta, RunReport};
 /// (they go to `trajectories.jsonl`).
 pub fn render_json(report: &RunReport) -> String {
     pretty(report)
+}
+
+/// `render_json`, streamed into `w` (a big run's report is never held as one string).
+pub fn write_json(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, report).map_err(io::Error::from)?;
+    w.write_all(b"\n")
 }
 
 /// `meta.json`: what varies between identical runs (version, concurrency, duration).
@@ -73,6 +81,17 @@ mod tests {
         assert!(!text.contains("\"trajectory\""));
         assert!(!text.contains("\"steps\": ["));
         assert!(!text.contains("latency"));
+    }
+
+    #[test]
+    fn streamed_and_rendered_are_the_same_bytes() {
+        let report = sample_report();
+        let mut streamed = Vec::new();
+        write_json(&mut streamed, &report).expect("writes to memory");
+        assert_eq!(
+            String::from_utf8(streamed).expect("utf-8"),
+            render_json(&report)
+        );
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! reasons; `soft_failed` passes, its soft fails shown in `<system-out>` and a property. No
 //! timestamps or durations, so the file is deterministic.
 
+use std::io::{self, Write};
+
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::report::format;
@@ -12,6 +14,26 @@ use crate::report::model::{CaseResult, RunReport};
 use crate::verdict::{CaseStatus, Outcome, Verdict};
 
 pub fn render_junit(report: &RunReport) -> String {
+    let mut bytes = Vec::new();
+    // Writing to a Vec has no I/O to fail, and the splicing below always finds its markers in
+    // quick-junit's own output: an invariant, not a runtime condition.
+    write_junit(&mut bytes, report).expect("junit serializes to memory");
+    String::from_utf8(bytes).expect("junit of utf-8 strings is utf-8")
+}
+
+/// Test cases serialized per piece when streaming.
+const CHUNK: usize = 512;
+/// How quick-junit closes the (only) test suite: the point where test cases are spliced in.
+const SUITE_CLOSE: &str = "\n    </testsuite>";
+
+/// `render_junit`, streamed into `w`.
+///
+/// quick-junit serializes only a whole `Report` held in memory (for a big run, a second copy of
+/// every case). So the suite is serialized once with its counts but no test case, and the test
+/// cases a chunk at a time inside a throwaway suite at the same depth; each chunk's
+/// `<testcase>` elements are spliced in where the suite closes. The bytes are exactly those of
+/// one whole serialization (a test holds this against quick-junit).
+pub fn write_junit(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
     let mut suite = TestSuite::new(report.suite.as_str());
     suite.add_property(Property::new("target", report.target.as_str()));
     suite.add_property(Property::new(
@@ -30,12 +52,53 @@ pub fn render_junit(report: &RunReport) -> String {
         suite.add_property(Property::new("incomplete", why.as_str()));
     }
     for case in &report.cases {
-        suite.add_test_case(test_case(&report.suite, case));
+        suite.tests += 1;
+        match kind(case.status) {
+            Some(NonSuccessKind::Failure) => suite.failures += 1,
+            Some(NonSuccessKind::Error) => suite.errors += 1,
+            None => {}
+        }
     }
     let mut junit = Report::new("gauntlet");
     junit.add_test_suite(suite);
-    // quick-junit writes into memory; its only error source is the writer's I/O.
-    junit.to_string().expect("junit serializes to memory")
+    let shell = serialize(&junit)?;
+    let close = shell.rfind(SUITE_CLOSE).ok_or_else(unexpected)?;
+    w.write_all(&shell.as_bytes()[..close])?;
+    for chunk in report.cases.chunks(CHUNK) {
+        let mut part = TestSuite::new("chunk");
+        for case in chunk {
+            part.add_test_case(test_case(&report.suite, case));
+        }
+        let mut piece = Report::new("chunk");
+        piece.add_test_suite(part);
+        let text = serialize(&piece)?;
+        // From the end of the throwaway suite's start tag (names and counts hold no `>`) to
+        // where it closes.
+        let start = text
+            .find("<testsuite ")
+            .and_then(|at| text[at..].find('>').map(|end| at + end + 1))
+            .ok_or_else(unexpected)?;
+        let end = text.rfind(SUITE_CLOSE).ok_or_else(unexpected)?;
+        w.write_all(&text.as_bytes()[start..end])?;
+    }
+    w.write_all(&shell.as_bytes()[close..])
+}
+
+fn serialize(report: &Report) -> io::Result<String> {
+    report.to_string().map_err(io::Error::other)
+}
+
+fn unexpected() -> io::Error {
+    io::Error::other("quick-junit output without a test suite")
+}
+
+/// How a case status reads in JUnit: `None` is a success.
+fn kind(status: CaseStatus) -> Option<NonSuccessKind> {
+    match status {
+        CaseStatus::Passed | CaseStatus::SoftFailed => None,
+        CaseStatus::Failed | CaseStatus::Flaky => Some(NonSuccessKind::Failure),
+        CaseStatus::Errored => Some(NonSuccessKind::Error),
+    }
 }
 
 fn test_case(suite: &str, case: &CaseResult) -> TestCase {
@@ -146,6 +209,51 @@ mod tests {
     #[test]
     fn snapshot() {
         insta::assert_snapshot!(render_junit(&sample_report()));
+    }
+
+    /// What `write_junit` splices together must be one whole quick-junit serialization.
+    fn whole(report: &RunReport) -> String {
+        let mut suite = TestSuite::new(report.suite.as_str());
+        suite.add_property(Property::new("target", report.target.as_str()));
+        suite.add_property(Property::new(
+            "pass_rate",
+            report.summary.pass_rate.to_string(),
+        ));
+        let gate = if report.gate.passed {
+            "passed"
+        } else {
+            "failed"
+        };
+        suite.add_property(Property::new("gate", gate));
+        if let Some(why) = &report.incomplete {
+            suite.add_property(Property::new("incomplete", why.as_str()));
+        }
+        for case in &report.cases {
+            suite.add_test_case(test_case(&report.suite, case));
+        }
+        let mut junit = Report::new("gauntlet");
+        junit.add_test_suite(suite);
+        junit.to_string().expect("serializes")
+    }
+
+    #[test]
+    fn streamed_in_chunks_equals_one_whole_serialization() {
+        let sample = sample_report();
+        let mut report = sample.clone();
+        report.incomplete = Some("interrupted <early> & \"soon\"".into());
+        // More than two chunks, with every status mixed in.
+        report.cases = (0..CHUNK * 2 + 7)
+            .map(|i| {
+                let mut c = sample.cases[i % sample.cases.len()].clone();
+                c.id = format!("{i:05}-{}", c.id);
+                c
+            })
+            .collect();
+        let mut empty = sample.clone();
+        empty.cases.clear();
+        for r in [&sample, &report, &empty] {
+            assert_eq!(render_junit(r), whole(r), "{} cases", r.cases.len());
+        }
     }
 
     #[test]

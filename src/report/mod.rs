@@ -17,4 +17,5 @@ pub mod model;
 pub mod repeats;
 pub mod terminal;
 pub mod trajectories;
+pub mod trajectory_source;
 pub mod write;

@@ -87,7 +87,8 @@ pub struct GateRule {
 }
 
 /// One case's result. `trajectory` is not part of `report.json` (it carries latencies); it is
-/// written to `trajectories.jsonl`.
+/// written to `trajectories.jsonl`. In `eval` it is empty once the run is journalled: the
+/// report writers read it back from the journal (`report::trajectory_source`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseResult {
     pub id: String,
@@ -112,7 +113,8 @@ pub struct CaseResult {
     /// run (the first that did not pass, else the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeats: Option<Repeats>,
-    /// Which run of the case this is (0-based), before repeats are reduced.
+    /// Which run of the case this is (0-based); after repeats are reduced, the representative
+    /// run's, whose trajectory this is.
     #[serde(skip)]
     pub repeat: u32,
     #[serde(skip)]

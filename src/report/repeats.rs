@@ -46,17 +46,26 @@ impl MinPass {
 /// One result per case id. A case run once is returned as it is. `min_pass` gives a case's
 /// policy, if it has one.
 pub fn reduce(
-    results: Vec<CaseResult>,
+    mut results: Vec<CaseResult>,
     min_pass: &dyn Fn(&str) -> Option<MinPass>,
 ) -> Vec<CaseResult> {
-    let mut by_id: BTreeMap<String, Vec<CaseResult>> = BTreeMap::new();
-    for r in results {
-        by_id.entry(r.id.clone()).or_default().push(r);
+    // Sorted, runs of a case sit side by side; no per-case collection is built, so a run of
+    // 100,000 single cases costs no more than its results.
+    results.sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.repeat.cmp(&b.repeat)));
+    if results.windows(2).all(|w| w[0].id != w[1].id) {
+        return results;
     }
-    by_id
-        .into_iter()
-        .filter_map(|(id, runs)| reduce_case(runs, min_pass(&id)))
-        .collect()
+    let mut out = Vec::new();
+    let mut runs = results.into_iter().peekable();
+    while let Some(first) = runs.next() {
+        let mut group = vec![first];
+        while let Some(next) = runs.next_if(|r| r.id == group[0].id) {
+            group.push(next);
+        }
+        let policy = min_pass(&group[0].id);
+        out.extend(reduce_case(group, policy));
+    }
+    out
 }
 
 fn reduce_case(mut runs: Vec<CaseResult>, min_pass: Option<MinPass>) -> Option<CaseResult> {
@@ -117,7 +126,7 @@ fn reduce_case(mut runs: Vec<CaseResult>, min_pass: Option<MinPass>) -> Option<C
     rep.status = status;
     rep.score = score;
     rep.repeats = Some(repeats);
-    rep.repeat = 0;
+    // `rep.repeat` stays the representative run's index: its trajectory is found by it.
     Some(rep)
 }
 
@@ -227,6 +236,10 @@ mod tests {
         );
         assert_eq!(a, b);
         assert_eq!(a[0].output, "run 1", "first failing run");
+        assert_eq!(
+            a[0].repeat, 1,
+            "its trajectory is found by its repeat index"
+        );
         assert_eq!(a[1].repeats, None, "a single run is left alone");
         let reps = a[0].repeats.as_ref().unwrap();
         // n = 3, c = 1: pass@1 = 1/3, pass@2 = 1 − C(2,2)/C(3,2) = 2/3, pass@3 = 1; pass^1 = 1/3, pass^2 = 0.

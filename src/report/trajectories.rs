@@ -5,9 +5,12 @@
 //! kept here. `target` is the report's target label, so that a replay reports the target that
 //! recorded the trajectories (and reproduces the original `report.json`).
 
+use std::io::{self, Write};
+
 use serde::{Deserialize, Serialize};
 
 use crate::report::model::RunReport;
+use crate::report::trajectory_source::{InMemory, TrajectorySource};
 use crate::trajectory::Trajectory;
 use crate::verdict::CaseStatus;
 
@@ -32,23 +35,37 @@ struct LineRef<'a> {
     trajectory: &'a Trajectory,
 }
 
-/// One compact JSON line per case, sorted by id, each ending in a newline.
+/// One compact JSON line per case, sorted by id, each ending in a newline, from the
+/// trajectories the cases hold.
 pub fn render_trajectories(report: &RunReport) -> String {
+    let mut out = Vec::new();
+    // Trajectories hold only strings and JSON values, and a Vec and `InMemory` do no I/O:
+    // nothing here can fail.
+    write_trajectories(&mut out, report, &mut InMemory).expect("trajectories serialize to JSON");
+    String::from_utf8(out).expect("JSON is utf-8")
+}
+
+/// `render_trajectories`, streamed into `w`, each case's trajectory taken from `source` in
+/// turn, so only one is in memory at a time.
+pub fn write_trajectories(
+    w: &mut dyn Write,
+    report: &RunReport,
+    source: &mut dyn TrajectorySource,
+) -> io::Result<()> {
     let mut cases: Vec<_> = report.cases.iter().collect();
     cases.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut out = String::new();
     for case in cases {
+        let trajectory = source.trajectory(case)?;
         let line = LineRef {
             id: &case.id,
             status: case.status,
             target: &report.target,
-            trajectory: &case.trajectory,
+            trajectory: &trajectory,
         };
-        // Trajectories hold only strings and JSON values: serializing cannot fail.
-        out.push_str(&serde_json::to_string(&line).expect("trajectory serializes to JSON"));
-        out.push('\n');
+        serde_json::to_writer(&mut *w, &line)?;
+        w.write_all(b"\n")?;
     }
-    out
+    Ok(())
 }
 
 /// Reads `trajectories.jsonl` back. Blank lines are skipped; an error names its 1-based line.

@@ -1,39 +1,58 @@
 //! `write_reports`: every report file of a run, written into one directory.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::report::csv::render_csv;
-use crate::report::html::render_html;
-use crate::report::json::{render_json, render_meta};
-use crate::report::junit::render_junit;
+use crate::report::csv::write_csv;
+use crate::report::html::write_html;
+use crate::report::json::{render_meta, write_json};
+use crate::report::junit::write_junit;
 use crate::report::markdown::render_markdown;
 use crate::report::model::{Meta, RunReport};
-use crate::report::trajectories::render_trajectories;
+use crate::report::trajectories::write_trajectories;
+use crate::report::trajectory_source::{InMemory, TrajectorySource};
 
 /// Creates `dir` and writes `report.json`, `summary.md`, `junit.xml`, `results.csv`,
 /// `trajectories.jsonl`, `index.html` and `meta.json`, returning their paths in that order.
-///
-/// Each file is written to a temporary file beside it, flushed to disk, then renamed over the
-/// target, so a crash or Ctrl-C leaves either the old file or the new one, never half of one.
+/// The trajectories are those the cases hold.
 pub fn write_reports(dir: &Path, report: &RunReport, meta: &Meta) -> io::Result<Vec<PathBuf>> {
+    write_reports_with(dir, report, meta, &mut InMemory)
+}
+
+/// `write_reports` with the trajectories taken from `trajectories` (e.g. read back from the
+/// journal one at a time).
+///
+/// Each file is streamed to a temporary file beside it, flushed to disk, then renamed over the
+/// target, so a crash or Ctrl-C leaves either the old file or the new one, never half of one;
+/// no file is ever held whole in memory.
+pub fn write_reports_with(
+    dir: &Path,
+    report: &RunReport,
+    meta: &Meta,
+    trajectories: &mut dyn TrajectorySource,
+) -> io::Result<Vec<PathBuf>> {
     fs::create_dir_all(dir).map_err(|e| with_path(dir, e))?;
-    let files = [
-        ("report.json", render_json(report)),
-        ("summary.md", render_markdown(report)),
-        ("junit.xml", render_junit(report)),
-        ("results.csv", render_csv(report)),
-        ("trajectories.jsonl", render_trajectories(report)),
-        ("index.html", render_html(report)),
-        ("meta.json", render_meta(meta)),
-    ];
-    let mut paths = Vec::with_capacity(files.len());
-    for (name, text) in files {
+    let mut paths = Vec::with_capacity(7);
+    let mut write = |name: &str, render: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>| {
         let path = dir.join(name);
-        write_atomic(&path, text.as_bytes()).map_err(|e| with_path(&path, e))?;
+        write_atomic(&path, render).map_err(|e| with_path(&path, e))?;
         paths.push(path);
-    }
+        Ok::<_, io::Error>(())
+    };
+    write("report.json", &mut |w| write_json(w, report))?;
+    write("summary.md", &mut |w| {
+        w.write_all(render_markdown(report).as_bytes())
+    })?;
+    write("junit.xml", &mut |w| write_junit(w, report))?;
+    write("results.csv", &mut |w| write_csv(w, report))?;
+    write("trajectories.jsonl", &mut |w| {
+        write_trajectories(w, report, trajectories)
+    })?;
+    write("index.html", &mut |w| write_html(w, report, trajectories))?;
+    write("meta.json", &mut |w| {
+        w.write_all(render_meta(meta).as_bytes())
+    })?;
     Ok(paths)
 }
 
@@ -41,16 +60,21 @@ fn with_path(path: &Path, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
-/// Writes via `.NAME.tmp` in the same directory (so the rename stays on one filesystem).
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Streams `render`'s output via `.NAME.tmp` in the same directory (so the rename stays on one
+/// filesystem).
+pub fn write_atomic(
+    path: &Path,
+    render: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
     let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
+        let mut file = BufWriter::with_capacity(1 << 16, fs::File::create(&tmp)?);
+        render(&mut file)?;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         fs::rename(&tmp, path)
     })();
@@ -65,6 +89,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::report::fixture::sample_report;
+    use crate::report::json::render_json;
 
     fn meta() -> Meta {
         Meta {

@@ -241,11 +241,14 @@ impl Loader {
             }
             None => external?,
         };
+        // Not collected in place: that would keep the `Case`s' whole buffer behind the `Arc`s.
+        let mut shared_cases = Vec::with_capacity(cases.len());
+        shared_cases.extend(cases.into_iter().map(Arc::new));
         Some(Suite {
             name: raw.name,
             description: raw.description,
             path: self.path.clone(),
-            cases: cases.into_iter().map(Arc::new).collect(),
+            cases: shared_cases,
             target,
             checks,
             judges,

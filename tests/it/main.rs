@@ -15,3 +15,4 @@ mod resume;
 mod shard_merge;
 mod support;
 mod targets;
+mod trajectories;
