@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Names: W1, W1-latency, W2, W3, startup, 100k, replay-100k, load-100k. The table is also
-//! written to `target/bench/results.json`. See docs/performance.md.
+//! written to `target/bench/results.json`. `BENCH_KEEP=1` keeps the generated folders (suites,
+//! datasets, reports, gauntlet's stdout/stderr) for profiling by hand. See docs/performance.md.
 
 mod measure;
 mod reply;
@@ -64,8 +65,8 @@ fn main() -> ExitCode {
     }
     println!("{}", table::render(&rows));
     let results = results_path(&bin);
-    let written = std::fs::create_dir_all(results.parent().unwrap_or(Path::new(".")))
-        .and_then(|()| {
+    let written =
+        std::fs::create_dir_all(results.parent().unwrap_or(Path::new("."))).and_then(|()| {
             let text = serde_json::to_string_pretty(&table::to_json(&rows, machine(&bin)))?;
             std::fs::write(&results, text + "\n")
         });
@@ -84,7 +85,9 @@ fn main() -> ExitCode {
         println!("targets missed: {}", missed.join(", "));
     }
     if rows.iter().any(|r| r.invalid.is_some()) {
-        eprintln!("error: some runs are not valid (see the `valid` column): their figures mean nothing");
+        eprintln!(
+            "error: some runs are not valid (see the `valid` column): their figures mean nothing"
+        );
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
@@ -93,7 +96,9 @@ fn main() -> ExitCode {
 /// Generates the workload's files in a fresh temporary folder, starts the server it needs, and
 /// measures each of its plans.
 fn run_workload(w: Workload, bin: &Path, repo: &Path) -> std::io::Result<Vec<Row>> {
-    let dir = tempfile::Builder::new().prefix("gauntlet-bench-").tempdir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("gauntlet-bench-")
+        .tempdir()?;
     let server = w.latency().map(Server::start).transpose()?;
     let base_url = server.as_ref().map(Server::base_url).unwrap_or_default();
     eprintln!("{}: generating…", w.name());
@@ -116,6 +121,9 @@ fn run_workload(w: Workload, bin: &Path, repo: &Path) -> std::io::Result<Vec<Row
         let calls = server.as_ref().map_or(0, Server::calls) - calls_before;
         let m = median(&mut runs);
         let invalid = check(&plan, &runs, calls, &dir.path().join("gauntlet.err"));
+        if std::env::var_os("BENCH_KEEP").is_some() {
+            eprintln!("{}: files kept in {}", plan.label, dir.path().display());
+        }
         rows.push(Row {
             label: plan.label.clone(),
             cases: plan.cases,
@@ -127,6 +135,10 @@ fn run_workload(w: Workload, bin: &Path, repo: &Path) -> std::io::Result<Vec<Row
             targets: plan.targets,
             invalid,
         });
+    }
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        // For profiling by hand: the folder outlives the bench.
+        let _ = dir.keep();
     }
     Ok(rows)
 }

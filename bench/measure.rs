@@ -26,7 +26,8 @@ impl Measured {
 /// `target/release/gauntlet`. `cargo run --example` does not build the binary, so a missing
 /// or stale one is an error that says what to run.
 pub fn locate_gauntlet() -> Result<PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find the bench's own exe: {e}"))?;
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find the bench's own exe: {e}"))?;
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
@@ -45,7 +46,10 @@ pub fn locate_gauntlet() -> Result<PathBuf, String> {
         ));
     }
     if !profile_dir.ends_with("release") {
-        eprintln!("warning: measuring a {} build; use --release", profile_dir.display());
+        eprintln!(
+            "warning: measuring a {} build; use --release",
+            profile_dir.display()
+        );
     }
     Ok(bin)
 }

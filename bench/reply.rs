@@ -76,7 +76,10 @@ pub fn reply(request: &Value) -> Value {
 
 /// gauntlet's judge calls ask for a JSON object; any prompt saying "JSON only" counts too.
 fn is_judge(request: &Value, messages: &[Value]) -> bool {
-    request.pointer("/response_format/type").and_then(Value::as_str) == Some("json_object")
+    request
+        .pointer("/response_format/type")
+        .and_then(Value::as_str)
+        == Some("json_object")
         || messages.iter().any(|m| {
             m.get("content")
                 .and_then(Value::as_str)
@@ -98,7 +101,11 @@ fn tool_call(tools: &[Value], user: &str) -> (String, Value) {
             .skip_while(|c| !c.is_ascii_digit())
             .take_while(char::is_ascii_digit)
             .collect();
-        let order = if digits.is_empty() { "1003".into() } else { digits };
+        let order = if digits.is_empty() {
+            "1003".into()
+        } else {
+            digits
+        };
         ("lookup_order".into(), json!({"order_id": order}))
     } else {
         (name(&tools[0]), json!({}))
@@ -142,8 +149,10 @@ mod tests {
 
     #[test]
     fn judge_calls_get_a_passing_verdict() {
-        let r = reply(&json!({"messages": [{"role": "user", "content": "grade this"}],
-                              "response_format": {"type": "json_object"}}));
+        let r = reply(
+            &json!({"messages": [{"role": "user", "content": "grade this"}],
+                              "response_format": {"type": "json_object"}}),
+        );
         assert_eq!(content(&r), VERDICT);
     }
 }

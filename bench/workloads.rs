@@ -92,9 +92,7 @@ impl Workload {
     /// The model server's latency, or `None` when the workload calls no model.
     pub fn latency(self) -> Option<Duration> {
         match self {
-            Workload::W1 | Workload::W2 | Workload::W3 | Workload::Hundred => {
-                Some(Duration::ZERO)
-            }
+            Workload::W1 | Workload::W2 | Workload::W3 | Workload::Hundred => Some(Duration::ZERO),
             Workload::W1Latency => Some(Duration::from_millis(200)),
             Workload::Startup | Workload::Replay | Workload::Load => None,
         }
@@ -212,10 +210,7 @@ impl Workload {
                 };
                 vec![
                     startup("startup --version", &["--version"]),
-                    startup(
-                        "startup validate",
-                        &["validate", "suites/support.yaml"],
-                    ),
+                    startup("startup validate", &["validate", "suites/support.yaml"]),
                 ]
             }
         })
@@ -229,9 +224,7 @@ fn suite_name(file: &str) -> &str {
 
 /// The suite's `providers` block: the bench server, and no retry (so the calls are exact).
 fn providers(base_url: &str) -> String {
-    format!(
-        "providers:\n  openai:\n    base_url: {base_url}\n    retries: {{attempts: 1}}\n"
-    )
+    format!("providers:\n  openai:\n    base_url: {base_url}\n    retries: {{attempts: 1}}\n")
 }
 
 /// `NAME.yaml` + `NAME.jsonl`: single-turn cases, each with a `contains` check on its own code
@@ -285,8 +278,9 @@ prompt: |
 
 /// The support world's orders and their statuses, in id order.
 fn orders(repo: &Path) -> std::io::Result<Vec<(String, String)>> {
-    let world: Value =
-        serde_json::from_str(&std::fs::read_to_string(repo.join("datasets/support/world.json"))?)?;
+    let world: Value = serde_json::from_str(&std::fs::read_to_string(
+        repo.join("datasets/support/world.json"),
+    )?)?;
     let orders = world
         .get("orders")
         .and_then(Value::as_object)
