@@ -9,7 +9,8 @@
 //!
 //! Names: W1, W1-latency, W2, W3, startup, 100k, replay-100k, load-100k. The table is also
 //! written to `target/bench/results.json`. `BENCH_KEEP=1` keeps the generated folders (suites,
-//! datasets, reports, gauntlet's stdout/stderr) for profiling by hand. See docs/performance.md.
+//! datasets, reports, gauntlet's stdout/stderr) for profiling by hand; `bench serve [MS]` runs
+//! only the model server. See docs/performance.md.
 
 mod measure;
 mod reply;
@@ -28,8 +29,12 @@ use table::Row;
 use workloads::{Plan, Workload, ALL};
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("serve") {
+        return serve(args.get(1).map(String::as_str));
+    }
     let mut chosen = Vec::new();
-    for arg in std::env::args().skip(1).filter(|a| a != "--bench") {
+    for arg in args.into_iter().filter(|a| a != "--bench") {
         match Workload::parse(&arg) {
             Some(w) => chosen.push(w),
             None => {
@@ -91,6 +96,28 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
+}
+
+/// `bench serve [LATENCY_MS]`: only the model server, until Ctrl-C, for profiling gauntlet by
+/// hand on the folders `BENCH_KEEP=1` leaves (point their `base_url` at the printed URL).
+fn serve(latency_ms: Option<&str>) -> ExitCode {
+    let Ok(ms) = latency_ms.unwrap_or("0").parse::<u64>() else {
+        eprintln!("error: `serve` takes a latency in milliseconds (hint: `serve 200`)");
+        return ExitCode::from(2);
+    };
+    match Server::start(std::time::Duration::from_millis(ms)) {
+        Ok(server) => {
+            println!("{}", server.base_url());
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(60));
+                eprintln!("{} model calls served", server.calls());
+            }
+        }
+        Err(e) => {
+            eprintln!("error: cannot start the server: {e}");
+            ExitCode::from(3)
+        }
+    }
 }
 
 /// Generates the workload's files in a fresh temporary folder, starts the server it needs, and
