@@ -57,6 +57,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let load: Option<f64> = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next()?.parse().ok());
+    if let Some(l) = load.filter(|l| *l > 1.0) {
+        eprintln!("warning: load average {l:.1}: other processes share the CPUs, so wall times will be inflated");
+    }
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut rows = Vec::new();
     for w in chosen {
@@ -229,8 +235,13 @@ fn machine(bin: &Path) -> Value {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .ok();
+    // Other processes' load inflates wall times (CPU and RSS are the child's own).
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
     json!({
         "cpus": std::thread::available_parallelism().map(|n| n.get()).ok(),
+        "load_average_1_5_15": load,
         "cpu_model": model,
         "gauntlet": version,
         "os": std::env::consts::OS,
