@@ -98,9 +98,19 @@ impl Workload {
         }
     }
 
+    /// Runs of about a second or less.
+    fn short(self) -> bool {
+        matches!(
+            self,
+            Workload::W1 | Workload::W2 | Workload::W3 | Workload::Load
+        )
+    }
+
     /// Writes the workload's files under `dir` and returns what to run. `base_url` is the
     /// model server's (when [`Workload::latency`] asked for one); `repo` is the gauntlet checkout.
     pub fn prepare(self, dir: &Path, base_url: &str, repo: &Path) -> std::io::Result<Vec<Plan>> {
+        // Short runs are repeated (the median is reported): a busy machine makes them noisy.
+        let runs = if self.short() { 3 } else { 1 };
         let eval = |suite: &str, cases: usize, calls_per_case: u64, targets: Targets| Plan {
             label: self.name().to_string(),
             args: ["eval", suite, "--out", "out", "--no-progress"]
@@ -110,7 +120,7 @@ impl Workload {
             cases,
             model_calls: cases as u64 * calls_per_case,
             report: Some(dir.join("out").join(suite_name(suite)).join("report.json")),
-            runs: 1,
+            runs,
             targets,
         };
         let per_call = Targets {
@@ -187,7 +197,7 @@ impl Workload {
                     cases: 100_000,
                     model_calls: 0,
                     report: None,
-                    runs: 1,
+                    runs,
                     targets: Targets {
                         max_wall_s: Some(1.0),
                         ..Targets::default()
