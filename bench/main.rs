@@ -140,6 +140,7 @@ fn run_workload(w: Workload, bin: &Path, repo: &Path) -> std::io::Result<Vec<Row
     for plan in plans {
         eprintln!("{}: running gauntlet {}", plan.label, plan.args.join(" "));
         let calls_before = server.as_ref().map_or(0, Server::calls);
+        let connections_before = server.as_ref().map_or(0, Server::connections);
         let args: Vec<&str> = plan.args.iter().map(String::as_str).collect();
         let mut runs = Vec::new();
         for _ in 0..plan.runs {
@@ -152,6 +153,7 @@ fn run_workload(w: Workload, bin: &Path, repo: &Path) -> std::io::Result<Vec<Row
             )?);
         }
         let calls = server.as_ref().map_or(0, Server::calls) - calls_before;
+        let connections = server.as_ref().map_or(0, Server::connections) - connections_before;
         let m = median(&mut runs);
         let invalid = check(&plan, &runs, calls, &dir.path().join("gauntlet.err"));
         if std::env::var_os("BENCH_KEEP").is_some() {
@@ -161,6 +163,7 @@ fn run_workload(w: Workload, bin: &Path, repo: &Path) -> std::io::Result<Vec<Row
             label: plan.label.clone(),
             cases: plan.cases,
             model_calls: calls / plan.runs as u64,
+            connections: connections / plan.runs as u64,
             wall_s: m.wall.as_secs_f64(),
             cpu_s: m.cpu.as_secs_f64(),
             rss_mib: m.peak_rss_mib(),

@@ -23,6 +23,8 @@ use crate::reply::reply;
 pub struct Server {
     pub addr: SocketAddr,
     calls: Arc<AtomicU64>,
+    /// TCP connections accepted: with keep-alive, about the client's concurrency, not its calls.
+    connections: Arc<AtomicU64>,
     /// Dropping the runtime stops the server.
     _runtime: tokio::runtime::Runtime,
 }
@@ -38,12 +40,15 @@ impl Server {
         let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0"))?;
         let addr = listener.local_addr()?;
         let calls = Arc::new(AtomicU64::new(0));
+        let connections = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&calls);
+        let accepted = Arc::clone(&connections);
         runtime.spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
+                accepted.fetch_add(1, Ordering::Relaxed);
                 let _ = stream.set_nodelay(true);
                 let counter = Arc::clone(&counter);
                 tokio::spawn(async move {
@@ -60,6 +65,7 @@ impl Server {
         Ok(Server {
             addr,
             calls,
+            connections,
             _runtime: runtime,
         })
     }
@@ -72,6 +78,11 @@ impl Server {
     /// Chat completions answered so far.
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
     }
 }
 

@@ -11,6 +11,8 @@ pub struct Row {
     pub label: String,
     pub cases: usize,
     pub model_calls: u64,
+    /// TCP connections gauntlet opened to the model server (keep-alive keeps this low).
+    pub connections: u64,
     pub wall_s: f64,
     pub cpu_s: f64,
     pub rss_mib: f64,
@@ -47,6 +49,7 @@ impl Row {
             "workload": self.label,
             "cases": self.cases,
             "model_calls": self.model_calls,
+            "connections": self.connections,
             "runs": self.runs,
             "wall_s": round(self.wall_s, 4),
             "cases_per_s": self.cases_per_s().map(|x| round(x, 1)),
@@ -96,6 +99,7 @@ pub fn render(rows: &[Row]) -> String {
         "workload",
         "cases",
         "model calls",
+        "conns",
         "wall s",
         "cases/s",
         "CPU s",
@@ -110,6 +114,7 @@ pub fn render(rows: &[Row]) -> String {
             r.label.clone(),
             r.cases.to_string(),
             r.model_calls.to_string(),
+            r.connections.to_string(),
             cell(
                 Some(r.wall_s),
                 wall_digits,
