@@ -30,6 +30,10 @@ use workloads::{Plan, Workload, ALL};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // First, before this process has grown: see `measure::run`.
+    if args.first().map(String::as_str) == Some(measure::HELPER) {
+        return measure::helper_main(&args[1..]);
+    }
     if args.first().map(String::as_str) == Some("serve") {
         return serve(args.get(1).map(String::as_str));
     }

@@ -69,8 +69,16 @@ fn newest(dir: &Path) -> Option<SystemTime> {
     best
 }
 
+/// The argument that makes the bench exe a measuring helper (see [`helper_main`]).
+pub const HELPER: &str = "__measure";
+
 /// Runs `bin args` in `cwd` with stdout and stderr to `log_prefix.{out,err}`, and measures it.
 /// The environment is the bench's, minus what could point gauntlet elsewhere, plus `env`.
+///
+/// gauntlet is started by a fresh helper process (this exe, re-executed), not by the bench:
+/// Linux carries the peak RSS of the memory a process was spawned from into its `ru_maxrss`
+/// (exec records the old address space's high-water mark), so a child spawned from the bench —
+/// which parses 140 MB reports — would report the bench's peak instead of its own.
 pub fn run(
     bin: &Path,
     args: &[&str],
@@ -78,14 +86,14 @@ pub fn run(
     env: &[(&str, &str)],
     log_prefix: &Path,
 ) -> std::io::Result<Measured> {
-    let out = File::create(log_prefix.with_extension("out"))?;
-    let err = File::create(log_prefix.with_extension("err"))?;
-    let mut cmd = Command::new(bin);
-    cmd.args(args)
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.arg(HELPER)
+        .arg(log_prefix)
+        .arg(bin)
+        .args(args)
         .current_dir(cwd)
         .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
+        .stderr(Stdio::inherit())
         .env_remove("OPENAI_BASE_URL")
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
@@ -94,8 +102,71 @@ pub fn run(
     for (k, v) in env {
         cmd.env(k, v);
     }
+    let out = cmd.output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    parse_line(text.trim()).ok_or_else(|| {
+        std::io::Error::other(format!(
+            "the measuring helper failed ({}): {text}",
+            out.status
+        ))
+    })
+}
+
+/// The helper: `bench __measure LOG_PREFIX BIN ARGS...` runs BIN and prints one line
+/// `WALL_NS CPU_NS PEAK_RSS_KIB EXIT` (EXIT `-` when killed by a signal).
+pub fn helper_main(args: &[String]) -> std::process::ExitCode {
+    let [log_prefix, bin, rest @ ..] = args else {
+        eprintln!("error: usage: bench {HELPER} LOG_PREFIX BIN ARGS...");
+        return std::process::ExitCode::from(2);
+    };
+    match measure_child(Path::new(bin), rest, Path::new(log_prefix)) {
+        Ok(m) => {
+            let exit = m.exit.map_or("-".to_string(), |c| c.to_string());
+            println!(
+                "{} {} {} {exit}",
+                m.wall.as_nanos(),
+                m.cpu.as_nanos(),
+                m.peak_rss_kib
+            );
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot run {bin}: {e}");
+            std::process::ExitCode::from(3)
+        }
+    }
+}
+
+fn parse_line(line: &str) -> Option<Measured> {
+    let mut f = line.split_whitespace();
+    let nanos = |s: &str| s.parse::<u64>().ok().map(Duration::from_nanos);
+    let wall = nanos(f.next()?)?;
+    let cpu = nanos(f.next()?)?;
+    let peak_rss_kib = f.next()?.parse().ok()?;
+    let exit = match f.next()? {
+        "-" => None,
+        code => Some(code.parse().ok()?),
+    };
+    Some(Measured {
+        wall,
+        cpu,
+        peak_rss_kib,
+        exit,
+    })
+}
+
+/// Spawns `bin args` (stdout and stderr to `log_prefix.{out,err}`) and waits for it with
+/// `wait4`, which gives that child's own rusage.
+fn measure_child(bin: &Path, args: &[String], log_prefix: &Path) -> std::io::Result<Measured> {
+    let out = File::create(log_prefix.with_extension("out"))?;
+    let err = File::create(log_prefix.with_extension("err"))?;
     let start = Instant::now();
-    let child = cmd.spawn()?;
+    let child = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()?;
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     // SAFETY: `rusage` is plain old data; zeroed is a valid value for wait4 to overwrite.
