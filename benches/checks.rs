@@ -42,9 +42,9 @@ fn scoring(c: &mut Criterion) {
     let mut g = c.benchmark_group("checks");
     g.throughput(Throughput::Elements(1));
     let (case, t) = pairs[0];
-    for spec in suite.checks.iter().chain(&case.checks) {
+    for (i, spec) in suite.checks.iter().chain(&case.checks).enumerate() {
         let kind = spec.name.split([':', ' ']).next().unwrap_or("check");
-        g.bench_function(BenchmarkId::new("one", kind), |b| {
+        g.bench_function(BenchmarkId::new("one", format!("{i:02}_{kind}")), |b| {
             b.iter(|| evaluate(spec, case, t))
         });
     }

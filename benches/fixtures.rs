@@ -84,7 +84,11 @@ pub fn refund_trajectory(i: usize) -> Trajectory {
     let mut orders = serde_json::Map::new();
     for k in 0..20 {
         let id = (1030 + k).to_string();
-        let status = if id == "1042" { "refunded" } else { "delivered" };
+        let status = if id == "1042" {
+            "refunded"
+        } else {
+            "delivered"
+        };
         orders.insert(
             id.clone(),
             json!({"status": status, "total": 30.0 + k as f64, "items": ["cable", "charger"],
@@ -124,9 +128,17 @@ pub fn refund_trajectory(i: usize) -> Trajectory {
                 content: "Please refund order 1042, it arrived broken.".into(),
             },
             model(None, vec![call("call_1", "lookup_order")]),
-            tool("call_1", "lookup_order", json!({"status": "delivered", "total": 30.0})),
+            tool(
+                "call_1",
+                "lookup_order",
+                json!({"status": "delivered", "total": 30.0}),
+            ),
             model(None, vec![call("call_2", "issue_refund")]),
-            tool("call_2", "issue_refund", json!({"refund_id": "R-1", "amount": 30.0})),
+            tool(
+                "call_2",
+                "issue_refund",
+                json!({"refund_id": "R-1", "amount": 30.0}),
+            ),
             model(Some(&output), Vec::new()),
         ],
         output,
@@ -137,6 +149,8 @@ pub fn refund_trajectory(i: usize) -> Trajectory {
             output_tokens: 60,
         },
         cost_usd: None,
-        state: Some(json!({"orders": orders, "tickets": [], "refunds": [{"order_id": "1042", "amount": 30.0}]})),
+        state: Some(
+            json!({"orders": orders, "tickets": [], "refunds": [{"order_id": "1042", "amount": 30.0}]}),
+        ),
     }
 }

@@ -39,7 +39,7 @@ fn request() -> ModelRequest {
             Message::tool(
                 "call_1",
                 "lookup_order",
-                r#"{"carrier":"UPS","status":"shipped","tracking":"1Z999AA10123456784"}"#,
+                r#"{"carrier":"UPS","estimated_delivery":"2026-03-23","order_id":"1003","status":"shipped","tracking":"1Z999AA10123456784"}"#,
             ),
         ],
         tools: ["lookup_order", "search_kb", "create_ticket", "issue_refund"]
@@ -54,17 +54,19 @@ fn request() -> ModelRequest {
 }
 
 fn mock_call(c: &mut Criterion) {
-    let rules = MockRules::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/mocks/support.yaml"),
-    )
-    .unwrap_or_else(|e| panic!("{e:?}"));
+    let rules =
+        MockRules::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/mocks/support.yaml"))
+            .unwrap_or_else(|e| panic!("{e:?}"));
     let provider = MockProvider::new(Arc::new(rules), Vec::new());
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
     let req = request();
     c.bench_function("provider/mock_call", |b| {
-        b.iter(|| rt.block_on(provider.complete(&req)).expect("the mock answers"))
+        b.iter(|| {
+            rt.block_on(provider.complete(&req))
+                .expect("the mock answers")
+        })
     });
 }
 

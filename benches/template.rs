@@ -1,4 +1,5 @@
-//! Template benches: the support system prompt and a judge prompt rendered for one case.
+//! Template benches: the support system prompt compiled and rendered per call (as the harness
+//! does), and compiled once then rendered; the helpfulness judge prompt, compiled at load.
 
 use std::path::Path;
 
@@ -23,8 +24,16 @@ fn render(c: &mut Criterion) {
     c.bench_function("template/system_prompt", |b| {
         b.iter(|| template::render(&system, system_prompt_context(case)).expect("renders"))
     });
-    c.bench_function("template/judge_prompt", |b| {
-        b.iter(|| template::render(&judge.prompt, context(case, &t)).expect("renders"))
+    let compiled = template::Template::compile(&system).expect("compiles");
+    c.bench_function("template/system_prompt_compiled", |b| {
+        b.iter(|| {
+            compiled
+                .render(system_prompt_context(case))
+                .expect("renders")
+        })
+    });
+    c.bench_function("template/judge_prompt_compiled", |b| {
+        b.iter(|| judge.prompt.render(context(case, &t)).expect("renders"))
     });
 }
 
