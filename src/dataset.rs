@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
@@ -64,27 +65,43 @@ fn parse(path: &Path) -> Result<Vec<SourcedCase>, Partial> {
     }
 }
 
-/// One JSON object per line; blank lines are skipped.
+/// One JSON object per line; blank lines are skipped. Lines parse in parallel (a dataset may
+/// hold 100,000 cases); cases and errors keep the order of the file.
 pub fn parse_jsonl(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Partial> {
-    let mut cases = Vec::new();
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| (i + 1, line))
+        .collect();
+    let parsed: Vec<Result<SourcedCase, Diagnostic>> = lines
+        .into_par_iter()
+        .with_min_len(256)
+        .map(|(line, json)| parse_jsonl_line(path, line, json))
+        .collect();
+    let mut cases = Vec::with_capacity(parsed.len());
     let mut errors = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<RawCase>(line) {
-            Ok(case) => cases.push(SourcedCase { case, line: i + 1 }),
-            Err(e) => {
-                let mut d = Diagnostic::from_json(path, i + 1, &e);
-                if e.is_syntax() || e.is_eof() {
-                    d.message = format!("invalid JSON: {}", d.message);
-                    d = d.hint("each line of a .jsonl dataset is one case as a JSON object");
-                }
-                errors.push(d);
-            }
+    for p in parsed {
+        match p {
+            Ok(case) => cases.push(case),
+            Err(d) => errors.push(d),
         }
     }
     finish(cases, errors)
+}
+
+fn parse_jsonl_line(path: &Path, line: usize, json: &str) -> Result<SourcedCase, Diagnostic> {
+    match serde_json::from_str::<RawCase>(json) {
+        Ok(case) => Ok(SourcedCase { case, line }),
+        Err(e) => {
+            let mut d = Diagnostic::from_json(path, line, &e);
+            if e.is_syntax() || e.is_eof() {
+                d.message = format!("invalid JSON: {}", d.message);
+                d = d.hint("each line of a .jsonl dataset is one case as a JSON object");
+            }
+            Err(d)
+        }
+    }
 }
 
 /// A YAML list of cases. Positions of items come from locating each `id`.

@@ -89,7 +89,9 @@ pub fn estimate(suite: &Suite, cases: &[std::sync::Arc<Case>], repeat: u32) -> E
                 continue;
             };
             let n = u64::from(judge.samples.max(1)) * r;
-            let prompt = template::render(&judge.prompt, context(case, &Trajectory::default()))
+            let prompt = judge
+                .prompt
+                .render(context(case, &Trajectory::default()))
                 .map(|p| p.len())
                 .unwrap_or(0);
             let usage = Usage {

@@ -2,6 +2,8 @@
 //! judge prompts and mock replies. Templates are compiled at load time so that a broken
 //! template fails before any model call is paid for.
 
+use std::collections::BTreeSet;
+
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
@@ -27,6 +29,57 @@ pub fn render(source: &str, ctx: impl Serialize) -> Result<String, TemplateError
     let env = environment();
     let tmpl = env.template_from_str(source)?;
     Ok(tmpl.render(ctx)?)
+}
+
+/// A template compiled once, to be rendered for many cases.
+pub struct Template {
+    source: String,
+    /// Holds the one template, under [`Template::NAME`].
+    env: Environment<'static>,
+    /// The top-level variables the template reads.
+    reads: BTreeSet<String>,
+}
+
+impl Template {
+    const NAME: &'static str = "template";
+
+    /// Compiles `source`, returning the syntax error with its line when it does not.
+    pub fn compile(source: &str) -> Result<Template, TemplateError> {
+        let mut env = environment();
+        env.add_template_owned(Self::NAME, source.to_string())?;
+        let reads = env
+            .get_template(Self::NAME)?
+            .undeclared_variables(false)
+            .into_iter()
+            .collect();
+        Ok(Template {
+            source: source.to_string(),
+            env,
+            reads,
+        })
+    }
+
+    /// The template as written.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the template reads the top-level variable `name`. A variable it never names
+    /// cannot change its output or make it fail, so a context may leave it out.
+    pub fn reads(&self, name: &str) -> bool {
+        self.reads.contains(name)
+    }
+
+    /// Renders with `ctx`; the same text and errors as [`render`] of the source.
+    pub fn render(&self, ctx: impl Serialize) -> Result<String, TemplateError> {
+        Ok(self.env.get_template(Self::NAME)?.render(ctx)?)
+    }
+}
+
+impl std::fmt::Debug for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Template").field(&self.source).finish()
+    }
 }
 
 /// A template error: what went wrong and, when minijinja knows, the line in the template.
@@ -82,6 +135,19 @@ mod tests {
     fn syntax_error_has_a_line() {
         let err = check_syntax("ok\n{% if %}").unwrap_err();
         assert_eq!(err.line, Some(2));
+    }
+
+    #[test]
+    fn compiled_template_renders_and_fails_like_render() {
+        let src = "{% if vars.name is defined %}Hi {{ vars.name }}{% endif %} {{ nme }}";
+        let t = Template::compile(src).unwrap();
+        assert!(t.reads("vars") && t.reads("nme") && !t.reads("name"));
+        let ctx = json!({"vars": {"name": "Ada"}, "nme": "!"});
+        assert_eq!(t.render(&ctx).unwrap(), render(src, &ctx).unwrap());
+        let ctx = json!({"vars": {}});
+        assert_eq!(t.render(&ctx).unwrap_err(), render(src, &ctx).unwrap_err());
+        let syntax = Template::compile("ok\n{% if %}").unwrap_err();
+        assert_eq!(syntax, check_syntax("ok\n{% if %}").unwrap_err());
     }
 
     #[test]

@@ -271,12 +271,12 @@ fn run(check: &Check, case: &Case, t: &Trajectory) -> Judged {
                 (false, true) => fail(format!("expected no escalation, the agent escalated{why}")),
             }
         }
-        Check::Expr { source } => match crate::check::expr::evaluate_expr(source, case, t) {
-            Ok(true) => pass(format!("{} is true", quote(source, EXCERPT))),
-            Ok(false) => fail(format!("{} is false", quote(source, EXCERPT))),
+        Check::Expr { expr } => match expr.eval(case, t) {
+            Ok(true) => pass(format!("{} is true", quote(expr.source(), EXCERPT))),
+            Ok(false) => fail(format!("{} is false", quote(expr.source(), EXCERPT))),
             Err(e) => error(format!(
                 "{} failed: {}",
-                quote(source, EXCERPT),
+                quote(expr.source(), EXCERPT),
                 one_line(&e, 160)
             )),
         },

@@ -90,6 +90,7 @@ fn spec(yaml: &str) -> CheckSpec {
         judges: &judges,
         available_judges: &[],
         tools: None,
+        cache: &Default::default(),
     };
     from_raw(&raw, &env).unwrap_or_else(|e| panic!("{yaml}: {e:?}"))
 }

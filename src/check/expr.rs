@@ -1,32 +1,52 @@
 //! `expr` checks: a minijinja expression over `case`, `output`, `trajectory` and `state` that
 //! must be true, e.g. `trajectory.steps | selectattr("type", "eq", "tool") | list | length <= 3`.
 
+use std::collections::BTreeSet;
+use std::sync::{Arc, LazyLock};
+
+use minijinja::{Environment, Expression};
 use serde_json::{json, Value};
 
 use crate::suite::Case;
-use crate::template::environment;
+use crate::template::{environment, TemplateError};
 use crate::trajectory::Trajectory;
 
 /// The variables an expression sees.
 pub const EXPR_VARS: [&str; 4] = ["case", "output", "trajectory", "state"];
 
+/// The one environment every expression is compiled in: compiled expressions borrow it.
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(environment);
+
+/// An `expr` check's expression, compiled once at load and evaluated per trajectory.
+#[derive(Clone)]
+pub struct CompiledExpr {
+    source: String,
+    expr: Arc<Expression<'static, 'static>>,
+    /// Of [`EXPR_VARS`], those the expression names: only they are built per evaluation.
+    reads: Arc<BTreeSet<String>>,
+}
+
+impl std::fmt::Debug for CompiledExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("CompiledExpr").field(&self.source).finish()
+    }
+}
+
 /// Compiles `source` and rejects variables it will not be given (so a typo fails at load).
-pub fn compile_check(source: &str) -> Result<(), String> {
+pub fn compile_check(source: &str) -> Result<CompiledExpr, String> {
     if source.trim().is_empty() {
         return Err("the expression is empty".into());
     }
-    let env = environment();
-    let expr = env
-        .compile_expression(source)
-        .map_err(|e| crate::template::TemplateError::from(e).message)?;
-    let mut unknown: Vec<String> = expr
-        .undeclared_variables(false)
-        .into_iter()
-        .filter(|v| !EXPR_VARS.contains(&v.as_str()))
-        .collect();
-    unknown.sort();
-    match unknown.first() {
-        None => Ok(()),
+    let expr = ENV
+        .compile_expression_owned(source.to_string())
+        .map_err(|e| TemplateError::from(e).message)?;
+    let reads: BTreeSet<String> = expr.undeclared_variables(false).into_iter().collect();
+    match reads.iter().find(|v| !EXPR_VARS.contains(&v.as_str())) {
+        None => Ok(CompiledExpr {
+            source: source.to_string(),
+            expr: Arc::new(expr),
+            reads: Arc::new(reads),
+        }),
         Some(v) => Err(format!(
             "unknown variable `{v}` (expected one of: {})",
             EXPR_VARS.join(", ")
@@ -45,17 +65,33 @@ pub fn check_context(case: &Case, t: &Trajectory) -> Value {
     })
 }
 
-/// Evaluates the expression's truth; an evaluation error (undefined attribute, bad filter) is
-/// returned as its message.
-pub fn evaluate_expr(source: &str, case: &Case, t: &Trajectory) -> Result<bool, String> {
-    let env = environment();
-    let expr = env
-        .compile_expression(source)
-        .map_err(|e| crate::template::TemplateError::from(e).message)?;
-    let value = expr
-        .eval(check_context(case, t))
-        .map_err(|e| crate::template::TemplateError::from(e).message)?;
-    Ok(value.is_true())
+impl CompiledExpr {
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Evaluates the expression's truth; an evaluation error (undefined attribute, bad
+    /// filter) is returned as its message. The values are those of [`check_context`], built
+    /// only for the variables the expression names.
+    pub fn eval(&self, case: &Case, t: &Trajectory) -> Result<bool, String> {
+        use minijinja::Value as V;
+        let mut ctx: Vec<(&str, V)> = Vec::with_capacity(self.reads.len());
+        for name in self.reads.iter() {
+            let value = match name.as_str() {
+                "case" => V::from_serialize(case.to_value()),
+                "output" => V::from(t.output.as_str()),
+                "trajectory" => V::from_serialize(serde_json::to_value(t).unwrap_or(Value::Null)),
+                "state" => V::from_serialize(t.state.as_ref().unwrap_or(&Value::Null)),
+                _ => continue,
+            };
+            ctx.push((name.as_str(), value));
+        }
+        let value = self
+            .expr
+            .eval(V::from_iter(ctx))
+            .map_err(|e| TemplateError::from(e).message)?;
+        Ok(value.is_true())
+    }
 }
 
 #[cfg(test)]
@@ -100,10 +136,11 @@ mod tests {
             ("trajectory.steps[0].args.amount <= 30", Ok(true)),
         ];
         for (src, want) in table {
-            assert_eq!(compile_check(src), Ok(()), "{src}");
-            assert_eq!(evaluate_expr(src, &case(), &t), want, "{src}");
+            let expr = compile_check(src).unwrap_or_else(|e| panic!("{src}: {e}"));
+            assert_eq!(expr.eval(&case(), &t), want, "{src}");
         }
-        assert!(evaluate_expr("state.nope.deeper", &case(), &t).is_err());
+        let deeper = compile_check("state.nope.deeper").unwrap();
+        assert!(deeper.eval(&case(), &t).is_err());
     }
 
     #[test]

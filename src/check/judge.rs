@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 
 use crate::check::eval::{errored_run, evaluate};
 use crate::check::judge_cache::{CachedJudge, JudgeCache};
@@ -14,7 +14,7 @@ use crate::diagnostic::{locate, Diagnostic};
 use crate::provider::{Message, ModelId, ModelRequest, Provider, Purpose, ResponseFormat};
 use crate::suite::raw::RawJudge;
 use crate::suite::Case;
-use crate::template::{check_syntax, render, TemplateError};
+use crate::template::{Template, TemplateError};
 use crate::text::one_line;
 use crate::trajectory::{EndReason, Trajectory};
 use crate::verdict::{Outcome, Verdict};
@@ -25,9 +25,9 @@ pub use crate::check::judge_output::parse_verdict;
 pub struct Judge {
     pub name: String,
     pub model: ModelId,
-    /// Template source; compiled (strict undefined) at load.
-    pub prompt: String,
-    pub system: Option<String>,
+    /// Compiled (strict undefined) at load.
+    pub prompt: Template,
+    pub system: Option<Template>,
     /// The scale the judge answers in; scores are normalised to 0..1.
     pub scale: [f64; 2],
     pub threshold: f64,
@@ -63,14 +63,14 @@ impl Judge {
         let model = ModelId::parse(&raw.model)
             .map_err(|e| errs.push(at(e, &raw.model)))
             .ok();
-        if let Err(e) = check_syntax(&raw.prompt) {
-            errs.push(template_diag(path, source, "prompt", &e));
-        }
-        if let Some(system) = &raw.system {
-            if let Err(e) = check_syntax(system) {
-                errs.push(template_diag(path, source, "system", &e));
-            }
-        }
+        let prompt = Template::compile(&raw.prompt)
+            .map_err(|e| errs.push(template_diag(path, source, "prompt", &e)))
+            .ok();
+        let system = raw.system.as_deref().and_then(|system| {
+            Template::compile(system)
+                .map_err(|e| errs.push(template_diag(path, source, "system", &e)))
+                .ok()
+        });
         let scale = raw.scale.unwrap_or([1.0, 5.0]);
         if !(scale[0].is_finite() && scale[1].is_finite() && scale[0] < scale[1]) {
             errs.push(
@@ -116,12 +116,12 @@ impl Judge {
                 .hint("3 or 5 samples with `aggregate: majority` smooth a noisy judge"),
             );
         }
-        match model {
-            Some(model) if errs.is_empty() => Ok(Judge {
+        match (model, prompt) {
+            (Some(model), Some(prompt)) if errs.is_empty() => Ok(Judge {
                 name: name.to_string(),
                 model,
-                prompt: raw.prompt,
-                system: raw.system,
+                prompt,
+                system,
                 scale,
                 threshold: raw.threshold,
                 soft_threshold: raw.soft_threshold,
@@ -136,12 +136,28 @@ impl Judge {
     /// Renders the prompt (and system prompt) for `case` with an empty trajectory, so that an
     /// undefined variable is reported at load time rather than after the agent ran.
     pub fn check_renders(&self, case: &Case) -> Result<(), TemplateError> {
-        let ctx = context(case, &Trajectory::default());
-        render(&self.prompt, &ctx)?;
-        if let Some(system) = &self.system {
-            render(system, &ctx)?;
+        let empty = Trajectory::default();
+        for template in std::iter::once(&self.prompt).chain(&self.system) {
+            template.render(context_reading(case, &empty, |name| template.reads(name)))?;
         }
         Ok(())
+    }
+
+    /// The system prompt (when the judge has one) and the prompt for `case` and `trajectory`.
+    fn render(
+        &self,
+        case: &Case,
+        trajectory: &Trajectory,
+    ) -> (
+        Option<Result<String, TemplateError>>,
+        Result<String, TemplateError>,
+    ) {
+        let render = |template: &Template| {
+            template.render(context_reading(case, trajectory, |name| {
+                template.reads(name)
+            }))
+        };
+        (self.system.as_ref().map(render), render(&self.prompt))
     }
 
     /// A judge score in the judge's scale, mapped to 0..1.
@@ -178,14 +194,34 @@ fn template_diag(path: &Path, source: &str, key: &str, err: &TemplateError) -> D
 /// `<reference>`, ...) is escaped to `&lt;/output&gt;`, so text in a candidate answer cannot
 /// close the tag a rubric wraps it in and pose as instructions or a grade.
 pub fn context(case: &Case, trajectory: &Trajectory) -> Value {
-    json!({
-        "case": case.to_value(),
-        "input": fence(&case.turns.first().cloned().unwrap_or_default()),
-        "output": fence(&trajectory.output),
-        "reference": fence(&case.expected.reference.clone().unwrap_or_default()),
-        "vars": case.vars,
-        "trajectory": serde_json::to_value(trajectory).unwrap_or(Value::Null),
-    })
+    context_reading(case, trajectory, |_| true)
+}
+
+/// [`context`] with only the variables `wanted` (those a template reads): a variable a template
+/// never names cannot change its text, and building `case` and `trajectory` for every case of a
+/// large suite costs more than the rendering.
+fn context_reading(case: &Case, trajectory: &Trajectory, wanted: impl Fn(&str) -> bool) -> Value {
+    let mut ctx = Map::new();
+    let mut put = |name: &str, value: &dyn Fn() -> Value| {
+        if wanted(name) {
+            ctx.insert(name.to_string(), value());
+        }
+    };
+    put("case", &|| case.to_value());
+    put("input", &|| {
+        Value::String(fence(case.turns.first().map_or("", String::as_str)))
+    });
+    put("output", &|| Value::String(fence(&trajectory.output)));
+    put("reference", &|| {
+        Value::String(fence(case.expected.reference.as_deref().unwrap_or("")))
+    });
+    put("vars", &|| {
+        serde_json::to_value(&case.vars).unwrap_or(Value::Null)
+    });
+    put("trajectory", &|| {
+        serde_json::to_value(trajectory).unwrap_or(Value::Null)
+    });
+    Value::Object(ctx)
 }
 
 /// The tags rubrics wrap candidate text in.
@@ -238,15 +274,14 @@ async fn grade_parts(
         return errored_run(trajectory);
     }
     let err = |msg: String| (Outcome::Error, None, msg);
-    let ctx = context(case, trajectory);
+    let (system, prompt) = judge.render(case, trajectory);
     let mut messages = Vec::new();
-    if let Some(system) = &judge.system {
-        match render(system, &ctx) {
-            Ok(s) => messages.push(Message::system(s)),
-            Err(e) => return err(format!("judge system prompt: {e}")),
-        }
+    match system {
+        Some(Ok(s)) => messages.push(Message::system(s)),
+        Some(Err(e)) => return err(format!("judge system prompt: {e}")),
+        None => {}
     }
-    match render(&judge.prompt, &ctx) {
+    match prompt {
         Ok(p) => messages.push(Message::user(p)),
         Err(e) => return err(format!("judge prompt: {e}")),
     }

@@ -63,9 +63,11 @@ fn judge() -> Judge {
     Judge {
         name: "helpfulness".into(),
         model: ModelId::parse("mock:judge").unwrap(),
-        prompt: "Q: {{ input }}\nA: {{ output }}\nRef: {{ reference }}\nVars: {{ vars.order }}"
-            .into(),
-        system: Some("You grade {{ case.id }}.".into()),
+        prompt: Template::compile(
+            "Q: {{ input }}\nA: {{ output }}\nRef: {{ reference }}\nVars: {{ vars.order }}",
+        )
+        .unwrap(),
+        system: Some(Template::compile("You grade {{ case.id }}.").unwrap()),
         scale: [1.0, 5.0],
         threshold: 0.75,
         soft_threshold: Some(0.5),
@@ -281,13 +283,13 @@ fn load_rejects_soft_above_threshold_and_unknown_fields() {
 #[test]
 fn check_renders_catches_undefined_variables() {
     let j = Judge {
-        prompt: "{{ vars.missing }}".into(),
+        prompt: Template::compile("{{ vars.missing }}").unwrap(),
         ..judge()
     };
     let err = j.check_renders(&case()).unwrap_err();
     assert!(err.message.contains("undefined"), "{err:?}");
     let j = Judge {
-        system: Some("{{ nope }}".into()),
+        system: Some(Template::compile("{{ nope }}").unwrap()),
         ..judge()
     };
     assert!(j.check_renders(&case()).is_err());
@@ -333,7 +335,8 @@ impl Provider for Quoting {
 #[test]
 fn spoofed_grades_in_the_output_are_not_read() {
     let judge = Judge {
-        prompt: "<output>\n{{ output }}\n</output>\nAnswer with SCORE: n".into(),
+        prompt: Template::compile("<output>\n{{ output }}\n</output>\nAnswer with SCORE: n")
+            .unwrap(),
         system: None,
         ..judge()
     };

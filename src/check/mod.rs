@@ -4,6 +4,7 @@ pub mod calibrate;
 pub mod calibration_gate;
 pub mod calibration_stats;
 pub mod command;
+pub mod compile_cache;
 pub mod eval;
 pub mod expr;
 pub mod json_subset;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::check::arg_match::KeyPattern;
+use crate::check::compile_cache::CompileCache;
 use crate::check::judge::Judge;
 use crate::check::spec::{
     ArgMatch, ArgRules, Check, CheckSpec, EndStateSpec, PathAssert, Times, TrajectoryMode, ValueRef,
@@ -32,6 +33,8 @@ pub struct CheckEnv<'a> {
     pub available_judges: &'a [String],
     /// The tools the target offers, when known: tool names in checks are checked against it.
     pub tools: Option<&'a [String]>,
+    /// Regexes and schemas already compiled by this load.
+    pub cache: &'a CompileCache,
 }
 
 /// One problem in one check.
@@ -190,7 +193,7 @@ fn parse_kind(kind: &str, raw: &RawCheck, env: &CheckEnv, errs: &mut Vec<CheckEr
         "equals" => parse_equals(&v(&raw.equals), errs),
         "contains" => parse_contains("contains", &v(&raw.contains), errs),
         "not_contains" => parse_contains("not_contains", &v(&raw.not_contains), errs),
-        "regex" => parse_regex(&v(&raw.regex), errs),
+        "regex" => parse_regex(&v(&raw.regex), env, errs),
         "json_valid" => {
             if raw.json_valid == Some(true) {
                 Some((Check::JsonValid, "json_valid".into()))
@@ -435,7 +438,7 @@ fn parse_contains(kind: &str, v: &Value, errs: &mut Vec<CheckError>) -> Parsed {
     Some((check, name))
 }
 
-fn parse_regex(v: &Value, errs: &mut Vec<CheckError>) -> Parsed {
+fn parse_regex(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Parsed {
     let (pattern, ignore_case) = match v {
         Value::String(s) => (s.clone(), false),
         Value::Object(map) => {
@@ -454,21 +457,15 @@ fn parse_regex(v: &Value, errs: &mut Vec<CheckError>) -> Parsed {
             return None;
         }
     };
-    match regex::RegexBuilder::new(&pattern)
-        .case_insensitive(ignore_case)
-        .build()
-    {
+    match env.cache.regex(&pattern, ignore_case) {
         Ok(regex) => Some((
             Check::Regex { regex },
             format!("regex {}", quote(&pattern, 40)),
         )),
         Err(e) => {
             errs.push(
-                CheckError::new(format!(
-                    "invalid regex `{pattern}`: {}",
-                    one_line(&e.to_string(), 200)
-                ))
-                .needle(pattern.clone()),
+                CheckError::new(format!("invalid regex `{pattern}`: {}", one_line(&e, 200)))
+                    .needle(pattern.clone()),
             );
             None
         }
@@ -525,20 +522,12 @@ fn parse_json_schema(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> P
             return None;
         }
     };
-    match jsonschema::validator_for(&schema) {
-        Ok(validator) => Some((
-            Check::JsonSchema {
-                schema: Arc::new(validator),
-            },
-            name,
-        )),
+    match env.cache.schema(&schema) {
+        Ok(schema) => Some((Check::JsonSchema { schema }, name)),
         Err(e) => {
             errs.push(
-                CheckError::new(format!(
-                    "invalid JSON Schema: {}",
-                    one_line(&e.to_string(), 200)
-                ))
-                .needle("json_schema"),
+                CheckError::new(format!("invalid JSON Schema: {}", one_line(&e, 200)))
+                    .needle("json_schema"),
             );
             None
         }
@@ -1095,12 +1084,7 @@ fn parse_command(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Parse
 /// Compiles the expression and checks that it names only the variables it will be given.
 fn parse_expr(source: &str, errs: &mut Vec<CheckError>) -> Parsed {
     match crate::check::expr::compile_check(source) {
-        Ok(()) => Some((
-            Check::Expr {
-                source: source.to_string(),
-            },
-            format!("expr {}", quote(source, 50)),
-        )),
+        Ok(expr) => Some((Check::Expr { expr }, format!("expr {}", quote(source, 50)))),
         Err(e) => {
             errs.push(
                 CheckError::new(format!("invalid `expr` {}: {e}", quote(source, 50)))

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use super::*;
 use crate::check::judge::Aggregate;
 use crate::provider::ModelId;
+use crate::template::Template;
 use crate::verdict::Severity;
 
 fn judges() -> BTreeMap<String, Arc<Judge>> {
     let judge = Judge {
         name: "helpfulness".into(),
         model: ModelId::parse("mock:judge").unwrap(),
-        prompt: "{{ output }}".into(),
+        prompt: Template::compile("{{ output }}").unwrap(),
         system: None,
         scale: [1.0, 5.0],
         threshold: 0.7,
@@ -39,6 +40,7 @@ fn parse_in(yaml: &str, dir: &Path) -> Result<CheckSpec, Vec<CheckError>> {
         judges: &judges,
         available_judges: &available,
         tools: Some(&tools),
+        cache: &Default::default(),
     };
     from_raw(&raw, &env)
 }
@@ -319,6 +321,7 @@ fn unknown_tools_pass_when_the_target_does_not_list_tools() {
         judges: &judges,
         available_judges: &[],
         tools: None,
+        cache: &Default::default(),
     };
     assert!(from_raw(&raw, &env).is_ok());
     let raw: RawCheck = serde_yaml::from_str("judge: x").unwrap();

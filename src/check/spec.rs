@@ -155,7 +155,7 @@ pub enum Check {
     Escalated(bool),
     /// A minijinja expression that must be true (compiled and checked at load).
     Expr {
-        source: String,
+        expr: crate::check::expr::CompiledExpr,
     },
     /// A user program that grades (see `check::command`); run by the runner, async.
     Command {

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::agent::command::{find_on_path, CommandTarget};
@@ -20,6 +21,7 @@ use crate::agent::harness::world::World;
 use crate::agent::http::HttpTarget;
 use crate::agent::replay::ReplayTarget;
 use crate::check::calibrate::load_labels;
+use crate::check::compile_cache::CompileCache;
 use crate::check::judge::Judge;
 use crate::check::parse::{from_raw, CheckEnv};
 use crate::check::spec::CheckSpec;
@@ -38,7 +40,7 @@ use crate::suite::raw::{
     RawCalibration, RawCase, RawCheck, RawCommand, RawGate, RawHarness, RawHttp,
     RawProviderSettings, RawReplay, RawRun, RawSuite, RawTarget, TARGET_KINDS,
 };
-use crate::template;
+use crate::template::{self, Template};
 
 /// Default bound on model calls per case when the suite does not set `max_steps`.
 const DEFAULT_MAX_STEPS: u32 = 10;
@@ -195,11 +197,13 @@ impl Loader {
         }
 
         let min_pass = self.min_pass(&raw.run, &datasets);
+        let cache = CompileCache::default();
         let env = CheckEnv {
             suite_dir: &self.dir,
             judges: &judges,
             available_judges: &available_judges,
             tools: harness.as_ref().map(|_| tools.as_slice()),
+            cache: &cache,
         };
         let mut checks = Vec::new();
         let mut check_errors = Vec::new();
@@ -796,27 +800,30 @@ impl Loader {
         let (Some(system), Some(rel)) = (&h.system, raw.and_then(|r| r.system.as_deref())) else {
             return;
         };
-        if template::check_syntax(system).is_err() {
+        let Ok(template) = Template::compile(system) else {
             return; // already reported
-        }
+        };
         let file = self.resolve(rel);
-        for case in cases {
-            if let Err(e) = template::render(system, system_prompt_context(case)) {
-                let mut d = Diagnostic::new(
-                    &file,
-                    format!(
-                        "system prompt cannot be rendered for case `{}`: {}",
-                        case.id, e.message
-                    ),
-                )
-                .hint("the system prompt sees `case` and `vars`");
-                d.line = e.line;
-                if let Some(snippet) = &e.snippet {
-                    d = d.locate(system, snippet);
-                }
-                self.errors.push(d);
-                return; // one case shows the problem; the rest would repeat it
+        // One case shows the problem; the rest would repeat it. The first in case order, so the
+        // message does not depend on which thread finds one.
+        let failure = cases.par_iter().find_map_first(|case| {
+            let ctx = system_prompt_context_reading(case, |name| template.reads(name));
+            template.render(ctx).err().map(|e| (case, e))
+        });
+        if let Some((case, e)) = failure {
+            let mut d = Diagnostic::new(
+                &file,
+                format!(
+                    "system prompt cannot be rendered for case `{}`: {}",
+                    case.id, e.message
+                ),
+            )
+            .hint("the system prompt sees `case` and `vars`");
+            d.line = e.line;
+            if let Some(snippet) = &e.snippet {
+                d = d.locate(system, snippet);
             }
+            self.errors.push(d);
         }
     }
 
@@ -854,43 +861,39 @@ impl Loader {
         suite_checks: &[CheckSpec],
         cases: &[Case],
     ) {
-        let mut failed = BTreeSet::new();
-        for case in cases {
-            // Each judge once per case, however many of its checks use it.
-            let used: BTreeMap<&str, &Arc<Judge>> = suite_checks
-                .iter()
-                .chain(case.checks.iter())
-                .filter_map(|spec| match &spec.check {
-                    crate::check::spec::Check::Judge { judge, .. } => {
-                        Some((judge.name.as_str(), judge))
-                    }
-                    _ => None,
-                })
-                .collect();
-            for judge in used.into_values() {
-                if failed.contains(&judge.name) || !judges.contains_key(&judge.name) {
-                    continue;
+        let uses = |case: &Case, name: &str| {
+            suite_checks.iter().chain(&case.checks).any(|spec| {
+                matches!(&spec.check, crate::check::spec::Check::Judge { judge, .. } if judge.name == name)
+            })
+        };
+        for (name, judge) in judges {
+            // One case shows the problem: the first in case order that uses the judge.
+            let failure = cases.par_iter().find_map_first(|case| {
+                if !uses(case, name) {
+                    return None;
                 }
-                if let Err(e) = judge.check_renders(case) {
-                    failed.insert(judge.name.clone());
-                    let file = self
-                        .judges_dir
-                        .clone()
-                        .unwrap_or_default()
-                        .join(format!("{}.yaml", judge.name));
-                    // The template sits inside the YAML file: place the error by its text.
-                    let source = std::fs::read_to_string(&file).unwrap_or_default();
-                    let mut d = Diagnostic::new(
-                        &file,
-                        format!("judge prompt cannot be rendered for case `{}`: {}", case.id, e.message),
-                    )
-                    .hint("judge prompts see `case`, `input`, `output`, `reference`, `vars`, `trajectory`");
-                    if let Some(snippet) = &e.snippet {
-                        d = d.locate(&source, snippet);
-                    }
-                    self.errors.push(d);
-                }
+                judge.check_renders(case).err().map(|e| (case, e))
+            });
+            let Some((case, e)) = failure else { continue };
+            let file = self
+                .judges_dir
+                .clone()
+                .unwrap_or_default()
+                .join(format!("{name}.yaml"));
+            // The template sits inside the YAML file: place the error by its text.
+            let source = std::fs::read_to_string(&file).unwrap_or_default();
+            let mut d = Diagnostic::new(
+                &file,
+                format!(
+                    "judge prompt cannot be rendered for case `{}`: {}",
+                    case.id, e.message
+                ),
+            )
+            .hint("judge prompts see `case`, `input`, `output`, `reference`, `vars`, `trajectory`");
+            if let Some(snippet) = &e.snippet {
+                d = d.locate(&source, snippet);
             }
+            self.errors.push(d);
         }
     }
 
@@ -1057,17 +1060,36 @@ impl Loader {
 /// What the system prompt template sees. Shared with the harness so that load-time checking
 /// renders exactly what a run renders.
 pub fn system_prompt_context(case: &Case) -> Value {
-    serde_json::json!({"case": case.to_value(), "vars": case.vars})
+    system_prompt_context_reading(case, |_| true)
+}
+
+/// [`system_prompt_context`] with only the variables `wanted` (those the template reads), so
+/// that checking a large suite does not build `case` for a prompt that only reads `vars`.
+fn system_prompt_context_reading(case: &Case, wanted: impl Fn(&str) -> bool) -> Value {
+    let mut ctx = serde_json::Map::new();
+    if wanted("case") {
+        ctx.insert("case".into(), case.to_value());
+    }
+    if wanted("vars") {
+        ctx.insert(
+            "vars".into(),
+            serde_json::to_value(&case.vars).unwrap_or(Value::Null),
+        );
+    }
+    Value::Object(ctx)
 }
 
 /// Converts all cases of all datasets; duplicate ids are errors at the second definition.
+/// Cases convert in parallel (compiling their checks is most of a large suite's load); the
+/// result and the errors do not depend on the order they finish in.
 fn cases(
     datasets: Vec<(PathBuf, Vec<SourcedCase>)>,
     env: &CheckEnv,
     errors: &mut Vec<Diagnostic>,
 ) -> Vec<Case> {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    let mut out = Vec::new();
+    let mut files = Vec::new();
+    let mut todo = Vec::new();
     for (file, sourced) in datasets {
         for SourcedCase { case: raw, line } in sourced {
             let here = format!("{}:{line}", file.display());
@@ -1080,10 +1102,19 @@ fn cases(
                 continue;
             }
             seen.insert(raw.id.clone(), here.clone());
-            match case(raw, &file, line, here, env) {
-                Ok(c) => out.push(c),
-                Err(errs) => errors.extend(errs),
-            }
+            todo.push((files.len(), raw, line, here));
+        }
+        files.push(file);
+    }
+    let converted: Vec<Result<Case, Vec<Diagnostic>>> = todo
+        .into_par_iter()
+        .map(|(f, raw, line, here)| case(raw, &files[f], line, here, env))
+        .collect();
+    let mut out = Vec::with_capacity(converted.len());
+    for c in converted {
+        match c {
+            Ok(c) => out.push(c),
+            Err(errs) => errors.extend(errs),
         }
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));

@@ -168,27 +168,71 @@ impl Case {
 
     /// The case as a JSON value: what templates (`case`) and `expected.*` references see.
     pub fn to_value(&self) -> Value {
-        serde_json::json!({
-            "id": self.id,
-            "description": self.description,
-            "input": self.turns.first().cloned().unwrap_or_default(),
-            "turns": self.turns,
-            "vars": self.vars,
-            "tags": self.tags,
-            "expected": {
-                "reference": self.expected.reference,
-                "output": self.expected.output,
-                "tools": self.expected.tools,
-                "state": self.expected.state,
-            },
-        })
+        let fields = Self::FIELDS.iter().map(|k| (k.to_string(), self.field(k)));
+        Value::Object(fields.collect())
+    }
+
+    /// The keys of [`Case::to_value`].
+    const FIELDS: [&'static str; 7] = [
+        "id",
+        "description",
+        "input",
+        "turns",
+        "vars",
+        "tags",
+        "expected",
+    ];
+    const EXPECTED_FIELDS: [&'static str; 4] = ["reference", "output", "tools", "state"];
+
+    /// One top-level field of [`Case::to_value`] (null for an unknown key).
+    fn field(&self, key: &str) -> Value {
+        match key {
+            "id" => json(&self.id),
+            "description" => json(&self.description),
+            "input" => json(&self.turns.first().cloned().unwrap_or_default()),
+            "turns" => json(&self.turns),
+            "vars" => json(&self.vars),
+            "tags" => json(&self.tags),
+            "expected" => Value::Object(
+                Self::EXPECTED_FIELDS
+                    .iter()
+                    .map(|k| (k.to_string(), self.expected_field(k)))
+                    .collect(),
+            ),
+            _ => Value::Null,
+        }
+    }
+
+    fn expected_field(&self, key: &str) -> Value {
+        let e = &self.expected;
+        match key {
+            "reference" => json(&e.reference),
+            "output" => json(&e.output),
+            "tools" => json(&e.tools),
+            "state" => json(&e.state),
+            _ => Value::Null,
+        }
     }
 
     /// Resolves a reference such as `expected.tools` against this case.
     /// `None` when the path does not exist or is null.
     pub fn lookup(&self, path: &str) -> Option<Value> {
-        let mut v = self.to_value();
-        for key in path.split('.') {
+        // Only the part of `to_value` the path reaches is built: checks resolve
+        // `expected.tools` and `expected.state` once per trajectory.
+        let mut keys = path.split('.');
+        let first = keys.next()?;
+        if !Self::FIELDS.contains(&first) {
+            return None;
+        }
+        let mut v = match (first, path.split('.').nth(1)) {
+            ("expected", Some(sub)) if Self::EXPECTED_FIELDS.contains(&sub) => {
+                keys.next();
+                self.expected_field(sub)
+            }
+            ("expected", Some(_)) => return None,
+            _ => self.field(first),
+        };
+        for key in keys {
             v = v.get_mut(key)?.take();
         }
         (!v.is_null()).then_some(v)
@@ -242,4 +286,10 @@ impl Default for RunSettings {
             budget: Budget::default(),
         }
     }
+}
+
+/// `serde_json::to_value` of a case's field: strings, lists and JSON values, which always
+/// serialize.
+fn json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
 }

@@ -1,0 +1,48 @@
+//! Report bench: `report.json` for a 10,000-case run.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+use gauntlet::check::eval::evaluate;
+use gauntlet::report::build::{build_report, ReportHeader};
+use gauntlet::report::case_result::case_result;
+use gauntlet::report::json::render_json;
+use gauntlet::suite::load::load_suite;
+
+#[path = "fixtures.rs"]
+mod fixtures;
+
+fn report_json(c: &mut Criterion) {
+    const N: usize = 10_000;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let suite = load_suite(&fixtures::write_checked_suite(dir.path(), N))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let results = suite
+        .cases
+        .iter()
+        .enumerate()
+        .map(|(i, case)| {
+            let t = fixtures::refund_trajectory(i);
+            let verdicts = suite
+                .checks
+                .iter()
+                .chain(&case.checks)
+                .map(|spec| evaluate(spec, case, &t))
+                .collect();
+            case_result(case, t, verdicts)
+        })
+        .collect();
+    let header = ReportHeader {
+        suite: suite.name.clone(),
+        description: None,
+        target: "command true".into(),
+    };
+    let report = build_report(header, &suite.gate, results, None);
+    let mut g = c.benchmark_group("report");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("render_json_10k", |b| b.iter(|| render_json(&report)));
+    g.finish();
+}
+
+criterion_group!(benches, report_json);
+criterion_main!(benches);
