@@ -81,7 +81,7 @@ impl CompiledExpr {
                 "case" => V::from_serialize(case.to_value()),
                 "output" => V::from(t.output.as_str()),
                 "trajectory" => V::from_serialize(serde_json::to_value(t).unwrap_or(Value::Null)),
-                "state" => V::from_serialize(t.state.as_ref().unwrap_or(&Value::Null)),
+                "state" => V::from_serialize(t.state.as_deref().unwrap_or(&Value::Null)),
                 _ => continue,
             };
             ctx.push((name.as_str(), value));
