@@ -174,11 +174,15 @@ pub fn write_html(
     // the steps of what needs a look (every case that did not pass) and leaves the rest to
     // trajectories.jsonl.
     let all_steps = report.cases.len() <= MAX_CASES_WITH_ALL_STEPS;
-    if !all_steps {
+    let bare = report
+        .cases
+        .iter()
+        .filter(|c| !all_steps && c.status == CaseStatus::Passed)
+        .count();
+    if bare > 0 {
         let _ = writeln!(
             out,
-            "<p class=\"muted\">{} passed cases are shown without their steps (a run of more than {MAX_CASES_WITH_ALL_STEPS} cases); every trajectory is in trajectories.jsonl.</p>",
-            report.cases.iter().filter(|c| c.status == CaseStatus::Passed).count()
+            "<p class=\"muted\">{bare} passed cases are shown without their steps (a run of more than {MAX_CASES_WITH_ALL_STEPS} cases); every trajectory is in trajectories.jsonl.</p>",
         );
     }
     w.write_all(out.as_bytes())?;
@@ -382,6 +386,22 @@ mod tests {
             "{} passed cases are shown without their steps",
             MAX_CASES_WITH_ALL_STEPS + 1
         )));
+        // Nothing passed: nothing is left out, and no note says otherwise.
+        report.cases.retain(|c| c.status != CaseStatus::Passed);
+        let failed = report
+            .cases
+            .iter()
+            .find(|c| c.id == "refund-late")
+            .cloned()
+            .unwrap();
+        for i in 0..MAX_CASES_WITH_ALL_STEPS {
+            let mut c = failed.clone();
+            c.id = format!("zz-{i:04}");
+            report.cases.push(c);
+        }
+        let html = render_html(&report);
+        assert!(with_steps(&html, "zz-0999"));
+        assert!(!html.contains("shown without their steps"));
     }
 
     #[test]
