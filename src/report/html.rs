@@ -138,7 +138,8 @@ pub fn write_html(
         out.push_str("</table>\n");
     }
 
-    let regressed: Vec<&str> = report
+    // A set: looked up once per case, and a big run can have thousands of regressions.
+    let regressed: std::collections::BTreeSet<&str> = report
         .baseline
         .iter()
         .flat_map(|b| b.regressions.iter().map(|r| r.id.as_str()))
@@ -157,7 +158,7 @@ pub fn write_html(
 
     // Regressions first, then what failed, then the rest; by id within each group.
     let rank = |c: &CaseResult| {
-        if regressed.contains(&c.id.as_str()) {
+        if regressed.contains(c.id.as_str()) {
             0
         } else {
             match c.status {
@@ -188,7 +189,7 @@ pub fn write_html(
     w.write_all(out.as_bytes())?;
     for case in cases {
         out.clear();
-        let regressed = regressed.contains(&case.id.as_str());
+        let regressed = regressed.contains(case.id.as_str());
         if all_steps || case.status != CaseStatus::Passed {
             let trajectory = source.trajectory(case)?;
             render_case(&mut out, case, &trajectory.steps, regressed);
