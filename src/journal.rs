@@ -102,7 +102,7 @@ impl Journal {
         };
         journal.write_line(&header).map_err(write_err)?;
         let mut done = Vec::new();
-        if resume && path.is_file() {
+        let carried = if resume && path.is_file() {
             read_each(&path, suite, &mut |mut result, trajectory| {
                 journal
                     .append_parts(&result, &trajectory)
@@ -110,10 +110,19 @@ impl Journal {
                 result.trajectory = Trajectory::default();
                 done.push(result);
                 Ok(())
-            })?;
+            })
+        } else {
+            Ok(())
+        };
+        let replaced = carried.and_then(|()| {
+            std::fs::rename(&fresh, &path)
+                .map_err(|e| format!("cannot replace journal {}: {e}", path.display()))
+        });
+        if let Err(e) = replaced {
+            // The old journal is left as it was; the half-built new one goes.
+            let _ = std::fs::remove_file(&fresh);
+            return Err(e);
         }
-        std::fs::rename(&fresh, &path)
-            .map_err(|e| format!("cannot replace journal {}: {e}", path.display()))?;
         Ok((journal, done))
     }
 
@@ -408,5 +417,11 @@ mod tests {
             .is_empty());
         let err = Journal::open(dir.path(), "other", true).unwrap_err();
         assert!(err.contains("journal of suite `s`"), "{err}");
+        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(
+            files.len(),
+            1,
+            "the refused journal is kept, nothing else is left"
+        );
     }
 }

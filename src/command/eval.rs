@@ -22,7 +22,7 @@ use crate::report::compare::compare;
 use crate::report::comparison_render::render_text as render_comparison;
 use crate::report::github::render_annotations;
 use crate::report::json::write_json;
-use crate::report::markdown::render_markdown;
+use crate::report::markdown::write_markdown;
 use crate::report::model::Meta;
 use crate::report::model::RunReport;
 use crate::report::repeats::reduce as reduce_repeats;
@@ -377,8 +377,10 @@ pub fn publish_to_github(report: &RunReport) {
             .create(true)
             .append(true)
             .open(&path)
-            .and_then(|mut f| {
-                std::io::Write::write_all(&mut f, render_markdown(report).as_bytes())
+            .and_then(|f| {
+                let mut w = std::io::BufWriter::new(f);
+                write_markdown(&mut w, report)?;
+                std::io::Write::flush(&mut w)
             });
         if let Err(e) = appended {
             eprintln!(

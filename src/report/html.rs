@@ -29,6 +29,10 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f8;padding:.4rem 
 ";
 
 /// The page, from the trajectories the cases hold.
+/// Up to this many cases every case's steps are shown; beyond, only those of the cases that
+/// did not pass.
+pub const MAX_CASES_WITH_ALL_STEPS: usize = 1000;
+
 pub fn render_html(report: &RunReport) -> String {
     let mut out = Vec::new();
     // A Vec and `InMemory` do no I/O: nothing here can fail.
@@ -134,7 +138,8 @@ pub fn write_html(
         out.push_str("</table>\n");
     }
 
-    let regressed: Vec<&str> = report
+    // A set: looked up once per case, and a big run can have thousands of regressions.
+    let regressed: std::collections::BTreeSet<&str> = report
         .baseline
         .iter()
         .flat_map(|b| b.regressions.iter().map(|r| r.id.as_str()))
@@ -153,7 +158,7 @@ pub fn write_html(
 
     // Regressions first, then what failed, then the rest; by id within each group.
     let rank = |c: &CaseResult| {
-        if regressed.contains(&c.id.as_str()) {
+        if regressed.contains(c.id.as_str()) {
             0
         } else {
             match c.status {
@@ -166,12 +171,31 @@ pub fn write_html(
     let mut cases: Vec<&CaseResult> = report.cases.iter().collect();
     cases.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.id.cmp(&b.id)));
     out.push_str("<h2>Cases</h2>\n");
+    // A page of many thousand timelines is more than a browser wants to open: a big run shows
+    // the steps of what needs a look (every case that did not pass) and leaves the rest to
+    // trajectories.jsonl.
+    let all_steps = report.cases.len() <= MAX_CASES_WITH_ALL_STEPS;
+    let bare = report
+        .cases
+        .iter()
+        .filter(|c| !all_steps && c.status == CaseStatus::Passed)
+        .count();
+    if bare > 0 {
+        let _ = writeln!(
+            out,
+            "<p class=\"muted\">{bare} passed cases are shown without their steps (a run of more than {MAX_CASES_WITH_ALL_STEPS} cases); every trajectory is in trajectories.jsonl.</p>",
+        );
+    }
     w.write_all(out.as_bytes())?;
     for case in cases {
         out.clear();
-        let trajectory = source.trajectory(case)?;
-        let regressed = regressed.contains(&case.id.as_str());
-        render_case(&mut out, case, &trajectory.steps, regressed);
+        let regressed = regressed.contains(case.id.as_str());
+        if all_steps || case.status != CaseStatus::Passed {
+            let trajectory = source.trajectory(case)?;
+            render_case(&mut out, case, &trajectory.steps, regressed);
+        } else {
+            render_case(&mut out, case, &[], regressed);
+        }
         w.write_all(out.as_bytes())?;
     }
     w.write_all(b"</body></html>\n")
@@ -333,6 +357,52 @@ mod tests {
             html.contains("default-src 'none'"),
             "scripts and network are forbidden"
         );
+    }
+
+    #[test]
+    fn a_big_run_shows_the_steps_of_the_cases_that_did_not_pass_only() {
+        let mut report = sample_report();
+        let with_steps = |html: &str, id: &str| {
+            let case = &html[html.find(&format!("id=\"case-{id}\"")).unwrap()..];
+            case[..case.find("</details>").unwrap()].contains("class=\"step ")
+        };
+        let html = render_html(&report);
+        assert!(with_steps(&html, "order-status") && with_steps(&html, "refund-late"));
+        assert!(!html.contains("shown without their steps"));
+        let passed = report
+            .cases
+            .iter()
+            .find(|c| c.id == "order-status")
+            .cloned()
+            .unwrap();
+        for i in 0..MAX_CASES_WITH_ALL_STEPS {
+            let mut c = passed.clone();
+            c.id = format!("bulk-{i:04}");
+            report.cases.push(c);
+        }
+        let html = render_html(&report);
+        assert!(!with_steps(&html, "order-status") && !with_steps(&html, "bulk-0007"));
+        assert!(with_steps(&html, "refund-late") && with_steps(&html, "angry-customer"));
+        assert!(html.contains(&format!(
+            "{} passed cases are shown without their steps",
+            MAX_CASES_WITH_ALL_STEPS + 1
+        )));
+        // Nothing passed: nothing is left out, and no note says otherwise.
+        report.cases.retain(|c| c.status != CaseStatus::Passed);
+        let failed = report
+            .cases
+            .iter()
+            .find(|c| c.id == "refund-late")
+            .cloned()
+            .unwrap();
+        for i in 0..MAX_CASES_WITH_ALL_STEPS {
+            let mut c = failed.clone();
+            c.id = format!("zz-{i:04}");
+            report.cases.push(c);
+        }
+        let html = render_html(&report);
+        assert!(with_steps(&html, "zz-0999"));
+        assert!(!html.contains("shown without their steps"));
     }
 
     #[test]

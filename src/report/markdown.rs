@@ -5,12 +5,24 @@
 //! model's output cannot break a table or inject HTML into the comment.
 
 use std::fmt::Write;
+use std::io;
 
 use crate::report::format::{pct, rule_value, score};
 use crate::report::model::{CaseResult, RunReport};
 use crate::verdict::{CaseStatus, Outcome, Verdict};
 
 pub fn render_markdown(report: &RunReport) -> String {
+    let mut out = Vec::new();
+    // A Vec does no I/O: nothing here can fail.
+    write_markdown(&mut out, report).expect("markdown renders to memory");
+    String::from_utf8(out).expect("markdown of utf-8 strings is utf-8")
+}
+
+/// Text kept before it is written out: the lists of failures and warnings grow with the run.
+const SPILL_AT: usize = 1 << 16;
+
+/// `render_markdown`, streamed into `w`.
+pub fn write_markdown(w: &mut dyn io::Write, report: &RunReport) -> io::Result<()> {
     let mut out = String::new();
     headline(&mut out, report);
     counts(&mut out, report);
@@ -18,10 +30,19 @@ pub fn render_markdown(report: &RunReport) -> String {
     if let Some(cmp) = &report.baseline {
         out.push_str(&crate::report::comparison_render::render_markdown(cmp));
     }
-    failures(&mut out, report);
-    warnings(&mut out, report);
+    failures(&mut out, report, w)?;
+    warnings(&mut out, report, w)?;
     by_tag(&mut out, report);
-    out
+    w.write_all(out.as_bytes())
+}
+
+/// Writes out what `out` holds once it is big.
+fn spill(out: &mut String, w: &mut dyn io::Write) -> io::Result<()> {
+    if out.len() >= SPILL_AT {
+        w.write_all(out.as_bytes())?;
+        out.clear();
+    }
+    Ok(())
 }
 
 fn headline(out: &mut String, r: &RunReport) {
@@ -129,10 +150,10 @@ fn gate(out: &mut String, r: &RunReport) {
     }
 }
 
-fn failures(out: &mut String, r: &RunReport) {
+fn failures(out: &mut String, r: &RunReport, w: &mut dyn io::Write) -> io::Result<()> {
     let failing: Vec<&CaseResult> = r.cases.iter().filter(|c| !c.status.is_pass()).collect();
     if failing.is_empty() {
-        return;
+        return Ok(());
     }
     let _ = writeln!(out, "### Failures ({})\n", failing.len());
     for case in failing {
@@ -179,17 +200,19 @@ fn failures(out: &mut String, r: &RunReport) {
             }
             out.push('\n');
         }
+        spill(out, w)?;
     }
+    Ok(())
 }
 
-fn warnings(out: &mut String, r: &RunReport) {
+fn warnings(out: &mut String, r: &RunReport, w: &mut dyn io::Write) -> io::Result<()> {
     let soft: Vec<&CaseResult> = r
         .cases
         .iter()
         .filter(|c| c.status == CaseStatus::SoftFailed)
         .collect();
     if soft.is_empty() {
-        return;
+        return Ok(());
     }
     let _ = writeln!(out, "### Warnings: soft fails ({})\n", soft.len());
     for case in soft {
@@ -210,8 +233,10 @@ fn warnings(out: &mut String, r: &RunReport) {
                 md(&v.reason)
             );
         }
+        spill(out, w)?;
     }
     out.push('\n');
+    Ok(())
 }
 
 fn by_tag(out: &mut String, r: &RunReport) {

@@ -104,6 +104,9 @@ impl Drop for TerminalReporter {
 
 /// Up to this many cases the table lists every case; beyond, only those that did not pass.
 const MAX_ROWS_ALL_CASES: usize = 50;
+/// At most this many cases that did not pass are listed: a table of thousands of rows is read
+/// by no one, and building it costs memory in proportion to the run.
+const MAX_ROWS_NOT_PASSED: usize = 200;
 
 /// The final summary: a table of cases, the counts, the gate rules and a last line
 /// `gate: PASSED` or `gate: FAILED (reasons)`. Ends with a newline.
@@ -130,8 +133,11 @@ pub fn render_summary(report: &RunReport, color: bool) -> String {
     let shown = report
         .cases
         .iter()
-        .filter(|c| all || c.status != CaseStatus::Passed);
+        .filter(|c| all || c.status != CaseStatus::Passed)
+        .take(if all { usize::MAX } else { MAX_ROWS_NOT_PASSED });
+    let mut listed = 0;
     for case in shown {
+        listed += 1;
         let mut status = Cell::new(case.status.as_str());
         if color {
             status = status.fg(status_color(case.status));
@@ -148,8 +154,14 @@ pub fn render_summary(report: &RunReport, color: bool) -> String {
     let mut out = table.to_string();
     out.push('\n');
     if !all {
+        let others = report.cases.len() - report.summary.passed - listed;
+        let more = if others > 0 {
+            format!(" and {others} more that did not pass")
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "({} passed cases not listed; every case is in report.json and index.html)\n",
+            "({} passed cases{more} not listed; every case is in report.json and index.html)\n",
             report.summary.passed
         ));
     }
@@ -348,6 +360,30 @@ mod tests {
         assert!(!text.contains("bulk-07"), "{text}");
         assert!(text.contains("refund-late"), "failures are listed");
         assert!(text.contains("(61 passed cases not listed;"), "{text}");
+
+        // Thousands of failures: the first ones, and a count of the rest.
+        let failed = report
+            .cases
+            .iter()
+            .find(|c| c.id == "refund-late")
+            .cloned()
+            .unwrap();
+        for i in 0..MAX_ROWS_NOT_PASSED + 10 {
+            let mut c = failed.clone();
+            c.id = format!("zz-{i:04}");
+            report.cases.push(c);
+        }
+        let text = render_summary(&report, false);
+        assert!(
+            text.contains("refund-late") && text.contains("zz-0100"),
+            "{text}"
+        );
+        assert!(!text.contains("zz-0199"), "{text}");
+        // 4 cases of the sample did not pass: 4 + 210 − 200 are not listed.
+        assert!(
+            text.contains("(61 passed cases and 14 more that did not pass not listed;"),
+            "{text}"
+        );
         assert!(
             render_summary(&sample_report(), false).contains("order-status"),
             "small runs list all"

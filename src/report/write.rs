@@ -8,7 +8,7 @@ use crate::report::csv::write_csv;
 use crate::report::html::write_html;
 use crate::report::json::{render_meta, write_json};
 use crate::report::junit::write_junit;
-use crate::report::markdown::render_markdown;
+use crate::report::markdown::write_markdown;
 use crate::report::model::{Meta, RunReport};
 use crate::report::trajectories::write_trajectories;
 use crate::report::trajectory_source::{InMemory, TrajectorySource};
@@ -41,9 +41,7 @@ pub fn write_reports_with(
         Ok::<_, io::Error>(())
     };
     write("report.json", &mut |w| write_json(w, report))?;
-    write("summary.md", &mut |w| {
-        w.write_all(render_markdown(report).as_bytes())
-    })?;
+    write("summary.md", &mut |w| write_markdown(w, report))?;
     write("junit.xml", &mut |w| write_junit(w, report))?;
     write("results.csv", &mut |w| write_csv(w, report))?;
     write("trajectories.jsonl", &mut |w| {
