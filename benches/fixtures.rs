@@ -150,7 +150,8 @@ pub fn refund_trajectory(i: usize) -> Trajectory {
         },
         cost_usd: None,
         state: Some(
-            json!({"orders": orders, "tickets": [], "refunds": [{"order_id": "1042", "amount": 30.0}]}),
+            json!({"orders": orders, "tickets": [], "refunds": [{"order_id": "1042", "amount": 30.0}]})
+                .into(),
         ),
     }
 }

@@ -44,7 +44,8 @@ fn request() -> ModelRequest {
         ],
         tools: ["lookup_order", "search_kb", "create_ticket", "issue_refund"]
             .map(tool)
-            .to_vec(),
+            .to_vec()
+            .into(),
         temperature: Some(0.0),
         max_tokens: Some(512),
         purpose: Purpose::Agent,
