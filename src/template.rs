@@ -3,6 +3,7 @@
 //! template fails before any model call is paid for.
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
 
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
@@ -79,6 +80,20 @@ impl Template {
 impl std::fmt::Debug for Template {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Template").field(&self.source).finish()
+    }
+}
+
+/// A template compiled on first use and shared from then on (clones share it too): for a
+/// template that is rendered once per case, such as the harness's system prompt.
+#[derive(Debug, Clone, Default)]
+pub struct SharedTemplate(Arc<OnceLock<Result<Arc<Template>, TemplateError>>>);
+
+impl SharedTemplate {
+    /// The compiled `source`; every call must pass the same source.
+    pub fn get(&self, source: &str) -> Result<Arc<Template>, TemplateError> {
+        self.0
+            .get_or_init(|| Template::compile(source).map(Arc::new))
+            .clone()
     }
 }
 

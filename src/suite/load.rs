@@ -623,6 +623,7 @@ impl Loader {
             budget: Budget::default(),
             user_model,
             toolset: Default::default(),
+            system_template: Default::default(),
         })
     }
 

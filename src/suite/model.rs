@@ -23,6 +23,7 @@ use crate::provider::settings::ProviderSettings;
 use crate::provider::ModelId;
 use crate::report::repeats::MinPass;
 use crate::suite::raw::{RawMockReply, RawToolCall};
+use crate::template::SharedTemplate;
 
 #[derive(Debug, Clone)]
 pub struct Suite {
@@ -98,6 +99,8 @@ pub struct HarnessConfig {
     pub user_model: Option<ModelId>,
     /// `tools` and `custom_tools` compiled, once for the whole suite.
     pub toolset: SharedToolSet,
+    /// `system` compiled, once for the whole suite.
+    pub system_template: SharedTemplate,
 }
 
 /// Token and USD limits, per case and per run. `None`: no limit.

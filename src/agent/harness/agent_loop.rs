@@ -23,7 +23,6 @@ use crate::provider::registry::Providers;
 use crate::provider::{Message, ModelId, ModelRequest, Provider, Purpose};
 use crate::suite::load::system_prompt_context;
 use crate::suite::{Case, HarnessConfig};
-use crate::template;
 use crate::trajectory::{EndReason, Step, ToolCall, Trajectory};
 
 /// Runs one case through the harness. Never panics and never fails: problems end the
@@ -86,7 +85,10 @@ impl Run {
             .map_err(|e| e.message)?;
         let mut messages = Vec::new();
         if let Some(source) = &config.system {
-            let system = template::render(source, system_prompt_context(case))
+            let system = config
+                .system_template
+                .get(source)
+                .and_then(|t| t.render(system_prompt_context(case)))
                 .map_err(|e| format!("system prompt: {}", e.message))?;
             messages.push(Message::system(system));
         }
@@ -502,6 +504,7 @@ rules:
             context_tokens: None,
             custom_tools: vec![],
             toolset: Default::default(),
+            system_template: Default::default(),
             faults: Default::default(),
             pricing: Default::default(),
             budget: Default::default(),
