@@ -54,6 +54,13 @@ struct TrajectoryOnly {
     trajectory: Trajectory,
 }
 
+/// Only the trajectory of an entry, as the JSON text it was written as.
+#[derive(Deserialize)]
+struct TrajectoryText<'a> {
+    #[serde(borrow)]
+    trajectory: &'a serde_json::value::RawValue,
+}
+
 /// A run's key in the journal: case id and repeat index.
 type RunKey = (String, u32);
 
@@ -186,10 +193,12 @@ pub struct JournalTrajectories<'a> {
     line: String,
 }
 
-impl TrajectorySource for JournalTrajectories<'_> {
-    fn trajectory<'c>(&mut self, case: &'c CaseResult) -> io::Result<Cow<'c, Trajectory>> {
+impl JournalTrajectories<'_> {
+    /// Reads the journal line of `case`'s run into `self.line`; false when the run was not
+    /// journalled here (its trajectory is then in memory).
+    fn read_line_of(&mut self, case: &CaseResult) -> io::Result<Option<u64>> {
         let Some(&at) = self.offsets.get(&(case.id.clone(), case.repeat)) else {
-            return Ok(Cow::Borrowed(&case.trajectory));
+            return Ok(None);
         };
         // Reports read in id order and runs were journalled in about that order, so most reads
         // continue where the last one ended and the buffer is kept.
@@ -199,15 +208,40 @@ impl TrajectorySource for JournalTrajectories<'_> {
         }
         self.line.clear();
         self.file.read_line(&mut self.line)?;
-        let entry: TrajectoryOnly = serde_json::from_str(&self.line).map_err(|e| {
-            io::Error::other(format!(
-                "{}: the run `{}` (repeat {}) cannot be read back at byte {at}: {e}",
-                self.path.display(),
-                case.id,
-                case.repeat
-            ))
-        })?;
+        Ok(Some(at))
+    }
+
+    fn unreadable(&self, case: &CaseResult, at: u64, e: serde_json::Error) -> io::Error {
+        io::Error::other(format!(
+            "{}: the run `{}` (repeat {}) cannot be read back at byte {at}: {e}",
+            self.path.display(),
+            case.id,
+            case.repeat
+        ))
+    }
+}
+
+impl TrajectorySource for JournalTrajectories<'_> {
+    fn trajectory<'c>(&mut self, case: &'c CaseResult) -> io::Result<Cow<'c, Trajectory>> {
+        let Some(at) = self.read_line_of(case)? else {
+            return Ok(Cow::Borrowed(&case.trajectory));
+        };
+        let entry: TrajectoryOnly =
+            serde_json::from_str(&self.line).map_err(|e| self.unreadable(case, at, e))?;
         Ok(Cow::Owned(entry.trajectory))
+    }
+
+    /// Copies the trajectory's JSON text from the journal as it is: the journal wrote it with
+    /// the same serializer, so the bytes are those a parse and re-serialization would give,
+    /// without the cost of either (a trajectory with a world state is several KB).
+    fn write_trajectory_json(&mut self, case: &CaseResult, out: &mut dyn Write) -> io::Result<()> {
+        let Some(at) = self.read_line_of(case)? else {
+            serde_json::to_writer(&mut *out, &case.trajectory)?;
+            return Ok(());
+        };
+        let entry: TrajectoryText =
+            serde_json::from_str(&self.line).map_err(|e| self.unreadable(case, at, e))?;
+        out.write_all(entry.trajectory.get().as_bytes())
     }
 }
 
@@ -402,6 +436,31 @@ mod tests {
             );
         }
         assert_eq!(*back.trajectory(&kept).unwrap(), kept.trajectory);
+    }
+
+    #[test]
+    fn trajectory_json_is_copied_as_serialized() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut j, _) = Journal::open(dir.path(), "s", false).unwrap();
+        let mut r = result("a", 0);
+        r.trajectory.output = "price \"29.99\" \u{e9}".into();
+        r.trajectory.cost_usd = Some(0.1 + 0.2);
+        r.trajectory.state = Some(serde_json::json!({"orders": {"1": {"total": 29.99}}}).into());
+        j.append(&r).unwrap();
+        let want = serde_json::to_string(&r.trajectory).unwrap();
+        let stripped = CaseResult {
+            trajectory: Trajectory::default(),
+            ..r.clone()
+        };
+        let mut back = j.trajectories().unwrap();
+        let mut out = Vec::new();
+        back.write_trajectory_json(&stripped, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), want);
+        // An unjournalled run writes its own.
+        let mut out = Vec::new();
+        back.write_trajectory_json(&result("z", 0), &mut out)
+            .unwrap();
+        assert_eq!(out, serde_json::to_vec(&result("z", 0).trajectory).unwrap());
     }
 
     #[test]

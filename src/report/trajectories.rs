@@ -26,15 +26,6 @@ pub struct TrajectoryLine {
     pub trajectory: Trajectory,
 }
 
-/// The same line, borrowed, so rendering does not clone every trajectory.
-#[derive(Serialize)]
-struct LineRef<'a> {
-    id: &'a str,
-    status: CaseStatus,
-    target: &'a str,
-    trajectory: &'a Trajectory,
-}
-
 /// One compact JSON line per case, sorted by id, each ending in a newline, from the
 /// trajectories the cases hold.
 pub fn render_trajectories(report: &RunReport) -> String {
@@ -55,15 +46,17 @@ pub fn write_trajectories(
     let mut cases: Vec<_> = report.cases.iter().collect();
     cases.sort_by(|a, b| a.id.cmp(&b.id));
     for case in cases {
-        let trajectory = source.trajectory(case)?;
-        let line = LineRef {
-            id: &case.id,
-            status: case.status,
-            target: &report.target,
-            trajectory: &trajectory,
-        };
-        serde_json::to_writer(&mut *w, &line)?;
-        w.write_all(b"\n")?;
+        // The fields of `TrajectoryLine`, in its order, written by hand: the trajectory comes
+        // from the source as JSON text, so a journal-backed source can copy it unparsed.
+        w.write_all(b"{\"id\":")?;
+        serde_json::to_writer(&mut *w, &case.id)?;
+        w.write_all(b",\"status\":")?;
+        serde_json::to_writer(&mut *w, &case.status)?;
+        w.write_all(b",\"target\":")?;
+        serde_json::to_writer(&mut *w, &report.target)?;
+        w.write_all(b",\"trajectory\":")?;
+        source.write_trajectory_json(case, w)?;
+        w.write_all(b"}\n")?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! (`journal::JournalTrajectories`). Reports built in memory (`merge`, tests) use `InMemory`.
 
 use std::borrow::Cow;
-use std::io;
+use std::io::{self, Write};
 
 use crate::report::model::CaseResult;
 use crate::trajectory::Trajectory;
@@ -13,6 +13,13 @@ use crate::trajectory::Trajectory;
 /// The trajectory of a report case (its representative run, for a repeated case).
 pub trait TrajectorySource {
     fn trajectory<'c>(&mut self, case: &'c CaseResult) -> io::Result<Cow<'c, Trajectory>>;
+
+    /// Writes the trajectory as compact JSON.
+    fn write_trajectory_json(&mut self, case: &CaseResult, out: &mut dyn Write) -> io::Result<()> {
+        let trajectory = self.trajectory(case)?;
+        serde_json::to_writer(out, trajectory.as_ref())?;
+        Ok(())
+    }
 }
 
 /// The trajectories the cases hold themselves.
