@@ -9,6 +9,16 @@ use serde_json::{json, Value};
 
 use gauntlet::trajectory::{EndReason, Step, ToolCall, Trajectory, Usage};
 
+/// `full` under `cargo bench`; a hundredth of it when `cargo test --all-targets` runs each bench
+/// once to see that it works (a debug build loading 100,000 cases would only slow the tests).
+pub fn size(full: usize) -> usize {
+    if std::env::args().any(|a| a == "--bench") {
+        full
+    } else {
+        (full / 100).max(1)
+    }
+}
+
 /// `n` cases like datasets/support/cases.jsonl: input, tags, a reference, two or three checks.
 pub fn support_jsonl(n: usize) -> String {
     let mut out = String::with_capacity(n * 400);
