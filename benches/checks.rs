@@ -10,7 +10,6 @@ use gauntlet::suite::model::{Case, Suite};
 use gauntlet::trajectory::Trajectory;
 use gauntlet::verdict::{Outcome, Verdict};
 
-#[path = "fixtures.rs"]
 mod fixtures;
 
 fn score(suite: &Suite, case: &Case, t: &Trajectory) -> Vec<Verdict> {

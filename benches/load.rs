@@ -8,7 +8,6 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gauntlet::dataset;
 use gauntlet::suite::load::load_suite;
 
-#[path = "fixtures.rs"]
 mod fixtures;
 
 fn dataset_jsonl(c: &mut Criterion) {

@@ -8,7 +8,6 @@ use gauntlet::report::case_result::case_result;
 use gauntlet::report::json::render_json;
 use gauntlet::suite::load::load_suite;
 
-#[path = "fixtures.rs"]
 mod fixtures;
 
 fn report_json(c: &mut Criterion) {
