@@ -10,7 +10,6 @@ use gauntlet::suite::model::{Case, Suite};
 use gauntlet::trajectory::Trajectory;
 use gauntlet::verdict::{Outcome, Verdict};
 
-#[path = "fixtures.rs"]
 mod fixtures;
 
 fn score(suite: &Suite, case: &Case, t: &Trajectory) -> Vec<Verdict> {
@@ -23,11 +22,11 @@ fn score(suite: &Suite, case: &Case, t: &Trajectory) -> Vec<Verdict> {
 }
 
 fn scoring(c: &mut Criterion) {
-    const N: usize = 10_000;
+    let n = fixtures::size(10_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let suite = load_suite(&fixtures::write_checked_suite(dir.path(), N))
+    let suite = load_suite(&fixtures::write_checked_suite(dir.path(), n))
         .unwrap_or_else(|e| panic!("{e:?}"));
-    let trajectories: Vec<Trajectory> = (0..N).map(fixtures::refund_trajectory).collect();
+    let trajectories: Vec<Trajectory> = (0..n).map(fixtures::refund_trajectory).collect();
     let pairs: Vec<(&Case, &Trajectory)> = suite
         .cases
         .iter()
@@ -52,7 +51,7 @@ fn scoring(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("checks");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(N as u64));
+    g.throughput(Throughput::Elements(n as u64));
     g.bench_function("all_10k_sequential", |b| {
         b.iter(|| {
             pairs

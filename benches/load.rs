@@ -8,22 +8,20 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gauntlet::dataset;
 use gauntlet::suite::load::load_suite;
 
-#[path = "fixtures.rs"]
 mod fixtures;
 
-const BIG: usize = 100_000;
-
 fn dataset_jsonl(c: &mut Criterion) {
+    let big = fixtures::size(100_000);
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("cases.jsonl");
-    std::fs::write(&file, fixtures::support_jsonl(BIG)).expect("write dataset");
+    std::fs::write(&file, fixtures::support_jsonl(big)).expect("write dataset");
     let mut g = c.benchmark_group("load");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(BIG as u64));
+    g.throughput(Throughput::Elements(big as u64));
     g.bench_function("dataset_jsonl_100k", |b| {
         b.iter(|| {
             let (cases, errors) = dataset::load(&file);
-            assert_eq!((cases.len(), errors.len()), (BIG, 0));
+            assert_eq!((cases.len(), errors.len()), (big, 0));
             cases
         })
     });
@@ -40,11 +38,12 @@ fn support_suite(c: &mut Criterion) {
 /// The support suite (system prompt, world, judges, mock rules) over a 100,000-case dataset:
 /// every case is validated, its checks compiled and its templates rendered.
 fn support_suite_100k(c: &mut Criterion) {
+    let big = fixtures::size(100_000);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().expect("temp dir");
     let suites = dir.path().join("suites");
     std::fs::create_dir(&suites).expect("mkdir");
-    std::fs::write(dir.path().join("cases.jsonl"), fixtures::support_jsonl(BIG)).expect("write");
+    std::fs::write(dir.path().join("cases.jsonl"), fixtures::support_jsonl(big)).expect("write");
     let yaml = std::fs::read_to_string(root.join("suites/support.yaml"))
         .expect("read the support suite")
         .replace("../datasets/support/cases.jsonl", "../cases.jsonl")
@@ -57,11 +56,11 @@ fn support_suite_100k(c: &mut Criterion) {
     symlink(&root.join("suites/mocks"), &suites.join("mocks"));
     let mut g = c.benchmark_group("load");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(BIG as u64));
+    g.throughput(Throughput::Elements(big as u64));
     g.bench_function("suite_support_100k", |b| {
         b.iter(|| {
             let s = load_suite(&suite).unwrap_or_else(|e| panic!("{e:?}"));
-            assert_eq!(s.cases.len(), BIG);
+            assert_eq!(s.cases.len(), big);
             s
         })
     });

@@ -8,13 +8,12 @@ use gauntlet::report::case_result::case_result;
 use gauntlet::report::json::render_json;
 use gauntlet::suite::load::load_suite;
 
-#[path = "fixtures.rs"]
 mod fixtures;
 
 fn report_json(c: &mut Criterion) {
-    const N: usize = 10_000;
+    let n = fixtures::size(10_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let suite = load_suite(&fixtures::write_checked_suite(dir.path(), N))
+    let suite = load_suite(&fixtures::write_checked_suite(dir.path(), n))
         .unwrap_or_else(|e| panic!("{e:?}"));
     let results = suite
         .cases
@@ -39,7 +38,7 @@ fn report_json(c: &mut Criterion) {
     let report = build_report(header, &suite.gate, results, None);
     let mut g = c.benchmark_group("report");
     g.sample_size(20);
-    g.throughput(Throughput::Elements(N as u64));
+    g.throughput(Throughput::Elements(n as u64));
     g.bench_function("render_json_10k", |b| b.iter(|| render_json(&report)));
     g.finish();
 }

@@ -75,6 +75,15 @@ impl Template {
     pub fn render(&self, ctx: impl Serialize) -> Result<String, TemplateError> {
         Ok(self.env.get_template(Self::NAME)?.render(ctx)?)
     }
+
+    /// Renders with `ctx` and drops the text: the errors of [`Template::render`], without
+    /// building a prompt nobody reads (load-time checks of every case).
+    pub fn check(&self, ctx: impl Serialize) -> Result<(), TemplateError> {
+        self.env
+            .get_template(Self::NAME)?
+            .render_captured_to(ctx, std::io::sink())?;
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for Template {
@@ -161,6 +170,7 @@ mod tests {
         assert_eq!(t.render(&ctx).unwrap(), render(src, &ctx).unwrap());
         let ctx = json!({"vars": {}});
         assert_eq!(t.render(&ctx).unwrap_err(), render(src, &ctx).unwrap_err());
+        assert_eq!(t.check(&ctx).unwrap_err(), render(src, &ctx).unwrap_err());
         let syntax = Template::compile("ok\n{% if %}").unwrap_err();
         assert_eq!(syntax, check_syntax("ok\n{% if %}").unwrap_err());
     }

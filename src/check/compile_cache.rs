@@ -9,7 +9,7 @@ use serde_json::Value;
 
 #[derive(Debug, Default)]
 pub struct CompileCache {
-    regexes: Mutex<HashMap<(String, bool), Regex>>,
+    regexes: Mutex<HashMap<(String, bool), Arc<Regex>>>,
     schemas: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
 
@@ -21,17 +21,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl CompileCache {
     /// `pattern` compiled (case-insensitively when asked); the compile error as text.
-    pub fn regex(&self, pattern: &str, ignore_case: bool) -> Result<Regex, String> {
+    pub fn regex(&self, pattern: &str, ignore_case: bool) -> Result<Arc<Regex>, String> {
         let key = (pattern.to_string(), ignore_case);
         if let Some(r) = lock(&self.regexes).get(&key) {
-            return Ok(r.clone());
+            return Ok(Arc::clone(r));
         }
         // Compiled outside the lock: other threads go on with other patterns meanwhile.
-        let regex = RegexBuilder::new(pattern)
-            .case_insensitive(ignore_case)
-            .build()
-            .map_err(|e| e.to_string())?;
-        lock(&self.regexes).insert(key, regex.clone());
+        let regex = Arc::new(
+            RegexBuilder::new(pattern)
+                .case_insensitive(ignore_case)
+                .build()
+                .map_err(|e| e.to_string())?,
+        );
+        lock(&self.regexes).insert(key, Arc::clone(&regex));
         Ok(regex)
     }
 
@@ -57,6 +59,7 @@ mod tests {
         let a = cache.regex("ab+c", false).unwrap();
         let b = cache.regex("ab+c", false).unwrap();
         let i = cache.regex("ab+c", true).unwrap();
+        assert!(Arc::ptr_eq(&a, &b) && !Arc::ptr_eq(&a, &i));
         assert!(a.is_match("abbc") && b.is_match("abbc"));
         assert!(!a.is_match("ABC") && i.is_match("ABC"));
         assert_eq!(lock(&cache.regexes).len(), 2);

@@ -138,7 +138,7 @@ impl Judge {
     pub fn check_renders(&self, case: &Case) -> Result<(), TemplateError> {
         let empty = Trajectory::default();
         for template in std::iter::once(&self.prompt).chain(&self.system) {
-            template.render(context_reading(case, &empty, |name| template.reads(name)))?;
+            template.check(context_reading(case, &empty, |name| template.reads(name)))?;
         }
         Ok(())
     }
@@ -229,6 +229,10 @@ const FENCE_TAGS: [&str; 4] = ["input", "output", "reference", "trajectory"];
 
 /// Escapes fence tags (any case, with or without attributes or a slash) in `text`.
 pub fn fence(text: &str) -> String {
+    // Most text has no tag at all: skip the regex (and its per-thread cache) for it.
+    if !text.contains('<') {
+        return text.to_string();
+    }
     static TAG: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(&format!(
             r"(?i)<(\s*/?\s*(?:{})\b[^>]*)>",

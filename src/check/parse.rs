@@ -187,13 +187,15 @@ fn present_kinds(raw: &RawCheck) -> Vec<&'static str> {
 type Parsed = Option<(Check, String)>;
 
 fn parse_kind(kind: &str, raw: &RawCheck, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Parsed {
-    let null = Value::Null;
-    let v = |o: &Option<Value>| o.as_ref().unwrap_or(&null).clone();
+    fn v(o: &Option<Value>) -> &Value {
+        static NULL: Value = Value::Null;
+        o.as_ref().unwrap_or(&NULL)
+    }
     match kind {
-        "equals" => parse_equals(&v(&raw.equals), errs),
-        "contains" => parse_contains("contains", &v(&raw.contains), errs),
-        "not_contains" => parse_contains("not_contains", &v(&raw.not_contains), errs),
-        "regex" => parse_regex(&v(&raw.regex), env, errs),
+        "equals" => parse_equals(v(&raw.equals), errs),
+        "contains" => parse_contains("contains", v(&raw.contains), errs),
+        "not_contains" => parse_contains("not_contains", v(&raw.not_contains), errs),
+        "regex" => parse_regex(v(&raw.regex), env, errs),
         "json_valid" => {
             if raw.json_valid == Some(true) {
                 Some((Check::JsonValid, "json_valid".into()))
@@ -206,11 +208,11 @@ fn parse_kind(kind: &str, raw: &RawCheck, env: &CheckEnv, errs: &mut Vec<CheckEr
                 None
             }
         }
-        "json_schema" => parse_json_schema(&v(&raw.json_schema), env, errs),
-        "tool_called" => parse_tool("tool_called", &v(&raw.tool_called), env, errs),
-        "tool_not_called" => parse_tool("tool_not_called", &v(&raw.tool_not_called), env, errs),
-        "trajectory" => parse_trajectory(&v(&raw.trajectory), env, errs),
-        "end_state" => parse_end_state(&v(&raw.end_state), errs),
+        "json_schema" => parse_json_schema(v(&raw.json_schema), env, errs),
+        "tool_called" => parse_tool("tool_called", v(&raw.tool_called), env, errs),
+        "tool_not_called" => parse_tool("tool_not_called", v(&raw.tool_not_called), env, errs),
+        "trajectory" => parse_trajectory(v(&raw.trajectory), env, errs),
+        "end_state" => parse_end_state(v(&raw.end_state), errs),
         "max_steps" => raw
             .max_steps
             .map(|n| (Check::MaxSteps(n), format!("max_steps {n}"))),
@@ -223,7 +225,7 @@ fn parse_kind(kind: &str, raw: &RawCheck, env: &CheckEnv, errs: &mut Vec<CheckEr
         }),
         "judge" => parse_judge(raw, env, errs),
         "expr" => parse_expr(raw.expr.as_deref().unwrap_or_default(), errs),
-        "command" => parse_command(&v(&raw.command), env, errs),
+        "command" => parse_command(v(&raw.command), env, errs),
         _ => None,
     }
 }

@@ -117,7 +117,9 @@ pub enum Check {
         ignore_case: bool,
     },
     Regex {
-        regex: regex::Regex,
+        /// One instance for every case that writes the pattern: a clone would start its
+        /// matching caches cold, and warming them costs more than the match.
+        regex: Arc<regex::Regex>,
     },
     JsonValid,
     JsonSchema {

@@ -5,7 +5,7 @@
 //! checks and datasets, and last the templates rendered against every case. Every other
 //! problem is collected, so a user fixes a broken suite in one round.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -809,7 +809,7 @@ impl Loader {
         // message does not depend on which thread finds one.
         let failure = cases.par_iter().find_map_first(|case| {
             let ctx = system_prompt_context_reading(case, |name| template.reads(name));
-            template.render(ctx).err().map(|e| (case, e))
+            template.check(ctx).err().map(|e| (case, e))
         });
         if let Some((case, e)) = failure {
             let mut d = Diagnostic::new(
@@ -839,18 +839,24 @@ impl Loader {
             self.errors.push(Diagnostic::new(file, e));
             return;
         }
-        for case in cases.iter().filter(|c| c.world_fixture.is_some()) {
-            if let Err(e) = World::new(h.world.as_ref(), case.world_fixture.as_ref()) {
-                let (file, line) = case
-                    .source
-                    .rsplit_once(':')
-                    .map(|(f, l)| (PathBuf::from(f), l.parse().ok()))
-                    .unwrap_or_else(|| (self.path.clone(), None));
-                let mut d =
-                    Diagnostic::new(file, format!("case `{}`: fixtures.world: {e}", case.id));
-                d.line = line;
-                self.errors.push(d);
-            }
+        let failures: Vec<(&Case, String)> = cases
+            .par_iter()
+            .filter(|c| c.world_fixture.is_some())
+            .filter_map(|case| {
+                World::new(h.world.as_ref(), case.world_fixture.as_ref())
+                    .err()
+                    .map(|e| (case, e))
+            })
+            .collect();
+        for (case, e) in failures {
+            let (file, line) = case
+                .source
+                .rsplit_once(':')
+                .map(|(f, l)| (PathBuf::from(f), l.parse().ok()))
+                .unwrap_or_else(|| (self.path.clone(), None));
+            let mut d = Diagnostic::new(file, format!("case `{}`: fixtures.world: {e}", case.id));
+            d.line = line;
+            self.errors.push(d);
         }
     }
 
@@ -990,12 +996,18 @@ impl Loader {
                 }
             }
         }
-        let known: BTreeSet<&str> = cases
-            .iter()
-            .flat_map(|c| c.tags.iter().map(String::as_str).chain([c.id.as_str()]))
-            .collect();
+        let known = || -> BTreeSet<&str> {
+            cases
+                .iter()
+                .flat_map(|c| c.tags.iter().map(String::as_str).chain([c.id.as_str()]))
+                .collect()
+        };
         for entry in &raw.critical {
-            if !known.contains(entry.as_str()) {
+            let found = cases
+                .iter()
+                .any(|c| c.id == *entry || c.tags.contains(entry));
+            if !found {
+                let known = known();
                 let hint = did_you_mean(entry, known.iter().copied())
                     .map(|b| format!("did you mean `{b}`?"))
                     .unwrap_or_else(|| "`critical` lists tags or case ids of the dataset".into());
@@ -1088,7 +1100,8 @@ fn cases(
     env: &CheckEnv,
     errors: &mut Vec<Diagnostic>,
 ) -> Vec<Case> {
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    // Only looked up, never iterated: a hash map keeps the output independent of its order.
+    let mut seen: HashMap<String, String> = HashMap::new();
     let mut files = Vec::new();
     let mut todo = Vec::new();
     for (file, sourced) in datasets {
@@ -1118,7 +1131,8 @@ fn cases(
             Err(errs) => errors.extend(errs),
         }
     }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
+    // Ids are unique here, so an unstable sort gives the one order.
+    out.par_sort_unstable_by(|a, b| a.id.cmp(&b.id));
     out
 }
 
