@@ -163,6 +163,7 @@ pub fn eval(args: EvalArgs) -> u8 {
             cancel_rx.clone(),
         ));
         code = worst(code, suite_code);
+        free_in_background(suite);
         if *cancel_rx.borrow() != CANCEL_NONE {
             break;
         }
@@ -330,7 +331,21 @@ async fn eval_suite(
             }
         }
     }
-    gate::exit_code(&report)
+    let code = gate::exit_code(&report);
+    free_in_background((report, journal));
+    code
+}
+
+/// Frees `value` on a thread of its own. A 100,000-case run's cases, results and journal
+/// index are millions of allocations: freeing them one at a time took over a second at the end
+/// of such a run, while the process exit that follows returns all of it at once. The thread
+/// frees what it can while the next suite runs; an exit first simply ends it.
+fn free_in_background<T: Send + 'static>(value: T) {
+    let spawned = std::thread::Builder::new()
+        .name("free".into())
+        .spawn(move || drop(value));
+    // Without a thread the value was freed here, as the closure was dropped: nothing is lost.
+    drop(spawned);
 }
 
 /// The baseline report for a suite: `--baseline FILE` (its suite must match) or a folder

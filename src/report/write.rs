@@ -23,8 +23,8 @@ pub fn write_reports(dir: &Path, report: &RunReport, meta: &Meta) -> io::Result<
 /// `write_reports` with the trajectories taken from `trajectories` (e.g. read back from the
 /// journal one at a time).
 ///
-/// Each file is streamed to a temporary file beside it, flushed to disk, then renamed over the
-/// target, so a crash or Ctrl-C leaves either the old file or the new one, never half of one;
+/// Each file is streamed to a temporary file beside it, flushed, then renamed over the
+/// target, so a crash of gauntlet or Ctrl-C leaves either the old file or the new one, never half of one;
 /// no file is ever held whole in memory.
 pub fn write_reports_with(
     dir: &Path,
@@ -72,8 +72,10 @@ pub fn write_atomic(
     let result = (|| {
         let mut file = BufWriter::with_capacity(1 << 16, fs::File::create(&tmp)?);
         render(&mut file)?;
-        let file = file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        // Flushed, then renamed over the target: a reader sees the old file or the whole new
+        // one. Not fsynced: a report is rebuilt from the journal, and syncing the hundreds of
+        // megabytes of a 100,000-case run's reports cost seconds of waiting on the disk.
+        file.into_inner().map_err(|e| e.into_error())?;
         fs::rename(&tmp, path)
     })();
     if result.is_err() {
