@@ -163,25 +163,13 @@ async fn run_batched(
     tally: &mut Tally<'_>,
     cancel: &watch::Receiver<u8>,
 ) {
-    let mut pending = work.into_iter().peekable();
-    while tally.scheduling && pending.peek().is_some() {
-        if *cancel.borrow() >= CANCEL_STOP_SCHEDULING {
-            tally.interrupt();
-            break;
-        }
-        let chunk: Arc<Vec<WorkItem>> = Arc::new(pending.by_ref().take(batch::CHUNK).collect());
-        for (case, _) in chunk.iter() {
-            (tally.on_event)(&RunEvent::CaseStarted {
-                id: case.id.clone(),
-            });
-        }
-        let scored = {
-            let (shared, chunk) = (shared.clone(), chunk.clone());
-            tokio::task::spawn_blocking(move || {
-                batch::score_chunk(&shared.target, &shared.suite_checks, &chunk)
-            })
-            .await
-        };
+    let mut pending = work.into_iter();
+    // Pipelined: the next chunk is scored on rayon while this task journals and reports the
+    // one before it, so the serial part of a run overlaps the parallel part.
+    let mut next = start_chunk(shared, &mut pending, tally, cancel);
+    while let Some((chunk, scoring)) = next.take() {
+        let scored = scoring.await;
+        next = start_chunk(shared, &mut pending, tally, cancel);
         match scored {
             Ok(results) => {
                 for result in results {
@@ -202,6 +190,43 @@ async fn run_batched(
             }
         }
     }
+}
+
+/// A chunk being scored: its work items and the task scoring them.
+type Scoring = (Arc<Vec<WorkItem>>, tokio::task::JoinHandle<Vec<CaseResult>>);
+
+/// Starts scoring the next chunk, unless the work is done, the run budget is spent or Ctrl-C
+/// was pressed (a chunk already started still finishes: it is short).
+fn start_chunk(
+    shared: &Arc<Shared>,
+    pending: &mut impl Iterator<Item = WorkItem>,
+    tally: &mut Tally<'_>,
+    cancel: &watch::Receiver<u8>,
+) -> Option<Scoring> {
+    if !tally.scheduling {
+        return None;
+    }
+    if *cancel.borrow() >= CANCEL_STOP_SCHEDULING {
+        tally.interrupt();
+        return None;
+    }
+    let chunk: Vec<WorkItem> = pending.take(batch::CHUNK).collect();
+    if chunk.is_empty() {
+        return None;
+    }
+    for (case, _) in &chunk {
+        (tally.on_event)(&RunEvent::CaseStarted {
+            id: case.id.clone(),
+        });
+    }
+    let chunk = Arc::new(chunk);
+    let scoring = {
+        let (shared, chunk) = (shared.clone(), chunk.clone());
+        tokio::task::spawn_blocking(move || {
+            batch::score_chunk(&shared.target, &shared.suite_checks, &chunk)
+        })
+    };
+    Some((chunk, scoring))
 }
 
 /// What the finished cases cost, whether new cases may still start, and where events and
