@@ -39,11 +39,11 @@ impl HttpClient {
     }
 
     /// POSTs `body` as JSON to `url` with `headers`; returns the parsed JSON of a 2xx answer.
-    pub async fn post_json(
+    pub async fn post_json<B: serde::Serialize + ?Sized>(
         &self,
         url: &str,
         headers: &[(&str, &str)],
-        body: &Value,
+        body: &B,
     ) -> Result<Value, ProviderError> {
         let mut req = self.client.post(url).json(body);
         for (k, v) in headers {

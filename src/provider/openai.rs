@@ -2,7 +2,8 @@
 //! OpenAI-compatible base URL (OpenAI, vLLM, Ollama, llama.cpp server, LiteLLM, OpenRouter).
 
 use async_trait::async_trait;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{json, Value};
 
 use crate::provider::http::{excerpt, HttpClient};
 use crate::provider::types::{
@@ -48,79 +49,139 @@ impl Provider for OpenAiProvider {
             .as_deref()
             .map(|a| vec![("authorization", a)])
             .unwrap_or_default();
-        let body = request_body(request);
+        let body = RequestBody::new(request);
         let answer = self.http.post_json(&url, &headers, &body).await?;
         parse_response(&answer, &request.model)
     }
 }
 
 /// The documented request shape: `messages` with `tool_calls` on assistant turns and a `tool`
-/// message per result; `tools` as `{"type": "function", "function": {...}}`.
+/// message per result; `tools` as `{"type": "function", "function": {...}}`. As a `Value`, for
+/// tests and benchmarks; requests are serialized from [`RequestBody`] directly.
 pub fn request_body(request: &ModelRequest) -> Value {
-    let mut body = Map::new();
-    body.insert("model".into(), json!(request.model));
-    body.insert(
-        "messages".into(),
-        Value::Array(request.messages.iter().map(message).collect()),
-    );
-    if !request.tools.is_empty() {
-        body.insert(
-            "tools".into(),
-            Value::Array(request.tools.iter().map(tool).collect()),
-        );
-    }
-    if let Some(t) = request.temperature {
-        body.insert("temperature".into(), json!(t));
-    }
-    // `max_tokens` rather than `max_completion_tokens`: every compatible server knows it.
-    if let Some(m) = request.max_tokens {
-        body.insert("max_tokens".into(), json!(m));
-    }
-    // Judges pin a seed and ask for a JSON object, so their grades reproduce and parse.
-    if let Some(seed) = request.seed {
-        body.insert("seed".into(), json!(seed));
-    }
-    if let Some(ResponseFormat::Json) = request.response_format {
-        body.insert("response_format".into(), json!({"type": "json_object"}));
-    }
-    Value::Object(body)
+    serde_json::to_value(RequestBody::new(request)).unwrap_or(Value::Null)
 }
 
-fn message(m: &Message) -> Value {
-    match m.role {
-        Role::System => json!({"role": "system", "content": m.content}),
-        Role::User => json!({"role": "user", "content": m.content}),
-        Role::Assistant => {
-            let mut v = Map::new();
-            v.insert("role".into(), json!("assistant"));
-            // With tool calls and no text the API wants `null`, not "".
-            let content = if m.content.is_empty() && !m.tool_calls.is_empty() {
-                Value::Null
-            } else {
-                json!(m.content)
-            };
-            v.insert("content".into(), content);
-            if !m.tool_calls.is_empty() {
-                let calls = m
-                    .tool_calls
-                    .iter()
-                    .map(|c| {
-                        json!({
-                            "id": c.id,
-                            "type": "function",
-                            "function": {"name": c.name, "arguments": arguments_text(&c.args)},
-                        })
-                    })
-                    .collect();
-                v.insert("tool_calls".into(), Value::Array(calls));
-            }
-            Value::Object(v)
+/// The request body, borrowing from the request: serializing it copies nothing but the bytes
+/// sent (a system prompt and six tool schemas per model call add up).
+#[derive(Serialize)]
+pub struct RequestBody<'a> {
+    model: &'a str,
+    messages: Vec<OutMessage<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<OutTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    /// `max_tokens` rather than `max_completion_tokens`: every compatible server knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    /// Judges pin a seed and ask for a JSON object, so their grades reproduce and parse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<OutFormat>,
+}
+
+impl<'a> RequestBody<'a> {
+    pub fn new(request: &'a ModelRequest) -> Self {
+        RequestBody {
+            model: &request.model,
+            messages: request.messages.iter().map(message).collect(),
+            tools: request.tools.iter().map(tool).collect(),
+            temperature: request.temperature,
+            max_tokens: request.max_tokens,
+            seed: request.seed,
+            response_format: request
+                .response_format
+                .map(|ResponseFormat::Json| OutFormat {
+                    kind: "json_object",
+                }),
         }
-        Role::Tool => json!({
-            "role": "tool",
-            "tool_call_id": m.tool_call_id.clone().unwrap_or_default(),
-            "content": m.content,
-        }),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(tag = "role", rename_all = "lowercase")]
+enum OutMessage<'a> {
+    System {
+        content: &'a str,
+    },
+    User {
+        content: &'a str,
+    },
+    Assistant {
+        /// With tool calls and no text the API wants `null`, not "".
+        content: Option<&'a str>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<OutCall<'a>>,
+    },
+    Tool {
+        tool_call_id: &'a str,
+        content: &'a str,
+    },
+}
+
+#[derive(Serialize)]
+struct OutCall<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: OutCallFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct OutCallFunction<'a> {
+    name: &'a str,
+    arguments: String,
+}
+
+#[derive(Serialize)]
+struct OutTool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: OutToolFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct OutToolFunction<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a Value,
+}
+
+#[derive(Serialize)]
+struct OutFormat {
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+fn message(m: &Message) -> OutMessage<'_> {
+    match m.role {
+        Role::System => OutMessage::System {
+            content: &m.content,
+        },
+        Role::User => OutMessage::User {
+            content: &m.content,
+        },
+        Role::Assistant => OutMessage::Assistant {
+            content: (!m.content.is_empty() || m.tool_calls.is_empty()).then_some(&*m.content),
+            tool_calls: m
+                .tool_calls
+                .iter()
+                .map(|c| OutCall {
+                    id: &c.id,
+                    kind: "function",
+                    function: OutCallFunction {
+                        name: &c.name,
+                        arguments: arguments_text(&c.args),
+                    },
+                })
+                .collect(),
+        },
+        Role::Tool => OutMessage::Tool {
+            tool_call_id: m.tool_call_id.as_deref().unwrap_or_default(),
+            content: &m.content,
+        },
     }
 }
 
@@ -133,11 +194,15 @@ fn arguments_text(args: &Value) -> String {
     }
 }
 
-fn tool(t: &ToolSpec) -> Value {
-    json!({
-        "type": "function",
-        "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
-    })
+fn tool(t: &ToolSpec) -> OutTool<'_> {
+    OutTool {
+        kind: "function",
+        function: OutToolFunction {
+            name: &t.name,
+            description: &t.description,
+            parameters: &t.parameters,
+        },
+    }
 }
 
 /// Reads `choices[0].message` and `usage`. Arguments that are not valid JSON are kept as a
