@@ -8,9 +8,11 @@
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::agent::replay::ReplayTarget;
 use crate::check::eval::evaluate;
 use crate::check::spec::{Check, CheckSpec};
 use crate::plan::WorkItem;
@@ -23,28 +25,28 @@ use crate::verdict::{Outcome, Verdict};
 /// small enough that Ctrl-C and the run budget are seen within a few milliseconds.
 pub const CHUNK: usize = 2048;
 
-/// True when the run can be scored in batches: a replay target, and no judge or command
-/// check in the suite or in any case to run.
-pub fn applies(suite: &Suite, work: &[WorkItem]) -> bool {
+/// The replay target, when the run can be scored in batches: a replay target, and no judge or
+/// command check in the suite or in any case to run.
+pub fn batchable(suite: &Suite, work: &[WorkItem]) -> Option<Arc<ReplayTarget>> {
     let async_check =
         |s: &CheckSpec| matches!(s.check, Check::Judge { .. } | Check::Command { .. });
-    matches!(suite.target, Target::Replay(_))
-        && !suite.checks.iter().any(async_check)
+    let Target::Replay(replay) = &suite.target else {
+        return None;
+    };
+    let deterministic = !suite.checks.iter().any(async_check)
         && !work
             .iter()
-            .any(|(case, _)| case.checks.iter().any(async_check))
+            .any(|(case, _)| case.checks.iter().any(async_check));
+    deterministic.then(|| replay.clone())
 }
 
 /// Replays and scores a chunk of work items, in parallel; results come back in work order.
 /// A check that panics turns its case into an errored one instead of taking the run down.
 pub fn score_chunk(
-    target: &Target,
+    replay: &ReplayTarget,
     suite_checks: &[CheckSpec],
     chunk: &[WorkItem],
 ) -> Vec<CaseResult> {
-    let Target::Replay(replay) = target else {
-        unreachable!("score_chunk is only called when `applies` holds");
-    };
     chunk
         .par_iter()
         .map(|(case, repeat)| {

@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::agent::harness::pricing::round_usd;
+use crate::agent::replay::ReplayTarget;
 use crate::agent::target::run_case;
 use crate::batch::{self, panic_text};
 use crate::check::eval::evaluate;
@@ -87,8 +88,8 @@ pub async fn run(
         total: work.len(),
     });
     let mut tally = Tally::new(suite.run.budget, on_event, on_finished);
-    if batch::applies(suite, &work) {
-        run_batched(&shared, work, &mut tally, &cancel).await;
+    if let Some(replay) = batch::batchable(suite, &work) {
+        run_batched(&shared, &replay, work, &mut tally, &cancel).await;
     } else {
         let concurrency = options.concurrency.max(1);
         run_tasks(&shared, work, concurrency, &mut tally, cancel).await;
@@ -159,6 +160,7 @@ async fn run_tasks(
 /// `batch`), off the async threads. A chunk is short, so Ctrl-C is looked at between chunks.
 async fn run_batched(
     shared: &Arc<Shared>,
+    replay: &Arc<ReplayTarget>,
     work: Vec<WorkItem>,
     tally: &mut Tally<'_>,
     cancel: &watch::Receiver<u8>,
@@ -166,10 +168,10 @@ async fn run_batched(
     let mut pending = work.into_iter();
     // Pipelined: the next chunk is scored on rayon while this task journals and reports the
     // one before it, so the serial part of a run overlaps the parallel part.
-    let mut next = start_chunk(shared, &mut pending, tally, cancel);
+    let mut next = start_chunk(shared, replay, &mut pending, tally, cancel);
     while let Some((chunk, scoring)) = next.take() {
         let scored = scoring.await;
-        next = start_chunk(shared, &mut pending, tally, cancel);
+        next = start_chunk(shared, replay, &mut pending, tally, cancel);
         match scored {
             Ok(results) => {
                 for result in results {
@@ -199,6 +201,7 @@ type Scoring = (Arc<Vec<WorkItem>>, tokio::task::JoinHandle<Vec<CaseResult>>);
 /// was pressed (a chunk already started still finishes: it is short).
 fn start_chunk(
     shared: &Arc<Shared>,
+    replay: &Arc<ReplayTarget>,
     pending: &mut impl Iterator<Item = WorkItem>,
     tally: &mut Tally<'_>,
     cancel: &watch::Receiver<u8>,
@@ -221,9 +224,9 @@ fn start_chunk(
     }
     let chunk = Arc::new(chunk);
     let scoring = {
-        let (shared, chunk) = (shared.clone(), chunk.clone());
+        let (shared, replay, chunk) = (shared.clone(), replay.clone(), chunk.clone());
         tokio::task::spawn_blocking(move || {
-            batch::score_chunk(&shared.target, &shared.suite_checks, &chunk)
+            batch::score_chunk(&replay, &shared.suite_checks, &chunk)
         })
     };
     Some((chunk, scoring))
