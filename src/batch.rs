@@ -1,4 +1,4 @@
-//! `score_batch`: scores replayed trajectories on rayon, many cases at a time.
+//! `score_chunk`: scores replayed trajectories on rayon, many cases at a time.
 //!
 //! A `replay` target whose checks are all deterministic has nothing to wait for: no model,
 //! tool, judge or process. Sending each case through the async runner (two tasks, a timeout
