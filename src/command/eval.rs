@@ -122,7 +122,7 @@ pub fn eval(args: EvalArgs) -> u8 {
     let color = stdout_color();
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let mut code = exit::GATE_PASSED;
-    for ((suite, cases, providers), baseline) in planned.into_iter().zip(baselines) {
+    for ((mut suite, cases, providers), baseline) in planned.into_iter().zip(baselines) {
         if cases.is_empty() {
             eprintln!(
                 "note: suite `{}`: no case matches the filters; skipped",
@@ -163,7 +163,9 @@ pub fn eval(args: EvalArgs) -> u8 {
             cancel_rx.clone(),
         ));
         code = worst(code, suite_code);
-        free_in_background(suite);
+        // Only the cases: the target is dropped here, so that idle persistent agents are
+        // killed before gauntlet exits, not left to a thread the exit may cut short.
+        free_in_background(std::mem::take(&mut suite.cases));
         if *cancel_rx.borrow() != CANCEL_NONE {
             break;
         }
