@@ -12,7 +12,6 @@ use crate::check::judge::context;
 use crate::check::spec::Check;
 use crate::suite::load::system_prompt_context;
 use crate::suite::model::{Case, Suite, Target};
-use crate::template;
 use crate::trajectory::{Trajectory, Usage};
 
 /// Output tokens assumed per model call: answers and tool calls are short; rubrics ask for JSON.
@@ -66,7 +65,8 @@ pub fn estimate(suite: &Suite, cases: &[std::sync::Arc<Case>], repeat: u32) -> E
             let system = h
                 .system
                 .as_deref()
-                .and_then(|s| template::render(s, system_prompt_context(case)).ok())
+                .and_then(|s| h.system_template.get(s).ok())
+                .and_then(|t| t.render(system_prompt_context(case, &t)).ok())
                 .unwrap_or_default();
             let tools: usize = h
                 .tools

@@ -194,8 +194,8 @@ pub struct JournalTrajectories<'a> {
 }
 
 impl JournalTrajectories<'_> {
-    /// Reads the journal line of `case`'s run into `self.line`; false when the run was not
-    /// journalled here (its trajectory is then in memory).
+    /// Reads the journal line of `case`'s run into `self.line` and returns where it starts;
+    /// `None` when the run was not journalled here (its trajectory is then in memory).
     fn read_line_of(&mut self, case: &CaseResult) -> io::Result<Option<u64>> {
         let Some(&at) = self.offsets.get(&(case.id.clone(), case.repeat)) else {
             return Ok(None);

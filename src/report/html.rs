@@ -28,11 +28,11 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f8;padding:.4rem 
 .muted{color:#777}
 ";
 
-/// The page, from the trajectories the cases hold.
 /// Up to this many cases every case's steps are shown; beyond, only those of the cases that
 /// did not pass.
 pub const MAX_CASES_WITH_ALL_STEPS: usize = 1000;
 
+/// The page, from the trajectories the cases hold.
 pub fn render_html(report: &RunReport) -> String {
     let mut out = Vec::new();
     // A Vec and `InMemory` do no I/O: nothing here can fail.

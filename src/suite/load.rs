@@ -801,14 +801,15 @@ impl Loader {
         let (Some(system), Some(rel)) = (&h.system, raw.and_then(|r| r.system.as_deref())) else {
             return;
         };
-        let Ok(template) = Template::compile(system) else {
+        // The harness renders this same compiled template at run time.
+        let Ok(template) = h.system_template.get(system) else {
             return; // already reported
         };
         let file = self.resolve(rel);
         // One case shows the problem; the rest would repeat it. The first in case order, so the
         // message does not depend on which thread finds one.
         let failure = cases.par_iter().find_map_first(|case| {
-            let ctx = system_prompt_context_reading(case, |name| template.reads(name));
+            let ctx = system_prompt_context(case, &template);
             template.check(ctx).err().map(|e| (case, e))
         });
         if let Some((case, e)) = failure {
@@ -1070,15 +1071,11 @@ impl Loader {
     }
 }
 
-/// What the system prompt template sees. Shared with the harness so that load-time checking
-/// renders exactly what a run renders.
-pub fn system_prompt_context(case: &Case) -> Value {
-    system_prompt_context_reading(case, |_| true)
-}
-
-/// [`system_prompt_context`] with only the variables `wanted` (those the template reads), so
-/// that checking a large suite does not build `case` for a prompt that only reads `vars`.
-fn system_prompt_context_reading(case: &Case, wanted: impl Fn(&str) -> bool) -> Value {
+/// What the system prompt `template` sees: `case` and `vars`, each built only when the template
+/// reads it (a prompt that reads only `vars` costs no `case` JSON per case). Shared with the
+/// harness so that load-time checking renders exactly what a run renders.
+pub fn system_prompt_context(case: &Case, template: &Template) -> Value {
+    let wanted = |name: &str| template.reads(name);
     let mut ctx = serde_json::Map::new();
     if wanted("case") {
         ctx.insert("case".into(), case.to_value());

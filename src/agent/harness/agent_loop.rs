@@ -88,7 +88,7 @@ impl Run {
             let system = config
                 .system_template
                 .get(source)
-                .and_then(|t| t.render(system_prompt_context(case)))
+                .and_then(|t| t.render(system_prompt_context(case, &t)))
                 .map_err(|e| format!("system prompt: {}", e.message))?;
             messages.push(Message::system(system));
         }
