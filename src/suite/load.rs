@@ -40,7 +40,7 @@ use crate::suite::raw::{
     RawCalibration, RawCase, RawCheck, RawCommand, RawGate, RawHarness, RawHttp,
     RawProviderSettings, RawReplay, RawRun, RawSuite, RawTarget, TARGET_KINDS,
 };
-use crate::template::{self, Template};
+use crate::template::{SharedTemplate, Template};
 
 /// Default bound on model calls per case when the suite does not set `max_steps`.
 const DEFAULT_MAX_STEPS: u32 = 10;
@@ -535,11 +535,13 @@ impl Loader {
                 tools.push(name.clone());
             }
         }
+        // Compiled here once: the load-time render check and every case's run share it.
+        let system_template = SharedTemplate::default();
         let system = h.system.as_deref().and_then(|rel| {
             let file = self.resolve(rel);
             match std::fs::read_to_string(&file) {
                 Ok(text) => {
-                    if let Err(e) = template::check_syntax(&text) {
+                    if let Err(e) = system_template.get(&text) {
                         let mut d =
                             Diagnostic::new(&file, format!("invalid template: {}", e.message));
                         d.line = e.line;
@@ -623,7 +625,7 @@ impl Loader {
             budget: Budget::default(),
             user_model,
             toolset: Default::default(),
-            system_template: Default::default(),
+            system_template,
         })
     }
 
