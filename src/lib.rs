@@ -13,6 +13,7 @@ pub mod event;
 pub mod exit;
 pub mod gate;
 pub mod journal;
+pub mod limits;
 pub mod plan;
 pub mod provider;
 pub mod report;

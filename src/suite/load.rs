@@ -1069,6 +1069,16 @@ impl Loader {
                 run_usd: b.run_usd,
             };
         }
+        if let Some(l) = &raw.limits {
+            match l.resolve() {
+                Ok(limits) => run.limits = limits,
+                Err(errors) => {
+                    for e in errors {
+                        self.error(e.to_string(), e.key);
+                    }
+                }
+            }
+        }
         run
     }
 }

@@ -278,6 +278,8 @@ pub struct RunSettings {
     pub repeat: u32,
     /// Only `run_tokens` / `run_usd` matter here: the runner stops scheduling past them.
     pub budget: Budget,
+    /// Bounds on replies, outputs, files and renders (`run.limits`).
+    pub limits: crate::limits::Limits,
 }
 
 impl Default for RunSettings {
@@ -287,6 +289,7 @@ impl Default for RunSettings {
             timeout: Duration::from_secs(60),
             repeat: 1,
             budget: Budget::default(),
+            limits: crate::limits::Limits::default(),
         }
     }
 }

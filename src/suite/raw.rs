@@ -356,6 +356,9 @@ pub struct RawRun {
     /// Token and USD budgets per case and per run.
     #[serde(default)]
     pub budget: Option<RawBudget>,
+    /// The most gauntlet reads or renders from what it does not control (`crate::limits`).
+    #[serde(default)]
+    pub limits: Option<crate::limits::RawLimits>,
 }
 
 /// One golden case as written in a JSONL line, a YAML list item, or assembled from a CSV row.
