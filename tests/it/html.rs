@@ -1,10 +1,11 @@
 //! index.html in a real browser (headless Chromium): the page renders, and markup in model
-//! output is shown as text, never executed. Skipped, with a message, where Chromium is absent.
+//! output is shown as text, never executed. Skipped, with a message, where Chromium is absent
+//! (a failure in CI).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{eval_into, read, stderr};
+use crate::support::{eval_into, missing_external, read, stderr};
 
 fn chromium() -> Option<PathBuf> {
     let candidates = [
@@ -14,7 +15,10 @@ fn chromium() -> Option<PathBuf> {
     ];
     let found = candidates.iter().map(PathBuf::from).find(|p| p.is_file());
     if found.is_none() {
-        eprintln!("SKIPPED: no Chromium (install Debian's `chromium`, or set GAUNTLET_CHROMIUM): index.html not checked in a browser");
+        missing_external(
+            "Chromium",
+            "install Debian's `chromium`, or set GAUNTLET_CHROMIUM",
+        );
     }
     found
 }

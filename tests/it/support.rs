@@ -68,3 +68,13 @@ impl wiremock::Respond for OpenAiAgent {
         }))
     }
 }
+
+/// What a test does when an external program or package it needs is missing: outside CI it is
+/// skipped with a message; in CI (`CI=true`, which `.ci/run` is run with) it fails, so a missing
+/// install step can never pass as green.
+pub fn missing_external(what: &str, hint: &str) {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{what} is missing in CI ({hint}): .ci/run should have installed it");
+    }
+    eprintln!("SKIPPED: {what} is missing ({hint})");
+}
