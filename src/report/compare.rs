@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::report::model::{CaseResult, RunReport};
-use crate::stats::{fisher_drop_p, mcnemar_p, noise_floor, paired_change_interval};
+use crate::stats::{fisher_drop_p, mcnemar_p, noise_floor, paired_change_interval, significant};
 use crate::verdict::{rate, round, CaseStatus};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -151,9 +151,9 @@ pub fn compare(baseline: &RunReport, current: &RunReport, alpha: f64) -> Compari
                 if was.status != now.status {
                     cmp.errored.push(change(now));
                 }
-            } else if fisher_drop_p(bp, bn, ap, an).is_some_and(|p| p < alpha) {
+            } else if fisher_drop_p(bp, bn, ap, an).is_some_and(|p| significant(p, alpha)) {
                 cmp.regressions.push(change(now));
-            } else if fisher_drop_p(ap, an, bp, bn).is_some_and(|p| p < alpha) {
+            } else if fisher_drop_p(ap, an, bp, bn).is_some_and(|p| significant(p, alpha)) {
                 cmp.fixes.push(change(was));
             }
         } else if !judged(was.status) || !judged(now.status) {
@@ -357,6 +357,7 @@ mod tests {
                 with("noise", CaseStatus::Passed, 5, 5),
                 with("real", CaseStatus::Passed, 5, 5),
                 with("better", CaseStatus::Failed, 0, 5),
+                with("tie", CaseStatus::Passed, 3, 3),
             ],
             1.0,
         );
@@ -365,6 +366,7 @@ mod tests {
                 with("noise", CaseStatus::Flaky, 4, 5),
                 with("real", CaseStatus::Failed, 0, 5),
                 with("better", CaseStatus::Passed, 5, 5),
+                with("tie", CaseStatus::Failed, 0, 3),
             ],
             0.5,
         );
@@ -372,8 +374,8 @@ mod tests {
         let ids = |v: &[StatusChange]| v.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
         assert_eq!(
             ids(&cmp.regressions),
-            vec!["real"],
-            "5/5 → 4/5 is noise; 5/5 → 0/5 is not"
+            vec!["real", "tie"],
+            "5/5 → 4/5 is noise; 5/5 → 0/5 is not, nor is 3/3 → 0/3 (p = 1/20 exactly)"
         );
         assert_eq!(ids(&cmp.fixes), vec!["better"]);
     }
