@@ -203,6 +203,25 @@ mod tests {
     }
 
     #[test]
+    fn an_external_agents_escalation_tool_call_ends_escalated_unless_it_failed() {
+        let t = parse_reply(
+            r#"{"output": "a human will call you", "trajectory": {"steps": [
+                {"type": "tool", "name": "escalate_to_human", "args": {"reason": "legal"}, "result": {"ok": true}}]}}"#,
+        );
+        assert!(t.escalated());
+        assert_eq!(t.end, EndReason::Escalated);
+        let t = parse_reply(
+            r#"{"output": "x", "trajectory": {"steps": [
+                {"type": "tool", "name": "escalate_to_human", "args": {}, "error": "down"}]}}"#,
+        );
+        assert!(
+            !t.escalated(),
+            "a failed escalation call is not an escalation"
+        );
+        assert_eq!(t.end, EndReason::Completed);
+    }
+
+    #[test]
     fn malformed_replies_are_errored_with_the_first_problem() {
         for (reply, want) in [
             ("not json", "invalid reply: expected ident"),

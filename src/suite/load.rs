@@ -989,7 +989,7 @@ impl Loader {
         for (key, value) in [
             ("min_pass_rate", raw.min_pass_rate),
             ("max_soft_fail_rate", raw.max_soft_fail_rate),
-            ("max_error_rate", raw.max_error_rate),
+            ("max_error_rate", raw.max_error_rate.flatten()),
             ("alpha", raw.alpha),
         ] {
             if let Some(v) = value {
@@ -1024,7 +1024,9 @@ impl Loader {
         Gate {
             min_pass_rate: raw.min_pass_rate,
             max_soft_fail_rate: raw.max_soft_fail_rate,
-            max_error_rate: raw.max_error_rate,
+            max_error_rate: raw
+                .max_error_rate
+                .unwrap_or(Some(crate::suite::model::DEFAULT_MAX_ERROR_RATE)),
             critical: raw.critical.clone(),
             max_regressions: raw.max_regressions,
             alpha: raw.alpha.unwrap_or(crate::report::compare::DEFAULT_ALPHA),
@@ -1301,5 +1303,40 @@ fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(test)]
+mod gate_defaults_tests {
+    use super::*;
+
+    fn gate_of(gate_yaml: &str) -> Gate {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("cases.yaml"),
+            "- id: a\n  input: hi\n  checks:\n    - contains: hi\n",
+        )
+        .unwrap();
+        let suite = format!(
+            "name: s\ndataset: cases.yaml\ntarget:\n  command:\n    argv: [python3, agent.py]\n{gate_yaml}"
+        );
+        let path = dir.path().join("s.yaml");
+        std::fs::write(&path, suite).unwrap();
+        load_suite(&path).unwrap().gate
+    }
+
+    #[test]
+    fn the_error_rate_rule_is_on_unless_written_null() {
+        assert_eq!(gate_of("").max_error_rate, Some(0.1), "no gate section");
+        assert_eq!(gate_of("gate: {}\n").max_error_rate, Some(0.1));
+        assert_eq!(
+            gate_of("gate: {max_error_rate: 0.3}\n").max_error_rate,
+            Some(0.3)
+        );
+        assert_eq!(
+            gate_of("gate: {max_error_rate: null}\n").max_error_rate,
+            None,
+            "null removes the rule"
+        );
     }
 }
