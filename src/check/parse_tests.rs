@@ -116,7 +116,8 @@ fn shorthands_parse_to_the_right_check() {
         Check::Trajectory {
             mode: TrajectoryMode::Strict,
             ref args,
-            expected: ValueRef::Case(ref p)
+            expected: ValueRef::Case(ref p),
+            partial: false,
         } if p == "expected.tools" && args.default == ArgMatch::Exact
     ));
     let spec = parse("equals: '42'").unwrap();
