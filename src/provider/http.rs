@@ -5,7 +5,9 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
+use crate::provider::body::{human_bytes, read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
 use crate::provider::types::ProviderError;
+use crate::redact::Redactor;
 
 /// Longest excerpt of a response body quoted in an error.
 const EXCERPT_CHARS: usize = 300;
@@ -15,6 +17,8 @@ pub struct HttpClient {
     client: reqwest::Client,
     /// The provider's name, for messages.
     provider: String,
+    /// The largest response body read (`run.limits.max_response_bytes`).
+    max_body: u64,
 }
 
 // The client holds no key (headers are added per request), but keep Debug short anyway.
@@ -35,7 +39,14 @@ impl HttpClient {
         Ok(HttpClient {
             client,
             provider: provider.to_string(),
+            max_body: crate::limits::Limits::default().max_response_bytes,
         })
+    }
+
+    /// This client, reading response bodies of at most `bytes`.
+    pub fn with_max_body(mut self, bytes: u64) -> Self {
+        self.max_body = bytes;
+        self
     }
 
     /// POSTs `body` as JSON to `url` with `headers`; returns the parsed JSON of a 2xx answer.
@@ -58,6 +69,17 @@ impl HttpClient {
             value.set_sensitive(true);
             req = req.header(*k, value);
         }
+        let result = self.send(req).await;
+        // A provider may quote the key it was sent: mask it (and any credential) before the
+        // message goes anywhere.
+        result.map_err(|mut e| {
+            let redactor = Redactor::global().with(headers.iter().map(|(_, v)| *v));
+            e.message = redactor.redact(&e.message).into_owned();
+            e
+        })
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value, ProviderError> {
         let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
         let status = resp.status();
         let retry_after = resp
@@ -65,23 +87,42 @@ impl HttpClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let text = resp.text().await.map_err(|e| self.transport_error(&e))?;
         if !status.is_success() {
+            // Only the start of an error body is ever quoted: the rest is not read.
+            let body = read_prefix(resp, ERROR_BODY_BYTES.min(self.max_body))
+                .await
+                .map_err(|e| self.body_error(e))?;
             return Err(status_error(
                 &self.provider,
                 status.as_u16(),
-                &text,
+                &String::from_utf8_lossy(&body),
                 retry_after,
             ));
         }
-        serde_json::from_str(&text).map_err(|e| {
+        let body = read_capped(resp, self.max_body)
+            .await
+            .map_err(|e| self.body_error(e))?;
+        serde_json::from_slice(&body).map_err(|e| {
             // A 200 with garbage will be garbage again: not retried.
             ProviderError::fatal(format!(
                 "{} returned a response that is not JSON ({e}): {}",
                 self.provider,
-                excerpt(&text)
+                excerpt(&String::from_utf8_lossy(&body))
             ))
         })
+    }
+
+    fn body_error(&self, e: BodyError) -> ProviderError {
+        match e {
+            // The same request would get the same reply: not retried.
+            BodyError::TooLarge { limit } => ProviderError::fatal(format!(
+                "{}'s response is larger than run.limits.max_response_bytes ({}) (hint: raise \
+                 the limit in the suite's `run.limits` if the reply is expected)",
+                self.provider,
+                human_bytes(limit)
+            )),
+            BodyError::Transport(e) => self.transport_error(&e),
+        }
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> ProviderError {
