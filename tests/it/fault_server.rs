@@ -29,6 +29,8 @@ pub struct FaultServer {
     pub port: u16,
     /// Body bytes sent, over all connections.
     pub sent: Arc<AtomicU64>,
+    /// Requests answered.
+    pub requests: Arc<AtomicU64>,
 }
 
 impl FaultServer {
@@ -36,16 +38,22 @@ impl FaultServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind localhost");
         let port = listener.local_addr().expect("local addr").port();
         let sent = Arc::new(AtomicU64::new(0));
-        let counter = sent.clone();
+        let requests = Arc::new(AtomicU64::new(0));
+        let (counter, answered) = (sent.clone(), requests.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
+                answered.fetch_add(1, Ordering::Relaxed);
                 let (fault, counter) = (fault.clone(), counter.clone());
                 std::thread::spawn(move || {
                     let _ = answer(stream, &fault, &counter);
                 });
             }
         });
-        FaultServer { port, sent }
+        FaultServer {
+            port,
+            sent,
+            requests,
+        }
     }
 
     /// `http://127.0.0.1:PORT`.

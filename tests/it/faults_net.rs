@@ -206,3 +206,109 @@ fn all_files(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+// --- bounded reads
+
+/// Peak resident memory of the largest child this test process has waited for, in MiB. Every
+/// child counts (other tests' too), so it is an upper bound for the run under test.
+fn peak_child_rss_mib() -> u64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0);
+    (usage.ru_maxrss as u64) / 1024 // Linux reports KiB.
+}
+
+/// A suite folder with the faults' cases and `target` as its target.
+fn suite_with_target(target: &str, limits: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/valid/faults/cases.yaml"),
+        dir.path().join("cases.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("suite.yaml"),
+        format!(
+            "name: bounded\ndataset: cases.yaml\ntarget:\n{target}\nchecks:\n  - contains: {{value: x}}\n\
+             run: {{concurrency: 2, timeout: 60s, limits: {{{limits}}}}}\n"
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+fn errors_of(out: &Path, suite: &str) -> Vec<String> {
+    let report: serde_json::Value =
+        serde_json::from_str(&read(out.join(suite).join("report.json"))).unwrap();
+    report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["error"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn an_endless_provider_body_fails_at_the_response_limit_without_retry_in_bounded_memory() {
+    let server = FaultServer::start(Fault::EndlessChunked { max: 8 << 30 });
+    let out = tempfile::tempdir().unwrap();
+    let o = gauntlet_env(
+        &[
+            "eval",
+            "tests/fixtures/valid/faults/endless.yaml",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+        &[
+            ("OPENAI_BASE_URL", format!("{}/v1", server.url())),
+            ("OPENAI_API_KEY", OPENAI_KEY.into()),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    for e in errors_of(out.path(), "faults-endless") {
+        assert!(
+            e.contains("larger than run.limits.max_response_bytes (16 MiB)"),
+            "{e}"
+        );
+    }
+    // Two cases, one attempt each: a body over the limit is not retried.
+    assert_eq!(
+        server.requests.load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
+    let sent = server.sent.load(std::sync::atomic::Ordering::Relaxed) >> 20;
+    let peak = peak_child_rss_mib();
+    eprintln!("endless provider body: peak child RSS {peak} MiB, server sent {sent} MiB");
+    assert!(peak < 512, "peak RSS {peak} MiB");
+}
+
+#[test]
+fn an_endless_http_agent_reply_fails_at_the_output_limit_in_bounded_memory() {
+    let server = FaultServer::start(Fault::EndlessChunked { max: 8 << 30 });
+    // The limit is lowered to show it is the suite's that applies.
+    let dir = suite_with_target(
+        &format!("  http: {{url: \"{}/agent\"}}", server.url()),
+        "max_output_bytes: 4MiB",
+    );
+    let out = tempfile::tempdir().unwrap();
+    let o = gauntlet_env(
+        &[
+            "eval",
+            dir.path().join("suite.yaml").to_str().unwrap(),
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    for e in errors_of(out.path(), "bounded") {
+        assert!(
+            e.contains("larger than run.limits.max_output_bytes (4 MiB)"),
+            "{e}"
+        );
+    }
+    let peak = peak_child_rss_mib();
+    eprintln!("endless http agent body: peak child RSS {peak} MiB");
+    assert!(peak < 512, "peak RSS {peak} MiB");
+}
