@@ -68,7 +68,7 @@ impl State {
         }
         self.consecutive_failures += 1;
         if trial || self.consecutive_failures >= policy.failures {
-            self.open_until = Some(now + policy.cooldown);
+            self.open_until = Some(crate::duration::saturating_add(now, policy.cooldown));
         }
     }
 }

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
+use crate::duration::MAX_DURATION;
 use crate::provider::body::{human_bytes, read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
 use crate::provider::types::ProviderError;
 use crate::redact::Redactor;
@@ -172,18 +173,31 @@ pub fn excerpt(text: &str) -> String {
     crate::text::excerpt(text, EXCERPT_CHARS, "(empty body)")
 }
 
-/// `Retry-After` as seconds (`120`, `1.5`) or an HTTP date; a date in the past means now.
+/// `Retry-After` as seconds (`120`, `1.5`) or an HTTP date; a date in the past means now. A
+/// huge value (or a date centuries ahead) saturates at [`MAX_DURATION`], which is more than
+/// any `retries.max_delay`, so the call gives up instead of panicking or sleeping for ever.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        if secs.is_nan() || secs < 0.0 {
+            return None;
+        }
+        return Some(
+            Duration::try_from_secs_f64(secs).map_or(MAX_DURATION, |d| d.min(MAX_DURATION)),
+        );
     }
     let at = parse_http_date(v)?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        at.map_or(MAX_DURATION, |at| {
+            at.duration_since(now).unwrap_or(Duration::ZERO)
+        })
+        .min(MAX_DURATION),
+    )
 }
 
 /// IMF-fixdate, e.g. `Wed, 21 Oct 2015 07:28:00 GMT` (the form RFC 9110 requires senders to use).
-fn parse_http_date(s: &str) -> Option<SystemTime> {
+/// `Some(None)`: a well-formed date too far ahead for the clock to represent.
+fn parse_http_date(s: &str) -> Option<Option<SystemTime>> {
     let parts: Vec<&str> = s.split_whitespace().collect();
     let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
         return None;
@@ -204,9 +218,13 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
     if !(1..=31).contains(&day) || year < 1970 || *h > 23 || *m > 59 || *sec > 60 {
         return None;
     }
+    // Beyond year 9999 the arithmetic below could overflow; such a date is "never" anyway.
+    if year > 9999 {
+        return Some(None);
+    }
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + h * 3600 + m * 60 + sec;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+    Some(SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -243,6 +261,25 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
+        assert_eq!(parse_retry_after("-0.5", now), None);
+        assert_eq!(parse_retry_after("NaN", now), None);
+    }
+
+    #[test]
+    fn absurd_retry_after_values_saturate_instead_of_panicking() {
+        let now = SystemTime::now();
+        for v in [
+            "99999999999999999999999",
+            "1e308",
+            "inf",
+            "18446744073709551616",
+            "Wed, 21 Oct 300000000000 07:28:00 GMT",
+            "Fri, 31 Dec 9999 23:59:60 GMT",
+        ] {
+            let d = parse_retry_after(v, now).expect(v);
+            assert!(d <= MAX_DURATION, "{v}: {d:?}");
+            assert!(d > Duration::from_secs(86_400 * 365 * 50), "{v}: {d:?}");
+        }
     }
 
     #[test]

@@ -312,3 +312,40 @@ fn an_endless_http_agent_reply_fails_at_the_output_limit_in_bounded_memory() {
     eprintln!("endless http agent body: peak child RSS {peak} MiB");
     assert!(peak < 512, "peak RSS {peak} MiB");
 }
+
+// --- numbers from the network
+
+fn eval_against(server: &FaultServer, suite: &str, out: &Path) -> Output {
+    gauntlet_env(
+        &["eval", suite, "--out", out.to_str().unwrap()],
+        &[
+            ("OPENAI_BASE_URL", format!("{}/v1", server.url())),
+            ("OPENAI_API_KEY", OPENAI_KEY.into()),
+        ],
+    )
+}
+
+#[test]
+fn an_absurd_retry_after_gives_up_instead_of_panicking() {
+    for value in [
+        "99999999999999999999999",
+        "Wed, 21 Oct 300000000000 07:28:00 GMT",
+    ] {
+        let server = FaultServer::start(Fault::Fixed {
+            status: 429,
+            header: Some(("retry-after".into(), value.into())),
+            body: r#"{"error": {"message": "slow down"}}"#.into(),
+        });
+        let out = tempfile::tempdir().unwrap();
+        let o = eval_against(
+            &server,
+            "tests/fixtures/valid/faults/endless.yaml",
+            out.path(),
+        );
+        assert_eq!(o.status.code(), Some(1), "{value}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        for e in errors_of(out.path(), "faults-endless") {
+            assert!(e.contains("more than retries.max_delay"), "{value}: {e}");
+        }
+    }
+}
