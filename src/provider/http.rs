@@ -134,9 +134,30 @@ impl HttpClient {
         } else {
             "request failed"
         };
-        // reqwest's message names the URL, never the headers, so the key stays out of it.
-        ProviderError::transient(format!("{} {what}: {e}", self.provider), None)
+        // reqwest's message names the URL, never the headers, so the key stays out of it; its
+        // top-level text ("error sending request") hides the cause, so the chain follows.
+        ProviderError::transient(
+            format!("{} {what}: {}", self.provider, error_chain(e)),
+            None,
+        )
     }
+}
+
+/// An error and its sources, `: `-separated ("… for url (…): client error (Connect): tcp
+/// connect error: Connection refused (os error 111)").
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        // hyper repeats its cause in its own message: keep each text once.
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
 }
 
 /// 429, 408, 409 and 5xx (incl. Anthropic's 529 "overloaded") are transient; everything else

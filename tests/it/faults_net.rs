@@ -349,3 +349,43 @@ fn an_absurd_retry_after_gives_up_instead_of_panicking() {
         }
     }
 }
+
+// --- connection errors
+
+#[test]
+fn an_unreachable_provider_names_the_url_and_the_cause_even_once_the_breaker_opens() {
+    // A port that was free a moment ago: nothing listens on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = tempfile::tempdir().unwrap();
+    let o = gauntlet_env(
+        &[
+            "eval",
+            "tests/fixtures/valid/faults/unreachable.yaml",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+        &[
+            ("OPENAI_BASE_URL", format!("http://127.0.0.1:{port}/v1")),
+            ("OPENAI_API_KEY", OPENAI_KEY.into()),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let errors = errors_of(out.path(), "faults-unreachable");
+    assert!(
+        errors.iter().any(|e| e.contains("circuit breaker open")),
+        "{errors:?}"
+    );
+    for e in &errors {
+        assert!(e.to_lowercase().contains("connection refused"), "{e}");
+        assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
+    }
+    let breaker = errors
+        .iter()
+        .find(|e| e.contains("circuit breaker"))
+        .unwrap();
+    assert!(breaker.contains("`openai:gpt-fault`"), "{breaker}");
+}
