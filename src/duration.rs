@@ -1,6 +1,11 @@
 //! Human durations as written in suites and on the command line: `500ms`, `60s`, `2m`, `1h`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The longest duration gauntlet accepts or waits: 100 years. Anything from a file, the command
+/// line or the network beyond it is refused (or, from a server, saturates here), so no later
+/// addition to a clock can overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// Parses `<number><unit>` with unit `ms`, `s`, `m` or `h`; a bare number is seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -23,10 +28,30 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             ))
         }
     };
-    if secs <= 0.0 || !secs.is_finite() {
+    if secs <= 0.0 || secs.is_nan() {
         return Err(format!("duration `{text}` must be positive"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    match Duration::try_from_secs_f64(secs) {
+        Ok(d) if d <= MAX_DURATION => Ok(d),
+        _ => Err(format!(
+            "duration `{text}` is longer than 100 years (hint: leave the setting out for no limit)"
+        )),
+    }
+}
+
+/// `at + d`, or the latest instant the clock can hold near it when that overflows: a deadline
+/// far enough away is "never" either way.
+pub fn saturating_add(at: Instant, d: Duration) -> Instant {
+    let mut step = d;
+    loop {
+        if let Some(t) = at.checked_add(step) {
+            return t;
+        }
+        if step.is_zero() {
+            return at;
+        }
+        step /= 2;
+    }
 }
 
 #[cfg(test)]
@@ -48,5 +73,34 @@ mod tests {
         for (text, want) in table {
             assert_eq!(parse_duration(text).ok(), want, "{text}");
         }
+    }
+
+    #[test]
+    fn absurd_durations_are_refused_with_a_message() {
+        for text in ["876001h", "99999999999999999999999s", "1e400", "nan"] {
+            let e = parse_duration(text).unwrap_err();
+            assert!(
+                e.contains("100 years") || e.contains("invalid") || e.contains("positive"),
+                "{text}: {e}"
+            );
+        }
+        assert!(parse_duration("99999999999999999999999s")
+            .unwrap_err()
+            .contains("longer than 100 years"));
+        assert_eq!(
+            parse_duration("876000h"),
+            Ok(MAX_DURATION),
+            "exactly 100 years is allowed"
+        );
+    }
+
+    #[test]
+    fn saturating_add_never_panics() {
+        let now = Instant::now();
+        assert_eq!(
+            saturating_add(now, Duration::from_secs(1)),
+            now + Duration::from_secs(1)
+        );
+        assert!(saturating_add(now, Duration::MAX) > now);
     }
 }

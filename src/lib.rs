@@ -16,6 +16,7 @@ pub mod journal;
 pub mod limits;
 pub mod plan;
 pub mod provider;
+pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod shard;

@@ -22,12 +22,13 @@ fn main() -> ExitCode {
     ExitCode::from(gauntlet::cli::run(cli))
 }
 
-/// Spans and events go to stderr when `GAUNTLET_LOG` is set (e.g. `GAUNTLET_LOG=debug`).
+/// Spans and events go to stderr when `GAUNTLET_LOG` is set (e.g. `GAUNTLET_LOG=debug`),
+/// with every known key and credential masked.
 fn init_tracing() {
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("GAUNTLET_LOG") {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .with_writer(std::io::stderr)
+            .with_writer(|| gauntlet::redact::RedactingWriter::new(std::io::stderr()))
             .init();
     }
 }

@@ -25,6 +25,7 @@ use crate::event::RunEvent;
 use crate::plan::WorkItem;
 use crate::provider::cache::{CallContext, ModelCache};
 use crate::provider::registry::Providers;
+use crate::redact::Redactor;
 use crate::report::case_result::case_result;
 use crate::report::model::CaseResult;
 use crate::suite::model::{Budget, Case, Suite, Target};
@@ -241,6 +242,8 @@ struct Tally<'a> {
     spent: Spent,
     on_event: &'a mut dyn FnMut(&RunEvent),
     on_finished: &'a mut dyn FnMut(CaseResult),
+    /// Built once the providers have read their keys.
+    redactor: Redactor,
 }
 
 impl<'a> Tally<'a> {
@@ -256,11 +259,14 @@ impl<'a> Tally<'a> {
             spent: Spent::default(),
             on_event,
             on_finished,
+            redactor: Redactor::global(),
         }
     }
 
     /// Reports a finished run, hands it over, and stops scheduling once the run budget is spent.
     fn finished(&mut self, result: CaseResult) {
+        // The one place every result passes before it is journalled, reported or shown.
+        let result = self.redactor.redact_case(result);
         self.spent.add(&result.trajectory);
         (self.on_event)(&RunEvent::CaseFinished { result: &result });
         (self.on_finished)(result);

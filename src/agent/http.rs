@@ -6,8 +6,10 @@
 //! runner's per-case timeout drops the request future, which cancels the request.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::agent::protocol::{parse_reply, Request};
+use crate::provider::body::{human_bytes, read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
 use crate::suite::model::Case;
 use crate::text::excerpt;
 use crate::trajectory::Trajectory;
@@ -15,15 +17,24 @@ use crate::trajectory::Trajectory;
 /// How much of an error body a message quotes.
 const BODY_EXCERPT: usize = 300;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct HttpTarget {
     pub url: reqwest::Url,
     /// Sent with every request, sorted by name.
     pub headers: BTreeMap<String, String>,
     pub client: reqwest::Client,
+    /// The largest reply body read (`run.limits.max_output_bytes`); a longer one errors the run.
+    pub max_reply_bytes: u64,
 }
 
 impl HttpTarget {
+    /// This target with the suite's reply limit (known only once `run:` is read).
+    pub fn with_max_reply_bytes(self: Arc<Self>, bytes: u64) -> Arc<Self> {
+        let mut target = Arc::unwrap_or_clone(self);
+        target.max_reply_bytes = bytes;
+        Arc::new(target)
+    }
+
     /// Runs one case: never fails, a broken endpoint gives an `errored` trajectory.
     pub async fn run(&self, case: &Case) -> Trajectory {
         let mut request = self
@@ -45,9 +56,21 @@ impl HttpTarget {
             }
         };
         let status = response.status();
-        let body = match response.text().await {
-            Ok(b) => b,
-            Err(e) => {
+        // An error reply is only quoted, so only its start is read.
+        let read = if status.is_success() {
+            read_capped(response, self.max_reply_bytes).await
+        } else {
+            read_prefix(response, ERROR_BODY_BYTES.min(self.max_reply_bytes)).await
+        };
+        let body = match read {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(BodyError::TooLarge { limit }) => {
+                return Trajectory::errored(format!(
+                    "the agent's reply is larger than run.limits.max_output_bytes ({})",
+                    human_bytes(limit)
+                ))
+            }
+            Err(BodyError::Transport(e)) => {
                 return Trajectory::errored(format!(
                     "cannot read the agent's reply (HTTP {status}): {}",
                     error_chain(&e)

@@ -26,6 +26,9 @@ struct State {
     open_until: Option<Instant>,
     /// Half-open: the one trial call is in flight; others still fail fast.
     trial_in_flight: bool,
+    /// The message of the last failure that counted, so a fast failure keeps its cause
+    /// ("connection refused", the URL) instead of hiding it.
+    last_error: Option<String>,
 }
 
 /// What the breaker lets a call do.
@@ -51,8 +54,7 @@ impl State {
     /// health (a 400 is the request's fault).
     fn record(
         &mut self,
-        ok: bool,
-        counts: bool,
+        error: Option<&ProviderError>,
         trial: bool,
         policy: &BreakerPolicy,
         now: Instant,
@@ -60,15 +62,16 @@ impl State {
         if trial {
             self.trial_in_flight = false;
         }
-        if ok || !counts {
-            if ok || trial {
+        let Some(e) = error.filter(|e| e.retryable) else {
+            if error.is_none() || trial {
                 *self = State::default();
             }
             return;
-        }
-        self.consecutive_failures += 1;
+        };
+        self.last_error = Some(e.message.clone());
+        self.consecutive_failures = self.consecutive_failures.saturating_add(1);
         if trial || self.consecutive_failures >= policy.failures {
-            self.open_until = Some(now + policy.cooldown);
+            self.open_until = Some(crate::duration::saturating_add(now, policy.cooldown));
         }
     }
 }
@@ -89,6 +92,18 @@ impl Breaker {
     }
 }
 
+/// Why a call failed fast: the model, the count and the last underlying error.
+fn fail_fast_message(label: &str, policy: &BreakerPolicy, last: Option<String>) -> String {
+    let cause = last
+        .map(|e| format!("; last error: {e}"))
+        .unwrap_or_default();
+    format!(
+        "circuit breaker open for `{label}` after {} consecutive failures{cause}; failing fast \
+         (hint: the provider looks down; see `breaker` in the suite's `providers`)",
+        policy.failures
+    )
+}
+
 #[async_trait]
 impl Provider for Breaker {
     fn name(&self) -> &str {
@@ -100,23 +115,16 @@ impl Provider for Breaker {
         let trial = match admit {
             Admit::Go { trial } => trial,
             Admit::FailFast => {
+                let last = self.lock().last_error.clone();
                 return Err(ProviderError {
                     unavailable: true,
-                    ..ProviderError::fatal(format!(
-                        "circuit breaker open for `{}` after {} consecutive failures; failing fast \
-                         (hint: the provider looks down; see `breaker` in the suite's `providers`)",
-                        self.label, self.policy.failures
-                    ))
+                    ..ProviderError::fatal(fail_fast_message(&self.label, &self.policy, last))
                 });
             }
         };
         let result = self.inner.complete(request).await;
-        let (ok, counts) = match &result {
-            Ok(_) => (true, true),
-            Err(e) => (false, e.retryable),
-        };
         self.lock()
-            .record(ok, counts, trial, &self.policy, Instant::now());
+            .record(result.as_ref().err(), trial, &self.policy, Instant::now());
         result
     }
 }
@@ -136,28 +144,56 @@ mod tests {
         let mut s = State::default();
         for _ in 0..2 {
             assert_eq!(s.admit(t0), Admit::Go { trial: false });
-            s.record(false, true, false, &p, t0);
+            s.record(Some(&down()), false, &p, t0);
         }
-        s.record(false, false, false, &p, t0); // a 400 neither counts nor resets
+        s.record(Some(&bad()), false, &p, t0); // a 400 neither counts nor resets
         assert_eq!(s.admit(t0), Admit::Go { trial: false });
-        s.record(false, true, false, &p, t0);
+        s.record(Some(&down()), false, &p, t0);
         assert_eq!(s.admit(t0 + Duration::from_secs(9)), Admit::FailFast);
 
         let later = t0 + Duration::from_secs(10);
         assert_eq!(s.admit(later), Admit::Go { trial: true });
         assert_eq!(s.admit(later), Admit::FailFast, "one trial at a time");
-        s.record(false, true, true, &p, later);
+        s.record(Some(&down()), true, &p, later);
         assert_eq!(s.admit(later), Admit::FailFast, "a failed trial reopens");
 
         let again = later + Duration::from_secs(10);
         assert_eq!(s.admit(again), Admit::Go { trial: true });
-        s.record(true, true, true, &p, again);
+        s.record(None, true, &p, again);
         assert_eq!(
             s.admit(again),
             Admit::Go { trial: false },
             "a good trial closes"
         );
         assert_eq!(s.consecutive_failures, 0);
+    }
+
+    fn down() -> ProviderError {
+        ProviderError::transient(
+            "openai connection failed: error sending request for url (http://127.0.0.1:9/v1): \
+             connection refused",
+            None,
+        )
+    }
+
+    fn bad() -> ProviderError {
+        ProviderError::fatal("openai answered HTTP 400: bad request")
+    }
+
+    #[test]
+    fn the_fail_fast_message_names_the_model_and_the_last_cause() {
+        let p = BreakerPolicy {
+            failures: 1,
+            cooldown: Duration::from_secs(10),
+        };
+        let t = Instant::now();
+        let mut s = State::default();
+        s.record(Some(&down()), false, &p, t);
+        let m = fail_fast_message("openai:gpt-x", &p, s.last_error.clone());
+        assert!(m.contains("`openai:gpt-x`"), "{m}");
+        assert!(m.contains("last error: openai connection failed"), "{m}");
+        assert!(m.contains("connection refused"), "{m}");
+        assert!(m.contains("http://127.0.0.1:9/v1"), "{m}");
     }
 
     #[test]
@@ -168,9 +204,9 @@ mod tests {
         };
         let t = Instant::now();
         let mut s = State::default();
-        s.record(false, true, false, &p, t);
-        s.record(true, true, false, &p, t);
-        s.record(false, true, false, &p, t);
+        s.record(Some(&down()), false, &p, t);
+        s.record(None, false, &p, t);
+        s.record(Some(&down()), false, &p, t);
         assert_eq!(s.admit(t), Admit::Go { trial: false });
     }
 }

@@ -1,5 +1,6 @@
 //! Model providers behind one trait, and the reliability wrappers composed around them.
 pub mod anthropic;
+pub mod body;
 pub mod breaker;
 pub mod cache;
 pub mod fallback;

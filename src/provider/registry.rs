@@ -83,9 +83,12 @@ fn settings_for(suite: &Suite, provider: &str) -> ProviderSettings {
 }
 
 fn api_key(settings: &ProviderSettings) -> Option<String> {
-    std::env::var(&settings.api_key_env)
+    let key = std::env::var(&settings.api_key_env)
         .ok()
-        .filter(|k| !k.trim().is_empty())
+        .filter(|k| !k.trim().is_empty())?;
+    // From here on the key is masked wherever it would be written.
+    crate::redact::remember(&key);
+    Some(key)
 }
 
 fn is_public(settings: &ProviderSettings, provider: &str) -> bool {
@@ -126,6 +129,7 @@ impl Providers {
             if !shared.contains_key(&id.provider) {
                 match HttpClient::new(&id.provider, settings.timeout) {
                     Ok(c) => {
+                        let c = c.with_max_body(suite.run.limits.max_response_bytes);
                         let limiter = Arc::new(RateLimiter::new(settings.rate_limit));
                         shared.insert(id.provider.clone(), (c, limiter));
                     }

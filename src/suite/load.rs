@@ -243,7 +243,12 @@ impl Loader {
                 h.budget = run.budget;
                 Target::Harness(Arc::new(h))
             }
-            None => external?,
+            None => match external? {
+                Target::Http(h) => {
+                    Target::Http(h.with_max_reply_bytes(run.limits.max_output_bytes))
+                }
+                other => other,
+            },
         };
         // Not collected in place: that would keep the `Case`s' whole buffer behind the `Arc`s.
         let mut shared_cases = Vec::with_capacity(cases.len());
@@ -475,6 +480,7 @@ impl Loader {
             url: url?,
             headers: raw.headers.clone(),
             client: client?,
+            max_reply_bytes: crate::limits::Limits::default().max_output_bytes,
         })))
     }
 

@@ -5,6 +5,8 @@ mod cache;
 mod calibrate;
 mod demo;
 mod diagnostics;
+mod fault_server;
+mod faults_net;
 mod flaky;
 mod gate;
 mod harness;
