@@ -5,6 +5,7 @@ mod cache;
 mod calibrate;
 mod demo;
 mod diagnostics;
+mod faults_proc;
 mod flaky;
 mod gate;
 mod harness;
