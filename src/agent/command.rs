@@ -72,16 +72,16 @@ impl CommandTarget {
     }
 
     /// Runs one case: never fails, a broken agent gives an `errored` trajectory.
-    pub async fn run(&self, case: &Case) -> Trajectory {
+    pub async fn run(&self, case: &Case, repeat: u32) -> Trajectory {
         if self.persistent {
-            self.run_persistent(case).await
+            self.run_persistent(case, repeat).await
         } else {
-            self.run_once(case).await
+            self.run_once(case, repeat).await
         }
     }
 
-    async fn run_once(&self, case: &Case) -> Trajectory {
-        let request = Request::new(case).to_line();
+    async fn run_once(&self, case: &Case, repeat: u32) -> Trajectory {
+        let request = Request::new(case).with_repeat(repeat).to_line();
         // No timeout here: the runner's per-case timeout drops this future, which kills the
         // agent's whole process group.
         let output = match self
@@ -111,7 +111,7 @@ impl CommandTarget {
         trajectory
     }
 
-    async fn run_persistent(&self, case: &Case) -> Trajectory {
+    async fn run_persistent(&self, case: &Case, repeat: u32) -> Trajectory {
         let idle = self.idle.lock().ok().and_then(|mut pool| pool.pop());
         let mut process = match idle {
             Some(p) => p,
@@ -120,16 +120,29 @@ impl CommandTarget {
                 Err(e) => return self.spawn_error(e),
             },
         };
-        match process.exchange(&Request::new(case).to_line()).await {
+        let request = Request::new(case).with_repeat(repeat).to_line();
+        match process.exchange(&request).await {
             Ok(line) => {
-                let trajectory = parse_reply(&line);
-                if is_json(&line) {
-                    // One JSON line answered one request: the stream is in step, reuse it.
-                    if let Ok(mut pool) = self.idle.lock() {
-                        pool.push(process);
-                    }
+                let Some(reply) = json(&line) else {
+                    // Not even JSON: the stream is out of step; the process is dropped.
+                    return parse_reply(&line);
+                };
+                if let Err(reason) = same_exchange(&reply, &case.id, repeat) {
+                    return Trajectory::errored(reason);
                 }
-                trajectory
+                if process.has_more_output().await {
+                    return Trajectory::errored(format!(
+                        "the agent printed more than one line for case `{}` repeat {repeat}; \
+                         it was restarted (hint: a persistent agent prints exactly one reply line \
+                         per request, and logs to stderr)",
+                        case.id
+                    ));
+                }
+                // One reply, for this very request: the stream is in step, reuse it.
+                if let Ok(mut pool) = self.idle.lock() {
+                    pool.push(process);
+                }
+                parse_reply(&line)
             }
             // The process is dropped here, which kills its group; the next case starts anew.
             Err(reason) => Trajectory::errored(format!(
@@ -140,8 +153,27 @@ impl CommandTarget {
     }
 }
 
-fn is_json(line: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(line).is_ok()
+fn json(line: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(line).ok()
+}
+
+/// Whether a persistent agent's reply echoes the request's `id` and `repeat`. A reply for
+/// another case (a stale line, an extra line) must never be scored as this one's.
+fn same_exchange(reply: &serde_json::Value, id: &str, repeat: u32) -> Result<(), String> {
+    let got_id = reply.get("id");
+    let got_repeat = reply.get("repeat");
+    if got_id.and_then(|v| v.as_str()) == Some(id)
+        && got_repeat.and_then(|v| v.as_u64()) == Some(u64::from(repeat))
+    {
+        return Ok(());
+    }
+    let shown = |v: Option<&serde_json::Value>| v.map_or("nothing".to_string(), |v| v.to_string());
+    Err(format!(
+        "the agent's reply is for id {} repeat {}, not for case `{id}` repeat {repeat}; it was \
+         restarted (hint: a persistent agent echoes the request's `id` and `repeat` in its reply)",
+        crate::text::truncate(&shown(got_id), 100),
+        crate::text::truncate(&shown(got_repeat), 20)
+    ))
 }
 
 /// One running persistent agent. Dropping it kills its whole process group.
@@ -216,6 +248,21 @@ impl Process {
             )),
             Err(e) => Err(format!("cannot read the agent's reply: {e}")),
         }
+    }
+
+    /// Whether the agent has already printed more after its reply line: an extra line, which
+    /// would otherwise be read as the next case's reply. (A line printed later is caught by
+    /// the next exchange's id check.)
+    async fn has_more_output(&mut self) -> bool {
+        use tokio::io::AsyncBufReadExt;
+        if !self.stdout.buffer().is_empty() {
+            return true;
+        }
+        // A zero timeout still polls once: data already in the pipe is seen, nothing waits.
+        matches!(
+            tokio::time::timeout(std::time::Duration::ZERO, self.stdout.fill_buf()).await,
+            Ok(Ok(buf)) if !buf.is_empty()
+        )
     }
 
     /// `" (it exited with status 1)"` when the process has ended, after a short grace so a

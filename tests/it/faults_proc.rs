@@ -144,7 +144,9 @@ fn a_persistent_agent_and_its_children_die_with_gauntlet() {
         r#"sleep 300 &
 echo $! >> children.pid
 while read -r line; do
-  echo '{"output":"ok"}'
+  id=$(printf '%s' "$line" | sed 's/.*"id":"\([^"]*\)".*/\1/')
+  repeat=$(printf '%s' "$line" | sed 's/.*"repeat":\([0-9]*\).*/\1/')
+  echo "{\"id\":\"$id\",\"repeat\":$repeat,\"output\":\"ok\"}"
 done"#,
     );
     let ran = eval(dir.path());
@@ -244,4 +246,59 @@ fn a_virtualenv_python_runs_as_the_venv() {
         Some(venv),
         "{output}"
     );
+}
+
+#[test]
+fn a_persistent_reply_for_another_case_or_an_extra_line_errors_that_run_only() {
+    let dir = suite(
+        &["a-ok", "b-extra", "c-ok", "d-wrong", "e-ok"],
+        "  command:\n    argv: [python3, agent.py]\n    persistent: true",
+        "run: {concurrency: 1}",
+    );
+    // Output is the case's own id, so a reply scored on the wrong case would show.
+    std::fs::write(
+        dir.path().join("agent.py"),
+        r#"import json, os, sys
+with open("starts", "a") as f:
+    f.write(f"{os.getpid()}\n")
+for line in sys.stdin:
+    req = json.loads(line)
+    reply = {"id": req["id"], "repeat": req["repeat"], "output": req["id"]}
+    if req["id"] == "d-wrong":
+        reply["id"] = "a-ok"
+    out = json.dumps(reply) + "\n"
+    if req["id"] == "b-extra":
+        out += json.dumps({**reply, "output": "stray"}) + "\n"
+    sys.stdout.write(out)
+    sys.stdout.flush()
+"#,
+    )
+    .unwrap();
+    let ran = eval(dir.path());
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    for id in ["a-ok", "c-ok", "e-ok"] {
+        let c = case(&ran.report, id);
+        assert_eq!(c["status"], "passed", "{c}");
+        assert_eq!(c["output"], id, "{c}");
+    }
+    let extra = case(&ran.report, "b-extra");
+    assert_eq!(extra["status"], "errored", "{extra}");
+    assert!(
+        extra["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("more than one line"),
+        "{extra}"
+    );
+    let wrong = case(&ran.report, "d-wrong");
+    assert_eq!(wrong["status"], "errored", "{wrong}");
+    assert!(
+        wrong["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not for case `d-wrong`"),
+        "{wrong}"
+    );
+    let starts = read(dir.path().join("starts")).lines().count();
+    assert_eq!(starts, 3, "restarted after each bad exchange");
 }
