@@ -91,6 +91,7 @@ fn spec(yaml: &str) -> CheckSpec {
         available_judges: &[],
         tools: None,
         cache: &Default::default(),
+        limits: Default::default(),
     };
     from_raw(&raw, &env).unwrap_or_else(|e| panic!("{yaml}: {e:?}"))
 }

@@ -35,6 +35,8 @@ pub struct CheckEnv<'a> {
     pub tools: Option<&'a [String]>,
     /// Regexes and schemas already compiled by this load.
     pub cache: &'a CompileCache,
+    /// `run.limits`: what a command check may print.
+    pub limits: crate::process::OutputLimits,
 }
 
 /// One problem in one check.
@@ -1093,6 +1095,7 @@ fn parse_command(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Parse
             argv,
             dir: env.suite_dir.to_path_buf(),
             timeout,
+            limits: env.limits,
         },
         name,
     ))

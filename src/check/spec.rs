@@ -168,6 +168,8 @@ pub enum Check {
         /// The suite's folder: the working directory, and the base of a relative program.
         dir: std::path::PathBuf,
         timeout: std::time::Duration,
+        /// Bounds on what is read of its stdout and stderr (`run.limits`).
+        limits: crate::process::OutputLimits,
     },
     Judge {
         judge: Arc<Judge>,

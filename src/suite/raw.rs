@@ -133,6 +133,9 @@ pub struct RawCommand {
     /// Added to gauntlet's own environment.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Provider keys (`*_API_KEY`) the agent may see; all others are withheld.
+    #[serde(default)]
+    pub pass_env: Vec<String>,
     /// Working directory, relative to the suite's folder (default: the suite's folder).
     #[serde(default)]
     pub cwd: Option<String>,
@@ -265,6 +268,9 @@ pub struct RawCommandTool {
     /// Default `30s`; the process is killed when it runs out.
     #[serde(default)]
     pub timeout: Option<String>,
+    /// Provider keys (`*_API_KEY`) the tool may see; all others are withheld.
+    #[serde(default)]
+    pub pass_env: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

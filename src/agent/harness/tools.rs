@@ -338,7 +338,7 @@ mod tests {
         let tool = |argv: String| {
             let raw: crate::suite::raw::RawCustomTool =
                 serde_yaml::from_str(&format!("name: count\ncommand: {{argv: {argv}}}")).unwrap();
-            Arc::new(CustomTool::compile(&raw, dir.path()).unwrap())
+            Arc::new(CustomTool::compile(&raw, dir.path(), Default::default()).unwrap())
         };
         let counting = format!(
             "[sh, -c, 'echo x >> {}; printf \"{{\\\"n\\\": %s}}\" $(wc -l < {})']",
