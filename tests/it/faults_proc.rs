@@ -18,7 +18,7 @@ fn suite(cases: &[&str], target: &str, extra: &str) -> tempfile::TempDir {
         .collect();
     std::fs::write(dir.path().join("cases.yaml"), dataset).unwrap();
     let yaml =
-        format!("name: faults\ndataset: cases.yaml\ntarget:\n{target}\ngate: {{}}\n{extra}\n");
+        format!("name: faults\ndataset: cases.yaml\ntarget:\n{target}\ngate: {{max_error_rate: null}}\n{extra}\n");
     std::fs::write(dir.path().join("suite.yaml"), yaml).unwrap();
     dir
 }
