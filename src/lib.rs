@@ -5,6 +5,7 @@ pub mod batch;
 pub mod check;
 pub mod cli;
 pub mod command;
+pub mod confirm;
 pub mod dataset;
 pub mod diagnostic;
 pub mod dry_run;

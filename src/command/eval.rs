@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::check::calibration_gate::{check_calibration, soften_suite};
 use crate::cli::{load_all_with, stdout_color, target_label, usage_error, EvalArgs};
+use crate::command::confirm_runs::{confirm, ConfirmPlan};
 use crate::command::reports::read_report;
 use crate::dry_run;
 use crate::duration::parse_duration;
@@ -148,6 +149,7 @@ pub fn eval(args: EvalArgs) -> u8 {
         };
         let outputs = Outputs {
             repeat: args.repeat.unwrap_or(suite.run.repeat),
+            confirm: args.confirm,
             resume: args.resume,
             out: &args.out,
             baseline: baseline.as_ref(),
@@ -203,6 +205,8 @@ fn worst(a: u8, b: u8) -> u8 {
 /// Where and how a suite's results are shown and written.
 struct Outputs<'a> {
     repeat: u32,
+    /// `--confirm K`.
+    confirm: Option<u32>,
     resume: bool,
     out: &'a Path,
     baseline: Option<&'a RunReport>,
@@ -263,9 +267,9 @@ async fn eval_suite(
     let output = runner::run(
         suite,
         work,
-        providers,
+        Arc::clone(&providers),
         options,
-        cancel,
+        cancel.clone(),
         &mut |event| reporter.on_event(event),
         &mut |mut result| {
             match journal.append(&result) {
@@ -297,7 +301,19 @@ async fn eval_suite(
     let mut report = build_report(header, &suite.gate, results, output.incomplete);
     report.gate.uncalibrated = uncalibrated;
     if let Some(base) = outputs.baseline {
-        let cmp = compare(base, &report, suite.gate.alpha);
+        let mut cmp = compare(base, &report, suite.gate.alpha);
+        if let (Some(runs), None) = (outputs.confirm, &report.incomplete) {
+            let plan = ConfirmPlan {
+                suite,
+                cases: &cases,
+                providers,
+                options,
+                runs,
+                first_repeat: outputs.repeat.max(1),
+            };
+            let confirmation = confirm(plan, base, &report, cancel).await;
+            crate::confirm::apply(&mut cmp, confirmation, base, &report);
+        }
         gate::apply_baseline(&suite.gate, &mut report.gate, &cmp);
         report.baseline = Some(cmp);
     }

@@ -43,6 +43,9 @@ pub struct Comparison {
     /// The suite-level change, tested over the paired outcomes of every judged case.
     #[serde(default)]
     pub change: Change,
+    /// With `--confirm K`: the reruns of the cases that did worse, and which regressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<crate::report::confirmation::Confirmation>,
     /// Without repeats: the smallest pass-rate change over the paired cases that could be
     /// significant at 0.05; `None` when there are too few cases for any change to be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -319,7 +322,7 @@ pub fn finish_stats(cmp: &mut Comparison) {
     };
 }
 
-fn failing_checks(case: &CaseResult) -> Vec<String> {
+pub(crate) fn failing_checks(case: &CaseResult) -> Vec<String> {
     use crate::verdict::Outcome;
     case.checks
         .iter()

@@ -11,6 +11,9 @@ pub fn render_text(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "vs baseline: {}", headline(c, ""));
     let _ = writeln!(out, "  {}", noise_line(c));
+    if let Some(line) = confirmation_line(c) {
+        let _ = writeln!(out, "  {line}");
+    }
     for (title, list) in [
         ("regressed", &c.regressions),
         ("lost", &c.lost),
@@ -45,6 +48,9 @@ pub fn render_markdown(c: &Comparison) -> String {
     let _ = writeln!(out, "### Baseline\n");
     let _ = writeln!(out, "{}\n", headline(c, "**"));
     let _ = writeln!(out, "{}\n", noise_line(c));
+    if let Some(line) = confirmation_line(c) {
+        let _ = writeln!(out, "{line}\n");
+    }
     let rows: Vec<(&str, &StatusChange)> = c
         .regressions
         .iter()
@@ -152,6 +158,30 @@ fn noise_line(c: &Comparison) -> String {
         None => {}
     }
     line
+}
+
+/// `--confirm K`: how many cases were rerun, how many runs, which were confirmed.
+fn confirmation_line(c: &Comparison) -> Option<String> {
+    let conf = c.confirmation.as_ref()?;
+    let mut line = format!(
+        "confirmation: {} case{} rerun ×{} ({} runs): {} confirmed",
+        conf.cases.len(),
+        plural(conf.cases.len(), "", "s"),
+        conf.runs_per_case,
+        conf.runs,
+        conf.confirmed.len()
+    );
+    if !conf.confirmed.is_empty() {
+        let _ = write!(line, " ({})", conf.confirmed.join(", "));
+    }
+    if !conf.unreachable.is_empty() {
+        let _ = write!(
+            line,
+            "; {} could not reach significance against their baseline",
+            conf.unreachable.len()
+        );
+    }
+    Some(line)
 }
 
 fn signed_pct(x: f64) -> String {
