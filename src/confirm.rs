@@ -123,6 +123,7 @@ pub fn decide(
     let mut out = Confirmation {
         runs_per_case,
         correction: "benjamini_hochberg".into(),
+        alpha,
         ..Default::default()
     };
     for ((c, f, p), q) in rows.into_iter().zip(qs) {

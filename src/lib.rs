@@ -16,6 +16,7 @@ pub mod gate;
 pub mod journal;
 pub mod limits;
 pub mod plan;
+pub mod power;
 pub mod provider;
 pub mod report;
 pub mod runner;

@@ -302,6 +302,25 @@ async fn eval_suite(
     report.gate.uncalibrated = uncalibrated;
     if let Some(base) = outputs.baseline {
         let mut cmp = compare(base, &report, suite.gate.alpha);
+        let power = crate::power::power(
+            crate::report::compare::baseline_runs(base),
+            outputs.repeat,
+            outputs.confirm.unwrap_or(0),
+            suite.gate.alpha,
+        );
+        if !power.can_detect() {
+            eprintln!(
+                "warning: suite `{}`: against a {}-run baseline at --repeat {}{}, no single case can reach significance: no regression can be reported (hint: --confirm 3 against a 5-run baseline)",
+                suite.name,
+                power.baseline_runs,
+                power.runs,
+                outputs
+                    .confirm
+                    .map(|k| format!(" --confirm {k}"))
+                    .unwrap_or_default()
+            );
+        }
+        cmp.power = Some(power);
         if let (Some(runs), None) = (outputs.confirm, &report.incomplete) {
             let plan = ConfirmPlan {
                 suite,

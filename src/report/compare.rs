@@ -46,6 +46,9 @@ pub struct Comparison {
     /// With `--confirm K`: the reruns of the cases that did worse, and which regressed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmation: Option<crate::report::confirmation::Confirmation>,
+    /// What this design (baseline runs × runs × confirmations) can detect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<crate::power::Power>,
     /// Without repeats: the smallest pass-rate change over the paired cases that could be
     /// significant at 0.05; `None` when there are too few cases for any change to be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -296,6 +299,16 @@ pub fn compare(baseline: &RunReport, current: &RunReport, alpha: f64) -> Compari
     cmp.change = Change::from_sums(test, n, sum, sum_sq);
     finish_stats(&mut cmp);
     cmp
+}
+
+/// The most runs any baseline case had (1 without repeats): the baseline's design.
+pub fn baseline_runs(baseline: &RunReport) -> u32 {
+    baseline
+        .cases
+        .iter()
+        .map(|c| c.repeats.as_ref().map_or(1, |r| r.runs))
+        .max()
+        .unwrap_or(1)
 }
 
 /// A case's pass proportion over its judged runs (1 or 0 for a single run); `None` when no run

@@ -14,6 +14,9 @@ pub fn render_text(c: &Comparison) -> String {
     if let Some(line) = confirmation_line(c) {
         let _ = writeln!(out, "  {line}");
     }
+    if let Some(p) = &c.power {
+        let _ = writeln!(out, "  {}", p.line());
+    }
     for (title, list) in [
         ("regressed", &c.regressions),
         ("lost", &c.lost),
@@ -50,6 +53,9 @@ pub fn render_markdown(c: &Comparison) -> String {
     let _ = writeln!(out, "{}\n", noise_line(c));
     if let Some(line) = confirmation_line(c) {
         let _ = writeln!(out, "{line}\n");
+    }
+    if let Some(p) = &c.power {
+        let _ = writeln!(out, "{}\n", p.line());
     }
     let rows: Vec<(&str, &StatusChange)> = c
         .regressions

@@ -10,6 +10,8 @@ pub struct Confirmation {
     pub runs_per_case: u32,
     /// The multiple-comparison correction over the rerun cases.
     pub correction: String,
+    /// The level the corrected p-values (q) were held to.
+    pub alpha: f64,
     /// Every case rerun, by id, with its tallies and decision.
     pub cases: Vec<ConfirmedCase>,
     /// Cases that did worse but could not reach significance even if every fresh run failed

@@ -3,6 +3,7 @@
 mod baseline;
 mod cache;
 mod calibrate;
+mod confirm;
 mod demo;
 mod diagnostics;
 mod flaky;
