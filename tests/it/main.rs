@@ -14,6 +14,7 @@ mod interrupt;
 mod providers;
 mod resume;
 mod shard_merge;
+mod stats_reference;
 mod support;
 mod targets;
 mod trajectories;
