@@ -548,7 +548,7 @@ mod tests {
         let c = &cmp.change;
         assert_eq!(c.delta, -0.75);
         let [lo, hi] = c.ci.unwrap();
-        assert!(lo <= -0.75 && -0.75 <= hi && hi < 0.0, "{c:?}");
+        assert!(lo <= -0.75 && (-0.75..0.0).contains(&hi), "{c:?}");
         assert!(c.p < 0.05, "{c:?}");
     }
 
