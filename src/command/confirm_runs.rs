@@ -27,7 +27,8 @@ pub struct ConfirmPlan<'a> {
     pub first_repeat: u32,
 }
 
-/// Reruns the candidates `plan.runs` times each and decides which regressed. The fresh runs
+/// Reruns the candidates `plan.runs` times each and decides which regressed, with why the
+/// reruns stopped early if they did (Ctrl-C): the run is then incomplete. The fresh runs
 /// are tallied (passes over judged runs), not added to the report's cases: the screening
 /// report stays what was screened. They are not journaled either, so `--resume` reruns them.
 pub async fn confirm(
@@ -35,7 +36,7 @@ pub async fn confirm(
     baseline: &RunReport,
     screening: &RunReport,
     cancel: watch::Receiver<u8>,
-) -> Confirmation {
+) -> (Confirmation, Option<String>) {
     let alpha = plan.suite.gate.alpha;
     let (rerun, unreachable) = candidates(baseline, screening, plan.runs, alpha);
     let by_id: BTreeMap<&str, &Arc<Case>> = plan.cases.iter().map(|c| (c.id.as_str(), c)).collect();
@@ -47,8 +48,9 @@ pub async fn confirm(
         })
         .collect();
     let mut fresh: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut incomplete = None;
     if !work.is_empty() {
-        runner::run(
+        let output = runner::run(
             plan.suite,
             work,
             plan.providers,
@@ -64,8 +66,11 @@ pub async fn confirm(
             },
         )
         .await;
+        incomplete = output
+            .incomplete
+            .map(|why| format!("confirmation reruns: {why}"));
     }
     let mut out = decide(&rerun, &fresh, plan.runs, alpha);
     out.unreachable = unreachable;
-    out
+    (out, incomplete)
 }

@@ -330,8 +330,9 @@ async fn eval_suite(
                 runs,
                 first_repeat: outputs.repeat.max(1),
             };
-            let confirmation = confirm(plan, base, &report, cancel).await;
+            let (confirmation, incomplete) = confirm(plan, base, &report, cancel).await;
             crate::confirm::apply(&mut cmp, confirmation, base, &report);
+            report.incomplete = report.incomplete.take().or(incomplete);
         }
         gate::apply_baseline(&suite.gate, &mut report.gate, &cmp);
         report.baseline = Some(cmp);
