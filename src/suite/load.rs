@@ -131,6 +131,13 @@ impl Loader {
                 "name:",
             )
             .hint = Some("use letters, digits, `-` and `_`".into());
+        } else if raw.name.len() > 255 {
+            // It names the reports folder: most file systems refuse a longer file name.
+            self.error(
+                format!("suite name is {} bytes long, more than 255", raw.name.len()),
+                "name:",
+            )
+            .hint = Some("the name is a folder name under --out; shorten it".into());
         }
         let (harness, external) = self.target(&raw.target);
         let tools: Vec<String> = harness

@@ -441,3 +441,52 @@ fn huge_token_counts_saturate_and_invalid_ones_error_the_run() {
         }
     }
 }
+
+// --- smaller
+
+#[test]
+fn a_suite_name_over_255_bytes_is_refused_by_validate() {
+    let dir = suite_with_target("  harness: {model: 'mock:echo'}", "");
+    let suite = dir.path().join("suite.yaml");
+    let text = read(&suite).replace("name: bounded", &format!("name: {}", "n".repeat(256)));
+    std::fs::write(&suite, text).unwrap();
+    let o = gauntlet_env(&["validate", suite.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("suite name is 256 bytes long, more than 255"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn an_unwritable_cache_dir_warns_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, "x").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let o = gauntlet_env(
+        &[
+            "eval",
+            "tests/fixtures/valid/faults/judge_key.yaml",
+            "--out",
+            out.path().to_str().unwrap(),
+            "--cache",
+            "--cache-dir",
+            file.to_str().unwrap(),
+            "--model",
+            "mock:echo",
+            "--judge-model",
+            "mock:echo",
+        ],
+        &[],
+    );
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("cannot be written").count(),
+        1,
+        "{err}\n{}",
+        stdout(&o)
+    );
+    assert!(err.contains("warning: --cache-dir"), "{err}");
+}
