@@ -9,8 +9,9 @@ its trajectory. Three ways to run it, one per gauntlet target:
     python3 support_agent.py --lines         # command target, persistent: JSON lines in, JSON lines out
     python3 support_agent.py --http PORT     # http target: POST a request, get the reply (PORT 0: any free port)
 
-Request: {"id", "input", "turns", "vars", "fixtures": {"world": {...}}}
+Request: {"id", "repeat", "input", "turns", "vars", "fixtures": {"world": {...}}}
 Reply:   {"output", "trajectory": {"steps": [...]}, "usage": {...}, "state": {...}}
+         (--lines: also "id" and "repeat", echoed from the request)
 """
 
 import copy
@@ -142,7 +143,11 @@ def handle(request):
 def serve_lines():
     for line in sys.stdin:
         if line.strip():
-            print(json.dumps(handle(json.loads(line))), flush=True)
+            request = json.loads(line)
+            reply = handle(request)
+            # Echo the request's identity: gauntlet refuses a reply meant for another case.
+            reply["id"], reply["repeat"] = request["id"], request["repeat"]
+            print(json.dumps(reply), flush=True)
 
 
 def serve_http(port):

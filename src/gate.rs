@@ -91,10 +91,12 @@ pub fn evaluate(gate: &Gate, summary: &Summary, cases: &[CaseResult]) -> GateRes
 
 /// Adds the baseline rule to an evaluated gate: with `max_regressions` set, more regressions
 /// than allowed fail the gate; without it, any regression does (a quality gate that lets a
-/// pass → fail flip through unnoticed is no gate). Without a baseline nothing changes.
+/// pass → fail flip through unnoticed is no gate). Lost cases (passed there, errored here)
+/// count like regressions: an agent that crashes must not pass for having failed nothing.
+/// Without a baseline nothing changes.
 pub fn apply_baseline(gate: &Gate, result: &mut GateResult, comparison: &Comparison) {
     let limit = gate.max_regressions.unwrap_or(0);
-    let actual = comparison.regressions.len() as u64;
+    let actual = comparison.gated_losses() as u64;
     let passed = actual <= limit;
     result.rules.push(GateRule {
         rule: "max_regressions".to_string(),

@@ -15,6 +15,7 @@ pub mod gate;
 pub mod journal;
 pub mod limits;
 pub mod plan;
+pub mod process;
 pub mod provider;
 pub mod redact;
 pub mod report;

@@ -19,7 +19,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    ExitCode::from(gauntlet::cli::run(cli))
+    let code = gauntlet::cli::run(cli);
+    // No agent, check or tool process outlives gauntlet, whatever path led here.
+    gauntlet::process::kill_all();
+    ExitCode::from(code)
 }
 
 /// Spans and events go to stderr when `GAUNTLET_LOG` is set (e.g. `GAUNTLET_LOG=debug`),

@@ -334,7 +334,7 @@ async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> CaseResul
         let providers = providers.clone();
         tokio::spawn(
             async move {
-                let run = run_case(&shared.target, &case, &providers);
+                let run = run_case(&shared.target, &case, repeat, &providers);
                 match tokio::time::timeout(shared.timeout, run).await {
                     Ok(t) => t,
                     Err(_) => Trajectory::errored(format!(

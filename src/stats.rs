@@ -54,9 +54,67 @@ pub fn wilson_interval(successes: u64, n: u64, z: f64) -> Option<(f64, f64)> {
     Some(((center - half).max(0.0), (center + half).min(1.0)))
 }
 
+/// The one decision rule for every significance test in gauntlet: a p-value at or below `alpha`
+/// is significant. Inclusive, so an exact tie (3/3 → 0/3 has p = 1/20 exactly) counts at 0.05.
+pub fn significant(p: f64, alpha: f64) -> bool {
+    p <= alpha
+}
+
+/// C(n, k) as an exact integer, or `None` when it does not fit in a u128.
+fn choose_exact(n: u64, k: u64) -> Option<u128> {
+    if k > n {
+        return Some(0);
+    }
+    let k = k.min(n - k);
+    let mut acc: u128 = 1;
+    for i in 1..=u128::from(k) {
+        // acc · (n − k + i) / i stays an integer at every step (it is C(n − k + i, i)).
+        acc = acc.checked_mul(u128::from(n - k) + i)? / i;
+    }
+    Some(acc)
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// `num / den` as the nearest f64 after reducing the fraction, so that a ratio such as 1/20
+/// converts to exactly the double a user writes as `0.05`.
+fn ratio(num: u128, den: u128) -> f64 {
+    let g = gcd(num, den).max(1);
+    ((num / g) as f64 / (den / g) as f64).min(1.0)
+}
+
+/// Σ over `xs` of C(a, x)·C(b, n − x), divided by C(a + b, n): a hypergeometric tail. Exact in
+/// integers when the counts fit (they do for any realistic number of runs); in log space
+/// otherwise.
+fn hypergeometric_tail(a: u64, b: u64, n: u64, xs: std::ops::RangeInclusive<u64>) -> f64 {
+    let exact = || -> Option<f64> {
+        let den = choose_exact(a + b, n)?;
+        let mut num: u128 = 0;
+        for x in xs.clone() {
+            let term = choose_exact(a, x)?.checked_mul(choose_exact(b, n.checked_sub(x)?)?)?;
+            num = num.checked_add(term)?;
+        }
+        Some(ratio(num, den))
+    };
+    exact().unwrap_or_else(|| {
+        let ln_all = ln_choose(a + b, n);
+        let p: f64 = xs
+            .filter(|x| *x <= n)
+            .map(|x| (ln_choose(a, x) + ln_choose(b, n - x) - ln_all).exp())
+            .sum();
+        p.min(1.0)
+    })
+}
+
 /// One-sided Fisher's exact test that the current pass rate is *lower* than the baseline's:
 /// with the margins fixed, the probability of seeing `current_pass` or fewer passes in the
-/// current run. Small p = a significant drop; flaky noise gives a large p.
+/// current run. Small p = a significant drop; flaky noise gives a large p. Computed as an exact
+/// rational, so ties with `alpha` are decided exactly (see [`significant`]).
 pub fn fisher_drop_p(
     base_pass: u64,
     base_n: u64,
@@ -69,26 +127,41 @@ pub fn fisher_drop_p(
     let total = base_n + current_n;
     let passes = base_pass + current_pass;
     let lo = passes.saturating_sub(base_n);
-    let ln_all = ln_choose(total, current_n);
-    let p: f64 = (lo..=current_pass.min(passes))
-        .map(|x| (ln_choose(passes, x) + ln_choose(total - passes, current_n - x) - ln_all).exp())
-        .sum();
-    Some(p.min(1.0))
+    Some(hypergeometric_tail(
+        passes,
+        total - passes,
+        current_n,
+        lo..=current_pass.min(passes),
+    ))
 }
 
 /// Exact (binomial) two-sided McNemar test on paired outcomes: `regressed` cases went pass →
 /// fail, `fixed` went fail → pass. Cases with the same outcome in both runs carry no
-/// information about a change and are not counted.
+/// information about a change and are not counted. Exact in integers up to 127 flips.
 pub fn mcnemar_p(regressed: u64, fixed: u64) -> f64 {
     let n = regressed + fixed;
     if n == 0 {
         return 1.0;
     }
     let k = regressed.min(fixed);
-    let tail: f64 = (0..=k)
-        .map(|i| (ln_choose(n, i) - n as f64 * std::f64::consts::LN_2).exp())
-        .sum();
-    (2.0 * tail).min(1.0)
+    let exact = || -> Option<f64> {
+        let mut num: u128 = 0;
+        for i in 0..=k {
+            num = num.checked_add(choose_exact(n, i)?)?;
+        }
+        // Two-sided: 2 · tail / 2^n = tail / 2^(n − 1).
+        let den = 1u128.checked_shl(u32::try_from(n - 1).ok()?)?;
+        if n > 127 {
+            return None;
+        }
+        Some(ratio(num, den))
+    };
+    exact().unwrap_or_else(|| {
+        let tail: f64 = (0..=k)
+            .map(|i| (ln_choose(n, i) - n as f64 * std::f64::consts::LN_2).exp())
+            .sum();
+        (2.0 * tail).min(1.0)
+    })
 }
 
 /// The 95% (`z` = 1.96) Wald interval of the change in pass rate over `n` paired cases, of which
@@ -108,7 +181,7 @@ pub fn paired_change_interval(regressed: u64, fixed: u64, n: u64, z: f64) -> Opt
 /// cannot be told from noise, whatever they look like.
 pub fn noise_floor(n: u64, alpha: f64) -> Option<f64> {
     (1..=n)
-        .find(|k| mcnemar_p(*k, 0) < alpha)
+        .find(|k| significant(mcnemar_p(*k, 0), alpha))
         .map(|k| k as f64 / n as f64)
 }
 
@@ -199,5 +272,29 @@ mod tests {
         assert!(close(mcnemar_p(3, 3), 1.0));
         // 5 vs 1: 2 × (1 + 6) / 64.
         assert!(close(mcnemar_p(5, 1), 14.0 / 64.0));
+    }
+
+    #[test]
+    fn exact_ties_land_on_the_significant_side() {
+        // 3/3 → 0/3: C(3,3)·C(3,0) / C(6,3) = 1/20, exactly the double written as 0.05.
+        let p = fisher_drop_p(3, 3, 0, 3).unwrap();
+        assert_eq!(p, 0.05);
+        assert!(significant(p, 0.05), "a tie with alpha is significant");
+        // Neighbours: 3/3 → 1/3 and 2/3 → 0/3 are both 4/20; neither is a regression.
+        assert_eq!(fisher_drop_p(3, 3, 1, 3).unwrap(), 0.2);
+        assert_eq!(fisher_drop_p(2, 3, 0, 3).unwrap(), 0.2);
+        assert!(!significant(fisher_drop_p(2, 3, 0, 3).unwrap(), 0.05));
+        assert!(!significant(p, 0.049));
+        // 5/5 → 0/3: 1/56; 4/5 → 0/3: C(4,0)·C(4,3)/C(8,3) = 4/56.
+        assert_eq!(fisher_drop_p(5, 5, 0, 3).unwrap(), 1.0 / 56.0);
+        assert_eq!(fisher_drop_p(4, 5, 0, 3).unwrap(), 4.0 / 56.0);
+        // McNemar: 5 one-way flips is 2/32 = 1/16, 6 is 1/32; a 2-sided tie is exact too.
+        assert_eq!(mcnemar_p(5, 0), 0.0625);
+        assert_eq!(mcnemar_p(6, 0), 1.0 / 32.0);
+        // Large counts fall back to log space and stay in 0..=1.
+        let big = mcnemar_p(300, 280);
+        assert!(big > 0.3 && big <= 1.0, "{big}");
+        let big = fisher_drop_p(500, 600, 100, 600).unwrap();
+        assert!((0.0..1e-10).contains(&big), "{big}");
     }
 }

@@ -106,6 +106,9 @@ pub enum EndReason {
     Error,
 }
 
+/// The tool whose successful call is an escalation to a human, for every target.
+pub const ESCALATION_TOOL: &str = "escalate_to_human";
+
 /// Everything that happened on one case.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,12 +152,16 @@ impl Trajectory {
             .count()
     }
 
+    /// Whether the run handed over to a human: an `escalated` end, an `escalation` step, or a
+    /// successful call of the escalation tool. The last makes an external agent that calls
+    /// `escalate_to_human` count exactly as the harness does, whatever steps it reports.
     pub fn escalated(&self) -> bool {
         self.end == EndReason::Escalated
-            || self
-                .steps
-                .iter()
-                .any(|s| matches!(s, Step::Escalation { .. }))
+            || self.steps.iter().any(|s| match s {
+                Step::Escalation { .. } => true,
+                Step::Tool { name, error, .. } => name == ESCALATION_TOOL && error.is_none(),
+                _ => false,
+            })
     }
 
     /// A trajectory for an agent that could not run at all.

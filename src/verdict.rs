@@ -90,10 +90,14 @@ impl CaseStatus {
 }
 
 /// Any hard fail ⇒ `failed`; else any error ⇒ `errored`; else any soft fail ⇒ `soft_failed`;
-/// else `passed`. A case with no checks passes.
+/// else `passed`. A case with no checks passes; a case whose checks were *all* skipped is
+/// `errored` ("no check applied"): nothing judged it, so calling it passed would hide a suite
+/// whose checks do not fit its cases.
 pub fn case_status(verdicts: &[Verdict]) -> CaseStatus {
     let has = |o: Outcome| verdicts.iter().any(|v| v.outcome == o);
-    if has(Outcome::Fail) {
+    if no_check_applied(verdicts) {
+        CaseStatus::Errored
+    } else if has(Outcome::Fail) {
         CaseStatus::Failed
     } else if has(Outcome::Error) {
         CaseStatus::Errored
@@ -102,6 +106,14 @@ pub fn case_status(verdicts: &[Verdict]) -> CaseStatus {
     } else {
         CaseStatus::Passed
     }
+}
+
+/// Why a case with checks, none of which applied, is errored.
+pub const NO_CHECK_APPLIED: &str = "no check applied";
+
+/// The case had checks and every one of them was skipped.
+pub fn no_check_applied(verdicts: &[Verdict]) -> bool {
+    !verdicts.is_empty() && verdicts.iter().all(|v| v.outcome == Outcome::Skipped)
 }
 
 /// Weighted mean of the scored verdicts; `None` when nothing carries weight.
@@ -148,6 +160,8 @@ mod tests {
         let table = [
             (vec![], CaseStatus::Passed),
             (vec![Pass, Skipped], CaseStatus::Passed),
+            (vec![Skipped], CaseStatus::Errored),
+            (vec![Skipped, Skipped], CaseStatus::Errored),
             (vec![Pass, SoftFail], CaseStatus::SoftFailed),
             (vec![SoftFail, Error], CaseStatus::Errored),
             (vec![Error, Fail, SoftFail], CaseStatus::Failed),

@@ -1,9 +1,8 @@
 //! `CommandTarget`: the user's agent as a process speaking the JSON protocol on stdin/stdout.
 //!
 //! The program is started directly (never through a shell), in the suite's folder unless `cwd`
-//! says otherwise, with `env` added to gauntlet's environment. Every child is spawned with
-//! `kill_on_drop`, so when the runner's per-case timeout drops the case's future, the process
-//! is killed with it.
+//! says otherwise, with `env` added to gauntlet's environment, through `crate::process`: its
+//! own process group, killed whole when the runner's per-case timeout drops the case's future.
 //!
 //! Per-case mode: one process per case; the request JSON on stdin (then stdin is closed), the
 //! reply JSON on stdout, exit status 0.
@@ -14,105 +13,87 @@
 //! at a time. A process that dies, times out or answers garbage is dropped (killed), and a later
 //! case starts a fresh one: a dropped exchange can never leave a stale reply for the next case.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::path::PathBuf;
-use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout};
 
 use crate::agent::protocol::{parse_reply, Request};
+use crate::process::{
+    describe_exit, output_limit_message, read_line_bounded, Group, OutputLimits, Program, RunError,
+    Tail,
+};
 use crate::suite::model::Case;
 use crate::text::tail;
 use crate::trajectory::Trajectory;
 
 /// How much of the agent's stderr a message quotes.
 const STDERR_TAIL: usize = 600;
-/// How much stderr a persistent process keeps in memory (it may run for hours).
-const STDERR_KEEP: usize = 4096;
 
 #[derive(Debug)]
 pub struct CommandTarget {
     /// `argv` as written in the suite: what the report's target label shows.
     pub argv: Vec<String>,
-    /// `argv[0]` resolved: relative to the suite folder when it contains a `/`, else on `PATH`.
-    pub program: PathBuf,
+    /// The resolved program, its arguments, folder and environment.
+    pub program: Program,
     pub persistent: bool,
-    pub env: BTreeMap<String, String>,
-    /// The working directory of the agent (the suite's folder by default).
-    pub cwd: PathBuf,
+    pub limits: OutputLimits,
     /// Idle persistent processes.
     idle: Mutex<Vec<Process>>,
 }
 
 impl CommandTarget {
+    /// `program.path` is `argv[0]` resolved (`crate::process::resolve_program`).
     pub fn new(
         argv: Vec<String>,
-        program: PathBuf,
+        program: Program,
         persistent: bool,
-        env: BTreeMap<String, String>,
-        cwd: PathBuf,
+        limits: OutputLimits,
     ) -> Self {
         CommandTarget {
             argv,
             program,
             persistent,
-            env,
-            cwd,
+            limits,
             idle: Mutex::new(Vec::new()),
         }
     }
 
-    fn command(&self) -> Command {
-        let mut cmd = Command::new(&self.program);
-        cmd.args(self.argv.iter().skip(1))
-            .envs(&self.env)
-            .current_dir(&self.cwd)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        cmd
+    /// The program's path, for messages.
+    pub fn path(&self) -> &std::path::Path {
+        &self.program.path
     }
 
-    fn spawn_error(&self, e: std::io::Error) -> Trajectory {
+    fn spawn_error(&self, e: impl std::fmt::Display) -> Trajectory {
         Trajectory::errored(format!(
             "cannot start the agent `{}`: {e}",
-            self.program.display()
+            self.program.path.display()
         ))
     }
 
     /// Runs one case: never fails, a broken agent gives an `errored` trajectory.
-    pub async fn run(&self, case: &Case) -> Trajectory {
+    pub async fn run(&self, case: &Case, repeat: u32) -> Trajectory {
         if self.persistent {
-            self.run_persistent(case).await
+            self.run_persistent(case, repeat).await
         } else {
-            self.run_once(case).await
+            self.run_once(case, repeat).await
         }
     }
 
-    async fn run_once(&self, case: &Case) -> Trajectory {
-        let mut child = match self.command().spawn() {
-            Ok(c) => c,
-            Err(e) => return self.spawn_error(e),
-        };
-        let request = Request::new(case).to_line();
-        let stdin = child.stdin.take();
-        // Write and read at once: an agent may answer before it has read all of its input.
-        let write = async move {
-            if let Some(mut stdin) = stdin {
-                // An agent that exits without reading is judged by its exit status and reply.
-                let _ = stdin.write_all(request.as_bytes()).await;
-                let _ = stdin.write_all(b"\n").await;
-            }
-        };
-        let (_, output) = tokio::join!(write, child.wait_with_output());
-        let output = match output {
+    async fn run_once(&self, case: &Case, repeat: u32) -> Trajectory {
+        let request = Request::new(case).with_repeat(repeat).to_line();
+        // No timeout here: the runner's per-case timeout drops this future, which kills the
+        // agent's whole process group.
+        let output = match self
+            .program
+            .run(request.as_bytes(), self.limits, None)
+            .await
+        {
             Ok(o) => o,
-            Err(e) => return Trajectory::errored(format!("lost the agent: {e}")),
+            Err(RunError::Spawn(e)) => return self.spawn_error(e),
+            Err(e) => return Trajectory::errored(format!("the agent: {e}")),
         };
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = output.stderr;
         if !output.status.success() {
             return Trajectory::errored(format!(
                 "the agent {}; stderr: {}",
@@ -130,27 +111,40 @@ impl CommandTarget {
         trajectory
     }
 
-    async fn run_persistent(&self, case: &Case) -> Trajectory {
+    async fn run_persistent(&self, case: &Case, repeat: u32) -> Trajectory {
         let idle = self.idle.lock().ok().and_then(|mut pool| pool.pop());
         let mut process = match idle {
             Some(p) => p,
-            None => match Process::spawn(self.command()) {
+            None => match Process::spawn(&self.program, self.limits) {
                 Ok(p) => p,
                 Err(e) => return self.spawn_error(e),
             },
         };
-        match process.exchange(&Request::new(case).to_line()).await {
+        let request = Request::new(case).with_repeat(repeat).to_line();
+        match process.exchange(&request).await {
             Ok(line) => {
-                let trajectory = parse_reply(&line);
-                if is_json(&line) {
-                    // One JSON line answered one request: the stream is in step, reuse it.
-                    if let Ok(mut pool) = self.idle.lock() {
-                        pool.push(process);
-                    }
+                let Some(reply) = json(&line) else {
+                    // Not even JSON: the stream is out of step; the process is dropped.
+                    return parse_reply(&line);
+                };
+                if let Err(reason) = same_exchange(&reply, &case.id, repeat) {
+                    return Trajectory::errored(reason);
                 }
-                trajectory
+                if process.has_more_output().await {
+                    return Trajectory::errored(format!(
+                        "the agent printed more than one line for case `{}` repeat {repeat}; \
+                         it was restarted (hint: a persistent agent prints exactly one reply line \
+                         per request, and logs to stderr)",
+                        case.id
+                    ));
+                }
+                // One reply, for this very request: the stream is in step, reuse it.
+                if let Ok(mut pool) = self.idle.lock() {
+                    pool.push(process);
+                }
+                parse_reply(&line)
             }
-            // The process is dropped here, which kills it; the next case starts a new one.
+            // The process is dropped here, which kills its group; the next case starts anew.
             Err(reason) => Trajectory::errored(format!(
                 "{reason}; stderr: {}",
                 tail(&process.stderr_text(), STDERR_TAIL)
@@ -159,41 +153,62 @@ impl CommandTarget {
     }
 }
 
-fn is_json(line: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(line).is_ok()
+fn json(line: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(line).ok()
 }
 
-/// One running persistent agent.
+/// Whether a persistent agent's reply echoes the request's `id` and `repeat`. A reply for
+/// another case (a stale line, an extra line) must never be scored as this one's.
+fn same_exchange(reply: &serde_json::Value, id: &str, repeat: u32) -> Result<(), String> {
+    let got_id = reply.get("id");
+    let got_repeat = reply.get("repeat");
+    if got_id.and_then(|v| v.as_str()) == Some(id)
+        && got_repeat.and_then(|v| v.as_u64()) == Some(u64::from(repeat))
+    {
+        return Ok(());
+    }
+    let shown = |v: Option<&serde_json::Value>| v.map_or("nothing".to_string(), |v| v.to_string());
+    Err(format!(
+        "the agent's reply is for id {} repeat {}, not for case `{id}` repeat {repeat}; it was \
+         restarted (hint: a persistent agent echoes the request's `id` and `repeat` in its reply)",
+        crate::text::truncate(&shown(got_id), 100),
+        crate::text::truncate(&shown(got_repeat), 20)
+    ))
+}
+
+/// One running persistent agent. Dropping it kills its whole process group.
 #[derive(Debug)]
 struct Process {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
-    /// The last `STDERR_KEEP` bytes of stderr, filled by a background task.
-    stderr: Arc<Mutex<VecDeque<u8>>>,
+    /// The tail of stderr, filled by a background task.
+    stderr: Arc<Mutex<Tail>>,
+    max_line: u64,
+    // Declared last: dropped after the pipes, kills the group.
+    _group: Group,
 }
 
 impl Process {
-    fn spawn(mut cmd: Command) -> std::io::Result<Process> {
-        let mut child = cmd.spawn()?;
+    fn spawn(program: &Program, limits: OutputLimits) -> std::io::Result<Process> {
+        let (mut child, group) = program.spawn()?;
         let (Some(stdin), Some(stdout), Some(mut stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             return Err(std::io::Error::other("the agent's pipes are missing"));
         };
-        let kept = Arc::new(Mutex::new(VecDeque::new()));
+        let kept = Arc::new(Mutex::new(Tail::new(limits.max_stderr_bytes)));
         let sink = kept.clone();
         // Drain stderr so a chatty agent never blocks on a full pipe; keep the tail.
         tokio::spawn(async move {
-            let mut buf = [0u8; 1024];
+            use tokio::io::AsyncReadExt;
+            let mut buf = [0u8; 16 * 1024];
             while let Ok(n) = stderr.read(&mut buf).await {
                 if n == 0 {
                     break;
                 }
                 if let Ok(mut kept) = sink.lock() {
-                    kept.extend(&buf[..n]);
-                    let excess = kept.len().saturating_sub(STDERR_KEEP);
-                    kept.drain(..excess);
+                    kept.push(&buf[..n]);
                 }
             }
         });
@@ -202,6 +217,8 @@ impl Process {
             stdin,
             stdout: BufReader::new(stdout),
             stderr: kept,
+            max_line: limits.max_output_bytes,
+            _group: group,
         })
     }
 
@@ -219,15 +236,33 @@ impl Process {
                 self.exit_note().await
             ));
         }
-        let mut line = String::new();
-        match self.stdout.read_line(&mut line).await {
-            Ok(0) => Err(format!(
+        match read_line_bounded(&mut self.stdout, self.max_line).await {
+            Ok(None) => Err(format!(
                 "the agent closed its output before replying{}",
                 self.exit_note().await
             )),
-            Ok(_) => Ok(line),
+            Ok(Some(line)) => Ok(String::from_utf8_lossy(&line).into_owned()),
+            Err(RunError::OutputTooLarge(limit)) => Err(format!(
+                "the agent's reply line: {}",
+                output_limit_message(limit)
+            )),
             Err(e) => Err(format!("cannot read the agent's reply: {e}")),
         }
+    }
+
+    /// Whether the agent has already printed more after its reply line: an extra line, which
+    /// would otherwise be read as the next case's reply. (A line printed later is caught by
+    /// the next exchange's id check.)
+    async fn has_more_output(&mut self) -> bool {
+        use tokio::io::AsyncBufReadExt;
+        if !self.stdout.buffer().is_empty() {
+            return true;
+        }
+        // A zero timeout still polls once: data already in the pipe is seen, nothing waits.
+        matches!(
+            tokio::time::timeout(std::time::Duration::ZERO, self.stdout.fill_buf()).await,
+            Ok(Ok(buf)) if !buf.is_empty()
+        )
     }
 
     /// `" (it exited with status 1)"` when the process has ended, after a short grace so a
@@ -242,75 +277,6 @@ impl Process {
     }
 
     fn stderr_text(&self) -> String {
-        self.stderr
-            .lock()
-            .map(|kept| {
-                let (a, b) = kept.as_slices();
-                let mut bytes = a.to_vec();
-                bytes.extend_from_slice(b);
-                String::from_utf8_lossy(&bytes).into_owned()
-            })
-            .unwrap_or_default()
-    }
-}
-
-/// `exited with status 3`, `was killed by signal 9`.
-fn describe_exit(status: ExitStatus) -> String {
-    if let Some(code) = status.code() {
-        return format!("exited with status {code}");
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            return format!("was killed by signal {signal}");
-        }
-    }
-    format!("ended abnormally ({status})")
-}
-
-/// Looks a bare program name up on `PATH`, as a shell would (first executable file wins).
-pub fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &std::path::Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        path.metadata()
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    }
-    #[cfg(not(unix))]
-    {
-        path.is_file()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_programs_on_path_but_not_missing_ones() {
-        assert!(find_on_path("sh").is_some());
-        assert!(find_on_path("no-such-program-gauntlet-xyz").is_none());
-    }
-
-    #[test]
-    fn exit_statuses_read_plainly() {
-        let status = std::process::Command::new("sh")
-            .args(["-c", "exit 3"])
-            .status()
-            .unwrap();
-        assert_eq!(describe_exit(status), "exited with status 3");
-        let status = std::process::Command::new("sh")
-            .args(["-c", "kill -9 $$"])
-            .status()
-            .unwrap();
-        assert_eq!(describe_exit(status), "was killed by signal 9");
+        self.stderr.lock().map(|t| t.text()).unwrap_or_default()
     }
 }

@@ -20,6 +20,10 @@ use crate::trajectory::{EndReason, Step, Trajectory, Usage};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Request<'a> {
     pub id: &'a str,
+    /// Which repeat of the case (0-based), sent to command agents: a persistent agent echoes
+    /// `id` and `repeat` in its reply, so a reply can never be taken for another case's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<u32>,
     /// The first user turn.
     pub input: &'a str,
     /// Every user turn, the first included (scripted multi-turn).
@@ -37,10 +41,19 @@ impl<'a> Request<'a> {
         }
         Request {
             id: &case.id,
+            repeat: None,
             input: case.turns.first().map(String::as_str).unwrap_or_default(),
             turns: &case.turns,
             vars: &case.vars,
             fixtures,
+        }
+    }
+
+    /// The request of repeat `repeat` of the case.
+    pub fn with_repeat(self, repeat: u32) -> Self {
+        Request {
+            repeat: Some(repeat),
+            ..self
         }
     }
 
@@ -55,6 +68,12 @@ impl<'a> Request<'a> {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reply {
+    /// The request's `id`, echoed (required of a persistent command agent).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The request's `repeat`, echoed (required of a persistent command agent).
+    #[serde(default)]
+    pub repeat: Option<u32>,
     /// The final answer: a string, or any JSON value (kept as compact JSON text).
     pub output: Value,
     #[serde(default)]
@@ -200,6 +219,25 @@ mod tests {
         );
         assert_eq!(t.usage.total(), 7);
         assert_eq!(t.end, EndReason::Escalated);
+    }
+
+    #[test]
+    fn an_external_agents_escalation_tool_call_ends_escalated_unless_it_failed() {
+        let t = parse_reply(
+            r#"{"output": "a human will call you", "trajectory": {"steps": [
+                {"type": "tool", "name": "escalate_to_human", "args": {"reason": "legal"}, "result": {"ok": true}}]}}"#,
+        );
+        assert!(t.escalated());
+        assert_eq!(t.end, EndReason::Escalated);
+        let t = parse_reply(
+            r#"{"output": "x", "trajectory": {"steps": [
+                {"type": "tool", "name": "escalate_to_human", "args": {}, "error": "down"}]}}"#,
+        );
+        assert!(
+            !t.escalated(),
+            "a failed escalation call is not an escalation"
+        );
+        assert_eq!(t.end, EndReason::Completed);
     }
 
     #[test]

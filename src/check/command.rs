@@ -4,15 +4,14 @@
 //! is an `error` verdict, never a pass.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde::Deserialize;
-use tokio::io::AsyncWriteExt;
 
 use crate::check::eval::errored_run;
 use crate::check::expr::check_context;
 use crate::check::spec::{Check, CheckSpec};
+use crate::process::{resolve_program, OutputLimits, Program, RunError};
 use crate::suite::Case;
 use crate::text::one_line;
 use crate::trajectory::{EndReason, Trajectory};
@@ -34,11 +33,16 @@ struct Answer {
 /// Runs a `command` check; other checks are not handled here.
 pub async fn grade(spec: &CheckSpec, case: &Case, trajectory: &Trajectory) -> Verdict {
     let (outcome, score, reason) = match &spec.check {
-        Check::Command { argv, dir, timeout } => {
+        Check::Command {
+            argv,
+            dir,
+            timeout,
+            limits,
+        } => {
             if trajectory.end == EndReason::Error {
                 errored_run(trajectory)
             } else {
-                run(argv, dir, *timeout, case, trajectory).await
+                run(argv, dir, *timeout, *limits, case, trajectory).await
             }
         }
         _ => (Outcome::Skipped, None, "not a command check".into()),
@@ -57,6 +61,7 @@ async fn run(
     argv: &[String],
     dir: &Path,
     timeout: Duration,
+    limits: OutputLimits,
     case: &Case,
     trajectory: &Trajectory,
 ) -> (Outcome, Option<f64>, String) {
@@ -66,44 +71,28 @@ async fn run(
     };
     // A program given as a relative path (`checks/x.py`) is relative to the suite's folder;
     // a bare name (`python3`) is looked up on PATH.
-    let program_path = if program.contains('/') && Path::new(program).is_relative() {
-        dir.join(program)
-    } else {
-        program.into()
-    };
-    let mut child = match tokio::process::Command::new(&program_path)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-    {
-        Ok(c) => c,
+    let path = match resolve_program(program, dir) {
+        Ok(p) => p,
         Err(e) => return err(format!("cannot start `{program}`: {e}")),
     };
+    let command = Program {
+        path,
+        args: args.to_vec(),
+        cwd: dir.to_path_buf(),
+        env: Default::default(),
+        pass_env: Vec::new(),
+    };
     let input = check_context(case, trajectory).to_string();
-    if let Some(mut stdin) = child.stdin.take() {
-        // A program that does not read its stdin is fine: ignore a broken pipe.
-        let _ = stdin.write_all(input.as_bytes()).await;
-    }
-    let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Ok(Ok(o)) => o,
-        Ok(Err(e)) => return err(format!("`{program}` failed: {e}")),
-        Err(_) => {
-            return err(format!(
-                "`{program}` timed out after {}s",
-                timeout.as_secs_f64()
-            ))
-        }
+    let output = match command.run(input.as_bytes(), limits, Some(timeout)).await {
+        Ok(o) => o,
+        Err(RunError::Spawn(e)) => return err(format!("cannot start `{program}`: {e}")),
+        Err(e) => return err(format!("`{program}` {e}")),
     };
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
         return err(format!(
             "`{program}` exited with {}: {}",
             output.status,
-            one_line(&stderr, 160)
+            one_line(&output.stderr, 160)
         ));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -147,6 +136,7 @@ mod tests {
                 argv: argv.iter().map(|s| s.to_string()).collect(),
                 dir: dir.to_path_buf(),
                 timeout,
+                limits: OutputLimits::default(),
             },
             name: "command".into(),
             severity: Severity::Hard,

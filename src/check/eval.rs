@@ -217,6 +217,7 @@ fn run(check: &Check, case: &Case, t: &Trajectory) -> Judged {
             mode,
             expected,
             args,
+            partial,
         } => {
             let value = match resolve(expected, case) {
                 Ok(v) => v,
@@ -243,12 +244,12 @@ fn run(check: &Check, case: &Case, t: &Trajectory) -> Judged {
             if !m.passed {
                 reason.push_str(&trajectory_miss(*mode, &m, &calls, &actual, args));
             }
-            let outcome = if m.passed {
-                Outcome::Pass
-            } else {
-                Outcome::Fail
+            let (outcome, score) = match (m.passed, *partial) {
+                (_, true) => (pass_or_fail(m.passed), m.f1()),
+                (true, false) => (Outcome::Pass, 1.0),
+                (false, false) => (Outcome::Fail, 0.0),
             };
-            (outcome, Some(m.f1()), reason)
+            (outcome, Some(score), reason)
         }
         Check::EndState(spec) => end_state(spec, case, t),
         Check::MaxSteps(max) => {
@@ -582,3 +583,11 @@ fn escalation_reason(t: &Trajectory) -> Option<&str> {
 #[cfg(test)]
 #[path = "eval_tests.rs"]
 mod tests;
+
+fn pass_or_fail(passed: bool) -> Outcome {
+    if passed {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    }
+}

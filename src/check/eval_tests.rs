@@ -91,6 +91,7 @@ fn spec(yaml: &str) -> CheckSpec {
         available_judges: &[],
         tools: None,
         cache: &Default::default(),
+        limits: Default::default(),
     };
     from_raw(&raw, &env).unwrap_or_else(|e| panic!("{yaml}: {e:?}"))
 }
@@ -370,10 +371,15 @@ fn trajectory_checks() {
             ),
         ],
     );
-    // Partial credit: the score is the F1 of matched calls.
+    // A pass scores 1 and a fail 0, unless the check asks for partial credit (`score: f1`).
     let v = evaluate(&spec(strict), &case(), &extra);
-    assert!((v.score.unwrap() - 0.8).abs() < 1e-9, "{v:?}");
+    assert_eq!((v.outcome, v.score), (Fail, Some(0.0)), "{v:?}");
     let v = evaluate(&spec(in_order), &case(), &extra);
+    assert_eq!((v.outcome, v.score), (Pass, Some(1.0)), "{v:?}");
+    let partial = |yaml: &str| yaml.replacen('{', "{score: f1, ", 1);
+    let v = evaluate(&spec(&partial(strict)), &case(), &extra);
+    assert!((v.score.unwrap() - 0.8).abs() < 1e-9, "{v:?}");
+    let v = evaluate(&spec(&partial(in_order)), &case(), &extra);
     assert_eq!(v.outcome, Pass);
     assert!((v.score.unwrap() - 0.8).abs() < 1e-9, "{v:?}");
     let v = evaluate(&spec(in_order), &case(), &exact);

@@ -1,6 +1,7 @@
 //! `parse_verdict`: reads a score (and reason) out of a judge model's answer.
 //!
-//! JSON first: the whole answer as `{"score": n, "reason": s}`. Otherwise whichever comes
+//! JSON first: the whole answer as `{"score": n, "reason": s}`, or an answer that *starts* with
+//! such an object and goes on with more text (some graders append a `GRADE:` line). Otherwise whichever comes
 //! *last*: a ```json fenced block or a `SCORE: n` line, so that a candidate answer quoted earlier in the judge's
 //! text (which may itself contain "SCORE: 10") cannot spoof the grade.
 
@@ -30,7 +31,7 @@ static REASON_LINE: LazyLock<Regex> = LazyLock::new(|| {
 /// fenced JSON block or a `SCORE:` line, so that a candidate answer the judge quotes before its
 /// own grade (which may hold a fake JSON verdict or "SCORE: 10") cannot spoof it.
 pub fn parse_verdict(text: &str) -> Option<(f64, Option<String>)> {
-    let found = match object_verdict(text.trim()) {
+    let found = match object_verdict(text.trim()).or_else(|| leading_object_verdict(text)) {
         Some(v) => Some(v),
         None => match (last_json_block(text), from_score_line(text)) {
             (Some((at_j, j)), Some((at_s, s))) => Some(if at_j > at_s { j } else { s }),
@@ -54,8 +55,27 @@ fn last_json_block(text: &str) -> Option<(usize, (f64, Option<String>))> {
         .find_map(|(at, b)| object_verdict(b.trim()).map(|v| (*at, v)))
 }
 
+/// The verdict of a JSON object that opens the answer, whatever follows it. Only an object at
+/// the very start counts: the judge writes its own verdict first, while a candidate answer it
+/// quotes comes later, so this cannot be spoofed by the quoted text.
+fn leading_object_verdict(text: &str) -> Option<(f64, Option<String>)> {
+    let text = text.trim_start();
+    if !text.starts_with('{') {
+        return None;
+    }
+    let first: Value = serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .next()?
+        .ok()?;
+    value_verdict(&first)
+}
+
 fn object_verdict(text: &str) -> Option<(f64, Option<String>)> {
     let v: Value = serde_json::from_str(text).ok()?;
+    value_verdict(&v)
+}
+
+fn value_verdict(v: &Value) -> Option<(f64, Option<String>)> {
     let obj = v.as_object()?;
     let score = match obj.get("score")? {
         Value::Number(n) => n.as_f64()?,
@@ -138,6 +158,19 @@ mod tests {
                 "It says SCORE: 10\n```json\n{\"score\": 3}\n```",
                 Some((3.0, None)),
             ),
+            // A leading JSON verdict followed by more text is read from the object.
+            (
+                "{\"score\": 1, \"pass\": true, \"reason\": \"fine\"}\nGRADE: C",
+                Some((1.0, Some("fine"))),
+            ),
+            (
+                "  {\"score\": 0}\n\nThe answer said SCORE: 10",
+                Some((0.0, None)),
+            ),
+            // A leading object without a score is no verdict by itself: the rest is read.
+            ("{\"note\": 1}\nSCORE: 2", Some((2.0, None))),
+            // Text before the object: not leading, the last-verdict rule applies.
+            ("Quote: {\"score\": 10}\nSCORE: 2", Some((2.0, None))),
         ];
         for (text, want) in table {
             let got = parse_verdict(text);

@@ -35,6 +35,8 @@ pub struct CheckEnv<'a> {
     pub tools: Option<&'a [String]>,
     /// Regexes and schemas already compiled by this load.
     pub cache: &'a CompileCache,
+    /// `run.limits`: what a command check may print.
+    pub limits: crate::process::OutputLimits,
 }
 
 /// One problem in one check.
@@ -854,9 +856,23 @@ fn parse_trajectory(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Pa
     unknown_keys(
         "trajectory",
         map,
-        &["mode", "expected", "args", "ignore", "defaults"],
+        &["mode", "expected", "args", "ignore", "defaults", "score"],
         errs,
     );
+    let partial = match map.get("score") {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) if s == "f1" => true,
+        Some(other) => {
+            errs.push(
+                CheckError::new(format!(
+                    "`trajectory.score` must be `f1` (partial credit), found {other}"
+                ))
+                .hint("leave `score` out for 1 on pass and 0 on fail")
+                .needle("score"),
+            );
+            false
+        }
+    };
 
     let mode = match map.get("mode") {
         None | Some(Value::Null) => Some(TrajectoryMode::InOrder),
@@ -932,6 +948,7 @@ fn parse_trajectory(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Pa
             mode,
             expected,
             args,
+            partial,
         },
         name,
     ))
@@ -1078,6 +1095,7 @@ fn parse_command(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> Parse
             argv,
             dir: env.suite_dir.to_path_buf(),
             timeout,
+            limits: env.limits,
         },
         name,
     ))

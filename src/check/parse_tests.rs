@@ -41,6 +41,7 @@ fn parse_in(yaml: &str, dir: &Path) -> Result<CheckSpec, Vec<CheckError>> {
         available_judges: &available,
         tools: Some(&tools),
         cache: &Default::default(),
+        limits: Default::default(),
     };
     from_raw(&raw, &env)
 }
@@ -116,7 +117,8 @@ fn shorthands_parse_to_the_right_check() {
         Check::Trajectory {
             mode: TrajectoryMode::Strict,
             ref args,
-            expected: ValueRef::Case(ref p)
+            expected: ValueRef::Case(ref p),
+            partial: false,
         } if p == "expected.tools" && args.default == ArgMatch::Exact
     ));
     let spec = parse("equals: '42'").unwrap();
@@ -322,6 +324,7 @@ fn unknown_tools_pass_when_the_target_does_not_list_tools() {
         available_judges: &[],
         tools: None,
         cache: &Default::default(),
+        limits: Default::default(),
     };
     assert!(from_raw(&raw, &env).is_ok());
     let raw: RawCheck = serde_yaml::from_str("judge: x").unwrap();

@@ -147,6 +147,9 @@ pub enum Check {
         mode: TrajectoryMode,
         expected: ValueRef,
         args: ArgRules,
+        /// `score: f1`: a passing check scores its F1 (partial credit). Otherwise a pass scores
+        /// 1 and a fail 0, so a score delta against a baseline always means a verdict change.
+        partial: bool,
     },
     /// The tool world's end state contains the expected state (or path values) as a
     /// recursive subset.
@@ -165,6 +168,8 @@ pub enum Check {
         /// The suite's folder: the working directory, and the base of a relative program.
         dir: std::path::PathBuf,
         timeout: std::time::Duration,
+        /// Bounds on what is read of its stdout and stderr (`run.limits`).
+        limits: crate::process::OutputLimits,
     },
     Judge {
         judge: Arc<Judge>,

@@ -115,6 +115,10 @@ pub fn eval(args: EvalArgs) -> u8 {
             if level == CANCEL_STOP_SCHEDULING {
                 eprintln!("\ninterrupted: finishing running cases (Ctrl-C again to abort)");
             }
+            if level == CANCEL_ABORT {
+                // Aborting: the agents' process groups go now, not when their cases unwind.
+                crate::process::kill_all();
+            }
             let _ = cancel_tx.send(level);
         }
     });

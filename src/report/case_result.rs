@@ -3,7 +3,9 @@
 use crate::report::model::CaseResult;
 use crate::suite::model::Case;
 use crate::trajectory::{EndReason, Trajectory};
-use crate::verdict::{case_score, case_status, CaseStatus, Verdict};
+use crate::verdict::{
+    case_score, case_status, no_check_applied, CaseStatus, Verdict, NO_CHECK_APPLIED,
+};
 
 /// The case's result. A trajectory that could not be produced (provider down, timeout,
 /// crash) makes the case `errored` whatever its checks say: nothing was judged.
@@ -20,7 +22,10 @@ pub fn case_result(case: &Case, trajectory: Trajectory, checks: Vec<Verdict>) ->
         score: case_score(&checks),
         output: trajectory.output.clone(),
         end: trajectory.end,
-        error: trajectory.error.clone(),
+        error: trajectory
+            .error
+            .clone()
+            .or_else(|| no_check_applied(&checks).then(|| NO_CHECK_APPLIED.to_string())),
         usage: trajectory.usage,
         cost_usd: trajectory.cost_usd,
         steps: trajectory.model_calls(),

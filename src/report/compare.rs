@@ -1,8 +1,9 @@
 //! `Comparison`: what changed between a baseline report and the current one, case by case.
 //!
 //! Cases are paired by id. A regression is a case that passed (or soft-failed) in the baseline
-//! and fails now; a fix is the reverse. An `errored` case is neither: nothing was judged, so it
-//! is listed apart rather than counted as a change in quality. The suite-level change carries
+//! and fails now; a fix is the reverse. A case that passed there and errored here is *lost*: not
+//! a judged regression, but not silence either — it counts against the gate like one. Other
+//! `errored` changes are listed apart. The suite-level change carries
 //! an exact McNemar test over the paired flips, so a reader can tell a real change from noise.
 
 use std::collections::BTreeMap;
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::report::model::{CaseResult, RunReport};
-use crate::stats::{fisher_drop_p, mcnemar_p, noise_floor, paired_change_interval};
+use crate::stats::{fisher_drop_p, mcnemar_p, noise_floor, paired_change_interval, significant};
 use crate::verdict::{rate, round, CaseStatus};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -20,6 +21,9 @@ pub struct Comparison {
     /// Cases that could not be judged in one of the two runs (errored), with both statuses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errored: Vec<StatusChange>,
+    /// Cases that passed in the baseline and errored here: counted against `max_regressions`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost: Vec<StatusChange>,
     pub new_cases: Vec<String>,
     pub removed_cases: Vec<String>,
     /// Cases whose score moved, largest drop first.
@@ -107,8 +111,14 @@ pub fn sequence_diff(before: &[String], after: &[String]) -> Vec<String> {
 }
 
 impl Comparison {
+    /// Regressions or lost cases: what makes `gauntlet diff` fail.
     pub fn has_regressions(&self) -> bool {
-        !self.regressions.is_empty()
+        self.gated_losses() > 0
+    }
+
+    /// What the gate's `max_regressions` counts: regressions plus lost cases.
+    pub fn gated_losses(&self) -> usize {
+        self.regressions.len() + self.lost.len()
     }
 }
 
@@ -148,16 +158,20 @@ pub fn compare(baseline: &RunReport, current: &RunReport, alpha: f64) -> Compari
             let (bn, an) = (u64::from(b.runs - b.errored), u64::from(a.runs - a.errored));
             let (bp, ap) = (u64::from(b.passes), u64::from(a.passes));
             if bn == 0 || an == 0 {
-                if was.status != now.status {
+                if an == 0 && bp > 0 {
+                    cmp.lost.push(change(now));
+                } else if was.status != now.status {
                     cmp.errored.push(change(now));
                 }
-            } else if fisher_drop_p(bp, bn, ap, an).is_some_and(|p| p < alpha) {
+            } else if fisher_drop_p(bp, bn, ap, an).is_some_and(|p| significant(p, alpha)) {
                 cmp.regressions.push(change(now));
-            } else if fisher_drop_p(ap, an, bp, bn).is_some_and(|p| p < alpha) {
+            } else if fisher_drop_p(ap, an, bp, bn).is_some_and(|p| significant(p, alpha)) {
                 cmp.fixes.push(change(was));
             }
         } else if !judged(was.status) || !judged(now.status) {
-            if was.status != now.status {
+            if was.status.is_pass() && !judged(now.status) {
+                cmp.lost.push(change(now));
+            } else if was.status != now.status {
                 cmp.errored.push(change(now));
             }
         } else if was.status.is_pass() && !now.status.is_pass() {
@@ -315,9 +329,15 @@ mod tests {
                 .iter()
                 .map(|c| c.id.as_str())
                 .collect::<Vec<_>>(),
-            vec!["d"],
-            "errored is not a regression"
+            Vec::<&str>::new(),
+            "a pass that errored is not a plain errored change"
         );
+        assert_eq!(
+            cmp.lost.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            vec!["d"],
+            "passed → errored is lost, not silence"
+        );
+        assert_eq!(cmp.gated_losses(), 2);
         assert_eq!(cmp.new_cases, vec!["new".to_string()]);
         assert_eq!(cmp.removed_cases, vec!["gone".to_string()]);
         let deltas: Vec<(&str, f64)> = cmp
@@ -357,6 +377,7 @@ mod tests {
                 with("noise", CaseStatus::Passed, 5, 5),
                 with("real", CaseStatus::Passed, 5, 5),
                 with("better", CaseStatus::Failed, 0, 5),
+                with("tie", CaseStatus::Passed, 3, 3),
             ],
             1.0,
         );
@@ -365,6 +386,7 @@ mod tests {
                 with("noise", CaseStatus::Flaky, 4, 5),
                 with("real", CaseStatus::Failed, 0, 5),
                 with("better", CaseStatus::Passed, 5, 5),
+                with("tie", CaseStatus::Failed, 0, 3),
             ],
             0.5,
         );
@@ -372,8 +394,8 @@ mod tests {
         let ids = |v: &[StatusChange]| v.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
         assert_eq!(
             ids(&cmp.regressions),
-            vec!["real"],
-            "5/5 → 4/5 is noise; 5/5 → 0/5 is not"
+            vec!["real", "tie"],
+            "5/5 → 4/5 is noise; 5/5 → 0/5 is not, nor is 3/3 → 0/3 (p = 1/20 exactly)"
         );
         assert_eq!(ids(&cmp.fixes), vec!["better"]);
     }

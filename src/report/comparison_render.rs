@@ -13,6 +13,7 @@ pub fn render_text(c: &Comparison) -> String {
     let _ = writeln!(out, "  {}", noise_line(c));
     for (title, list) in [
         ("regressed", &c.regressions),
+        ("lost", &c.lost),
         ("fixed", &c.fixes),
         ("errored", &c.errored),
     ] {
@@ -48,6 +49,7 @@ pub fn render_markdown(c: &Comparison) -> String {
         .regressions
         .iter()
         .map(|x| ("🔻 regressed", x))
+        .chain(c.lost.iter().map(|x| ("💥 lost", x)))
         .chain(c.fixes.iter().map(|x| ("✅ fixed", x)))
         .chain(c.errored.iter().map(|x| ("⛔ errored", x)))
         .collect();
@@ -99,8 +101,13 @@ pub fn render_markdown(c: &Comparison) -> String {
 /// `pass rate A → B · N regressions, M fixes · McNemar p = P`, the regression count wrapped in
 /// `strong` (Markdown bold, or nothing for plain text).
 fn headline(c: &Comparison, strong: &str) -> String {
+    let lost = if c.lost.is_empty() {
+        String::new()
+    } else {
+        format!(", {strong}{} lost{strong}", c.lost.len())
+    };
     format!(
-        "pass rate {} → {} · {strong}{} regression{}{strong}, {} fix{} · McNemar p = {}",
+        "pass rate {} → {} · {strong}{} regression{}{strong}{lost}, {} fix{} · McNemar p = {}",
         pct(c.pass_rate_before),
         pct(c.pass_rate_after),
         c.regressions.len(),

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::agent::command::{find_on_path, CommandTarget};
+use crate::agent::command::CommandTarget;
 use crate::agent::harness::custom_tool::CustomTool;
 use crate::agent::harness::faults::Faults;
 use crate::agent::harness::pricing::{Price, PriceTable};
@@ -28,6 +28,8 @@ use crate::check::spec::CheckSpec;
 use crate::dataset::{self, SourcedCase};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::duration::parse_duration;
+use crate::limits::Limits;
+use crate::process::{resolve_program, Program};
 use crate::provider::mock::MockRules;
 use crate::provider::settings::{ProviderSettings, HTTP_PROVIDERS};
 use crate::provider::ModelId;
@@ -139,7 +141,9 @@ impl Loader {
             )
             .hint = Some("the name is a folder name under --out; shorten it".into());
         }
-        let (harness, external) = self.target(&raw.target);
+        // First: the limits bound what the target, tools and checks may read.
+        let run = self.run(&raw.run);
+        let (harness, external) = self.target(&raw.target, &run.limits);
         let tools: Vec<String> = harness
             .as_ref()
             .map(|h| {
@@ -211,6 +215,7 @@ impl Loader {
             available_judges: &available_judges,
             tools: harness.as_ref().map(|_| tools.as_slice()),
             cache: &cache,
+            limits: (&run.limits).into(),
         };
         let mut checks = Vec::new();
         let mut check_errors = Vec::new();
@@ -240,7 +245,6 @@ impl Loader {
             ..RawGate::default()
         };
         let gate = self.gate(raw.gate.as_ref().unwrap_or(&default_gate), &cases);
-        let run = self.run(&raw.run);
         let providers = self.providers(&raw.providers);
         let fallback = self.fallback(raw.target.harness.as_ref());
         let calibration = self.calibration(&raw.calibration, &judges);
@@ -339,7 +343,11 @@ impl Loader {
 
     /// Exactly one target kind. The harness comes back apart from the other kinds: the loader
     /// checks more against it (tools, world, system prompt).
-    fn target(&mut self, raw: &RawTarget) -> (Option<HarnessConfig>, Option<Target>) {
+    fn target(
+        &mut self,
+        raw: &RawTarget,
+        limits: &Limits,
+    ) -> (Option<HarnessConfig>, Option<Target>) {
         let present: Vec<&str> = TARGET_KINDS
             .iter()
             .copied()
@@ -379,10 +387,10 @@ impl Loader {
             }
         }
         if let Some(h) = &raw.harness {
-            return (self.harness(h), None);
+            return (self.harness(h, limits), None);
         }
         let external = if let Some(c) = &raw.command {
-            self.command(c)
+            self.command(c, limits)
         } else if let Some(h) = &raw.http {
             self.http(h)
         } else {
@@ -391,37 +399,27 @@ impl Loader {
         (None, external)
     }
 
-    fn command(&mut self, raw: &RawCommand) -> Option<Target> {
+    fn command(&mut self, raw: &RawCommand, limits: &Limits) -> Option<Target> {
         let Some(program) = raw.argv.first() else {
             self.error("`command.argv` is empty", "argv").hint =
                 Some("e.g. `argv: [python3, agent.py]`".into());
             return None;
         };
-        let resolved = if program.contains('/') {
-            let file = self.resolve(program);
-            match file.canonicalize() {
-                Ok(abs) if abs.is_file() => Some(abs),
-                _ => {
-                    self.error(
-                        format!("agent program {} does not exist", file.display()),
-                        program,
-                    )
-                    .hint = Some(
-                        "a program path with a `/` is relative to the suite file; a bare name is looked up on PATH".into(),
-                    );
-                    None
-                }
+        let resolved = match resolve_program(program, &self.dir) {
+            Ok(path) => Some(path),
+            Err(message) if program.contains('/') => {
+                self.error(format!("agent {message}"), program).hint = Some(
+                    "a program path with a `/` is relative to the suite file; a bare name is looked up on PATH".into(),
+                );
+                None
             }
-        } else {
-            let found = find_on_path(program);
-            if found.is_none() {
-                self.error(format!("program `{program}` is not on PATH"), program)
-                    .hint = Some(
+            Err(message) => {
+                self.error(message, program).hint = Some(
                     "install it, or give a path such as `./agent` (relative to the suite file)"
                         .into(),
                 );
+                None
             }
-            found
         };
         let cwd_rel = raw.cwd.as_deref().unwrap_or("");
         let cwd = match self.resolve(cwd_rel).canonicalize() {
@@ -435,12 +433,18 @@ impl Loader {
                 None
             }
         };
+        let program = Program {
+            path: resolved?,
+            args: raw.argv[1..].to_vec(),
+            cwd: cwd?,
+            env: raw.env.clone(),
+            pass_env: raw.pass_env.clone(),
+        };
         Some(Target::Command(Arc::new(CommandTarget::new(
             raw.argv.clone(),
-            resolved?,
+            program,
             raw.persistent,
-            raw.env.clone(),
-            cwd?,
+            limits.into(),
         ))))
     }
 
@@ -525,7 +529,7 @@ impl Loader {
         }
     }
 
-    fn harness(&mut self, h: &RawHarness) -> Option<HarnessConfig> {
+    fn harness(&mut self, h: &RawHarness, limits: &Limits) -> Option<HarnessConfig> {
         let model = match ModelId::parse(&h.model) {
             Ok(m) => Some(m),
             Err(msg) => {
@@ -600,7 +604,7 @@ impl Loader {
                 self.error(format!("`temperature` {t} is outside 0..2"), "temperature");
             }
         }
-        let custom_tools = self.custom_tools(h, &tools);
+        let custom_tools = self.custom_tools(h, &tools, limits);
         let known: Vec<String> = tools
             .iter()
             .cloned()
@@ -642,7 +646,12 @@ impl Loader {
         })
     }
 
-    fn custom_tools(&mut self, h: &RawHarness, builtin: &[String]) -> Vec<Arc<CustomTool>> {
+    fn custom_tools(
+        &mut self,
+        h: &RawHarness,
+        builtin: &[String],
+        limits: &Limits,
+    ) -> Vec<Arc<CustomTool>> {
         let mut out: Vec<Arc<CustomTool>> = Vec::new();
         for raw in &h.custom_tools {
             if builtin.contains(&raw.name) || out.iter().any(|t| t.spec.name == raw.name) {
@@ -650,7 +659,7 @@ impl Loader {
                 self.error(format!("tool `{}` is defined twice", raw.name), &needle);
                 continue;
             }
-            match CustomTool::compile(raw, &self.dir) {
+            match CustomTool::compile(raw, &self.dir, limits.into()) {
                 Ok(t) => out.push(Arc::new(t)),
                 Err(msg) => {
                     let needle = format!("name: {}", raw.name);
@@ -1002,7 +1011,7 @@ impl Loader {
         for (key, value) in [
             ("min_pass_rate", raw.min_pass_rate),
             ("max_soft_fail_rate", raw.max_soft_fail_rate),
-            ("max_error_rate", raw.max_error_rate),
+            ("max_error_rate", raw.max_error_rate.flatten()),
             ("alpha", raw.alpha),
         ] {
             if let Some(v) = value {
@@ -1037,7 +1046,9 @@ impl Loader {
         Gate {
             min_pass_rate: raw.min_pass_rate,
             max_soft_fail_rate: raw.max_soft_fail_rate,
-            max_error_rate: raw.max_error_rate,
+            max_error_rate: raw
+                .max_error_rate
+                .unwrap_or(Some(crate::suite::model::DEFAULT_MAX_ERROR_RATE)),
             critical: raw.critical.clone(),
             max_regressions: raw.max_regressions,
             alpha: raw.alpha.unwrap_or(crate::report::compare::DEFAULT_ALPHA),
@@ -1314,5 +1325,40 @@ fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(test)]
+mod gate_defaults_tests {
+    use super::*;
+
+    fn gate_of(gate_yaml: &str) -> Gate {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("cases.yaml"),
+            "- id: a\n  input: hi\n  checks:\n    - contains: hi\n",
+        )
+        .unwrap();
+        let suite = format!(
+            "name: s\ndataset: cases.yaml\ntarget:\n  command:\n    argv: [python3, agent.py]\n{gate_yaml}"
+        );
+        let path = dir.path().join("s.yaml");
+        std::fs::write(&path, suite).unwrap();
+        load_suite(&path).unwrap().gate
+    }
+
+    #[test]
+    fn the_error_rate_rule_is_on_unless_written_null() {
+        assert_eq!(gate_of("").max_error_rate, Some(0.1), "no gate section");
+        assert_eq!(gate_of("gate: {}\n").max_error_rate, Some(0.1));
+        assert_eq!(
+            gate_of("gate: {max_error_rate: 0.3}\n").max_error_rate,
+            Some(0.3)
+        );
+        assert_eq!(
+            gate_of("gate: {max_error_rate: null}\n").max_error_rate,
+            None,
+            "null removes the rule"
+        );
     }
 }

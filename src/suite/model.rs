@@ -257,6 +257,11 @@ pub struct Gate {
     pub quarantine_flaky: bool,
 }
 
+/// The error-rate limit a gate has unless the suite writes `max_error_rate: null`: a run where
+/// more than one case in ten could not be judged says nothing about quality, and must not pass
+/// silently (an agent crashing on every case would otherwise pass a regressions-only gate).
+pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.1;
+
 impl Default for Gate {
     fn default() -> Self {
         Gate {

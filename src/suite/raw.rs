@@ -133,6 +133,9 @@ pub struct RawCommand {
     /// Added to gauntlet's own environment.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Provider keys (`*_API_KEY`) the agent may see; all others are withheld.
+    #[serde(default)]
+    pub pass_env: Vec<String>,
     /// Working directory, relative to the suite's folder (default: the suite's folder).
     #[serde(default)]
     pub cwd: Option<String>,
@@ -265,6 +268,9 @@ pub struct RawCommandTool {
     /// Default `30s`; the process is killed when it runs out.
     #[serde(default)]
     pub timeout: Option<String>,
+    /// Provider keys (`*_API_KEY`) the tool may see; all others are withheld.
+    #[serde(default)]
+    pub pass_env: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -322,8 +328,9 @@ pub struct RawGate {
     pub min_pass_rate: Option<f64>,
     #[serde(default)]
     pub max_soft_fail_rate: Option<f64>,
-    #[serde(default)]
-    pub max_error_rate: Option<f64>,
+    /// Absent: the default limit (10%); `null`: no error-rate rule at all.
+    #[serde(default, deserialize_with = "present")]
+    pub max_error_rate: Option<Option<f64>>,
     /// Tags or case ids: any failure there fails the gate.
     #[serde(default)]
     pub critical: Vec<String>,
@@ -555,4 +562,13 @@ pub struct RawJudge {
     /// `mean` (default), `majority` or `min`.
     #[serde(default)]
     pub aggregate: Option<crate::check::judge_samples::Aggregate>,
+}
+
+/// Tells a key written as `null` (`Some(None)`) from a key left out (`None`, via `default`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }

@@ -7,6 +7,7 @@ mod demo;
 mod diagnostics;
 mod fault_server;
 mod faults_net;
+mod faults_proc;
 mod flaky;
 mod gate;
 mod harness;

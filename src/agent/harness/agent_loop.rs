@@ -868,7 +868,9 @@ rules:
         )
         .unwrap();
         let mut cfg = config(8);
-        cfg.custom_tools = vec![Arc::new(CustomTool::compile(&raw, Path::new(".")).unwrap())];
+        cfg.custom_tools = vec![Arc::new(
+            CustomTool::compile(&raw, Path::new("."), Default::default()).unwrap(),
+        )];
         let t = run(&cfg, &case(&["hi"], vec![call("weather", json!({}))])).await;
         match &t.steps[2] {
             Step::Tool { name, result, .. } => {

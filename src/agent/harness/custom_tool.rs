@@ -3,17 +3,16 @@
 //! URL) or `command` (run a program without a shell, arguments as JSON on stdin, result JSON
 //! on stdout, killed on timeout).
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use globset::{Glob, GlobMatcher};
 use regex::Regex;
 use serde_json::Value;
 
 use crate::duration::parse_duration;
+use crate::process::{find_on_path, OutputLimits, Program, RunError};
 use crate::provider::ToolSpec;
 use crate::suite::raw::RawCustomTool;
 
@@ -33,8 +32,10 @@ pub enum CustomKind {
         timeout: Duration,
     },
     Command {
-        argv: Vec<String>,
+        /// `argv[0]` resolved without following symlinks; run in the suite's folder.
+        program: Program,
         timeout: Duration,
+        limits: OutputLimits,
     },
 }
 
@@ -48,7 +49,11 @@ pub struct MockToolReply {
 
 impl CustomTool {
     /// Validates and compiles what the suite wrote. `Err` is a message for a diagnostic.
-    pub fn compile(raw: &RawCustomTool, suite_dir: &Path) -> Result<CustomTool, String> {
+    pub fn compile(
+        raw: &RawCustomTool,
+        suite_dir: &Path,
+        limits: OutputLimits,
+    ) -> Result<CustomTool, String> {
         let name = &raw.name;
         if name.is_empty()
             || !name
@@ -127,15 +132,26 @@ impl CustomTool {
             let Some(program) = c.argv.first() else {
                 return Err(format!("custom tool `{name}`: `argv` must not be empty"));
             };
-            let mut argv = c.argv.clone();
             // `./tool.py` is relative to the suite file, like every other path in a suite;
-            // a bare `python3` is looked up on PATH.
-            if program.contains('/') && Path::new(program).is_relative() {
-                argv[0] = suite_dir.join(program).to_string_lossy().into_owned();
-            }
+            // a bare `python3` is looked up on PATH. A program that is missing is found out
+            // when it is called, and the model is told.
+            let path = if program.contains('/') {
+                std::path::absolute(suite_dir.join(program))
+                    .unwrap_or_else(|_| suite_dir.join(program))
+            } else {
+                find_on_path(program).unwrap_or_else(|| program.into())
+            };
             CustomKind::Command {
-                argv,
+                program: Program {
+                    path,
+                    args: c.argv[1..].to_vec(),
+                    // Where gauntlet runs, as before process groups came in.
+                    cwd: ".".into(),
+                    env: Default::default(),
+                    pass_env: c.pass_env.clone(),
+                },
                 timeout: timeout(&c.timeout)?,
+                limits,
             }
         } else {
             unreachable!("exactly one kind was checked above")
@@ -155,7 +171,11 @@ impl CustomTool {
         match &self.kind {
             CustomKind::Mock(replies) => mock_reply(replies, case_id, args),
             CustomKind::Http { url, timeout } => http_call(url, *timeout, args).await,
-            CustomKind::Command { argv, timeout } => command_call(argv, *timeout, args).await,
+            CustomKind::Command {
+                program,
+                timeout,
+                limits,
+            } => command_call(program, *timeout, *limits, args).await,
         }
     }
 }
@@ -198,72 +218,27 @@ async fn http_call(url: &str, timeout: Duration, args: &Value) -> Result<Value, 
     parse_result(&body)
 }
 
-async fn command_call(argv: &[String], timeout: Duration, args: &Value) -> Result<Value, String> {
-    let argv = argv.to_vec();
+async fn command_call(
+    program: &Program,
+    timeout: Duration,
+    limits: OutputLimits,
+    args: &Value,
+) -> Result<Value, String> {
     let input = args.to_string();
-    // std::process on a blocking thread: the crate's tokio build has no process driver, and a
-    // tool call is rare enough that a thread per call costs nothing.
-    tokio::task::spawn_blocking(move || run_command(&argv, timeout, &input))
-        .await
-        .map_err(|e| format!("tool process: {e}"))?
-}
-
-fn run_command(argv: &[String], timeout: Duration, input: &str) -> Result<Value, String> {
-    let mut child = Command::new(PathBuf::from(&argv[0]))
-        .args(&argv[1..])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start `{}`: {e}", argv[0]))?;
-    // Write stdin and read the pipes on their own threads so a chatty tool cannot deadlock
-    // on a full pipe while we wait for it.
-    let mut stdin = child.stdin.take();
-    let input = input.to_string();
-    let writer = std::thread::spawn(move || {
-        if let Some(stdin) = stdin.as_mut() {
-            // A tool that ignores stdin may close it early; that is not an error.
-            let _ = stdin.write_all(input.as_bytes());
-        }
-    });
-    let stdout = child.stdout.take().map(read_all);
-    let stderr = child.stderr.take().map(read_all);
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "tool process timed out after {}ms and was killed",
-                    timeout.as_millis()
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(format!("tool process: {e}")),
-        }
+    let name = program.path.display();
+    let output = match program.run(input.as_bytes(), limits, Some(timeout)).await {
+        Ok(o) => o,
+        Err(RunError::Spawn(e)) => return Err(format!("cannot start `{name}`: {e}")),
+        Err(e) => return Err(format!("tool process {e}")),
     };
-    let _ = writer.join();
-    let joined = |h: Option<std::thread::JoinHandle<String>>| {
-        h.and_then(|h| h.join().ok()).unwrap_or_default()
-    };
-    let (stdout, stderr) = (joined(stdout), joined(stderr));
-    if !status.success() {
+    if !output.status.success() {
         return Err(format!(
-            "tool process failed ({status}): {}",
-            clip(stderr.trim())
+            "tool process failed ({}): {}",
+            output.status,
+            clip(output.stderr.trim())
         ));
     }
-    parse_result(&stdout)
-}
-
-fn read_all(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = pipe.read_to_end(&mut buf);
-        String::from_utf8_lossy(&buf).into_owned()
-    })
+    parse_result(&String::from_utf8_lossy(&output.stdout))
 }
 
 /// A tool's reply must be JSON; plain text is kept as a JSON string so a simple script works.
@@ -288,7 +263,7 @@ mod tests {
 
     fn compile(yaml: &str) -> Result<CustomTool, String> {
         let raw: RawCustomTool = serde_yaml::from_str(yaml).unwrap();
-        CustomTool::compile(&raw, Path::new("/suites"))
+        CustomTool::compile(&raw, Path::new("/suites"), OutputLimits::default())
     }
 
     #[tokio::test]
@@ -355,15 +330,16 @@ mock:
     #[test]
     fn relative_programs_resolve_against_the_suite() {
         let t = compile("name: t\ncommand: {argv: ['./tool.sh', '-v']}").unwrap();
-        let CustomKind::Command { argv, .. } = &t.kind else {
+        let CustomKind::Command { program, .. } = &t.kind else {
             panic!()
         };
-        assert_eq!(argv[0], "/suites/./tool.sh");
-        let t = compile("name: t\ncommand: {argv: [python3]}").unwrap();
-        let CustomKind::Command { argv, .. } = &t.kind else {
+        assert_eq!(program.path, Path::new("/suites/tool.sh"));
+        assert_eq!(program.args, ["-v"]);
+        let t = compile("name: t\ncommand: {argv: [sh]}").unwrap();
+        let CustomKind::Command { program, .. } = &t.kind else {
             panic!()
         };
-        assert_eq!(argv[0], "python3");
+        assert_eq!(program.path, find_on_path("sh").unwrap());
     }
 
     #[cfg(unix)]

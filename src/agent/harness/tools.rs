@@ -26,8 +26,8 @@ pub const BUILTIN_TOOLS: &[&str] = &[
     "escalate_to_human",
 ];
 
-/// The tool whose successful call ends the trajectory as `escalated`.
-pub const ESCALATION_TOOL: &str = "escalate_to_human";
+/// The tool whose successful call ends the trajectory as `escalated` (shared with every target).
+pub use crate::trajectory::ESCALATION_TOOL;
 
 /// The spec of one builtin tool, as offered to the model.
 pub fn tool_spec(name: &str) -> Option<ToolSpec> {
@@ -338,7 +338,7 @@ mod tests {
         let tool = |argv: String| {
             let raw: crate::suite::raw::RawCustomTool =
                 serde_yaml::from_str(&format!("name: count\ncommand: {{argv: {argv}}}")).unwrap();
-            Arc::new(CustomTool::compile(&raw, dir.path()).unwrap())
+            Arc::new(CustomTool::compile(&raw, dir.path(), Default::default()).unwrap())
         };
         let counting = format!(
             "[sh, -c, 'echo x >> {}; printf \"{{\\\"n\\\": %s}}\" $(wc -l < {})']",

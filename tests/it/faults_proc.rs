@@ -1,0 +1,304 @@
+//! Hostile command agents: forking, holding pipes, printing without end, and a virtualenv's
+//! python. Each test is bounded in time (run timeouts) and memory (peak RSS measured).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{missing_external, read};
+
+/// A suite in a temp folder: `cases` ids (one YAML dataset), the `target:` block, extra keys.
+fn suite(cases: &[&str], target: &str, extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dataset: String = cases
+        .iter()
+        .map(|id| format!("- id: {id}\n  input: hello\n"))
+        .collect();
+    std::fs::write(dir.path().join("cases.yaml"), dataset).unwrap();
+    let yaml =
+        format!("name: faults\ndataset: cases.yaml\ntarget:\n{target}\ngate: {{max_error_rate: null}}\n{extra}\n");
+    std::fs::write(dir.path().join("suite.yaml"), yaml).unwrap();
+    dir
+}
+
+fn script(dir: &Path, name: &str, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+struct Ran {
+    code: Option<i32>,
+    stderr: String,
+    /// Peak resident set of gauntlet itself, in MiB.
+    peak_mib: u64,
+    elapsed: Duration,
+    report: Value,
+}
+
+/// Runs `gauntlet eval` on the suite in `dir` and measures its peak RSS with wait4(2).
+fn eval(dir: &Path) -> Ran {
+    let out = dir.join("out");
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["eval", "suite.yaml", "--out"])
+        .arg(&out)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("GAUNTLET_LOG")
+        .env_remove("GITHUB_ACTIONS")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gauntlet runs");
+    let mut stderr_pipe = child.stderr.take().expect("stderr piped");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr_pipe, &mut s);
+        s
+    });
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 failed");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    let report = std::fs::read_to_string(out.join("faults/report.json"))
+        .ok()
+        .and_then(|r| serde_json::from_str(&r).ok())
+        .unwrap_or(Value::Null);
+    Ran {
+        code,
+        stderr: reader.join().unwrap_or_default(),
+        peak_mib: usage.ru_maxrss as u64 / 1024,
+        elapsed: started.elapsed(),
+        report,
+    }
+}
+
+fn case<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["cases"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("no case {id} in {report}"))
+}
+
+/// Whether `pid` is a live process (a zombie, killed but not yet reaped by init, is not),
+/// waiting up to 2 s for a SIGKILL just sent to land.
+fn alive(pid: &str) -> bool {
+    let stat = format!("/proc/{}/stat", pid.trim());
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let running = std::fs::read_to_string(&stat).is_ok_and(|s| {
+            // The state follows the parenthesised command name.
+            s.rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X'))
+        });
+        if !running || Instant::now() > deadline {
+            return running;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits (bounded) until `file` names a pid, and returns it.
+fn pid_in(file: &Path) -> String {
+    let text = read(file);
+    assert!(!text.trim().is_empty(), "{} is empty", file.display());
+    text
+}
+
+#[test]
+fn a_forking_agent_leaves_no_survivors_after_a_timeout() {
+    let dir = suite(
+        &["fork"],
+        "  command:\n    argv: [./agent.sh]",
+        "run: {timeout: 1s}",
+    );
+    script(
+        dir.path(),
+        "agent.sh",
+        "sleep 300 &\necho $! > grandchild.pid\nsleep 300",
+    );
+    let ran = eval(dir.path());
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(case(&ran.report, "fork")["status"], "errored");
+    let pid = pid_in(&dir.path().join("grandchild.pid"));
+    assert!(!alive(&pid), "the grandchild {pid} survived the timeout");
+}
+
+#[test]
+fn a_persistent_agent_and_its_children_die_with_gauntlet() {
+    let dir = suite(
+        &["a", "b"],
+        "  command:\n    argv: [./agent.sh]\n    persistent: true",
+        "run: {concurrency: 1}",
+    );
+    script(
+        dir.path(),
+        "agent.sh",
+        r#"sleep 300 &
+echo $! >> children.pid
+while read -r line; do
+  id=$(printf '%s' "$line" | sed 's/.*"id":"\([^"]*\)".*/\1/')
+  repeat=$(printf '%s' "$line" | sed 's/.*"repeat":\([0-9]*\).*/\1/')
+  echo "{\"id\":\"$id\",\"repeat\":$repeat,\"output\":\"ok\"}"
+done"#,
+    );
+    let ran = eval(dir.path());
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    for id in ["a", "b"] {
+        assert_eq!(case(&ran.report, id)["status"], "passed", "{}", ran.report);
+    }
+    for pid in pid_in(&dir.path().join("children.pid")).lines() {
+        assert!(!alive(pid), "the agent's child {pid} outlived gauntlet");
+    }
+}
+
+#[test]
+fn a_grandchild_holding_stdout_does_not_make_a_reply_time_out() {
+    let dir = suite(
+        &["held"],
+        "  command:\n    argv: [./agent.sh]",
+        "run: {timeout: 20s}",
+    );
+    // The background sleeper inherits stdout and would hold it open for 300 s.
+    script(
+        dir.path(),
+        "agent.sh",
+        "cat > /dev/null\nsleep 300 &\necho '{\"output\": \"ok\"}'",
+    );
+    let ran = eval(dir.path());
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(
+        case(&ran.report, "held")["status"],
+        "passed",
+        "{}",
+        ran.report
+    );
+    assert!(ran.elapsed < Duration::from_secs(10), "{:?}", ran.elapsed);
+}
+
+#[test]
+fn an_endless_printer_and_huge_stderr_stay_bounded() {
+    let dir = suite(
+        &["endless", "noisy"],
+        "  command:\n    argv: [./agent.sh]",
+        "run: {timeout: 60s}",
+    );
+    // `endless` prints for ever; `noisy` writes 100 MB to stderr, then answers.
+    script(
+        dir.path(),
+        "agent.sh",
+        r#"input=$(cat)
+case "$input" in
+  *'"id":"endless"'*) yes ;;
+  *) head -c 100000000 /dev/zero | tr '\0' 'e' >&2; echo '{"output": "ok"}' ;;
+esac"#,
+    );
+    let ran = eval(dir.path());
+    eprintln!(
+        "endless stdout + 100 MB stderr: peak RSS {} MiB, {:.1}s",
+        ran.peak_mib,
+        ran.elapsed.as_secs_f64()
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let endless = case(&ran.report, "endless");
+    assert_eq!(endless["status"], "errored");
+    let error = endless["error"].as_str().unwrap_or_default();
+    assert!(error.contains("max_output_bytes"), "{error}");
+    assert_eq!(case(&ran.report, "noisy")["status"], "passed");
+    assert!(ran.peak_mib < 512, "peak RSS {} MiB", ran.peak_mib);
+}
+
+#[test]
+fn a_virtualenv_python_runs_as_the_venv() {
+    let dir = suite(
+        &["venv"],
+        "  command:\n    argv: [./venv/bin/python, agent.py]",
+        "",
+    );
+    let made = Command::new("python3")
+        .args(["-m", "venv", "--without-pip", "venv"])
+        .current_dir(dir.path())
+        .output();
+    if !made.is_ok_and(|o| o.status.success()) {
+        return missing_external("python3 -m venv", "install python3-venv");
+    }
+    std::fs::write(
+        dir.path().join("agent.py"),
+        "import json, sys\nsys.stdin.read()\nprint(json.dumps({'output': sys.prefix}))\n",
+    )
+    .unwrap();
+    let ran = eval(dir.path());
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let output = case(&ran.report, "venv")["output"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let venv = dir.path().join("venv").canonicalize().unwrap();
+    assert_eq!(
+        Path::new(&output).canonicalize().ok(),
+        Some(venv),
+        "{output}"
+    );
+}
+
+#[test]
+fn a_persistent_reply_for_another_case_or_an_extra_line_errors_that_run_only() {
+    let dir = suite(
+        &["a-ok", "b-extra", "c-ok", "d-wrong", "e-ok"],
+        "  command:\n    argv: [python3, agent.py]\n    persistent: true",
+        "run: {concurrency: 1}",
+    );
+    // Output is the case's own id, so a reply scored on the wrong case would show.
+    std::fs::write(
+        dir.path().join("agent.py"),
+        r#"import json, os, sys
+with open("starts", "a") as f:
+    f.write(f"{os.getpid()}\n")
+for line in sys.stdin:
+    req = json.loads(line)
+    reply = {"id": req["id"], "repeat": req["repeat"], "output": req["id"]}
+    if req["id"] == "d-wrong":
+        reply["id"] = "a-ok"
+    out = json.dumps(reply) + "\n"
+    if req["id"] == "b-extra":
+        out += json.dumps({**reply, "output": "stray"}) + "\n"
+    sys.stdout.write(out)
+    sys.stdout.flush()
+"#,
+    )
+    .unwrap();
+    let ran = eval(dir.path());
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    for id in ["a-ok", "c-ok", "e-ok"] {
+        let c = case(&ran.report, id);
+        assert_eq!(c["status"], "passed", "{c}");
+        assert_eq!(c["output"], id, "{c}");
+    }
+    let extra = case(&ran.report, "b-extra");
+    assert_eq!(extra["status"], "errored", "{extra}");
+    assert!(
+        extra["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("more than one line"),
+        "{extra}"
+    );
+    let wrong = case(&ran.report, "d-wrong");
+    assert_eq!(wrong["status"], "errored", "{wrong}");
+    assert!(
+        wrong["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not for case `d-wrong`"),
+        "{wrong}"
+    );
+    let starts = read(dir.path().join("starts")).lines().count();
+    assert_eq!(starts, 3, "restarted after each bad exchange");
+}
