@@ -12,8 +12,9 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::duration::parse_duration;
+use crate::limits::format_size;
 use crate::process::{find_on_path, OutputLimits, Program, RunError};
-use crate::provider::body::{human_bytes, read_capped, BodyError};
+use crate::provider::body::{read_capped, BodyError};
 use crate::provider::ToolSpec;
 use crate::suite::raw::RawCustomTool;
 
@@ -227,7 +228,7 @@ async fn http_call(
         Err(BodyError::TooLarge { limit }) => {
             return Err(format!(
                 "tool endpoint reply is larger than run.limits.max_output_bytes ({})",
-                human_bytes(limit)
+                format_size(limit)
             ))
         }
         Err(BodyError::Transport(e)) => return Err(format!("tool endpoint: {e}")),
