@@ -71,8 +71,8 @@ pub struct CalibrateArgs {
     /// Where a `mock:NAME` judge model finds its rules (NAME.yaml).
     #[arg(long, value_name = "DIR", default_value = "suites/mocks")]
     pub mocks: PathBuf,
-    /// Exit 1 when Cohen's kappa is below this.
-    #[arg(long, value_name = "KAPPA")]
+    /// Exit 1 when Cohen's kappa is below this (0..1).
+    #[arg(long, value_name = "KAPPA", value_parser = crate::check::calibrate::parse_min_kappa)]
     pub min_kappa: Option<f64>,
 }
 

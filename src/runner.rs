@@ -296,7 +296,7 @@ struct Spent {
 
 impl Spent {
     fn add(&mut self, t: &Trajectory) {
-        self.tokens += t.usage.total();
+        self.tokens = self.tokens.saturating_add(t.usage.total());
         self.usd = round_usd(self.usd + t.cost_usd.unwrap_or(0.0));
     }
 

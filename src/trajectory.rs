@@ -20,13 +20,15 @@ pub struct Usage {
 }
 
 impl Usage {
+    /// Saturating, as are the sums: a server reporting `u64::MAX` tokens makes a huge total,
+    /// never a wrapped small one.
     pub fn total(&self) -> u64 {
-        self.input_tokens + self.output_tokens
+        self.input_tokens.saturating_add(self.output_tokens)
     }
 
     pub fn add(&mut self, other: Usage) {
-        self.input_tokens += other.input_tokens;
-        self.output_tokens += other.output_tokens;
+        self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
     }
 }
 

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::agent::protocol::{parse_reply, Request};
-use crate::provider::body::{human_bytes, read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
+use crate::limits::format_size;
+use crate::provider::body::{read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
 use crate::suite::model::Case;
 use crate::text::excerpt;
 use crate::trajectory::Trajectory;
@@ -67,7 +68,7 @@ impl HttpTarget {
             Err(BodyError::TooLarge { limit }) => {
                 return Trajectory::errored(format!(
                     "the agent's reply is larger than run.limits.max_output_bytes ({})",
-                    human_bytes(limit)
+                    format_size(limit)
                 ))
             }
             Err(BodyError::Transport(e)) => {

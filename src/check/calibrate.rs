@@ -38,6 +38,15 @@ pub struct Label {
 
 /// Reads a labels file; every bad line is reported.
 pub fn load_labels(path: &Path) -> Result<Vec<Label>, Vec<Diagnostic>> {
+    load_labels_on_scale(path, None)
+}
+
+/// [`load_labels`], and a `score` outside `scale` (the judge's) is a bad line too: it cannot
+/// be compared with the judge's scores, and clamping it would invent a label.
+pub fn load_labels_on_scale(
+    path: &Path,
+    scale: Option<[f64; 2]>,
+) -> Result<Vec<Label>, Vec<Diagnostic>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| vec![Diagnostic::new(path, format!("cannot read labels: {e}"))])?;
     let mut labels = Vec::new();
@@ -51,6 +60,18 @@ pub fn load_labels(path: &Path) -> Result<Vec<Label>, Vec<Diagnostic>> {
                 Diagnostic::new(path, "a label needs `pass` (true/false) or `score`")
                     .at(i + 1, None),
             ),
+            Ok(Label {
+                score: Some(score), ..
+            }) if scale.is_some_and(|[lo, hi]| !(lo..=hi).contains(&score)) => {
+                let [lo, hi] = scale.unwrap_or_default();
+                errs.push(
+                    Diagnostic::new(
+                        path,
+                        format!("label score {score} is outside the judge's scale {lo}..{hi}"),
+                    )
+                    .at(i + 1, None),
+                );
+            }
             Ok(l) => labels.push(l),
             Err(e) => errs.push(
                 Diagnostic::new(path, format!("invalid label: {e}")).at(i + 1, Some(e.column())),
@@ -213,6 +234,22 @@ impl Calibration {
     }
 }
 
+/// `--min-kappa`: a number from 0 to 1 (NaN, infinities and negatives are refused, so a typo
+/// cannot switch the bar off).
+pub fn parse_min_kappa(text: &str) -> Result<f64, String> {
+    let k: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if (0.0..=1.0).contains(&k) {
+        Ok(k)
+    } else {
+        Err(format!(
+            "`{text}` is outside 0..1 (Cohen's kappa of 0 is chance, 1 perfect agreement)"
+        ))
+    }
+}
+
 /// `gauntlet calibrate JUDGE --labels FILE [--mocks DIR] [--min-kappa K]`: prints the agreement
 /// table; exit 2 on bad input, 1 when kappa is below `min_kappa`, 3 when the run failed.
 pub fn run(judge_path: &Path, labels: &Path, mocks: &Path, min_kappa: Option<f64>) -> u8 {
@@ -230,7 +267,7 @@ pub fn run(judge_path: &Path, labels: &Path, mocks: &Path, min_kappa: Option<f64
         Ok(j) => j,
         Err(errs) => return fail(errs),
     };
-    let labels = match load_labels(labels) {
+    let labels = match load_labels_on_scale(labels, Some(judge.scale)) {
         Ok(l) => l,
         Err(errs) => return fail(errs),
     };

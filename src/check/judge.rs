@@ -160,6 +160,13 @@ impl Judge {
         (self.system.as_ref().map(render), render(&self.prompt))
     }
 
+    /// Whether `score` lies on the judge's scale (ends included). A score outside it is an
+    /// error, never clamped: a judge answering 1e308 on 1..5 has not said "pass".
+    pub fn in_scale(&self, score: f64) -> bool {
+        let [lo, hi] = self.scale;
+        (lo..=hi).contains(&score)
+    }
+
     /// A judge score in the judge's scale, mapped to 0..1.
     pub fn normalise(&self, score: f64) -> f64 {
         let [lo, hi] = self.scale;
@@ -338,13 +345,19 @@ async fn sample_once(
         response_format: Some(ResponseFormat::Json),
     };
     let mut last = String::new();
+    let mut off_scale = None;
     for _ in 0..=judge.retries {
         let response = match provider.complete(&request).await {
             Ok(r) => r,
             Err(e) => return Err(format!("judge call failed: {}", one_line(&e.message, 200))),
         };
         let text = response.content.unwrap_or_default();
-        if let Some((raw, why)) = parse_verdict(&text) {
+        let verdict = parse_verdict(&text);
+        off_scale = verdict
+            .as_ref()
+            .map(|(raw, _)| *raw)
+            .filter(|raw| !judge.in_scale(*raw));
+        if let Some((raw, why)) = verdict.filter(|_| off_scale.is_none()) {
             let score = judge.normalise(raw);
             let [lo, hi] = judge.scale;
             let reason = why
@@ -364,6 +377,12 @@ async fn sample_once(
             judge.scale[0], judge.scale[1]
         )));
         last = text;
+    }
+    if let Some(raw) = off_scale {
+        return Err(format!(
+            "judge score {raw} is outside the judge's scale {}..{}",
+            judge.scale[0], judge.scale[1]
+        ));
     }
     let excerpt = if last.trim().is_empty() {
         "(empty answer)".to_string()

@@ -111,7 +111,7 @@ fn run(judge: &Judge, replies: Vec<Result<&str, &str>>) -> (Verdict, Vec<ModelRe
 
 #[test]
 fn grade_outcomes_follow_thresholds() {
-    // scale 1..5: 5 → 1.0, 4 → 0.75, 3 → 0.5, 2 → 0.25; 9 clamps to 1.
+    // scale 1..5: 5 → 1.0, 4 → 0.75, 3 → 0.5, 2 → 0.25, 1 → 0.
     let table = [
         (
             r#"{"score": 5, "reason": "great"}"#,
@@ -127,8 +127,7 @@ fn grade_outcomes_follow_thresholds() {
             0.25,
             "vague",
         ),
-        ("SCORE: 9", Outcome::Pass, 1.0, ""),
-        ("SCORE: 0", Outcome::Fail, 0.0, ""),
+        ("SCORE: 1", Outcome::Fail, 0.0, ""),
     ];
     for (reply, outcome, score, reason) in table {
         let (v, calls) = run(&judge(), vec![Ok(reply)]);
@@ -136,6 +135,28 @@ fn grade_outcomes_follow_thresholds() {
         assert!(v.reason.contains(reason), "{reply}: {}", v.reason);
         assert_eq!(calls.len(), 1);
     }
+}
+
+#[test]
+fn a_score_outside_the_scale_is_an_error_not_a_clamp() {
+    for reply in [
+        "SCORE: 9",
+        "SCORE: 0",
+        r#"{"score": 1e308}"#,
+        r#"{"score": -1}"#,
+    ] {
+        let replies = vec![Ok(reply); 5];
+        let (v, calls) = run(&judge(), replies);
+        assert_eq!(v.outcome, Outcome::Error, "{reply}");
+        assert!(
+            v.reason.contains("outside the judge's scale 1..5"),
+            "{reply}: {}",
+            v.reason
+        );
+        assert!(calls.len() > 1, "asked again with the format reminder");
+    }
+    let (v, _) = run(&judge(), vec![Ok("SCORE: 9"), Ok("SCORE: 4")]);
+    assert_eq!(v.score, Some(0.75), "a corrected answer counts");
 }
 
 #[test]

@@ -124,6 +124,11 @@ pub fn eval(args: EvalArgs) -> u8 {
         }
     });
 
+    if args.cache || args.record {
+        if let Err(e) = crate::provider::cache::probe_writable(&args.cache_dir) {
+            eprintln!("warning: {e}; nothing will be cached (hint: pass a writable --cache-dir)");
+        }
+    }
     let color = stdout_color();
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let mut code = exit::GATE_PASSED;

@@ -182,13 +182,13 @@ pub fn parse_response(v: &Value, requested_model: &str) -> Result<ModelResponse,
             _ => {}
         }
     }
-    let count = |p: &str| v.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+    let count = |p: &str| crate::provider::usage::token_count(v, p, "anthropic");
     Ok(ModelResponse {
         content: (!texts.is_empty()).then(|| texts.join("\n")),
         tool_calls,
         usage: Usage {
-            input_tokens: count("/usage/input_tokens"),
-            output_tokens: count("/usage/output_tokens"),
+            input_tokens: count("/usage/input_tokens")?,
+            output_tokens: count("/usage/output_tokens")?,
         },
         model: v
             .get("model")

@@ -49,29 +49,3 @@ async fn read(
     }
     Ok(body)
 }
-
-/// A byte count for messages: `16 MiB`, `64 KiB`, `1000 bytes`.
-pub fn human_bytes(n: u64) -> String {
-    const KIB: u64 = 1024;
-    const MIB: u64 = 1024 * KIB;
-    const GIB: u64 = 1024 * MIB;
-    match n {
-        n if n >= GIB && n % GIB == 0 => format!("{} GiB", n / GIB),
-        n if n >= MIB && n % MIB == 0 => format!("{} MiB", n / MIB),
-        n if n >= KIB && n % KIB == 0 => format!("{} KiB", n / KIB),
-        n => format!("{n} bytes"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_read_in_the_largest_whole_unit() {
-        assert_eq!(human_bytes(16 * 1024 * 1024), "16 MiB");
-        assert_eq!(human_bytes(64 * 1024), "64 KiB");
-        assert_eq!(human_bytes(1000), "1000 bytes");
-        assert_eq!(human_bytes(1 << 30), "1 GiB");
-    }
-}

@@ -91,6 +91,17 @@ impl Kind {
     }
 }
 
+/// Whether the cache folder `dir` can be created and written: checked once before a run, so
+/// an unwritable `--cache-dir` warns once instead of every call failing silently.
+pub fn probe_writable(dir: &Path) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("--cache-dir {} cannot be written ({e})", dir.display());
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".probe{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(fail)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 impl ModelCache {
     pub fn new(root: impl Into<PathBuf>, mode: CacheMode) -> Self {
         ModelCache {

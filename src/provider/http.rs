@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use crate::duration::MAX_DURATION;
-use crate::provider::body::{human_bytes, read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
+use crate::limits::format_size;
+use crate::provider::body::{read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
 use crate::provider::types::ProviderError;
 use crate::redact::Redactor;
 
@@ -120,7 +121,7 @@ impl HttpClient {
                 "{}'s response is larger than run.limits.max_response_bytes ({}) (hint: raise \
                  the limit in the suite's `run.limits` if the reply is expected)",
                 self.provider,
-                human_bytes(limit)
+                format_size(limit)
             )),
             BodyError::Transport(e) => self.transport_error(&e),
         }

@@ -13,5 +13,6 @@ pub mod registry;
 pub mod retry;
 pub mod settings;
 pub mod types;
+pub mod usage;
 
 pub use types::*;

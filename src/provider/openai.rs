@@ -251,13 +251,13 @@ pub fn parse_response(v: &Value, requested_model: &str) -> Result<ModelResponse,
             args,
         });
     }
-    let count = |p: &str| v.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+    let count = |p: &str| crate::provider::usage::token_count(v, p, "openai");
     Ok(ModelResponse {
         content,
         tool_calls,
         usage: Usage {
-            input_tokens: count("/usage/prompt_tokens"),
-            output_tokens: count("/usage/completion_tokens"),
+            input_tokens: count("/usage/prompt_tokens")?,
+            output_tokens: count("/usage/completion_tokens")?,
         },
         model: v
             .get("model")

@@ -56,13 +56,13 @@ impl Window {
             }
         }
         if let Some(tpm) = policy.tpm {
-            let mut used: u64 = self.tokens.iter().map(|(_, n)| n).sum();
+            let mut used: u64 = self.tokens.iter().fold(0, |a, (_, n)| a.saturating_add(*n));
             // Wait until enough of the oldest usage expires to get under the limit.
             for (t, n) in &self.tokens {
                 if used < tpm {
                     break;
                 }
-                used -= n;
+                used = used.saturating_sub(*n);
                 wait = Some(wait.unwrap_or_default().max(expiry(*t)));
             }
         }

@@ -2,6 +2,10 @@
 //! summary. Pure rendering; the CLI decides when to emit (`GITHUB_ACTIONS`,
 //! `GITHUB_STEP_SUMMARY`).
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use crate::report::model::RunReport;
 use crate::verdict::{CaseStatus, Outcome};
 
@@ -37,9 +41,27 @@ pub fn render_annotations(report: &RunReport) -> String {
     out
 }
 
-/// Workflow-command message escaping, as the Actions runner documents it.
+/// Terminal escape sequences (CSI such as colours and cursor moves, OSC such as titles and
+/// hyperlinks) an agent's output may carry: the Actions log would interpret them.
+static ESCAPE_SEQUENCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
+        .expect("static regex")
+});
+
+/// `s` without escape sequences or control characters other than newline and tab.
+fn strip_controls(s: &str) -> String {
+    ESCAPE_SEQUENCE
+        .replace_all(s, "")
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .collect()
+}
+
+/// Workflow-command message escaping, as the Actions runner documents it, after dropping
+/// terminal controls.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    strip_controls(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -79,5 +101,12 @@ mod tests {
     fn escaping_keeps_one_command_per_line() {
         assert_eq!(escape_data("50% a\nb"), "50%25 a%0Ab");
         assert_eq!(escape_property("a: b, c"), "a%3A b%2C c");
+    }
+
+    #[test]
+    fn terminal_escapes_and_control_characters_are_dropped() {
+        let raw = "\x1b[31mred\x1b[0m \x1b]0;title\x07\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ bell\x07 nul\0 c1\u{9b}2J";
+        assert_eq!(escape_data(raw), "red link bell nul c12J");
+        assert_eq!(escape_data("tab\tok\nnext"), "tab\tok%0Anext");
     }
 }

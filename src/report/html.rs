@@ -325,7 +325,9 @@ fn render_step(out: &mut String, step: &Step) {
     }
 }
 
-/// HTML text and attribute escaping.
+/// HTML text and attribute escaping. Bidirectional controls (embeddings, overrides and
+/// isolates) are shown as `[U+202E]`: left in, they would reorder what the reviewer reads
+/// (a right-to-left override makes `exe.txt` look like `txt.exe`).
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -335,6 +337,9 @@ fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
+                let _ = write!(out, "[U+{:04X}]", c as u32);
+            }
             c => out.push(c),
         }
     }
@@ -359,6 +364,20 @@ mod tests {
             html.contains("default-src 'none'"),
             "scripts and network are forbidden"
         );
+    }
+
+    #[test]
+    fn bidi_controls_are_shown_marked() {
+        let mut r = sample_report();
+        r.cases[0].output = "name\u{202E}txt.exe \u{2066}x\u{2069}".into();
+        let html = render_html(&r);
+        assert!(
+            html.contains("name[U+202E]txt.exe [U+2066]x[U+2069]"),
+            "{html}"
+        );
+        for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}'] {
+            assert!(!html.contains(c), "{c:?} left in");
+        }
     }
 
     #[test]

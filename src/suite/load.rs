@@ -133,6 +133,13 @@ impl Loader {
                 "name:",
             )
             .hint = Some("use letters, digits, `-` and `_`".into());
+        } else if raw.name.len() > 255 {
+            // It names the reports folder: most file systems refuse a longer file name.
+            self.error(
+                format!("suite name is {} bytes long, more than 255", raw.name.len()),
+                "name:",
+            )
+            .hint = Some("the name is a folder name under --out; shorten it".into());
         }
         // First: the limits bound what the target, tools and checks may read.
         let run = self.run(&raw.run);

@@ -54,6 +54,42 @@ fn a_kappa_below_the_minimum_exits_1_and_bad_labels_exit_2() {
 }
 
 #[test]
+fn min_kappa_outside_0_to_1_and_off_scale_labels_exit_2() {
+    for k in ["NaN", "-0.1", "1.5", "inf", "high"] {
+        let out = gauntlet(&[
+            "calibrate",
+            "judges/helpfulness.yaml",
+            "--labels",
+            "judges/labels/helpfulness.jsonl",
+            &format!("--min-kappa={k}"),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{k}: {}", stdout(&out));
+        assert!(stderr(&out).contains("--min-kappa"), "{}", stderr(&out));
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let labels = dir.path().join("labels.jsonl");
+    std::fs::write(
+        &labels,
+        "{\"input\": \"x\", \"output\": \"y\", \"score\": 4}\n\
+         {\"input\": \"x\", \"output\": \"y\", \"score\": 1e308}\n",
+    )
+    .unwrap();
+    let out = gauntlet(&[
+        "calibrate",
+        "judges/helpfulness.yaml",
+        "--labels",
+        labels.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(":2") && err.contains("outside the judge's scale"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_suite_gates_on_a_judge_only_when_it_meets_its_calibration_requirement() {
     let (o, out) = crate::support::eval_into("tests/fixtures/valid/uncalibrated.yaml", &[]);
     assert_eq!(

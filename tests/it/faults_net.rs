@@ -389,3 +389,104 @@ fn an_unreachable_provider_names_the_url_and_the_cause_even_once_the_breaker_ope
         .unwrap();
     assert!(breaker.contains("`openai:gpt-fault`"), "{breaker}");
 }
+
+/// An OpenAI-style answer "hello" with `usage` as given.
+fn answer_with_usage(usage: &str) -> Fault {
+    Fault::Fixed {
+        status: 200,
+        header: None,
+        body: format!(
+            r#"{{"model": "gpt-fault", "choices": [{{"index": 0, "finish_reason": "stop",
+               "message": {{"role": "assistant", "content": "hello"}}}}], "usage": {usage}}}"#
+        ),
+    }
+}
+
+#[test]
+fn huge_token_counts_saturate_and_invalid_ones_error_the_run() {
+    let max = u64::MAX;
+    let server = FaultServer::start(answer_with_usage(&format!(
+        r#"{{"prompt_tokens": {max}, "completion_tokens": {max}}}"#
+    )));
+    let out = tempfile::tempdir().unwrap();
+    let o = eval_against(
+        &server,
+        "tests/fixtures/valid/faults/endless.yaml",
+        out.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&read(out.path().join("faults-endless").join("report.json"))).unwrap();
+    assert_eq!(
+        report["summary"]["usage"],
+        serde_json::json!({"input_tokens": max, "output_tokens": max}),
+        "two cases of u64::MAX each saturate, never wrap"
+    );
+
+    for usage in [
+        r#"{"prompt_tokens": -5, "completion_tokens": 1}"#,
+        r#"{"prompt_tokens": 1.5, "completion_tokens": 1}"#,
+        r#"{"prompt_tokens": "many", "completion_tokens": 1}"#,
+    ] {
+        let server = FaultServer::start(answer_with_usage(usage));
+        let out = tempfile::tempdir().unwrap();
+        let o = eval_against(
+            &server,
+            "tests/fixtures/valid/faults/endless.yaml",
+            out.path(),
+        );
+        assert_eq!(o.status.code(), Some(1), "{usage}: {}", stderr(&o));
+        for e in errors_of(out.path(), "faults-endless") {
+            assert!(e.contains("invalid token count"), "{usage}: {e}");
+        }
+    }
+}
+
+// --- smaller
+
+#[test]
+fn a_suite_name_over_255_bytes_is_refused_by_validate() {
+    let dir = suite_with_target("  harness: {model: 'mock:echo'}", "");
+    let suite = dir.path().join("suite.yaml");
+    let text = read(&suite).replace("name: bounded", &format!("name: {}", "n".repeat(256)));
+    std::fs::write(&suite, text).unwrap();
+    let o = gauntlet_env(&["validate", suite.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("suite name is 256 bytes long, more than 255"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn an_unwritable_cache_dir_warns_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, "x").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let o = gauntlet_env(
+        &[
+            "eval",
+            "tests/fixtures/valid/faults/judge_key.yaml",
+            "--out",
+            out.path().to_str().unwrap(),
+            "--cache",
+            "--cache-dir",
+            file.to_str().unwrap(),
+            "--model",
+            "mock:echo",
+            "--judge-model",
+            "mock:echo",
+        ],
+        &[],
+    );
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("cannot be written").count(),
+        1,
+        "{err}\n{}",
+        stdout(&o)
+    );
+    assert!(err.contains("warning: --cache-dir"), "{err}");
+}

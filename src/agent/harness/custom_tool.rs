@@ -12,7 +12,9 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::duration::parse_duration;
+use crate::limits::format_size;
 use crate::process::{find_on_path, OutputLimits, Program, RunError};
+use crate::provider::body::{read_capped, BodyError};
 use crate::provider::ToolSpec;
 use crate::suite::raw::RawCustomTool;
 
@@ -30,6 +32,8 @@ pub enum CustomKind {
     Http {
         url: String,
         timeout: Duration,
+        /// The largest reply body read (`run.limits.max_output_bytes`).
+        max_reply_bytes: u64,
     },
     Command {
         /// `argv[0]` resolved without following symlinks; run in the suite's folder.
@@ -127,6 +131,7 @@ impl CustomTool {
             CustomKind::Http {
                 url: h.url.clone(),
                 timeout: timeout(&h.timeout)?,
+                max_reply_bytes: limits.max_output_bytes,
             }
         } else if let Some(c) = &raw.command {
             let Some(program) = c.argv.first() else {
@@ -170,7 +175,11 @@ impl CustomTool {
     pub async fn run(&self, case_id: &str, args: &Value) -> Result<Value, String> {
         match &self.kind {
             CustomKind::Mock(replies) => mock_reply(replies, case_id, args),
-            CustomKind::Http { url, timeout } => http_call(url, *timeout, args).await,
+            CustomKind::Http {
+                url,
+                timeout,
+                max_reply_bytes,
+            } => http_call(url, *timeout, *max_reply_bytes, args).await,
             CustomKind::Command {
                 program,
                 timeout,
@@ -199,7 +208,12 @@ fn client() -> &'static reqwest::Client {
     CLIENT.get_or_init(reqwest::Client::new)
 }
 
-async fn http_call(url: &str, timeout: Duration, args: &Value) -> Result<Value, String> {
+async fn http_call(
+    url: &str,
+    timeout: Duration,
+    max_reply_bytes: u64,
+    args: &Value,
+) -> Result<Value, String> {
     let response = client()
         .post(url)
         .timeout(timeout)
@@ -208,10 +222,17 @@ async fn http_call(url: &str, timeout: Duration, args: &Value) -> Result<Value, 
         .await
         .map_err(|e| format!("tool endpoint unreachable: {e}"))?;
     let status = response.status();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| format!("tool endpoint: {e}"))?;
+    // Read as a capped stream: an endless reply costs at most the limit.
+    let body = match read_capped(response, max_reply_bytes).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(BodyError::TooLarge { limit }) => {
+            return Err(format!(
+                "tool endpoint reply is larger than run.limits.max_output_bytes ({})",
+                format_size(limit)
+            ))
+        }
+        Err(BodyError::Transport(e)) => return Err(format!("tool endpoint: {e}")),
+    };
     if !status.is_success() {
         return Err(format!("tool endpoint answered {status}: {}", clip(&body)));
     }
@@ -390,5 +411,27 @@ mock:
         let down = compile(&format!("name: t\nhttp: {{url: '{}/down'}}", server.uri())).unwrap();
         let err = down.run("c", &json!({})).await.unwrap_err();
         assert!(err.contains("503") && err.contains("overloaded"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_http_tool_reply_over_the_output_limit_is_an_error() {
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(wiremock::matchers::method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(2048)))
+            .mount(&server)
+            .await;
+        let raw: RawCustomTool =
+            serde_yaml::from_str(&format!("name: t\nhttp: {{url: '{}'}}", server.uri())).unwrap();
+        let limits = OutputLimits {
+            max_output_bytes: 1024,
+            max_stderr_bytes: 1024,
+        };
+        let tool = CustomTool::compile(&raw, Path::new("."), limits).unwrap();
+        let err = tool.run("c", &json!({})).await.unwrap_err();
+        assert!(
+            err.contains("larger than run.limits.max_output_bytes (1 KiB)"),
+            "{err}"
+        );
     }
 }
