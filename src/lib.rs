@@ -11,6 +11,7 @@ pub mod dry_run;
 pub mod duration;
 pub mod event;
 pub mod exit;
+pub mod fingerprint;
 pub mod gate;
 pub mod journal;
 pub mod limits;

@@ -302,3 +302,73 @@ for line in sys.stdin:
     let starts = read(dir.path().join("starts")).lines().count();
     assert_eq!(starts, 3, "restarted after each bad exchange");
 }
+
+/// An agent that answers every case with its input.
+const ECHO_AGENT: &str = r#"sed 's/.*"input":"\([^"]*\)".*/{"output":"\1"}/'"#;
+
+fn eval_resume(dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["eval", "suite.yaml", "--out", "out", "--resume"])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("gauntlet runs")
+}
+
+#[test]
+fn resume_reruns_the_cases_whose_inputs_changed_and_ignores_duplicate_lines() {
+    let dir = suite(
+        &["a", "b", "c"],
+        "  command:\n    argv: [./agent.sh]",
+        "checks:\n  - contains: hello",
+    );
+    script(dir.path(), "agent.sh", ECHO_AGENT);
+    let first = eval_resume(dir.path());
+    assert_eq!(first.status.code(), Some(0), "{first:?}");
+    // Edit case b's dataset record; duplicate a journal line.
+    let cases = read(dir.path().join("cases.yaml")).replacen(
+        "- id: b\n  input: hello",
+        "- id: b\n  input: goodbye",
+        1,
+    );
+    std::fs::write(dir.path().join("cases.yaml"), cases).unwrap();
+    let journal = dir.path().join("out/faults/journal.jsonl");
+    let text = read(&journal);
+    let line = text.lines().nth(1).unwrap().to_string();
+    std::fs::write(&journal, format!("{text}{line}\n")).unwrap();
+    let second = eval_resume(dir.path());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(0), "{err}");
+    assert!(err.contains("resuming: 2 finished runs"), "{err}");
+    assert!(err.contains("1 runs rerun"), "{err}");
+    assert!(err.contains("1 duplicate lines"), "{err}");
+    let report: Value =
+        serde_json::from_str(&read(dir.path().join("out/faults/report.json"))).unwrap();
+    assert_eq!(report["cases"].as_array().unwrap().len(), 3, "{report}");
+    assert_eq!(case(&report, "b")["status"], "failed");
+    // A changed suite-wide check reruns everything.
+    let suite_yaml = read(dir.path().join("suite.yaml")).replace("hello", "o");
+    std::fs::write(dir.path().join("suite.yaml"), suite_yaml).unwrap();
+    let third = eval_resume(dir.path());
+    let err = String::from_utf8_lossy(&third.stderr);
+    assert!(err.contains("3 runs rerun"), "{err}");
+}
+
+#[test]
+fn a_second_eval_into_the_same_folder_is_refused() {
+    use std::os::unix::io::AsRawFd;
+    let dir = suite(&["a"], "  command:\n    argv: [./agent.sh]", "");
+    script(dir.path(), "agent.sh", ECHO_AGENT);
+    std::fs::create_dir_all(dir.path().join("out/faults")).unwrap();
+    // Another eval holds the folder's lock.
+    let lock = std::fs::File::create(dir.path().join("out/faults/.lock")).unwrap();
+    // SAFETY: flock(2) on a descriptor this test owns.
+    let rc = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    assert_eq!(rc, 0);
+    let o = eval_resume(dir.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("another gauntlet eval is writing to"), "{err}");
+    drop(lock);
+    assert_eq!(eval_resume(dir.path()).status.code(), Some(0));
+}
