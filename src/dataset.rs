@@ -21,8 +21,9 @@ pub struct SourcedCase {
 /// Reads a dataset file; the format follows the extension (`.jsonl`, `.yaml`/`.yml`, `.csv`).
 /// Returns the cases that parsed and the errors of those that did not, so that the loader can
 /// go on validating the good ones and report everything in one round.
-pub fn load(path: &Path) -> (Vec<SourcedCase>, Vec<Diagnostic>) {
-    match parse(path) {
+/// At most `max_bytes` are read (`run.limits.max_file_bytes`), and only from a regular file.
+pub fn load(path: &Path, max_bytes: u64) -> (Vec<SourcedCase>, Vec<Diagnostic>) {
+    match parse(path, max_bytes) {
         Ok(cases) => (cases, Vec::new()),
         Err(Partial { cases, errors }) => (cases, errors),
     }
@@ -44,8 +45,8 @@ impl From<Vec<Diagnostic>> for Partial {
     }
 }
 
-fn parse(path: &Path) -> Result<Vec<SourcedCase>, Partial> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+fn parse(path: &Path, max_bytes: u64) -> Result<Vec<SourcedCase>, Partial> {
+    let text = crate::input_file::read_to_string(path, max_bytes).map_err(|e| {
         Partial::from(vec![Diagnostic::new(
             path,
             format!("cannot read dataset: {e}"),

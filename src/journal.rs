@@ -142,9 +142,9 @@ impl Journal {
         journal.write_line(&header).map_err(write_err)?;
         let mut resumed = Resumed::default();
         let carried = if resume && path.is_file() {
+            let mut seen = std::collections::HashSet::new();
             read_each(&path, suite, &mut |mut result, trajectory, fingerprint| {
-                let key = (result.id.clone(), result.repeat);
-                if journal.offsets.contains_key(&key) {
+                if !seen.insert((result.id.clone(), result.repeat)) {
                     resumed.duplicates += 1;
                     return Ok(());
                 }

@@ -38,8 +38,9 @@ pub struct Label {
 
 /// Reads a labels file; every bad line is reported.
 pub fn load_labels(path: &Path) -> Result<Vec<Label>, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| vec![Diagnostic::new(path, format!("cannot read labels: {e}"))])?;
+    let text =
+        crate::input_file::read_to_string(path, crate::limits::Limits::default().max_file_bytes)
+            .map_err(|e| vec![Diagnostic::new(path, format!("cannot read labels: {e}"))])?;
     let mut labels = Vec::new();
     let mut errs = Vec::new();
     for (i, line) in text.lines().enumerate() {

@@ -44,7 +44,11 @@ const DEFAULT_RETRIES: u32 = 2;
 impl Judge {
     /// Reads and validates `path` (a judge YAML). Every problem of the file is returned.
     pub fn load(name: &str, path: &Path) -> Result<Judge, Vec<Diagnostic>> {
-        let source = std::fs::read_to_string(path).map_err(|e| {
+        let source = crate::input_file::read_to_string(
+            path,
+            crate::limits::Limits::default().max_file_bytes,
+        )
+        .map_err(|e| {
             vec![Diagnostic::new(
                 path,
                 format!("cannot read judge `{name}`: {e}"),

@@ -122,7 +122,11 @@ pub struct RenderedReply {
 impl MockRules {
     /// Reads and compiles a rules file, collecting every problem in it.
     pub fn load(path: &Path) -> Result<MockRules, Vec<Diagnostic>> {
-        let source = std::fs::read_to_string(path).map_err(|e| {
+        let source = crate::input_file::read_to_string(
+            path,
+            crate::limits::Limits::default().max_file_bytes,
+        )
+        .map_err(|e| {
             vec![Diagnostic::new(
                 path,
                 format!("cannot read mock rules: {e}"),

@@ -66,7 +66,8 @@ pub fn load_suite(path: &Path) -> Result<Suite, Vec<Diagnostic>> {
 
 /// `load_suite`, with the models replaced as `overrides` says.
 pub fn load_suite_with(path: &Path, overrides: &ModelOverrides) -> Result<Suite, Vec<Diagnostic>> {
-    let source = std::fs::read_to_string(path)
+    // The suite's own `run.limits` are inside it: the suite file gets the default limit.
+    let source = crate::input_file::read_to_string(path, Limits::default().max_file_bytes)
         .map_err(|e| vec![Diagnostic::new(path, format!("cannot read suite: {e}"))])?;
     let mut raw: RawSuite =
         serde_yaml::from_str(&source).map_err(|e| vec![Diagnostic::from_yaml(path, &e)])?;
@@ -94,6 +95,7 @@ pub fn load_suite_with(path: &Path, overrides: &ModelOverrides) -> Result<Suite,
         judge_model,
         overrides: overrides.clone(),
         inputs: Vec::new(),
+        max_file_bytes: Limits::default().max_file_bytes,
     };
     let suite = loader.suite(raw);
     if loader.errors.is_empty() {
@@ -117,6 +119,8 @@ struct Loader {
     overrides: ModelOverrides,
     /// Hashes of the files read that decide results, in reading order.
     inputs: Vec<String>,
+    /// `run.limits.max_file_bytes`, once `run` is read.
+    max_file_bytes: u64,
 }
 
 impl Loader {
@@ -151,7 +155,8 @@ impl Loader {
             .unwrap_or_else(|_| self.source.clone());
         suite.push_str(&format!("\0{:?}", self.overrides));
         for file in judges.iter().chain(mocks) {
-            let text = std::fs::read_to_string(file).unwrap_or_default();
+            let text =
+                crate::input_file::read_to_string(file, self.max_file_bytes).unwrap_or_default();
             self.decides(&text);
         }
         let mut parts: Vec<&str> = vec![&suite];
@@ -175,6 +180,7 @@ impl Loader {
         }
         // First: the limits bound what the target, tools and checks may read.
         let run = self.run(&raw.run);
+        self.max_file_bytes = run.limits.max_file_bytes;
         let (harness, external) = self.target(&raw.target, &run.limits);
         let tools: Vec<String> = harness
             .as_ref()
@@ -531,7 +537,7 @@ impl Loader {
 
     fn replay(&mut self, raw: &RawReplay) -> Option<Target> {
         let file = self.resolve(&raw.trajectories);
-        let text = match std::fs::read_to_string(&file) {
+        let text = match crate::input_file::read_to_string(&file, self.max_file_bytes) {
             Ok(t) => {
                 self.decides(&t);
                 t
@@ -593,7 +599,7 @@ impl Loader {
         let system_template = SharedTemplate::default();
         let system = h.system.as_deref().and_then(|rel| {
             let file = self.resolve(rel);
-            match std::fs::read_to_string(&file) {
+            match crate::input_file::read_to_string(&file, self.max_file_bytes) {
                 Ok(text) => {
                     self.decides(&text);
                     if let Err(e) = system_template.get(&text) {
@@ -615,7 +621,9 @@ impl Loader {
         });
         let world = h.world.as_deref().and_then(|rel| {
             let file = self.resolve(rel);
-            match std::fs::read_to_string(&file).inspect(|t| self.decides(t)) {
+            match crate::input_file::read_to_string(&file, self.max_file_bytes)
+                .inspect(|t| self.decides(t))
+            {
                 Ok(text) => match serde_json::from_str::<Value>(&text) {
                     Ok(v) if v.is_object() => Some(v),
                     Ok(_) => {
@@ -842,12 +850,12 @@ impl Loader {
         let mut out = Vec::new();
         for rel in rels {
             let file = self.resolve(rel);
-            if !file.is_file() {
+            if !file.exists() {
                 self.error(format!("dataset {} does not exist", file.display()), rel)
                     .hint = Some("dataset paths are relative to the suite file".into());
                 continue;
             }
-            let (cases, errors) = dataset::load(&file);
+            let (cases, errors) = dataset::load(&file, self.max_file_bytes);
             self.errors.extend(errors);
             out.push((file, cases));
         }
@@ -951,7 +959,8 @@ impl Loader {
                 .unwrap_or_default()
                 .join(format!("{name}.yaml"));
             // The template sits inside the YAML file: place the error by its text.
-            let source = std::fs::read_to_string(&file).unwrap_or_default();
+            let source =
+                crate::input_file::read_to_string(&file, self.max_file_bytes).unwrap_or_default();
             let mut d = Diagnostic::new(
                 &file,
                 format!(

@@ -372,3 +372,79 @@ fn a_second_eval_into_the_same_folder_is_refused() {
     drop(lock);
     assert_eq!(eval_resume(dir.path()).status.code(), Some(0));
 }
+
+/// Runs `gauntlet ARGS` in `dir`, killed if it takes more than 20 s (a hang is a failure).
+fn gauntlet_bounded(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gauntlet runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            let _ = std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err);
+            return (status.code(), err);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("gauntlet {args:?} hung");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn devices_and_fifos_at_load_are_refused_fast_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("devices.yaml"),
+        "name: devices\ndataset: /dev/zero\ntarget:\n  harness:\n    model: mock:x\n    \
+         system: /dev/zero\n    world: /dev/zero\n",
+    )
+    .unwrap();
+    let (code, err) = gauntlet_bounded(d, &["eval", "devices.yaml", "--out", "out"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(err.matches("not a regular file").count(), 3, "{err}");
+
+    let fifo = d.join("fifo.yaml");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let (code, err) = gauntlet_bounded(d, &["eval", "fifo.yaml", "--out", "out"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("FIFO"), "{err}");
+
+    let ok = suite(&["a"], "  command:\n    argv: [./agent.sh]", "");
+    script(ok.path(), "agent.sh", ECHO_AGENT);
+    let (code, err) = gauntlet_bounded(
+        ok.path(),
+        &[
+            "eval",
+            "suite.yaml",
+            "--out",
+            "out",
+            "--baseline",
+            "/dev/zero",
+        ],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+}
+
+#[test]
+fn a_dataset_over_max_file_bytes_is_refused_naming_the_limit() {
+    let dir = suite(
+        &["a", "b"],
+        "  command:\n    argv: [./agent.sh]",
+        "run: {limits: {max_file_bytes: 20}}",
+    );
+    let (code, err) = gauntlet_bounded(dir.path(), &["eval", "suite.yaml", "--out", "out"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("run.limits.max_file_bytes"), "{err}");
+}
