@@ -28,3 +28,4 @@ pub mod template;
 pub mod text;
 pub mod trajectory;
 pub mod verdict;
+pub mod yaml_depth;

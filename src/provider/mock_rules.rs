@@ -143,7 +143,8 @@ impl MockRules {
                 default: None,
             }
         } else {
-            serde_yaml::from_str(source).map_err(|e| vec![Diagnostic::from_yaml(path, &e)])?
+            crate::yaml_depth::from_str(path, source, crate::limits::Limits::default().max_depth)
+                .map_err(|d| vec![d])?
         };
         let mut diags = Vec::new();
         let mut rules = Vec::new();

@@ -70,7 +70,9 @@ pub fn load_suite_with(path: &Path, overrides: &ModelOverrides) -> Result<Suite,
     let source = crate::input_file::read_to_string(path, Limits::default().max_file_bytes)
         .map_err(|e| vec![Diagnostic::new(path, format!("cannot read suite: {e}"))])?;
     let mut raw: RawSuite =
-        serde_yaml::from_str(&source).map_err(|e| vec![Diagnostic::from_yaml(path, &e)])?;
+        // Before `run.limits` is known: the suite file gets the default depth.
+        crate::yaml_depth::from_str(path, &source, Limits::default().max_depth)
+            .map_err(|d| vec![d])?;
     let judge_model = match overrides.judge_model.as_deref().map(ModelId::parse) {
         Some(Err(msg)) => {
             return Err(vec![Diagnostic::new(path, format!("--judge-model: {msg}"))]);
@@ -95,7 +97,7 @@ pub fn load_suite_with(path: &Path, overrides: &ModelOverrides) -> Result<Suite,
         judge_model,
         overrides: overrides.clone(),
         inputs: Vec::new(),
-        max_file_bytes: Limits::default().max_file_bytes,
+        limits: Limits::default(),
     };
     let suite = loader.suite(raw);
     if loader.errors.is_empty() {
@@ -119,8 +121,8 @@ struct Loader {
     overrides: ModelOverrides,
     /// Hashes of the files read that decide results, in reading order.
     inputs: Vec<String>,
-    /// `run.limits.max_file_bytes`, once `run` is read.
-    max_file_bytes: u64,
+    /// `run.limits`, once `run` is read.
+    limits: Limits,
 }
 
 impl Loader {
@@ -155,8 +157,8 @@ impl Loader {
             .unwrap_or_else(|_| self.source.clone());
         suite.push_str(&format!("\0{:?}", self.overrides));
         for file in judges.iter().chain(mocks) {
-            let text =
-                crate::input_file::read_to_string(file, self.max_file_bytes).unwrap_or_default();
+            let text = crate::input_file::read_to_string(file, self.limits.max_file_bytes)
+                .unwrap_or_default();
             self.decides(&text);
         }
         let mut parts: Vec<&str> = vec![&suite];
@@ -180,7 +182,7 @@ impl Loader {
         }
         // First: the limits bound what the target, tools and checks may read.
         let run = self.run(&raw.run);
-        self.max_file_bytes = run.limits.max_file_bytes;
+        self.limits = run.limits;
         let (harness, external) = self.target(&raw.target, &run.limits);
         let tools: Vec<String> = harness
             .as_ref()
@@ -537,7 +539,7 @@ impl Loader {
 
     fn replay(&mut self, raw: &RawReplay) -> Option<Target> {
         let file = self.resolve(&raw.trajectories);
-        let text = match crate::input_file::read_to_string(&file, self.max_file_bytes) {
+        let text = match crate::input_file::read_to_string(&file, self.limits.max_file_bytes) {
             Ok(t) => {
                 self.decides(&t);
                 t
@@ -599,7 +601,7 @@ impl Loader {
         let system_template = SharedTemplate::default();
         let system = h.system.as_deref().and_then(|rel| {
             let file = self.resolve(rel);
-            match crate::input_file::read_to_string(&file, self.max_file_bytes) {
+            match crate::input_file::read_to_string(&file, self.limits.max_file_bytes) {
                 Ok(text) => {
                     self.decides(&text);
                     if let Err(e) = system_template.get(&text) {
@@ -621,7 +623,7 @@ impl Loader {
         });
         let world = h.world.as_deref().and_then(|rel| {
             let file = self.resolve(rel);
-            match crate::input_file::read_to_string(&file, self.max_file_bytes)
+            match crate::input_file::read_to_string(&file, self.limits.max_file_bytes)
                 .inspect(|t| self.decides(t))
             {
                 Ok(text) => match serde_json::from_str::<Value>(&text) {
@@ -855,7 +857,7 @@ impl Loader {
                     .hint = Some("dataset paths are relative to the suite file".into());
                 continue;
             }
-            let (cases, errors) = dataset::load(&file, self.max_file_bytes);
+            let (cases, errors) = dataset::load(&file, &self.limits);
             self.errors.extend(errors);
             out.push((file, cases));
         }
@@ -959,8 +961,8 @@ impl Loader {
                 .unwrap_or_default()
                 .join(format!("{name}.yaml"));
             // The template sits inside the YAML file: place the error by its text.
-            let source =
-                crate::input_file::read_to_string(&file, self.max_file_bytes).unwrap_or_default();
+            let source = crate::input_file::read_to_string(&file, self.limits.max_file_bytes)
+                .unwrap_or_default();
             let mut d = Diagnostic::new(
                 &file,
                 format!(

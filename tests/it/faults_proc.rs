@@ -448,3 +448,24 @@ fn a_dataset_over_max_file_bytes_is_refused_naming_the_limit() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("run.limits.max_file_bytes"), "{err}");
 }
+
+#[test]
+fn yaml_nested_100000_levels_is_refused_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = format!(
+        "name: deep\nrun:\n  x: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    std::fs::write(dir.path().join("deep.yaml"), deep).unwrap();
+    let started = Instant::now();
+    let (code, err) = gauntlet_bounded(dir.path(), &["validate", "deep.yaml"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("deep.yaml:3:"), "{err}");
+    assert!(err.contains("max_depth"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
