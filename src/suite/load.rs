@@ -183,6 +183,9 @@ impl Loader {
         // First: the limits bound what the target, tools and checks may read.
         let run = self.run(&raw.run);
         self.limits = run.limits;
+        // Every template of this suite (judges, checks, mocks, system prompt) is compiled
+        // below, under its limits.
+        crate::template::set_limits(&run.limits);
         let (harness, external) = self.target(&raw.target, &run.limits);
         let tools: Vec<String> = harness
             .as_ref()

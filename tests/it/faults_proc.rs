@@ -469,3 +469,35 @@ fn yaml_nested_100000_levels_is_refused_fast() {
         started.elapsed()
     );
 }
+
+#[test]
+fn endless_and_huge_templates_are_refused_at_load() {
+    let dir = suite(
+        &["a"],
+        "  harness:\n    model: mock:support\n    system: prompt.j2",
+        "run: {limits: {max_render_fuel: 1000000}}",
+    );
+    std::fs::create_dir(dir.path().join("mocks")).unwrap();
+    std::fs::copy(
+        crate::support::root().join("suites/mocks/support.yaml"),
+        dir.path().join("mocks/support.yaml"),
+    )
+    .unwrap();
+    let prompt = dir.path().join("prompt.j2");
+    std::fs::write(
+        &prompt,
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    )
+    .unwrap();
+    let (code, err) = gauntlet_bounded(dir.path(), &["validate", "suite.yaml"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("max_render_fuel"), "{err}");
+    std::fs::write(
+        &prompt,
+        "{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}",
+    )
+    .unwrap();
+    let (code, err) = gauntlet_bounded(dir.path(), &["validate", "suite.yaml"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("max_render_bytes"), "{err}");
+}
