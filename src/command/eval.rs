@@ -240,14 +240,37 @@ async fn eval_suite(
     } = *outputs;
     let started = Instant::now();
     let dir = out.join(&suite.name);
-    let (mut journal, done) = match Journal::open(&dir, &suite.name, outputs.resume) {
-        Ok(j) => j,
-        Err(msg) => return usage_error(msg),
-    };
-    if !done.is_empty() {
+    let fingerprints = suite
+        .cases
+        .iter()
+        .map(|c| {
+            let run = crate::fingerprint::stable_hash(&[&suite.fingerprint, &c.fingerprint]);
+            (c.id.clone(), run)
+        })
+        .collect();
+    let (mut journal, resumed) =
+        match Journal::open(&dir, &suite.name, outputs.resume, fingerprints) {
+            Ok(j) => j,
+            Err(msg) => return usage_error(msg),
+        };
+    let done = resumed.done;
+    if !done.is_empty() || resumed.changed > 0 {
         eprintln!(
             "resuming: {} finished runs from {}",
             done.len(),
+            journal.path().display()
+        );
+    }
+    if resumed.changed > 0 {
+        eprintln!(
+            "resuming: {} runs rerun: the suite, dataset, checks, judges or target they ran with changed",
+            resumed.changed
+        );
+    }
+    if resumed.duplicates > 0 {
+        eprintln!(
+            "warning: {} duplicate lines in {} ignored",
+            resumed.duplicates,
             journal.path().display()
         );
     }
