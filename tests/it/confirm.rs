@@ -263,3 +263,14 @@ fn confirmed_shards_merge_to_the_unsharded_report() {
         "merged confirmation equals the unsharded one"
     );
 }
+
+#[test]
+fn confirm_without_a_baseline_is_a_usage_error() {
+    let o = crate::support::gauntlet(&["eval", SUITE, "--confirm", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--confirm needs --baseline"),
+        "{}",
+        stderr(&o)
+    );
+}
