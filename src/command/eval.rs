@@ -43,6 +43,12 @@ pub fn eval(args: EvalArgs) -> u8 {
         Ok(t) => t,
         Err(msg) => return usage_error(format!("--timeout: {msg}")),
     };
+    if args.confirm.is_some() && args.baseline.is_none() {
+        // Confirmation reruns what did worse than a baseline: without one there is nothing to do.
+        return usage_error(
+            "--confirm needs --baseline (hint: --baseline reports/baseline/SUITE.json)",
+        );
+    }
     let overrides = ModelOverrides {
         model: args.model.clone(),
         judge_model: args.judge_model.clone(),

@@ -232,3 +232,45 @@ fn too_few_runs_warn_that_nothing_can_count() {
     );
     assert!(r["baseline"]["power"].get("from").is_none());
 }
+
+#[test]
+fn confirmed_shards_merge_to_the_unsharded_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = baseline("good", "1", dir.path(), "5");
+    let flags = ["--baseline", base.to_str().unwrap(), "--confirm", "3"];
+    let (_, _) = eval("skip_lookup", "1", &dir.path().join("whole"), &flags);
+    let mut shards = Vec::new();
+    for k in ["1/2", "2/2"] {
+        let out = dir.path().join(k.replace('/', "-"));
+        let mut args = flags.to_vec();
+        args.extend(["--shard", k]);
+        let (_, _) = eval("skip_lookup", "1", &out, &args);
+        shards.push(out.join("mutants/report.json"));
+    }
+    let merged = dir.path().join("merged");
+    let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["merge", "--out", merged.to_str().unwrap()])
+        .args(&shards)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        read(merged.join("mutants/report.json"))
+            == read(dir.path().join("whole/mutants/report.json")),
+        "merged confirmation equals the unsharded one"
+    );
+}
+
+#[test]
+fn confirm_without_a_baseline_is_a_usage_error() {
+    let o = crate::support::gauntlet(&["eval", SUITE, "--confirm", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--confirm needs --baseline"),
+        "{}",
+        stderr(&o)
+    );
+}
