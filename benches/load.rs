@@ -20,7 +20,7 @@ fn dataset_jsonl(c: &mut Criterion) {
     g.throughput(Throughput::Elements(big as u64));
     g.bench_function("dataset_jsonl_100k", |b| {
         b.iter(|| {
-            let (cases, errors) = dataset::load(&file);
+            let (cases, errors) = dataset::load(&file, &gauntlet::limits::Limits::default());
             assert_eq!((cases.len(), errors.len()), (big, 0));
             cases
         })

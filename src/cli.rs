@@ -111,6 +111,9 @@ pub struct EvalArgs {
     /// Run every case N times: pass@k, pass^k, flaky detection (default: the suite's `run.repeat`, else 1).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: Option<u32>,
+    /// With --baseline: rerun each case that did worse K more times; it regresses only if those fresh runs are significantly worse than the baseline's (Fisher, Benjamini–Hochberg).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub confirm: Option<u32>,
     /// Reports go to OUT/<suite>/.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub out: PathBuf,

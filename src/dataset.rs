@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::limits::Limits;
 use crate::suite::raw::RawCase;
 
 /// A case as read from a dataset file, with its 1-based line.
@@ -21,8 +22,9 @@ pub struct SourcedCase {
 /// Reads a dataset file; the format follows the extension (`.jsonl`, `.yaml`/`.yml`, `.csv`).
 /// Returns the cases that parsed and the errors of those that did not, so that the loader can
 /// go on validating the good ones and report everything in one round.
-pub fn load(path: &Path) -> (Vec<SourcedCase>, Vec<Diagnostic>) {
-    match parse(path) {
+/// At most `max_bytes` are read (`run.limits.max_file_bytes`), and only from a regular file.
+pub fn load(path: &Path, limits: &Limits) -> (Vec<SourcedCase>, Vec<Diagnostic>) {
+    match parse(path, limits) {
         Ok(cases) => (cases, Vec::new()),
         Err(Partial { cases, errors }) => (cases, errors),
     }
@@ -44,8 +46,8 @@ impl From<Vec<Diagnostic>> for Partial {
     }
 }
 
-fn parse(path: &Path) -> Result<Vec<SourcedCase>, Partial> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+fn parse(path: &Path, limits: &Limits) -> Result<Vec<SourcedCase>, Partial> {
+    let text = crate::input_file::read_to_string(path, limits.max_file_bytes).map_err(|e| {
         Partial::from(vec![Diagnostic::new(
             path,
             format!("cannot read dataset: {e}"),
@@ -55,7 +57,7 @@ fn parse(path: &Path) -> Result<Vec<SourcedCase>, Partial> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     match ext {
         "jsonl" | "ndjson" => parse_jsonl(path, &text),
-        "yaml" | "yml" => parse_yaml(path, &text),
+        "yaml" | "yml" => parse_yaml(path, &text, limits.max_depth),
         "csv" => parse_csv(path, &text),
         _ => Err(Partial::from(vec![Diagnostic::new(
             path,
@@ -111,9 +113,9 @@ fn parse_jsonl_line(path: &Path, line: usize, json: &str) -> Result<SourcedCase,
 }
 
 /// A YAML list of cases. Positions of items come from locating each `id`.
-pub fn parse_yaml(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Partial> {
-    let raw: Vec<RawCase> = serde_yaml::from_str(text)
-        .map_err(|e| Partial::from(vec![Diagnostic::from_yaml(path, &e)]))?;
+pub fn parse_yaml(path: &Path, text: &str, max_depth: u32) -> Result<Vec<SourcedCase>, Partial> {
+    let raw: Vec<RawCase> =
+        crate::yaml_depth::from_str(path, text, max_depth).map_err(|d| Partial::from(vec![d]))?;
     Ok(raw
         .into_iter()
         .map(|case| {
@@ -310,7 +312,7 @@ mod tests {
     #[test]
     fn yaml_list_with_lines() {
         let text = "- id: a\n  input: hi\n- id: \"b\"\n  input: [one, two]\n  tags: [x]\n";
-        let cases = parse_yaml(Path::new("d.yaml"), text).unwrap();
+        let cases = parse_yaml(Path::new("d.yaml"), text, 128).unwrap();
         assert_eq!(cases.iter().map(|c| c.line).collect::<Vec<_>>(), vec![1, 3]);
         assert_eq!(cases[1].case.tags, vec!["x".to_string()]);
     }

@@ -2,8 +2,14 @@
 //! flushed as soon as the run finishes, so a killed run loses nothing that had finished and
 //! `--resume` can skip it.
 //!
-//! The first line names the suite; every other line is a finished run with its trajectory.
-//! A last line cut short by a kill is ignored on reading.
+//! The first line names the suite; every other line is a finished run with its trajectory and
+//! its fingerprint: the hash of everything that decided its result (the suite's settings,
+//! checks, judges and target, and the case's dataset record). `--resume` keeps only runs whose
+//! fingerprint is still the current one, so an edited suite reruns what changed; a line for a
+//! run already read is ignored. A last line cut short by a kill is ignored on reading.
+//!
+//! The output folder is locked (`.lock`, flock) while the journal is open: a second eval into
+//! the same folder is refused instead of interleaving its runs with this one's.
 //!
 //! The journal is also where trajectories wait for the reports: `append` remembers where each
 //! run's line starts, the caller drops the trajectory from memory, and `trajectories()` reads
@@ -23,7 +29,10 @@ use crate::report::trajectory_source::TrajectorySource;
 use crate::trajectory::Trajectory;
 
 pub const JOURNAL_FILE: &str = "journal.jsonl";
-const JOURNAL_VERSION: u32 = 1;
+/// Version 2: runs carry a fingerprint. Version 1 journals cannot be resumed.
+const JOURNAL_VERSION: u32 = 2;
+/// Held (flock) while an eval writes into the folder.
+pub const LOCK_FILE: &str = ".lock";
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +45,7 @@ struct Header {
 #[derive(Debug, Serialize, Deserialize)]
 struct Entry {
     repeat: u32,
+    fingerprint: String,
     result: CaseResult,
     trajectory: Trajectory,
 }
@@ -44,6 +54,7 @@ struct Entry {
 #[derive(Serialize)]
 struct EntryRef<'a> {
     repeat: u32,
+    fingerprint: &'a str,
     result: &'a CaseResult,
     trajectory: &'a Trajectory,
 }
@@ -75,20 +86,39 @@ pub struct Journal {
     offsets: HashMap<RunKey, u64>,
     /// A write failed part-way: nothing more is appended after a possibly cut line.
     broken: bool,
+    /// The current fingerprint of each case's runs, by case id.
+    fingerprints: HashMap<String, String>,
+    /// Held open: the folder's lock lasts as long as the journal.
+    _lock: File,
+}
+
+/// What `--resume` found in the old journal.
+#[derive(Debug, Default)]
+pub struct Resumed {
+    /// The runs carried over, without their trajectories (they stay in the journal).
+    pub done: Vec<CaseResult>,
+    /// Runs dropped because what decides their result changed (or their case is gone).
+    pub changed: usize,
+    /// Lines for a run already read, ignored.
+    pub duplicates: usize,
 }
 
 impl Journal {
     /// Starts a fresh journal in `dir` (truncating an old one), or, with `resume`, carries the
     /// runs of the existing one into a fresh one and returns them. The returned runs have no
     /// trajectory in memory: it stays in the journal (see `trajectories`).
+    ///
+    /// `fingerprints` maps every case id of the suite to the fingerprint of its runs.
     pub fn open(
         dir: &Path,
         suite: &str,
         resume: bool,
-    ) -> Result<(Journal, Vec<CaseResult>), String> {
+        fingerprints: HashMap<String, String>,
+    ) -> Result<(Journal, Resumed), String> {
         let path = dir.join(JOURNAL_FILE);
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let lock = lock_folder(dir)?;
         // Written anew even on resume: a line cut short by a kill must not end up in the middle
         // of the journal once more runs are appended after it. The new journal is built beside
         // the old one and renamed over it, so the old runs are streamed across, never all held.
@@ -101,6 +131,8 @@ impl Journal {
             len: 0,
             offsets: HashMap::new(),
             broken: false,
+            fingerprints,
+            _lock: lock,
         };
         let write_err = |e: io::Error| format!("cannot write journal {}: {e}", fresh.display());
         let header = Header {
@@ -108,14 +140,23 @@ impl Journal {
             suite: suite.to_string(),
         };
         journal.write_line(&header).map_err(write_err)?;
-        let mut done = Vec::new();
+        let mut resumed = Resumed::default();
         let carried = if resume && path.is_file() {
-            read_each(&path, suite, &mut |mut result, trajectory| {
+            let mut seen = std::collections::HashSet::new();
+            read_each(&path, suite, &mut |mut result, trajectory, fingerprint| {
+                if !seen.insert((result.id.clone(), result.repeat)) {
+                    resumed.duplicates += 1;
+                    return Ok(());
+                }
+                if journal.fingerprints.get(&result.id).map(String::as_str) != Some(fingerprint) {
+                    resumed.changed += 1;
+                    return Ok(());
+                }
                 journal
                     .append_parts(&result, &trajectory)
                     .map_err(write_err)?;
                 result.trajectory = Trajectory::default();
-                done.push(result);
+                resumed.done.push(result);
                 Ok(())
             })
         } else {
@@ -130,7 +171,7 @@ impl Journal {
             let _ = std::fs::remove_file(&fresh);
             return Err(e);
         }
-        Ok((journal, done))
+        Ok((journal, resumed))
     }
 
     /// Appends one finished run and flushes it to the OS at once. Once it returned `Ok`, the
@@ -141,8 +182,14 @@ impl Journal {
 
     fn append_parts(&mut self, result: &CaseResult, trajectory: &Trajectory) -> io::Result<()> {
         let at = self.len;
+        let fingerprint = self
+            .fingerprints
+            .get(&result.id)
+            .cloned()
+            .unwrap_or_default();
         let entry = EntryRef {
             repeat: result.repeat,
+            fingerprint: &fingerprint,
             result,
             trajectory,
         };
@@ -251,7 +298,7 @@ impl TrajectorySource for JournalTrajectories<'_> {
 fn read_each(
     path: &Path,
     suite: &str,
-    f: &mut dyn FnMut(CaseResult, Trajectory) -> Result<(), String>,
+    f: &mut dyn FnMut(CaseResult, Trajectory, &str) -> Result<(), String>,
 ) -> Result<(), String> {
     let read_err = |e: io::Error| format!("cannot read journal {}: {e}", path.display());
     let file = File::open(path).map_err(read_err)?;
@@ -270,7 +317,14 @@ fn read_each(
     let first = first.map_err(read_err)?;
     let header: Header = serde_json::from_slice(&first)
         .map_err(|e| format!("{}:1: not a gauntlet journal: {e}", path.display()))?;
-    if header.suite != suite || header.journal != JOURNAL_VERSION {
+    if header.journal != JOURNAL_VERSION {
+        return Err(format!(
+            "{} was written by another gauntlet version (journal version {}, this one reads {JOURNAL_VERSION}) and cannot be resumed (hint: run without --resume to start over)",
+            path.display(),
+            header.journal
+        ));
+    }
+    if header.suite != suite {
         return Err(format!(
             "{} is the journal of suite `{}` (version {}), not `{suite}` (hint: run without --resume to start over)",
             path.display(),
@@ -291,7 +345,7 @@ fn read_each(
                     repeat: entry.repeat,
                     ..entry.result
                 };
-                f(result, entry.trajectory)?;
+                f(result, entry.trajectory, &entry.fingerprint)?;
             }
             Err(e) => {
                 bad = Some(format!(
@@ -308,7 +362,7 @@ fn read_each(
 /// The runs recorded in a journal, with their trajectories (see `read_each`).
 pub fn read(path: &Path, suite: &str) -> Result<Vec<CaseResult>, String> {
     let mut done = Vec::new();
-    read_each(path, suite, &mut |result, trajectory| {
+    read_each(path, suite, &mut |result, trajectory, _| {
         done.push(CaseResult {
             trajectory,
             ..result
@@ -316,6 +370,36 @@ pub fn read(path: &Path, suite: &str) -> Result<Vec<CaseResult>, String> {
         Ok(())
     })?;
     Ok(done)
+}
+
+/// Takes the folder's lock, or says who holds it. The lock goes with the process, so a killed
+/// eval never leaves the folder locked.
+fn lock_folder(dir: &Path) -> Result<File, String> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open lock {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock(2) on a descriptor we own; no memory is passed.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            let e = io::Error::last_os_error();
+            return Err(if e.kind() == io::ErrorKind::WouldBlock {
+                format!(
+                    "another gauntlet eval is writing to {} (hint: wait for it, or give another --out)",
+                    dir.display()
+                )
+            } else {
+                format!("cannot lock {}: {e}", path.display())
+            });
+        }
+    }
+    Ok(file)
 }
 
 /// The (case id, repeat) pairs a journal already covers.
@@ -328,6 +412,14 @@ mod tests {
     use super::*;
     use crate::trajectory::{EndReason, Step, Usage};
     use crate::verdict::CaseStatus;
+
+    /// Every case id of the tests, with the same fingerprint.
+    fn fps(f: &str) -> HashMap<String, String> {
+        ["a", "b", "c", "d", "z"]
+            .iter()
+            .map(|id| (id.to_string(), f.to_string()))
+            .collect()
+    }
 
     fn result(id: &str, repeat: u32) -> CaseResult {
         CaseResult {
@@ -358,8 +450,8 @@ mod tests {
     #[test]
     fn resume_reads_back_what_was_appended_and_tolerates_a_cut_last_line() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut j, done) = Journal::open(dir.path(), "s", true).unwrap();
-        assert!(done.is_empty());
+        let (mut j, resumed) = Journal::open(dir.path(), "s", true, fps("f")).unwrap();
+        assert!(resumed.done.is_empty());
         j.append(&result("a", 0)).unwrap();
         j.append(&result("a", 1)).unwrap();
         drop(j);
@@ -369,7 +461,8 @@ mod tests {
         text.push_str("{\"repeat\": 2, \"resu");
         std::fs::write(&path, text).unwrap();
 
-        let (mut j, done) = Journal::open(dir.path(), "s", true).unwrap();
+        let (mut j, resumed) = Journal::open(dir.path(), "s", true, fps("f")).unwrap();
+        let done = resumed.done;
         let bare = |id: &str, repeat: u32| CaseResult {
             trajectory: Trajectory::default(),
             ..result(id, repeat)
@@ -412,7 +505,7 @@ mod tests {
     #[test]
     fn trajectories_read_back_by_run_in_any_order_and_unjournalled_runs_keep_theirs() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut j, _) = Journal::open(dir.path(), "s", false).unwrap();
+        let (mut j, _) = Journal::open(dir.path(), "s", false, fps("f")).unwrap();
         let run = |id: &str, repeat: u32| {
             let mut r = result(id, repeat);
             r.trajectory.output = format!("{id}/{repeat}");
@@ -441,7 +534,7 @@ mod tests {
     #[test]
     fn trajectory_json_is_copied_as_serialized() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut j, _) = Journal::open(dir.path(), "s", false).unwrap();
+        let (mut j, _) = Journal::open(dir.path(), "s", false, fps("f")).unwrap();
         let mut r = result("a", 0);
         r.trajectory.output = "price \"29.99\" \u{e9}".into();
         r.trajectory.cost_usd = Some(0.1 + 0.2);
@@ -466,21 +559,64 @@ mod tests {
     #[test]
     fn without_resume_the_journal_starts_over_and_other_suites_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut j, _) = Journal::open(dir.path(), "s", false).unwrap();
+        let (mut j, _) = Journal::open(dir.path(), "s", false, fps("f")).unwrap();
         j.append(&result("a", 0)).unwrap();
         drop(j);
-        let (_, done) = Journal::open(dir.path(), "s", false).unwrap();
-        assert!(done.is_empty());
+        let (_, resumed) = Journal::open(dir.path(), "s", false, fps("f")).unwrap();
+        assert!(resumed.done.is_empty());
         assert!(read(&dir.path().join(JOURNAL_FILE), "s")
             .unwrap()
             .is_empty());
-        let err = Journal::open(dir.path(), "other", true).unwrap_err();
+        let err = Journal::open(dir.path(), "other", true, fps("f")).unwrap_err();
         assert!(err.contains("journal of suite `s`"), "{err}");
-        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n != LOCK_FILE)
+            .collect();
         assert_eq!(
             files.len(),
             1,
             "the refused journal is kept, nothing else is left"
         );
+    }
+
+    #[test]
+    fn resume_drops_changed_runs_and_duplicate_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut j, _) = Journal::open(dir.path(), "s", false, fps("f")).unwrap();
+        for r in [result("a", 0), result("b", 0), result("c", 0)] {
+            j.append(&r).unwrap();
+        }
+        drop(j);
+        // The same line twice: one run, not an extra repeat.
+        let path = dir.path().join(JOURNAL_FILE);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line_a = text.lines().nth(1).unwrap().to_string();
+        std::fs::write(&path, format!("{text}{line_a}\n")).unwrap();
+        // `b` was edited since, `c` is gone from the suite.
+        let mut now = fps("f");
+        now.insert("b".into(), "g".into());
+        now.remove("c");
+        let (_, resumed) = Journal::open(dir.path(), "s", true, now).unwrap();
+        let ids: Vec<_> = resumed.done.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["a"]);
+        assert_eq!((resumed.changed, resumed.duplicates), (2, 1));
+    }
+
+    #[test]
+    fn old_journals_are_refused_and_a_second_writer_is_locked_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        std::fs::write(&path, "{\"journal\":1,\"suite\":\"s\"}\n").unwrap();
+        let err = Journal::open(dir.path(), "s", true, fps("f")).unwrap_err();
+        assert!(err.contains("journal version 1"), "{err}");
+        assert!(err.contains("without --resume"), "{err}");
+
+        let (first, _) = Journal::open(dir.path(), "s", false, fps("f")).unwrap();
+        let err = Journal::open(dir.path(), "s", false, fps("f")).unwrap_err();
+        assert!(err.contains("another gauntlet eval"), "{err}");
+        drop(first);
+        assert!(Journal::open(dir.path(), "s", false, fps("f")).is_ok());
     }
 }

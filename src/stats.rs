@@ -176,6 +176,38 @@ pub fn paired_change_interval(regressed: u64, fixed: u64, n: u64, z: f64) -> Opt
     Some(((d - z * se).max(-1.0), (d + z * se).min(1.0)))
 }
 
+/// Two-sided paired t-test on per-case differences given by their count `n`, sum and sum of
+/// squares, with the `confidence` (0.95) interval of the mean difference. Used for repeated
+/// runs, where each case contributes the change in its pass proportion: the proportions are not
+/// binary, so McNemar does not apply, and the t-test on their differences is the standard
+/// paired test (its interval always contains the mean it is centred on). Returns
+/// `(p, interval)`; the interval is `None` below two cases. Zero spread gives p = 1 for no
+/// change and p = 0 for a constant non-zero change (every case moved the same way).
+pub fn paired_t(n: u64, sum: f64, sum_sq: f64, confidence: f64) -> (f64, Option<(f64, f64)>) {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    if n < 2 {
+        return (1.0, None);
+    }
+    let nf = n as f64;
+    let mean = sum / nf;
+    let var = ((sum_sq - nf * mean * mean) / (nf - 1.0)).max(0.0);
+    let se = (var / nf).sqrt();
+    // Differences of proportions carry rounding error; below this spread there is none.
+    if se < 1e-12 {
+        let p = if mean.abs() < 1e-12 { 1.0 } else { 0.0 };
+        return (p, Some((mean, mean)));
+    }
+    let Ok(t) = StudentsT::new(0.0, 1.0, nf - 1.0) else {
+        return (1.0, None);
+    };
+    let p = (2.0 * t.sf((mean / se).abs())).min(1.0);
+    let q = t.inverse_cdf(0.5 + confidence / 2.0);
+    (
+        p,
+        Some(((mean - q * se).max(-1.0), (mean + q * se).min(1.0))),
+    )
+}
+
 /// The noise floor of a paired comparison: the smallest pass-rate change over `n` cases that the
 /// exact McNemar test would call significant at `alpha` (all flips one way). Smaller changes
 /// cannot be told from noise, whatever they look like.
@@ -296,5 +328,22 @@ mod tests {
         assert!(big > 0.3 && big <= 1.0, "{big}");
         let big = fisher_drop_p(500, 600, 100, 600).unwrap();
         assert!((0.0..1e-10).contains(&big), "{big}");
+    }
+
+    #[test]
+    fn paired_t_matches_reference_values() {
+        // Differences 0.2, 0.4, 0.6, -0.2, 0.0: mean 0.2, sd 0.3162, t = 1.4142 on 4 df.
+        // scipy.stats.ttest_1samp → p = 0.23019964; t(0.975, 4) = 2.7764451.
+        let d = [0.2, 0.4, 0.6, -0.2, 0.0];
+        let (sum, sq) = (d.iter().sum::<f64>(), d.iter().map(|x| x * x).sum::<f64>());
+        let (p, ci) = paired_t(5, sum, sq, 0.95);
+        assert!((p - 0.230_199_64).abs() < 1e-6, "{p}");
+        let (lo, hi) = ci.unwrap();
+        let half = 2.776_445_1 * (0.1f64 / 5.0).sqrt();
+        assert!((lo - (0.2 - half)).abs() < 1e-6 && (hi - (0.2 + half)).abs() < 1e-6);
+        assert_eq!(paired_t(1, 0.5, 0.25, 0.95), (1.0, None));
+        assert_eq!(paired_t(4, 0.0, 0.0, 0.95), (1.0, Some((0.0, 0.0))));
+        let (p, ci) = paired_t(4, -4.0, 4.0, 0.95);
+        assert_eq!((p, ci), (0.0, Some((-1.0, -1.0))));
     }
 }

@@ -3,25 +3,90 @@
 //! template fails before any model call is paid for.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
+/// `run.limits.max_render_fuel` and `max_render_bytes` of the suite being loaded: the loader
+/// sets them (`set_limits`) once `run` is read, before it compiles any template, and each
+/// template keeps the values it was compiled with. Process-wide because templates are compiled
+/// in many places (judges, expr checks, mock rules, system prompts) that know no suite.
+static RENDER_FUEL: AtomicU64 = AtomicU64::new(DEFAULT_FUEL);
+static RENDER_BYTES: AtomicU64 = AtomicU64::new(DEFAULT_BYTES);
+const DEFAULT_FUEL: u64 = 50_000_000;
+const DEFAULT_BYTES: u64 = 1024 * 1024;
+
+/// The render limits of templates compiled from now on.
+pub fn set_limits(limits: &crate::limits::Limits) {
+    RENDER_FUEL.store(limits.max_render_fuel, Ordering::Relaxed);
+    RENDER_BYTES.store(limits.max_render_bytes, Ordering::Relaxed);
+}
+
 /// A fresh environment: strict undefined (a missing variable is an error, not an empty string),
-/// no auto-escaping (prompts are plain text, not HTML).
+/// no auto-escaping (prompts are plain text, not HTML), and fuel: a bound on the instructions
+/// of one render, so a template cannot loop for ever.
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_fuel(Some(RENDER_FUEL.load(Ordering::Relaxed)));
     env
 }
 
-/// Renders `source` with `ctx`. Undefined variables are errors.
+/// Renders `source` with `ctx`. Undefined variables are errors; the output is bounded.
 pub fn render(source: &str, ctx: impl Serialize) -> Result<String, TemplateError> {
     let env = environment();
     let tmpl = env.template_from_str(source)?;
-    Ok(tmpl.render(ctx)?)
+    render_bounded(&tmpl, ctx, RENDER_BYTES.load(Ordering::Relaxed))
+}
+
+/// Renders into a buffer that refuses to grow past `max_bytes`.
+fn render_bounded(
+    tmpl: &minijinja::Template<'_, '_>,
+    ctx: impl Serialize,
+    max_bytes: u64,
+) -> Result<String, TemplateError> {
+    let mut out = Bounded {
+        buf: Vec::new(),
+        max: max_bytes,
+        breached: false,
+    };
+    match tmpl.render_captured_to(ctx, &mut out) {
+        Ok(_) => Ok(String::from_utf8_lossy(&out.buf).into_owned()),
+        Err(e) if out.breached => Err(TemplateError {
+            message: format!(
+                "the rendered text exceeds `run.limits.max_render_bytes` ({})",
+                crate::limits::format_size(max_bytes)
+            ),
+            line: e.line(),
+            snippet: None,
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A writer that fails once more than `max` bytes were written.
+struct Bounded {
+    buf: Vec<u8>,
+    max: u64,
+    breached: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if (self.buf.len() + data.len()) as u64 > self.max {
+            self.breached = true;
+            return Err(std::io::Error::other("render output limit"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A template compiled once, to be rendered for many cases.
@@ -31,6 +96,8 @@ pub struct Template {
     env: Environment<'static>,
     /// The top-level variables the template reads.
     reads: BTreeSet<String>,
+    /// `run.limits.max_render_bytes` when it was compiled.
+    max_bytes: u64,
 }
 
 impl Template {
@@ -49,6 +116,7 @@ impl Template {
             source: source.to_string(),
             env,
             reads,
+            max_bytes: RENDER_BYTES.load(Ordering::Relaxed),
         })
     }
 
@@ -65,16 +133,13 @@ impl Template {
 
     /// Renders with `ctx`; the same text and errors as [`render`] of the source.
     pub fn render(&self, ctx: impl Serialize) -> Result<String, TemplateError> {
-        Ok(self.env.get_template(Self::NAME)?.render(ctx)?)
+        render_bounded(&self.env.get_template(Self::NAME)?, ctx, self.max_bytes)
     }
 
     /// Renders with `ctx` and drops the text: the errors of [`Template::render`], without
     /// building a prompt nobody reads (load-time checks of every case).
     pub fn check(&self, ctx: impl Serialize) -> Result<(), TemplateError> {
-        self.env
-            .get_template(Self::NAME)?
-            .render_captured_to(ctx, std::io::sink())?;
-        Ok(())
+        self.render(ctx).map(drop)
     }
 }
 
@@ -123,6 +188,12 @@ impl From<minijinja::Error> for TemplateError {
         if let Some(detail) = err.detail() {
             message = format!("{message}: {detail}");
         }
+        if err.kind() == minijinja::ErrorKind::OutOfFuel {
+            message = format!(
+                "{message}: the render took more than `run.limits.max_render_fuel` ({}) steps",
+                RENDER_FUEL.load(Ordering::Relaxed)
+            );
+        }
         TemplateError {
             message,
             line: err.line(),
@@ -165,6 +236,31 @@ mod tests {
         assert_eq!(t.check(&ctx).unwrap_err(), render(src, &ctx).unwrap_err());
         let syntax = Template::compile("ok\n{% if %}").unwrap_err();
         assert_eq!(syntax, render("ok\n{% if %}", &ctx).unwrap_err());
+    }
+
+    #[test]
+    fn endless_loops_run_out_of_fuel_and_big_outputs_are_cut() {
+        let started = std::time::Instant::now();
+        let err = render(
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+            json!({}),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("fuel"), "{err:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        let err = render(
+            "{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}",
+            json!({}),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("max_render_bytes"), "{err:?}");
+        let t =
+            Template::compile("{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}").unwrap();
+        assert!(t
+            .render(json!({}))
+            .unwrap_err()
+            .message
+            .contains("max_render_bytes"));
     }
 
     #[test]

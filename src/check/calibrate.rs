@@ -47,8 +47,9 @@ pub fn load_labels_on_scale(
     path: &Path,
     scale: Option<[f64; 2]>,
 ) -> Result<Vec<Label>, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| vec![Diagnostic::new(path, format!("cannot read labels: {e}"))])?;
+    let text =
+        crate::input_file::read_to_string(path, crate::limits::Limits::default().max_file_bytes)
+            .map_err(|e| vec![Diagnostic::new(path, format!("cannot read labels: {e}"))])?;
     let mut labels = Vec::new();
     let mut errs = Vec::new();
     for (i, line) in text.lines().enumerate() {

@@ -44,7 +44,11 @@ const DEFAULT_RETRIES: u32 = 2;
 impl Judge {
     /// Reads and validates `path` (a judge YAML). Every problem of the file is returned.
     pub fn load(name: &str, path: &Path) -> Result<Judge, Vec<Diagnostic>> {
-        let source = std::fs::read_to_string(path).map_err(|e| {
+        let source = crate::input_file::read_to_string(
+            path,
+            crate::limits::Limits::default().max_file_bytes,
+        )
+        .map_err(|e| {
             vec![Diagnostic::new(
                 path,
                 format!("cannot read judge `{name}`: {e}"),
@@ -56,7 +60,8 @@ impl Judge {
     /// Validates a judge from its YAML text; `path` is only used in diagnostics.
     pub fn from_source(name: &str, path: &Path, source: &str) -> Result<Judge, Vec<Diagnostic>> {
         let raw: RawJudge =
-            serde_yaml::from_str(source).map_err(|e| vec![Diagnostic::from_yaml(path, &e)])?;
+            crate::yaml_depth::from_str(path, source, crate::limits::Limits::default().max_depth)
+                .map_err(|d| vec![d])?;
         let mut errs = Vec::new();
         let at = |msg: String, needle: &str| Diagnostic::new(path, msg).locate(source, needle);
 

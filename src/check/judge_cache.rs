@@ -60,37 +60,8 @@ impl JudgeCache {
     }
 }
 
-/// The stable 128-bit hash of `parts` (NUL-separated), as 32 hex digits: a cache key that is
-/// the same on every platform and Rust version. Shared with the model cache.
-pub fn stable_hash(parts: &[&str]) -> String {
-    let mut h = Fnv128::new();
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            h.write(b"\0");
-        }
-        h.write(part.as_bytes());
-    }
-    format!("{:032x}", h.0)
-}
-
-/// FNV-1a, 128 bits: stable across platforms and Rust versions (unlike `DefaultHasher`).
-struct Fnv128(u128);
-
-impl Fnv128 {
-    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
-    const PRIME: u128 = 0x0000000001000000000000000000013B;
-
-    fn new() -> Self {
-        Fnv128(Self::OFFSET)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u128::from(*b);
-            self.0 = self.0.wrapping_mul(Self::PRIME);
-        }
-    }
-}
+/// Shared with the model cache; lives in `crate::fingerprint`.
+pub use crate::fingerprint::stable_hash;
 
 /// A provider that answers judge requests from the cache, and fills it on a miss.
 #[derive(Debug)]

@@ -481,7 +481,10 @@ fn parse_json_schema(v: &Value, env: &CheckEnv, errs: &mut Vec<CheckError>) -> P
         Value::Object(_) | Value::Bool(_) => (v.clone(), "json_schema".to_string()),
         Value::String(rel) => {
             let path = env.suite_dir.join(rel);
-            let text = match std::fs::read_to_string(&path) {
+            let text = match crate::input_file::read_to_string(
+                &path,
+                crate::limits::Limits::default().max_file_bytes,
+            ) {
                 Ok(t) => t,
                 Err(e) => {
                     errs.push(

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::check::calibration_gate::{check_calibration, soften_suite};
 use crate::cli::{load_all_with, stdout_color, target_label, usage_error, EvalArgs};
+use crate::command::confirm_runs::{confirm, ConfirmPlan};
 use crate::command::reports::read_report;
 use crate::dry_run;
 use crate::duration::parse_duration;
@@ -157,6 +158,7 @@ pub fn eval(args: EvalArgs) -> u8 {
         };
         let outputs = Outputs {
             repeat: args.repeat.unwrap_or(suite.run.repeat),
+            confirm: args.confirm,
             resume: args.resume,
             out: &args.out,
             baseline: baseline.as_ref(),
@@ -212,6 +214,8 @@ fn worst(a: u8, b: u8) -> u8 {
 /// Where and how a suite's results are shown and written.
 struct Outputs<'a> {
     repeat: u32,
+    /// `--confirm K`.
+    confirm: Option<u32>,
     resume: bool,
     out: &'a Path,
     baseline: Option<&'a RunReport>,
@@ -236,14 +240,37 @@ async fn eval_suite(
     } = *outputs;
     let started = Instant::now();
     let dir = out.join(&suite.name);
-    let (mut journal, done) = match Journal::open(&dir, &suite.name, outputs.resume) {
-        Ok(j) => j,
-        Err(msg) => return usage_error(msg),
-    };
-    if !done.is_empty() {
+    let fingerprints = suite
+        .cases
+        .iter()
+        .map(|c| {
+            let run = crate::fingerprint::stable_hash(&[&suite.fingerprint, &c.fingerprint]);
+            (c.id.clone(), run)
+        })
+        .collect();
+    let (mut journal, resumed) =
+        match Journal::open(&dir, &suite.name, outputs.resume, fingerprints) {
+            Ok(j) => j,
+            Err(msg) => return usage_error(msg),
+        };
+    let done = resumed.done;
+    if !done.is_empty() || resumed.changed > 0 {
         eprintln!(
             "resuming: {} finished runs from {}",
             done.len(),
+            journal.path().display()
+        );
+    }
+    if resumed.changed > 0 {
+        eprintln!(
+            "resuming: {} runs rerun: the suite, dataset, checks, judges or target they ran with changed",
+            resumed.changed
+        );
+    }
+    if resumed.duplicates > 0 {
+        eprintln!(
+            "warning: {} duplicate lines in {} ignored",
+            resumed.duplicates,
             journal.path().display()
         );
     }
@@ -272,9 +299,9 @@ async fn eval_suite(
     let output = runner::run(
         suite,
         work,
-        providers,
+        Arc::clone(&providers),
         options,
-        cancel,
+        cancel.clone(),
         &mut |event| reporter.on_event(event),
         &mut |mut result| {
             match journal.append(&result) {
@@ -306,7 +333,39 @@ async fn eval_suite(
     let mut report = build_report(header, &suite.gate, results, output.incomplete);
     report.gate.uncalibrated = uncalibrated;
     if let Some(base) = outputs.baseline {
-        let cmp = compare(base, &report, suite.gate.alpha);
+        let mut cmp = compare(base, &report, suite.gate.alpha);
+        let power = crate::power::power(
+            crate::report::compare::baseline_runs(base),
+            outputs.repeat,
+            outputs.confirm.unwrap_or(0),
+            suite.gate.alpha,
+        );
+        if !power.can_detect() {
+            eprintln!(
+                "warning: suite `{}`: against a {}-run baseline at --repeat {}{}, no single case can reach significance: no regression can be reported (hint: --confirm 3 against a 5-run baseline)",
+                suite.name,
+                power.baseline_runs,
+                power.runs,
+                outputs
+                    .confirm
+                    .map(|k| format!(" --confirm {k}"))
+                    .unwrap_or_default()
+            );
+        }
+        cmp.power = Some(power);
+        if let (Some(runs), None) = (outputs.confirm, &report.incomplete) {
+            let plan = ConfirmPlan {
+                suite,
+                cases: &cases,
+                providers,
+                options,
+                runs,
+                first_repeat: outputs.repeat.max(1),
+            };
+            let (confirmation, incomplete) = confirm(plan, base, &report, cancel).await;
+            crate::confirm::apply(&mut cmp, confirmation, base, &report);
+            report.incomplete = report.incomplete.take().or(incomplete);
+        }
         gate::apply_baseline(&suite.gate, &mut report.gate, &cmp);
         report.baseline = Some(cmp);
     }

@@ -15,8 +15,9 @@ use crate::report::trajectories::parse_trajectories;
 use crate::report::write::write_reports;
 
 pub fn read_report(path: &Path) -> Result<RunReport, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read report {}: {e}", path.display()))?;
+    let text =
+        crate::input_file::read_to_string(path, crate::limits::Limits::default().max_file_bytes)
+            .map_err(|e| format!("cannot read report {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| {
         format!(
             "{}:{}:{}: not a gauntlet report.json: {e}",

@@ -122,7 +122,11 @@ pub struct RenderedReply {
 impl MockRules {
     /// Reads and compiles a rules file, collecting every problem in it.
     pub fn load(path: &Path) -> Result<MockRules, Vec<Diagnostic>> {
-        let source = std::fs::read_to_string(path).map_err(|e| {
+        let source = crate::input_file::read_to_string(
+            path,
+            crate::limits::Limits::default().max_file_bytes,
+        )
+        .map_err(|e| {
             vec![Diagnostic::new(
                 path,
                 format!("cannot read mock rules: {e}"),
@@ -139,7 +143,8 @@ impl MockRules {
                 default: None,
             }
         } else {
-            serde_yaml::from_str(source).map_err(|e| vec![Diagnostic::from_yaml(path, &e)])?
+            crate::yaml_depth::from_str(path, source, crate::limits::Limits::default().max_depth)
+                .map_err(|d| vec![d])?
         };
         let mut diags = Vec::new();
         let mut rules = Vec::new();

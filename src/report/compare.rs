@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::report::model::{CaseResult, RunReport};
-use crate::stats::{fisher_drop_p, mcnemar_p, noise_floor, paired_change_interval, significant};
+use crate::stats::{
+    fisher_drop_p, mcnemar_p, noise_floor, paired_change_interval, paired_t, significant,
+};
 use crate::verdict::{rate, round, CaseStatus};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -35,18 +37,92 @@ pub struct Comparison {
     pub passed_before: usize,
     pub pass_rate_before: f64,
     pub pass_rate_after: f64,
-    /// Exact two-sided McNemar p-value over paired cases that flipped (regressions vs fixes).
-    pub mcnemar_p: f64,
     /// Cases present in both runs.
     #[serde(default)]
     pub paired: usize,
-    /// 95% interval of the change in pass rate over the paired cases.
+    /// The suite-level change, tested over the paired outcomes of every judged case.
+    #[serde(default)]
+    pub change: Change,
+    /// With `--confirm K`: the reruns of the cases that did worse, and which regressed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pass_rate_change_ci: Option<[f64; 2]>,
-    /// The smallest pass-rate change over the paired cases that could be significant at 0.05;
-    /// `None` when there are too few cases for any change to be.
+    pub confirmation: Option<crate::report::confirmation::Confirmation>,
+    /// What this design (baseline runs × runs × confirmations) can detect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<crate::power::Power>,
+    /// Without repeats: the smallest pass-rate change over the paired cases that could be
+    /// significant at 0.05; `None` when there are too few cases for any change to be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise_floor: Option<f64>,
+}
+
+/// The test behind the suite-level change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeTest {
+    /// Single runs: exact McNemar on the paired pass/fail outcomes.
+    #[default]
+    Mcnemar,
+    /// Repeated runs: paired t-test on the per-case changes in pass proportion.
+    PairedT,
+}
+
+impl ChangeTest {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ChangeTest::Mcnemar => "McNemar",
+            ChangeTest::PairedT => "paired t",
+        }
+    }
+}
+
+/// The suite-level change in pass rate over the cases judged in both runs: each case's change
+/// (−1, 0 or +1 without repeats; the change in its pass proportion with them), their mean
+/// `delta`, a two-sided `p` and the 95% interval `ci` of the mean (which contains `delta`).
+/// `sum` and `sum_sq` of the per-case changes are kept so shards merge to the same test.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Change {
+    pub test: ChangeTest,
+    /// Cases judged in both runs.
+    pub n: usize,
+    pub delta: f64,
+    pub p: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<[f64; 2]>,
+    pub sum: f64,
+    pub sum_sq: f64,
+}
+
+impl Change {
+    /// The test over `n` per-case changes with the given sums. Pure, so a merge recomputes it.
+    pub fn from_sums(test: ChangeTest, n: usize, sum: f64, sum_sq: f64) -> Change {
+        let (p, ci) = match test {
+            ChangeTest::Mcnemar => {
+                // Each change is −1, 0 or +1: sum = fixes − regressions, sum_sq = their total.
+                let fixed = ((sum_sq + sum) / 2.0).round().max(0.0) as u64;
+                let regressed = ((sum_sq - sum) / 2.0).round().max(0.0) as u64;
+                (
+                    mcnemar_p(regressed, fixed),
+                    paired_change_interval(regressed, fixed, n as u64, 1.96),
+                )
+            }
+            ChangeTest::PairedT => paired_t(n as u64, sum, sum_sq, 0.95),
+        };
+        Change {
+            test,
+            n,
+            delta: if n == 0 { 0.0 } else { round(sum / n as f64) },
+            p: round(p),
+            ci: ci.map(|(lo, hi)| [round(lo), round(hi)]),
+            sum: round9(sum),
+            sum_sq: round9(sum_sq),
+        }
+    }
+}
+
+/// Sums of proportions carry float noise in their last bits; nine decimals keep them exact
+/// enough for the test and identical however the cases were split into shards.
+fn round9(x: f64) -> f64 {
+    (x * 1e9).round() / 1e9
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,11 +218,19 @@ pub fn compare(baseline: &RunReport, current: &RunReport, alpha: f64) -> Compari
         pass_rate_after: current.summary.pass_rate,
         ..Default::default()
     };
+    let (mut n, mut sum, mut sum_sq, mut repeated) = (0usize, 0.0f64, 0.0f64, false);
     for (id, now) in &after {
         let Some(was) = before.get(id) else {
             cmp.new_cases.push(id.to_string());
             continue;
         };
+        if let (Some(b), Some(a)) = (pass_proportion(was), pass_proportion(now)) {
+            let d = a - b;
+            n += 1;
+            sum += d;
+            sum_sq += d * d;
+            repeated |= was.repeats.is_some() || now.repeats.is_some();
+        }
         let change = |checks_of: &CaseResult| StatusChange {
             id: id.to_string(),
             before: was.status,
@@ -207,24 +291,51 @@ pub fn compare(baseline: &RunReport, current: &RunReport, alpha: f64) -> Compari
     cmp.score_deltas
         .sort_by(|a, b| a.delta.total_cmp(&b.delta).then_with(|| a.id.cmp(&b.id)));
     cmp.paired = after.keys().filter(|id| before.contains_key(*id)).count();
+    let test = if repeated {
+        ChangeTest::PairedT
+    } else {
+        ChangeTest::Mcnemar
+    };
+    cmp.change = Change::from_sums(test, n, sum, sum_sq);
     finish_stats(&mut cmp);
     cmp
 }
 
-/// The suite-level statistics of a comparison, from its paired flips.
-pub fn finish_stats(cmp: &mut Comparison) {
-    let (b, c, n) = (
-        cmp.regressions.len() as u64,
-        cmp.fixes.len() as u64,
-        cmp.paired as u64,
-    );
-    cmp.mcnemar_p = round(mcnemar_p(b, c));
-    cmp.pass_rate_change_ci =
-        paired_change_interval(b, c, n, 1.96).map(|(lo, hi)| [round(lo), round(hi)]);
-    cmp.noise_floor = noise_floor(n, DEFAULT_ALPHA).map(round);
+/// The most runs any baseline case had (1 without repeats): the baseline's design.
+pub fn baseline_runs(baseline: &RunReport) -> u32 {
+    baseline
+        .cases
+        .iter()
+        .map(|c| c.repeats.as_ref().map_or(1, |r| r.runs))
+        .max()
+        .unwrap_or(1)
 }
 
-fn failing_checks(case: &CaseResult) -> Vec<String> {
+/// A case's pass proportion over its judged runs (1 or 0 for a single run); `None` when no run
+/// was judged, so errored cases never move the suite-level change.
+fn pass_proportion(case: &CaseResult) -> Option<f64> {
+    match &case.repeats {
+        Some(r) => {
+            let judged = r.runs.saturating_sub(r.errored);
+            (judged > 0).then(|| f64::from(r.passes) / f64::from(judged))
+        }
+        None => (case.status != CaseStatus::Errored).then_some(if case.status.is_pass() {
+            1.0
+        } else {
+            0.0
+        }),
+    }
+}
+
+/// The suite-level statistics that follow from the change: the noise floor of single runs.
+pub fn finish_stats(cmp: &mut Comparison) {
+    cmp.noise_floor = match cmp.change.test {
+        ChangeTest::Mcnemar => noise_floor(cmp.change.n as u64, DEFAULT_ALPHA).map(round),
+        ChangeTest::PairedT => None,
+    };
+}
+
+pub(crate) fn failing_checks(case: &CaseResult) -> Vec<String> {
     use crate::verdict::Outcome;
     case.checks
         .iter()
@@ -356,9 +467,11 @@ mod tests {
             vec!["lookup_order".to_string(), "issue_refund".to_string()]
         );
         assert_eq!(
-            cmp.mcnemar_p, 1.0,
+            cmp.change.p, 1.0,
             "one regression and one fix is no evidence of change"
         );
+        assert_eq!(cmp.change.test, ChangeTest::Mcnemar);
+        assert_eq!(cmp.change.n, 4, "a, b, c, e: d errored and new is unpaired");
     }
 
     #[test]
@@ -398,6 +511,45 @@ mod tests {
             "5/5 → 4/5 is noise; 5/5 → 0/5 is not, nor is 3/3 → 0/3 (p = 1/20 exactly)"
         );
         assert_eq!(ids(&cmp.fixes), vec!["better"]);
+        // The suite-level change is over the paired proportions, not the filtered flips:
+        // −0.2, −1, +1, −1 → mean −0.3, and its interval contains it.
+        let c = &cmp.change;
+        assert_eq!((c.test, c.n, c.delta), (ChangeTest::PairedT, 4, -0.3));
+        let [lo, hi] = c.ci.unwrap();
+        assert!(lo <= c.delta && c.delta <= hi, "{c:?}");
+    }
+
+    #[test]
+    fn a_drop_without_regressions_still_shows_in_the_interval() {
+        use crate::report::model::Repeats;
+        let with = |id: &str, passes, runs| CaseResult {
+            repeats: Some(Repeats {
+                runs,
+                passes,
+                ..Default::default()
+            }),
+            ..case(id, CaseStatus::Passed, None, &[])
+        };
+        // Every case drops from 2/2 to 1/2 or 0/2: no single case is significant, but the
+        // suite-level change (−0.75) is, and its interval excludes 0.
+        let ids = ["a", "b", "c", "d"];
+        let base = report(ids.iter().map(|i| with(i, 2, 2)).collect(), 1.0);
+        let now = report(
+            vec![
+                with("a", 0, 2),
+                with("b", 1, 2),
+                with("c", 0, 2),
+                with("d", 1, 2),
+            ],
+            0.25,
+        );
+        let cmp = compare(&base, &now, DEFAULT_ALPHA);
+        assert!(cmp.regressions.is_empty());
+        let c = &cmp.change;
+        assert_eq!(c.delta, -0.75);
+        let [lo, hi] = c.ci.unwrap();
+        assert!(lo <= -0.75 && (-0.75..0.0).contains(&hi), "{c:?}");
+        assert!(c.p < 0.05, "{c:?}");
     }
 
     #[test]
@@ -441,9 +593,16 @@ mod tests {
                 passed_before: 1,
                 pass_rate_before: 1.0,
                 pass_rate_after: 1.0,
-                mcnemar_p: 1.0,
                 paired: 1,
-                pass_rate_change_ci: Some([0.0, 0.0]),
+                change: Change {
+                    test: ChangeTest::Mcnemar,
+                    n: 1,
+                    delta: 0.0,
+                    p: 1.0,
+                    ci: Some([0.0, 0.0]),
+                    sum: 0.0,
+                    sum_sq: 0.0,
+                },
                 ..Default::default()
             }
         );

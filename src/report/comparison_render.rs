@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::report::compare::{Comparison, StatusChange};
+use crate::report::compare::{ChangeTest, Comparison, StatusChange};
 use crate::report::format::pct;
 
 /// Plain text, no colour: the same lines for the terminal and for `gauntlet diff`.
@@ -11,6 +11,12 @@ pub fn render_text(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "vs baseline: {}", headline(c, ""));
     let _ = writeln!(out, "  {}", noise_line(c));
+    if let Some(line) = confirmation_line(c) {
+        let _ = writeln!(out, "  {line}");
+    }
+    if let Some(p) = &c.power {
+        let _ = writeln!(out, "  {}", p.line());
+    }
     for (title, list) in [
         ("regressed", &c.regressions),
         ("lost", &c.lost),
@@ -45,6 +51,12 @@ pub fn render_markdown(c: &Comparison) -> String {
     let _ = writeln!(out, "### Baseline\n");
     let _ = writeln!(out, "{}\n", headline(c, "**"));
     let _ = writeln!(out, "{}\n", noise_line(c));
+    if let Some(line) = confirmation_line(c) {
+        let _ = writeln!(out, "{line}\n");
+    }
+    if let Some(p) = &c.power {
+        let _ = writeln!(out, "{}\n", p.line());
+    }
     let rows: Vec<(&str, &StatusChange)> = c
         .regressions
         .iter()
@@ -107,25 +119,34 @@ fn headline(c: &Comparison, strong: &str) -> String {
         format!(", {strong}{} lost{strong}", c.lost.len())
     };
     format!(
-        "pass rate {} → {} · {strong}{} regression{}{strong}{lost}, {} fix{} · McNemar p = {}",
+        "pass rate {} → {} · {strong}{} regression{}{strong}{lost}, {} fix{} · {} p = {}",
         pct(c.pass_rate_before),
         pct(c.pass_rate_after),
         c.regressions.len(),
         plural(c.regressions.len(), "", "s"),
         c.fixes.len(),
         plural(c.fixes.len(), "", "es"),
-        c.mcnemar_p
+        c.change.test.as_str(),
+        c.change.p
     )
 }
 
 /// The paired change with its interval, and the smallest change that could be real.
 fn noise_line(c: &Comparison) -> String {
-    let mut line = match c.pass_rate_change_ci {
+    let ch = &c.change;
+    let mut line = match ch.ci {
         Some([lo, hi]) => format!(
-            "change over {} paired cases: 95% CI {} to {}",
-            c.paired,
+            "change {} over {} paired cases: 95% CI {} to {}",
+            signed_pct(ch.delta),
+            ch.n,
             signed_pct(lo),
             signed_pct(hi)
+        ),
+        None if ch.n > 0 => format!(
+            "change {} over {} paired case{}: too few for an interval",
+            signed_pct(ch.delta),
+            ch.n,
+            plural(ch.n, "", "s")
         ),
         None => "no paired cases".to_string(),
     };
@@ -137,10 +158,36 @@ fn noise_line(c: &Comparison) -> String {
                 pct(f)
             );
         }
-        None if c.paired > 0 => line.push_str("; too few cases for any change to be significant"),
+        None if ch.n > 0 && ch.test == ChangeTest::Mcnemar => {
+            line.push_str("; too few cases for any change to be significant")
+        }
         None => {}
     }
     line
+}
+
+/// `--confirm K`: how many cases were rerun, how many runs, which were confirmed.
+fn confirmation_line(c: &Comparison) -> Option<String> {
+    let conf = c.confirmation.as_ref()?;
+    let mut line = format!(
+        "confirmation: {} case{} rerun ×{} ({} runs): {} confirmed",
+        conf.cases.len(),
+        plural(conf.cases.len(), "", "s"),
+        conf.runs_per_case,
+        conf.runs,
+        conf.confirmed.len()
+    );
+    if !conf.confirmed.is_empty() {
+        let _ = write!(line, " ({})", conf.confirmed.join(", "));
+    }
+    if !conf.unreachable.is_empty() {
+        let _ = write!(
+            line,
+            "; {} could not reach significance against their baseline",
+            conf.unreachable.len()
+        );
+    }
+    Some(line)
 }
 
 fn signed_pct(x: f64) -> String {
@@ -213,7 +260,15 @@ mod tests {
             }],
             pass_rate_before: 1.0,
             pass_rate_after: 0.9,
-            mcnemar_p: 1.0,
+            paired: 10,
+            change: crate::report::compare::Change::from_sums(ChangeTest::Mcnemar, 10, -1.0, 1.0),
+            noise_floor: Some(0.6),
+            lost: vec![StatusChange {
+                id: "kb-crash".into(),
+                before: CaseStatus::Passed,
+                after: CaseStatus::Errored,
+                checks: vec![],
+            }],
             ..Default::default()
         }
     }

@@ -147,12 +147,14 @@ pub fn write_html(
     if let Some(b) = &report.baseline {
         let _ = writeln!(
             out,
-            "<h2>Against the baseline</h2><p>pass rate {} → {} · {} regressions · {} fixes · McNemar p = {}</p>",
+            "<h2>Against the baseline</h2><p>pass rate {} → {} · {} regressions · {} lost · {} fixes · {} p = {}</p>",
             pct(b.pass_rate_before),
             pct(b.pass_rate_after),
             b.regressions.len(),
+            b.lost.len(),
             b.fixes.len(),
-            b.mcnemar_p
+            b.change.test.as_str(),
+            b.change.p
         );
     }
 

@@ -4,9 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::confirm::{decide, Candidate};
 use crate::gate;
 use crate::report::build::{build_report, ReportHeader};
-use crate::report::compare::{finish_stats, Comparison};
+use crate::report::compare::{finish_stats, Change, ChangeTest, Comparison};
+use crate::report::confirmation::Confirmation;
 use crate::report::model::RunReport;
 use crate::suite::model::Gate;
 use crate::verdict::rate;
@@ -103,6 +105,7 @@ fn merge_comparisons(parts: &[&Comparison]) -> Comparison {
         m.paired += p.paired;
         m.passed_before += p.passed_before;
         m.errored.extend(p.errored.iter().cloned());
+        m.lost.extend(p.lost.iter().cloned());
         m.new_cases.extend(p.new_cases.iter().cloned());
         m.score_deltas.extend(p.score_deltas.iter().cloned());
         m.trajectory_changes
@@ -117,11 +120,56 @@ fn merge_comparisons(parts: &[&Comparison]) -> Comparison {
     m.regressions.sort_by(|a, b| a.id.cmp(&b.id));
     m.fixes.sort_by(|a, b| a.id.cmp(&b.id));
     m.errored.sort_by(|a, b| a.id.cmp(&b.id));
+    m.lost.sort_by(|a, b| a.id.cmp(&b.id));
     m.new_cases.sort();
     m.trajectory_changes.sort_by(|a, b| a.id.cmp(&b.id));
     m.score_deltas
         .sort_by(|a, b| a.delta.total_cmp(&b.delta).then_with(|| a.id.cmp(&b.id)));
     m.pass_rate_before = rate(m.passed_before, m.cases_before);
+    // The per-case changes are additive: the joined test is the test over the summed sums.
+    let test = if parts.iter().any(|p| p.change.test == ChangeTest::PairedT) {
+        ChangeTest::PairedT
+    } else {
+        ChangeTest::Mcnemar
+    };
+    let (n, sum, sum_sq) = parts.iter().fold((0, 0.0, 0.0), |(n, s, q), p| {
+        (n + p.change.n, s + p.change.sum, q + p.change.sum_sq)
+    });
+    m.change = Change::from_sums(test, n, sum, sum_sq);
+    m.power = parts.iter().find_map(|p| p.power.clone());
+    m.confirmation = merge_confirmations(parts);
+    if let Some(conf) = &m.confirmation {
+        // Re-decided over the joined family: a regression stands only if still confirmed.
+        m.regressions.retain(|r| conf.confirmed.contains(&r.id));
+    }
     finish_stats(&mut m);
     m
+}
+
+/// Joins the shards' confirmations and re-decides them as one family (the Benjamini–Hochberg
+/// correction depends on how many cases were rerun in all).
+fn merge_confirmations(parts: &[&Comparison]) -> Option<Confirmation> {
+    let confs: Vec<&Confirmation> = parts
+        .iter()
+        .filter_map(|p| p.confirmation.as_ref())
+        .collect();
+    let first = confs.first()?;
+    let mut candidates = Vec::new();
+    let mut fresh = BTreeMap::new();
+    let mut unreachable = Vec::new();
+    for c in &confs {
+        for row in &c.cases {
+            candidates.push(Candidate {
+                id: row.id.clone(),
+                baseline: (row.baseline[0], row.baseline[1]),
+            });
+            fresh.insert(row.id.clone(), (row.fresh[0], row.fresh[1]));
+        }
+        unreachable.extend(c.unreachable.iter().cloned());
+    }
+    candidates.sort_by(|a, b| a.id.cmp(&b.id));
+    unreachable.sort();
+    let mut out = decide(&candidates, &fresh, first.runs_per_case, first.alpha);
+    out.unreachable = unreachable;
+    Some(out)
 }

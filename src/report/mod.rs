@@ -3,6 +3,7 @@ pub mod build;
 pub mod case_result;
 pub mod compare;
 pub mod comparison_render;
+pub mod confirmation;
 pub mod csv;
 #[cfg(test)]
 pub(crate) mod fixture;

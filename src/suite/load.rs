@@ -28,6 +28,7 @@ use crate::check::spec::CheckSpec;
 use crate::dataset::{self, SourcedCase};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::duration::parse_duration;
+use crate::fingerprint::stable_hash;
 use crate::limits::Limits;
 use crate::process::{resolve_program, Program};
 use crate::provider::mock::MockRules;
@@ -65,10 +66,13 @@ pub fn load_suite(path: &Path) -> Result<Suite, Vec<Diagnostic>> {
 
 /// `load_suite`, with the models replaced as `overrides` says.
 pub fn load_suite_with(path: &Path, overrides: &ModelOverrides) -> Result<Suite, Vec<Diagnostic>> {
-    let source = std::fs::read_to_string(path)
+    // The suite's own `run.limits` are inside it: the suite file gets the default limit.
+    let source = crate::input_file::read_to_string(path, Limits::default().max_file_bytes)
         .map_err(|e| vec![Diagnostic::new(path, format!("cannot read suite: {e}"))])?;
     let mut raw: RawSuite =
-        serde_yaml::from_str(&source).map_err(|e| vec![Diagnostic::from_yaml(path, &e)])?;
+        // Before `run.limits` is known: the suite file gets the default depth.
+        crate::yaml_depth::from_str(path, &source, Limits::default().max_depth)
+            .map_err(|d| vec![d])?;
     let judge_model = match overrides.judge_model.as_deref().map(ModelId::parse) {
         Some(Err(msg)) => {
             return Err(vec![Diagnostic::new(path, format!("--judge-model: {msg}"))]);
@@ -91,6 +95,9 @@ pub fn load_suite_with(path: &Path, overrides: &ModelOverrides) -> Result<Suite,
         judges_dir: None,
         errors: Vec::new(),
         judge_model,
+        overrides: overrides.clone(),
+        inputs: Vec::new(),
+        limits: Limits::default(),
     };
     let suite = loader.suite(raw);
     if loader.errors.is_empty() {
@@ -110,6 +117,12 @@ struct Loader {
     errors: Vec<Diagnostic>,
     /// `--judge-model`: replaces every judge's model.
     judge_model: Option<ModelId>,
+    /// `--model` and `--judge-model` as given: part of the fingerprint.
+    overrides: ModelOverrides,
+    /// Hashes of the files read that decide results, in reading order.
+    inputs: Vec<String>,
+    /// `run.limits`, once `run` is read.
+    limits: Limits,
 }
 
 impl Loader {
@@ -118,6 +131,39 @@ impl Loader {
         let d = Diagnostic::new(&self.path, message).locate(&self.source, needle);
         self.errors.push(d);
         self.errors.last_mut().expect("just pushed")
+    }
+
+    /// Records a file read at load whose content decides runs' results (for the fingerprint).
+    fn decides(&mut self, text: &str) {
+        self.inputs.push(stable_hash(&[text]));
+    }
+
+    /// The fingerprint of everything suite-wide that decides a run's result: the suite file
+    /// (less what only shapes the run: description, gate, concurrency, repeat), the model
+    /// overrides, and the judge, mock, system prompt, world and replay files it read.
+    fn fingerprint(&mut self, judges: &[PathBuf], mocks: &[PathBuf]) -> String {
+        let mut suite = serde_yaml::from_str::<serde_json::Value>(&self.source)
+            .map(|mut v| {
+                if let Some(map) = v.as_object_mut() {
+                    map.remove("description");
+                    map.remove("gate");
+                    if let Some(run) = map.get_mut("run").and_then(|r| r.as_object_mut()) {
+                        run.remove("concurrency");
+                        run.remove("repeat");
+                    }
+                }
+                v.to_string()
+            })
+            .unwrap_or_else(|_| self.source.clone());
+        suite.push_str(&format!("\0{:?}", self.overrides));
+        for file in judges.iter().chain(mocks) {
+            let text = crate::input_file::read_to_string(file, self.limits.max_file_bytes)
+                .unwrap_or_default();
+            self.decides(&text);
+        }
+        let mut parts: Vec<&str> = vec![&suite];
+        parts.extend(self.inputs.iter().map(String::as_str));
+        stable_hash(&parts)
     }
 
     fn resolve(&self, rel: &str) -> PathBuf {
@@ -143,6 +189,10 @@ impl Loader {
         }
         // First: the limits bound what the target, tools and checks may read.
         let run = self.run(&raw.run);
+        self.limits = run.limits;
+        // Every template of this suite (judges, checks, mocks, system prompt) is compiled
+        // below, under its limits.
+        crate::template::set_limits(&run.limits);
         let (harness, external) = self.target(&raw.target, &run.limits);
         let tools: Vec<String> = harness
             .as_ref()
@@ -174,6 +224,7 @@ impl Loader {
 
         let mut mocks = BTreeMap::new();
         let mut mock_names = BTreeSet::new();
+        let mut mock_files = Vec::new();
         if let Some(h) = &harness {
             for m in std::iter::once(&h.model).chain(h.user_model.as_ref()) {
                 if m.provider == "mock" {
@@ -201,6 +252,7 @@ impl Loader {
             }
             match MockRules::load(&file) {
                 Ok(rules) => {
+                    mock_files.push(file);
                     mocks.insert(name, Arc::new(rules));
                 }
                 Err(errs) => self.errors.extend(errs),
@@ -264,7 +316,13 @@ impl Loader {
         // Not collected in place: that would keep the `Case`s' whole buffer behind the `Arc`s.
         let mut shared_cases = Vec::with_capacity(cases.len());
         shared_cases.extend(cases.into_iter().map(Arc::new));
+        let judge_files: Vec<PathBuf> = judges_dir
+            .iter()
+            .flat_map(|dir| judges.keys().map(|n| dir.join(format!("{n}.yaml"))))
+            .collect();
+        let fingerprint = self.fingerprint(&judge_files, &mock_files);
         Some(Suite {
+            fingerprint,
             name: raw.name,
             description: raw.description,
             path: self.path.clone(),
@@ -497,8 +555,11 @@ impl Loader {
 
     fn replay(&mut self, raw: &RawReplay) -> Option<Target> {
         let file = self.resolve(&raw.trajectories);
-        let text = match std::fs::read_to_string(&file) {
-            Ok(t) => t,
+        let text = match crate::input_file::read_to_string(&file, self.limits.max_file_bytes) {
+            Ok(t) => {
+                self.decides(&t);
+                t
+            }
             Err(e) => {
                 self.error(
                     format!("cannot read trajectories {}: {e}", file.display()),
@@ -556,8 +617,9 @@ impl Loader {
         let system_template = SharedTemplate::default();
         let system = h.system.as_deref().and_then(|rel| {
             let file = self.resolve(rel);
-            match std::fs::read_to_string(&file) {
+            match crate::input_file::read_to_string(&file, self.limits.max_file_bytes) {
                 Ok(text) => {
+                    self.decides(&text);
                     if let Err(e) = system_template.get(&text) {
                         let mut d =
                             Diagnostic::new(&file, format!("invalid template: {}", e.message));
@@ -577,7 +639,9 @@ impl Loader {
         });
         let world = h.world.as_deref().and_then(|rel| {
             let file = self.resolve(rel);
-            match std::fs::read_to_string(&file) {
+            match crate::input_file::read_to_string(&file, self.limits.max_file_bytes)
+                .inspect(|t| self.decides(t))
+            {
                 Ok(text) => match serde_json::from_str::<Value>(&text) {
                     Ok(v) if v.is_object() => Some(v),
                     Ok(_) => {
@@ -804,12 +868,12 @@ impl Loader {
         let mut out = Vec::new();
         for rel in rels {
             let file = self.resolve(rel);
-            if !file.is_file() {
+            if !file.exists() {
                 self.error(format!("dataset {} does not exist", file.display()), rel)
                     .hint = Some("dataset paths are relative to the suite file".into());
                 continue;
             }
-            let (cases, errors) = dataset::load(&file);
+            let (cases, errors) = dataset::load(&file, &self.limits);
             self.errors.extend(errors);
             out.push((file, cases));
         }
@@ -913,7 +977,8 @@ impl Loader {
                 .unwrap_or_default()
                 .join(format!("{name}.yaml"));
             // The template sits inside the YAML file: place the error by its text.
-            let source = std::fs::read_to_string(&file).unwrap_or_default();
+            let source = crate::input_file::read_to_string(&file, self.limits.max_file_bytes)
+                .unwrap_or_default();
             let mut d = Diagnostic::new(
                 &file,
                 format!(
@@ -1176,6 +1241,8 @@ fn case(
     source: String,
     env: &CheckEnv,
 ) -> Result<Case, Vec<Diagnostic>> {
+    // The case as its dataset wrote it: what decides its runs beside the suite.
+    let fingerprint = stable_hash(&[&serde_json::to_string(&raw).unwrap_or_default()]);
     let mut errors = Vec::new();
     let err = |msg: String| Diagnostic::new(file, msg).at(line, None);
     if raw.id.trim().is_empty() {
@@ -1259,6 +1326,7 @@ fn case(
         return Err(errors);
     }
     Ok(Case {
+        fingerprint,
         id: raw.id,
         description: raw.description,
         turns,

@@ -28,6 +28,9 @@ use crate::template::SharedTemplate;
 #[derive(Debug, Clone)]
 pub struct Suite {
     pub name: String,
+    /// Hash of everything suite-wide that decides a run's result; with the case's own
+    /// fingerprint, what ties a journalled run to the inputs it ran with.
+    pub fingerprint: String,
     pub description: Option<String>,
     /// The suite file, as given on the command line.
     pub path: PathBuf,
@@ -140,6 +143,8 @@ pub struct Case {
     pub user: Option<SimulatedUser>,
     /// Where the case was defined: `file:line`.
     pub source: String,
+    /// Hash of the case as its dataset wrote it (see `Suite::fingerprint`).
+    pub fingerprint: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -166,6 +171,7 @@ impl Case {
             mock: Vec::new(),
             user: None,
             source: String::new(),
+            fingerprint: String::new(),
         }
     }
 

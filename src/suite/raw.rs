@@ -311,7 +311,7 @@ pub struct RawBudget {
 }
 
 /// A simulated user of one case.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSimulatedUser {
     pub persona: String,
@@ -369,7 +369,7 @@ pub struct RawRun {
 }
 
 /// One golden case as written in a JSONL line, a YAML list item, or assembled from a CSV row.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCase {
     pub id: String,
@@ -400,7 +400,7 @@ pub struct RawCase {
     pub user: Option<RawSimulatedUser>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpected {
     /// Reference answer, for judges and `equals: expected.reference`.
@@ -437,7 +437,7 @@ pub struct RawMockReply {
 
 /// One check: exactly one kind key, plus the common keys `name`, `severity`, `weight`
 /// (and `threshold`/`soft_threshold` for judges).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCheck {
     // --- common keys

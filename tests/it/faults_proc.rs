@@ -302,3 +302,202 @@ for line in sys.stdin:
     let starts = read(dir.path().join("starts")).lines().count();
     assert_eq!(starts, 3, "restarted after each bad exchange");
 }
+
+/// An agent that answers every case with its input.
+const ECHO_AGENT: &str = r#"sed 's/.*"input":"\([^"]*\)".*/{"output":"\1"}/'"#;
+
+fn eval_resume(dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["eval", "suite.yaml", "--out", "out", "--resume"])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("gauntlet runs")
+}
+
+#[test]
+fn resume_reruns_the_cases_whose_inputs_changed_and_ignores_duplicate_lines() {
+    let dir = suite(
+        &["a", "b", "c"],
+        "  command:\n    argv: [./agent.sh]",
+        "checks:\n  - contains: hello",
+    );
+    script(dir.path(), "agent.sh", ECHO_AGENT);
+    let first = eval_resume(dir.path());
+    assert_eq!(first.status.code(), Some(0), "{first:?}");
+    // Edit case b's dataset record; duplicate a journal line.
+    let cases = read(dir.path().join("cases.yaml")).replacen(
+        "- id: b\n  input: hello",
+        "- id: b\n  input: goodbye",
+        1,
+    );
+    std::fs::write(dir.path().join("cases.yaml"), cases).unwrap();
+    let journal = dir.path().join("out/faults/journal.jsonl");
+    let text = read(&journal);
+    let line = text.lines().nth(1).unwrap().to_string();
+    std::fs::write(&journal, format!("{text}{line}\n")).unwrap();
+    let second = eval_resume(dir.path());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(0), "{err}");
+    assert!(err.contains("resuming: 2 finished runs"), "{err}");
+    assert!(err.contains("1 runs rerun"), "{err}");
+    assert!(err.contains("1 duplicate lines"), "{err}");
+    let report: Value =
+        serde_json::from_str(&read(dir.path().join("out/faults/report.json"))).unwrap();
+    assert_eq!(report["cases"].as_array().unwrap().len(), 3, "{report}");
+    assert_eq!(case(&report, "b")["status"], "failed");
+    // A changed suite-wide check reruns everything.
+    let suite_yaml = read(dir.path().join("suite.yaml")).replace("hello", "o");
+    std::fs::write(dir.path().join("suite.yaml"), suite_yaml).unwrap();
+    let third = eval_resume(dir.path());
+    let err = String::from_utf8_lossy(&third.stderr);
+    assert!(err.contains("3 runs rerun"), "{err}");
+}
+
+#[test]
+fn a_second_eval_into_the_same_folder_is_refused() {
+    use std::os::unix::io::AsRawFd;
+    let dir = suite(&["a"], "  command:\n    argv: [./agent.sh]", "");
+    script(dir.path(), "agent.sh", ECHO_AGENT);
+    std::fs::create_dir_all(dir.path().join("out/faults")).unwrap();
+    // Another eval holds the folder's lock.
+    let lock = std::fs::File::create(dir.path().join("out/faults/.lock")).unwrap();
+    // SAFETY: flock(2) on a descriptor this test owns.
+    let rc = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    assert_eq!(rc, 0);
+    let o = eval_resume(dir.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("another gauntlet eval is writing to"), "{err}");
+    drop(lock);
+    assert_eq!(eval_resume(dir.path()).status.code(), Some(0));
+}
+
+/// Runs `gauntlet ARGS` in `dir`, killed if it takes more than 20 s (a hang is a failure).
+fn gauntlet_bounded(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gauntlet runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            let _ = std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err);
+            return (status.code(), err);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("gauntlet {args:?} hung");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn devices_and_fifos_at_load_are_refused_fast_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("devices.yaml"),
+        "name: devices\ndataset: /dev/zero\ntarget:\n  harness:\n    model: mock:x\n    \
+         system: /dev/zero\n    world: /dev/zero\n",
+    )
+    .unwrap();
+    let (code, err) = gauntlet_bounded(d, &["eval", "devices.yaml", "--out", "out"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(err.matches("not a regular file").count(), 3, "{err}");
+
+    let fifo = d.join("fifo.yaml");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let (code, err) = gauntlet_bounded(d, &["eval", "fifo.yaml", "--out", "out"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("FIFO"), "{err}");
+
+    let ok = suite(&["a"], "  command:\n    argv: [./agent.sh]", "");
+    script(ok.path(), "agent.sh", ECHO_AGENT);
+    let (code, err) = gauntlet_bounded(
+        ok.path(),
+        &[
+            "eval",
+            "suite.yaml",
+            "--out",
+            "out",
+            "--baseline",
+            "/dev/zero",
+        ],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+}
+
+#[test]
+fn a_dataset_over_max_file_bytes_is_refused_naming_the_limit() {
+    let dir = suite(
+        &["a", "b"],
+        "  command:\n    argv: [./agent.sh]",
+        "run: {limits: {max_file_bytes: 20}}",
+    );
+    let (code, err) = gauntlet_bounded(dir.path(), &["eval", "suite.yaml", "--out", "out"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("run.limits.max_file_bytes"), "{err}");
+}
+
+#[test]
+fn yaml_nested_100000_levels_is_refused_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = format!(
+        "name: deep\nrun:\n  x: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    std::fs::write(dir.path().join("deep.yaml"), deep).unwrap();
+    let started = Instant::now();
+    let (code, err) = gauntlet_bounded(dir.path(), &["validate", "deep.yaml"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("deep.yaml:3:"), "{err}");
+    assert!(err.contains("max_depth"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn endless_and_huge_templates_are_refused_at_load() {
+    let dir = suite(
+        &["a"],
+        "  harness:\n    model: mock:support\n    system: prompt.j2",
+        "run: {limits: {max_render_fuel: 1000000}}",
+    );
+    std::fs::create_dir(dir.path().join("mocks")).unwrap();
+    std::fs::copy(
+        crate::support::root().join("suites/mocks/support.yaml"),
+        dir.path().join("mocks/support.yaml"),
+    )
+    .unwrap();
+    let prompt = dir.path().join("prompt.j2");
+    std::fs::write(
+        &prompt,
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    )
+    .unwrap();
+    let (code, err) = gauntlet_bounded(dir.path(), &["validate", "suite.yaml"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("max_render_fuel"), "{err}");
+    std::fs::write(
+        &prompt,
+        "{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}",
+    )
+    .unwrap();
+    let (code, err) = gauntlet_bounded(dir.path(), &["validate", "suite.yaml"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("max_render_bytes"), "{err}");
+}

@@ -3,6 +3,7 @@
 mod baseline;
 mod cache;
 mod calibrate;
+mod confirm;
 mod demo;
 mod diagnostics;
 mod fault_server;
@@ -16,6 +17,7 @@ mod interrupt;
 mod providers;
 mod resume;
 mod shard_merge;
+mod stats_reference;
 mod support;
 mod targets;
 mod trajectories;

@@ -52,7 +52,7 @@ fn resume_refuses_the_journal_of_another_suite() {
     std::fs::create_dir_all(out.path().join("support")).unwrap();
     std::fs::write(
         out.path().join("support/journal.jsonl"),
-        "{\"journal\":1,\"suite\":\"other\"}\n",
+        "{\"journal\":2,\"suite\":\"other\"}\n",
     )
     .unwrap();
     let o = gauntlet(&[
