@@ -29,13 +29,16 @@ pub const MASK: &str = "[REDACTED]";
 const MIN_SECRET_CHARS: usize = 8;
 
 /// Header-like `name: value` or `name=value` pairs whose value is a credential, `Bearer` tokens,
-/// and `sk-`-prefixed keys (OpenAI `sk-…`, `sk-proj-…`, Anthropic `sk-ant-…`).
+/// and `sk-`-prefixed keys (OpenAI `sk-…`, `sk-proj-…`, Anthropic `sk-ant-…`). Values must be
+/// key-like in length (12+ after a header name, 16+ after `Bearer`/`sk-`), so prose such as
+/// "Bearer tokens expire" or "authorization: required" in an agent's answer stays as written:
+/// a replay re-scores the recorded text.
 static PATTERNS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r#"(?i)(?P<head>\b(?:authorization|proxy-authorization|x-api-key|api[-_]?key)"#,
-        r#"["']?\s*[:=]\s*["']?)(?:bearer\s+|basic\s+)?[^\s"',;}]+"#,
-        r"|(?P<bearer>\bbearer\s+)[A-Za-z0-9._~+/=-]*[A-Za-z0-9_~+/=-]",
-        r"|\bsk-[A-Za-z0-9_-]{8,}",
+        r#"["']?\s*[:=]\s*["']?)(?:bearer\s+|basic\s+)?[^\s"',;}]{12,}"#,
+        r"|(?P<bearer>\bbearer\s+)[A-Za-z0-9._~+/=-]{15,}[A-Za-z0-9_~+/=-]",
+        r"|\bsk-[A-Za-z0-9_-]{16,}",
     ))
     .expect("the redaction pattern compiles")
 });
@@ -275,7 +278,14 @@ mod tests {
             r.redact("Authorization: Basic dXNlcjpwYXNz\nnext"),
             "Authorization: [REDACTED]\nnext"
         );
-        assert_eq!(r.redact("nothing here, sk-short"), "nothing here, sk-short");
+        for prose in [
+            "nothing here, sk-short",
+            "Bearer tokens expire after an hour",
+            "authorization: required",
+            "we used sk-learn-pipeline",
+        ] {
+            assert_eq!(r.redact(prose), prose);
+        }
         assert!(matches!(r.redact("plain"), Cow::Borrowed(_)));
     }
 
