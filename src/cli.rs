@@ -193,8 +193,8 @@ pub(crate) fn load_all_with(paths: &[PathBuf], overrides: &ModelOverrides) -> Op
 }
 
 pub(crate) fn print_diagnostics(path: &Path, errors: &[Diagnostic]) {
-    for e in errors {
-        eprintln!("{e}");
+    for line in crate::diagnostic::printable(errors) {
+        eprintln!("{line}");
     }
     let n = errors.len();
     eprintln!(

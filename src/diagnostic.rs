@@ -131,6 +131,25 @@ impl fmt::Display for Diagnostic {
 }
 
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
+/// At most this many diagnostics are printed; the rest are counted.
+pub const MAX_PRINTED: usize = 50;
+/// At most this many characters of one printed diagnostic.
+pub const MAX_CHARS: usize = 1000;
+
+/// The lines to print for `errors`: the first `MAX_PRINTED`, each cut to `MAX_CHARS`, then
+/// `… and N more`. A file with a million problems must not print a million lines.
+pub fn printable(errors: &[Diagnostic]) -> Vec<String> {
+    let mut lines: Vec<String> = errors
+        .iter()
+        .take(MAX_PRINTED)
+        .map(|d| crate::text::truncate(&d.to_string(), MAX_CHARS))
+        .collect();
+    if errors.len() > MAX_PRINTED {
+        lines.push(format!("… and {} more", errors.len() - MAX_PRINTED));
+    }
+    lines
+}
+
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
@@ -190,5 +209,19 @@ mod tests {
     fn locate_finds_line_and_column() {
         assert_eq!(locate("a\nbb x\n", "x"), Some((2, 4)));
         assert_eq!(locate("a", "q"), None);
+    }
+
+    #[test]
+    fn printing_is_capped_in_count_and_length() {
+        let many: Vec<Diagnostic> = (0..1000)
+            .map(|i| Diagnostic::new("s.yaml", format!("duplicate case id `{i}`")))
+            .collect();
+        let lines = printable(&many);
+        assert_eq!(lines.len(), MAX_PRINTED + 1);
+        assert_eq!(lines.last().unwrap(), "… and 950 more");
+        let long = [Diagnostic::new("s.yaml", "x".repeat(100_000))];
+        let lines = printable(&long);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].chars().count(), MAX_CHARS);
     }
 }

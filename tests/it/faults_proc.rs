@@ -40,6 +40,10 @@ struct Ran {
 }
 
 /// Runs `gauntlet eval` on the suite in `dir` and measures its peak RSS with wait4(2).
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which clippy does not see"
+)]
 fn eval(dir: &Path) -> Ran {
     let out = dir.join("out");
     let started = Instant::now();
@@ -500,4 +504,20 @@ fn endless_and_huge_templates_are_refused_at_load() {
     let (code, err) = gauntlet_bounded(dir.path(), &["validate", "suite.yaml"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("max_render_bytes"), "{err}");
+}
+
+#[test]
+fn a_thousand_problems_print_fifty_and_a_count() {
+    let dir = suite(&["x"], "  command:\n    argv: [./agent.sh]", "");
+    script(dir.path(), "agent.sh", ECHO_AGENT);
+    // A thousand cases, each with its own invalid regex.
+    let cases: String = (0..1000)
+        .map(|i| format!("- id: c{i}\n  input: hi\n  checks: [{{regex: '('}}]\n"))
+        .collect();
+    std::fs::write(dir.path().join("cases.yaml"), cases).unwrap();
+    let (code, err) = gauntlet_bounded(dir.path(), &["validate", "suite.yaml"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("… and 950 more"), "{err}");
+    assert!(err.lines().count() <= 52, "{} lines", err.lines().count());
+    assert!(err.contains("is invalid (1000 problems)"), "{err}");
 }

@@ -14,6 +14,7 @@ mod gate;
 mod harness;
 mod html;
 mod interrupt;
+mod loaders_prop;
 mod providers;
 mod resume;
 mod shard_merge;
