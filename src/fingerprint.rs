@@ -14,6 +14,16 @@ pub fn stable_hash(parts: &[&str]) -> String {
     format!("{:032x}", h.0)
 }
 
+/// [`stable_hash`] of `value`'s JSON, streamed into the hash: a case's fingerprint is taken for
+/// every case at load, and building each JSON string first cost a fifth of the load time of a
+/// 100,000-case dataset.
+pub fn stable_hash_json<T: serde::Serialize>(value: &T) -> String {
+    let mut h = Fnv128::new();
+    // Writing into the hash cannot fail; a value serde cannot serialize hashes as what was written.
+    let _ = serde_json::to_writer(&mut h, value);
+    format!("{:032x}", h.0)
+}
+
 /// FNV-1a, 128 bits: stable across platforms and Rust versions (unlike `DefaultHasher`).
 struct Fnv128(u128);
 
@@ -33,6 +43,17 @@ impl Fnv128 {
     }
 }
 
+impl std::io::Write for Fnv128 {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Fnv128::write(self, buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +64,15 @@ mod tests {
         assert_eq!(stable_hash(&[""]), "6c62272e07bb014262b821756295c58d");
         assert_ne!(stable_hash(&["ab", "c"]), stable_hash(&["a", "bc"]));
         assert_eq!(stable_hash(&["x", "y"]), stable_hash(&["x", "y"]));
+    }
+
+    #[test]
+    fn a_streamed_json_hash_equals_the_hash_of_the_json_string() {
+        let v = serde_json::json!({"id": "a", "input": "é \"q\"", "n": [1, 2.5]});
+        assert_eq!(stable_hash_json(&v), stable_hash(&[&v.to_string()]));
+        assert_ne!(
+            stable_hash_json(&v),
+            stable_hash_json(&serde_json::json!({"id": "b"}))
+        );
     }
 }

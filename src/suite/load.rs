@@ -1242,7 +1242,7 @@ fn case(
     env: &CheckEnv,
 ) -> Result<Case, Vec<Diagnostic>> {
     // The case as its dataset wrote it: what decides its runs beside the suite.
-    let fingerprint = stable_hash(&[&serde_json::to_string(&raw).unwrap_or_default()]);
+    let fingerprint = crate::fingerprint::stable_hash_json(&raw);
     let mut errors = Vec::new();
     let err = |msg: String| Diagnostic::new(file, msg).at(line, None);
     if raw.id.trim().is_empty() {
