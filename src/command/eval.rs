@@ -113,6 +113,24 @@ pub fn eval(args: EvalArgs) -> u8 {
         }
     };
     let (cancel_tx, cancel_rx) = watch::channel(CANCEL_NONE);
+    let cancel_tx = Arc::new(cancel_tx);
+    #[cfg(unix)]
+    {
+        // SIGTERM (a cancelled CI job, a Kubernetes pod stopping) aborts at once: the agents'
+        // process groups go now, and the finished cases are still reported (exit 3).
+        let cancel_tx = Arc::clone(&cancel_tx);
+        runtime.spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let Ok(mut term) = signal(SignalKind::terminate()) else {
+                return;
+            };
+            if term.recv().await.is_some() {
+                eprintln!("\nterminated: aborting running cases");
+                crate::process::kill_all();
+                let _ = cancel_tx.send(CANCEL_ABORT);
+            }
+        });
+    }
     runtime.spawn(async move {
         // First Ctrl-C: stop scheduling; second: abort.
         for level in [CANCEL_STOP_SCHEDULING, CANCEL_ABORT] {

@@ -521,3 +521,64 @@ fn a_thousand_problems_print_fifty_and_a_count() {
     assert!(err.lines().count() <= 52, "{} lines", err.lines().count());
     assert!(err.contains("is invalid (1000 problems)"), "{err}");
 }
+
+#[test]
+fn sigterm_kills_the_agents_groups_and_reports_what_finished() {
+    let dir = suite(
+        &["quick", "slow"],
+        "  command:\n    argv: [./agent.sh]",
+        "run: {timeout: 120s, concurrency: 1}",
+    );
+    // `quick` answers at once; `slow` leaves a grandchild and hangs.
+    script(
+        dir.path(),
+        "agent.sh",
+        r#"read -r line
+case "$line" in
+  *'"id":"quick"'*) echo '{"output":"ok"}'; exit 0 ;;
+esac
+sleep 300 &
+echo $! > grandchild.pid
+sleep 300"#,
+    );
+    let out = dir.path().join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["eval", "suite.yaml", "--out"])
+        .arg(&out)
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env_remove("GAUNTLET_LOG")
+        .env_remove("GITHUB_ACTIONS")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("gauntlet runs");
+    let pid_file = dir.path().join("grandchild.pid");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(&pid_file).map_or(true, |s| s.trim().is_empty()) {
+        assert!(Instant::now() < deadline, "the slow case never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: signalling our own child.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("gauntlet did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(3), "an aborted run is incomplete");
+    let pid = pid_in(&pid_file);
+    assert!(!alive(&pid), "the grandchild {pid} survived SIGTERM");
+    let report: Value = serde_json::from_str(&read(out.join("faults/report.json"))).unwrap();
+    assert_eq!(case(&report, "quick")["status"], "passed", "{report}");
+}
