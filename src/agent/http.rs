@@ -36,13 +36,14 @@ impl HttpTarget {
         Arc::new(target)
     }
 
-    /// Runs one case: never fails, a broken endpoint gives an `errored` trajectory.
-    pub async fn run(&self, case: &Case) -> Trajectory {
+    /// Runs repeat `repeat` of one case: never fails, a broken endpoint gives an `errored`
+    /// trajectory. The request carries `id` and `repeat`, as a command agent's does.
+    pub async fn run(&self, case: &Case, repeat: u32) -> Trajectory {
         let mut request = self
             .client
             .post(self.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(Request::new(case).to_line());
+            .body(Request::new(case).with_repeat(repeat).to_line());
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }

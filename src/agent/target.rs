@@ -16,7 +16,7 @@ pub async fn run_case(
     match target {
         Target::Harness(config) => run_harness(config, case, providers).await,
         Target::Command(command) => command.run(case, repeat).await,
-        Target::Http(http) => http.run(case).await,
+        Target::Http(http) => http.run(case, repeat).await,
         Target::Replay(replay) => replay.run(case),
     }
 }

@@ -386,3 +386,49 @@ fn replay_with_deterministic_checks_scores_in_batches_and_matches_the_recorded_r
     let journal = read(replayed.join("journal.jsonl"));
     assert_eq!(journal.lines().count(), 1 + 15 * 2, "every run journalled");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_agents_requests_carry_the_case_id_and_repeat() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"output": "ok"})))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("cases.jsonl"),
+        "{\"id\": \"a\", \"input\": \"hi\", \"checks\": [{\"contains\": \"ok\"}]}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("suite.yaml"),
+        format!(
+            "name: http-repeat\ndataset: cases.jsonl\ntarget:\n  http: {{url: {}}}\nrun: {{repeat: 2}}\n",
+            server.uri()
+        ),
+    )
+    .unwrap();
+    let suite = dir.path().join("suite.yaml");
+    let suite = suite.to_str().unwrap().to_string();
+    let (o, _out) = tokio::task::spawn_blocking(move || eval_into(&suite, &[]))
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let mut seen: Vec<(String, u64)> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            (
+                body["id"].as_str().unwrap_or("").to_string(),
+                body["repeat"].as_u64().unwrap_or(99),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(seen, vec![("a".to_string(), 0), ("a".to_string(), 1)]);
+}
