@@ -130,7 +130,6 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// The candidate closest to `word`, if it is close enough to be a likely typo.
 /// At most this many diagnostics are printed; the rest are counted.
 pub const MAX_PRINTED: usize = 50;
 /// At most this many characters of one printed diagnostic.
@@ -150,6 +149,7 @@ pub fn printable(errors: &[Diagnostic]) -> Vec<String> {
     lines
 }
 
+/// The candidate closest to `word`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,

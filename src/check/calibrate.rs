@@ -255,8 +255,8 @@ pub fn parse_min_kappa(text: &str) -> Result<f64, String> {
 /// table; exit 2 on bad input, 1 when kappa is below `min_kappa`, 3 when the run failed.
 pub fn run(judge_path: &Path, labels: &Path, mocks: &Path, min_kappa: Option<f64>) -> u8 {
     let fail = |errs: Vec<Diagnostic>| {
-        for e in errs {
-            eprintln!("{e}");
+        for line in crate::diagnostic::printable(&errs) {
+            eprintln!("{line}");
         }
         crate::exit::INVALID_INPUT
     };

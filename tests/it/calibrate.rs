@@ -51,6 +51,19 @@ fn a_kappa_below_the_minimum_exits_1_and_bad_labels_exit_2() {
     let err = stderr(&out);
     assert!(err.contains(":1") && err.contains("needs `pass`"), "{err}");
     assert!(err.contains(":2"), "{err}");
+
+    // A file of a thousand bad lines prints fifty problems and a count, not a thousand.
+    std::fs::write(&bad, "not json\n".repeat(1000)).unwrap();
+    let out = gauntlet(&[
+        "calibrate",
+        "judges/policy.yaml",
+        "--labels",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 51, "{err}");
+    assert!(err.ends_with("… and 950 more\n"), "{err}");
 }
 
 #[test]
