@@ -1,6 +1,13 @@
 //! `gauntlet calibrate`: the shipped judges measured against their shipped labels, offline.
 
+use std::process::Output;
+
 use crate::support::{gauntlet, stderr, stdout};
+
+/// `gauntlet calibrate JUDGE --labels LABELS`.
+fn calibrate(judge: &str, labels: &str) -> Output {
+    gauntlet(&["calibrate", judge, "--labels", labels])
+}
 
 #[test]
 fn shipped_judges_print_their_agreement_table() {
@@ -8,12 +15,10 @@ fn shipped_judges_print_their_agreement_table() {
         ("helpfulness", "0.750", "0.471"),
         ("policy", "0.900", "0.783"),
     ] {
-        let out = gauntlet(&[
-            "calibrate",
+        let out = calibrate(
             &format!("judges/{judge}.yaml"),
-            "--labels",
             &format!("judges/labels/{judge}.jsonl"),
-        ]);
+        );
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
         assert!(
@@ -41,12 +46,7 @@ fn a_kappa_below_the_minimum_exits_1_and_bad_labels_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, "{\"input\": \"x\", \"output\": \"y\"}\nnot json\n").unwrap();
-    let out = gauntlet(&[
-        "calibrate",
-        "judges/policy.yaml",
-        "--labels",
-        bad.to_str().unwrap(),
-    ]);
+    let out = calibrate("judges/policy.yaml", bad.to_str().unwrap());
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains(":1") && err.contains("needs `pass`"), "{err}");
@@ -54,12 +54,7 @@ fn a_kappa_below_the_minimum_exits_1_and_bad_labels_exit_2() {
 
     // A file of a thousand bad lines prints fifty problems and a count, not a thousand.
     std::fs::write(&bad, "not json\n".repeat(1000)).unwrap();
-    let out = gauntlet(&[
-        "calibrate",
-        "judges/policy.yaml",
-        "--labels",
-        bad.to_str().unwrap(),
-    ]);
+    let out = calibrate("judges/policy.yaml", bad.to_str().unwrap());
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 51, "{err}");
@@ -88,12 +83,7 @@ fn min_kappa_outside_0_to_1_and_off_scale_labels_exit_2() {
          {\"input\": \"x\", \"output\": \"y\", \"score\": 1e308}\n",
     )
     .unwrap();
-    let out = gauntlet(&[
-        "calibrate",
-        "judges/helpfulness.yaml",
-        "--labels",
-        labels.to_str().unwrap(),
-    ]);
+    let out = calibrate("judges/helpfulness.yaml", labels.to_str().unwrap());
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(
