@@ -273,7 +273,7 @@ pub fn run(judge_path: &Path, labels: &Path, mocks: &Path, min_kappa: Option<f64
         Err(errs) => return fail(errs),
     };
     let mut rules = BTreeMap::new();
-    if judge.model.provider == "mock" {
+    if judge.model.is_mock() {
         let file = mocks.join(format!("{}.yaml", judge.model.model));
         match crate::provider::mock::MockRules::load(&file) {
             Ok(r) => {

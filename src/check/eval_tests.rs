@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::check::parse::{from_raw, CheckEnv};
-use crate::suite::raw::{RawCheck, RawToolCall};
+use crate::provider::mock_script::RawToolCall;
+use crate::suite::raw::RawCheck;
 use crate::suite::Expected;
 use crate::trajectory::{Step, ToolCall, Usage};
 use crate::verdict::Outcome::*;

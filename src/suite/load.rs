@@ -31,8 +31,10 @@ use crate::duration::parse_duration;
 use crate::fingerprint::stable_hash;
 use crate::limits::Limits;
 use crate::process::{resolve_program, Program};
+use crate::provider::kind::ProviderKind;
 use crate::provider::mock::MockRules;
-use crate::provider::settings::{ProviderSettings, HTTP_PROVIDERS};
+use crate::provider::raw_settings::RawProviderSettings;
+use crate::provider::settings::ProviderSettings;
 use crate::provider::ModelId;
 use crate::report::repeats::MinPass;
 use crate::suite::model::{
@@ -40,8 +42,8 @@ use crate::suite::model::{
     SimulatedUser, Suite, Target,
 };
 use crate::suite::raw::{
-    RawCalibration, RawCase, RawCheck, RawCommand, RawGate, RawHarness, RawHttp,
-    RawProviderSettings, RawReplay, RawRun, RawSuite, RawTarget, TARGET_KINDS,
+    RawCalibration, RawCase, RawCheck, RawCommand, RawGate, RawHarness, RawHttp, RawReplay, RawRun,
+    RawSuite, RawTarget, TARGET_KINDS,
 };
 use crate::template::{SharedTemplate, Template};
 
@@ -227,13 +229,13 @@ impl Loader {
         let mut mock_files = Vec::new();
         if let Some(h) = &harness {
             for m in std::iter::once(&h.model).chain(h.user_model.as_ref()) {
-                if m.provider == "mock" {
+                if m.is_mock() {
                     mock_names.insert(m.model.clone());
                 }
             }
         }
         for judge in judges.values() {
-            if judge.model.provider == "mock" {
+            if judge.model.is_mock() {
                 mock_names.insert(judge.model.model.clone());
             }
         }
@@ -343,21 +345,22 @@ impl Loader {
     fn providers(
         &mut self,
         raw: &BTreeMap<String, RawProviderSettings>,
-    ) -> BTreeMap<String, ProviderSettings> {
+    ) -> BTreeMap<ProviderKind, ProviderSettings> {
         let mut out = BTreeMap::new();
+        let configurable: Vec<&str> = ProviderKind::http_kinds().map(|k| k.name()).collect();
         for (name, settings) in raw {
-            if !HTTP_PROVIDERS.contains(&name.as_str()) {
-                let hint = match did_you_mean(name, HTTP_PROVIDERS.iter().copied()) {
+            let Some(kind) = ProviderKind::parse(name).filter(|k| k.is_http()) else {
+                let hint = match did_you_mean(name, configurable.iter().copied()) {
                     Some(best) => format!("did you mean `{best}`?"),
-                    None => format!("configurable providers: {}", HTTP_PROVIDERS.join(", ")),
+                    None => format!("configurable providers: {}", configurable.join(", ")),
                 };
                 self.error(format!("unknown provider `{name}` in `providers`"), name)
                     .hint = Some(hint);
                 continue;
-            }
-            match ProviderSettings::from_raw(name, settings) {
+            };
+            match ProviderSettings::from_raw(kind, settings) {
                 Ok(s) => {
-                    out.insert(name.clone(), s);
+                    out.insert(kind, s);
                 }
                 Err(errs) => {
                     for (message, needle) in errs {
@@ -373,7 +376,7 @@ impl Loader {
         let mut out = Vec::new();
         for text in harness.map(|h| h.fallback.as_slice()).unwrap_or_default() {
             match ModelId::parse(text) {
-                Ok(id) if id.provider == "mock" => {
+                Ok(id) if id.is_mock() => {
                     self.error(
                         format!(
                             "fallback model `{id}` is a mock; fallbacks are for real providers"

@@ -18,11 +18,13 @@ use crate::agent::replay::ReplayTarget;
 use crate::check::calibrate::Label;
 use crate::check::judge::Judge;
 use crate::check::spec::CheckSpec;
+use crate::provider::kind::ProviderKind;
 use crate::provider::mock::MockRules;
+use crate::provider::mock_script::{RawMockReply, RawToolCall};
+use crate::provider::registry::ProviderSetup;
 use crate::provider::settings::ProviderSettings;
 use crate::provider::ModelId;
 use crate::report::repeats::MinPass;
-use crate::suite::raw::{RawMockReply, RawToolCall};
 use crate::template::SharedTemplate;
 
 #[derive(Debug, Clone)]
@@ -51,9 +53,38 @@ pub struct Suite {
     pub gate: Gate,
     pub run: RunSettings,
     /// `providers.NAME` settings the suite gave (others use `ProviderSettings::defaults`).
-    pub providers: BTreeMap<String, ProviderSettings>,
+    pub providers: BTreeMap<ProviderKind, ProviderSettings>,
     /// The harness model's fallback chain (`target.harness.fallback`), in order.
     pub fallback: Vec<ModelId>,
+}
+
+impl Suite {
+    /// Every model the suite may call (the agent's, its fallbacks, the judges') and how to
+    /// reach them: what `Providers::for_run` builds from.
+    pub fn provider_setup(&self) -> ProviderSetup {
+        let mut models: Vec<ModelId> = Vec::new();
+        // External agents call their own models; only the harness's is ours to reach.
+        if let Target::Harness(h) = &self.target {
+            models.push(h.model.clone());
+        }
+        models.extend(self.fallback.iter().cloned());
+        models.extend(self.judges.values().map(|j| j.model.clone()));
+        models.sort();
+        models.dedup();
+        let fallback = match &self.target {
+            Target::Harness(h) if !self.fallback.is_empty() => {
+                Some((h.model.clone(), self.fallback.clone()))
+            }
+            _ => None,
+        };
+        ProviderSetup {
+            models,
+            fallback,
+            settings: self.providers.clone(),
+            mocks: self.mocks.clone(),
+            max_response_bytes: self.run.limits.max_response_bytes,
+        }
+    }
 }
 
 /// Human labels a judge must agree with (Cohen's kappa ≥ `min_kappa`) for its verdicts to gate.

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::provider::mock_script::{RawMockReply, RawToolCall};
+use crate::provider::raw_settings::RawProviderSettings;
 use crate::verdict::Severity;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -45,61 +47,6 @@ pub struct RawSuite {
     /// Connection and reliability settings per provider (`openai`, `anthropic`).
     #[serde(default)]
     pub providers: BTreeMap<String, RawProviderSettings>,
-}
-
-/// `providers.NAME`: where a provider lives and how hard to try. Every field is optional.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawProviderSettings {
-    /// Base URL of the API; default `$OPENAI_BASE_URL` / `$ANTHROPIC_BASE_URL`, else public.
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// Name of the environment variable holding the key (never the key itself).
-    #[serde(default)]
-    pub api_key_env: Option<String>,
-    /// Per-request timeout, e.g. `60s`.
-    #[serde(default)]
-    pub timeout: Option<String>,
-    #[serde(default)]
-    pub retries: Option<RawRetries>,
-    #[serde(default)]
-    pub breaker: Option<RawBreaker>,
-    #[serde(default)]
-    pub rate_limit: Option<RawRateLimit>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRetries {
-    /// Attempts in all, the first included (1 = no retry).
-    #[serde(default)]
-    pub attempts: Option<u32>,
-    #[serde(default)]
-    pub base_delay: Option<String>,
-    #[serde(default)]
-    pub max_delay: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawBreaker {
-    /// Consecutive failed requests that open the breaker.
-    #[serde(default)]
-    pub failures: Option<u32>,
-    /// How long it stays open before one trial request.
-    #[serde(default)]
-    pub cooldown: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRateLimit {
-    /// Requests per minute.
-    #[serde(default)]
-    pub rpm: Option<u32>,
-    /// Tokens (input + output) per minute.
-    #[serde(default)]
-    pub tpm: Option<u64>,
 }
 
 /// Exactly one of the target kinds. (An enum would read better, but serde's error for a wrong
@@ -415,24 +362,6 @@ pub struct RawExpected {
     /// Expected end state of the tool world (recursive subset), for `end_state`.
     #[serde(default)]
     pub state: Option<Value>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawToolCall {
-    pub name: String,
-    #[serde(default)]
-    pub args: Option<Value>,
-}
-
-/// One scripted mock reply: text, tool calls, or both.
-#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawMockReply {
-    #[serde(default)]
-    pub text: Option<String>,
-    #[serde(default)]
-    pub tool_calls: Vec<RawToolCall>,
 }
 
 /// One check: exactly one kind key, plus the common keys `name`, `severity`, `weight`

@@ -432,8 +432,8 @@ mod tests {
     use crate::agent::harness::pricing::{Price, PriceTable};
     use crate::agent::harness::tools::BUILTIN_TOOLS;
     use crate::provider::mock::MockRules;
+    use crate::provider::mock_script::{RawMockReply, RawToolCall};
     use crate::provider::ModelId;
-    use crate::suite::raw::{RawMockReply, RawToolCall};
     use crate::suite::SimulatedUser;
     use serde_json::json;
     use std::collections::BTreeMap;
