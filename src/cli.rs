@@ -72,7 +72,7 @@ pub struct CalibrateArgs {
     #[arg(long, value_name = "DIR", default_value = "suites/mocks")]
     pub mocks: PathBuf,
     /// Exit 1 when Cohen's kappa is below this (0..1).
-    #[arg(long, value_name = "KAPPA", value_parser = crate::check::calibrate::parse_min_kappa)]
+    #[arg(long, value_name = "KAPPA", value_parser = crate::command::calibrate::parse_min_kappa)]
     pub min_kappa: Option<f64>,
 }
 
@@ -167,7 +167,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Diff { old, new } => command::reports::diff(&old, &new),
         Command::Merge { reports, out } => command::reports::merge(&reports, &out),
         Command::Calibrate(args) => {
-            crate::check::calibrate::run(&args.judge, &args.labels, &args.mocks, args.min_kappa)
+            command::calibrate::run(&args.judge, &args.labels, &args.mocks, args.min_kappa)
         }
     }
 }
