@@ -538,22 +538,14 @@ impl Loader {
                 headers_ok = false;
             }
         }
-        let client = match reqwest::Client::builder().build() {
-            Ok(c) => Some(c),
-            Err(e) => {
-                self.error(format!("cannot set up the HTTP client: {e}"), "http:");
-                None
-            }
-        };
         if !headers_ok {
             return None;
         }
-        Some(Target::Http(Arc::new(HttpTarget {
-            url: url?,
-            headers: raw.headers.clone(),
-            client: client?,
-            max_reply_bytes: crate::limits::Limits::default().max_output_bytes,
-        })))
+        Some(Target::Http(Arc::new(HttpTarget::new(
+            url?,
+            raw.headers.clone(),
+            crate::limits::Limits::default().max_output_bytes,
+        ))))
     }
 
     fn replay(&mut self, raw: &RawReplay) -> Option<Target> {

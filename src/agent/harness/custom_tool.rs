@@ -203,9 +203,14 @@ fn mock_reply(replies: &[MockToolReply], case_id: &str, args: &Value) -> Result<
         .clone()
 }
 
-fn client() -> &'static reqwest::Client {
+/// One client for every `http` tool of the process (each request sets its own timeout).
+fn client() -> Result<&'static reqwest::Client, String> {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(reqwest::Client::new)
+    if let Some(c) = CLIENT.get() {
+        return Ok(c);
+    }
+    let built = crate::http_client::build("http tools", None).map_err(|e| e.to_string())?;
+    Ok(CLIENT.get_or_init(|| built))
 }
 
 async fn http_call(
@@ -214,7 +219,7 @@ async fn http_call(
     max_reply_bytes: u64,
     args: &Value,
 ) -> Result<Value, String> {
-    let response = client()
+    let response = client()?
         .post(url)
         .timeout(timeout)
         .json(args)
