@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::duration::parse_duration;
 use crate::limits::format_size;
-use crate::process::{find_on_path, OutputLimits, Program, RunError};
+use crate::process::{locate_program, OutputLimits, Program, RunError};
 use crate::provider::body::{read_capped, BodyError};
 use crate::provider::ToolSpec;
 use crate::suite::raw::RawCustomTool;
@@ -140,12 +140,7 @@ impl CustomTool {
             // `./tool.py` is relative to the suite file, like every other path in a suite;
             // a bare `python3` is looked up on PATH. A program that is missing is found out
             // when it is called, and the model is told.
-            let path = if program.contains('/') {
-                std::path::absolute(suite_dir.join(program))
-                    .unwrap_or_else(|_| suite_dir.join(program))
-            } else {
-                find_on_path(program).unwrap_or_else(|| program.into())
-            };
+            let path = locate_program(program, suite_dir);
             CustomKind::Command {
                 program: Program {
                     path,
@@ -284,6 +279,7 @@ fn clip(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process::find_on_path;
     use crate::suite::raw::RawCustomTool;
     use serde_json::json;
 
@@ -386,6 +382,26 @@ mock:
             .await
             .unwrap_err()
             .contains("cannot start"));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_timed_out_command_tool_leaves_no_grandchild() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("grandchild.pid");
+        let script = format!("sleep 300 & echo $! > {}; sleep 300", pid_file.display());
+        let yaml = format!("name: t\ncommand: {{argv: [sh, -c, '{script}'], timeout: 300ms}}");
+        let err = compile(&yaml)
+            .unwrap()
+            .run("c", &json!({}))
+            .await
+            .unwrap_err();
+        assert!(err.contains("timed out"), "{err}");
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        assert!(
+            !crate::process::is_running(&pid),
+            "the grandchild {pid} survived"
+        );
     }
 
     #[tokio::test]
