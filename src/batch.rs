@@ -13,12 +13,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::agent::replay::ReplayTarget;
+use crate::agent::target::Target;
 use crate::check::eval::evaluate;
 use crate::check::spec::{Check, CheckSpec};
 use crate::plan::WorkItem;
 use crate::report::case_result::case_result;
 use crate::report::model::CaseResult;
-use crate::suite::model::{Suite, Target};
+use crate::suite::model::Suite;
 use crate::verdict::{Outcome, Verdict};
 
 /// Cases scored per chunk: large enough that rayon's split costs nothing next to the checks,

@@ -4,13 +4,14 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::agent::target::Target;
 use crate::command;
 use crate::diagnostic::Diagnostic;
 use crate::exit;
 use crate::plan::Selection;
 use crate::shard::Shard;
 use crate::suite::load::{load_suite_with, ModelOverrides};
-use crate::suite::model::{Suite, Target};
+use crate::suite::model::Suite;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -217,12 +218,5 @@ pub(crate) fn usage_error(message: impl std::fmt::Display) -> u8 {
 
 /// How the target reads in reports: `harness mock:support`.
 pub fn target_label(target: &Target) -> String {
-    match target {
-        Target::Harness(h) => format!("harness {}", h.model),
-        // As written, not resolved: the label must not depend on the machine.
-        Target::Command(c) => format!("command {}", c.argv.join(" ")),
-        Target::Http(h) => format!("http {}", h.url),
-        // The target that recorded the trajectories, so a replay reproduces its report.
-        Target::Replay(r) => r.label.clone(),
-    }
+    target.label()
 }

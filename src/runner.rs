@@ -13,9 +13,11 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use crate::agent::harness::budget::Budget;
 use crate::agent::harness::pricing::round_usd;
 use crate::agent::replay::ReplayTarget;
 use crate::agent::target::run_case;
+use crate::agent::target::Target;
 use crate::batch::{self, panic_text};
 use crate::check::eval::evaluate;
 use crate::check::judge::grade_check_cached;
@@ -28,7 +30,7 @@ use crate::provider::registry::Providers;
 use crate::redact::Redactor;
 use crate::report::case_result::case_result;
 use crate::report::model::CaseResult;
-use crate::suite::model::{Budget, Case, Suite, Target};
+use crate::suite::model::{Case, Suite};
 use crate::trajectory::Trajectory;
 use crate::verdict::{Outcome, Verdict};
 

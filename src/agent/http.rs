@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use crate::agent::case_input::CaseInput;
 use crate::agent::protocol::{parse_reply, Request};
 use crate::http_client::HttpClientError;
 use crate::limits::format_size;
 use crate::provider::body::{read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
-use crate::suite::model::Case;
 use crate::text::excerpt;
 use crate::trajectory::Trajectory;
 
@@ -59,7 +59,7 @@ impl HttpTarget {
 
     /// Runs repeat `repeat` of one case: never fails, a broken endpoint gives an `errored`
     /// trajectory. The request carries `id` and `repeat`, as a command agent's does.
-    pub async fn run(&self, case: &Case, repeat: u32) -> Trajectory {
+    pub async fn run(&self, case: &dyn CaseInput, repeat: u32) -> Trajectory {
         let client = match self.client() {
             Ok(c) => c,
             Err(e) => return Trajectory::errored(error_chain(&e)),

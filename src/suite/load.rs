@@ -13,13 +13,18 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::agent::command::CommandTarget;
+use crate::agent::harness::budget::Budget;
+use crate::agent::harness::config::HarnessConfig;
 use crate::agent::harness::custom_tool::CustomTool;
 use crate::agent::harness::faults::Faults;
 use crate::agent::harness::pricing::{Price, PriceTable};
+use crate::agent::harness::simulated_user::SimulatedUser;
+use crate::agent::harness::system_prompt::system_prompt_context;
 use crate::agent::harness::tools::BUILTIN_TOOLS;
 use crate::agent::harness::world::World;
 use crate::agent::http::HttpTarget;
 use crate::agent::replay::ReplayTarget;
+use crate::agent::target::{Target, TargetKind};
 use crate::check::calibrate::load_labels;
 use crate::check::compile_cache::CompileCache;
 use crate::check::judge::Judge;
@@ -37,15 +42,12 @@ use crate::provider::raw_settings::RawProviderSettings;
 use crate::provider::settings::ProviderSettings;
 use crate::provider::ModelId;
 use crate::report::repeats::MinPass;
-use crate::suite::model::{
-    Budget, CalibrationRequirement, Case, Expected, Gate, HarnessConfig, RunSettings,
-    SimulatedUser, Suite, Target,
-};
+use crate::suite::model::{CalibrationRequirement, Case, Expected, Gate, RunSettings, Suite};
 use crate::suite::raw::{
     RawCalibration, RawCase, RawCheck, RawCommand, RawGate, RawHarness, RawHttp, RawReplay, RawRun,
-    RawSuite, RawTarget, TARGET_KINDS,
+    RawSuite, RawTarget,
 };
-use crate::template::{SharedTemplate, Template};
+use crate::template::SharedTemplate;
 
 /// Default bound on model calls per case when the suite does not set `max_steps`.
 const DEFAULT_MAX_STEPS: u32 = 10;
@@ -409,34 +411,24 @@ impl Loader {
         raw: &RawTarget,
         limits: &Limits,
     ) -> (Option<HarnessConfig>, Option<Target>) {
-        let present: Vec<&str> = TARGET_KINDS
+        let present = raw.kinds();
+        let kinds = TargetKind::ALL
             .iter()
-            .copied()
-            .zip([
-                raw.harness.is_some(),
-                raw.command.is_some(),
-                raw.http.is_some(),
-                raw.replay.is_some(),
-            ])
-            .filter_map(|(kind, set)| set.then_some(kind))
-            .collect();
-        let kinds = TARGET_KINDS
-            .iter()
-            .map(|k| format!("`{k}`"))
+            .map(|k| format!("`{}`", k.name()))
             .collect::<Vec<_>>()
             .join(", ");
-        match present.as_slice() {
+        let kind = match present.as_slice() {
             [] => {
                 self.error("the suite has no target", "target:").hint = Some(format!(
                     "expected one of {kinds}, e.g. `target: {{harness: {{model: ..., tools: [...]}}}}`"
                 ));
                 return (None, None);
             }
-            [_] => {}
+            [kind] => *kind,
             many => {
                 let found = many
                     .iter()
-                    .map(|k| format!("`{k}`"))
+                    .map(|k| format!("`{}`", k.name()))
                     .collect::<Vec<_>>()
                     .join(" and ");
                 self.error(
@@ -446,18 +438,19 @@ impl Loader {
                 .hint = Some(format!("keep one of {kinds}"));
                 return (None, None);
             }
-        }
-        if let Some(h) = &raw.harness {
-            return (self.harness(h, limits), None);
-        }
-        let external = if let Some(c) = &raw.command {
-            self.command(c, limits)
-        } else if let Some(h) = &raw.http {
-            self.http(h)
-        } else {
-            raw.replay.as_ref().and_then(|r| self.replay(r))
         };
-        (None, external)
+        match kind {
+            TargetKind::Harness => (
+                raw.harness.as_ref().and_then(|h| self.harness(h, limits)),
+                None,
+            ),
+            TargetKind::Command => (
+                None,
+                raw.command.as_ref().and_then(|c| self.command(c, limits)),
+            ),
+            TargetKind::Http => (None, raw.http.as_ref().and_then(|h| self.http(h))),
+            TargetKind::Replay => (None, raw.replay.as_ref().and_then(|r| self.replay(r))),
+        }
     }
 
     fn command(&mut self, raw: &RawCommand, limits: &Limits) -> Option<Target> {
@@ -1165,24 +1158,6 @@ impl Loader {
         }
         run
     }
-}
-
-/// What the system prompt `template` sees: `case` and `vars`, each built only when the template
-/// reads it (a prompt that reads only `vars` costs no `case` JSON per case). Shared with the
-/// harness so that load-time checking renders exactly what a run renders.
-pub fn system_prompt_context(case: &Case, template: &Template) -> Value {
-    let wanted = |name: &str| template.reads(name);
-    let mut ctx = serde_json::Map::new();
-    if wanted("case") {
-        ctx.insert("case".into(), case.to_value());
-    }
-    if wanted("vars") {
-        ctx.insert(
-            "vars".into(),
-            serde_json::to_value(&case.vars).unwrap_or(Value::Null),
-        );
-    }
-    Value::Object(ctx)
 }
 
 /// Converts all cases of all datasets; duplicate ids are errors at the second definition.

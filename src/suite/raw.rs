@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::agent::harness::raw_custom_tool::RawCustomTool;
+use crate::agent::target::TargetKind;
 use crate::provider::mock_script::{RawMockReply, RawToolCall};
 use crate::provider::raw_settings::RawProviderSettings;
 use crate::verdict::Severity;
@@ -64,8 +66,20 @@ pub struct RawTarget {
     pub replay: Option<RawReplay>,
 }
 
-/// The target kinds, in the order of `RawTarget`'s fields; for messages.
-pub const TARGET_KINDS: &[&str] = &["harness", "command", "http", "replay"];
+impl RawTarget {
+    /// The kinds written under `target:` (a valid suite has exactly one).
+    pub fn kinds(&self) -> Vec<TargetKind> {
+        TargetKind::ALL
+            .into_iter()
+            .filter(|kind| match kind {
+                TargetKind::Harness => self.harness.is_some(),
+                TargetKind::Command => self.command.is_some(),
+                TargetKind::Http => self.http.is_some(),
+                TargetKind::Replay => self.replay.is_some(),
+            })
+            .collect()
+    }
+}
 
 /// The user's agent as a process: the JSON protocol on stdin/stdout.
 #[derive(Debug, Clone, Deserialize)]
@@ -146,78 +160,6 @@ pub struct RawHarness {
     /// `provider:model` playing simulated users (default: `model`).
     #[serde(default)]
     pub user_model: Option<String>,
-}
-
-/// A tool defined in the suite. Exactly one of `mock`, `http`, `command`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawCustomTool {
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    /// JSON Schema of the arguments (default: any object).
-    #[serde(default)]
-    pub parameters: Option<Value>,
-    #[serde(default)]
-    pub mock: Option<RawMockTool>,
-    #[serde(default)]
-    pub http: Option<RawHttpTool>,
-    #[serde(default)]
-    pub command: Option<RawCommandTool>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawMockTool {
-    /// Tried in order; the first whose `when` holds answers.
-    pub replies: Vec<RawMockToolReply>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawMockToolReply {
-    #[serde(default)]
-    pub when: RawMockToolWhen,
-    /// The tool's result (any JSON)...
-    #[serde(default)]
-    pub result: Option<Value>,
-    /// ...or its error message.
-    #[serde(default)]
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawMockToolWhen {
-    /// Case id glob.
-    #[serde(default)]
-    pub case: Option<String>,
-    /// Regex over the arguments as compact JSON (keys sorted).
-    #[serde(default)]
-    pub args: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawHttpTool {
-    pub url: String,
-    /// Default `30s`.
-    #[serde(default)]
-    pub timeout: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawCommandTool {
-    /// Program and arguments; no shell. A relative program path with a `/` is resolved
-    /// against the suite's folder.
-    pub argv: Vec<String>,
-    /// Default `30s`; the process is killed when it runs out.
-    #[serde(default)]
-    pub timeout: Option<String>,
-    /// Provider keys (`*_API_KEY`) the tool may see; all others are withheld.
-    #[serde(default)]
-    pub pass_env: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -11,12 +11,12 @@ use globset::{Glob, GlobMatcher};
 use regex::Regex;
 use serde_json::Value;
 
+use crate::agent::harness::raw_custom_tool::RawCustomTool;
 use crate::duration::parse_duration;
 use crate::limits::format_size;
 use crate::process::{locate_program, OutputLimits, Program, RunError};
 use crate::provider::body::{read_capped, BodyError};
 use crate::provider::ToolSpec;
-use crate::suite::raw::RawCustomTool;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -279,8 +279,8 @@ fn clip(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::harness::raw_custom_tool::RawCustomTool;
     use crate::process::find_on_path;
-    use crate::suite::raw::RawCustomTool;
     use serde_json::json;
 
     fn compile(yaml: &str) -> Result<CustomTool, String> {
