@@ -5,8 +5,8 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-use gauntlet::check::judge::context;
 use gauntlet::agent::harness::system_prompt::system_prompt_context;
+use gauntlet::check::judge::context;
 use gauntlet::suite::load::load_suite;
 use gauntlet::template;
 use gauntlet::trajectory::Trajectory;
