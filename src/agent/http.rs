@@ -51,7 +51,7 @@ impl HttpTarget {
     }
 
     /// This target with the suite's reply limit (known only once `run:` is read).
-    pub fn with_max_reply_bytes(self: Arc<Self>, bytes: u64) -> Arc<Self> {
+    pub(crate) fn with_max_reply_bytes(self: Arc<Self>, bytes: u64) -> Arc<Self> {
         let mut target = Arc::unwrap_or_clone(self);
         target.max_reply_bytes = bytes;
         Arc::new(target)

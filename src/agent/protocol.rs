@@ -18,7 +18,7 @@ use crate::trajectory::{EndReason, Step, Trajectory, Usage};
 /// What the agent receives: the case, without its `expected` part (the agent must not see the
 /// answer key).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     pub id: &'a str,
     /// Which repeat of the case (0-based), sent to command agents: a persistent agent echoes
     /// `id` and `repeat` in its reply, so a reply can never be taken for another case's.
@@ -50,7 +50,7 @@ impl<'a> Request<'a> {
     }
 
     /// The request of repeat `repeat` of the case.
-    pub fn with_repeat(self, repeat: u32) -> Self {
+    pub(crate) fn with_repeat(self, repeat: u32) -> Self {
         Request {
             repeat: Some(repeat),
             ..self
@@ -58,7 +58,7 @@ impl<'a> Request<'a> {
     }
 
     /// Compact JSON, one line (what a persistent command reads).
-    pub fn to_line(&self) -> String {
+    pub(crate) fn to_line(&self) -> String {
         // Only strings and JSON values: serializing cannot fail.
         serde_json::to_string(self).expect("request serializes to JSON")
     }
@@ -67,7 +67,7 @@ impl<'a> Request<'a> {
 /// What the agent answers. Everything but `output` is optional.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// The request's `id`, echoed (required of a persistent command agent).
     #[serde(default)]
     pub id: Option<String>,
@@ -91,14 +91,14 @@ pub struct Reply {
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReplyTrajectory {
+pub(crate) struct ReplyTrajectory {
     #[serde(default)]
     pub steps: Vec<Step>,
 }
 
 /// Parses an agent's reply into a trajectory; a malformed reply gives an `errored` one with
 /// the first problem and an excerpt of what was received.
-pub fn parse_reply(text: &str) -> Trajectory {
+pub(crate) fn parse_reply(text: &str) -> Trajectory {
     match serde_json::from_str::<Reply>(text) {
         Ok(reply) => reply.into_trajectory(),
         Err(e) => Trajectory::errored(format!(
@@ -109,7 +109,7 @@ pub fn parse_reply(text: &str) -> Trajectory {
 }
 
 impl Reply {
-    pub fn into_trajectory(self) -> Trajectory {
+    pub(crate) fn into_trajectory(self) -> Trajectory {
         let output = match self.output {
             Value::String(s) => s,
             other => other.to_string(),

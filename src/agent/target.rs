@@ -34,7 +34,7 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 4] = [
+    pub(crate) const ALL: [TargetKind; 4] = [
         TargetKind::Harness,
         TargetKind::Command,
         TargetKind::Http,
@@ -42,7 +42,7 @@ impl TargetKind {
     ];
 
     /// The key under `target:` in a suite.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             TargetKind::Harness => "harness",
             TargetKind::Command => "command",
@@ -53,7 +53,7 @@ impl TargetKind {
 }
 
 impl Target {
-    pub fn kind(&self) -> TargetKind {
+    pub(crate) fn kind(&self) -> TargetKind {
         match self {
             Target::Harness(_) => TargetKind::Harness,
             Target::Command(_) => TargetKind::Command,
@@ -63,7 +63,7 @@ impl Target {
     }
 
     /// How the target reads in reports and the terminal: `harness mock:support`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let kind = self.kind().name();
         match self {
             Target::Harness(h) => format!("{kind} {}", h.model),
@@ -78,7 +78,7 @@ impl Target {
 
 /// Never fails: an agent that cannot run yields a trajectory that ended in `error`.
 /// `repeat` is which repeat of the case this run is (0-based).
-pub async fn run_case(
+pub(crate) async fn run_case(
     target: &Target,
     case: &impl CaseInput,
     repeat: u32,

@@ -22,7 +22,7 @@ use crate::provider::{ModelRequest, ModelResponse, Provider, ProviderError};
 use crate::trajectory::{ToolCall, Usage};
 
 /// Where the cache lives, relative to the working directory.
-pub const DEFAULT_DIR: &str = ".gauntlet/cache";
+pub(crate) const DEFAULT_DIR: &str = ".gauntlet/cache";
 
 /// How the cache is used in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +43,7 @@ impl CacheMode {
 
 /// Which run of which case a call belongs to: part of every key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallContext {
+pub(crate) struct CallContext {
     pub case_id: String,
     pub repeat: u32,
 }
@@ -94,7 +94,7 @@ impl Kind {
 /// A cache folder or entry that could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("--cache-dir {} cannot be written ({source})", path.display())]
-pub struct CacheWriteError {
+pub(crate) struct CacheWriteError {
     pub path: PathBuf,
     #[source]
     pub source: std::io::Error,
@@ -102,7 +102,7 @@ pub struct CacheWriteError {
 
 /// Whether the cache folder `dir` can be created and written: checked once before a run, so
 /// an unwritable `--cache-dir` warns once instead of every call failing silently.
-pub fn probe_writable(dir: &Path) -> Result<(), CacheWriteError> {
+pub(crate) fn probe_writable(dir: &Path) -> Result<(), CacheWriteError> {
     let fail = |source| CacheWriteError {
         path: dir.to_path_buf(),
         source,
@@ -316,7 +316,7 @@ fn canonical(provider: &str, request: &ModelRequest) -> Value {
 
 /// A provider whose calls go through the cache for one case and repeat.
 #[derive(Debug)]
-pub struct CachedProvider {
+pub(crate) struct CachedProvider {
     inner: Arc<dyn Provider>,
     cache: Arc<ModelCache>,
     ctx: CallContext,
@@ -381,13 +381,13 @@ impl Provider for CachedProvider {
 
 /// Records and replays the calls of `http`/`command` custom tools for one case and repeat.
 #[derive(Debug, Clone)]
-pub struct ToolRecorder {
+pub(crate) struct ToolRecorder {
     cache: Arc<ModelCache>,
     ctx: CallContext,
 }
 
 /// What a recorder decided before a tool call.
-pub enum ToolLookup {
+pub(crate) enum ToolLookup {
     /// Answer with this (a replayed result, or a replay miss as the tool's error).
     Answer(Result<Value, String>),
     /// Call the tool, then `store` the outcome under this key.
@@ -404,7 +404,7 @@ impl ToolRecorder {
     }
 
     /// `index`: how many calls of this tool the run made before this one.
-    pub fn lookup(&self, tool: &str, args: &Value, index: u64) -> ToolLookup {
+    pub(crate) fn lookup(&self, tool: &str, args: &Value, index: u64) -> ToolLookup {
         let request = Self::request(tool, args, index);
         let key = ModelCache::key(Kind::Tool, &self.ctx, &request);
         let mode = self.cache.mode;
@@ -424,7 +424,7 @@ impl ToolRecorder {
         ToolLookup::Call(key)
     }
 
-    pub fn store(
+    pub(crate) fn store(
         &self,
         key: &str,
         tool: &str,

@@ -15,7 +15,7 @@ const WINDOW: Duration = Duration::from_secs(60);
 
 /// Sliding one-minute windows of request start times and of tokens used.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     policy: RateLimitPolicy,
     window: Mutex<Window>,
 }
@@ -78,7 +78,7 @@ impl RateLimiter {
         }
     }
 
-    pub fn is_unlimited(&self) -> bool {
+    pub(crate) fn is_unlimited(&self) -> bool {
         self.policy.rpm.is_none() && self.policy.tpm.is_none()
     }
 
@@ -112,7 +112,7 @@ impl RateLimiter {
 }
 
 #[derive(Debug)]
-pub struct RateLimit {
+pub(crate) struct RateLimit {
     inner: Arc<dyn Provider>,
     limiter: Arc<RateLimiter>,
 }

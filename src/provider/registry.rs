@@ -72,7 +72,7 @@ impl ProviderSetup {
 
 /// Problems with the environment a run would have: a missing API key. A key is required only
 /// for a public endpoint; a custom base URL (a local server) may need none.
-pub fn missing_keys(setup: &ProviderSetup) -> Vec<String> {
+pub(crate) fn missing_keys(setup: &ProviderSetup) -> Vec<String> {
     let mut problems = Vec::new();
     for kind in setup.http_kinds() {
         let settings = setup.settings_for(kind);
@@ -117,7 +117,7 @@ impl Providers {
     /// Errors: a missing key (see `missing_keys`) or a client that cannot be built.
     /// `require_keys: false` (under `--replay`, which calls no model) builds the stacks without
     /// keys instead of refusing.
-    pub fn for_run(setup: &ProviderSetup, require_keys: bool) -> Result<Self, Vec<String>> {
+    pub(crate) fn for_run(setup: &ProviderSetup, require_keys: bool) -> Result<Self, Vec<String>> {
         let problems = missing_keys(setup);
         if require_keys && !problems.is_empty() {
             return Err(problems);
@@ -167,7 +167,7 @@ impl Providers {
 
     /// These providers for one run of a case: with a cache, every provider handed out
     /// (agent, simulated user, judges) reads and writes it under `ctx`.
-    pub fn for_case(&self, ctx: CallContext, cache: Option<Arc<ModelCache>>) -> Providers {
+    pub(crate) fn for_case(&self, ctx: CallContext, cache: Option<Arc<ModelCache>>) -> Providers {
         Providers {
             cached: cache.map(|c| (c, ctx)),
             ..self.clone()
@@ -175,14 +175,14 @@ impl Providers {
     }
 
     /// The recorder of `http`/`command` tool calls for this run, when a cache is in use.
-    pub fn tool_recorder(&self) -> Option<ToolRecorder> {
+    pub(crate) fn tool_recorder(&self) -> Option<ToolRecorder> {
         let (cache, ctx) = self.cached.as_ref()?;
         Some(ToolRecorder::new(cache.clone(), ctx.clone()))
     }
 
     /// A provider for `id`. `script` is the case's per-case mock script (ignored by real
     /// providers); pass `&[]` for judges.
-    pub fn get(
+    pub(crate) fn get(
         &self,
         id: &ModelId,
         script: &[RawMockReply],

@@ -45,7 +45,7 @@ pub struct RateLimitPolicy {
 
 impl ProviderSettings {
     /// The defaults for provider `kind` (`openai` → `OPENAI_API_KEY`).
-    pub fn defaults(kind: ProviderKind) -> Self {
+    pub(crate) fn defaults(kind: ProviderKind) -> Self {
         ProviderSettings {
             base_url: None,
             api_key_env: kind.default_key_variable(),
@@ -65,7 +65,7 @@ impl ProviderSettings {
 
     /// Resolves `providers.NAME`. Errors are `(message, needle)` pairs: what is wrong and the
     /// text to locate it by in the suite file.
-    pub fn from_raw(
+    pub(crate) fn from_raw(
         kind: ProviderKind,
         raw: &RawProviderSettings,
     ) -> Result<Self, Vec<(String, String)>> {
@@ -157,7 +157,7 @@ impl ProviderSettings {
     }
 
     /// The base URL: the suite's, else `$NAME_BASE_URL`, else the public endpoint.
-    pub fn resolved_base_url(&self, kind: ProviderKind) -> String {
+    pub(crate) fn resolved_base_url(&self, kind: ProviderKind) -> String {
         let url = self
             .base_url
             .clone()

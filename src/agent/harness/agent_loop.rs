@@ -28,7 +28,7 @@ use crate::trajectory::{EndReason, Step, ToolCall, Trajectory};
 
 /// Runs one case through the harness. Never panics and never fails: problems end the
 /// trajectory in `error` with the steps recorded so far.
-pub async fn run_harness(
+pub(crate) async fn run_harness(
     config: &HarnessConfig,
     case: &dyn CaseInput,
     providers: &Providers,

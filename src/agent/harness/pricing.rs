@@ -9,7 +9,7 @@ use crate::trajectory::Usage;
 
 /// USD per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Price {
+pub(crate) struct Price {
     pub input: f64,
     pub output: f64,
 }
@@ -57,7 +57,7 @@ impl Default for PriceTable {
 
 impl PriceTable {
     /// The defaults with `overrides` on top.
-    pub fn with(overrides: impl IntoIterator<Item = (String, Price)>) -> Self {
+    pub(crate) fn with(overrides: impl IntoIterator<Item = (String, Price)>) -> Self {
         let mut table = PriceTable::default();
         table.prices.extend(overrides);
         table
@@ -65,7 +65,7 @@ impl PriceTable {
 
     /// The price of `model` (`provider:model`). The answering model may carry a dated suffix
     /// (`gpt-4o-mini-2024-07-18`), so the longest priced prefix wins.
-    pub fn price(&self, model: &str) -> Option<Price> {
+    pub(crate) fn price(&self, model: &str) -> Option<Price> {
         if let Some(p) = self.prices.get(model) {
             return Some(*p);
         }
@@ -77,7 +77,7 @@ impl PriceTable {
     }
 
     /// USD for one call's usage, rounded to 1e-9 so sums stay reproducible.
-    pub fn cost(&self, model: &str, usage: Usage) -> Option<f64> {
+    pub(crate) fn cost(&self, model: &str, usage: Usage) -> Option<f64> {
         let p = self.price(model)?;
         let usd = (usage.input_tokens as f64 * p.input + usage.output_tokens as f64 * p.output)
             / 1_000_000.0;
@@ -86,7 +86,7 @@ impl PriceTable {
 }
 
 /// Rounds to a nano-dollar: float sums of many small costs then compare and print stably.
-pub fn round_usd(usd: f64) -> f64 {
+pub(crate) fn round_usd(usd: f64) -> f64 {
     (usd * 1e9).round() / 1e9
 }
 

@@ -14,18 +14,18 @@ pub struct SimulatedUser {
 }
 
 /// What the simulated user writes when its goal is met (or cannot be met).
-pub const STOP_TOKEN: &str = "###STOP###";
+pub(crate) const STOP_TOKEN: &str = "###STOP###";
 
 /// The simulated user's side of the conversation. Roles are mirrored: its own turns are
 /// `assistant` messages and the agent's answers `user` messages, so any chat model can play it.
 #[derive(Debug)]
-pub struct SimulatedUserChat {
+pub(crate) struct SimulatedUserChat {
     messages: Vec<Message>,
 }
 
 /// What the simulated user said next.
 #[derive(Debug, Clone, PartialEq)]
-pub enum UserReply {
+pub(crate) enum UserReply {
     Says(String),
     Done,
 }
@@ -45,16 +45,16 @@ impl SimulatedUserChat {
     }
 
     /// A turn the user said (the case's input, or an earlier simulated turn).
-    pub fn user_said(&mut self, text: &str) {
+    pub(crate) fn user_said(&mut self, text: &str) {
         self.messages.push(Message::assistant(text, Vec::new()));
     }
 
     /// The agent's answer to the last turn.
-    pub fn agent_said(&mut self, text: &str) {
+    pub(crate) fn agent_said(&mut self, text: &str) {
         self.messages.push(Message::user(text));
     }
 
-    pub fn request(&self, model: &str) -> ModelRequest {
+    pub(crate) fn request(&self, model: &str) -> ModelRequest {
         ModelRequest {
             model: model.to_string(),
             messages: self.messages.clone(),
@@ -70,7 +70,7 @@ impl SimulatedUserChat {
 
 /// Reads the user model's answer: the stop token anywhere means done; an empty answer too,
 /// since an empty user turn would only make the agent guess.
-pub fn parse_reply(content: Option<&str>) -> UserReply {
+pub(crate) fn parse_reply(content: Option<&str>) -> UserReply {
     let text = content.unwrap_or_default().trim();
     if text.is_empty() || text.contains(STOP_TOKEN) {
         UserReply::Done

@@ -8,10 +8,10 @@ use serde_json::{json, Value};
 use crate::agent::harness::world::{parse_date, World};
 
 /// Days after delivery during which a refund may be issued.
-pub const REFUND_WINDOW_DAYS: i64 = 30;
+pub(crate) const REFUND_WINDOW_DAYS: i64 = 30;
 
 /// Description and JSON Schema of a support tool's arguments; `None` for an unknown name.
-pub fn spec(name: &str) -> Option<(&'static str, Value)> {
+pub(crate) fn spec(name: &str) -> Option<(&'static str, Value)> {
     let string =
         |description: &str| json!({"type": "string", "minLength": 1, "description": description});
     Some(match name {

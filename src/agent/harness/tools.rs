@@ -17,7 +17,7 @@ use crate::provider::cache::{ToolLookup, ToolRecorder};
 use crate::provider::ToolSpec;
 
 /// Every builtin tool name; the suite loader validates `tools:` against this list.
-pub const BUILTIN_TOOLS: &[&str] = &[
+pub(crate) const BUILTIN_TOOLS: &[&str] = &[
     "lookup_order",
     "search_kb",
     "create_ticket",
@@ -27,10 +27,10 @@ pub const BUILTIN_TOOLS: &[&str] = &[
 ];
 
 /// The tool whose successful call ends the trajectory as `escalated` (shared with every target).
-pub use crate::trajectory::ESCALATION_TOOL;
+pub(crate) use crate::trajectory::ESCALATION_TOOL;
 
 /// The spec of one builtin tool, as offered to the model.
-pub fn tool_spec(name: &str) -> Option<ToolSpec> {
+pub(crate) fn tool_spec(name: &str) -> Option<ToolSpec> {
     support::spec(name).map(|(description, parameters)| ToolSpec {
         name: name.to_string(),
         description: description.to_string(),
@@ -39,7 +39,7 @@ pub fn tool_spec(name: &str) -> Option<ToolSpec> {
 }
 
 /// The specs of the named builtin tools, in the order given; an unknown name is an error.
-pub fn tool_specs(names: &[String]) -> Result<Vec<ToolSpec>, String> {
+pub(crate) fn tool_specs(names: &[String]) -> Result<Vec<ToolSpec>, String> {
     names
         .iter()
         .map(|n| {
@@ -57,7 +57,7 @@ pub fn tool_specs(names: &[String]) -> Result<Vec<ToolSpec>, String> {
 /// malformed call is the model's mistake to repair (and counts against `max_repairs`); a failed
 /// call is the tool's answer (a policy refusal, an outage) and the model must cope with it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ToolError {
+pub(crate) enum ToolError {
     /// Unknown tool, or arguments that are not JSON or fail the tool's schema. Not run.
     Malformed(String),
     /// The tool ran (or was made to fail by fault injection) and reported an error.
@@ -65,7 +65,7 @@ pub enum ToolError {
 }
 
 impl ToolError {
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         match self {
             ToolError::Malformed(m) | ToolError::Failed(m) => m,
         }
@@ -73,7 +73,7 @@ impl ToolError {
 }
 
 /// The suite's tools: specs as offered to the model, compiled argument schemas, custom tools.
-pub struct ToolSet {
+pub(crate) struct ToolSet {
     specs: Arc<[ToolSpec]>,
     validators: BTreeMap<String, jsonschema::Validator>,
     custom: BTreeMap<String, Arc<CustomTool>>,
@@ -121,7 +121,7 @@ impl ToolSet {
 pub struct SharedToolSet(Arc<OnceLock<Result<Arc<ToolSet>, String>>>);
 
 impl SharedToolSet {
-    pub fn get(
+    pub(crate) fn get(
         &self,
         names: &[String],
         custom_tools: &[Arc<CustomTool>],
@@ -147,6 +147,7 @@ impl std::fmt::Debug for Toolbox {
 }
 
 impl Toolbox {
+    #[cfg(test)]
     pub fn new(names: &[String], custom_tools: &[Arc<CustomTool>]) -> Result<Toolbox, String> {
         Ok(Toolbox::from_set(Arc::new(ToolSet::new(
             names,
@@ -155,7 +156,7 @@ impl Toolbox {
     }
 
     /// One run's toolbox over the suite's shared tools.
-    pub fn from_set(set: Arc<ToolSet>) -> Toolbox {
+    pub(crate) fn from_set(set: Arc<ToolSet>) -> Toolbox {
         Toolbox {
             set,
             recorder: None,
@@ -164,7 +165,7 @@ impl Toolbox {
     }
 
     /// Records (or replays) the calls of `http`/`command` tools through `recorder`.
-    pub fn with_recorder(mut self, recorder: Option<ToolRecorder>) -> Toolbox {
+    pub(crate) fn with_recorder(mut self, recorder: Option<ToolRecorder>) -> Toolbox {
         self.recorder = recorder;
         self
     }
@@ -201,12 +202,12 @@ impl Toolbox {
     }
 
     /// Shared, so each model request carries them without a copy.
-    pub fn specs(&self) -> &Arc<[ToolSpec]> {
+    pub(crate) fn specs(&self) -> &Arc<[ToolSpec]> {
         &self.set.specs
     }
 
     /// Checks a call without running it: an unknown tool or invalid arguments.
-    pub fn validate(&self, name: &str, args: &Value) -> Result<(), ToolError> {
+    pub(crate) fn validate(&self, name: &str, args: &Value) -> Result<(), ToolError> {
         let Some(validator) = self.set.validators.get(name) else {
             let offered: Vec<&str> = self.set.specs.iter().map(|s| s.name.as_str()).collect();
             return Err(ToolError::Malformed(format!(
@@ -241,7 +242,7 @@ impl Toolbox {
     }
 
     /// Validates and runs a call. `Err` is what the model is told.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         world: &mut World,
         case_id: &str,

@@ -41,6 +41,7 @@ impl World {
     }
 
     /// Checks the shape the tools rely on: an object, `today` a date, collections objects.
+    #[cfg(test)]
     pub fn from_value(state: Value) -> Result<World, String> {
         World::check(Arc::new(state))
     }
@@ -67,16 +68,17 @@ impl World {
         Ok(World { state })
     }
 
+    #[cfg(test)]
     pub fn state(&self) -> &Value {
         &self.state
     }
 
-    pub fn into_state(self) -> Arc<Value> {
+    pub(crate) fn into_state(self) -> Arc<Value> {
         self.state
     }
 
     /// The world's fixed date, in days since 1970-01-01.
-    pub fn today(&self) -> Result<i64, String> {
+    pub(crate) fn today(&self) -> Result<i64, String> {
         let s = self
             .state
             .get("today")
@@ -85,7 +87,7 @@ impl World {
         parse_date(s)
     }
 
-    pub fn today_str(&self) -> String {
+    pub(crate) fn today_str(&self) -> String {
         self.state
             .get("today")
             .and_then(Value::as_str)
@@ -94,11 +96,11 @@ impl World {
     }
 
     /// A record of a collection, e.g. `get("orders", "1001")`.
-    pub fn get(&self, collection: &str, id: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, collection: &str, id: &str) -> Option<&Value> {
         self.state.get(collection)?.get(id)
     }
 
-    pub fn get_mut(&mut self, collection: &str, id: &str) -> Option<&mut Value> {
+    pub(crate) fn get_mut(&mut self, collection: &str, id: &str) -> Option<&mut Value> {
         // Looked up first, so asking for a missing record does not copy the world.
         self.get(collection, id)?;
         Arc::make_mut(&mut self.state)
@@ -107,7 +109,7 @@ impl World {
     }
 
     /// The records of a collection, in id order.
-    pub fn records(&self, collection: &str) -> impl Iterator<Item = (&String, &Value)> {
+    pub(crate) fn records(&self, collection: &str) -> impl Iterator<Item = (&String, &Value)> {
         self.state
             .get(collection)
             .and_then(Value::as_object)
@@ -116,7 +118,7 @@ impl World {
     }
 
     /// Adds a record under the next free id `PREFIX-n` and returns the id.
-    pub fn insert(&mut self, collection: &str, prefix: &str, record: Value) -> String {
+    pub(crate) fn insert(&mut self, collection: &str, prefix: &str, record: Value) -> String {
         let map = self.collection_mut(collection);
         let mut n = map.len() + 1;
         while map.contains_key(&format!("{prefix}-{n}")) {
@@ -163,7 +165,7 @@ const COLLECTIONS: &[&str] = &[
 
 /// Objects merge key by key, recursively; any other overlay value replaces the base value;
 /// `null` in the overlay removes the key (so a fixture can delete a record).
-pub fn deep_merge(base: &mut Value, overlay: &Value) {
+pub(crate) fn deep_merge(base: &mut Value, overlay: &Value) {
     match (base, overlay) {
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {
@@ -184,7 +186,7 @@ pub fn deep_merge(base: &mut Value, overlay: &Value) {
 }
 
 /// `YYYY-MM-DD` to days since 1970-01-01 (proleptic Gregorian).
-pub fn parse_date(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_date(s: &str) -> Result<i64, String> {
     let bad = || format!("invalid date `{s}` (expected `YYYY-MM-DD`)");
     let mut parts = s.splitn(3, '-');
     let mut next = || -> Result<i64, String> {
