@@ -365,8 +365,8 @@ impl Loader {
                     out.insert(kind, s);
                 }
                 Err(errs) => {
-                    for (message, needle) in errs {
-                        self.error(format!("providers.{name}: {message}"), &needle);
+                    for e in errs {
+                        self.error(format!("providers.{name}: {e}"), e.needle());
                     }
                 }
             }
