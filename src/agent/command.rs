@@ -13,7 +13,10 @@
 //! at a time. A process that dies, times out or answers garbage is dropped (killed), and a later
 //! case starts a fresh one: a dropped exchange can never leave a stale reply for the next case.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
 
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout};
@@ -29,6 +32,27 @@ use crate::trajectory::Trajectory;
 
 /// How much of the agent's stderr a message quotes.
 const STDERR_TAIL: usize = 600;
+
+/// The user's agent as a process: the JSON protocol on stdin/stdout.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommand {
+    /// Program and arguments; never run through a shell. `argv[0]` is found relative to the
+    /// suite's folder when it contains a `/`, else on `PATH`.
+    pub argv: Vec<String>,
+    /// One long-lived process serving JSON lines instead of one process per case.
+    #[serde(default)]
+    pub persistent: bool,
+    /// Added to gauntlet's own environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Provider keys (`*_API_KEY`) the agent may see; all others are withheld.
+    #[serde(default)]
+    pub pass_env: Vec<String>,
+    /// Working directory, relative to the suite's folder (default: the suite's folder).
+    #[serde(default)]
+    pub cwd: Option<String>,
+}
 
 #[derive(Debug)]
 pub struct CommandTarget {

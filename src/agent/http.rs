@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use serde::Deserialize;
+
 use crate::agent::case_input::CaseInput;
 use crate::agent::protocol::{parse_reply, Request};
 use crate::http_client::HttpClientError;
@@ -18,6 +20,15 @@ use crate::trajectory::Trajectory;
 
 /// How much of an error body a message quotes.
 const BODY_EXCERPT: usize = 300;
+
+/// The user's agent behind an HTTP endpoint: each case is one POST of the request JSON.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub url: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
 
 #[derive(Debug, Clone)]
 pub struct HttpTarget {

@@ -12,19 +12,20 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::agent::command::CommandTarget;
+use crate::agent::command::{CommandTarget, RawCommand};
 use crate::agent::harness::budget::Budget;
 use crate::agent::harness::config::HarnessConfig;
 use crate::agent::harness::custom_tool::CustomTool;
 use crate::agent::harness::faults::Faults;
 use crate::agent::harness::pricing::{Price, PriceTable};
+use crate::agent::harness::raw_harness::RawHarness;
 use crate::agent::harness::simulated_user::SimulatedUser;
 use crate::agent::harness::system_prompt::system_prompt_context;
 use crate::agent::harness::tools::BUILTIN_TOOLS;
 use crate::agent::harness::world::World;
-use crate::agent::http::HttpTarget;
-use crate::agent::replay::ReplayTarget;
-use crate::agent::target::{Target, TargetKind};
+use crate::agent::http::{HttpTarget, RawHttp};
+use crate::agent::replay::{RawReplay, ReplayTarget};
+use crate::agent::target::{RawTarget, Target, TargetKind};
 use crate::check::calibrate::load_labels;
 use crate::check::compile_cache::CompileCache;
 use crate::check::judge::Judge;
@@ -43,10 +44,7 @@ use crate::provider::settings::ProviderSettings;
 use crate::provider::ModelId;
 use crate::report::repeats::MinPass;
 use crate::suite::model::{CalibrationRequirement, Case, Expected, Gate, RunSettings, Suite};
-use crate::suite::raw::{
-    RawCalibration, RawCase, RawCheck, RawCommand, RawGate, RawHarness, RawHttp, RawReplay, RawRun,
-    RawSuite, RawTarget,
-};
+use crate::suite::raw::{RawCalibration, RawCase, RawCheck, RawGate, RawRun, RawSuite};
 use crate::template::SharedTemplate;
 
 /// Default bound on model calls per case when the suite does not set `max_steps`.

@@ -7,6 +7,7 @@ pub(crate) mod custom_tool;
 pub(crate) mod faults;
 pub(crate) mod pricing;
 pub(crate) mod raw_custom_tool;
+pub(crate) mod raw_harness;
 pub(crate) mod simulated_user;
 pub(crate) mod support;
 pub mod system_prompt;
