@@ -858,7 +858,7 @@ impl Loader {
         judges
     }
 
-    fn datasets(&mut self, raw: &RawSuite) -> Vec<(PathBuf, Vec<SourcedCase>)> {
+    fn datasets(&mut self, raw: &RawSuite) -> Vec<(PathBuf, Vec<SourcedCase<RawCase>>)> {
         let mut rels: Vec<&String> = raw.dataset.iter().collect();
         rels.extend(raw.datasets.iter());
         if rels.is_empty() {
@@ -998,7 +998,7 @@ impl Loader {
     fn min_pass(
         &mut self,
         run: &RawRun,
-        datasets: &[(PathBuf, Vec<SourcedCase>)],
+        datasets: &[(PathBuf, Vec<SourcedCase<RawCase>>)],
     ) -> (BTreeMap<String, MinPass>, Option<MinPass>) {
         let default = run
             .min_pass
@@ -1194,7 +1194,7 @@ pub fn system_prompt_context(case: &Case, template: &Template) -> Value {
 /// Cases convert in parallel (compiling their checks is most of a large suite's load); the
 /// result and the errors do not depend on the order they finish in.
 fn cases(
-    datasets: Vec<(PathBuf, Vec<SourcedCase>)>,
+    datasets: Vec<(PathBuf, Vec<SourcedCase<RawCase>>)>,
     env: &CheckEnv,
     errors: &mut Vec<Diagnostic>,
 ) -> Vec<Case> {
