@@ -32,3 +32,4 @@ pub mod text;
 pub mod trajectory;
 pub mod verdict;
 pub mod yaml_depth;
+pub(crate) mod yaml_path;

@@ -5,6 +5,7 @@
 //! checks and datasets, and last the templates rendered against every case. Every other
 //! problem is collected, so a user fixes a broken suite in one round.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,6 +45,7 @@ use crate::suite::raw::{
     RawProviderSettings, RawReplay, RawRun, RawSuite, RawTarget, TARGET_KINDS,
 };
 use crate::template::{SharedTemplate, Template};
+use crate::yaml_path::NodeIndex;
 
 /// Default bound on model calls per case when the suite does not set `max_steps`.
 const DEFAULT_MAX_STEPS: u32 = 10;
@@ -98,6 +100,7 @@ pub fn load_suite_with(path: &Path, overrides: &ModelOverrides) -> Result<Suite,
         overrides: overrides.clone(),
         inputs: Vec::new(),
         limits: Limits::default(),
+        nodes: OnceCell::new(),
     };
     let suite = loader.suite(raw);
     if loader.errors.is_empty() {
@@ -123,12 +126,26 @@ struct Loader {
     inputs: Vec<String>,
     /// `run.limits`, once `run` is read.
     limits: Limits,
+    /// Where each node of the suite file is; built at the first error that names a node.
+    nodes: OnceCell<NodeIndex>,
 }
 
 impl Loader {
     /// An error in the suite file, placed at the first occurrence of `needle`.
     fn error(&mut self, message: impl Into<String>, needle: &str) -> &mut Diagnostic {
         let d = Diagnostic::new(&self.path, message).locate(&self.source, needle);
+        self.errors.push(d);
+        self.errors.last_mut().expect("just pushed")
+    }
+
+    /// An error about one node of the suite file (`run.budget.case_usd`, `checks[4].weight`),
+    /// placed at that node, or at its nearest ancestor when the node itself is absent.
+    fn error_at(&mut self, message: impl Into<String>, path: &str) -> &mut Diagnostic {
+        let mut d = Diagnostic::new(&self.path, message);
+        let nodes = self.nodes.get_or_init(|| NodeIndex::build(&self.source));
+        if let Some((line, column)) = nodes.nearest(path) {
+            d = d.at(line, Some(column));
+        }
         self.errors.push(d);
         self.errors.last_mut().expect("just pushed")
     }
@@ -172,18 +189,18 @@ impl Loader {
 
     fn suite(&mut self, raw: RawSuite) -> Option<Suite> {
         if raw.name.trim().is_empty() {
-            self.error("`name` must not be empty", "name:");
+            self.error_at("`name` must not be empty", "name");
         } else if raw.name.contains(['/', '\\']) || raw.name.starts_with('.') {
-            self.error(
+            self.error_at(
                 format!("suite name `{}` cannot be used as a folder name", raw.name),
-                "name:",
+                "name",
             )
             .hint = Some("use letters, digits, `-` and `_`".into());
         } else if raw.name.len() > 255 {
             // It names the reports folder: most file systems refuse a longer file name.
-            self.error(
+            self.error_at(
                 format!("suite name is {} bytes long, more than 255", raw.name.len()),
-                "name:",
+                "name",
             )
             .hint = Some("the name is a folder name under --out; shorten it".into());
         }
@@ -1125,14 +1142,14 @@ impl Loader {
         let mut run = RunSettings::default();
         if let Some(c) = raw.concurrency {
             if c == 0 {
-                self.error("`concurrency` must be at least 1", "concurrency");
+                self.error_at("`concurrency` must be at least 1", "run.concurrency");
             } else {
                 run.concurrency = c;
             }
         }
         match raw.repeat {
             Some(0) => {
-                self.error("`repeat` must be at least 1", "repeat");
+                self.error_at("`repeat` must be at least 1", "run.repeat");
             }
             Some(n) => run.repeat = n,
             None => {}
@@ -1141,14 +1158,17 @@ impl Loader {
             match parse_duration(t) {
                 Ok(d) => run.timeout = d,
                 Err(msg) => {
-                    self.error(msg, "timeout");
+                    self.error_at(msg.to_string(), "run.timeout");
                 }
             }
         }
         if let Some(b) = &raw.budget {
             for (key, usd) in [("case_usd", b.case_usd), ("run_usd", b.run_usd)] {
                 if usd.is_some_and(|v| v.is_nan() || v < 0.0) {
-                    self.error(format!("`budget.{key}` must be zero or more"), key);
+                    self.error_at(
+                        format!("`budget.{key}` must be zero or more"),
+                        &format!("run.budget.{key}"),
+                    );
                 }
             }
             run.budget = Budget {
@@ -1163,7 +1183,7 @@ impl Loader {
                 Ok(limits) => run.limits = limits,
                 Err(errors) => {
                     for e in errors {
-                        self.error(e.to_string(), e.key);
+                        self.error_at(e.to_string(), &format!("run.limits.{}", e.key));
                     }
                 }
             }
