@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::agent::replay::ReplayTarget;
 use crate::check::eval::evaluate;
-use crate::check::spec::{Check, CheckSpec};
+use crate::check::spec::CheckSpec;
 use crate::plan::WorkItem;
 use crate::report::case_result::case_result;
 use crate::report::model::CaseResult;
@@ -28,8 +28,7 @@ pub const CHUNK: usize = 2048;
 /// The replay target, when the run can be scored in batches: a replay target, and no judge or
 /// command check in the suite or in any case to run.
 pub fn batchable(suite: &Suite, work: &[WorkItem]) -> Option<Arc<ReplayTarget>> {
-    let async_check =
-        |s: &CheckSpec| matches!(s.check, Check::Judge { .. } | Check::Command { .. });
+    let async_check = |s: &CheckSpec| !s.check.is_deterministic();
     let Target::Replay(replay) = &suite.target else {
         return None;
     };

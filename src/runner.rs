@@ -17,10 +17,9 @@ use crate::agent::harness::pricing::round_usd;
 use crate::agent::replay::ReplayTarget;
 use crate::agent::target::run_case;
 use crate::batch::{self, panic_text};
-use crate::check::eval::evaluate;
-use crate::check::judge::grade_check_cached;
+use crate::check::grade::{grade, JudgeModels};
 use crate::check::judge_cache::JudgeCache;
-use crate::check::spec::{Check, CheckSpec};
+use crate::check::spec::CheckSpec;
 use crate::event::RunEvent;
 use crate::plan::WorkItem;
 use crate::provider::cache::{CallContext, ModelCache};
@@ -388,25 +387,12 @@ async fn score(
 ) -> Vec<Verdict> {
     // Sized up front: kept with the result for the rest of the run, so no growth slack.
     let mut verdicts = Vec::with_capacity(shared.suite_checks.len() + case.checks.len());
+    let models = JudgeModels {
+        providers,
+        cache: shared.judge_cache.as_ref(),
+    };
     for spec in shared.suite_checks.iter().chain(case.checks.iter()) {
-        let verdict = match &spec.check {
-            Check::Judge { judge, .. } => match providers.get(&judge.model, &[]) {
-                Ok(provider) => {
-                    let cache = shared.judge_cache.as_ref();
-                    grade_check_cached(spec, provider.as_ref(), case, trajectory, cache).await
-                }
-                Err(e) => Verdict {
-                    check: spec.name.clone(),
-                    outcome: Outcome::Error,
-                    score: None,
-                    weight: spec.weight,
-                    reason: format!("judge model unavailable: {e}"),
-                },
-            },
-            Check::Command { .. } => crate::check::command::grade(spec, case, trajectory).await,
-            _ => evaluate(spec, case, trajectory),
-        };
-        verdicts.push(verdict);
+        verdicts.push(grade(spec, case, trajectory, models).await);
     }
     verdicts
 }

@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::check::parse::{from_raw, CheckEnv};
-use crate::suite::raw::{RawCheck, RawToolCall};
-use crate::suite::Expected;
+use crate::check::raw::RawCheck;
+use crate::suite::raw::RawToolCall;
+use crate::suite::{Case, Expected};
 use crate::trajectory::{Step, ToolCall, Usage};
 use crate::verdict::Outcome::*;
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, LazyLock};
 use minijinja::{Environment, Expression};
 use serde_json::{json, Value};
 
-use crate::suite::Case;
+use crate::check::case::CaseFacts;
 use crate::template::{environment, TemplateError};
 use crate::trajectory::Trajectory;
 
@@ -56,7 +56,7 @@ pub fn compile_check(source: &str) -> Result<CompiledExpr, String> {
 
 /// What an expression (and a `command` check) sees: the case, the final output, the trajectory
 /// and the tool world's end state (null when the target reports none).
-pub fn check_context(case: &Case, t: &Trajectory) -> Value {
+pub fn check_context(case: &dyn CaseFacts, t: &Trajectory) -> Value {
     json!({
         "case": case.to_value(),
         "output": t.output,
@@ -73,7 +73,7 @@ impl CompiledExpr {
     /// Evaluates the expression's truth; an evaluation error (undefined attribute, bad
     /// filter) is returned as its message. The values are those of [`check_context`], built
     /// only for the variables the expression names.
-    pub fn eval(&self, case: &Case, t: &Trajectory) -> Result<bool, String> {
+    pub fn eval(&self, case: &dyn CaseFacts, t: &Trajectory) -> Result<bool, String> {
         use minijinja::Value as V;
         let mut ctx: Vec<(&str, V)> = Vec::with_capacity(self.reads.len());
         for name in self.reads.iter() {
@@ -97,6 +97,7 @@ impl CompiledExpr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::Case;
     use crate::trajectory::Step;
 
     fn case() -> Case {

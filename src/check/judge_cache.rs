@@ -60,8 +60,7 @@ impl JudgeCache {
     }
 }
 
-/// Shared with the model cache; lives in `crate::fingerprint`.
-pub use crate::fingerprint::stable_hash;
+use crate::fingerprint::stable_hash;
 
 /// A provider that answers judge requests from the cache, and fills it on a miss.
 #[derive(Debug)]

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::check::arg_match::ArgRules;
-use crate::check::spec::TrajectoryMode;
+use crate::check::family::trajectory::TrajectoryMode;
 
 /// One expected call: a name, and arguments to compare unless `None`.
 #[derive(Debug, Clone, PartialEq)]

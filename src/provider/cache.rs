@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::check::judge_cache::stable_hash;
+use crate::fingerprint::stable_hash;
 use crate::provider::{ModelRequest, ModelResponse, Provider, ProviderError};
 use crate::trajectory::{ToolCall, Usage};
 

@@ -25,6 +25,7 @@ use crate::check::calibrate::load_labels;
 use crate::check::compile_cache::CompileCache;
 use crate::check::judge::Judge;
 use crate::check::parse::{from_raw, CheckEnv};
+use crate::check::raw::RawCheck;
 use crate::check::spec::CheckSpec;
 use crate::dataset::{self, SourcedCase};
 use crate::diagnostic::{did_you_mean, Diagnostic};
@@ -41,8 +42,8 @@ use crate::suite::model::{
     SimulatedUser, Suite, Target,
 };
 use crate::suite::raw::{
-    RawCalibration, RawCase, RawCheck, RawCommand, RawGate, RawHarness, RawHttp,
-    RawProviderSettings, RawReplay, RawRun, RawSuite, RawTarget, TARGET_KINDS,
+    RawCalibration, RawCase, RawCommand, RawGate, RawHarness, RawHttp, RawProviderSettings,
+    RawReplay, RawRun, RawSuite, RawTarget, TARGET_KINDS,
 };
 use crate::template::{SharedTemplate, Template};
 use crate::yaml_path::NodeIndex;
@@ -232,8 +233,8 @@ impl Loader {
                 .flat_map(|(_, cs)| cs.iter().flat_map(|c| c.case.checks.iter())),
         );
         for check in all_raw_checks {
-            if let Some(name) = &check.judge {
-                judge_names.insert(name.clone());
+            if let Some(name) = crate::check::family::judge::named_judge(check) {
+                judge_names.insert(name.to_string());
             }
         }
         let judges = self.judges(judges_dir.as_deref(), &judge_names, &available_judges);
@@ -976,7 +977,7 @@ impl Loader {
     ) {
         let uses = |case: &Case, name: &str| {
             suite_checks.iter().chain(&case.checks).any(|spec| {
-                matches!(&spec.check, crate::check::spec::Check::Judge { judge, .. } if judge.name == name)
+                matches!(&spec.check, crate::check::spec::Check::Judge(j) if j.judge.name == name)
             })
         };
         for (name, judge) in judges {
