@@ -16,8 +16,7 @@ use crate::agent::replay::ReplayTarget;
 use crate::check::eval::evaluate;
 use crate::check::spec::CheckSpec;
 use crate::plan::WorkItem;
-use crate::report::case_result::case_result;
-use crate::report::model::CaseResult;
+use crate::results::run_result::{run_result, RunResult};
 use crate::suite::model::{Suite, Target};
 use crate::verdict::{Outcome, Verdict};
 
@@ -45,7 +44,7 @@ pub fn score_chunk(
     replay: &ReplayTarget,
     suite_checks: &[CheckSpec],
     chunk: &[WorkItem],
-) -> Vec<CaseResult> {
+) -> Vec<RunResult> {
     chunk
         .par_iter()
         .map(|(case, repeat)| {
@@ -66,10 +65,7 @@ pub fn score_chunk(
                     reason: format!("scoring crashed: {}", panic_text(payload.as_ref())),
                 }]
             });
-            CaseResult {
-                repeat: *repeat,
-                ..case_result(case, trajectory, verdicts)
-            }
+            run_result(case, *repeat, trajectory, verdicts)
         })
         .collect()
 }

@@ -1,6 +1,6 @@
 //! `RunEvent`: what the runner tells reporters while a run goes on. The runner never formats.
 
-use crate::report::model::CaseResult;
+use crate::results::run_result::RunResult;
 
 /// Borrowed from the runner for the length of one callback, so reporting a finished case
 /// never copies its trajectory.
@@ -15,7 +15,7 @@ pub enum RunEvent<'a> {
         id: String,
     },
     CaseFinished {
-        result: &'a CaseResult,
+        result: &'a RunResult,
     },
     /// First Ctrl-C: no new cases are started; running ones finish.
     Cancelling,

@@ -24,8 +24,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::model::CaseResult;
-use crate::report::trajectory_source::TrajectorySource;
+use crate::report::trajectory_source::{InMemory, TrajectorySource};
+use crate::results::case_result::CaseResult;
+use crate::results::run_result::RunResult;
 use crate::trajectory::Trajectory;
 
 pub const JOURNAL_FILE: &str = "journal.jsonl";
@@ -46,7 +47,7 @@ struct Header {
 struct Entry {
     repeat: u32,
     fingerprint: String,
-    result: CaseResult,
+    result: RunResult,
     trajectory: Trajectory,
 }
 
@@ -55,7 +56,7 @@ struct Entry {
 struct EntryRef<'a> {
     repeat: u32,
     fingerprint: &'a str,
-    result: &'a CaseResult,
+    result: &'a RunResult,
     trajectory: &'a Trajectory,
 }
 
@@ -96,7 +97,7 @@ pub struct Journal {
 #[derive(Debug, Default)]
 pub struct Resumed {
     /// The runs carried over, without their trajectories (they stay in the journal).
-    pub done: Vec<CaseResult>,
+    pub done: Vec<RunResult>,
     /// Runs dropped because what decides their result changed (or their case is gone).
     pub changed: usize,
     /// Lines for a run already read, ignored.
@@ -153,7 +154,7 @@ impl Journal {
                     return Ok(());
                 }
                 journal
-                    .append_parts(&result, &trajectory)
+                    .append_with(&result, &trajectory)
                     .map_err(write_err)?;
                 result.trajectory = Trajectory::default();
                 resumed.done.push(result);
@@ -176,11 +177,11 @@ impl Journal {
 
     /// Appends one finished run and flushes it to the OS at once. Once it returned `Ok`, the
     /// run's trajectory can be read back from `trajectories()` and need not stay in memory.
-    pub fn append(&mut self, result: &CaseResult) -> io::Result<()> {
-        self.append_parts(result, &result.trajectory)
+    pub fn append(&mut self, result: &RunResult) -> io::Result<()> {
+        self.append_with(result, &result.trajectory)
     }
 
-    fn append_parts(&mut self, result: &CaseResult, trajectory: &Trajectory) -> io::Result<()> {
+    pub fn append_with(&mut self, result: &RunResult, trajectory: &Trajectory) -> io::Result<()> {
         let at = self.len;
         let fingerprint = self
             .fingerprints
@@ -218,9 +219,10 @@ impl Journal {
         &self.path
     }
 
-    /// The journalled runs' trajectories, read back from the file one at a time; a run that
-    /// is not in the journal (its append failed) keeps the trajectory it holds in memory.
-    pub fn trajectories(&self) -> io::Result<JournalTrajectories<'_>> {
+    /// The journalled runs' trajectories, read back from the file one at a time; the
+    /// trajectory of a run that is not in the journal (its append failed) is taken from
+    /// `unjournalled`.
+    pub fn trajectories(&self, unjournalled: InMemory) -> io::Result<JournalTrajectories<'_>> {
         let file = File::open(&self.path)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))?;
         Ok(JournalTrajectories {
@@ -228,6 +230,7 @@ impl Journal {
             path: &self.path,
             file: BufReader::new(file),
             line: String::new(),
+            unjournalled,
         })
     }
 }
@@ -238,6 +241,7 @@ pub struct JournalTrajectories<'a> {
     path: &'a Path,
     file: BufReader<File>,
     line: String,
+    unjournalled: InMemory,
 }
 
 impl JournalTrajectories<'_> {
@@ -269,9 +273,9 @@ impl JournalTrajectories<'_> {
 }
 
 impl TrajectorySource for JournalTrajectories<'_> {
-    fn trajectory<'c>(&mut self, case: &'c CaseResult) -> io::Result<Cow<'c, Trajectory>> {
+    fn trajectory(&mut self, case: &CaseResult) -> io::Result<Cow<'_, Trajectory>> {
         let Some(at) = self.read_line_of(case)? else {
-            return Ok(Cow::Borrowed(&case.trajectory));
+            return self.unjournalled.trajectory(case);
         };
         let entry: TrajectoryOnly =
             serde_json::from_str(&self.line).map_err(|e| self.unreadable(case, at, e))?;
@@ -283,8 +287,7 @@ impl TrajectorySource for JournalTrajectories<'_> {
     /// without the cost of either (a trajectory with a world state is several KB).
     fn write_trajectory_json(&mut self, case: &CaseResult, out: &mut dyn Write) -> io::Result<()> {
         let Some(at) = self.read_line_of(case)? else {
-            serde_json::to_writer(&mut *out, &case.trajectory)?;
-            return Ok(());
+            return self.unjournalled.write_trajectory_json(case, out);
         };
         let entry: TrajectoryText =
             serde_json::from_str(&self.line).map_err(|e| self.unreadable(case, at, e))?;
@@ -298,7 +301,7 @@ impl TrajectorySource for JournalTrajectories<'_> {
 fn read_each(
     path: &Path,
     suite: &str,
-    f: &mut dyn FnMut(CaseResult, Trajectory, &str) -> Result<(), String>,
+    f: &mut dyn FnMut(RunResult, Trajectory, &str) -> Result<(), String>,
 ) -> Result<(), String> {
     let read_err = |e: io::Error| format!("cannot read journal {}: {e}", path.display());
     let file = File::open(path).map_err(read_err)?;
@@ -341,7 +344,7 @@ fn read_each(
         let line = line.map_err(read_err)?;
         match serde_json::from_slice::<Entry>(&line) {
             Ok(entry) => {
-                let result = CaseResult {
+                let result = RunResult {
                     repeat: entry.repeat,
                     ..entry.result
                 };
@@ -360,10 +363,10 @@ fn read_each(
 }
 
 /// The runs recorded in a journal, with their trajectories (see `read_each`).
-pub fn read(path: &Path, suite: &str) -> Result<Vec<CaseResult>, String> {
+pub fn read(path: &Path, suite: &str) -> Result<Vec<RunResult>, String> {
     let mut done = Vec::new();
     read_each(path, suite, &mut |result, trajectory, _| {
-        done.push(CaseResult {
+        done.push(RunResult {
             trajectory,
             ..result
         });
@@ -403,7 +406,7 @@ fn lock_folder(dir: &Path) -> Result<File, String> {
 }
 
 /// The (case id, repeat) pairs a journal already covers.
-pub fn done_keys(done: &[CaseResult]) -> BTreeSet<(String, u32)> {
+pub fn done_keys(done: &[RunResult]) -> BTreeSet<(String, u32)> {
     done.iter().map(|r| (r.id.clone(), r.repeat)).collect()
 }
 
@@ -421,8 +424,8 @@ mod tests {
             .collect()
     }
 
-    fn result(id: &str, repeat: u32) -> CaseResult {
-        CaseResult {
+    fn result(id: &str, repeat: u32) -> RunResult {
+        RunResult {
             id: id.into(),
             tags: vec![],
             status: CaseStatus::Passed,
@@ -435,7 +438,6 @@ mod tests {
             steps: 1,
             tools: vec![],
             cost_usd: None,
-            repeats: None,
             repeat,
             trajectory: Trajectory {
                 steps: vec![Step::User {
@@ -463,7 +465,7 @@ mod tests {
 
         let (mut j, resumed) = Journal::open(dir.path(), "s", true, fps("f")).unwrap();
         let done = resumed.done;
-        let bare = |id: &str, repeat: u32| CaseResult {
+        let bare = |id: &str, repeat: u32| RunResult {
             trajectory: Trajectory::default(),
             ..result(id, repeat)
         };
@@ -474,10 +476,10 @@ mod tests {
         );
         assert_eq!(done_keys(&done).len(), 2);
         j.append(&result("b", 0)).unwrap();
-        let mut back = j.trajectories().unwrap();
+        let mut back = j.trajectories(InMemory::default()).unwrap();
         for r in [bare("b", 0), bare("a", 1), bare("a", 0)] {
             assert_eq!(
-                *back.trajectory(&r).unwrap(),
+                *back.trajectory(&r.clone().into_case()).unwrap(),
                 result(&r.id, r.repeat).trajectory,
                 "{} {}",
                 r.id,
@@ -515,20 +517,18 @@ mod tests {
         for r in &runs {
             j.append(r).unwrap();
         }
-        let stripped = |r: &CaseResult| CaseResult {
-            trajectory: Trajectory::default(),
-            ..r.clone()
-        };
-        // Not journalled: what the run holds is its trajectory.
+        let stripped = |r: &RunResult| r.clone().into_case();
+        // Not journalled: its trajectory is the one kept in memory.
         let kept = run("d", 0);
-        let mut back = j.trajectories().unwrap();
+        let unjournalled = InMemory::new([("d".to_string(), kept.trajectory.clone())].into());
+        let mut back = j.trajectories(unjournalled).unwrap();
         for r in [&runs[2], &runs[1], &runs[0], &runs[3], &runs[0], &runs[2]] {
             assert_eq!(
                 back.trajectory(&stripped(r)).unwrap().output,
                 r.trajectory.output
             );
         }
-        assert_eq!(*back.trajectory(&kept).unwrap(), kept.trajectory);
+        assert_eq!(*back.trajectory(&stripped(&kept)).unwrap(), kept.trajectory);
     }
 
     #[test]
@@ -541,19 +541,18 @@ mod tests {
         r.trajectory.state = Some(serde_json::json!({"orders": {"1": {"total": 29.99}}}).into());
         j.append(&r).unwrap();
         let want = serde_json::to_string(&r.trajectory).unwrap();
-        let stripped = CaseResult {
-            trajectory: Trajectory::default(),
-            ..r.clone()
-        };
-        let mut back = j.trajectories().unwrap();
+        let stripped = r.clone().into_case();
+        let z = result("z", 0);
+        let unjournalled = InMemory::new([("z".to_string(), z.trajectory.clone())].into());
+        let mut back = j.trajectories(unjournalled).unwrap();
         let mut out = Vec::new();
         back.write_trajectory_json(&stripped, &mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), want);
         // An unjournalled run writes its own.
         let mut out = Vec::new();
-        back.write_trajectory_json(&result("z", 0), &mut out)
+        back.write_trajectory_json(&z.clone().into_case(), &mut out)
             .unwrap();
-        assert_eq!(out, serde_json::to_vec(&result("z", 0).trajectory).unwrap());
+        assert_eq!(out, serde_json::to_vec(&z.trajectory).unwrap());
     }
 
     #[test]

@@ -25,8 +25,7 @@ use crate::plan::WorkItem;
 use crate::provider::cache::{CallContext, ModelCache};
 use crate::provider::registry::Providers;
 use crate::redact::Redactor;
-use crate::report::case_result::case_result;
-use crate::report::model::CaseResult;
+use crate::results::run_result::{run_result, RunResult};
 use crate::suite::model::{Budget, Case, Suite, Target};
 use crate::trajectory::Trajectory;
 use crate::verdict::{Outcome, Verdict};
@@ -73,7 +72,7 @@ pub async fn run(
     options: &RunOptions,
     cancel: watch::Receiver<u8>,
     on_event: &mut dyn FnMut(&RunEvent),
-    on_finished: &mut dyn FnMut(CaseResult),
+    on_finished: &mut dyn FnMut(RunResult),
 ) -> RunOutput {
     let shared = Arc::new(Shared {
         target: suite.target.clone(),
@@ -183,10 +182,7 @@ async fn run_batched(
                 let why = format!("the agent crashed: {}", panic_message(e));
                 for (case, repeat) in chunk.iter() {
                     let t = Trajectory::errored(why.clone());
-                    let result = CaseResult {
-                        repeat: *repeat,
-                        ..case_result(case, t, Vec::new())
-                    };
+                    let result = run_result(case, *repeat, t, Vec::new());
                     tally.finished(result);
                 }
             }
@@ -195,7 +191,7 @@ async fn run_batched(
 }
 
 /// A chunk being scored: its work items and the task scoring them.
-type Scoring = (Arc<Vec<WorkItem>>, tokio::task::JoinHandle<Vec<CaseResult>>);
+type Scoring = (Arc<Vec<WorkItem>>, tokio::task::JoinHandle<Vec<RunResult>>);
 
 /// Starts scoring the next chunk, unless the work is done, the run budget is spent or Ctrl-C
 /// was pressed (a chunk already started still finishes: it is short).
@@ -240,7 +236,7 @@ struct Tally<'a> {
     budget: Budget,
     spent: Spent,
     on_event: &'a mut dyn FnMut(&RunEvent),
-    on_finished: &'a mut dyn FnMut(CaseResult),
+    on_finished: &'a mut dyn FnMut(RunResult),
     /// Built once the providers have read their keys.
     redactor: Redactor,
 }
@@ -249,7 +245,7 @@ impl<'a> Tally<'a> {
     fn new(
         budget: Budget,
         on_event: &'a mut dyn FnMut(&RunEvent),
-        on_finished: &'a mut dyn FnMut(CaseResult),
+        on_finished: &'a mut dyn FnMut(RunResult),
     ) -> Self {
         Tally {
             incomplete: None,
@@ -263,7 +259,7 @@ impl<'a> Tally<'a> {
     }
 
     /// Reports a finished run, hands it over, and stops scheduling once the run budget is spent.
-    fn finished(&mut self, result: CaseResult) {
+    fn finished(&mut self, result: RunResult) {
         // The one place every result passes before it is journalled, reported or shown.
         let result = self.redactor.redact_case(result);
         self.spent.add(&result.trajectory);
@@ -318,7 +314,7 @@ impl Spent {
 }
 
 /// One run of a case: agent run (with timeout, panic-isolated), then scoring.
-async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> CaseResult {
+async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> RunResult {
     let span = tracing::info_span!("case", id = %case.id, repeat);
     // Every call of this run (agent, simulated user, judges, tools) is cached under its case
     // and repeat, so repeats are not copies of each other.
@@ -371,10 +367,7 @@ async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> CaseResul
     };
     // The scoring task has ended and dropped its reference, so this does not copy.
     let trajectory = Arc::try_unwrap(trajectory).unwrap_or_else(|t| (*t).clone());
-    CaseResult {
-        repeat,
-        ..case_result(&case, trajectory, verdicts)
-    }
+    run_result(&case, repeat, trajectory, verdicts)
 }
 
 /// Suite checks, then the case's own, in order. Judges are graded one after another: a case

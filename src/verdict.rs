@@ -140,6 +140,47 @@ pub fn rate(n: usize, total: usize) -> f64 {
     }
 }
 
+/// The significance level for regressions of repeated cases when the suite sets none.
+pub const DEFAULT_ALPHA: f64 = 0.05;
+
+/// `min_pass: a/b`: a repeated case passes when at least a/b of its judged runs pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinPass {
+    pub passes: u32,
+    pub runs: u32,
+}
+
+/// A `min_pass` that is not `a/b` with 0 < a ≤ b.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid min_pass `{text}` (expected a/b with 0 < a ≤ b, e.g. 4/5)")]
+pub struct InvalidMinPass {
+    pub text: String,
+}
+
+impl std::str::FromStr for MinPass {
+    type Err = InvalidMinPass;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || InvalidMinPass {
+            text: s.to_string(),
+        };
+        let (a, b) = s.split_once('/').ok_or_else(bad)?;
+        let passes: u32 = a.trim().parse().map_err(|_| bad())?;
+        let runs: u32 = b.trim().parse().map_err(|_| bad())?;
+        if passes == 0 || runs == 0 || passes > runs {
+            return Err(bad());
+        }
+        Ok(MinPass { passes, runs })
+    }
+}
+
+impl MinPass {
+    /// `passes / judged ≥ a / b`, in integers so 4/5 of 5 runs is exact.
+    pub(crate) fn met(&self, passes: u32, judged: u32) -> bool {
+        u64::from(passes) * u64::from(self.runs) >= u64::from(self.passes) * u64::from(judged)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,20 +1,20 @@
 //! `confirm_runs`: the reruns of `--confirm K` — fresh runs of the cases that did worse than
-//! their baseline, after the screening runs, decided by `crate::confirm`.
+//! their baseline, after the screening runs, decided by `results::confirm`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::confirm::{candidates, decide, Tally};
 use crate::provider::registry::Providers;
-use crate::report::confirmation::Confirmation;
-use crate::report::model::RunReport;
+use crate::results::case_result::CaseResult;
+use crate::results::confirm::{candidates, decide, Tally};
+use crate::results::confirmation::Confirmation;
 use crate::runner::{self, RunOptions};
 use crate::suite::model::{Case, Suite};
 use crate::verdict::CaseStatus;
 
-/// What the reruns need besides the two reports.
+/// What the reruns need besides the two runs' cases.
 pub struct ConfirmPlan<'a> {
     pub suite: &'a Suite,
     pub cases: &'a [Arc<Case>],
@@ -33,8 +33,8 @@ pub struct ConfirmPlan<'a> {
 /// report stays what was screened. They are not journaled either, so `--resume` reruns them.
 pub async fn confirm(
     plan: ConfirmPlan<'_>,
-    baseline: &RunReport,
-    screening: &RunReport,
+    baseline: &[CaseResult],
+    screening: &[CaseResult],
     cancel: watch::Receiver<u8>,
 ) -> (Confirmation, Option<String>) {
     let alpha = plan.suite.gate.alpha;

@@ -1,5 +1,6 @@
 //! `eval`: run suites — plan, run, score, compare with a baseline, report, gate.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
@@ -14,21 +15,22 @@ use crate::command::reports::read_report;
 use crate::dry_run;
 use crate::duration::parse_duration;
 use crate::exit;
-use crate::gate;
+use crate::gate::Policy;
 use crate::journal::{done_keys, Journal};
 use crate::plan::work_items;
 use crate::provider::registry::Providers;
-use crate::report::build::{build_report, ReportHeader};
-use crate::report::compare::compare;
 use crate::report::comparison_render::render_text as render_comparison;
 use crate::report::github::render_annotations;
 use crate::report::json::write_json;
 use crate::report::markdown::write_markdown;
-use crate::report::model::Meta;
-use crate::report::model::RunReport;
-use crate::report::repeats::reduce as reduce_repeats;
 use crate::report::terminal::{render_summary, TerminalReporter};
-use crate::report::write::{write_atomic, write_reports_with};
+use crate::report::trajectory_source::InMemory;
+use crate::report::write::{write_atomic, write_reports};
+use crate::results::build::{build_report, ReportHeader, Scored};
+use crate::results::compare::{baseline_runs, compare};
+use crate::results::confirm::apply as apply_confirmation;
+use crate::results::repeats::reduce as reduce_repeats;
+use crate::results::run_report::{Meta, RunReport};
 use crate::runner::{self, RunOptions, CANCEL_ABORT, CANCEL_NONE, CANCEL_STOP_SCHEDULING};
 use crate::suite::load::ModelOverrides;
 use crate::suite::model::Suite;
@@ -318,6 +320,8 @@ async fn eval_suite(
     let work = work_items(&cases, outputs.repeat, &done_keys(&done));
     let mut reporter = TerminalReporter::new(progress, color);
     let mut journal_failed = false;
+    // Trajectories of runs the journal could not take, by (case id, repeat).
+    let mut unjournalled: HashMap<(String, u32), Trajectory> = HashMap::new();
     let mut results = done;
     results.reserve_exact(work.len());
     let output = runner::run(
@@ -328,18 +332,18 @@ async fn eval_suite(
         cancel.clone(),
         &mut |event| reporter.on_event(event),
         &mut |mut result| {
-            match journal.append(&result) {
-                // The journal holds the trajectory now; the reports read it back from there.
-                Ok(()) => result.trajectory = Trajectory::default(),
-                Err(e) => {
-                    if !journal_failed {
-                        eprintln!(
-                            "warning: cannot append to {}: {e}",
-                            journal.path().display()
-                        );
-                    }
-                    journal_failed = true;
+            // The runs are reduced without their trajectories: the journal holds them now, and
+            // the reports read them back from there one at a time.
+            let trajectory = std::mem::take(&mut result.trajectory);
+            if let Err(e) = journal.append_with(&result, &trajectory) {
+                if !journal_failed {
+                    eprintln!(
+                        "warning: cannot append to {}: {e}",
+                        journal.path().display()
+                    );
                 }
+                journal_failed = true;
+                unjournalled.insert((result.id.clone(), result.repeat), trajectory);
             }
             results.push(result);
         },
@@ -353,46 +357,59 @@ async fn eval_suite(
         target: target_label(&suite.target),
     };
     let policy = |id: &str| suite.min_pass.get(id).copied();
-    let results = reduce_repeats(results, &policy);
-    let mut report = build_report(header, &suite.gate, results, output.incomplete);
-    report.gate.uncalibrated = uncalibrated;
-    if let Some(base) = outputs.baseline {
-        let mut cmp = compare(base, &report, suite.gate.alpha);
-        let power = crate::power::power(
-            crate::report::compare::baseline_runs(base),
-            outputs.repeat,
-            outputs.confirm.unwrap_or(0),
-            suite.gate.alpha,
-        );
-        if !power.can_detect() {
-            eprintln!(
-                "warning: suite `{}`: against a {}-run baseline at --repeat {}{}, no single case can reach significance: no regression can be reported (hint: --confirm 3 against a 5-run baseline)",
-                suite.name,
-                power.baseline_runs,
-                power.runs,
-                outputs
-                    .confirm
-                    .map(|k| format!(" --confirm {k}"))
-                    .unwrap_or_default()
-            );
+    let scored = Scored::new(reduce_repeats(results, &policy));
+    let mut from_memory = InMemory::default();
+    for case in &scored.cases {
+        if let Some(t) = unjournalled.remove(&(case.id.clone(), case.repeat)) {
+            from_memory.insert(case.id.clone(), t);
         }
-        cmp.power = Some(power);
-        if let (Some(runs), None) = (outputs.confirm, &report.incomplete) {
-            let plan = ConfirmPlan {
-                suite,
-                cases: &cases,
-                providers,
-                options,
-                runs,
-                first_repeat: outputs.repeat.max(1),
-            };
-            let (confirmation, incomplete) = confirm(plan, base, &report, cancel).await;
-            crate::confirm::apply(&mut cmp, confirmation, base, &report);
-            report.incomplete = report.incomplete.take().or(incomplete);
-        }
-        gate::apply_baseline(&suite.gate, &mut report.gate, &cmp);
-        report.baseline = Some(cmp);
     }
+    let mut incomplete = output.incomplete;
+    let comparison = match outputs.baseline {
+        None => None,
+        Some(base) => {
+            let mut cmp = compare(base, &scored.cases, suite.gate.alpha);
+            let power = crate::power::power(
+                baseline_runs(base),
+                outputs.repeat,
+                outputs.confirm.unwrap_or(0),
+                suite.gate.alpha,
+            );
+            if !power.can_detect() {
+                eprintln!(
+                    "warning: suite `{}`: against a {}-run baseline at --repeat {}{}, no single case can reach significance: no regression can be reported (hint: --confirm 3 against a 5-run baseline)",
+                    suite.name,
+                    power.baseline_runs,
+                    power.runs,
+                    outputs
+                        .confirm
+                        .map(|k| format!(" --confirm {k}"))
+                        .unwrap_or_default()
+                );
+            }
+            cmp.power = Some(power);
+            if let (Some(runs), None) = (outputs.confirm, &incomplete) {
+                let plan = ConfirmPlan {
+                    suite,
+                    cases: &cases,
+                    providers,
+                    options,
+                    runs,
+                    first_repeat: outputs.repeat.max(1),
+                };
+                let (confirmation, stopped) =
+                    confirm(plan, &base.cases, &scored.cases, cancel).await;
+                apply_confirmation(&mut cmp, confirmation, &base.cases, &scored.cases);
+                incomplete = stopped;
+            }
+            Some(cmp)
+        }
+    };
+    let gate = Policy::Suite {
+        gate: &suite.gate,
+        uncalibrated,
+    };
+    let report = build_report(header, gate, scored, comparison, incomplete);
     print!("{}", render_summary(&report, color));
     if let Some(cmp) = &report.baseline {
         print!("{}", render_comparison(cmp));
@@ -403,8 +420,8 @@ async fn eval_suite(
         duration_ms: started.elapsed().as_millis() as u64,
     };
     let written = journal
-        .trajectories()
-        .and_then(|mut from_journal| write_reports_with(&dir, &report, &meta, &mut from_journal));
+        .trajectories(from_memory)
+        .and_then(|mut from_journal| write_reports(&dir, &report, &meta, &mut from_journal));
     match written {
         Ok(_) => println!("reports: {}", dir.display()),
         Err(e) => {
@@ -425,7 +442,7 @@ async fn eval_suite(
             }
         }
     }
-    let code = gate::exit_code(&report);
+    let code = report.exit_code();
     free_in_background((report, journal));
     code
 }

@@ -8,7 +8,8 @@
 use std::io::{self, Write};
 
 use crate::report::format::score;
-use crate::report::model::{CaseResult, RunReport};
+use crate::results::case_result::CaseResult;
+use crate::results::run_report::RunReport;
 use crate::verdict::Outcome;
 
 const HEADER: [&str; 11] = [
@@ -71,7 +72,7 @@ fn row(case: &CaseResult) -> [String; 11] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
+    use crate::results::fixture::sample_report;
 
     #[test]
     fn snapshot() {

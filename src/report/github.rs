@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::report::model::RunReport;
+use crate::results::run_report::RunReport;
 use crate::verdict::{CaseStatus, Outcome};
 
 /// One `::error` line per failed or errored case, and one `::warning` per flaky case, for the
@@ -74,7 +74,7 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
+    use crate::results::fixture::sample_report;
 
     #[test]
     fn annotations_for_failed_and_errored_cases_only() {

@@ -10,7 +10,8 @@ use std::io::{self, Write};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::report::format;
-use crate::report::model::{CaseResult, RunReport};
+use crate::results::case_result::CaseResult;
+use crate::results::run_report::RunReport;
 use crate::verdict::{CaseStatus, Outcome, Verdict};
 
 pub fn render_junit(report: &RunReport) -> String {
@@ -204,7 +205,7 @@ fn names(case: &CaseResult, outcome: Outcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
+    use crate::results::fixture::sample_report;
 
     #[test]
     fn snapshot() {

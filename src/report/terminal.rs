@@ -9,7 +9,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::event::RunEvent;
 use crate::report::format::{pct, rule_value, score};
-use crate::report::model::{CaseResult, GateRule, RunReport};
+use crate::results::case_result::CaseResult;
+use crate::results::run_report::RunReport;
 use crate::verdict::{CaseStatus, Outcome};
 
 /// Longest reason shown in a summary cell; the full text is in the report files.
@@ -196,9 +197,9 @@ pub fn render_summary(report: &RunReport, color: bool) -> String {
         };
         out.push_str(&format!(
             "  {mark} {} {} (limit {} {})\n",
-            rule.rule,
+            rule.rule.name(),
             rule_value(rule, rule.actual),
-            comparator(rule),
+            rule.rule.direction().symbol(),
             rule_value(rule, rule.limit)
         ));
     }
@@ -238,10 +239,10 @@ pub fn render_summary(report: &RunReport, color: bool) -> String {
             .iter()
             .filter(|r| !r.passed)
             .map(|r| {
-                let broken = if is_min(r) { "<" } else { ">" };
+                let broken = r.rule.direction().broken_symbol();
                 format!(
                     "{} {} {broken} {}",
-                    r.rule,
+                    r.rule.name(),
                     rule_value(r, r.actual),
                     rule_value(r, r.limit)
                 )
@@ -310,18 +311,6 @@ fn status_color(status: CaseStatus) -> Color {
     }
 }
 
-fn is_min(rule: &GateRule) -> bool {
-    rule.rule.starts_with("min_")
-}
-
-fn comparator(rule: &GateRule) -> &'static str {
-    if is_min(rule) {
-        "≥"
-    } else {
-        "≤"
-    }
-}
-
 const GREEN: &str = "32";
 const YELLOW: &str = "33";
 const RED: &str = "31";
@@ -338,8 +327,9 @@ fn paint(text: &str, sgr: &str, color: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
-    use crate::report::model::GateResult;
+    use crate::gate::GateResult;
+    use crate::results::fixture::{sample_report, sample_runs};
+    use crate::results::run_result::RunResult;
 
     #[test]
     fn a_big_run_lists_only_the_cases_that_did_not_pass() {
@@ -438,8 +428,8 @@ mod tests {
         }
     }
 
-    fn finished(id: &str) -> CaseResult {
-        let mut result = sample_report().cases[0].clone();
+    fn finished(id: &str) -> RunResult {
+        let mut result = sample_runs().swap_remove(0);
         result.id = id.into();
         result
     }

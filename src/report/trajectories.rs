@@ -9,8 +9,8 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::model::RunReport;
 use crate::report::trajectory_source::{InMemory, TrajectorySource};
+use crate::results::run_report::RunReport;
 use crate::trajectory::Trajectory;
 use crate::verdict::CaseStatus;
 
@@ -26,13 +26,13 @@ pub struct TrajectoryLine {
     pub trajectory: Trajectory,
 }
 
-/// One compact JSON line per case, sorted by id, each ending in a newline, from the
-/// trajectories the cases hold.
-pub fn render_trajectories(report: &RunReport) -> String {
+/// One compact JSON line per case, sorted by id, each ending in a newline, with the
+/// trajectories held in memory.
+pub fn render_trajectories(report: &RunReport, trajectories: &mut InMemory) -> String {
     let mut out = Vec::new();
     // Trajectories hold only strings and JSON values, and a Vec and `InMemory` do no I/O:
     // nothing here can fail.
-    write_trajectories(&mut out, report, &mut InMemory).expect("trajectories serialize to JSON");
+    write_trajectories(&mut out, report, trajectories).expect("trajectories serialize to JSON");
     String::from_utf8(out).expect("JSON is utf-8")
 }
 
@@ -73,17 +73,24 @@ pub fn parse_trajectories(text: &str) -> Result<Vec<TrajectoryLine>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
+    use crate::results::fixture::{sample_report, sample_trajectories};
 
     #[test]
     fn snapshot() {
-        insta::assert_snapshot!(render_trajectories(&sample_report()));
+        insta::assert_snapshot!(render_trajectories(
+            &sample_report(),
+            &mut InMemory::new(sample_trajectories())
+        ));
     }
 
     #[test]
     fn lines_read_back_into_the_cases_trajectories() {
         let report = sample_report();
-        let lines = parse_trajectories(&render_trajectories(&report)).expect("parses back");
+        let lines = parse_trajectories(&render_trajectories(
+            &report,
+            &mut InMemory::new(sample_trajectories()),
+        ))
+        .expect("parses back");
         let want: Vec<TrajectoryLine> = report
             .cases
             .iter()
@@ -91,7 +98,7 @@ mod tests {
                 id: c.id.clone(),
                 status: c.status,
                 target: Some(report.target.clone()),
-                trajectory: c.trajectory.clone(),
+                trajectory: sample_trajectories()[&c.id].clone(),
             })
             .collect();
         assert_eq!(lines, want);
@@ -101,11 +108,14 @@ mod tests {
     fn sorted_by_id_even_if_the_report_is_not() {
         let mut report = sample_report();
         report.cases.reverse();
-        let ids: Vec<String> = parse_trajectories(&render_trajectories(&report))
-            .expect("parses back")
-            .into_iter()
-            .map(|l| l.id)
-            .collect();
+        let ids: Vec<String> = parse_trajectories(&render_trajectories(
+            &report,
+            &mut InMemory::new(sample_trajectories()),
+        ))
+        .expect("parses back")
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(ids, sorted);

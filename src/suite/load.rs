@@ -31,21 +31,22 @@ use crate::dataset::{self, SourcedCase};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::duration::parse_duration;
 use crate::fingerprint::stable_hash;
+use crate::gate::{Gate, DEFAULT_MAX_ERROR_RATE};
 use crate::limits::Limits;
 use crate::process::{resolve_program, Program};
 use crate::provider::mock::MockRules;
 use crate::provider::settings::{ProviderSettings, HTTP_PROVIDERS};
 use crate::provider::ModelId;
-use crate::report::repeats::MinPass;
 use crate::suite::model::{
-    Budget, CalibrationRequirement, Case, Expected, Gate, HarnessConfig, RunSettings,
-    SimulatedUser, Suite, Target,
+    Budget, CalibrationRequirement, Case, Expected, HarnessConfig, RunSettings, SimulatedUser,
+    Suite, Target,
 };
 use crate::suite::raw::{
     RawCalibration, RawCase, RawCommand, RawGate, RawHarness, RawHttp, RawProviderSettings,
     RawReplay, RawRun, RawSuite, RawTarget, TARGET_KINDS,
 };
 use crate::template::{SharedTemplate, Template};
+use crate::verdict::{MinPass, DEFAULT_ALPHA};
 use crate::yaml_path::NodeIndex;
 
 /// Default bound on model calls per case when the suite does not set `max_steps`.
@@ -1023,8 +1024,8 @@ impl Loader {
             .as_deref()
             .and_then(|t| match t.parse::<MinPass>() {
                 Ok(m) => Some(m),
-                Err(msg) => {
-                    self.error(msg, "min_pass");
+                Err(e) => {
+                    self.error(e.to_string(), "min_pass");
                     None
                 }
             });
@@ -1038,8 +1039,8 @@ impl Loader {
                     Ok(m) => {
                         by_case.insert(sc.case.id.clone(), m);
                     }
-                    Err(msg) => self.errors.push(
-                        Diagnostic::new(file, format!("case `{}`: {msg}", sc.case.id))
+                    Err(e) => self.errors.push(
+                        Diagnostic::new(file, format!("case `{}`: {e}", sc.case.id))
                             .at(sc.line, None),
                     ),
                 }
@@ -1129,12 +1130,10 @@ impl Loader {
         Gate {
             min_pass_rate: raw.min_pass_rate,
             max_soft_fail_rate: raw.max_soft_fail_rate,
-            max_error_rate: raw
-                .max_error_rate
-                .unwrap_or(Some(crate::suite::model::DEFAULT_MAX_ERROR_RATE)),
+            max_error_rate: raw.max_error_rate.unwrap_or(Some(DEFAULT_MAX_ERROR_RATE)),
             critical: raw.critical.clone(),
             max_regressions: raw.max_regressions,
-            alpha: raw.alpha.unwrap_or(crate::report::compare::DEFAULT_ALPHA),
+            alpha: raw.alpha.unwrap_or(DEFAULT_ALPHA),
             quarantine_flaky: raw.quarantine_flaky,
         }
     }
