@@ -13,11 +13,12 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::agent::replay::ReplayTarget;
+use crate::agent::target::Target;
 use crate::check::eval::evaluate;
 use crate::check::spec::CheckSpec;
 use crate::plan::WorkItem;
 use crate::results::run_result::{run_result, RunResult};
-use crate::suite::model::{Suite, Target};
+use crate::suite::model::Suite;
 use crate::verdict::{Outcome, Verdict};
 
 /// Cases scored per chunk: large enough that rayon's split costs nothing next to the checks,

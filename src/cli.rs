@@ -4,13 +4,14 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::agent::target::Target;
 use crate::command;
 use crate::diagnostic::Diagnostic;
 use crate::exit;
 use crate::plan::Selection;
 use crate::shard::Shard;
 use crate::suite::load::{load_suite_with, ModelOverrides};
-use crate::suite::model::{Suite, Target};
+use crate::suite::model::Suite;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -72,7 +73,7 @@ pub struct CalibrateArgs {
     #[arg(long, value_name = "DIR", default_value = "suites/mocks")]
     pub mocks: PathBuf,
     /// Exit 1 when Cohen's kappa is below this (0..1).
-    #[arg(long, value_name = "KAPPA", value_parser = crate::check::calibrate::parse_min_kappa)]
+    #[arg(long, value_name = "KAPPA", value_parser = crate::command::calibrate::parse_min_kappa)]
     pub min_kappa: Option<f64>,
 }
 
@@ -167,7 +168,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Diff { old, new } => command::reports::diff(&old, &new),
         Command::Merge { reports, out } => command::reports::merge(&reports, &out),
         Command::Calibrate(args) => {
-            crate::check::calibrate::run(&args.judge, &args.labels, &args.mocks, args.min_kappa)
+            command::calibrate::run(&args.judge, &args.labels, &args.mocks, args.min_kappa)
         }
     }
 }
@@ -217,12 +218,5 @@ pub(crate) fn usage_error(message: impl std::fmt::Display) -> u8 {
 
 /// How the target reads in reports: `harness mock:support`.
 pub fn target_label(target: &Target) -> String {
-    match target {
-        Target::Harness(h) => format!("harness {}", h.model),
-        // As written, not resolved: the label must not depend on the machine.
-        Target::Command(c) => format!("command {}", c.argv.join(" ")),
-        Target::Http(h) => format!("http {}", h.url),
-        // The target that recorded the trajectories, so a replay reproduces its report.
-        Target::Replay(r) => r.label.clone(),
-    }
+    target.label()
 }

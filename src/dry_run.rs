@@ -7,12 +7,13 @@
 
 use std::fmt::Write;
 
+use crate::agent::harness::system_prompt::system_prompt_context;
 use crate::agent::harness::tools::tool_spec;
 use crate::check::family::judge::JudgeCheck;
+use crate::agent::target::Target;
 use crate::check::judge::context;
 use crate::check::spec::Check;
-use crate::suite::load::system_prompt_context;
-use crate::suite::model::{Case, Suite, Target};
+use crate::suite::model::{Case, Suite};
 use crate::trajectory::{Trajectory, Usage};
 
 /// Output tokens assumed per model call: answers and tool calls are short; rubrics ask for JSON.

@@ -13,6 +13,7 @@ pub mod event;
 pub mod exit;
 pub mod fingerprint;
 pub mod gate;
+pub(crate) mod http_client;
 pub mod input_file;
 pub mod journal;
 pub mod limits;

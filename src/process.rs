@@ -402,8 +402,7 @@ pub fn describe_exit(status: ExitStatus) -> String {
 /// stay the venv's, which Python finds from the path it was started by.
 pub fn resolve_program(program: &str, base: &Path) -> Result<PathBuf, String> {
     if program.contains('/') {
-        // Absolute (the child runs in its own `cwd`), but not canonical: no symlink followed.
-        let path = std::path::absolute(base.join(program)).unwrap_or_else(|_| base.join(program));
+        let path = locate_relative(program, base);
         if path.is_file() {
             Ok(path)
         } else {
@@ -416,6 +415,21 @@ pub fn resolve_program(program: &str, base: &Path) -> Result<PathBuf, String> {
     } else {
         find_on_path(program).ok_or_else(|| format!("program `{program}` is not on PATH"))
     }
+}
+
+/// Where `argv[0]` would be, without requiring it to exist yet: for command tools, whose
+/// missing program is found out when the model calls them (and the model is told).
+pub(crate) fn locate_program(program: &str, base: &Path) -> PathBuf {
+    if program.contains('/') {
+        locate_relative(program, base)
+    } else {
+        find_on_path(program).unwrap_or_else(|| program.into())
+    }
+}
+
+/// Absolute (the child runs in its own `cwd`), but not canonical: no symlink followed.
+fn locate_relative(program: &str, base: &Path) -> PathBuf {
+    std::path::absolute(base.join(program)).unwrap_or_else(|_| base.join(program))
 }
 
 /// Looks a bare program name up on `PATH`, as a shell would (first executable file wins).
@@ -436,6 +450,26 @@ fn is_executable(path: &Path) -> bool {
     #[cfg(not(unix))]
     {
         path.is_file()
+    }
+}
+
+/// Whether process `pid` still runs (a zombie does not): what the no-survivor tests ask of
+/// every user of this module, after a timeout.
+#[cfg(test)]
+pub(crate) fn is_running(pid: &str) -> bool {
+    // A killed process may take a moment to be reaped by its parent.
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let running =
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).is_ok_and(|s| {
+                // The state follows the parenthesised command name.
+                s.rsplit_once(") ")
+                    .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X'))
+            });
+        if !running || std::time::Instant::now() > deadline {
+            return running;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

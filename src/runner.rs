@@ -13,9 +13,11 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use crate::agent::harness::budget::Budget;
 use crate::agent::harness::pricing::round_usd;
 use crate::agent::replay::ReplayTarget;
 use crate::agent::target::run_case;
+use crate::agent::target::Target;
 use crate::batch::{self, panic_text};
 use crate::check::grade::{grade, JudgeModels};
 use crate::check::judge_cache::JudgeCache;
@@ -26,7 +28,7 @@ use crate::provider::cache::{CallContext, ModelCache};
 use crate::provider::registry::Providers;
 use crate::redact::Redactor;
 use crate::results::run_result::{run_result, RunResult};
-use crate::suite::model::{Budget, Case, Suite, Target};
+use crate::suite::model::{Case, Suite};
 use crate::trajectory::Trajectory;
 use crate::verdict::{Outcome, Verdict};
 

@@ -18,12 +18,12 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout};
 
+use crate::agent::case_input::CaseInput;
 use crate::agent::protocol::{parse_reply, Request};
 use crate::process::{
     describe_exit, output_limit_message, read_line_bounded, Group, OutputLimits, Program, RunError,
     Tail,
 };
-use crate::suite::model::Case;
 use crate::text::tail;
 use crate::trajectory::Trajectory;
 
@@ -72,7 +72,7 @@ impl CommandTarget {
     }
 
     /// Runs one case: never fails, a broken agent gives an `errored` trajectory.
-    pub async fn run(&self, case: &Case, repeat: u32) -> Trajectory {
+    pub async fn run(&self, case: &dyn CaseInput, repeat: u32) -> Trajectory {
         if self.persistent {
             self.run_persistent(case, repeat).await
         } else {
@@ -80,7 +80,7 @@ impl CommandTarget {
         }
     }
 
-    async fn run_once(&self, case: &Case, repeat: u32) -> Trajectory {
+    async fn run_once(&self, case: &dyn CaseInput, repeat: u32) -> Trajectory {
         let request = Request::new(case).with_repeat(repeat).to_line();
         // No timeout here: the runner's per-case timeout drops this future, which kills the
         // agent's whole process group.
@@ -111,7 +111,7 @@ impl CommandTarget {
         trajectory
     }
 
-    async fn run_persistent(&self, case: &Case, repeat: u32) -> Trajectory {
+    async fn run_persistent(&self, case: &dyn CaseInput, repeat: u32) -> Trajectory {
         let idle = self.idle.lock().ok().and_then(|mut pool| pool.pop());
         let mut process = match idle {
             Some(p) => p,
@@ -127,7 +127,7 @@ impl CommandTarget {
                     // Not even JSON: the stream is out of step; the process is dropped.
                     return parse_reply(&line);
                 };
-                if let Err(reason) = same_exchange(&reply, &case.id, repeat) {
+                if let Err(reason) = same_exchange(&reply, case.id(), repeat) {
                     return Trajectory::errored(reason);
                 }
                 if process.has_more_output().await {
@@ -135,7 +135,7 @@ impl CommandTarget {
                         "the agent printed more than one line for case `{}` repeat {repeat}; \
                          it was restarted (hint: a persistent agent prints exactly one reply line \
                          per request, and logs to stderr)",
-                        case.id
+                        case.id()
                     ));
                 }
                 // One reply, for this very request: the stream is in step, reuse it.

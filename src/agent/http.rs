@@ -6,12 +6,13 @@
 //! runner's per-case timeout drops the request future, which cancels the request.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use crate::agent::case_input::CaseInput;
 use crate::agent::protocol::{parse_reply, Request};
+use crate::http_client::HttpClientError;
 use crate::limits::format_size;
 use crate::provider::body::{read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
-use crate::suite::model::Case;
 use crate::text::excerpt;
 use crate::trajectory::Trajectory;
 
@@ -23,12 +24,32 @@ pub struct HttpTarget {
     pub url: reqwest::Url,
     /// Sent with every request, sorted by name.
     pub headers: BTreeMap<String, String>,
-    pub client: reqwest::Client,
     /// The largest reply body read (`run.limits.max_output_bytes`); a longer one errors the run.
     pub max_reply_bytes: u64,
+    /// Built at the first case (`crate::http_client`), then shared by every case: the suite
+    /// holds what the user wrote, the run what it needs to reach it.
+    client: OnceLock<reqwest::Client>,
 }
 
 impl HttpTarget {
+    pub fn new(url: reqwest::Url, headers: BTreeMap<String, String>, max_reply_bytes: u64) -> Self {
+        HttpTarget {
+            url,
+            headers,
+            max_reply_bytes,
+            client: OnceLock::new(),
+        }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, HttpClientError> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        // No timeout of its own: the runner's per-case timeout drops the request.
+        let built = crate::http_client::build("the http agent", None)?;
+        Ok(self.client.get_or_init(|| built))
+    }
+
     /// This target with the suite's reply limit (known only once `run:` is read).
     pub fn with_max_reply_bytes(self: Arc<Self>, bytes: u64) -> Arc<Self> {
         let mut target = Arc::unwrap_or_clone(self);
@@ -38,9 +59,12 @@ impl HttpTarget {
 
     /// Runs repeat `repeat` of one case: never fails, a broken endpoint gives an `errored`
     /// trajectory. The request carries `id` and `repeat`, as a command agent's does.
-    pub async fn run(&self, case: &Case, repeat: u32) -> Trajectory {
-        let mut request = self
-            .client
+    pub async fn run(&self, case: &dyn CaseInput, repeat: u32) -> Trajectory {
+        let client = match self.client() {
+            Ok(c) => c,
+            Err(e) => return Trajectory::errored(error_chain(&e)),
+        };
+        let mut request = client
             .post(self.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(Request::new(case).with_repeat(repeat).to_line());

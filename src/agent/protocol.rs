@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::suite::model::Case;
+use crate::agent::case_input::CaseInput;
 use crate::trajectory::{EndReason, Step, Trajectory, Usage};
 
 /// What the agent receives: the case, without its `expected` part (the agent must not see the
@@ -34,17 +34,17 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    pub fn new(case: &'a Case) -> Self {
+    pub fn new(case: &'a dyn CaseInput) -> Self {
         let mut fixtures = BTreeMap::new();
-        if let Some(world) = &case.world_fixture {
+        if let Some(world) = case.world_fixture() {
             fixtures.insert("world", world);
         }
         Request {
-            id: &case.id,
+            id: case.id(),
             repeat: None,
-            input: case.turns.first().map(String::as_str).unwrap_or_default(),
-            turns: &case.turns,
-            vars: &case.vars,
+            input: case.turns().first().map(String::as_str).unwrap_or_default(),
+            turns: case.turns(),
+            vars: case.vars(),
             fixtures,
         }
     }
@@ -156,6 +156,7 @@ impl Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::model::Case;
     use serde_json::json;
 
     fn case() -> Case {

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
+use crate::agent::case_input::CaseInput;
 use crate::report::trajectories::TrajectoryLine;
-use crate::suite::model::Case;
 use crate::trajectory::Trajectory;
 
 /// The file is kept as text and each case's line parsed when the case runs: a JSON line is a
@@ -69,11 +69,11 @@ impl ReplayTarget {
         })
     }
 
-    pub fn run(&self, case: &Case) -> Trajectory {
-        let Some(range) = self.lines.get(&case.id) else {
+    pub fn run(&self, case: &dyn CaseInput) -> Trajectory {
+        let Some(range) = self.lines.get(case.id()) else {
             return Trajectory::errored(format!(
                 "no recorded trajectory for case `{}` in {}",
-                case.id,
+                case.id(),
                 self.file.display()
             ));
         };
@@ -82,7 +82,7 @@ impl ReplayTarget {
             Ok(line) => line.trajectory,
             Err(e) => Trajectory::errored(format!(
                 "cannot re-read the trajectory of case `{}` in {}: {e}",
-                case.id,
+                case.id(),
                 self.file.display()
             )),
         }
@@ -92,6 +92,7 @@ impl ReplayTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::model::Case;
     use crate::verdict::CaseStatus;
 
     fn line(id: &str, target: Option<&str>, output: &str) -> String {

@@ -1,12 +1,11 @@
 //! `Calibration`: runs a judge over human-labelled examples and measures how well it agrees
-//! with the humans (`gauntlet calibrate judges/NAME.yaml --labels FILE`).
+//! with the humans; the command itself is `command::calibrate`.
 //!
 //! A labels file is JSONL, one example a line:
 //! `{"input": "...", "output": "...", "reference": "...", "pass": true}` or with `"score": 4`
 //! (in the judge's scale) instead of, or besides, `pass`. A score label also yields a pass
 //! label (normalised score at or above the judge's threshold).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -232,92 +231,5 @@ impl Calibration {
             }
         }
         out
-    }
-}
-
-/// `--min-kappa`: a number from 0 to 1 (NaN, infinities and negatives are refused, so a typo
-/// cannot switch the bar off).
-pub fn parse_min_kappa(text: &str) -> Result<f64, String> {
-    let k: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number"))?;
-    if (0.0..=1.0).contains(&k) {
-        Ok(k)
-    } else {
-        Err(format!(
-            "`{text}` is outside 0..1 (Cohen's kappa of 0 is chance, 1 perfect agreement)"
-        ))
-    }
-}
-
-/// `gauntlet calibrate JUDGE --labels FILE [--mocks DIR] [--min-kappa K]`: prints the agreement
-/// table; exit 2 on bad input, 1 when kappa is below `min_kappa`, 3 when the run failed.
-pub fn run(judge_path: &Path, labels: &Path, mocks: &Path, min_kappa: Option<f64>) -> u8 {
-    let fail = |errs: Vec<Diagnostic>| {
-        for line in crate::diagnostic::printable(&errs) {
-            eprintln!("{line}");
-        }
-        crate::exit::INVALID_INPUT
-    };
-    let name = judge_path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let judge = match Judge::load(&name, judge_path) {
-        Ok(j) => j,
-        Err(errs) => return fail(errs),
-    };
-    let labels = match load_labels_on_scale(labels, Some(judge.scale)) {
-        Ok(l) => l,
-        Err(errs) => return fail(errs),
-    };
-    let mut rules = BTreeMap::new();
-    if judge.model.provider == "mock" {
-        let file = mocks.join(format!("{}.yaml", judge.model.model));
-        match crate::provider::mock::MockRules::load(&file) {
-            Ok(r) => {
-                rules.insert(judge.model.model.clone(), std::sync::Arc::new(r));
-            }
-            Err(errs) => {
-                eprintln!(
-                    "error: mock judge `{}` needs its rules in {} (hint: pass --mocks DIR)",
-                    judge.model,
-                    file.display()
-                );
-                return fail(errs);
-            }
-        }
-    }
-    let providers = crate::provider::registry::Providers::new(rules);
-    let provider = match providers.get(&judge.model, &[]) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: judge model unavailable: {e}");
-            return crate::exit::RUN_INCOMPLETE;
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return crate::exit::RUN_INCOMPLETE;
-        }
-    };
-    let result = runtime.block_on(calibrate(&judge, provider.as_ref(), &labels));
-    print!("{}", result.render());
-    match (min_kappa, result.agreement.kappa()) {
-        (Some(min), Some(k)) if k < min => {
-            println!("\nkappa {k:.3} is below the minimum {min}: the judge is not calibrated");
-            crate::exit::GATE_FAILED
-        }
-        (Some(min), None) => {
-            println!("\nno pass/fail labels to compute kappa; the minimum {min} cannot be met");
-            crate::exit::GATE_FAILED
-        }
-        _ => crate::exit::GATE_PASSED,
     }
 }

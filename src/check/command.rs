@@ -207,4 +207,28 @@ mod tests {
         let v = rt.block_on(grade(&spec(d, &["./refund.sh"], long), &case(), &no_refund));
         assert_eq!((v.outcome, v.score), (Outcome::Fail, Some(0.0)));
     }
+
+    #[test]
+    fn a_timed_out_check_leaves_no_grandchild() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        script(
+            d,
+            "fork.sh",
+            "sleep 300 &\necho $! > grandchild.pid\nsleep 300",
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let spec = spec(d, &["./fork.sh"], Duration::from_millis(300));
+        let v = rt.block_on(grade(&spec, &case(), &Trajectory::default()));
+        assert_eq!(v.outcome, Outcome::Error, "{v:?}");
+        assert!(v.reason.contains("timed out"), "{}", v.reason);
+        let pid = std::fs::read_to_string(d.join("grandchild.pid")).unwrap();
+        assert!(
+            !crate::process::is_running(&pid),
+            "the grandchild {pid} survived"
+        );
+    }
 }

@@ -71,7 +71,7 @@ pub fn eval(args: EvalArgs) -> u8 {
     let mut planned: Vec<(Suite, Vec<_>, Arc<Providers>)> = Vec::new();
     let mut key_problems = false;
     for s in suites {
-        match Providers::for_suite_with(&s, !args.replay) {
+        match Providers::for_run(&s.provider_setup(), !args.replay) {
             Ok(p) => {
                 let cases = selection.apply(&s.cases);
                 planned.push((s, cases, Arc::new(p)));

@@ -12,7 +12,7 @@ pub fn validate(paths: &[PathBuf]) -> u8 {
     };
     for suite in &suites {
         // `validate` calls no model, so a missing key is only a warning here; `eval` refuses.
-        for problem in missing_keys(suite) {
+        for problem in missing_keys(&suite.provider_setup()) {
             eprintln!("warning: {}: {problem}", suite.path.display());
         }
         let checks: usize = suite.checks.len() * suite.cases.len()

@@ -1,4 +1,5 @@
 //! The subcommands, one file per family; `cli` parses and dispatches.
+pub mod calibrate;
 pub mod confirm_runs;
 pub mod eval;
 pub mod inspect;

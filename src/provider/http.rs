@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use crate::duration::MAX_DURATION;
+use crate::http_client::HttpClientError;
 use crate::limits::format_size;
 use crate::provider::body::{read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
 use crate::provider::types::ProviderError;
@@ -31,13 +32,8 @@ impl std::fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    pub fn new(provider: &str, timeout: Duration) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("gauntlet/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client for `{provider}`: {e}"))?;
+    pub fn new(provider: &str, timeout: Duration) -> Result<Self, HttpClientError> {
+        let client = crate::http_client::build(provider, Some(timeout))?;
         Ok(HttpClient {
             client,
             provider: provider.to_string(),

@@ -13,8 +13,8 @@ use serde_json::Value;
 
 pub use crate::provider::mock_rules::MockRules;
 use crate::provider::mock_rules::RenderedReply;
+use crate::provider::mock_script::RawMockReply;
 use crate::provider::types::{ModelRequest, ModelResponse, Provider, ProviderError, Purpose, Role};
-use crate::suite::raw::RawMockReply;
 use crate::trajectory::{ToolCall, Usage};
 
 #[derive(Debug, Clone)]
@@ -126,8 +126,8 @@ impl Provider for MockProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::mock_script::RawToolCall;
     use crate::provider::types::Message;
-    use crate::suite::raw::RawToolCall;
     use serde_json::json;
     use std::path::Path;
 

@@ -40,8 +40,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::diagnostic::Diagnostic;
+use crate::provider::mock_script::RawMockReply;
 use crate::provider::types::{Message, ModelRequest, ProviderError, Purpose, Role};
-use crate::suite::raw::RawMockReply;
 use crate::template;
 
 #[derive(Debug, Deserialize)]

@@ -9,19 +9,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::provider::anthropic::AnthropicProvider;
 use crate::provider::breaker::Breaker;
 use crate::provider::cache::{CachedProvider, CallContext, ModelCache, ToolRecorder};
 use crate::provider::fallback::Fallback;
 use crate::provider::http::HttpClient;
+use crate::provider::kind::ProviderKind;
 use crate::provider::mock::{MockProvider, MockRules};
-use crate::provider::openai::OpenAiProvider;
+use crate::provider::mock_script::RawMockReply;
 use crate::provider::rate_limit::{RateLimit, RateLimiter};
 use crate::provider::retry::Retry;
 use crate::provider::settings::ProviderSettings;
 use crate::provider::types::{ModelId, Provider, ProviderError};
-use crate::suite::model::{Suite, Target};
-use crate::suite::raw::RawMockReply;
 
 #[derive(Debug, Clone, Default)]
 pub struct Providers {
@@ -35,51 +33,66 @@ pub struct Providers {
     cached: Option<(Arc<ModelCache>, CallContext)>,
 }
 
-/// Every model a suite may call: the agent's, its fallbacks, the judges'.
-pub fn models_used(suite: &Suite) -> Vec<ModelId> {
-    let mut ids: Vec<ModelId> = Vec::new();
-    // External agents call their own models; only the harness's is ours to reach.
-    if let Target::Harness(h) = &suite.target {
-        ids.push(h.model.clone());
-    }
-    ids.extend(suite.fallback.iter().cloned());
-    ids.extend(suite.judges.values().map(|j| j.model.clone()));
-    ids.sort();
-    ids.dedup();
-    ids
+/// What a run needs reached, from validated data: a suite's models and `providers:` settings
+/// (`Suite::provider_setup`), or one judge's model for `calibrate`.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderSetup {
+    /// Every model the run may call (the agent's, its fallbacks, the judges'), sorted, unique.
+    pub models: Vec<ModelId>,
+    /// The agent's model and the models tried, in order, when it is down.
+    pub fallback: Option<(ModelId, Vec<ModelId>)>,
+    /// `providers.NAME` settings the suite gave (others use `ProviderSettings::defaults`).
+    pub settings: BTreeMap<ProviderKind, ProviderSettings>,
+    /// The compiled rules of every `mock:NAME` the run uses, by NAME.
+    pub mocks: BTreeMap<String, Arc<MockRules>>,
+    /// The largest response body read (`run.limits.max_response_bytes`).
+    pub max_response_bytes: u64,
 }
 
-/// Problems with the environment a run of `suite` would have: a missing API key. A key is
-/// required only for a public endpoint; a custom base URL (a local server) may need none.
-pub fn missing_keys(suite: &Suite) -> Vec<String> {
+impl ProviderSetup {
+    fn settings_for(&self, kind: ProviderKind) -> ProviderSettings {
+        self.settings
+            .get(&kind)
+            .cloned()
+            .unwrap_or_else(|| ProviderSettings::defaults(kind))
+    }
+
+    /// The HTTP providers the run reaches, each once.
+    fn http_kinds(&self) -> Vec<ProviderKind> {
+        let mut kinds: Vec<ProviderKind> = self
+            .models
+            .iter()
+            .map(|id| id.provider)
+            .filter(|k| k.is_http())
+            .collect();
+        kinds.dedup();
+        kinds
+    }
+}
+
+/// Problems with the environment a run would have: a missing API key. A key is required only
+/// for a public endpoint; a custom base URL (a local server) may need none.
+pub fn missing_keys(setup: &ProviderSetup) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut seen = Vec::new();
-    for id in models_used(suite) {
-        if id.provider == "mock" || seen.contains(&id.provider) {
-            continue;
-        }
-        seen.push(id.provider.clone());
-        let settings = settings_for(suite, &id.provider);
-        if api_key(&settings).is_none() && is_public(&settings, &id.provider) {
+    for kind in setup.http_kinds() {
+        let settings = setup.settings_for(kind);
+        if api_key(&settings).is_none() && kind.is_public(&settings.resolved_base_url(kind)) {
+            let model = setup
+                .models
+                .iter()
+                .find(|id| id.provider == kind)
+                .map(ToString::to_string)
+                .unwrap_or_default();
             problems.push(format!(
-                "model `{id}` needs an API key in the environment variable {} (hint: export {}=..., \
-                 or point `providers.{}.base_url` / {}_BASE_URL at a server that needs none)",
+                "model `{model}` needs an API key in the environment variable {} (hint: export {}=..., \
+                 or point `providers.{kind}.base_url` / {} at a server that needs none)",
                 settings.api_key_env,
                 settings.api_key_env,
-                id.provider,
-                id.provider.to_ascii_uppercase()
+                kind.base_url_variable()
             ));
         }
     }
     problems
-}
-
-fn settings_for(suite: &Suite, provider: &str) -> ProviderSettings {
-    suite
-        .providers
-        .get(provider)
-        .cloned()
-        .unwrap_or_else(|| ProviderSettings::defaults(provider))
 }
 
 fn api_key(settings: &ProviderSettings) -> Option<String> {
@@ -91,11 +104,6 @@ fn api_key(settings: &ProviderSettings) -> Option<String> {
     Some(key)
 }
 
-fn is_public(settings: &ProviderSettings, provider: &str) -> bool {
-    let url = settings.resolved_base_url(provider);
-    url == "https://api.openai.com/v1" || url == "https://api.anthropic.com"
-}
-
 impl Providers {
     /// `mocks`: the compiled rules of every `mock:NAME` the suite uses, by NAME.
     pub fn new(mocks: BTreeMap<String, Arc<MockRules>>) -> Self {
@@ -105,52 +113,38 @@ impl Providers {
         }
     }
 
-    /// Everything `suite` may call, HTTP stacks built and keys read from the environment.
+    /// Everything `setup` may call, HTTP stacks built and keys read from the environment.
     /// Errors: a missing key (see `missing_keys`) or a client that cannot be built.
-    pub fn for_suite(suite: &Suite) -> Result<Self, Vec<String>> {
-        Self::for_suite_with(suite, true)
-    }
-
-    /// [`Providers::for_suite`]; `require_keys: false` (under `--replay`, which calls no model)
-    /// builds the stacks without keys instead of refusing.
-    pub fn for_suite_with(suite: &Suite, require_keys: bool) -> Result<Self, Vec<String>> {
-        let problems = missing_keys(suite);
+    /// `require_keys: false` (under `--replay`, which calls no model) builds the stacks without
+    /// keys instead of refusing.
+    pub fn for_run(setup: &ProviderSetup, require_keys: bool) -> Result<Self, Vec<String>> {
+        let problems = missing_keys(setup);
         if require_keys && !problems.is_empty() {
             return Err(problems);
         }
-        let mut providers = Providers::new(suite.mocks.clone());
-        let mut shared: BTreeMap<String, (HttpClient, Arc<RateLimiter>)> = BTreeMap::new();
+        let mut providers = Providers::new(setup.mocks.clone());
+        let mut shared: BTreeMap<ProviderKind, (HttpClient, Arc<RateLimiter>)> = BTreeMap::new();
         let mut errors = Vec::new();
-        for id in models_used(suite) {
-            if id.provider == "mock" {
-                continue;
-            }
-            let settings = settings_for(suite, &id.provider);
-            if !shared.contains_key(&id.provider) {
-                match HttpClient::new(&id.provider, settings.timeout) {
-                    Ok(c) => {
-                        let c = c.with_max_body(suite.run.limits.max_response_bytes);
-                        let limiter = Arc::new(RateLimiter::new(settings.rate_limit));
-                        shared.insert(id.provider.clone(), (c, limiter));
-                    }
-                    Err(e) => {
-                        errors.push(e);
-                        continue;
-                    }
+        for kind in setup.http_kinds() {
+            let settings = setup.settings_for(kind);
+            match HttpClient::new(kind.name(), settings.timeout) {
+                Ok(c) => {
+                    let c = c.with_max_body(setup.max_response_bytes);
+                    let limiter = Arc::new(RateLimiter::new(settings.rate_limit));
+                    shared.insert(kind, (c, limiter));
                 }
+                Err(e) => errors.push(e.to_string()),
             }
+        }
+        for id in &setup.models {
             let Some((client, limiter)) = shared.get(&id.provider) else {
                 continue;
             };
-            let base_url = settings.resolved_base_url(&id.provider);
+            let settings = setup.settings_for(id.provider);
+            let base_url = settings.resolved_base_url(id.provider);
             let key = api_key(&settings);
-            let mut stack: Arc<dyn Provider> = match id.provider.as_str() {
-                "openai" => Arc::new(OpenAiProvider::new(client.clone(), base_url, key)),
-                "anthropic" => Arc::new(AnthropicProvider::new(client.clone(), base_url, key)),
-                other => {
-                    errors.push(format!("provider `{other}` is not available in this build"));
-                    continue;
-                }
+            let Some(mut stack) = id.provider.http_provider(client.clone(), base_url, key) else {
+                continue;
             };
             if !limiter.is_unlimited() {
                 stack = Arc::new(RateLimit::new(stack, limiter.clone()));
@@ -159,12 +153,10 @@ impl Providers {
             // open the retry layer stops at once instead of sleeping on a dead provider.
             stack = Arc::new(Breaker::new(stack, id.to_string(), settings.breaker));
             stack = Arc::new(Retry::new(stack, settings.retries));
-            providers.http.insert(id, stack);
+            providers.http.insert(id.clone(), stack);
         }
-        if let (Target::Harness(h), false) = (&suite.target, suite.fallback.is_empty()) {
-            providers
-                .fallbacks
-                .insert(h.model.clone(), suite.fallback.clone());
+        if let Some((primary, chain)) = &setup.fallback {
+            providers.fallbacks.insert(primary.clone(), chain.clone());
         }
         if errors.is_empty() {
             Ok(providers)
@@ -225,8 +217,8 @@ impl Providers {
         id: &ModelId,
         script: &[RawMockReply],
     ) -> Result<Arc<dyn Provider>, ProviderError> {
-        match id.provider.as_str() {
-            "mock" => {
+        match id.provider {
+            ProviderKind::Mock => {
                 let rules = self.mocks.get(&id.model).ok_or_else(|| {
                     let known: Vec<&str> = self.mocks.keys().map(String::as_str).collect();
                     ProviderError::fatal(format!(

@@ -1,13 +1,11 @@
 //! `ProviderSettings`: where an HTTP provider lives and how hard to try, resolved from the
-//! suite's `providers.NAME` block (raw form in `suite::raw::RawProviderSettings`).
+//! suite's `providers.NAME` block (raw form in `provider::raw_settings`).
 
 use std::time::Duration;
 
 use crate::duration::parse_duration;
-use crate::suite::raw::RawProviderSettings;
-
-/// Providers that speak HTTP and take the settings below (the mock takes none).
-pub const HTTP_PROVIDERS: &[&str] = &["anthropic", "openai"];
+use crate::provider::kind::ProviderKind;
+use crate::provider::raw_settings::RawProviderSettings;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderSettings {
@@ -46,11 +44,11 @@ pub struct RateLimitPolicy {
 }
 
 impl ProviderSettings {
-    /// The defaults for provider `name` (`openai` → `OPENAI_API_KEY`).
-    pub fn defaults(name: &str) -> Self {
+    /// The defaults for provider `kind` (`openai` → `OPENAI_API_KEY`).
+    pub fn defaults(kind: ProviderKind) -> Self {
         ProviderSettings {
             base_url: None,
-            api_key_env: format!("{}_API_KEY", name.to_ascii_uppercase()),
+            api_key_env: kind.default_key_variable(),
             timeout: Duration::from_secs(120),
             retries: RetryPolicy {
                 attempts: 4,
@@ -67,8 +65,11 @@ impl ProviderSettings {
 
     /// Resolves `providers.NAME`. Errors are `(message, needle)` pairs: what is wrong and the
     /// text to locate it by in the suite file.
-    pub fn from_raw(name: &str, raw: &RawProviderSettings) -> Result<Self, Vec<(String, String)>> {
-        let mut s = Self::defaults(name);
+    pub fn from_raw(
+        kind: ProviderKind,
+        raw: &RawProviderSettings,
+    ) -> Result<Self, Vec<(String, String)>> {
+        let mut s = Self::defaults(kind);
         let mut errs = Vec::new();
         let mut duration = |field: &str, text: &Option<String>, into: &mut Duration| {
             if let Some(t) = text {
@@ -156,16 +157,16 @@ impl ProviderSettings {
     }
 
     /// The base URL: the suite's, else `$NAME_BASE_URL`, else the public endpoint.
-    pub fn resolved_base_url(&self, name: &str) -> String {
-        let env = format!("{}_BASE_URL", name.to_ascii_uppercase());
+    pub fn resolved_base_url(&self, kind: ProviderKind) -> String {
         let url = self
             .base_url
             .clone()
-            .or_else(|| std::env::var(&env).ok().filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| match name {
-                "anthropic" => "https://api.anthropic.com".to_string(),
-                _ => "https://api.openai.com/v1".to_string(),
-            });
+            .or_else(|| {
+                std::env::var(kind.base_url_variable())
+                    .ok()
+                    .filter(|v| !v.is_empty())
+            })
+            .unwrap_or_else(|| kind.default_base_url().unwrap_or_default().to_string());
         url.trim_end_matches('/').to_string()
     }
 }
@@ -173,16 +174,17 @@ impl ProviderSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::raw::{RawBreaker, RawRetries};
+    use crate::provider::raw_settings::{RawBreaker, RawRetries};
+    use ProviderKind::{Anthropic, OpenAi};
 
     #[test]
     fn defaults_name_the_conventional_key_variable() {
         assert_eq!(
-            ProviderSettings::defaults("openai").api_key_env,
+            ProviderSettings::defaults(OpenAi).api_key_env,
             "OPENAI_API_KEY"
         );
         assert_eq!(
-            ProviderSettings::defaults("anthropic").api_key_env,
+            ProviderSettings::defaults(Anthropic).api_key_env,
             "ANTHROPIC_API_KEY"
         );
     }
@@ -198,10 +200,10 @@ mod tests {
             }),
             ..Default::default()
         };
-        let s = ProviderSettings::from_raw("openai", &raw).unwrap();
+        let s = ProviderSettings::from_raw(OpenAi, &raw).unwrap();
         assert_eq!(s.retries.attempts, 2);
         assert_eq!(s.retries.base_delay, Duration::from_millis(10));
-        assert_eq!(s.resolved_base_url("openai"), "http://localhost:8000/v1");
+        assert_eq!(s.resolved_base_url(OpenAi), "http://localhost:8000/v1");
 
         let bad = RawProviderSettings {
             base_url: Some("localhost:8000".into()),
@@ -212,7 +214,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let errs = ProviderSettings::from_raw("openai", &bad).unwrap_err();
+        let errs = ProviderSettings::from_raw(OpenAi, &bad).unwrap_err();
         assert_eq!(errs.len(), 4, "{errs:?}");
         assert!(
             errs.iter()

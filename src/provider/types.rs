@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::provider::kind::ProviderKind;
 use crate::trajectory::{ToolCall, Usage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,33 +177,36 @@ pub trait Provider: Send + Sync + fmt::Debug {
 /// A model id as written in a suite: `provider:model`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ModelId {
-    pub provider: String,
+    pub provider: ProviderKind,
     pub model: String,
 }
 
 impl ModelId {
-    pub const PROVIDERS: &'static [&'static str] = &["anthropic", "mock", "openai"];
-
     /// Parses `provider:model`; the error says what was expected.
     pub fn parse(s: &str) -> Result<Self, String> {
         match s.split_once(':') {
-            Some((p, m)) if !p.is_empty() && !m.is_empty() => {
-                if Self::PROVIDERS.contains(&p) {
-                    Ok(ModelId {
-                        provider: p.to_string(),
-                        model: m.to_string(),
-                    })
-                } else {
+            Some((p, m)) if !p.is_empty() && !m.is_empty() => match ProviderKind::parse(p) {
+                Some(provider) => Ok(ModelId {
+                    provider,
+                    model: m.to_string(),
+                }),
+                None => {
+                    let names: Vec<&str> = ProviderKind::ALL.iter().map(|k| k.name()).collect();
                     Err(format!(
                         "unknown provider `{p}` in model `{s}` (expected one of: {})",
-                        Self::PROVIDERS.join(", ")
+                        names.join(", ")
                     ))
                 }
-            }
+            },
             _ => Err(format!(
                 "invalid model id `{s}` (expected `provider:model`, e.g. `mock:support`)"
             )),
         }
+    }
+
+    /// Whether this is a `mock:NAME` model (offline, rules loaded from the suite's folder).
+    pub fn is_mock(&self) -> bool {
+        self.provider == ProviderKind::Mock
     }
 }
 

@@ -14,13 +14,18 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::agent::command::CommandTarget;
+use crate::agent::harness::budget::Budget;
+use crate::agent::harness::config::HarnessConfig;
 use crate::agent::harness::custom_tool::CustomTool;
 use crate::agent::harness::faults::Faults;
 use crate::agent::harness::pricing::{Price, PriceTable};
+use crate::agent::harness::simulated_user::SimulatedUser;
+use crate::agent::harness::system_prompt::system_prompt_context;
 use crate::agent::harness::tools::BUILTIN_TOOLS;
 use crate::agent::harness::world::World;
 use crate::agent::http::HttpTarget;
 use crate::agent::replay::ReplayTarget;
+use crate::agent::target::{Target, TargetKind};
 use crate::check::calibrate::load_labels;
 use crate::check::compile_cache::CompileCache;
 use crate::check::judge::Judge;
@@ -34,18 +39,17 @@ use crate::fingerprint::stable_hash;
 use crate::gate::{Gate, DEFAULT_MAX_ERROR_RATE};
 use crate::limits::Limits;
 use crate::process::{resolve_program, Program};
+use crate::provider::kind::ProviderKind;
 use crate::provider::mock::MockRules;
-use crate::provider::settings::{ProviderSettings, HTTP_PROVIDERS};
+use crate::provider::raw_settings::RawProviderSettings;
+use crate::provider::settings::ProviderSettings;
 use crate::provider::ModelId;
-use crate::suite::model::{
-    Budget, CalibrationRequirement, Case, Expected, HarnessConfig, RunSettings, SimulatedUser,
-    Suite, Target,
-};
+use crate::suite::model::{CalibrationRequirement, Case, Expected, RunSettings, Suite};
 use crate::suite::raw::{
-    RawCalibration, RawCase, RawCommand, RawGate, RawHarness, RawHttp, RawProviderSettings,
-    RawReplay, RawRun, RawSuite, RawTarget, TARGET_KINDS,
+    RawCalibration, RawCase, RawCommand, RawGate, RawHarness, RawHttp, RawReplay, RawRun,
+    RawSuite, RawTarget,
 };
-use crate::template::{SharedTemplate, Template};
+use crate::template::SharedTemplate;
 use crate::verdict::{MinPass, DEFAULT_ALPHA};
 use crate::yaml_path::NodeIndex;
 
@@ -246,13 +250,13 @@ impl Loader {
         let mut mock_files = Vec::new();
         if let Some(h) = &harness {
             for m in std::iter::once(&h.model).chain(h.user_model.as_ref()) {
-                if m.provider == "mock" {
+                if m.is_mock() {
                     mock_names.insert(m.model.clone());
                 }
             }
         }
         for judge in judges.values() {
-            if judge.model.provider == "mock" {
+            if judge.model.is_mock() {
                 mock_names.insert(judge.model.model.clone());
             }
         }
@@ -362,21 +366,22 @@ impl Loader {
     fn providers(
         &mut self,
         raw: &BTreeMap<String, RawProviderSettings>,
-    ) -> BTreeMap<String, ProviderSettings> {
+    ) -> BTreeMap<ProviderKind, ProviderSettings> {
         let mut out = BTreeMap::new();
+        let configurable: Vec<&str> = ProviderKind::http_kinds().map(|k| k.name()).collect();
         for (name, settings) in raw {
-            if !HTTP_PROVIDERS.contains(&name.as_str()) {
-                let hint = match did_you_mean(name, HTTP_PROVIDERS.iter().copied()) {
+            let Some(kind) = ProviderKind::parse(name).filter(|k| k.is_http()) else {
+                let hint = match did_you_mean(name, configurable.iter().copied()) {
                     Some(best) => format!("did you mean `{best}`?"),
-                    None => format!("configurable providers: {}", HTTP_PROVIDERS.join(", ")),
+                    None => format!("configurable providers: {}", configurable.join(", ")),
                 };
                 self.error(format!("unknown provider `{name}` in `providers`"), name)
                     .hint = Some(hint);
                 continue;
-            }
-            match ProviderSettings::from_raw(name, settings) {
+            };
+            match ProviderSettings::from_raw(kind, settings) {
                 Ok(s) => {
-                    out.insert(name.clone(), s);
+                    out.insert(kind, s);
                 }
                 Err(errs) => {
                     for (message, needle) in errs {
@@ -392,7 +397,7 @@ impl Loader {
         let mut out = Vec::new();
         for text in harness.map(|h| h.fallback.as_slice()).unwrap_or_default() {
             match ModelId::parse(text) {
-                Ok(id) if id.provider == "mock" => {
+                Ok(id) if id.is_mock() => {
                     self.error(
                         format!(
                             "fallback model `{id}` is a mock; fallbacks are for real providers"
@@ -425,34 +430,24 @@ impl Loader {
         raw: &RawTarget,
         limits: &Limits,
     ) -> (Option<HarnessConfig>, Option<Target>) {
-        let present: Vec<&str> = TARGET_KINDS
+        let present = raw.kinds();
+        let kinds = TargetKind::ALL
             .iter()
-            .copied()
-            .zip([
-                raw.harness.is_some(),
-                raw.command.is_some(),
-                raw.http.is_some(),
-                raw.replay.is_some(),
-            ])
-            .filter_map(|(kind, set)| set.then_some(kind))
-            .collect();
-        let kinds = TARGET_KINDS
-            .iter()
-            .map(|k| format!("`{k}`"))
+            .map(|k| format!("`{}`", k.name()))
             .collect::<Vec<_>>()
             .join(", ");
-        match present.as_slice() {
+        let kind = match present.as_slice() {
             [] => {
                 self.error("the suite has no target", "target:").hint = Some(format!(
                     "expected one of {kinds}, e.g. `target: {{harness: {{model: ..., tools: [...]}}}}`"
                 ));
                 return (None, None);
             }
-            [_] => {}
+            [kind] => *kind,
             many => {
                 let found = many
                     .iter()
-                    .map(|k| format!("`{k}`"))
+                    .map(|k| format!("`{}`", k.name()))
                     .collect::<Vec<_>>()
                     .join(" and ");
                 self.error(
@@ -462,18 +457,19 @@ impl Loader {
                 .hint = Some(format!("keep one of {kinds}"));
                 return (None, None);
             }
-        }
-        if let Some(h) = &raw.harness {
-            return (self.harness(h, limits), None);
-        }
-        let external = if let Some(c) = &raw.command {
-            self.command(c, limits)
-        } else if let Some(h) = &raw.http {
-            self.http(h)
-        } else {
-            raw.replay.as_ref().and_then(|r| self.replay(r))
         };
-        (None, external)
+        match kind {
+            TargetKind::Harness => (
+                raw.harness.as_ref().and_then(|h| self.harness(h, limits)),
+                None,
+            ),
+            TargetKind::Command => (
+                None,
+                raw.command.as_ref().and_then(|c| self.command(c, limits)),
+            ),
+            TargetKind::Http => (None, raw.http.as_ref().and_then(|h| self.http(h))),
+            TargetKind::Replay => (None, raw.replay.as_ref().and_then(|r| self.replay(r))),
+        }
     }
 
     fn command(&mut self, raw: &RawCommand, limits: &Limits) -> Option<Target> {
@@ -554,22 +550,14 @@ impl Loader {
                 headers_ok = false;
             }
         }
-        let client = match reqwest::Client::builder().build() {
-            Ok(c) => Some(c),
-            Err(e) => {
-                self.error(format!("cannot set up the HTTP client: {e}"), "http:");
-                None
-            }
-        };
         if !headers_ok {
             return None;
         }
-        Some(Target::Http(Arc::new(HttpTarget {
-            url: url?,
-            headers: raw.headers.clone(),
-            client: client?,
-            max_reply_bytes: crate::limits::Limits::default().max_output_bytes,
-        })))
+        Some(Target::Http(Arc::new(HttpTarget::new(
+            url?,
+            raw.headers.clone(),
+            crate::limits::Limits::default().max_output_bytes,
+        ))))
     }
 
     fn replay(&mut self, raw: &RawReplay) -> Option<Target> {
@@ -1190,24 +1178,6 @@ impl Loader {
         }
         run
     }
-}
-
-/// What the system prompt `template` sees: `case` and `vars`, each built only when the template
-/// reads it (a prompt that reads only `vars` costs no `case` JSON per case). Shared with the
-/// harness so that load-time checking renders exactly what a run renders.
-pub fn system_prompt_context(case: &Case, template: &Template) -> Value {
-    let wanted = |name: &str| template.reads(name);
-    let mut ctx = serde_json::Map::new();
-    if wanted("case") {
-        ctx.insert("case".into(), case.to_value());
-    }
-    if wanted("vars") {
-        ctx.insert(
-            "vars".into(),
-            serde_json::to_value(&case.vars).unwrap_or(Value::Null),
-        );
-    }
-    Value::Object(ctx)
 }
 
 /// Converts all cases of all datasets; duplicate ids are errors at the second definition.

@@ -8,22 +8,20 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::agent::command::CommandTarget;
-use crate::agent::harness::custom_tool::CustomTool;
-use crate::agent::harness::faults::Faults;
-use crate::agent::harness::pricing::PriceTable;
-use crate::agent::harness::tools::SharedToolSet;
-use crate::agent::http::HttpTarget;
-use crate::agent::replay::ReplayTarget;
+use crate::agent::case_input::CaseInput;
+use crate::agent::harness::budget::Budget;
+use crate::agent::harness::simulated_user::SimulatedUser;
+use crate::agent::target::Target;
 use crate::check::calibrate::Label;
 use crate::check::judge::Judge;
 use crate::check::spec::CheckSpec;
 use crate::gate::Gate;
+use crate::provider::kind::ProviderKind;
 use crate::provider::mock::MockRules;
+use crate::provider::mock_script::{RawMockReply, RawToolCall};
+use crate::provider::registry::ProviderSetup;
 use crate::provider::settings::ProviderSettings;
 use crate::provider::ModelId;
-use crate::suite::raw::{RawMockReply, RawToolCall};
-use crate::template::SharedTemplate;
 use crate::verdict::MinPass;
 
 #[derive(Debug, Clone)]
@@ -52,9 +50,38 @@ pub struct Suite {
     pub gate: Gate,
     pub run: RunSettings,
     /// `providers.NAME` settings the suite gave (others use `ProviderSettings::defaults`).
-    pub providers: BTreeMap<String, ProviderSettings>,
+    pub providers: BTreeMap<ProviderKind, ProviderSettings>,
     /// The harness model's fallback chain (`target.harness.fallback`), in order.
     pub fallback: Vec<ModelId>,
+}
+
+impl Suite {
+    /// Every model the suite may call (the agent's, its fallbacks, the judges') and how to
+    /// reach them: what `Providers::for_run` builds from.
+    pub fn provider_setup(&self) -> ProviderSetup {
+        let mut models: Vec<ModelId> = Vec::new();
+        // External agents call their own models; only the harness's is ours to reach.
+        if let Target::Harness(h) = &self.target {
+            models.push(h.model.clone());
+        }
+        models.extend(self.fallback.iter().cloned());
+        models.extend(self.judges.values().map(|j| j.model.clone()));
+        models.sort();
+        models.dedup();
+        let fallback = match &self.target {
+            Target::Harness(h) if !self.fallback.is_empty() => {
+                Some((h.model.clone(), self.fallback.clone()))
+            }
+            _ => None,
+        };
+        ProviderSetup {
+            models,
+            fallback,
+            settings: self.providers.clone(),
+            mocks: self.mocks.clone(),
+            max_response_bytes: self.run.limits.max_response_bytes,
+        }
+    }
 }
 
 /// Human labels a judge must agree with (Cohen's kappa ≥ `min_kappa`) for its verdicts to gate.
@@ -62,67 +89,6 @@ pub struct Suite {
 pub struct CalibrationRequirement {
     pub labels: Vec<Label>,
     pub min_kappa: f64,
-}
-
-#[derive(Debug, Clone)]
-pub enum Target {
-    Harness(Arc<HarnessConfig>),
-    /// The user's agent as a process speaking JSON on stdin/stdout.
-    Command(Arc<CommandTarget>),
-    /// The user's agent behind an HTTP endpoint.
-    Http(Arc<HttpTarget>),
-    /// Trajectories recorded by an earlier run.
-    Replay(Arc<ReplayTarget>),
-}
-
-#[derive(Debug, Clone)]
-pub struct HarnessConfig {
-    pub model: ModelId,
-    /// Compiled system prompt template source (rendered per case with `case` and `vars`).
-    pub system: Option<String>,
-    /// Builtin tool names, in the order given.
-    pub tools: Vec<String>,
-    /// The world fixture (JSON), cloned and mutated per case.
-    pub world: Option<Arc<Value>>,
-    pub max_steps: u32,
-    pub temperature: Option<f64>,
-    pub max_tokens: Option<u32>,
-    /// Malformed tool calls (unknown tool, invalid arguments) the model may repair per case.
-    pub max_repairs: u32,
-    /// Token budget of the history sent to the model (`None`: everything).
-    pub context_tokens: Option<u64>,
-    /// Tools beyond the builtin world, offered after the builtin ones.
-    pub custom_tools: Vec<Arc<CustomTool>>,
-    /// Fault injection by tool name (builtin or custom).
-    pub faults: BTreeMap<String, Faults>,
-    /// USD per million tokens by `provider:model`: built-in defaults plus the suite's.
-    pub pricing: PriceTable,
-    /// Per-case limits (the run limits live in `RunSettings`).
-    pub budget: Budget,
-    /// The model playing a case's simulated user (default: the agent's model).
-    pub user_model: Option<ModelId>,
-    /// `tools` and `custom_tools` compiled, once for the whole suite.
-    pub toolset: SharedToolSet,
-    /// `system` compiled, once for the whole suite.
-    pub system_template: SharedTemplate,
-}
-
-/// Token and USD limits, per case and per run. `None`: no limit.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Budget {
-    pub case_tokens: Option<u64>,
-    pub case_usd: Option<f64>,
-    pub run_tokens: Option<u64>,
-    pub run_usd: Option<f64>,
-}
-
-/// A simulated user (tau-bench style): an LLM with a persona and a goal that keeps talking to
-/// the agent until it says it is done or `max_turns` user turns were spoken.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SimulatedUser {
-    pub persona: String,
-    pub goal: String,
-    pub max_turns: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -246,6 +212,30 @@ impl Case {
             v = v.get_mut(key)?.take();
         }
         (!v.is_null()).then_some(v)
+    }
+}
+
+impl CaseInput for Case {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn turns(&self) -> &[String] {
+        &self.turns
+    }
+    fn vars(&self) -> &BTreeMap<String, Value> {
+        &self.vars
+    }
+    fn world_fixture(&self) -> Option<&Value> {
+        self.world_fixture.as_ref()
+    }
+    fn mock_script(&self) -> &[RawMockReply] {
+        &self.mock
+    }
+    fn simulated_user(&self) -> Option<&SimulatedUser> {
+        self.user.as_ref()
+    }
+    fn template_value(&self) -> Value {
+        self.to_value()
     }
 }
 

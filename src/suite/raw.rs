@@ -12,6 +12,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::check::raw::RawCheck;
+use crate::agent::harness::raw_custom_tool::RawCustomTool;
+use crate::agent::target::TargetKind;
+use crate::provider::mock_script::{RawMockReply, RawToolCall};
+use crate::provider::raw_settings::RawProviderSettings;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,61 +51,6 @@ pub struct RawSuite {
     pub providers: BTreeMap<String, RawProviderSettings>,
 }
 
-/// `providers.NAME`: where a provider lives and how hard to try. Every field is optional.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawProviderSettings {
-    /// Base URL of the API; default `$OPENAI_BASE_URL` / `$ANTHROPIC_BASE_URL`, else public.
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// Name of the environment variable holding the key (never the key itself).
-    #[serde(default)]
-    pub api_key_env: Option<String>,
-    /// Per-request timeout, e.g. `60s`.
-    #[serde(default)]
-    pub timeout: Option<String>,
-    #[serde(default)]
-    pub retries: Option<RawRetries>,
-    #[serde(default)]
-    pub breaker: Option<RawBreaker>,
-    #[serde(default)]
-    pub rate_limit: Option<RawRateLimit>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRetries {
-    /// Attempts in all, the first included (1 = no retry).
-    #[serde(default)]
-    pub attempts: Option<u32>,
-    #[serde(default)]
-    pub base_delay: Option<String>,
-    #[serde(default)]
-    pub max_delay: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawBreaker {
-    /// Consecutive failed requests that open the breaker.
-    #[serde(default)]
-    pub failures: Option<u32>,
-    /// How long it stays open before one trial request.
-    #[serde(default)]
-    pub cooldown: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRateLimit {
-    /// Requests per minute.
-    #[serde(default)]
-    pub rpm: Option<u32>,
-    /// Tokens (input + output) per minute.
-    #[serde(default)]
-    pub tpm: Option<u64>,
-}
-
 /// Exactly one of the target kinds. (An enum would read better, but serde's error for a wrong
 /// externally-tagged enum does not list the variants; this struct does.)
 #[derive(Debug, Clone, Deserialize)]
@@ -117,8 +66,20 @@ pub struct RawTarget {
     pub replay: Option<RawReplay>,
 }
 
-/// The target kinds, in the order of `RawTarget`'s fields; for messages.
-pub const TARGET_KINDS: &[&str] = &["harness", "command", "http", "replay"];
+impl RawTarget {
+    /// The kinds written under `target:` (a valid suite has exactly one).
+    pub fn kinds(&self) -> Vec<TargetKind> {
+        TargetKind::ALL
+            .into_iter()
+            .filter(|kind| match kind {
+                TargetKind::Harness => self.harness.is_some(),
+                TargetKind::Command => self.command.is_some(),
+                TargetKind::Http => self.http.is_some(),
+                TargetKind::Replay => self.replay.is_some(),
+            })
+            .collect()
+    }
+}
 
 /// The user's agent as a process: the JSON protocol on stdin/stdout.
 #[derive(Debug, Clone, Deserialize)]
@@ -199,78 +160,6 @@ pub struct RawHarness {
     /// `provider:model` playing simulated users (default: `model`).
     #[serde(default)]
     pub user_model: Option<String>,
-}
-
-/// A tool defined in the suite. Exactly one of `mock`, `http`, `command`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawCustomTool {
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    /// JSON Schema of the arguments (default: any object).
-    #[serde(default)]
-    pub parameters: Option<Value>,
-    #[serde(default)]
-    pub mock: Option<RawMockTool>,
-    #[serde(default)]
-    pub http: Option<RawHttpTool>,
-    #[serde(default)]
-    pub command: Option<RawCommandTool>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawMockTool {
-    /// Tried in order; the first whose `when` holds answers.
-    pub replies: Vec<RawMockToolReply>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawMockToolReply {
-    #[serde(default)]
-    pub when: RawMockToolWhen,
-    /// The tool's result (any JSON)...
-    #[serde(default)]
-    pub result: Option<Value>,
-    /// ...or its error message.
-    #[serde(default)]
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawMockToolWhen {
-    /// Case id glob.
-    #[serde(default)]
-    pub case: Option<String>,
-    /// Regex over the arguments as compact JSON (keys sorted).
-    #[serde(default)]
-    pub args: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawHttpTool {
-    pub url: String,
-    /// Default `30s`.
-    #[serde(default)]
-    pub timeout: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawCommandTool {
-    /// Program and arguments; no shell. A relative program path with a `/` is resolved
-    /// against the suite's folder.
-    pub argv: Vec<String>,
-    /// Default `30s`; the process is killed when it runs out.
-    #[serde(default)]
-    pub timeout: Option<String>,
-    /// Provider keys (`*_API_KEY`) the tool may see; all others are withheld.
-    #[serde(default)]
-    pub pass_env: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -430,23 +319,6 @@ pub struct RawExpected {
     pub state: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawToolCall {
-    pub name: String,
-    #[serde(default)]
-    pub args: Option<Value>,
-}
-
-/// One scripted mock reply: text, tool calls, or both.
-#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawMockReply {
-    #[serde(default)]
-    pub text: Option<String>,
-    #[serde(default)]
-    pub tool_calls: Vec<RawToolCall>,
-}
 
 /// A suite's requirement on one judge's calibration.
 #[derive(Debug, Clone, Deserialize)]

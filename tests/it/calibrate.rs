@@ -119,3 +119,82 @@ fn a_suite_gates_on_a_judge_only_when_it_meets_its_calibration_requirement() {
     assert_eq!(report["cases"][0]["status"], "failed");
     assert!(report["gate"].get("uncalibrated").is_none());
 }
+
+/// The judge model behind a local OpenAI-compatible server: grades 5 an answer that says
+/// `GOOD-A`, 1 anything else, so the one human-passed `GOOD-B` is the judge's only miss.
+struct GradingServer;
+
+impl wiremock::Respond for GradingServer {
+    fn respond(&self, req: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let body = String::from_utf8_lossy(&req.body);
+        let score = if body.contains("GOOD-A") { 5 } else { 1 };
+        let content = format!("{{\"score\": {score}, \"reason\": \"graded {score}\"}}");
+        wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "id": "chatcmpl-1", "object": "chat.completion", "model": "grader-1",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": 40, "completion_tokens": 9, "total_tokens": 49}
+        }))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_openai_judge_is_calibrated_against_a_local_server() {
+    use wiremock::matchers::{method, path};
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(GradingServer)
+        .expect(4)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let judge = dir.path().join("grader.yaml");
+    std::fs::write(
+        &judge,
+        "model: openai:grader\nscale: [1, 5]\nthreshold: 0.7\n\
+         prompt: |\n  Grade this answer: {{ output }}\n",
+    )
+    .unwrap();
+    let labels = dir.path().join("labels.jsonl");
+    std::fs::write(
+        &labels,
+        "{\"id\": \"a\", \"input\": \"q\", \"output\": \"GOOD-A\", \"pass\": true}\n\
+         {\"id\": \"b\", \"input\": \"q\", \"output\": \"GOOD-B\", \"pass\": true}\n\
+         {\"id\": \"c\", \"input\": \"q\", \"output\": \"BAD-C\", \"pass\": false}\n\
+         {\"id\": \"d\", \"input\": \"q\", \"output\": \"BAD-D\", \"pass\": false}\n",
+    )
+    .unwrap();
+    let base_url = format!("{}/v1", server.uri());
+    let args = [
+        "calibrate".to_string(),
+        judge.to_string_lossy().into_owned(),
+        "--labels".into(),
+        labels.to_string_lossy().into_owned(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .env("OPENAI_BASE_URL", &base_url)
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("GAUNTLET_LOG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    // 3 of 4 agree; chance agreement is 0.5 (humans pass half, the judge a quarter).
+    assert!(
+        text.contains("4 labelled examples, 4 graded, 0 errors"),
+        "{text}"
+    );
+    assert!(text.contains("accuracy       0.750"), "{text}");
+    assert!(text.contains("cohen's kappa  0.500"), "{text}");
+    assert!(
+        text.contains("  b            human pass  judge fail"),
+        "{text}"
+    );
+}

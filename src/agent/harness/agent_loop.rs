@@ -14,21 +14,26 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tracing::Instrument;
 
+use crate::agent::case_input::CaseInput;
+use crate::agent::harness::config::HarnessConfig;
 use crate::agent::harness::context::fit_context;
 use crate::agent::harness::pricing::round_usd;
 use crate::agent::harness::simulated_user::{parse_reply, SimulatedUserChat, UserReply};
+use crate::agent::harness::system_prompt::system_prompt_context;
 use crate::agent::harness::tools::{ToolError, Toolbox, ESCALATION_TOOL};
 use crate::agent::harness::world::World;
 use crate::provider::registry::Providers;
 use crate::provider::{Message, ModelId, ModelRequest, Provider, Purpose};
-use crate::suite::load::system_prompt_context;
-use crate::suite::{Case, HarnessConfig};
 use crate::trajectory::{EndReason, Step, ToolCall, Trajectory};
 
 /// Runs one case through the harness. Never panics and never fails: problems end the
 /// trajectory in `error` with the steps recorded so far.
-pub async fn run_harness(config: &HarnessConfig, case: &Case, providers: &Providers) -> Trajectory {
-    let span = tracing::info_span!("case", id = %case.id, model = %config.model);
+pub async fn run_harness(
+    config: &HarnessConfig,
+    case: &dyn CaseInput,
+    providers: &Providers,
+) -> Trajectory {
+    let span = tracing::info_span!("case", id = %case.id(), model = %config.model);
     async {
         let mut run = match Run::prepare(config, case, providers) {
             Ok(run) => run,
@@ -72,16 +77,20 @@ struct Run {
 }
 
 impl Run {
-    fn prepare(config: &HarnessConfig, case: &Case, providers: &Providers) -> Result<Run, String> {
-        if case.turns.is_empty() {
+    fn prepare(
+        config: &HarnessConfig,
+        case: &dyn CaseInput,
+        providers: &Providers,
+    ) -> Result<Run, String> {
+        if case.turns().is_empty() {
             return Err("case has no input".into());
         }
-        let world = World::new(config.world.as_ref(), case.world_fixture.as_ref())
-            .map_err(|e| format!("world of case `{}`: {e}", case.id))?;
+        let world = World::new(config.world.as_ref(), case.world_fixture())
+            .map_err(|e| format!("world of case `{}`: {e}", case.id()))?;
         let tools = config.toolset.get(&config.tools, &config.custom_tools)?;
         let toolbox = Toolbox::from_set(tools).with_recorder(providers.tool_recorder());
         let provider = providers
-            .get(&config.model, &case.mock)
+            .get(&config.model, case.mock_script())
             .map_err(|e| e.message)?;
         let mut messages = Vec::new();
         if let Some(source) = &config.system {
@@ -92,7 +101,7 @@ impl Run {
                 .map_err(|e| format!("system prompt: {}", e.message))?;
             messages.push(Message::system(system));
         }
-        let user = match &case.user {
+        let user = match case.simulated_user() {
             Some(u) => {
                 let model = config.user_model.clone().unwrap_or(config.model.clone());
                 // The per-case mock script is the agent's; the simulated user follows rules.
@@ -112,7 +121,7 @@ impl Run {
             provider,
             toolbox,
             world,
-            has_world: config.world.is_some() || case.world_fixture.is_some(),
+            has_world: config.world.is_some() || case.world_fixture().is_some(),
             messages,
             traj: Trajectory::default(),
             last_text: String::new(),
@@ -123,9 +132,9 @@ impl Run {
         })
     }
 
-    async fn go(&mut self, config: &HarnessConfig, case: &Case) {
+    async fn go(&mut self, config: &HarnessConfig, case: &dyn CaseInput) {
         let mut spoken = 0u32;
-        for turn in &case.turns {
+        for turn in case.turns() {
             spoken += 1;
             if !self.user_turn(config, case, turn.clone()).await {
                 return;
@@ -167,7 +176,12 @@ impl Run {
     }
 
     /// One user turn and the agent's answer to it. `false`: the run stopped.
-    async fn user_turn(&mut self, config: &HarnessConfig, case: &Case, text: String) -> bool {
+    async fn user_turn(
+        &mut self,
+        config: &HarnessConfig,
+        case: &dyn CaseInput,
+        text: String,
+    ) -> bool {
         self.traj.steps.push(Step::User {
             content: text.clone(),
         });
@@ -194,7 +208,7 @@ impl Run {
     }
 
     /// Calls the model until it answers without tool calls (or the run must stop).
-    async fn answer_turn(&mut self, config: &HarnessConfig, case: &Case) -> TurnEnd {
+    async fn answer_turn(&mut self, config: &HarnessConfig, case: &dyn CaseInput) -> TurnEnd {
         loop {
             if self.traj.model_calls() >= config.max_steps as usize {
                 self.stop(
@@ -309,7 +323,7 @@ impl Run {
         None
     }
 
-    async fn run_tool(&mut self, config: &HarnessConfig, case: &Case, call: ToolCall) {
+    async fn run_tool(&mut self, config: &HarnessConfig, case: &dyn CaseInput, call: ToolCall) {
         let span = tracing::debug_span!("tool_call", tool = %call.name, id = %call.id);
         let started = Instant::now();
         let index = self.tool_calls.entry(call.name.clone()).or_insert(0);
@@ -323,7 +337,7 @@ impl Run {
                     if f.latency_ms > 0 {
                         tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
                     }
-                    if f.fails(&case.id, &call.name, n) {
+                    if f.fails(case.id(), &call.name, n) {
                         Err(ToolError::Failed(format!(
                             "injected fault: `{}` is unavailable (call {})",
                             call.name,
@@ -331,7 +345,7 @@ impl Run {
                         )))
                     } else {
                         self.toolbox
-                            .call(&mut self.world, &case.id, &call.name, &call.args)
+                            .call(&mut self.world, case.id(), &call.name, &call.args)
                             .instrument(span)
                             .await
                     }
@@ -339,7 +353,7 @@ impl Run {
             },
             None => {
                 self.toolbox
-                    .call(&mut self.world, &case.id, &call.name, &call.args)
+                    .call(&mut self.world, case.id(), &call.name, &call.args)
                     .instrument(span)
                     .await
             }
@@ -430,11 +444,12 @@ mod tests {
     use crate::agent::harness::custom_tool::CustomTool;
     use crate::agent::harness::faults::Faults;
     use crate::agent::harness::pricing::{Price, PriceTable};
+    use crate::agent::harness::simulated_user::SimulatedUser;
     use crate::agent::harness::tools::BUILTIN_TOOLS;
     use crate::provider::mock::MockRules;
+    use crate::provider::mock_script::{RawMockReply, RawToolCall};
     use crate::provider::ModelId;
-    use crate::suite::raw::{RawMockReply, RawToolCall};
-    use crate::suite::SimulatedUser;
+    use crate::suite::model::Case;
     use serde_json::json;
     use std::collections::BTreeMap;
     use std::path::Path;
@@ -863,7 +878,7 @@ rules:
 
     #[tokio::test]
     async fn custom_mock_tools_run_in_the_loop() {
-        let raw: crate::suite::raw::RawCustomTool = serde_yaml::from_str(
+        let raw: crate::agent::harness::raw_custom_tool::RawCustomTool = serde_yaml::from_str(
             "name: weather\nmock: {replies: [{when: {case: c1}, result: {temp: 12}}]}",
         )
         .unwrap();

@@ -11,12 +11,12 @@ use globset::{Glob, GlobMatcher};
 use regex::Regex;
 use serde_json::Value;
 
+use crate::agent::harness::raw_custom_tool::RawCustomTool;
 use crate::duration::parse_duration;
 use crate::limits::format_size;
-use crate::process::{find_on_path, OutputLimits, Program, RunError};
+use crate::process::{locate_program, OutputLimits, Program, RunError};
 use crate::provider::body::{read_capped, BodyError};
 use crate::provider::ToolSpec;
-use crate::suite::raw::RawCustomTool;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -140,12 +140,7 @@ impl CustomTool {
             // `./tool.py` is relative to the suite file, like every other path in a suite;
             // a bare `python3` is looked up on PATH. A program that is missing is found out
             // when it is called, and the model is told.
-            let path = if program.contains('/') {
-                std::path::absolute(suite_dir.join(program))
-                    .unwrap_or_else(|_| suite_dir.join(program))
-            } else {
-                find_on_path(program).unwrap_or_else(|| program.into())
-            };
+            let path = locate_program(program, suite_dir);
             CustomKind::Command {
                 program: Program {
                     path,
@@ -203,9 +198,14 @@ fn mock_reply(replies: &[MockToolReply], case_id: &str, args: &Value) -> Result<
         .clone()
 }
 
-fn client() -> &'static reqwest::Client {
+/// One client for every `http` tool of the process (each request sets its own timeout).
+fn client() -> Result<&'static reqwest::Client, String> {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(reqwest::Client::new)
+    if let Some(c) = CLIENT.get() {
+        return Ok(c);
+    }
+    let built = crate::http_client::build("http tools", None).map_err(|e| e.to_string())?;
+    Ok(CLIENT.get_or_init(|| built))
 }
 
 async fn http_call(
@@ -214,7 +214,7 @@ async fn http_call(
     max_reply_bytes: u64,
     args: &Value,
 ) -> Result<Value, String> {
-    let response = client()
+    let response = client()?
         .post(url)
         .timeout(timeout)
         .json(args)
@@ -279,7 +279,8 @@ fn clip(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::raw::RawCustomTool;
+    use crate::agent::harness::raw_custom_tool::RawCustomTool;
+    use crate::process::find_on_path;
     use serde_json::json;
 
     fn compile(yaml: &str) -> Result<CustomTool, String> {
@@ -381,6 +382,26 @@ mock:
             .await
             .unwrap_err()
             .contains("cannot start"));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_timed_out_command_tool_leaves_no_grandchild() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("grandchild.pid");
+        let script = format!("sleep 300 & echo $! > {}; sleep 300", pid_file.display());
+        let yaml = format!("name: t\ncommand: {{argv: [sh, -c, '{script}'], timeout: 300ms}}");
+        let err = compile(&yaml)
+            .unwrap()
+            .run("c", &json!({}))
+            .await
+            .unwrap_err();
+        assert!(err.contains("timed out"), "{err}");
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        assert!(
+            !crate::process::is_running(&pid),
+            "the grandchild {pid} survived"
+        );
     }
 
     #[tokio::test]

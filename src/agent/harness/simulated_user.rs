@@ -3,7 +3,15 @@
 //! speaks until it says it is done with `###STOP###` or `max_turns` user turns were spoken.
 
 use crate::provider::{Message, ModelRequest, Purpose};
-use crate::suite::SimulatedUser;
+
+/// A simulated user (tau-bench style): an LLM with a persona and a goal that keeps talking to
+/// the agent until it says it is done or `max_turns` user turns were spoken.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulatedUser {
+    pub persona: String,
+    pub goal: String,
+    pub max_turns: u32,
+}
 
 /// What the simulated user writes when its goal is met (or cannot be met).
 pub const STOP_TOKEN: &str = "###STOP###";

@@ -336,7 +336,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let counter = dir.path().join("n");
         let tool = |argv: String| {
-            let raw: crate::suite::raw::RawCustomTool =
+            let raw: crate::agent::harness::raw_custom_tool::RawCustomTool =
                 serde_yaml::from_str(&format!("name: count\ncommand: {{argv: {argv}}}")).unwrap();
             Arc::new(CustomTool::compile(&raw, dir.path(), Default::default()).unwrap())
         };

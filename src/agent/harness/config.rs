@@ -1,0 +1,47 @@
+//! `HarnessConfig`: the validated `target.harness` of a suite — model, prompt, tools, world,
+//! limits — with its tools and system prompt compiled once for the whole suite.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::agent::harness::budget::Budget;
+use crate::agent::harness::custom_tool::CustomTool;
+use crate::agent::harness::faults::Faults;
+use crate::agent::harness::pricing::PriceTable;
+use crate::agent::harness::tools::SharedToolSet;
+use crate::provider::ModelId;
+use crate::template::SharedTemplate;
+
+#[derive(Debug, Clone)]
+pub struct HarnessConfig {
+    pub model: ModelId,
+    /// Compiled system prompt template source (rendered per case with `case` and `vars`).
+    pub system: Option<String>,
+    /// Builtin tool names, in the order given.
+    pub tools: Vec<String>,
+    /// The world fixture (JSON), cloned and mutated per case.
+    pub world: Option<Arc<Value>>,
+    pub max_steps: u32,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    /// Malformed tool calls (unknown tool, invalid arguments) the model may repair per case.
+    pub max_repairs: u32,
+    /// Token budget of the history sent to the model (`None`: everything).
+    pub context_tokens: Option<u64>,
+    /// Tools beyond the builtin world, offered after the builtin ones.
+    pub custom_tools: Vec<Arc<CustomTool>>,
+    /// Fault injection by tool name (builtin or custom).
+    pub faults: BTreeMap<String, Faults>,
+    /// USD per million tokens by `provider:model`: built-in defaults plus the suite's.
+    pub pricing: PriceTable,
+    /// Per-case limits (the run limits live in `RunSettings`).
+    pub budget: Budget,
+    /// The model playing a case's simulated user (default: the agent's model).
+    pub user_model: Option<ModelId>,
+    /// `tools` and `custom_tools` compiled, once for the whole suite.
+    pub toolset: SharedToolSet,
+    /// `system` compiled, once for the whole suite.
+    pub system_template: SharedTemplate,
+}
