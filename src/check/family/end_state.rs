@@ -146,7 +146,7 @@ pub fn evaluate(spec: &EndStateCheck, case: &dyn CaseFacts, t: &Trajectory) -> J
         EndStateCheck::Subset(expected) => {
             let want = match resolve(expected, case) {
                 Ok(v) => v,
-                Err(why) => return skipped(why),
+                Err(why) => return skipped(why.to_string()),
             };
             let Some(state) = &t.state else {
                 return no_state();

@@ -51,7 +51,7 @@ pub fn evaluate(check: &ExprCheck, case: &dyn CaseFacts, t: &Trajectory) -> Judg
         Err(e) => error(format!(
             "{} failed: {}",
             quote(expr.source(), EXCERPT),
-            one_line(&e, 160)
+            one_line(&e.to_string(), 160)
         )),
     }
 }

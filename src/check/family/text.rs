@@ -205,8 +205,11 @@ fn parse_regex(
         )),
         Err(e) => {
             errs.push(
-                CheckError::new(format!("invalid regex `{pattern}`: {}", one_line(&e, 200)))
-                    .needle(pattern.clone()),
+                CheckError::new(format!(
+                    "invalid regex `{pattern}`: {}",
+                    one_line(&e.to_string(), 200)
+                ))
+                .needle(pattern.clone()),
             );
             None
         }
@@ -218,7 +221,7 @@ pub fn evaluate(check: &TextCheck, case: &dyn CaseFacts, t: &Trajectory) -> Judg
     match check {
         TextCheck::Equals { expected } => match resolve(expected, case) {
             Ok(v) => equals(&v, output),
-            Err(why) => skipped(why),
+            Err(why) => skipped(why.to_string()),
         },
         TextCheck::Contains {
             values,

@@ -313,7 +313,7 @@ pub(crate) fn parse_ignore(
             KeyPattern::new(p)
                 .map_err(|e| {
                     errs.push(
-                        CheckError::new(e)
+                        CheckError::new(e.to_string())
                             .hint("dot paths with `*` (one key) and `**` (any depth)")
                             .needle(p.clone()),
                     )

@@ -93,7 +93,7 @@ pub fn evaluate(check: &TrajectoryCheck, case: &dyn CaseFacts, t: &Trajectory) -
     } = check;
     let value = match resolve(expected, case) {
         Ok(v) => v,
-        Err(why) => return skipped(why),
+        Err(why) => return skipped(why.to_string()),
     };
     let calls = match expected_calls(&value) {
         Ok(c) => c,
