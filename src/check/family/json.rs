@@ -20,7 +20,7 @@ use crate::check::trajectory_match::kind_of;
 use crate::text::{one_line, quote, truncate};
 use crate::trajectory::Trajectory;
 
-pub const KINDS: &[Kind] = &[
+pub(crate) const KINDS: &[Kind] = &[
     Kind {
         name: "json_valid",
         shape: Shape::Bool,
@@ -67,7 +67,7 @@ pub enum PathExpect {
 }
 
 /// Validates `kind: value`; the check and its display name.
-pub fn parse(
+pub(crate) fn parse(
     kind: &str,
     v: &Value,
     env: &CheckEnv,
@@ -243,7 +243,7 @@ fn parse_json_path(v: &Value, errs: &mut Vec<CheckError>) -> Option<(JsonCheck, 
 
 /// Why a `json_path` path cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PathError {
+pub(crate) enum PathError {
     #[error("a `.` must be followed by a key")]
     DotWithoutKey,
     #[error("`[{0}]` is neither an index nor a quoted key")]
@@ -311,7 +311,7 @@ fn at<'a>(v: &'a Value, segments: &[Segment]) -> Option<&'a Value> {
     })
 }
 
-pub fn evaluate(check: &JsonCheck, _case: &dyn CaseFacts, t: &Trajectory) -> Judged {
+pub(crate) fn evaluate(check: &JsonCheck, _case: &dyn CaseFacts, t: &Trajectory) -> Judged {
     let output = t.output.as_str();
     let parsed = serde_json::from_str::<Value>(output.trim());
     let not_json = |e: serde_json::Error| {
