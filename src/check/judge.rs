@@ -9,8 +9,7 @@ use serde::Deserialize;
 
 use crate::check::case::CaseFacts;
 use crate::check::eval::errored_run;
-pub use crate::check::judge_samples::Aggregate;
-use crate::check::judge_samples::{aggregate, std_dev};
+use crate::check::judge_samples::{aggregate, std_dev, Aggregate};
 use crate::diagnostic::{locate, Diagnostic};
 use crate::provider::{Message, ModelId, ModelRequest, Provider, Purpose, ResponseFormat};
 use crate::template::{Template, TemplateError};
@@ -18,7 +17,7 @@ use crate::text::one_line;
 use crate::trajectory::{EndReason, Trajectory};
 use crate::verdict::{Outcome, Verdict};
 
-pub use crate::check::judge_output::parse_verdict;
+use crate::check::judge_output::parse_verdict;
 
 #[derive(Debug)]
 pub struct Judge {
