@@ -93,13 +93,23 @@ pub(crate) fn pass_or_fail(passed: bool) -> Outcome {
     }
 }
 
-/// The expected value, or the reason it is missing from the case (a `skipped` reason).
-pub(crate) fn resolve(expected: &ValueRef, case: &dyn CaseFacts) -> Result<Value, String> {
+/// A reference into the case (`expected.tools`) that the case does not fill: the check is
+/// `skipped` for that case.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("case `{case}` has no `{path}`")]
+pub(crate) struct MissingRef {
+    case: String,
+    path: String,
+}
+
+/// The expected value, inline or looked up in the case.
+pub(crate) fn resolve(expected: &ValueRef, case: &dyn CaseFacts) -> Result<Value, MissingRef> {
     match expected {
         ValueRef::Inline(v) => Ok(v.clone()),
-        ValueRef::Case(path) => case
-            .lookup(path)
-            .ok_or_else(|| format!("case `{}` has no `{path}`", case.id())),
+        ValueRef::Case(path) => case.lookup(path).ok_or_else(|| MissingRef {
+            case: case.id().to_string(),
+            path: path.clone(),
+        }),
     }
 }
 

@@ -9,8 +9,7 @@ use serde::Deserialize;
 
 use crate::check::case::CaseFacts;
 use crate::check::eval::errored_run;
-pub use crate::check::judge_samples::Aggregate;
-use crate::check::judge_samples::{aggregate, std_dev};
+use crate::check::judge_samples::{aggregate, std_dev, Aggregate};
 use crate::diagnostic::{locate, Diagnostic};
 use crate::provider::{Message, ModelId, ModelRequest, Provider, Purpose, ResponseFormat};
 use crate::template::{Template, TemplateError};
@@ -18,7 +17,7 @@ use crate::text::one_line;
 use crate::trajectory::{EndReason, Trajectory};
 use crate::verdict::{Outcome, Verdict};
 
-pub use crate::check::judge_output::parse_verdict;
+use crate::check::judge_output::parse_verdict;
 
 #[derive(Debug)]
 pub struct Judge {
@@ -347,7 +346,7 @@ async fn grade_parts(
             Err(why) if judge.samples > 1 => {
                 return err(format!("sample {} of {}: {why}", sample + 1, judge.samples))
             }
-            Err(why) => return err(why),
+            Err(why) => return err(why.to_string()),
         }
     }
     let (outcome, score, agree) = aggregate(judge.aggregate, &scores, threshold, soft_threshold);
@@ -365,6 +364,18 @@ async fn grade_parts(
     (outcome, Some(score), reason)
 }
 
+/// Why one judge sample gave no score: the verdict is an `error`, never a guess.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum SampleError {
+    #[error("judge call failed: {0}")]
+    Call(String),
+    #[error("judge score {score} is outside the judge's scale {low}..{high}")]
+    OffScale { score: f64, low: f64, high: f64 },
+    /// The last answer, shortened to one line.
+    #[error("judge output could not be parsed: {0}")]
+    Unparsable(String),
+}
+
 /// One sample: the judge call (seed = sample index), retried on unparsable output. The
 /// normalised score and the reason, or why there is none.
 async fn sample_once(
@@ -372,7 +383,7 @@ async fn sample_once(
     provider: &dyn Provider,
     messages: Vec<Message>,
     sample: u32,
-) -> Result<(f64, String), String> {
+) -> Result<(f64, String), SampleError> {
     let mut request = ModelRequest {
         model: judge.model.model.clone(),
         messages,
@@ -388,7 +399,7 @@ async fn sample_once(
     for _ in 0..=judge.retries {
         let response = match provider.complete(&request).await {
             Ok(r) => r,
-            Err(e) => return Err(format!("judge call failed: {}", one_line(&e.message, 200))),
+            Err(e) => return Err(SampleError::Call(one_line(&e.message, 200))),
         };
         let text = response.content.unwrap_or_default();
         let verdict = parse_verdict(&text);
@@ -418,17 +429,18 @@ async fn sample_once(
         last = text;
     }
     if let Some(raw) = off_scale {
-        return Err(format!(
-            "judge score {raw} is outside the judge's scale {}..{}",
-            judge.scale[0], judge.scale[1]
-        ));
+        return Err(SampleError::OffScale {
+            score: raw,
+            low: judge.scale[0],
+            high: judge.scale[1],
+        });
     }
     let excerpt = if last.trim().is_empty() {
         "(empty answer)".to_string()
     } else {
         one_line(&last, 120)
     };
-    Err(format!("judge output could not be parsed: {excerpt}"))
+    Err(SampleError::Unparsable(excerpt))
 }
 
 #[cfg(test)]

@@ -14,9 +14,6 @@ use serde_json::json;
 use crate::provider::{ModelRequest, ModelResponse, Provider, ProviderError};
 use crate::trajectory::Usage;
 
-/// Where `eval --cache` keeps judge answers, relative to the working directory.
-pub const DEFAULT_DIR: &str = ".gauntlet/cache/judges";
-
 #[derive(Debug, Clone)]
 pub struct JudgeCache {
     dir: PathBuf,

@@ -75,6 +75,8 @@ impl CheckError {
     }
 }
 
+impl std::error::Error for CheckError {}
+
 impl fmt::Display for CheckError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.message)?;

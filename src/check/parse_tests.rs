@@ -10,7 +10,7 @@ use crate::check::family::json::JsonCheck;
 use crate::check::family::judge::JudgeCheck;
 use crate::check::family::text::TextCheck;
 use crate::check::family::trajectory::{TrajectoryCheck, TrajectoryMode};
-use crate::check::judge::Aggregate;
+use crate::check::judge_samples::Aggregate;
 use crate::check::spec::ValueRef;
 use crate::provider::ModelId;
 use crate::template::Template;

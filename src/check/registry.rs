@@ -103,11 +103,6 @@ static ALL_KINDS: LazyLock<Vec<Registered>> = LazyLock::new(|| {
 static KIND_NAMES: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| ALL_KINDS.iter().map(|r| r.kind.name).collect());
 
-/// Every kind, family by family.
-pub fn all() -> &'static [Registered] {
-    &ALL_KINDS
-}
-
 /// Every kind's name, in listing order.
 pub fn kind_names() -> &'static [&'static str] {
     &KIND_NAMES

@@ -294,8 +294,15 @@ impl Loader {
         };
         let mut checks = Vec::new();
         let mut check_errors = Vec::new();
-        for raw_check in &raw.checks {
-            match convert_check(raw_check, &env, &self.path, Some(&self.source), None) {
+        // Each check's own lines, so that its problems are placed inside it.
+        let items = crate::suite::list_items::block_list_items(&self.source, "checks");
+        let items = (items.len() == raw.checks.len()).then_some(items);
+        for (i, raw_check) in raw.checks.iter().enumerate() {
+            let place = Place::Search {
+                source: &self.source,
+                item: items.as_ref().map(|items| items[i].clone()),
+            };
+            match convert_check(raw_check, &env, &self.path, place) {
                 Ok(c) => checks.push(c),
                 Err(errs) => check_errors.extend(errs),
             }
@@ -1304,7 +1311,7 @@ fn case(
     });
     let mut checks = Vec::new();
     for raw_check in &raw.checks {
-        match convert_check(raw_check, env, file, None, Some(line)) {
+        match convert_check(raw_check, env, file, Place::Line(line)) {
             Ok(c) => checks.push(c),
             Err(errs) => errors.extend(errs.into_iter().map(|d| Diagnostic {
                 message: format!("case `{}`: {}", raw.id, d.message),
@@ -1336,28 +1343,53 @@ fn case(
     })
 }
 
-/// One check; errors placed by their needle in `source` (suite checks) or at `line` (cases).
+/// Where a check's problems are placed.
+enum Place<'a> {
+    /// At the line of the case that holds the check (datasets).
+    Line(usize),
+    /// At the problem's word in `source`: first within the check's own bytes `item` when known
+    /// (so the fifth check's `weight` is not placed at the first `weight:` of the file).
+    Search {
+        source: &'a str,
+        item: Option<std::ops::Range<usize>>,
+    },
+}
+
+impl Place<'_> {
+    fn place(&self, d: Diagnostic, needle: Option<&str>) -> Diagnostic {
+        let (source, item, needle) = match (self, needle) {
+            (Place::Line(line), _) => return d.at(*line, None),
+            (Place::Search { source, item }, Some(needle)) => (*source, item, needle),
+            (Place::Search { .. }, None) => return d,
+        };
+        // In a quoted YAML string a backslash is written twice.
+        let needles = [needle.to_string(), needle.replace('\\', "\\\\")];
+        if let Some(item) = item {
+            let lines_before = source[..item.start].matches('\n').count();
+            let found = needles
+                .iter()
+                .find_map(|n| crate::diagnostic::locate(&source[item.clone()], n));
+            if let Some((line, column)) = found {
+                return d.at(lines_before + line, Some(column));
+            }
+        }
+        needles.iter().fold(d, |d, n| d.locate(source, n))
+    }
+}
+
+/// One check; errors placed as `place` says.
 fn convert_check(
     raw: &RawCheck,
     env: &CheckEnv,
     file: &Path,
-    source: Option<&str>,
-    line: Option<usize>,
+    place: Place,
 ) -> Result<CheckSpec, Vec<Diagnostic>> {
     from_raw(raw, env).map_err(|errs| {
         errs.into_iter()
             .map(|e| {
                 let mut d = Diagnostic::new(file, e.message);
                 d.hint = e.hint;
-                if let Some(line) = line {
-                    d = d.at(line, None);
-                } else if let (Some(src), Some(needle)) = (source, e.needle.as_deref()) {
-                    // In a quoted YAML string a backslash is written twice.
-                    d = d
-                        .locate(src, needle)
-                        .locate(src, &needle.replace('\\', "\\\\"));
-                }
-                d
+                place.place(d, e.needle.as_deref())
             })
             .collect()
     })
@@ -1418,5 +1450,48 @@ mod gate_defaults_tests {
             None,
             "null removes the rule"
         );
+    }
+}
+
+#[cfg(test)]
+mod check_place_tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_in_the_fifth_check_is_placed_in_the_fifth_check() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cases.yaml"), "- id: a\n  input: hi\n").unwrap();
+        let suite = [
+            "name: s",
+            "dataset: cases.yaml",
+            "target:",
+            "  command:",
+            "    argv: [python3, agent.py]",
+            "checks:",
+            "  - contains: a",
+            "    weight: 1",
+            "  - contains: b",
+            "    weight: 2",
+            "  - max_steps: 3",
+            "    weight: 1",
+            "  - regex: c",
+            "  - contains: d",
+            "    weight: -1",
+            "    name: fifth",
+        ]
+        .join("\n");
+        let path = dir.path().join("s.yaml");
+        std::fs::write(&path, &suite).unwrap();
+        let errs = load_suite(&path).unwrap_err();
+        let weight = errs
+            .iter()
+            .find(|d| d.message.contains("`weight` must be 0 or more"))
+            .unwrap_or_else(|| panic!("{errs:?}"));
+        assert_eq!(
+            (weight.line, weight.column),
+            (Some(15), Some(5)),
+            "{weight:?}"
+        );
+        assert_eq!(suite.lines().nth(14), Some("    weight: -1"));
     }
 }

@@ -16,7 +16,7 @@ use crate::text::truncate;
 use crate::trajectory::Trajectory;
 use crate::verdict::Verdict;
 
-pub const KINDS: &[Kind] = &[Kind {
+pub(crate) const KINDS: &[Kind] = &[Kind {
     name: "command",
     shape: Shape::Any,
 }];
@@ -33,12 +33,12 @@ pub struct CommandCheck {
 }
 
 /// Runs the check's program on the trajectory. `spec` must hold a `command` check.
-pub async fn grade(spec: &CheckSpec, case: &dyn CaseFacts, t: &Trajectory) -> Verdict {
+pub(crate) async fn grade(spec: &CheckSpec, case: &dyn CaseFacts, t: &Trajectory) -> Verdict {
     crate::check::command::grade(spec, case, t).await
 }
 
 /// Validates `command: value`; the check and its display name.
-pub fn parse(
+pub(crate) fn parse(
     _kind: &str,
     v: &Value,
     env: &CheckEnv,

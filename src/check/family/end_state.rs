@@ -13,7 +13,7 @@ use crate::check::trajectory_match::kind_of;
 use crate::text::{one_line, truncate};
 use crate::trajectory::Trajectory;
 
-pub const KINDS: &[Kind] = &[Kind {
+pub(crate) const KINDS: &[Kind] = &[Kind {
     name: "end_state",
     shape: Shape::Any,
 }];
@@ -38,7 +38,7 @@ pub struct PathAssert {
 }
 
 /// Validates `end_state: value`; the check and its display name.
-pub fn parse(
+pub(crate) fn parse(
     _kind: &str,
     v: &Value,
     _env: &CheckEnv,
@@ -140,13 +140,13 @@ fn parse_path_assert(i: usize, item: &Value, errs: &mut Vec<CheckError>) -> Opti
 }
 
 /// `end_state`: the whole world as a recursive subset, or each path assertion.
-pub fn evaluate(spec: &EndStateCheck, case: &dyn CaseFacts, t: &Trajectory) -> Judged {
+pub(crate) fn evaluate(spec: &EndStateCheck, case: &dyn CaseFacts, t: &Trajectory) -> Judged {
     let no_state = || fail("the target reported no end state");
     match spec {
         EndStateCheck::Subset(expected) => {
             let want = match resolve(expected, case) {
                 Ok(v) => v,
-                Err(why) => return skipped(why),
+                Err(why) => return skipped(why.to_string()),
             };
             let Some(state) = &t.state else {
                 return no_state();

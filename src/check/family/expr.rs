@@ -11,7 +11,7 @@ use crate::check::registry::{Kind, Shape};
 use crate::text::{one_line, quote};
 use crate::trajectory::Trajectory;
 
-pub const KINDS: &[Kind] = &[Kind {
+pub(crate) const KINDS: &[Kind] = &[Kind {
     name: "expr",
     shape: Shape::String,
 }];
@@ -23,7 +23,7 @@ pub struct ExprCheck {
 }
 
 /// Compiles the expression and checks that it names only the variables it will be given.
-pub fn parse(
+pub(crate) fn parse(
     _kind: &str,
     v: &Value,
     _env: &CheckEnv,
@@ -43,7 +43,7 @@ pub fn parse(
     }
 }
 
-pub fn evaluate(check: &ExprCheck, case: &dyn CaseFacts, t: &Trajectory) -> Judged {
+pub(crate) fn evaluate(check: &ExprCheck, case: &dyn CaseFacts, t: &Trajectory) -> Judged {
     let expr = &check.expr;
     match expr.eval(case, t) {
         Ok(true) => pass(format!("{} is true", quote(expr.source(), EXCERPT))),
@@ -51,7 +51,7 @@ pub fn evaluate(check: &ExprCheck, case: &dyn CaseFacts, t: &Trajectory) -> Judg
         Err(e) => error(format!(
             "{} failed: {}",
             quote(expr.source(), EXCERPT),
-            one_line(&e, 160)
+            one_line(&e.to_string(), 160)
         )),
     }
 }

@@ -20,7 +20,7 @@ use crate::check::trajectory_match::kind_of;
 use crate::text::{one_line, quote, truncate};
 use crate::trajectory::Trajectory;
 
-pub const KINDS: &[Kind] = &[
+pub(crate) const KINDS: &[Kind] = &[
     Kind {
         name: "json_valid",
         shape: Shape::Bool,
@@ -67,7 +67,7 @@ pub enum PathExpect {
 }
 
 /// Validates `kind: value`; the check and its display name.
-pub fn parse(
+pub(crate) fn parse(
     kind: &str,
     v: &Value,
     env: &CheckEnv,
@@ -152,8 +152,11 @@ fn parse_json_schema(
         Ok(schema) => Some((JsonCheck::Schema { schema }, name)),
         Err(e) => {
             errs.push(
-                CheckError::new(format!("invalid JSON Schema: {}", one_line(&e, 200)))
-                    .needle("json_schema"),
+                CheckError::new(format!(
+                    "invalid JSON Schema: {}",
+                    one_line(&e.to_string(), 200)
+                ))
+                .needle("json_schema"),
             );
             None
         }
@@ -238,8 +241,21 @@ fn parse_json_path(v: &Value, errs: &mut Vec<CheckError>) -> Option<(JsonCheck, 
     ))
 }
 
-/// Splits a path into segments; why it cannot be read otherwise.
-fn segments(path: &str) -> Result<Vec<Segment>, String> {
+/// Why a `json_path` path cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum PathError {
+    #[error("a `.` must be followed by a key")]
+    DotWithoutKey,
+    #[error("`[{0}]` is neither an index nor a quoted key")]
+    BadBracket(String),
+    #[error("`]` without `[`")]
+    UnopenedBracket,
+    #[error("no key in the path")]
+    NoKey,
+}
+
+/// Splits a path into segments.
+fn segments(path: &str) -> Result<Vec<Segment>, PathError> {
     let rest = path.trim();
     let rest = rest.strip_prefix('$').unwrap_or(rest);
     let mut out = Vec::new();
@@ -255,7 +271,7 @@ fn segments(path: &str) -> Result<Vec<Segment>, String> {
             '.' => {
                 flush(&mut key, &mut out);
                 if matches!(chars.peek(), None | Some('.')) {
-                    return Err("a `.` must be followed by a key".into());
+                    return Err(PathError::DotWithoutKey);
                 }
             }
             '[' => {
@@ -269,18 +285,16 @@ fn segments(path: &str) -> Result<Vec<Segment>, String> {
                 match (quoted, inner.parse::<usize>()) {
                     (Some(k), _) => out.push(Segment::Key(k.to_string())),
                     (None, Ok(i)) => out.push(Segment::Index(i)),
-                    (None, Err(_)) => {
-                        return Err(format!("`[{inner}]` is neither an index nor a quoted key"))
-                    }
+                    (None, Err(_)) => return Err(PathError::BadBracket(inner.to_string())),
                 }
             }
-            ']' => return Err("`]` without `[`".into()),
+            ']' => return Err(PathError::UnopenedBracket),
             c => key.push(c),
         }
     }
     flush(&mut key, &mut out);
     if out.is_empty() && !rest.is_empty() {
-        return Err("no key in the path".into());
+        return Err(PathError::NoKey);
     }
     Ok(out)
 }
@@ -297,7 +311,7 @@ fn at<'a>(v: &'a Value, segments: &[Segment]) -> Option<&'a Value> {
     })
 }
 
-pub fn evaluate(check: &JsonCheck, _case: &dyn CaseFacts, t: &Trajectory) -> Judged {
+pub(crate) fn evaluate(check: &JsonCheck, _case: &dyn CaseFacts, t: &Trajectory) -> Judged {
     let output = t.output.as_str();
     let parsed = serde_json::from_str::<Value>(output.trim());
     let not_json = |e: serde_json::Error| {

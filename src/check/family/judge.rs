@@ -18,7 +18,7 @@ use crate::provider::Provider;
 use crate::trajectory::Trajectory;
 use crate::verdict::Verdict;
 
-pub const KINDS: &[Kind] = &[Kind {
+pub(crate) const KINDS: &[Kind] = &[Kind {
     name: "judge",
     shape: Shape::String,
 }];
@@ -32,7 +32,7 @@ pub struct JudgeCheck {
 
 /// Grades `check` through `provider`, reading and writing judge answers in `cache` when given.
 /// The verdict carries the check's name, weight and severity.
-pub async fn grade(
+pub(crate) async fn grade(
     spec: &CheckSpec,
     check: &JudgeCheck,
     provider: &dyn Provider,
@@ -67,7 +67,7 @@ pub async fn grade(
 }
 
 /// The judge a raw check names (`judge: NAME`), so the loader can load each judge once.
-pub fn named_judge(raw: &RawCheck) -> Option<&str> {
+pub(crate) fn named_judge(raw: &RawCheck) -> Option<&str> {
     raw.kinds
         .iter()
         .find(|k| k.kind.family == Family::Judge)
@@ -75,7 +75,7 @@ pub fn named_judge(raw: &RawCheck) -> Option<&str> {
 }
 
 /// Validates `judge: NAME` with the check's thresholds; the check and its display name.
-pub fn parse(
+pub(crate) fn parse(
     _kind: &str,
     v: &Value,
     raw: &RawCheck,

@@ -15,7 +15,7 @@ use crate::check::registry::{Kind, Shape};
 use crate::text::one_line;
 use crate::trajectory::{Step, Trajectory};
 
-pub const KINDS: &[Kind] = &[
+pub(crate) const KINDS: &[Kind] = &[
     Kind {
         name: "max_steps",
         shape: Shape::U64,
@@ -57,7 +57,7 @@ pub enum LimitCheck {
 }
 
 /// Validates `kind: value`; the check and its display name.
-pub fn parse(
+pub(crate) fn parse(
     kind: &str,
     v: &Value,
     _env: &CheckEnv,
@@ -105,7 +105,7 @@ fn escalated(want: bool) -> (LimitCheck, String) {
     (LimitCheck::Escalated(want), name.to_string())
 }
 
-pub fn evaluate(check: &LimitCheck, _case: &dyn CaseFacts, t: &Trajectory) -> Judged {
+pub(crate) fn evaluate(check: &LimitCheck, _case: &dyn CaseFacts, t: &Trajectory) -> Judged {
     match check {
         LimitCheck::MaxSteps(max) => {
             let n = t.model_calls() as u64;

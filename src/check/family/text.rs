@@ -17,7 +17,7 @@ use crate::check::trajectory_match::kind_of;
 use crate::text::{one_line, quote, truncate};
 use crate::trajectory::Trajectory;
 
-pub const KINDS: &[Kind] = &[
+pub(crate) const KINDS: &[Kind] = &[
     Kind {
         name: "equals",
         shape: Shape::Any,
@@ -59,7 +59,7 @@ pub enum TextCheck {
 }
 
 /// Validates `kind: value`; the check and its display name.
-pub fn parse(
+pub(crate) fn parse(
     kind: &str,
     v: &Value,
     env: &CheckEnv,
@@ -205,20 +205,23 @@ fn parse_regex(
         )),
         Err(e) => {
             errs.push(
-                CheckError::new(format!("invalid regex `{pattern}`: {}", one_line(&e, 200)))
-                    .needle(pattern.clone()),
+                CheckError::new(format!(
+                    "invalid regex `{pattern}`: {}",
+                    one_line(&e.to_string(), 200)
+                ))
+                .needle(pattern.clone()),
             );
             None
         }
     }
 }
 
-pub fn evaluate(check: &TextCheck, case: &dyn CaseFacts, t: &Trajectory) -> Judged {
+pub(crate) fn evaluate(check: &TextCheck, case: &dyn CaseFacts, t: &Trajectory) -> Judged {
     let output = t.output.as_str();
     match check {
         TextCheck::Equals { expected } => match resolve(expected, case) {
             Ok(v) => equals(&v, output),
-            Err(why) => skipped(why),
+            Err(why) => skipped(why.to_string()),
         },
         TextCheck::Contains {
             values,

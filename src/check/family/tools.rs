@@ -15,7 +15,7 @@ use crate::diagnostic::did_you_mean;
 use crate::text::truncate;
 use crate::trajectory::Trajectory;
 
-pub const KINDS: &[Kind] = &[
+pub(crate) const KINDS: &[Kind] = &[
     Kind {
         name: "tool_called",
         shape: Shape::Any,
@@ -56,7 +56,7 @@ pub struct Times {
 }
 
 /// Validates `kind: value`; the check and its display name.
-pub fn parse(
+pub(crate) fn parse(
     kind: &str,
     v: &Value,
     env: &CheckEnv,
@@ -65,7 +65,7 @@ pub fn parse(
     parse_tool(kind, v, env, errs)
 }
 
-pub fn evaluate(check: &ToolCheck, _case: &dyn CaseFacts, t: &Trajectory) -> Judged {
+pub(crate) fn evaluate(check: &ToolCheck, _case: &dyn CaseFacts, t: &Trajectory) -> Judged {
     match check {
         ToolCheck::Called {
             name,
@@ -313,7 +313,7 @@ pub(crate) fn parse_ignore(
             KeyPattern::new(p)
                 .map_err(|e| {
                     errs.push(
-                        CheckError::new(e)
+                        CheckError::new(e.to_string())
                             .hint("dot paths with `*` (one key) and `**` (any depth)")
                             .needle(p.clone()),
                     )

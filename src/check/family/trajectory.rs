@@ -20,7 +20,7 @@ use crate::text::one_line;
 use crate::trajectory::Trajectory;
 use crate::verdict::Outcome;
 
-pub const KINDS: &[Kind] = &[Kind {
+pub(crate) const KINDS: &[Kind] = &[Kind {
     name: "trajectory",
     shape: Shape::Any,
 }];
@@ -75,7 +75,7 @@ impl TrajectoryMode {
 }
 
 /// Validates `trajectory: value`; the check and its display name.
-pub fn parse(
+pub(crate) fn parse(
     _kind: &str,
     v: &Value,
     env: &CheckEnv,
@@ -84,7 +84,7 @@ pub fn parse(
     parse_trajectory(v, env, errs)
 }
 
-pub fn evaluate(check: &TrajectoryCheck, case: &dyn CaseFacts, t: &Trajectory) -> Judged {
+pub(crate) fn evaluate(check: &TrajectoryCheck, case: &dyn CaseFacts, t: &Trajectory) -> Judged {
     let TrajectoryCheck {
         mode,
         expected,
@@ -93,7 +93,7 @@ pub fn evaluate(check: &TrajectoryCheck, case: &dyn CaseFacts, t: &Trajectory) -
     } = check;
     let value = match resolve(expected, case) {
         Ok(v) => v,
-        Err(why) => return skipped(why),
+        Err(why) => return skipped(why.to_string()),
     };
     let calls = match expected_calls(&value) {
         Ok(c) => c,
