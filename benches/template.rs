@@ -5,8 +5,8 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-use gauntlet::check::judge::context;
 use gauntlet::agent::harness::system_prompt::system_prompt_context;
+use gauntlet::check::judge::context;
 use gauntlet::suite::load::load_suite;
 use gauntlet::template;
 use gauntlet::trajectory::Trajectory;
@@ -25,7 +25,8 @@ fn render(c: &mut Criterion) {
     let compiled = template::Template::compile(&system).expect("compiles");
     c.bench_function("template/system_prompt", |b| {
         b.iter(|| {
-            template::render(&system, system_prompt_context(case.as_ref(), &compiled)).expect("renders")
+            template::render(&system, system_prompt_context(case.as_ref(), &compiled))
+                .expect("renders")
         })
     });
     c.bench_function("template/system_prompt_compiled", |b| {

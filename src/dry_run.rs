@@ -9,8 +9,8 @@ use std::fmt::Write;
 
 use crate::agent::harness::system_prompt::system_prompt_context;
 use crate::agent::harness::tools::tool_spec;
-use crate::check::family::judge::JudgeCheck;
 use crate::agent::target::Target;
+use crate::check::family::judge::JudgeCheck;
 use crate::check::judge::context;
 use crate::check::spec::Check;
 use crate::suite::model::{Case, Suite};

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use super::*;
 use crate::check::parse::{from_raw, CheckEnv};
 use crate::check::raw::RawCheck;
-use crate::suite::{Case, Expected};
 use crate::provider::mock_script::RawToolCall;
+use crate::suite::{Case, Expected};
 use crate::trajectory::{Step, ToolCall, Usage};
 use crate::verdict::Outcome::*;
 

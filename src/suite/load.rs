@@ -46,8 +46,8 @@ use crate::provider::settings::ProviderSettings;
 use crate::provider::ModelId;
 use crate::suite::model::{CalibrationRequirement, Case, Expected, RunSettings, Suite};
 use crate::suite::raw::{
-    RawCalibration, RawCase, RawCommand, RawGate, RawHarness, RawHttp, RawReplay, RawRun,
-    RawSuite, RawTarget,
+    RawCalibration, RawCase, RawCommand, RawGate, RawHarness, RawHttp, RawReplay, RawRun, RawSuite,
+    RawTarget,
 };
 use crate::template::SharedTemplate;
 use crate::verdict::{MinPass, DEFAULT_ALPHA};
@@ -294,13 +294,11 @@ impl Loader {
         };
         let mut checks = Vec::new();
         let mut check_errors = Vec::new();
-        // Each check's own lines, so that its problems are placed inside it.
-        let items = crate::suite::list_items::block_list_items(&self.source, "checks");
-        let items = (items.len() == raw.checks.len()).then_some(items);
         for (i, raw_check) in raw.checks.iter().enumerate() {
             let place = Place::Search {
                 source: &self.source,
-                item: items.as_ref().map(|items| items[i].clone()),
+                nodes: &self.nodes,
+                item: i,
             };
             match convert_check(raw_check, &env, &self.path, place) {
                 Ok(c) => checks.push(c),
@@ -1347,34 +1345,66 @@ fn case(
 enum Place<'a> {
     /// At the line of the case that holds the check (datasets).
     Line(usize),
-    /// At the problem's word in `source`: first within the check's own bytes `item` when known
+    /// At the problem's word in `source`, first within the lines of suite check number `item`
     /// (so the fifth check's `weight` is not placed at the first `weight:` of the file).
     Search {
         source: &'a str,
-        item: Option<std::ops::Range<usize>>,
+        nodes: &'a OnceCell<NodeIndex>,
+        item: usize,
     },
 }
 
 impl Place<'_> {
     fn place(&self, d: Diagnostic, needle: Option<&str>) -> Diagnostic {
-        let (source, item, needle) = match (self, needle) {
+        let (source, nodes, item, needle) = match (self, needle) {
             (Place::Line(line), _) => return d.at(*line, None),
-            (Place::Search { source, item }, Some(needle)) => (*source, item, needle),
+            (
+                Place::Search {
+                    source,
+                    nodes,
+                    item,
+                },
+                Some(needle),
+            ) => (*source, *nodes, *item, needle),
             (Place::Search { .. }, None) => return d,
         };
         // In a quoted YAML string a backslash is written twice.
         let needles = [needle.to_string(), needle.replace('\\', "\\\\")];
-        if let Some(item) = item {
-            let lines_before = source[..item.start].matches('\n').count();
+        let nodes = nodes.get_or_init(|| NodeIndex::build(source));
+        if let Some(first) = nodes.get(&format!("checks[{item}]")) {
+            let start = byte_offset(source, first);
+            let end = nodes
+                .get(&format!("checks[{}]", item + 1))
+                .map_or(source.len(), |next| byte_offset(source, next).max(start));
             let found = needles
                 .iter()
-                .find_map(|n| crate::diagnostic::locate(&source[item.clone()], n));
-            if let Some((line, column)) = found {
-                return d.at(lines_before + line, Some(column));
+                .find_map(|n| source[start..end].find(n.as_str()));
+            if let Some(at) = found {
+                let at = start + at;
+                let before = &source[..at];
+                let line = before.matches('\n').count() + 1;
+                let column = at - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                return d.at(line, Some(column));
             }
         }
         needles.iter().fold(d, |d, n| d.locate(source, n))
     }
+}
+
+/// The byte offset of a 1-based (line, character column) position in `source`.
+fn byte_offset(source: &str, (line, column): (usize, usize)) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        source
+            .match_indices('\n')
+            .nth(line - 2)
+            .map_or(source.len(), |(i, _)| i + 1)
+    };
+    source[line_start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(source.len(), |(i, _)| line_start + i)
 }
 
 /// One check; errors placed as `place` says.
@@ -1493,5 +1523,20 @@ mod check_place_tests {
             "{weight:?}"
         );
         assert_eq!(suite.lines().nth(14), Some("    weight: -1"));
+
+        // A flow list on one line: placed at the second check's own `weight`.
+        let flow = suite.split("checks:").next().unwrap().to_string()
+            + "checks: [{contains: a, weight: 1}, {contains: d, weight: -1}]\n";
+        std::fs::write(&path, &flow).unwrap();
+        let errs = load_suite(&path).unwrap_err();
+        let weight = errs
+            .iter()
+            .find(|d| d.message.contains("`weight` must be 0 or more"))
+            .unwrap_or_else(|| panic!("{errs:?}"));
+        assert_eq!(
+            (weight.line, weight.column),
+            (Some(6), Some(50)),
+            "{weight:?}"
+        );
     }
 }

@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::check::raw::RawCheck;
 use crate::agent::harness::raw_custom_tool::RawCustomTool;
 use crate::agent::target::TargetKind;
+use crate::check::raw::RawCheck;
 use crate::provider::mock_script::{RawMockReply, RawToolCall};
 use crate::provider::raw_settings::RawProviderSettings;
 
@@ -318,7 +318,6 @@ pub struct RawExpected {
     #[serde(default)]
     pub state: Option<Value>,
 }
-
 
 /// A suite's requirement on one judge's calibration.
 #[derive(Debug, Clone, Deserialize)]
