@@ -2,9 +2,10 @@
 //!
 //! Concurrency is bounded by the number of live tasks in a `JoinSet`; each case has a timeout;
 //! a case whose agent or scoring panics becomes `errored` instead of taking the run down.
-//! Cancellation is a level on a watch channel: 1 = stop scheduling and let running cases
-//! finish (first Ctrl-C), 2 = abort now (second Ctrl-C). Results come back in completion order;
-//! the report sorts them, so the outcome does not depend on concurrency.
+//! Cancellation is a `Cancellation` level on a watch channel: draining stops scheduling and
+//! lets running cases finish (first Ctrl-C); aborting drops them (second Ctrl-C, SIGTERM).
+//! Results come back in completion order; the report sorts them, so the outcome does not
+//! depend on concurrency.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use crate::agent::harness::pricing::round_usd;
 use crate::agent::replay::ReplayTarget;
 use crate::agent::target::run_case;
 use crate::batch::{self, panic_text};
+use crate::cancellation::Cancellation;
 use crate::check::eval::evaluate;
 use crate::check::judge::grade_check_cached;
 use crate::check::judge_cache::JudgeCache;
@@ -26,15 +28,11 @@ use crate::plan::WorkItem;
 use crate::provider::cache::{CallContext, ModelCache};
 use crate::provider::registry::Providers;
 use crate::redact::Redactor;
+use crate::reporter::fan_out::Reporter;
 use crate::results::run_result::{run_result, RunResult};
 use crate::suite::model::{Budget, Case, Suite, Target};
 use crate::trajectory::Trajectory;
 use crate::verdict::{Outcome, Verdict};
-
-/// Cancellation levels sent on the runner's watch channel.
-pub const CANCEL_NONE: u8 = 0;
-pub const CANCEL_STOP_SCHEDULING: u8 = 1;
-pub const CANCEL_ABORT: u8 = 2;
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -62,17 +60,17 @@ struct Shared {
     model_cache: Option<Arc<ModelCache>>,
 }
 
-/// Runs the work items (case, repeat index). `on_event` is called from this task, in order;
+/// Runs the work items (case, repeat index). `reporter` is called from this task, in order;
 /// each finished result is handed to `on_finished` (in completion order, right after its
-/// `CaseFinished` event), which owns it from then on: the runner keeps none, so the caller
+/// `RunFinished` event), which owns it from then on: the runner keeps none, so the caller
 /// decides what stays in memory.
 pub async fn run(
     suite: &Suite,
     work: Vec<WorkItem>,
     providers: Arc<Providers>,
     options: &RunOptions,
-    cancel: watch::Receiver<u8>,
-    on_event: &mut dyn FnMut(&RunEvent),
+    cancel: watch::Receiver<Cancellation>,
+    reporter: &mut dyn Reporter,
     on_finished: &mut dyn FnMut(RunResult),
 ) -> RunOutput {
     let shared = Arc::new(Shared {
@@ -83,11 +81,11 @@ pub async fn run(
         judge_cache: options.judge_cache.clone(),
         model_cache: options.model_cache.clone(),
     });
-    on_event(&RunEvent::SuiteStarted {
+    reporter.on_event(&RunEvent::SuiteStarted {
         suite: suite.name.clone(),
         total: work.len(),
     });
-    let mut tally = Tally::new(suite.run.budget, on_event, on_finished);
+    let mut tally = Tally::new(suite.run.budget, reporter, on_finished);
     if let Some(replay) = batch::batchable(suite, &work) {
         run_batched(&shared, &replay, work, &mut tally, &cancel).await;
     } else {
@@ -96,10 +94,10 @@ pub async fn run(
     }
     let Tally {
         incomplete,
-        on_event,
+        reporter,
         ..
     } = tally;
-    on_event(&RunEvent::SuiteFinished {
+    reporter.on_event(&RunEvent::SuiteFinished {
         suite: suite.name.clone(),
     });
     RunOutput { incomplete }
@@ -111,7 +109,7 @@ async fn run_tasks(
     work: Vec<WorkItem>,
     concurrency: usize,
     tally: &mut Tally<'_>,
-    mut cancel: watch::Receiver<u8>,
+    mut cancel: watch::Receiver<Cancellation>,
 ) {
     let mut pending = work.into_iter();
     let mut running = JoinSet::new();
@@ -121,8 +119,9 @@ async fn run_tasks(
             let Some((case, r)) = pending.next() else {
                 break;
             };
-            (tally.on_event)(&RunEvent::CaseStarted {
+            tally.reporter.on_event(&RunEvent::RunStarted {
                 id: case.id.clone(),
+                repeat: r,
             });
             running.spawn(run_one(shared.clone(), case, r));
         }
@@ -136,12 +135,13 @@ async fn run_tasks(
                     continue;
                 }
                 let level = *cancel.borrow_and_update();
-                if level >= CANCEL_ABORT {
+                if level.aborts() {
                     running.abort_all();
                     tally.incomplete = Some("aborted: unfinished cases were dropped".to_string());
+                    tally.reporter.on_event(&RunEvent::Cancelled { level });
                     break;
                 }
-                if level >= CANCEL_STOP_SCHEDULING && tally.scheduling {
+                if level.stops_scheduling() && tally.scheduling {
                     tally.interrupt();
                 }
             }
@@ -163,7 +163,7 @@ async fn run_batched(
     replay: &Arc<ReplayTarget>,
     work: Vec<WorkItem>,
     tally: &mut Tally<'_>,
-    cancel: &watch::Receiver<u8>,
+    cancel: &watch::Receiver<Cancellation>,
 ) {
     let mut pending = work.into_iter();
     // Pipelined: the next chunk is scored on rayon while this task journals and reports the
@@ -201,12 +201,12 @@ fn start_chunk(
     replay: &Arc<ReplayTarget>,
     pending: &mut impl Iterator<Item = WorkItem>,
     tally: &mut Tally<'_>,
-    cancel: &watch::Receiver<u8>,
+    cancel: &watch::Receiver<Cancellation>,
 ) -> Option<Scoring> {
     if !tally.scheduling {
         return None;
     }
-    if *cancel.borrow() >= CANCEL_STOP_SCHEDULING {
+    if cancel.borrow().stops_scheduling() {
         tally.interrupt();
         return None;
     }
@@ -214,9 +214,10 @@ fn start_chunk(
     if chunk.is_empty() {
         return None;
     }
-    for (case, _) in &chunk {
-        (tally.on_event)(&RunEvent::CaseStarted {
+    for (case, repeat) in &chunk {
+        tally.reporter.on_event(&RunEvent::RunStarted {
             id: case.id.clone(),
+            repeat: *repeat,
         });
     }
     let chunk = Arc::new(chunk);
@@ -236,7 +237,7 @@ struct Tally<'a> {
     scheduling: bool,
     budget: Budget,
     spent: Spent,
-    on_event: &'a mut dyn FnMut(&RunEvent),
+    reporter: &'a mut dyn Reporter,
     on_finished: &'a mut dyn FnMut(RunResult),
     /// Built once the providers have read their keys.
     redactor: Redactor,
@@ -245,7 +246,7 @@ struct Tally<'a> {
 impl<'a> Tally<'a> {
     fn new(
         budget: Budget,
-        on_event: &'a mut dyn FnMut(&RunEvent),
+        reporter: &'a mut dyn Reporter,
         on_finished: &'a mut dyn FnMut(RunResult),
     ) -> Self {
         Tally {
@@ -253,7 +254,7 @@ impl<'a> Tally<'a> {
             scheduling: true,
             budget,
             spent: Spent::default(),
-            on_event,
+            reporter,
             on_finished,
             redactor: Redactor::global(),
         }
@@ -264,7 +265,8 @@ impl<'a> Tally<'a> {
         // The one place every result passes before it is journalled, reported or shown.
         let result = self.redactor.redact_case(result);
         self.spent.add(&result.trajectory);
-        (self.on_event)(&RunEvent::CaseFinished { result: &result });
+        self.reporter
+            .on_event(&RunEvent::RunFinished { result: &result });
         (self.on_finished)(result);
         if self.scheduling {
             if let Some(why) = self.spent.over(&self.budget) {
@@ -279,7 +281,9 @@ impl<'a> Tally<'a> {
     fn interrupt(&mut self) {
         self.scheduling = false;
         self.incomplete = Some("interrupted: cases not started were skipped".to_string());
-        (self.on_event)(&RunEvent::Cancelling);
+        self.reporter.on_event(&RunEvent::Cancelled {
+            level: Cancellation::Draining,
+        });
     }
 }
 

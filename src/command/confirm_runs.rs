@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::cancellation::Cancellation;
 use crate::provider::registry::Providers;
+use crate::reporter::fan_out::Reporters;
 use crate::results::case_result::CaseResult;
 use crate::results::confirm::{candidates, decide, Tally};
 use crate::results::confirmation::Confirmation;
@@ -35,7 +37,7 @@ pub async fn confirm(
     plan: ConfirmPlan<'_>,
     baseline: &[CaseResult],
     screening: &[CaseResult],
-    cancel: watch::Receiver<u8>,
+    cancel: watch::Receiver<Cancellation>,
 ) -> (Confirmation, Option<String>) {
     let alpha = plan.suite.gate.alpha;
     let (rerun, unreachable) = candidates(baseline, screening, plan.runs, alpha);
@@ -56,7 +58,8 @@ pub async fn confirm(
             plan.providers,
             plan.options,
             cancel,
-            &mut |_| {},
+            // Fresh runs are tallied, not shown: no reporter follows them.
+            &mut Reporters::new(),
             &mut |result| {
                 let t = fresh.entry(result.id.clone()).or_default();
                 if result.status != CaseStatus::Errored {

@@ -3,13 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{stdout_color, usage_error};
-use crate::command::eval::publish_to_github;
+use crate::event::RunEvent;
 use crate::exit;
 use crate::report::comparison_render::render_text as render_comparison;
 use crate::report::terminal::render_summary;
 use crate::report::trajectories::parse_trajectories;
 use crate::report::trajectory_source::InMemory;
 use crate::report::write::write_reports;
+use crate::reporter::fan_out::Reporter;
+use crate::reporter::github::GithubReporter;
 use crate::results::compare::compare;
 use crate::results::merge::merge as merge_reports;
 use crate::results::run_report::{Meta, RunReport};
@@ -94,6 +96,6 @@ pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
         return exit::RUN_INCOMPLETE;
     }
     println!("reports: {}", dir.display());
-    publish_to_github(&report);
+    GithubReporter::from_env().on_event(&RunEvent::Reported { report: &report });
     report.exit_code()
 }
