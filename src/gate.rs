@@ -97,6 +97,16 @@ impl RuleKind {
         }
     }
 
+    /// Whether a case of this status counts towards a rate rule's share of the cases.
+    fn counts(self, status: CaseStatus) -> bool {
+        match self {
+            RuleKind::MinPassRate => status.is_pass(),
+            RuleKind::MaxSoftFailRate => status == CaseStatus::SoftFailed,
+            RuleKind::MaxErrorRate => status == CaseStatus::Errored,
+            RuleKind::MaxRegressions => false,
+        }
+    }
+
     pub fn unit(self) -> Unit {
         match self {
             RuleKind::MinPassRate | RuleKind::MaxSoftFailRate | RuleKind::MaxErrorRate => {
@@ -233,21 +243,18 @@ fn judge<C: GatedCase>(
         .map(GatedCase::status)
         .filter(|s| quarantined.is_empty() || *s != CaseStatus::Flaky)
         .collect();
-    let share = |counts: fn(CaseStatus) -> bool| {
-        rate(gated.iter().filter(|s| counts(**s)).count(), gated.len())
+    let share = |rule: RuleKind| {
+        let counted = gated.iter().filter(|s| rule.counts(**s)).count();
+        rate(counted, gated.len())
     };
-    let limits: [(RuleKind, Option<f64>, fn(CaseStatus) -> bool); 3] = [
-        (RuleKind::MinPassRate, gate.min_pass_rate, |s| s.is_pass()),
-        (RuleKind::MaxSoftFailRate, gate.max_soft_fail_rate, |s| {
-            s == CaseStatus::SoftFailed
-        }),
-        (RuleKind::MaxErrorRate, gate.max_error_rate, |s| {
-            s == CaseStatus::Errored
-        }),
+    let limits = [
+        (RuleKind::MinPassRate, gate.min_pass_rate),
+        (RuleKind::MaxSoftFailRate, gate.max_soft_fail_rate),
+        (RuleKind::MaxErrorRate, gate.max_error_rate),
     ];
     let mut rules: Vec<GateRule> = limits
         .into_iter()
-        .filter_map(|(rule, limit, counts)| Some(GateRule::judge(rule, limit?, share(counts))))
+        .filter_map(|(rule, limit)| Some(GateRule::judge(rule, limit?, share(rule))))
         .collect();
     if let Some(losses) = baseline_losses {
         let limit = gate.max_regressions.unwrap_or(0);
@@ -429,7 +436,8 @@ mod tests {
             max_error_rate: Some(0.1),
             ..Gate::default()
         };
-        let table: Vec<(&str, Gate, Vec<Case>, Vec<GateRule>, bool)> = vec![
+        type Row = (&'static str, Gate, Vec<Case>, Vec<GateRule>, bool);
+        let table: Vec<Row> = vec![
             (
                 "no limits passes",
                 Gate::default(),
