@@ -1,7 +1,7 @@
 //! `eval`: run suites — plan, run, score, compare with a baseline, report, gate.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,7 +11,7 @@ use crate::cancellation::Cancellation;
 use crate::check::calibration_gate::{check_calibration, soften_suite};
 use crate::cli::{load_all_with, stdout_color, target_label, usage_error, EvalArgs};
 use crate::command::confirm_runs::{confirm, ConfirmPlan};
-use crate::command::reports::read_report;
+use crate::command::reports::{read_report, ReadReportError};
 use crate::dry_run;
 use crate::duration::parse_duration;
 use crate::event::RunEvent;
@@ -448,13 +448,32 @@ fn free_in_background<T: Send + 'static>(value: T) {
     drop(spawned);
 }
 
+/// Why `--baseline` cannot be used for a suite.
+#[derive(Debug, thiserror::Error)]
+enum BaselineError {
+    #[error(transparent)]
+    Read(#[from] ReadReportError),
+    /// `several`: more than one suite runs, so a folder of baselines is the way.
+    #[error(
+        "--baseline {} is a report of suite `{found}`, not `{suite}`{}",
+        file.display(),
+        if *several { " (hint: with several suites, give a folder of <suite>.json)" } else { "" }
+    )]
+    OtherSuite {
+        file: PathBuf,
+        found: String,
+        suite: String,
+        several: bool,
+    },
+}
+
 /// The baseline report for a suite: `--baseline FILE` (its suite must match) or a folder
 /// holding `<suite>.json`; a folder without one means no baseline for that suite.
 fn baseline_for(
     arg: Option<&Path>,
     suite: &str,
     suites: usize,
-) -> Result<Option<RunReport>, String> {
+) -> Result<Option<RunReport>, BaselineError> {
     let Some(path) = arg else { return Ok(None) };
     let file = if path.is_dir() {
         let f = path.join(format!("{suite}.json"));
@@ -468,16 +487,12 @@ fn baseline_for(
     };
     let report = read_report(&file)?;
     if report.suite != suite {
-        let hint = if suites > 1 {
-            " (hint: with several suites, give a folder of <suite>.json)"
-        } else {
-            ""
-        };
-        return Err(format!(
-            "--baseline {} is a report of suite `{}`, not `{suite}`{hint}",
-            file.display(),
-            report.suite
-        ));
+        return Err(BaselineError::OtherSuite {
+            file,
+            found: report.suite,
+            suite: suite.to_string(),
+            several: suites > 1,
+        });
     }
     Ok(Some(report))
 }

@@ -17,17 +17,34 @@ use crate::results::merge::merge as merge_reports;
 use crate::results::run_report::{Meta, RunReport};
 use crate::verdict::DEFAULT_ALPHA;
 
-pub fn read_report(path: &Path) -> Result<RunReport, String> {
+/// Why a `report.json` could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadReportError {
+    /// `reason` is the file reader's: missing, not a regular file, too large.
+    #[error("cannot read report {}: {reason}", path.display())]
+    Read { path: PathBuf, reason: String },
+    #[error(
+        "{}:{}:{}: not a gauntlet report.json: {source}",
+        path.display(),
+        source.line(),
+        source.column()
+    )]
+    NotAReport {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+pub fn read_report(path: &Path) -> Result<RunReport, ReadReportError> {
     let text =
         crate::input_file::read_to_string(path, crate::limits::Limits::default().max_file_bytes)
-            .map_err(|e| format!("cannot read report {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{}:{}:{}: not a gauntlet report.json: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        )
+            .map_err(|reason| ReadReportError::Read {
+                path: path.to_path_buf(),
+                reason,
+            })?;
+    serde_json::from_str(&text).map_err(|source| ReadReportError::NotAReport {
+        path: path.to_path_buf(),
+        source,
     })
 }
 

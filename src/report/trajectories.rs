@@ -61,12 +61,25 @@ pub fn write_trajectories(
     Ok(())
 }
 
-/// Reads `trajectories.jsonl` back. Blank lines are skipped; an error names its 1-based line.
-pub fn parse_trajectories(text: &str) -> Result<Vec<TrajectoryLine>, String> {
+/// A line of `trajectories.jsonl` that is not a `TrajectoryLine`; `line` is 1-based.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {source}")]
+pub struct BadTrajectoryLine {
+    pub line: usize,
+    pub source: serde_json::Error,
+}
+
+/// Reads `trajectories.jsonl` back. Blank lines are skipped; an error names its line.
+pub fn parse_trajectories(text: &str) -> Result<Vec<TrajectoryLine>, BadTrajectoryLine> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|source| BadTrajectoryLine {
+                line: i + 1,
+                source,
+            })
+        })
         .collect()
 }
 
@@ -123,7 +136,9 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_line() {
-        let err = parse_trajectories("\n{\"id\": 1}\n").expect_err("bad line");
+        let err = parse_trajectories("\n{\"id\": 1}\n")
+            .expect_err("bad line")
+            .to_string();
         assert!(err.starts_with("line 2: "), "{err}");
     }
 }
