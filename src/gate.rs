@@ -32,7 +32,7 @@ pub struct Gate {
 /// The error-rate limit a gate has unless the suite writes `max_error_rate: null`: a run where
 /// more than one case in ten could not be judged says nothing about quality, and must not pass
 /// silently (an agent crashing on every case would otherwise pass a regressions-only gate).
-pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.1;
+pub(crate) const DEFAULT_MAX_ERROR_RATE: f64 = 0.1;
 
 impl Default for Gate {
     fn default() -> Self {
@@ -79,7 +79,7 @@ pub enum Unit {
 
 impl RuleKind {
     /// The name the suite and `report.json` use.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             RuleKind::MinPassRate => "min_pass_rate",
             RuleKind::MaxSoftFailRate => "max_soft_fail_rate",
@@ -88,7 +88,7 @@ impl RuleKind {
         }
     }
 
-    pub fn direction(self) -> Direction {
+    pub(crate) fn direction(self) -> Direction {
         match self {
             RuleKind::MinPassRate => Direction::AtLeast,
             RuleKind::MaxSoftFailRate | RuleKind::MaxErrorRate | RuleKind::MaxRegressions => {
@@ -107,7 +107,7 @@ impl RuleKind {
         }
     }
 
-    pub fn unit(self) -> Unit {
+    pub(crate) fn unit(self) -> Unit {
         match self {
             RuleKind::MinPassRate | RuleKind::MaxSoftFailRate | RuleKind::MaxErrorRate => {
                 Unit::Rate
@@ -119,7 +119,7 @@ impl RuleKind {
 
 impl Direction {
     /// Limits are inclusive: a value equal to its limit holds.
-    pub fn holds(self, actual: f64, limit: f64) -> bool {
+    pub(crate) fn holds(self, actual: f64, limit: f64) -> bool {
         match self {
             Direction::AtLeast => actual >= limit,
             Direction::AtMost => actual <= limit,
@@ -127,7 +127,7 @@ impl Direction {
     }
 
     /// How the limit reads beside a value that holds: `≥` or `≤`.
-    pub fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             Direction::AtLeast => "≥",
             Direction::AtMost => "≤",
@@ -135,7 +135,7 @@ impl Direction {
     }
 
     /// How a value that broke its limit compares to it: `<` or `>`.
-    pub fn broken_symbol(self) -> &'static str {
+    pub(crate) fn broken_symbol(self) -> &'static str {
         match self {
             Direction::AtLeast => "<",
             Direction::AtMost => ">",
@@ -201,7 +201,11 @@ impl Policy<'_> {
     /// The verdict on `cases` (the run's cases, reduced over repeats). `baseline_losses` is
     /// what the baseline comparison counts against `max_regressions`
     /// (`Comparison::gated_losses`); `None` without a baseline.
-    pub fn verdict<C: GatedCase>(self, cases: &[C], baseline_losses: Option<usize>) -> GateResult {
+    pub(crate) fn verdict<C: GatedCase>(
+        self,
+        cases: &[C],
+        baseline_losses: Option<usize>,
+    ) -> GateResult {
         match self {
             Policy::Suite { gate, uncalibrated } => {
                 let critical = critical_failures(&gate.critical, cases);

@@ -29,11 +29,11 @@ use crate::results::case_result::CaseResult;
 use crate::results::run_result::RunResult;
 use crate::trajectory::Trajectory;
 
-pub const JOURNAL_FILE: &str = "journal.jsonl";
+pub(crate) const JOURNAL_FILE: &str = "journal.jsonl";
 /// Version 2: runs carry a fingerprint. Version 1 journals cannot be resumed.
 const JOURNAL_VERSION: u32 = 2;
 /// Held (flock) while an eval writes into the folder.
-pub const LOCK_FILE: &str = ".lock";
+pub(crate) const LOCK_FILE: &str = ".lock";
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -161,7 +161,7 @@ impl Journal {
     /// trajectory in memory: it stays in the journal (see `trajectories`).
     ///
     /// `fingerprints` maps every case id of the suite to the fingerprint of its runs.
-    pub fn open(
+    pub(crate) fn open(
         dir: &Path,
         suite: &str,
         resume: bool,
@@ -237,11 +237,15 @@ impl Journal {
 
     /// Appends one finished run and flushes it to the OS at once. Once it returned `Ok`, the
     /// run's trajectory can be read back from `trajectories()` and need not stay in memory.
-    pub fn append(&mut self, result: &RunResult) -> io::Result<()> {
+    pub(crate) fn append(&mut self, result: &RunResult) -> io::Result<()> {
         self.append_with(result, &result.trajectory)
     }
 
-    pub fn append_with(&mut self, result: &RunResult, trajectory: &Trajectory) -> io::Result<()> {
+    pub(crate) fn append_with(
+        &mut self,
+        result: &RunResult,
+        trajectory: &Trajectory,
+    ) -> io::Result<()> {
         let at = self.len;
         let fingerprint = self
             .fingerprints
@@ -275,14 +279,17 @@ impl Journal {
         Ok(())
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// The journalled runs' trajectories, read back from the file one at a time; the
     /// trajectory of a run that is not in the journal (its append failed) is taken from
     /// `unjournalled`.
-    pub fn trajectories(&self, unjournalled: InMemory) -> io::Result<JournalTrajectories<'_>> {
+    pub(crate) fn trajectories(
+        &self,
+        unjournalled: InMemory,
+    ) -> io::Result<JournalTrajectories<'_>> {
         let file = File::open(&self.path)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))?;
         Ok(JournalTrajectories {
@@ -473,7 +480,7 @@ fn lock_folder(dir: &Path) -> Result<File, JournalError> {
 }
 
 /// The (case id, repeat) pairs a journal already covers.
-pub fn done_keys(done: &[RunResult]) -> BTreeSet<(String, u32)> {
+pub(crate) fn done_keys(done: &[RunResult]) -> BTreeSet<(String, u32)> {
     done.iter().map(|r| (r.id.clone(), r.repeat)).collect()
 }
 

@@ -17,7 +17,7 @@ use crate::suite::model::{Case, Suite};
 use crate::verdict::CaseStatus;
 
 /// What the reruns need besides the two runs' cases.
-pub struct ConfirmPlan<'a> {
+pub(crate) struct ConfirmPlan<'a> {
     pub suite: &'a Suite,
     pub cases: &'a [Arc<Case>],
     pub providers: Arc<Providers>,
@@ -33,7 +33,7 @@ pub struct ConfirmPlan<'a> {
 /// reruns stopped early if they did (Ctrl-C): the run is then incomplete. The fresh runs
 /// are tallied (passes over judged runs), not added to the report's cases: the screening
 /// report stays what was screened. They are not journaled either, so `--resume` reruns them.
-pub async fn confirm(
+pub(crate) async fn confirm(
     plan: ConfirmPlan<'_>,
     baseline: &[CaseResult],
     screening: &[CaseResult],

@@ -22,7 +22,7 @@ const MAX_ROWS_NOT_PASSED: usize = 200;
 
 /// The final summary: a table of cases, the counts, the gate rules and a last line
 /// `gate: PASSED` or `gate: FAILED (reasons)`. Ends with a newline.
-pub fn render_summary(report: &RunReport, color: bool) -> String {
+pub(crate) fn render_summary(report: &RunReport, color: bool) -> String {
     let mut table = Table::new();
     table.load_preset(presets::UTF8_FULL_CONDENSED);
     if color {

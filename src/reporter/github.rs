@@ -11,14 +11,14 @@ use crate::report::markdown::write_markdown;
 use crate::reporter::fan_out::Reporter;
 
 #[derive(Debug, Clone, Default)]
-pub struct GithubReporter {
+pub(crate) struct GithubReporter {
     annotate: bool,
     step_summary: Option<PathBuf>,
 }
 
 impl GithubReporter {
     /// As the environment of the process says: nothing outside GitHub Actions.
-    pub fn from_env() -> Self {
+    pub(crate) fn from_env() -> Self {
         GithubReporter {
             annotate: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
             step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")

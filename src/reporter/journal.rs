@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::path::Path;
 
 use crate::event::RunEvent;
 use crate::journal::{Journal, JournalTrajectories};
@@ -13,7 +12,7 @@ use crate::reporter::fan_out::Reporter;
 use crate::results::case_result::CaseResult;
 use crate::trajectory::Trajectory;
 
-pub struct JournalReporter {
+pub(crate) struct JournalReporter {
     journal: Journal,
     /// An append failed: warned about once, the journal is not written again.
     failed: bool,
@@ -22,7 +21,7 @@ pub struct JournalReporter {
 }
 
 impl JournalReporter {
-    pub fn new(journal: Journal) -> Self {
+    pub(crate) fn new(journal: Journal) -> Self {
         JournalReporter {
             journal,
             failed: false,
@@ -30,13 +29,12 @@ impl JournalReporter {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        self.journal.path()
-    }
-
     /// The trajectories of the report's `cases` (their representative runs): read back from
     /// the journal, or kept in memory for a run the journal could not take.
-    pub fn trajectories(&mut self, cases: &[CaseResult]) -> io::Result<JournalTrajectories<'_>> {
+    pub(crate) fn trajectories(
+        &mut self,
+        cases: &[CaseResult],
+    ) -> io::Result<JournalTrajectories<'_>> {
         let mut kept = InMemory::default();
         for case in cases {
             if let Some(t) = self.unjournalled.remove(&(case.id.clone(), case.repeat)) {
@@ -47,7 +45,7 @@ impl JournalReporter {
     }
 
     /// Gives the journal back (its lock goes with it).
-    pub fn into_journal(self) -> Journal {
+    pub(crate) fn into_journal(self) -> Journal {
         self.journal
     }
 }
@@ -105,7 +103,8 @@ mod tests {
             );
         }
         drop(back);
-        let read = crate::journal::read(reporter.path(), "support").unwrap();
+        let path = dir.path().join(crate::journal::JOURNAL_FILE);
+        let read = crate::journal::read(&path, "support").unwrap();
         assert_eq!(read.len(), runs.len());
     }
 }

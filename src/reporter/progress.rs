@@ -8,7 +8,7 @@ use crate::event::RunEvent;
 use crate::report::terminal::{clean, paint, RED};
 use crate::reporter::fan_out::Reporter;
 
-pub struct ProgressReporter {
+pub(crate) struct ProgressReporter {
     show_progress: bool,
     color: bool,
     bar: Option<ProgressBar>,
@@ -18,7 +18,7 @@ pub struct ProgressReporter {
 
 impl ProgressReporter {
     /// `show_progress` false (stderr is not a TTY) prints nothing live.
-    pub fn new(show_progress: bool, color: bool) -> Self {
+    pub(crate) fn new(show_progress: bool, color: bool) -> Self {
         ProgressReporter {
             show_progress,
             color,
