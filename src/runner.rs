@@ -129,6 +129,9 @@ async fn run_tasks(
             break;
         }
         tokio::select! {
+            // Cancellation first: a case killed by the abort must not finish the run as if
+            // nothing had happened.
+            biased;
             changed = cancel.changed(), if cancel_open => {
                 if changed.is_err() {
                     cancel_open = false;
@@ -153,6 +156,10 @@ async fn run_tasks(
                 }
             }
         }
+    }
+    // The abort came as the last running case ended (killed by it): the run is still aborted.
+    if cancel.borrow().aborts() && tally.incomplete.is_none() {
+        tally.incomplete = Some("aborted: unfinished cases were dropped".to_string());
     }
 }
 
@@ -183,7 +190,7 @@ async fn run_batched(
                 let why = format!("the agent crashed: {}", panic_message(e));
                 for (case, repeat) in chunk.iter() {
                     let t = Trajectory::errored(why.clone());
-                    let result = run_result(case, *repeat, t, Vec::new());
+                    let result = run_result(&case.id, &case.tags, *repeat, t, Vec::new());
                     tally.finished(result);
                 }
             }
@@ -372,7 +379,7 @@ async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> RunResult
     };
     // The scoring task has ended and dropped its reference, so this does not copy.
     let trajectory = Arc::try_unwrap(trajectory).unwrap_or_else(|t| (*t).clone());
-    run_result(&case, repeat, trajectory, verdicts)
+    run_result(&case.id, &case.tags, repeat, trajectory, verdicts)
 }
 
 /// Suite checks, then the case's own, in order. Judges are graded one after another: a case

@@ -130,8 +130,10 @@ pub fn eval(args: EvalArgs) -> u8 {
             };
             if term.recv().await.is_some() {
                 eprintln!("\nterminated: aborting running cases");
-                crate::process::kill_all();
+                // The runner hears of the abort before the agents die, so a case that ends
+                // because its agent was killed is never taken for a finished run.
                 let _ = cancel_tx.send(Cancellation::Aborting);
+                crate::process::kill_all();
             }
         });
     }
@@ -141,15 +143,14 @@ pub fn eval(args: EvalArgs) -> u8 {
             if tokio::signal::ctrl_c().await.is_err() {
                 return;
             }
-            match level {
-                Cancellation::Draining => {
-                    eprintln!("\ninterrupted: finishing running cases (Ctrl-C again to abort)")
-                }
-                // Aborting: the agents' process groups go now, not when their cases unwind.
-                Cancellation::Aborting => crate::process::kill_all(),
-                Cancellation::NotCancelled => {}
+            if level == Cancellation::Draining {
+                eprintln!("\ninterrupted: finishing running cases (Ctrl-C again to abort)");
             }
             let _ = cancel_tx.send(level);
+            if level.aborts() {
+                // Aborting: the agents' process groups go now, not when their cases unwind.
+                crate::process::kill_all();
+            }
         }
     });
 
