@@ -29,7 +29,7 @@ fn report_json(c: &mut Criterion) {
                 .chain(&case.checks)
                 .map(|spec| evaluate(spec, case, &t))
                 .collect();
-            run_result(case, 0, t, verdicts)
+            run_result(&case.id, &case.tags, 0, t, verdicts)
         })
         .collect();
     let header = ReportHeader {

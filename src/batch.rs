@@ -66,7 +66,7 @@ pub fn score_chunk(
                     reason: format!("scoring crashed: {}", panic_text(payload.as_ref())),
                 }]
             });
-            run_result(case, *repeat, trajectory, verdicts)
+            run_result(&case.id, &case.tags, *repeat, trajectory, verdicts)
         })
         .collect()
 }

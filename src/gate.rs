@@ -32,7 +32,7 @@ pub struct Gate {
 /// The error-rate limit a gate has unless the suite writes `max_error_rate: null`: a run where
 /// more than one case in ten could not be judged says nothing about quality, and must not pass
 /// silently (an agent crashing on every case would otherwise pass a regressions-only gate).
-pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.1;
+pub(crate) const DEFAULT_MAX_ERROR_RATE: f64 = 0.1;
 
 impl Default for Gate {
     fn default() -> Self {
@@ -79,7 +79,7 @@ pub enum Unit {
 
 impl RuleKind {
     /// The name the suite and `report.json` use.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             RuleKind::MinPassRate => "min_pass_rate",
             RuleKind::MaxSoftFailRate => "max_soft_fail_rate",
@@ -88,7 +88,7 @@ impl RuleKind {
         }
     }
 
-    pub fn direction(self) -> Direction {
+    pub(crate) fn direction(self) -> Direction {
         match self {
             RuleKind::MinPassRate => Direction::AtLeast,
             RuleKind::MaxSoftFailRate | RuleKind::MaxErrorRate | RuleKind::MaxRegressions => {
@@ -97,7 +97,17 @@ impl RuleKind {
         }
     }
 
-    pub fn unit(self) -> Unit {
+    /// Whether a case of this status counts towards a rate rule's share of the cases.
+    fn counts(self, status: CaseStatus) -> bool {
+        match self {
+            RuleKind::MinPassRate => status.is_pass(),
+            RuleKind::MaxSoftFailRate => status == CaseStatus::SoftFailed,
+            RuleKind::MaxErrorRate => status == CaseStatus::Errored,
+            RuleKind::MaxRegressions => false,
+        }
+    }
+
+    pub(crate) fn unit(self) -> Unit {
         match self {
             RuleKind::MinPassRate | RuleKind::MaxSoftFailRate | RuleKind::MaxErrorRate => {
                 Unit::Rate
@@ -109,7 +119,7 @@ impl RuleKind {
 
 impl Direction {
     /// Limits are inclusive: a value equal to its limit holds.
-    pub fn holds(self, actual: f64, limit: f64) -> bool {
+    pub(crate) fn holds(self, actual: f64, limit: f64) -> bool {
         match self {
             Direction::AtLeast => actual >= limit,
             Direction::AtMost => actual <= limit,
@@ -117,7 +127,7 @@ impl Direction {
     }
 
     /// How the limit reads beside a value that holds: `≥` or `≤`.
-    pub fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             Direction::AtLeast => "≥",
             Direction::AtMost => "≤",
@@ -125,7 +135,7 @@ impl Direction {
     }
 
     /// How a value that broke its limit compares to it: `<` or `>`.
-    pub fn broken_symbol(self) -> &'static str {
+    pub(crate) fn broken_symbol(self) -> &'static str {
         match self {
             Direction::AtLeast => "<",
             Direction::AtMost => ">",
@@ -191,7 +201,11 @@ impl Policy<'_> {
     /// The verdict on `cases` (the run's cases, reduced over repeats). `baseline_losses` is
     /// what the baseline comparison counts against `max_regressions`
     /// (`Comparison::gated_losses`); `None` without a baseline.
-    pub fn verdict<C: GatedCase>(self, cases: &[C], baseline_losses: Option<usize>) -> GateResult {
+    pub(crate) fn verdict<C: GatedCase>(
+        self,
+        cases: &[C],
+        baseline_losses: Option<usize>,
+    ) -> GateResult {
         match self {
             Policy::Suite { gate, uncalibrated } => {
                 let critical = critical_failures(&gate.critical, cases);
@@ -233,21 +247,18 @@ fn judge<C: GatedCase>(
         .map(GatedCase::status)
         .filter(|s| quarantined.is_empty() || *s != CaseStatus::Flaky)
         .collect();
-    let share = |counts: fn(CaseStatus) -> bool| {
-        rate(gated.iter().filter(|s| counts(**s)).count(), gated.len())
+    let share = |rule: RuleKind| {
+        let counted = gated.iter().filter(|s| rule.counts(**s)).count();
+        rate(counted, gated.len())
     };
-    let limits: [(RuleKind, Option<f64>, fn(CaseStatus) -> bool); 3] = [
-        (RuleKind::MinPassRate, gate.min_pass_rate, |s| s.is_pass()),
-        (RuleKind::MaxSoftFailRate, gate.max_soft_fail_rate, |s| {
-            s == CaseStatus::SoftFailed
-        }),
-        (RuleKind::MaxErrorRate, gate.max_error_rate, |s| {
-            s == CaseStatus::Errored
-        }),
+    let limits = [
+        (RuleKind::MinPassRate, gate.min_pass_rate),
+        (RuleKind::MaxSoftFailRate, gate.max_soft_fail_rate),
+        (RuleKind::MaxErrorRate, gate.max_error_rate),
     ];
     let mut rules: Vec<GateRule> = limits
         .into_iter()
-        .filter_map(|(rule, limit, counts)| Some(GateRule::judge(rule, limit?, share(counts))))
+        .filter_map(|(rule, limit)| Some(GateRule::judge(rule, limit?, share(rule))))
         .collect();
     if let Some(losses) = baseline_losses {
         let limit = gate.max_regressions.unwrap_or(0);
@@ -429,7 +440,8 @@ mod tests {
             max_error_rate: Some(0.1),
             ..Gate::default()
         };
-        let table: Vec<(&str, Gate, Vec<Case>, Vec<GateRule>, bool)> = vec![
+        type Row = (&'static str, Gate, Vec<Case>, Vec<GateRule>, bool);
+        let table: Vec<Row> = vec![
             (
                 "no limits passes",
                 Gate::default(),

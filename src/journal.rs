@@ -29,11 +29,11 @@ use crate::results::case_result::CaseResult;
 use crate::results::run_result::RunResult;
 use crate::trajectory::Trajectory;
 
-pub const JOURNAL_FILE: &str = "journal.jsonl";
+pub(crate) const JOURNAL_FILE: &str = "journal.jsonl";
 /// Version 2: runs carry a fingerprint. Version 1 journals cannot be resumed.
 const JOURNAL_VERSION: u32 = 2;
 /// Held (flock) while an eval writes into the folder.
-pub const LOCK_FILE: &str = ".lock";
+pub(crate) const LOCK_FILE: &str = ".lock";
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,6 +73,57 @@ struct TrajectoryText<'a> {
     trajectory: &'a serde_json::value::RawValue,
 }
 
+/// Why a journal could not be opened, written or read. Each names the file it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("cannot create {}: {source}", dir.display())]
+    CreateDir { dir: PathBuf, source: io::Error },
+    #[error("cannot open lock {}: {source}", path.display())]
+    OpenLock { path: PathBuf, source: io::Error },
+    #[error(
+        "another gauntlet eval is writing to {} (hint: wait for it, or give another --out)",
+        dir.display()
+    )]
+    Locked { dir: PathBuf },
+    #[error("cannot lock {}: {source}", path.display())]
+    Lock { path: PathBuf, source: io::Error },
+    #[error("cannot open journal {}: {source}", path.display())]
+    Open { path: PathBuf, source: io::Error },
+    #[error("cannot write journal {}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot replace journal {}: {source}", path.display())]
+    Replace { path: PathBuf, source: io::Error },
+    #[error("cannot read journal {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{}:1: not a gauntlet journal: {source}", path.display())]
+    NotAJournal {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error(
+        "{} was written by another gauntlet version (journal version {found}, this one reads {JOURNAL_VERSION}) and cannot be resumed (hint: run without --resume to start over)",
+        path.display()
+    )]
+    OtherVersion { path: PathBuf, found: u32 },
+    #[error(
+        "{} is the journal of suite `{found}` (version {version}), not `{suite}` (hint: run without --resume to start over)",
+        path.display()
+    )]
+    OtherSuite {
+        path: PathBuf,
+        found: String,
+        version: u32,
+        suite: String,
+    },
+    /// `line` is 1-based.
+    #[error("{}:{line}: corrupt journal line: {source}", path.display())]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        source: serde_json::Error,
+    },
+}
+
 /// A run's key in the journal: case id and repeat index.
 type RunKey = (String, u32);
 
@@ -110,22 +161,26 @@ impl Journal {
     /// trajectory in memory: it stays in the journal (see `trajectories`).
     ///
     /// `fingerprints` maps every case id of the suite to the fingerprint of its runs.
-    pub fn open(
+    pub(crate) fn open(
         dir: &Path,
         suite: &str,
         resume: bool,
         fingerprints: HashMap<String, String>,
-    ) -> Result<(Journal, Resumed), String> {
+    ) -> Result<(Journal, Resumed), JournalError> {
         let path = dir.join(JOURNAL_FILE);
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|source| JournalError::CreateDir {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
         let lock = lock_folder(dir)?;
         // Written anew even on resume: a line cut short by a kill must not end up in the middle
         // of the journal once more runs are appended after it. The new journal is built beside
         // the old one and renamed over it, so the old runs are streamed across, never all held.
         let fresh = path.with_file_name(format!(".{JOURNAL_FILE}.tmp"));
-        let file = File::create(&fresh)
-            .map_err(|e| format!("cannot open journal {}: {e}", fresh.display()))?;
+        let file = File::create(&fresh).map_err(|source| JournalError::Open {
+            path: fresh.clone(),
+            source,
+        })?;
         let mut journal = Journal {
             file,
             path: path.clone(),
@@ -135,7 +190,10 @@ impl Journal {
             fingerprints,
             _lock: lock,
         };
-        let write_err = |e: io::Error| format!("cannot write journal {}: {e}", fresh.display());
+        let write_err = |source: io::Error| JournalError::Write {
+            path: fresh.clone(),
+            source,
+        };
         let header = Header {
             journal: JOURNAL_VERSION,
             suite: suite.to_string(),
@@ -164,8 +222,10 @@ impl Journal {
             Ok(())
         };
         let replaced = carried.and_then(|()| {
-            std::fs::rename(&fresh, &path)
-                .map_err(|e| format!("cannot replace journal {}: {e}", path.display()))
+            std::fs::rename(&fresh, &path).map_err(|source| JournalError::Replace {
+                path: path.clone(),
+                source,
+            })
         });
         if let Err(e) = replaced {
             // The old journal is left as it was; the half-built new one goes.
@@ -177,11 +237,15 @@ impl Journal {
 
     /// Appends one finished run and flushes it to the OS at once. Once it returned `Ok`, the
     /// run's trajectory can be read back from `trajectories()` and need not stay in memory.
-    pub fn append(&mut self, result: &RunResult) -> io::Result<()> {
+    pub(crate) fn append(&mut self, result: &RunResult) -> io::Result<()> {
         self.append_with(result, &result.trajectory)
     }
 
-    pub fn append_with(&mut self, result: &RunResult, trajectory: &Trajectory) -> io::Result<()> {
+    pub(crate) fn append_with(
+        &mut self,
+        result: &RunResult,
+        trajectory: &Trajectory,
+    ) -> io::Result<()> {
         let at = self.len;
         let fingerprint = self
             .fingerprints
@@ -215,14 +279,17 @@ impl Journal {
         Ok(())
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// The journalled runs' trajectories, read back from the file one at a time; the
     /// trajectory of a run that is not in the journal (its append failed) is taken from
     /// `unjournalled`.
-    pub fn trajectories(&self, unjournalled: InMemory) -> io::Result<JournalTrajectories<'_>> {
+    pub(crate) fn trajectories(
+        &self,
+        unjournalled: InMemory,
+    ) -> io::Result<JournalTrajectories<'_>> {
         let file = File::open(&self.path)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))?;
         Ok(JournalTrajectories {
@@ -301,9 +368,12 @@ impl TrajectorySource for JournalTrajectories<'_> {
 fn read_each(
     path: &Path,
     suite: &str,
-    f: &mut dyn FnMut(RunResult, Trajectory, &str) -> Result<(), String>,
-) -> Result<(), String> {
-    let read_err = |e: io::Error| format!("cannot read journal {}: {e}", path.display());
+    f: &mut dyn FnMut(RunResult, Trajectory, &str) -> Result<(), JournalError>,
+) -> Result<(), JournalError> {
+    let read_err = |source: io::Error| JournalError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = File::open(path).map_err(read_err)?;
     // Bytes, not `lines()`: a kill can cut a line inside a UTF-8 character, which must read as
     // a cut line, not as an unreadable file.
@@ -318,25 +388,27 @@ fn read_each(
         return Ok(());
     };
     let first = first.map_err(read_err)?;
-    let header: Header = serde_json::from_slice(&first)
-        .map_err(|e| format!("{}:1: not a gauntlet journal: {e}", path.display()))?;
+    let header: Header =
+        serde_json::from_slice(&first).map_err(|source| JournalError::NotAJournal {
+            path: path.to_path_buf(),
+            source,
+        })?;
     if header.journal != JOURNAL_VERSION {
-        return Err(format!(
-            "{} was written by another gauntlet version (journal version {}, this one reads {JOURNAL_VERSION}) and cannot be resumed (hint: run without --resume to start over)",
-            path.display(),
-            header.journal
-        ));
+        return Err(JournalError::OtherVersion {
+            path: path.to_path_buf(),
+            found: header.journal,
+        });
     }
     if header.suite != suite {
-        return Err(format!(
-            "{} is the journal of suite `{}` (version {}), not `{suite}` (hint: run without --resume to start over)",
-            path.display(),
-            header.suite,
-            header.journal
-        ));
+        return Err(JournalError::OtherSuite {
+            path: path.to_path_buf(),
+            found: header.suite,
+            version: header.journal,
+            suite: suite.to_string(),
+        });
     }
     // A line that does not parse is only an error if another line follows it.
-    let mut bad: Option<String> = None;
+    let mut bad: Option<JournalError> = None;
     for (i, line) in lines {
         if let Some(e) = bad.take() {
             return Err(e);
@@ -350,12 +422,12 @@ fn read_each(
                 };
                 f(result, entry.trajectory, &entry.fingerprint)?;
             }
-            Err(e) => {
-                bad = Some(format!(
-                    "{}:{}: corrupt journal line: {e}",
-                    path.display(),
-                    i + 1
-                ))
+            Err(source) => {
+                bad = Some(JournalError::Corrupt {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    source,
+                })
             }
         }
     }
@@ -363,7 +435,7 @@ fn read_each(
 }
 
 /// The runs recorded in a journal, with their trajectories (see `read_each`).
-pub fn read(path: &Path, suite: &str) -> Result<Vec<RunResult>, String> {
+pub fn read(path: &Path, suite: &str) -> Result<Vec<RunResult>, JournalError> {
     let mut done = Vec::new();
     read_each(path, suite, &mut |result, trajectory, _| {
         done.push(RunResult {
@@ -377,14 +449,17 @@ pub fn read(path: &Path, suite: &str) -> Result<Vec<RunResult>, String> {
 
 /// Takes the folder's lock, or says who holds it. The lock goes with the process, so a killed
 /// eval never leaves the folder locked.
-fn lock_folder(dir: &Path) -> Result<File, String> {
+fn lock_folder(dir: &Path) -> Result<File, JournalError> {
     let path = dir.join(LOCK_FILE);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| format!("cannot open lock {}: {e}", path.display()))?;
+        .map_err(|source| JournalError::OpenLock {
+            path: path.clone(),
+            source,
+        })?;
     #[cfg(unix)]
     {
         use std::os::unix::io::AsRawFd;
@@ -393,12 +468,11 @@ fn lock_folder(dir: &Path) -> Result<File, String> {
         if rc != 0 {
             let e = io::Error::last_os_error();
             return Err(if e.kind() == io::ErrorKind::WouldBlock {
-                format!(
-                    "another gauntlet eval is writing to {} (hint: wait for it, or give another --out)",
-                    dir.display()
-                )
+                JournalError::Locked {
+                    dir: dir.to_path_buf(),
+                }
             } else {
-                format!("cannot lock {}: {e}", path.display())
+                JournalError::Lock { path, source: e }
             });
         }
     }
@@ -406,7 +480,7 @@ fn lock_folder(dir: &Path) -> Result<File, String> {
 }
 
 /// The (case id, repeat) pairs a journal already covers.
-pub fn done_keys(done: &[RunResult]) -> BTreeSet<(String, u32)> {
+pub(crate) fn done_keys(done: &[RunResult]) -> BTreeSet<(String, u32)> {
     done.iter().map(|r| (r.id.clone(), r.repeat)).collect()
 }
 
@@ -501,6 +575,7 @@ mod tests {
         std::fs::write(&path, format!("{text}{}\n", text.lines().nth(1).unwrap())).unwrap();
         assert!(read(&path, "s")
             .unwrap_err()
+            .to_string()
             .contains(":4: corrupt journal line"));
     }
 
@@ -566,7 +641,9 @@ mod tests {
         assert!(read(&dir.path().join(JOURNAL_FILE), "s")
             .unwrap()
             .is_empty());
-        let err = Journal::open(dir.path(), "other", true, fps("f")).unwrap_err();
+        let err = Journal::open(dir.path(), "other", true, fps("f"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("journal of suite `s`"), "{err}");
         let files: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
@@ -608,12 +685,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(JOURNAL_FILE);
         std::fs::write(&path, "{\"journal\":1,\"suite\":\"s\"}\n").unwrap();
-        let err = Journal::open(dir.path(), "s", true, fps("f")).unwrap_err();
+        let err = Journal::open(dir.path(), "s", true, fps("f"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("journal version 1"), "{err}");
         assert!(err.contains("without --resume"), "{err}");
 
         let (first, _) = Journal::open(dir.path(), "s", false, fps("f")).unwrap();
-        let err = Journal::open(dir.path(), "s", false, fps("f")).unwrap_err();
+        let err = Journal::open(dir.path(), "s", false, fps("f"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("another gauntlet eval"), "{err}");
         drop(first);
         assert!(Journal::open(dir.path(), "s", false, fps("f")).is_ok());

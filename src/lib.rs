@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod batch;
+pub mod cancellation;
 pub mod check;
 pub mod cli;
 pub mod command;
@@ -23,6 +24,7 @@ pub mod process;
 pub mod provider;
 pub mod redact;
 pub mod report;
+pub mod reporter;
 pub mod results;
 pub mod runner;
 pub mod shard;

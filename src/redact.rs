@@ -328,8 +328,7 @@ mod tests {
         let r = Redactor::new(["k-0123456789"]);
         let mut t = crate::trajectory::Trajectory::errored("HTTP 401: bad key k-0123456789");
         t.output = "echo k-0123456789".into();
-        let case = crate::suite::model::Case::new("c", "hi");
-        let result = crate::results::run_result::run_result(&case, 3, t, Vec::new());
+        let result = crate::results::run_result::run_result("c", &[], 3, t, Vec::new());
         let out = r.redact_case(result);
         assert_eq!(out.error.as_deref(), Some("HTTP 401: bad key [REDACTED]"));
         assert_eq!(out.output, "echo [REDACTED]");

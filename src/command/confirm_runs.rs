@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::cancellation::Cancellation;
 use crate::provider::registry::Providers;
+use crate::reporter::fan_out::Reporters;
 use crate::results::case_result::CaseResult;
 use crate::results::confirm::{candidates, decide, Tally};
 use crate::results::confirmation::Confirmation;
@@ -15,7 +17,7 @@ use crate::suite::model::{Case, Suite};
 use crate::verdict::CaseStatus;
 
 /// What the reruns need besides the two runs' cases.
-pub struct ConfirmPlan<'a> {
+pub(crate) struct ConfirmPlan<'a> {
     pub suite: &'a Suite,
     pub cases: &'a [Arc<Case>],
     pub providers: Arc<Providers>,
@@ -31,11 +33,11 @@ pub struct ConfirmPlan<'a> {
 /// reruns stopped early if they did (Ctrl-C): the run is then incomplete. The fresh runs
 /// are tallied (passes over judged runs), not added to the report's cases: the screening
 /// report stays what was screened. They are not journaled either, so `--resume` reruns them.
-pub async fn confirm(
+pub(crate) async fn confirm(
     plan: ConfirmPlan<'_>,
     baseline: &[CaseResult],
     screening: &[CaseResult],
-    cancel: watch::Receiver<u8>,
+    cancel: watch::Receiver<Cancellation>,
 ) -> (Confirmation, Option<String>) {
     let alpha = plan.suite.gate.alpha;
     let (rerun, unreachable) = candidates(baseline, screening, plan.runs, alpha);
@@ -56,7 +58,8 @@ pub async fn confirm(
             plan.providers,
             plan.options,
             cancel,
-            &mut |_| {},
+            // Fresh runs are tallied, not shown: no reporter follows them.
+            &mut Reporters::new(),
             &mut |result| {
                 let t = fresh.entry(result.id.clone()).or_default();
                 if result.status != CaseStatus::Errored {

@@ -3,29 +3,51 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{stdout_color, usage_error};
-use crate::command::eval::publish_to_github;
+use crate::event::RunEvent;
 use crate::exit;
 use crate::report::comparison_render::render_text as render_comparison;
 use crate::report::terminal::render_summary;
 use crate::report::trajectories::parse_trajectories;
 use crate::report::trajectory_source::InMemory;
 use crate::report::write::write_reports;
+use crate::reporter::fan_out::Reporter;
+use crate::reporter::github::GithubReporter;
 use crate::results::compare::compare;
 use crate::results::merge::merge as merge_reports;
 use crate::results::run_report::{Meta, RunReport};
 use crate::verdict::DEFAULT_ALPHA;
 
-pub fn read_report(path: &Path) -> Result<RunReport, String> {
+/// Why a `report.json` could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadReportError {
+    /// `reason` is the file reader's: missing, not a regular file, too large.
+    #[error("cannot read report {}: {reason}", path.display())]
+    Read {
+        path: PathBuf,
+        reason: crate::input_file::ReadError,
+    },
+    #[error(
+        "{}:{}:{}: not a gauntlet report.json: {source}",
+        path.display(),
+        source.line(),
+        source.column()
+    )]
+    NotAReport {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+pub fn read_report(path: &Path) -> Result<RunReport, ReadReportError> {
     let text =
         crate::input_file::read_to_string(path, crate::limits::Limits::default().max_file_bytes)
-            .map_err(|e| format!("cannot read report {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{}:{}:{}: not a gauntlet report.json: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        )
+            .map_err(|reason| ReadReportError::Read {
+                path: path.to_path_buf(),
+                reason,
+            })?;
+    serde_json::from_str(&text).map_err(|source| ReadReportError::NotAReport {
+        path: path.to_path_buf(),
+        source,
     })
 }
 
@@ -94,6 +116,6 @@ pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
         return exit::RUN_INCOMPLETE;
     }
     println!("reports: {}", dir.display());
-    publish_to_github(&report);
+    GithubReporter::from_env().on_event(&RunEvent::Reported { report: &report });
     report.exit_code()
 }

@@ -7,7 +7,7 @@ use crate::report::format::pct;
 use crate::results::compare::{ChangeTest, Comparison, StatusChange};
 
 /// Plain text, no colour: the same lines for the terminal and for `gauntlet diff`.
-pub fn render_text(c: &Comparison) -> String {
+pub(crate) fn render_text(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "vs baseline: {}", headline(c, ""));
     let _ = writeln!(out, "  {}", noise_line(c));
@@ -46,7 +46,7 @@ pub fn render_text(c: &Comparison) -> String {
 }
 
 /// A `### Baseline` section for summary.md.
-pub fn render_markdown(c: &Comparison) -> String {
+pub(crate) fn render_markdown(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### Baseline\n");
     let _ = writeln!(out, "{}\n", headline(c, "**"));

@@ -27,7 +27,8 @@ const HEADER: [&str; 11] = [
 ];
 
 /// The CSV text, header first, rows in the report's (id) order.
-pub fn render_csv(report: &RunReport) -> String {
+#[cfg(test)]
+pub(crate) fn render_csv(report: &RunReport) -> String {
     let mut bytes = Vec::new();
     // Writing to a Vec cannot fail with I/O, and every row has the header's width, so the csv
     // errors are unreachable; they are invariants, not runtime conditions.
@@ -36,7 +37,7 @@ pub fn render_csv(report: &RunReport) -> String {
 }
 
 /// `render_csv`, streamed into `w`.
-pub fn write_csv(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
+pub(crate) fn write_csv(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
     let mut w = ::csv::Writer::from_writer(w);
     w.write_record(HEADER)?;
     for case in &report.cases {

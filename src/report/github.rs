@@ -11,7 +11,7 @@ use crate::verdict::{CaseStatus, Outcome};
 
 /// One `::error` line per failed or errored case, and one `::warning` per flaky case, for the
 /// Actions log and the PR's checks tab.
-pub fn render_annotations(report: &RunReport) -> String {
+pub(crate) fn render_annotations(report: &RunReport) -> String {
     let mut out = String::new();
     for case in &report.cases {
         let level = match case.status {

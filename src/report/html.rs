@@ -8,7 +8,7 @@ use std::fmt::Write;
 use std::io;
 
 use crate::report::format::{pct, rule_value, score};
-use crate::report::trajectory_source::{InMemory, TrajectorySource};
+use crate::report::trajectory_source::TrajectorySource;
 use crate::results::case_result::CaseResult;
 use crate::results::run_report::RunReport;
 use crate::trajectory::Step;
@@ -31,10 +31,14 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f8;padding:.4rem 
 
 /// Up to this many cases every case's steps are shown; beyond, only those of the cases that
 /// did not pass.
-pub const MAX_CASES_WITH_ALL_STEPS: usize = 1000;
+pub(crate) const MAX_CASES_WITH_ALL_STEPS: usize = 1000;
 
 /// The page, with the trajectories held in memory.
-pub fn render_html(report: &RunReport, trajectories: &mut InMemory) -> String {
+#[cfg(test)]
+pub(crate) fn render_html(
+    report: &RunReport,
+    trajectories: &mut crate::report::trajectory_source::InMemory,
+) -> String {
     let mut out = Vec::new();
     // A Vec and `InMemory` do no I/O: nothing here can fail.
     write_html(&mut out, report, trajectories).expect("html renders to memory");
@@ -43,7 +47,7 @@ pub fn render_html(report: &RunReport, trajectories: &mut InMemory) -> String {
 
 /// `render_html`, streamed into `w` a case at a time, each case's steps taken from `source`,
 /// so neither the page nor the trajectories are ever all in memory.
-pub fn write_html(
+pub(crate) fn write_html(
     w: &mut dyn io::Write,
     report: &RunReport,
     source: &mut dyn TrajectorySource,
@@ -350,6 +354,7 @@ fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::trajectory_source::InMemory;
     use crate::results::fixture::{sample_report, sample_trajectories};
 
     #[test]

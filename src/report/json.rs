@@ -14,13 +14,13 @@ pub fn render_json(report: &RunReport) -> String {
 }
 
 /// `render_json`, streamed into `w` (a big run's report is never held as one string).
-pub fn write_json(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
+pub(crate) fn write_json(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, report).map_err(io::Error::from)?;
     w.write_all(b"\n")
 }
 
 /// `meta.json`: what varies between identical runs (version, concurrency, duration).
-pub fn render_meta(meta: &Meta) -> String {
+pub(crate) fn render_meta(meta: &Meta) -> String {
     pretty(meta)
 }
 

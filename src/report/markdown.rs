@@ -12,7 +12,8 @@ use crate::results::case_result::CaseResult;
 use crate::results::run_report::RunReport;
 use crate::verdict::{CaseStatus, Outcome, Verdict};
 
-pub fn render_markdown(report: &RunReport) -> String {
+#[cfg(test)]
+pub(crate) fn render_markdown(report: &RunReport) -> String {
     let mut out = Vec::new();
     // A Vec does no I/O: nothing here can fail.
     write_markdown(&mut out, report).expect("markdown renders to memory");
@@ -23,7 +24,7 @@ pub fn render_markdown(report: &RunReport) -> String {
 const SPILL_AT: usize = 1 << 16;
 
 /// `render_markdown`, streamed into `w`.
-pub fn write_markdown(w: &mut dyn io::Write, report: &RunReport) -> io::Result<()> {
+pub(crate) fn write_markdown(w: &mut dyn io::Write, report: &RunReport) -> io::Result<()> {
     let mut out = String::new();
     headline(&mut out, report);
     counts(&mut out, report);

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::trajectory_source::{InMemory, TrajectorySource};
+use crate::report::trajectory_source::TrajectorySource;
 use crate::results::run_report::RunReport;
 use crate::trajectory::Trajectory;
 use crate::verdict::CaseStatus;
@@ -17,7 +17,7 @@ use crate::verdict::CaseStatus;
 /// One line of `trajectories.jsonl`, as read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TrajectoryLine {
+pub(crate) struct TrajectoryLine {
     pub id: String,
     pub status: CaseStatus,
     /// The label of the target that produced the trajectory (absent in older files).
@@ -28,7 +28,11 @@ pub struct TrajectoryLine {
 
 /// One compact JSON line per case, sorted by id, each ending in a newline, with the
 /// trajectories held in memory.
-pub fn render_trajectories(report: &RunReport, trajectories: &mut InMemory) -> String {
+#[cfg(test)]
+pub(crate) fn render_trajectories(
+    report: &RunReport,
+    trajectories: &mut crate::report::trajectory_source::InMemory,
+) -> String {
     let mut out = Vec::new();
     // Trajectories hold only strings and JSON values, and a Vec and `InMemory` do no I/O:
     // nothing here can fail.
@@ -38,7 +42,7 @@ pub fn render_trajectories(report: &RunReport, trajectories: &mut InMemory) -> S
 
 /// `render_trajectories`, streamed into `w`, each case's trajectory taken from `source` in
 /// turn, so only one is in memory at a time.
-pub fn write_trajectories(
+pub(crate) fn write_trajectories(
     w: &mut dyn Write,
     report: &RunReport,
     source: &mut dyn TrajectorySource,
@@ -61,18 +65,32 @@ pub fn write_trajectories(
     Ok(())
 }
 
-/// Reads `trajectories.jsonl` back. Blank lines are skipped; an error names its 1-based line.
-pub fn parse_trajectories(text: &str) -> Result<Vec<TrajectoryLine>, String> {
+/// A line of `trajectories.jsonl` that is not a `TrajectoryLine`; `line` is 1-based.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {source}")]
+pub(crate) struct BadTrajectoryLine {
+    pub line: usize,
+    pub source: serde_json::Error,
+}
+
+/// Reads `trajectories.jsonl` back. Blank lines are skipped; an error names its line.
+pub(crate) fn parse_trajectories(text: &str) -> Result<Vec<TrajectoryLine>, BadTrajectoryLine> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|source| BadTrajectoryLine {
+                line: i + 1,
+                source,
+            })
+        })
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::trajectory_source::InMemory;
     use crate::results::fixture::{sample_report, sample_trajectories};
 
     #[test]
@@ -123,7 +141,9 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_line() {
-        let err = parse_trajectories("\n{\"id\": 1}\n").expect_err("bad line");
+        let err = parse_trajectories("\n{\"id\": 1}\n")
+            .expect_err("bad line")
+            .to_string();
         assert!(err.starts_with("line 2: "), "{err}");
     }
 }

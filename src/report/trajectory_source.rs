@@ -13,7 +13,7 @@ use crate::results::case_result::CaseResult;
 use crate::trajectory::Trajectory;
 
 /// The trajectory of a report case (its representative run, for a repeated case).
-pub trait TrajectorySource {
+pub(crate) trait TrajectorySource {
     fn trajectory(&mut self, case: &CaseResult) -> io::Result<Cow<'_, Trajectory>>;
 
     /// Writes the trajectory as compact JSON.
@@ -27,21 +27,18 @@ pub trait TrajectorySource {
 /// Trajectories held in memory, by case id (a report has one case per id). A case without
 /// one has an empty trajectory: e.g. a merged shard whose `trajectories.jsonl` was missing.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct InMemory {
+pub(crate) struct InMemory {
     by_id: BTreeMap<String, Trajectory>,
 }
 
 impl InMemory {
-    pub fn new(by_id: BTreeMap<String, Trajectory>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(by_id: BTreeMap<String, Trajectory>) -> Self {
         InMemory { by_id }
     }
 
-    pub fn insert(&mut self, id: String, trajectory: Trajectory) {
+    pub(crate) fn insert(&mut self, id: String, trajectory: Trajectory) {
         self.by_id.insert(id, trajectory);
-    }
-
-    pub fn get(&self, id: &str) -> Option<&Trajectory> {
-        self.by_id.get(id)
     }
 }
 

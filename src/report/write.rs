@@ -21,7 +21,7 @@ use crate::results::run_report::{Meta, RunReport};
 /// Each file is streamed to a temporary file beside it, flushed, then renamed over the
 /// target, so a crash of gauntlet or Ctrl-C leaves either the old file or the new one, never half of one;
 /// no file is ever held whole in memory.
-pub fn write_reports(
+pub(crate) fn write_reports(
     dir: &Path,
     report: &RunReport,
     meta: &Meta,
@@ -81,7 +81,7 @@ fn with_path(path: &Path, e: io::Error) -> io::Error {
 
 /// Streams `render`'s output via `.NAME.tmp` in the same directory (so the rename stays on one
 /// filesystem).
-pub fn write_atomic(
+pub(crate) fn write_atomic(
     path: &Path,
     render: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {

@@ -244,4 +244,39 @@ mod tests {
         assert_eq!(r.gate.rules[0].actual, 0.5);
         assert_eq!(r.gate.critical_failures, ["c"]);
     }
+
+    #[test]
+    fn the_gate_judges_the_baseline_the_report_holds() {
+        use crate::gate::RuleKind;
+        use crate::results::compare::StatusChange;
+        let gate = Gate {
+            max_regressions: Some(0),
+            ..Gate::default()
+        };
+        let cases = || vec![case("a", CaseStatus::Failed, None, &[])];
+        let regressed = Comparison {
+            regressions: vec![StatusChange {
+                id: "a".into(),
+                before: CaseStatus::Passed,
+                after: CaseStatus::Failed,
+                checks: vec![],
+            }],
+            ..Comparison::default()
+        };
+        let build = |baseline: Option<Comparison>| {
+            let policy = Policy::Suite {
+                gate: &gate,
+                uncalibrated: vec!["j".into()],
+            };
+            build_report(header(), policy, Scored::new(cases()), baseline, None)
+        };
+        let without = build(None);
+        assert!(without.gate.passed && without.gate.rules.is_empty());
+        assert_eq!(without.gate.uncalibrated, ["j"]);
+        let with = build(Some(regressed.clone()));
+        assert!(!with.gate.passed);
+        let rule = &with.gate.rules[0];
+        assert_eq!((rule.rule, rule.actual), (RuleKind::MaxRegressions, 1.0));
+        assert_eq!(with.baseline, Some(regressed));
+    }
 }

@@ -68,7 +68,7 @@ pub enum ChangeTest {
 }
 
 impl ChangeTest {
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             ChangeTest::Mcnemar => "McNemar",
             ChangeTest::PairedT => "paired t",
@@ -95,7 +95,7 @@ pub struct Change {
 
 impl Change {
     /// The test over `n` per-case changes with the given sums. Pure, so a merge recomputes it.
-    pub fn from_sums(test: ChangeTest, n: usize, sum: f64, sum_sq: f64) -> Change {
+    pub(crate) fn from_sums(test: ChangeTest, n: usize, sum: f64, sum_sq: f64) -> Change {
         let (p, ci) = match test {
             ChangeTest::Mcnemar => {
                 // Each change is −1, 0 or +1: sum = fixes − regressions, sum_sq = their total.
@@ -156,7 +156,7 @@ pub struct ToolSequenceChange {
 
 /// A line diff of two tool-call sequences over their longest common subsequence, so a reviewer
 /// sees which calls appeared or vanished rather than two lists to compare by eye.
-pub fn sequence_diff(before: &[String], after: &[String]) -> Vec<String> {
+pub(crate) fn sequence_diff(before: &[String], after: &[String]) -> Vec<String> {
     let (n, m) = (before.len(), after.len());
     // lcs[i][j]: length of the LCS of before[i..] and after[j..].
     let mut lcs = vec![vec![0usize; m + 1]; n + 1];
@@ -189,12 +189,12 @@ pub fn sequence_diff(before: &[String], after: &[String]) -> Vec<String> {
 
 impl Comparison {
     /// Regressions or lost cases: what makes `gauntlet diff` fail.
-    pub fn has_regressions(&self) -> bool {
+    pub(crate) fn has_regressions(&self) -> bool {
         self.gated_losses() > 0
     }
 
     /// What the gate's `max_regressions` counts: regressions plus lost cases.
-    pub fn gated_losses(&self) -> usize {
+    pub(crate) fn gated_losses(&self) -> usize {
         self.regressions.len() + self.lost.len()
     }
 }
@@ -204,7 +204,7 @@ impl Comparison {
 /// When both runs of a case were repeated, it regresses (or is fixed) only when the change in
 /// its pass count is significant by Fisher's exact test at `alpha`; a flip between two single
 /// runs counts as it is.
-pub fn compare(baseline: &RunReport, current: &[CaseResult], alpha: f64) -> Comparison {
+pub(crate) fn compare(baseline: &RunReport, current: &[CaseResult], alpha: f64) -> Comparison {
     let before: BTreeMap<&str, &CaseResult> =
         baseline.cases.iter().map(|c| (c.id.as_str(), c)).collect();
     let after: BTreeMap<&str, &CaseResult> = current.iter().map(|c| (c.id.as_str(), c)).collect();
@@ -304,7 +304,7 @@ pub fn compare(baseline: &RunReport, current: &[CaseResult], alpha: f64) -> Comp
 }
 
 /// The most runs any baseline case had (1 without repeats): the baseline's design.
-pub fn baseline_runs(baseline: &RunReport) -> u32 {
+pub(crate) fn baseline_runs(baseline: &RunReport) -> u32 {
     baseline
         .cases
         .iter()
@@ -330,7 +330,7 @@ fn pass_proportion(case: &CaseResult) -> Option<f64> {
 }
 
 /// The suite-level statistics that follow from the change: the noise floor of single runs.
-pub fn finish_stats(cmp: &mut Comparison) {
+pub(crate) fn finish_stats(cmp: &mut Comparison) {
     cmp.noise_floor = match cmp.change.test {
         ChangeTest::Mcnemar => noise_floor(cmp.change.n as u64, DEFAULT_ALPHA).map(round),
         ChangeTest::PairedT => None,

@@ -24,7 +24,7 @@ use crate::stats::fisher_drop_p;
 use crate::verdict::{round, CaseStatus};
 
 /// Passes and judged runs of one case.
-pub type Tally = (u64, u64);
+pub(crate) type Tally = (u64, u64);
 
 /// A case chosen for confirmation, with its baseline tally.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +34,7 @@ pub struct Candidate {
 }
 
 /// A case's passes over its judged runs; `None` when no run was judged.
-pub fn tally(case: &CaseResult) -> Option<Tally> {
+pub(crate) fn tally(case: &CaseResult) -> Option<Tally> {
     let t = match &case.repeats {
         Some(r) => (
             u64::from(r.passes),
@@ -49,7 +49,7 @@ pub fn tally(case: &CaseResult) -> Option<Tally> {
 /// The cases that did worse than their baseline (a lower pass proportion over judged runs), in
 /// id order, split into those `confirm` fresh runs could confirm at `alpha` and those they
 /// could not (even 0 passes would not be significant), which are not worth a rerun.
-pub fn candidates(
+pub(crate) fn candidates(
     baseline: &[CaseResult],
     current: &[CaseResult],
     confirm: u32,
@@ -101,7 +101,7 @@ pub fn bh_adjust(ps: &[f64]) -> Vec<f64> {
 /// Decides every rerun case from its fresh tally (missing = no judged fresh run, never
 /// confirmed). A q-value within 1e-12 of alpha counts as a tie, and ties are significant, as
 /// everywhere in gauntlet (the rescaling m/j · p may leave an exact tie a few ulps above).
-pub fn decide(
+pub(crate) fn decide(
     candidates: &[Candidate],
     fresh: &BTreeMap<String, Tally>,
     runs_per_case: u32,
@@ -148,7 +148,7 @@ pub fn decide(
 /// Screening regressions that were not confirmed (or could not be) are dropped; confirmed cases
 /// the screening did not call regressions (a repeated screening that was not significant by
 /// itself) are added. Lost cases are left alone: an error is not a matter of noise.
-pub fn apply(
+pub(crate) fn apply(
     cmp: &mut Comparison,
     confirmation: Confirmation,
     baseline: &[CaseResult],

@@ -14,7 +14,6 @@ use crate::results::build::{build_report, ReportHeader, Scored};
 use crate::results::repeats::reduce;
 use crate::results::run_report::RunReport;
 use crate::results::run_result::{run_result, RunResult};
-use crate::suite::model::Case;
 use crate::trajectory::{EndReason, Step, ToolCall, Trajectory, Usage};
 use crate::verdict::{Outcome, Verdict};
 
@@ -72,11 +71,8 @@ fn user(content: &str) -> Step {
 
 /// The run of a case with these tags, scored by the real code.
 fn case(id: &str, tags: &[&str], checks: Vec<Verdict>, trajectory: Trajectory) -> RunResult {
-    let case = Case {
-        tags: tags.iter().map(|t| t.to_string()).collect(),
-        ..Case::new(id, "")
-    };
-    run_result(&case, 0, trajectory, checks)
+    let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+    run_result(id, &tags, 0, trajectory, checks)
 }
 
 fn order_status() -> RunResult {

@@ -166,3 +166,46 @@ fn merge_confirmations(parts: &[&Comparison]) -> Option<Confirmation> {
     out.unreachable = unreachable;
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::fixture::{report_of, sample_report, sample_runs};
+
+    #[test]
+    fn shards_merge_to_the_report_of_the_whole_run() {
+        let whole = sample_report();
+        // The critical failure (`refund-late`) and the gate's limits travel in the shards.
+        let mut runs = sample_runs();
+        let rest = runs.split_off(2);
+        let merged = merge(vec![report_of(rest), report_of(runs)]).expect("merges");
+        assert_eq!(merged, whole);
+        assert_eq!(merged.gate.critical_failures, ["refund-late"]);
+    }
+
+    #[test]
+    fn what_cannot_be_merged_says_why() {
+        assert!(matches!(merge(vec![]), Err(MergeError::Nothing)));
+        let err = merge(vec![sample_report(), sample_report()]).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                MergeError::DuplicateCase {
+                    first: 1,
+                    second: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let other = RunReport {
+            suite: "other".into(),
+            ..sample_report()
+        };
+        let err = merge(vec![sample_report(), other]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot merge reports of different runs: suite `support` (harness mock:support) and suite `other` (harness mock:support)"
+        );
+    }
+}

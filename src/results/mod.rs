@@ -2,14 +2,14 @@
 //! baseline comparison and merge. Everything `report/` renders is built here; nothing here
 //! renders.
 pub mod build;
-pub mod case_result;
-pub mod compare;
+pub(crate) mod case_result;
+pub(crate) mod compare;
 pub mod confirm;
-pub mod confirmation;
+pub(crate) mod confirmation;
 #[cfg(test)]
 pub(crate) mod fixture;
-pub mod merge;
+pub(crate) mod merge;
 pub mod repeats;
-pub mod run_report;
+pub(crate) mod run_report;
 pub mod run_result;
-pub mod summary;
+pub(crate) mod summary;

@@ -106,7 +106,6 @@ fn reduce_case(mut runs: Vec<RunResult>, min_pass: Option<MinPass>) -> Option<Ca
 mod tests {
     use super::*;
     use crate::results::run_result::run_result;
-    use crate::suite::model::Case;
     use crate::trajectory::{EndReason, Trajectory};
     use crate::verdict::{Outcome, Verdict};
 
@@ -131,7 +130,7 @@ mod tests {
             end: EndReason::Completed,
             ..Trajectory::default()
         };
-        let r = run_result(&Case::new(id, "hi"), repeat, trajectory, vec![verdict]);
+        let r = run_result(id, &[], repeat, trajectory, vec![verdict]);
         assert_eq!(r.status, status);
         r
     }

@@ -13,7 +13,7 @@ use crate::results::compare::Comparison;
 use crate::results::summary::Summary;
 
 /// Bumped when the shape of `report.json` changes incompatibly.
-pub const REPORT_VERSION: u32 = 1;
+pub(crate) const REPORT_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
@@ -37,7 +37,7 @@ pub struct RunReport {
 impl RunReport {
     /// The process exit code for a finished run: an incomplete run is never a pass, whatever
     /// the partial numbers say.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         if self.incomplete.is_some() {
             exit::RUN_INCOMPLETE
         } else if self.gate.passed {

@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::results::case_result::CaseResult;
-use crate::suite::model::Case;
 use crate::trajectory::{EndReason, Trajectory, Usage};
 use crate::verdict::{
     case_score, case_status, no_check_applied, CaseStatus, Verdict, NO_CHECK_APPLIED,
@@ -62,10 +61,12 @@ impl RunResult {
     }
 }
 
-/// Run `repeat` of `case`. A trajectory that could not be produced (provider down, timeout,
-/// crash) makes the run `errored` whatever its checks say: nothing was judged.
+/// Run `repeat` of the case `id` (with its `tags`). A trajectory that could not be produced
+/// (provider down, timeout, crash) makes the run `errored` whatever its checks say: nothing
+/// was judged.
 pub fn run_result(
-    case: &Case,
+    id: &str,
+    tags: &[String],
     repeat: u32,
     trajectory: Trajectory,
     checks: Vec<Verdict>,
@@ -76,8 +77,8 @@ pub fn run_result(
         case_status(&checks)
     };
     RunResult {
-        id: case.id.clone(),
-        tags: case.tags.clone(),
+        id: id.to_string(),
+        tags: tags.to_vec(),
         status,
         score: case_score(&checks),
         output: trajectory.output.clone(),
@@ -105,11 +106,8 @@ mod tests {
     use crate::trajectory::Step;
     use crate::verdict::Outcome;
 
-    fn case() -> Case {
-        Case {
-            tags: vec!["t".into()],
-            ..Case::new("c", "hi")
-        }
+    fn tags() -> Vec<String> {
+        vec!["t".into()]
     }
 
     #[test]
@@ -122,7 +120,8 @@ mod tests {
             reason: String::new(),
         };
         let r = run_result(
-            &case(),
+            "c",
+            &tags(),
             0,
             Trajectory::errored("timed out"),
             vec![pass.clone()],
@@ -140,9 +139,12 @@ mod tests {
             }],
             ..Default::default()
         };
-        let r = run_result(&case(), 2, ok, vec![pass]);
+        let r = run_result("c", &tags(), 2, ok, vec![pass]);
         assert_eq!(r.status, CaseStatus::Passed);
-        assert_eq!(r.repeat, 2);
+        assert_eq!(
+            (r.id.as_str(), r.tags.as_slice(), r.repeat),
+            ("c", &tags()[..], 2)
+        );
         assert_eq!(r.tools, vec!["lookup_order".to_string()]);
         let c = r.into_case();
         assert_eq!((c.repeat, c.repeats), (2, None), "the run is the case");

@@ -38,7 +38,7 @@ pub struct TagSummary {
 }
 
 /// Counts, rates, mean score, usage and per-tag figures over the cases.
-pub fn summarize(cases: &[CaseResult]) -> Summary {
+pub(crate) fn summarize(cases: &[CaseResult]) -> Summary {
     let count = |s: CaseStatus| cases.iter().filter(|c| c.status == s).count();
     let total = cases.len();
     let passed = count(CaseStatus::Passed);
