@@ -1,11 +1,10 @@
-//! `Cli`: the command line (clap), dispatched to `command::*`, and the helpers they share.
+//! `Cli`: the command line (clap) and the helpers the commands share; `main` dispatches it
+//! to `command::*`.
 
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::agent::target::Target;
-use crate::command;
 use crate::diagnostic::Diagnostic;
 use crate::exit;
 use crate::plan::Selection;
@@ -73,7 +72,7 @@ pub struct CalibrateArgs {
     #[arg(long, value_name = "DIR", default_value = "suites/mocks")]
     pub mocks: PathBuf,
     /// Exit 1 when Cohen's kappa is below this (0..1).
-    #[arg(long, value_name = "KAPPA", value_parser = crate::command::calibrate::parse_min_kappa)]
+    #[arg(long, value_name = "KAPPA", value_parser = parse_min_kappa)]
     pub min_kappa: Option<f64>,
 }
 
@@ -159,17 +158,26 @@ pub struct EvalArgs {
     pub cache_dir: PathBuf,
 }
 
-/// Runs the parsed command; returns the process exit code.
-pub fn run(cli: Cli) -> u8 {
-    match cli.command {
-        Command::Eval(args) => command::eval::eval(args),
-        Command::Validate { suites } => command::inspect::validate(&suites),
-        Command::List { suite, select } => command::inspect::list(&suite, &select),
-        Command::Diff { old, new } => command::reports::diff(&old, &new),
-        Command::Merge { reports, out } => command::reports::merge(&reports, &out),
-        Command::Calibrate(args) => {
-            command::calibrate::run(&args.judge, &args.labels, &args.mocks, args.min_kappa)
-        }
+/// Why a `--min-kappa` value is refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MinKappaError {
+    #[error("`{0}` is not a number")]
+    NotANumber(String),
+    #[error("`{0}` is outside 0..1 (Cohen's kappa of 0 is chance, 1 perfect agreement)")]
+    OutOfRange(String),
+}
+
+/// `--min-kappa`: a number from 0 to 1 (NaN, infinities and negatives are refused, so a typo
+/// cannot switch the bar off).
+pub fn parse_min_kappa(text: &str) -> Result<f64, MinKappaError> {
+    let k: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| MinKappaError::NotANumber(text.to_string()))?;
+    if (0.0..=1.0).contains(&k) {
+        Ok(k)
+    } else {
+        Err(MinKappaError::OutOfRange(text.to_string()))
     }
 }
 
@@ -216,7 +224,23 @@ pub(crate) fn usage_error(message: impl std::fmt::Display) -> u8 {
     exit::INVALID_INPUT
 }
 
-/// How the target reads in reports: `harness mock:support`.
-pub fn target_label(target: &Target) -> String {
-    target.label()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_kappa_is_a_number_from_0_to_1() {
+        assert_eq!(parse_min_kappa(" 0.6 "), Ok(0.6));
+        assert_eq!(parse_min_kappa("1"), Ok(1.0));
+        for bad in ["NaN", "-0.1", "1.5", "inf"] {
+            assert_eq!(
+                parse_min_kappa(bad),
+                Err(MinKappaError::OutOfRange(bad.into()))
+            );
+        }
+        assert_eq!(
+            parse_min_kappa("high"),
+            Err(MinKappaError::NotANumber("high".into()))
+        );
+    }
 }

@@ -3,10 +3,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use gauntlet::cli::{Cli, Command};
+use gauntlet::command;
 
 fn main() -> ExitCode {
     init_tracing();
-    let cli = match gauntlet::cli::Cli::try_parse() {
+    let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are not errors; usage errors exit with INVALID_INPUT (2).
@@ -19,10 +21,24 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let code = gauntlet::cli::run(cli);
+    let code = run(cli);
     // No agent, check or tool process outlives gauntlet, whatever path led here.
     gauntlet::process::kill_all();
     ExitCode::from(code)
+}
+
+/// Runs the parsed command; returns the process exit code.
+fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Eval(args) => command::eval::eval(args),
+        Command::Validate { suites } => command::inspect::validate(&suites),
+        Command::List { suite, select } => command::inspect::list(&suite, &select),
+        Command::Diff { old, new } => command::reports::diff(&old, &new),
+        Command::Merge { reports, out } => command::reports::merge(&reports, &out),
+        Command::Calibrate(args) => {
+            command::calibrate::run(&args.judge, &args.labels, &args.mocks, args.min_kappa)
+        }
+    }
 }
 
 /// Spans and events go to stderr when `GAUNTLET_LOG` is set (e.g. `GAUNTLET_LOG=debug`),

@@ -10,7 +10,6 @@
 //! Provider keys are withheld from the child's environment unless listed in `pass_env`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::Mutex;
@@ -70,26 +69,17 @@ pub struct Finished {
 }
 
 /// Why a program gave no result.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    #[error("cannot start: {0}")]
     Spawn(std::io::Error),
+    #[error("timed out after {}s and was killed", .0.as_secs_f64())]
     TimedOut(Duration),
     /// Stdout passed `max_output_bytes` (the value).
+    #[error("{}", output_limit_message(*.0))]
     OutputTooLarge(u64),
+    #[error("{0}")]
     Io(std::io::Error),
-}
-
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RunError::Spawn(e) => write!(f, "cannot start: {e}"),
-            RunError::TimedOut(d) => {
-                write!(f, "timed out after {}s and was killed", d.as_secs_f64())
-            }
-            RunError::OutputTooLarge(limit) => write!(f, "{}", output_limit_message(*limit)),
-            RunError::Io(e) => write!(f, "{e}"),
-        }
-    }
 }
 
 /// The message of a stdout that passed its limit: names the limit, as every breach does.
@@ -400,21 +390,28 @@ pub fn describe_exit(status: ExitStatus) -> String {
 /// Where `argv[0]` is: a name with a `/` is relative to `base` (the suite's folder), a bare
 /// name is looked up on `PATH`. Symlinks are not followed — a virtualenv's `bin/python` must
 /// stay the venv's, which Python finds from the path it was started by.
-pub fn resolve_program(program: &str, base: &Path) -> Result<PathBuf, String> {
+pub fn resolve_program(program: &str, base: &Path) -> Result<PathBuf, ProgramError> {
     if program.contains('/') {
         let path = locate_relative(program, base);
         if path.is_file() {
             Ok(path)
         } else {
             // As the user can find it: relative to where gauntlet runs, like other paths.
-            Err(format!(
-                "program {} does not exist",
-                base.join(program).display()
-            ))
+            Err(ProgramError::Missing(base.join(program)))
         }
     } else {
-        find_on_path(program).ok_or_else(|| format!("program `{program}` is not on PATH"))
+        find_on_path(program).ok_or_else(|| ProgramError::NotOnPath(program.to_string()))
     }
+}
+
+/// Why `argv[0]` cannot be found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProgramError {
+    /// A path (with a `/`), relative to the suite's folder, that is not a file.
+    #[error("program {} does not exist", .0.display())]
+    Missing(PathBuf),
+    #[error("program `{0}` is not on PATH")]
+    NotOnPath(String),
 }
 
 /// Where `argv[0]` would be, without requiring it to exist yet: for command tools, whose

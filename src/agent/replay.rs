@@ -29,12 +29,21 @@ pub struct ReplayTarget {
     lines: BTreeMap<String, Range<usize>>,
 }
 
+/// A line of a `trajectories.jsonl` that is not a trajectory line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct BadLine {
+    /// 1-based.
+    pub line: usize,
+    pub message: String,
+}
+
 impl ReplayTarget {
     /// Reads the text of a `trajectories.jsonl`. Every line is parsed once here (in parallel),
     /// so a malformed one is a load error naming its 1-based line, not a failed case. The
     /// later of two lines with one id wins (a file appended to by a re-run), and the label is
     /// the first line's target.
-    pub fn parse(file: PathBuf, written: &str, text: String) -> Result<Self, String> {
+    pub fn parse(file: PathBuf, written: &str, text: String) -> Result<Self, BadLine> {
         let mut spans = Vec::new();
         let mut start = 0;
         for (i, line) in text.split_inclusive('\n').enumerate() {
@@ -49,7 +58,10 @@ impl ReplayTarget {
             .map(|(n, range)| {
                 serde_json::from_str::<TrajectoryLine>(&text[range.clone()])
                     .map(|l| (l.id, l.target))
-                    .map_err(|e| format!("line {n}: {e}"))
+                    .map_err(|e| BadLine {
+                        line: *n,
+                        message: e.to_string(),
+                    })
             })
             .collect::<Result<_, _>>()?;
         let label = parsed
@@ -143,6 +155,7 @@ mod tests {
     fn a_bad_line_is_an_error_naming_it() {
         let text = line("a", None, "ok") + "\n{\"id\": 1}\n";
         let err = ReplayTarget::parse("x".into(), "x", text).unwrap_err();
-        assert!(err.starts_with("line 3: "), "{err}");
+        assert_eq!(err.line, 3, "{err}");
+        assert!(err.to_string().starts_with("line 3: "), "{err}");
     }
 }

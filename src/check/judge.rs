@@ -97,7 +97,7 @@ impl Judge {
         let at = |msg: String, needle: &str| Diagnostic::new(path, msg).locate(source, needle);
 
         let model = ModelId::parse(&raw.model)
-            .map_err(|e| errs.push(at(e, &raw.model)))
+            .map_err(|e| errs.push(at(e.to_string(), &raw.model)))
             .ok();
         let prompt = Template::compile(&raw.prompt)
             .map_err(|e| errs.push(template_diag(path, source, "prompt", &e)))

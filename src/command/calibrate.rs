@@ -18,29 +18,6 @@ use crate::limits::Limits;
 use crate::provider::mock::MockRules;
 use crate::provider::registry::{ProviderSetup, Providers};
 
-/// Why a `--min-kappa` value is refused.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum MinKappaError {
-    #[error("`{0}` is not a number")]
-    NotANumber(String),
-    #[error("`{0}` is outside 0..1 (Cohen's kappa of 0 is chance, 1 perfect agreement)")]
-    OutOfRange(String),
-}
-
-/// `--min-kappa`: a number from 0 to 1 (NaN, infinities and negatives are refused, so a typo
-/// cannot switch the bar off).
-pub fn parse_min_kappa(text: &str) -> Result<f64, MinKappaError> {
-    let k: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| MinKappaError::NotANumber(text.to_string()))?;
-    if (0.0..=1.0).contains(&k) {
-        Ok(k)
-    } else {
-        Err(MinKappaError::OutOfRange(text.to_string()))
-    }
-}
-
 /// Prints the agreement table; exit 2 on bad input (or a missing key), 1 when kappa is below
 /// `min_kappa`, 3 when the judge's model cannot be set up or the runtime cannot start.
 pub fn run(judge_path: &Path, labels: &Path, mocks: &Path, min_kappa: Option<f64>) -> u8 {
@@ -125,26 +102,5 @@ pub fn run(judge_path: &Path, labels: &Path, mocks: &Path, min_kappa: Option<f64
             exit::GATE_FAILED
         }
         _ => exit::GATE_PASSED,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn min_kappa_is_a_number_from_0_to_1() {
-        assert_eq!(parse_min_kappa(" 0.6 "), Ok(0.6));
-        assert_eq!(parse_min_kappa("1"), Ok(1.0));
-        for bad in ["NaN", "-0.1", "1.5", "inf"] {
-            assert_eq!(
-                parse_min_kappa(bad),
-                Err(MinKappaError::OutOfRange(bad.into()))
-            );
-        }
-        assert_eq!(
-            parse_min_kappa("high"),
-            Err(MinKappaError::NotANumber("high".into()))
-        );
     }
 }

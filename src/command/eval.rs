@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use crate::cancellation::Cancellation;
 use crate::check::calibration_gate::{check_calibration, soften_suite};
-use crate::cli::{load_all_with, stdout_color, target_label, usage_error, EvalArgs};
+use crate::cli::{load_all_with, stdout_color, usage_error, EvalArgs};
 use crate::command::confirm_runs::{confirm, ConfirmPlan};
 use crate::command::reports::{read_report, ReadReportError};
 use crate::dry_run;
@@ -347,7 +347,7 @@ async fn eval_suite(
     let header = ReportHeader {
         suite: suite.name.clone(),
         description: suite.description.clone(),
-        target: target_label(&suite.target),
+        target: suite.target.label(),
     };
     let policy = |id: &str| suite.min_pass.get(id).copied();
     let scored = Scored::new(reduce_repeats(results, &policy));

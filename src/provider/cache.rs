@@ -91,10 +91,22 @@ impl Kind {
     }
 }
 
+/// A cache folder or entry that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("--cache-dir {} cannot be written ({source})", path.display())]
+pub struct CacheWriteError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
 /// Whether the cache folder `dir` can be created and written: checked once before a run, so
 /// an unwritable `--cache-dir` warns once instead of every call failing silently.
-pub fn probe_writable(dir: &Path) -> Result<(), String> {
-    let fail = |e: std::io::Error| format!("--cache-dir {} cannot be written ({e})", dir.display());
+pub fn probe_writable(dir: &Path) -> Result<(), CacheWriteError> {
+    let fail = |source| CacheWriteError {
+        path: dir.to_path_buf(),
+        source,
+    };
     std::fs::create_dir_all(dir).map_err(fail)?;
     let probe = dir.join(format!(".probe{}", std::process::id()));
     std::fs::write(&probe, b"").map_err(fail)?;
@@ -135,13 +147,17 @@ impl ModelCache {
     }
 
     /// Best effort under `--cache` (a lost entry only costs a later call); written atomically.
-    fn put(&self, kind: Kind, key: &str, entry: &Entry) -> Result<(), String> {
+    fn put(&self, kind: Kind, key: &str, entry: &Entry) -> Result<(), CacheWriteError> {
         let dir = self.root.join(kind.folder());
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let fail = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| CacheWriteError { path, source }
+        };
+        std::fs::create_dir_all(&dir).map_err(fail(&dir))?;
         let tmp = dir.join(format!("{key}.tmp{}", std::process::id()));
-        let body = serde_json::to_string_pretty(entry).map_err(|e| e.to_string())?;
-        std::fs::write(&tmp, body).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, self.path(kind, key)).map_err(|e| e.to_string())
+        let body = serde_json::to_string_pretty(entry).map_err(|e| fail(&tmp)(e.into()))?;
+        std::fs::write(&tmp, body).map_err(fail(&tmp))?;
+        std::fs::rename(&tmp, self.path(kind, key)).map_err(fail(&tmp))
     }
 
     /// Why `request` is not in the store: the nearest recorded request of the same case (same

@@ -174,6 +174,23 @@ pub trait Provider: Send + Sync + fmt::Debug {
     async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError>;
 }
 
+/// Why a model id does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelIdError {
+    #[error("invalid model id `{0}` (expected `provider:model`, e.g. `mock:support`)")]
+    Malformed(String),
+    #[error(
+        "unknown provider `{provider}` in model `{id}` (expected one of: {})",
+        provider_names()
+    )]
+    UnknownProvider { provider: String, id: String },
+}
+
+fn provider_names() -> String {
+    let names: Vec<&str> = ProviderKind::ALL.iter().map(|k| k.name()).collect();
+    names.join(", ")
+}
+
 /// A model id as written in a suite: `provider:model`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ModelId {
@@ -183,24 +200,19 @@ pub struct ModelId {
 
 impl ModelId {
     /// Parses `provider:model`; the error says what was expected.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, ModelIdError> {
         match s.split_once(':') {
             Some((p, m)) if !p.is_empty() && !m.is_empty() => match ProviderKind::parse(p) {
                 Some(provider) => Ok(ModelId {
                     provider,
                     model: m.to_string(),
                 }),
-                None => {
-                    let names: Vec<&str> = ProviderKind::ALL.iter().map(|k| k.name()).collect();
-                    Err(format!(
-                        "unknown provider `{p}` in model `{s}` (expected one of: {})",
-                        names.join(", ")
-                    ))
-                }
+                None => Err(ModelIdError::UnknownProvider {
+                    provider: p.to_string(),
+                    id: s.to_string(),
+                }),
             },
-            _ => Err(format!(
-                "invalid model id `{s}` (expected `provider:model`, e.g. `mock:support`)"
-            )),
+            _ => Err(ModelIdError::Malformed(s.to_string())),
         }
     }
 

@@ -38,7 +38,7 @@ use crate::duration::parse_duration;
 use crate::fingerprint::stable_hash;
 use crate::gate::{Gate, DEFAULT_MAX_ERROR_RATE};
 use crate::limits::Limits;
-use crate::process::{resolve_program, Program};
+use crate::process::{resolve_program, Program, ProgramError};
 use crate::provider::kind::ProviderKind;
 use crate::provider::mock::MockRules;
 use crate::provider::raw_settings::RawProviderSettings;
@@ -421,7 +421,7 @@ impl Loader {
                 }
                 Ok(id) => out.push(id),
                 Err(msg) => {
-                    self.error(msg, text);
+                    self.error(msg.to_string(), text);
                 }
             }
         }
@@ -485,14 +485,14 @@ impl Loader {
         };
         let resolved = match resolve_program(program, &self.dir) {
             Ok(path) => Some(path),
-            Err(message) if program.contains('/') => {
-                self.error(format!("agent {message}"), program).hint = Some(
+            Err(e @ ProgramError::Missing(_)) => {
+                self.error(format!("agent {e}"), program).hint = Some(
                     "a program path with a `/` is relative to the suite file; a bare name is looked up on PATH".into(),
                 );
                 None
             }
-            Err(message) => {
-                self.error(message, program).hint = Some(
+            Err(e @ ProgramError::NotOnPath(_)) => {
+                self.error(e.to_string(), program).hint = Some(
                     "install it, or give a path such as `./agent` (relative to the suite file)"
                         .into(),
                 );
@@ -586,17 +586,11 @@ impl Loader {
         };
         match ReplayTarget::parse(file.clone(), &raw.trajectories, text) {
             Ok(replay) => Some(Target::Replay(Arc::new(replay))),
-            Err(e) => {
-                let (line, message) = e
-                    .strip_prefix("line ")
-                    .and_then(|rest| rest.split_once(": "))
-                    .and_then(|(n, m)| Some((n.parse::<usize>().ok()?, m.to_string())))
-                    .unwrap_or((0, e.clone()));
-                let mut d = Diagnostic::new(&file, format!("invalid trajectory line: {message}"));
-                if line > 0 {
-                    d = d.at(line, None);
-                }
-                self.errors.push(d);
+            Err(bad) => {
+                self.errors.push(
+                    Diagnostic::new(&file, format!("invalid trajectory line: {}", bad.message))
+                        .at(bad.line, None),
+                );
                 None
             }
         }
@@ -607,7 +601,7 @@ impl Loader {
             Ok(m) => Some(m),
             Err(msg) => {
                 let needle = h.model.clone();
-                self.error(msg, &needle);
+                self.error(msg.to_string(), &needle);
                 None
             }
         };
@@ -737,9 +731,9 @@ impl Loader {
             }
             match CustomTool::compile(raw, &self.dir, limits.into()) {
                 Ok(t) => out.push(Arc::new(t)),
-                Err(msg) => {
+                Err(e) => {
                     let needle = format!("name: {}", raw.name);
-                    self.error(msg, &needle);
+                    self.error(e.to_string(), &needle);
                 }
             }
         }

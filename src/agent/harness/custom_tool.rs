@@ -51,54 +51,94 @@ pub struct MockToolReply {
     pub outcome: Result<Value, String>,
 }
 
+/// Why a suite's custom tool is invalid (each names the tool).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CustomToolError {
+    #[error(
+        "custom tool name `{0}` must be letters, digits, `_` or `-` (hint: providers reject other names)"
+    )]
+    BadName(String),
+    #[error("custom tool `{tool}`: invalid `parameters` schema: {reason}")]
+    BadSchema { tool: String, reason: String },
+    #[error("custom tool `{0}` needs exactly one of `mock`, `http`, `command`")]
+    NotOneKind(String),
+    #[error("custom tool `{tool}`: {reason}")]
+    BadTimeout { tool: String, reason: String },
+    #[error("custom tool `{tool}`, reply {reply}: give exactly one of `result`, `error`")]
+    NotOneOutcome { tool: String, reply: usize },
+    #[error("custom tool `{tool}`, reply {reply}: invalid case glob: {reason}")]
+    BadCaseGlob {
+        tool: String,
+        reply: usize,
+        reason: String,
+    },
+    #[error("custom tool `{tool}`, reply {reply}: invalid args regex: {reason}")]
+    BadArgsRegex {
+        tool: String,
+        reply: usize,
+        reason: String,
+    },
+    #[error("custom tool `{tool}`: url `{url}` must start with http:// or https://")]
+    BadUrl { tool: String, url: String },
+    #[error("custom tool `{0}`: `argv` must not be empty")]
+    EmptyArgv(String),
+}
+
 impl CustomTool {
-    /// Validates and compiles what the suite wrote. `Err` is a message for a diagnostic.
+    /// Validates and compiles what the suite wrote.
     pub fn compile(
         raw: &RawCustomTool,
         suite_dir: &Path,
         limits: OutputLimits,
-    ) -> Result<CustomTool, String> {
+    ) -> Result<CustomTool, CustomToolError> {
         let name = &raw.name;
+        let tool = || name.clone();
         if name.is_empty()
             || !name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
-            return Err(format!(
-                "custom tool name `{name}` must be letters, digits, `_` or `-` (hint: providers reject other names)"
-            ));
+            return Err(CustomToolError::BadName(tool()));
         }
         let parameters = raw
             .parameters
             .clone()
             .unwrap_or_else(|| serde_json::json!({"type": "object"}));
-        jsonschema::validator_for(&parameters)
-            .map_err(|e| format!("custom tool `{name}`: invalid `parameters` schema: {e}"))?;
+        jsonschema::validator_for(&parameters).map_err(|e| CustomToolError::BadSchema {
+            tool: tool(),
+            reason: e.to_string(),
+        })?;
         let kinds = [
             raw.mock.is_some(),
             raw.http.is_some(),
             raw.command.is_some(),
         ];
         if kinds.iter().filter(|k| **k).count() != 1 {
-            return Err(format!(
-                "custom tool `{name}` needs exactly one of `mock`, `http`, `command`"
-            ));
+            return Err(CustomToolError::NotOneKind(tool()));
         }
-        let timeout = |t: &Option<String>| -> Result<Duration, String> {
+        let timeout = |t: &Option<String>| -> Result<Duration, CustomToolError> {
             t.as_deref()
                 .map(parse_duration)
                 .transpose()
                 .map(|d| d.unwrap_or(DEFAULT_TIMEOUT))
-                .map_err(|e| format!("custom tool `{name}`: {e}"))
+                .map_err(|e| CustomToolError::BadTimeout {
+                    tool: tool(),
+                    reason: e.to_string(),
+                })
         };
         let kind = if let Some(m) = &raw.mock {
             let mut replies = Vec::new();
             for (i, r) in m.replies.iter().enumerate() {
-                let at = format!("custom tool `{name}`, reply {}", i + 1);
+                let reply = i + 1;
                 let outcome = match (&r.result, &r.error) {
                     (Some(v), None) => Ok(v.clone()),
                     (None, Some(e)) => Err(e.clone()),
-                    _ => return Err(format!("{at}: give exactly one of `result`, `error`")),
+                    _ => {
+                        return Err(CustomToolError::NotOneOutcome {
+                            tool: tool(),
+                            reply,
+                        })
+                    }
                 };
                 let case = r
                     .when
@@ -106,14 +146,22 @@ impl CustomTool {
                     .as_deref()
                     .map(|g| Glob::new(g).map(|g| g.compile_matcher()))
                     .transpose()
-                    .map_err(|e| format!("{at}: invalid case glob: {e}"))?;
+                    .map_err(|e| CustomToolError::BadCaseGlob {
+                        tool: tool(),
+                        reply,
+                        reason: e.to_string(),
+                    })?;
                 let args = r
                     .when
                     .args
                     .as_deref()
                     .map(Regex::new)
                     .transpose()
-                    .map_err(|e| format!("{at}: invalid args regex: {e}"))?;
+                    .map_err(|e| CustomToolError::BadArgsRegex {
+                        tool: tool(),
+                        reply,
+                        reason: e.to_string(),
+                    })?;
                 replies.push(MockToolReply {
                     case,
                     args,
@@ -123,10 +171,10 @@ impl CustomTool {
             CustomKind::Mock(replies)
         } else if let Some(h) = &raw.http {
             if !(h.url.starts_with("http://") || h.url.starts_with("https://")) {
-                return Err(format!(
-                    "custom tool `{name}`: url `{}` must start with http:// or https://",
-                    h.url
-                ));
+                return Err(CustomToolError::BadUrl {
+                    tool: tool(),
+                    url: h.url.clone(),
+                });
             }
             CustomKind::Http {
                 url: h.url.clone(),
@@ -135,7 +183,7 @@ impl CustomTool {
             }
         } else if let Some(c) = &raw.command {
             let Some(program) = c.argv.first() else {
-                return Err(format!("custom tool `{name}`: `argv` must not be empty"));
+                return Err(CustomToolError::EmptyArgv(tool()));
             };
             // `./tool.py` is relative to the suite file, like every other path in a suite;
             // a bare `python3` is looked up on PATH. A program that is missing is found out
@@ -283,7 +331,7 @@ mod tests {
     use crate::process::find_on_path;
     use serde_json::json;
 
-    fn compile(yaml: &str) -> Result<CustomTool, String> {
+    fn compile(yaml: &str) -> Result<CustomTool, CustomToolError> {
         let raw: RawCustomTool = serde_yaml::from_str(yaml).unwrap();
         CustomTool::compile(&raw, Path::new("/suites"), OutputLimits::default())
     }
@@ -344,7 +392,7 @@ mock:
             ),
         ];
         for (yaml, want) in table {
-            let err = compile(yaml).unwrap_err();
+            let err = compile(yaml).unwrap_err().to_string();
             assert!(err.contains(want), "{yaml}: {err}");
         }
     }
