@@ -7,6 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use gauntlet::dataset;
 use gauntlet::suite::load::load_suite;
+use gauntlet::suite::raw::RawCase;
 
 mod fixtures;
 
@@ -20,7 +21,8 @@ fn dataset_jsonl(c: &mut Criterion) {
     g.throughput(Throughput::Elements(big as u64));
     g.bench_function("dataset_jsonl_100k", |b| {
         b.iter(|| {
-            let (cases, errors) = dataset::load(&file, &gauntlet::limits::Limits::default());
+            let (cases, errors) =
+                dataset::load::<RawCase>(&file, &gauntlet::limits::Limits::default());
             assert_eq!((cases.len(), errors.len()), (big, 0));
             cases
         })

@@ -3,9 +3,11 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use gauntlet::check::eval::evaluate;
-use gauntlet::report::build::{build_report, ReportHeader};
-use gauntlet::report::case_result::case_result;
+use gauntlet::gate::Policy;
 use gauntlet::report::json::render_json;
+use gauntlet::results::build::{build_report, ReportHeader, Scored};
+use gauntlet::results::repeats::reduce;
+use gauntlet::results::run_result::run_result;
 use gauntlet::suite::load::load_suite;
 
 mod fixtures;
@@ -27,7 +29,7 @@ fn report_json(c: &mut Criterion) {
                 .chain(&case.checks)
                 .map(|spec| evaluate(spec, case, &t))
                 .collect();
-            case_result(case, t, verdicts)
+            run_result(&case.id, &case.tags, 0, t, verdicts)
         })
         .collect();
     let header = ReportHeader {
@@ -35,7 +37,12 @@ fn report_json(c: &mut Criterion) {
         description: None,
         target: "command true".into(),
     };
-    let report = build_report(header, &suite.gate, results, None);
+    let cases = Scored::new(reduce(results, &|_| None));
+    let gate = Policy::Suite {
+        gate: &suite.gate,
+        uncalibrated: vec![],
+    };
+    let report = build_report(header, gate, cases, None, None);
     let mut g = c.benchmark_group("report");
     g.sample_size(20);
     g.throughput(Throughput::Elements(n as u64));

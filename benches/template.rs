@@ -25,13 +25,14 @@ fn render(c: &mut Criterion) {
     let compiled = template::Template::compile(&system).expect("compiles");
     c.bench_function("template/system_prompt", |b| {
         b.iter(|| {
-            template::render(&system, system_prompt_context(case, &compiled)).expect("renders")
+            template::render(&system, system_prompt_context(case.as_ref(), &compiled))
+                .expect("renders")
         })
     });
     c.bench_function("template/system_prompt_compiled", |b| {
         b.iter(|| {
             compiled
-                .render(system_prompt_context(case, &compiled))
+                .render(system_prompt_context(case.as_ref(), &compiled))
                 .expect("renders")
         })
     });

@@ -15,10 +15,9 @@ use rayon::prelude::*;
 use crate::agent::replay::ReplayTarget;
 use crate::agent::target::Target;
 use crate::check::eval::evaluate;
-use crate::check::spec::{Check, CheckSpec};
+use crate::check::spec::CheckSpec;
 use crate::plan::WorkItem;
-use crate::report::case_result::case_result;
-use crate::report::model::CaseResult;
+use crate::results::run_result::{run_result, RunResult};
 use crate::suite::model::Suite;
 use crate::verdict::{Outcome, Verdict};
 
@@ -29,8 +28,7 @@ pub const CHUNK: usize = 2048;
 /// The replay target, when the run can be scored in batches: a replay target, and no judge or
 /// command check in the suite or in any case to run.
 pub fn batchable(suite: &Suite, work: &[WorkItem]) -> Option<Arc<ReplayTarget>> {
-    let async_check =
-        |s: &CheckSpec| matches!(s.check, Check::Judge { .. } | Check::Command { .. });
+    let async_check = |s: &CheckSpec| !s.check.is_deterministic();
     let Target::Replay(replay) = &suite.target else {
         return None;
     };
@@ -47,7 +45,7 @@ pub fn score_chunk(
     replay: &ReplayTarget,
     suite_checks: &[CheckSpec],
     chunk: &[WorkItem],
-) -> Vec<CaseResult> {
+) -> Vec<RunResult> {
     chunk
         .par_iter()
         .map(|(case, repeat)| {
@@ -68,10 +66,7 @@ pub fn score_chunk(
                     reason: format!("scoring crashed: {}", panic_text(payload.as_ref())),
                 }]
             });
-            CaseResult {
-                repeat: *repeat,
-                ..case_result(case, trajectory, verdicts)
-            }
+            run_result(&case.id, &case.tags, *repeat, trajectory, verdicts)
         })
         .collect()
 }

@@ -1,29 +1,49 @@
-//! Golden datasets: JSONL, YAML and CSV files → `RawCase`s with the place each was defined.
+//! Golden datasets: JSONL, YAML and CSV files → records (the suite's `RawCase`) with the place
+//! each was defined.
 //!
-//! Parsing stops at the shape (`RawCase`); `suite::load` validates the cases. Every error of a
-//! file is collected, each with its line.
+//! Parsing stops at the shape; `suite::load` validates the cases. Every error of a file is
+//! collected, each with its line. The record type is a parameter so that this reader stays below
+//! the suite model (it knows only what [`Record`] says about a case).
 
 use std::path::Path;
 
 use rayon::prelude::*;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::limits::Limits;
-use crate::suite::raw::RawCase;
+
+/// What the reader needs of one case of a dataset.
+pub trait Record: DeserializeOwned + Send {
+    /// The case's id, to find the line of a YAML item.
+    fn id(&self) -> &str;
+    /// Drops spare capacity of lists serde grew while parsing (a dataset may hold 100,000
+    /// cases, all held at load).
+    fn shrink(&mut self) {}
+}
 
 /// A case as read from a dataset file, with its 1-based line.
 #[derive(Debug, Clone)]
-pub struct SourcedCase {
-    pub case: RawCase,
+pub struct SourcedCase<R> {
+    pub case: R,
     pub line: usize,
+}
+
+/// A cell of a CSV row that cannot become a case field.
+#[derive(Debug, thiserror::Error)]
+#[error("column `{column}` must hold JSON ({what}): {source}")]
+struct CsvCellError {
+    column: String,
+    what: &'static str,
+    source: serde_json::Error,
 }
 
 /// Reads a dataset file; the format follows the extension (`.jsonl`, `.yaml`/`.yml`, `.csv`).
 /// Returns the cases that parsed and the errors of those that did not, so that the loader can
 /// go on validating the good ones and report everything in one round.
 /// At most `max_bytes` are read (`run.limits.max_file_bytes`), and only from a regular file.
-pub fn load(path: &Path, limits: &Limits) -> (Vec<SourcedCase>, Vec<Diagnostic>) {
+pub fn load<R: Record>(path: &Path, limits: &Limits) -> (Vec<SourcedCase<R>>, Vec<Diagnostic>) {
     match parse(path, limits) {
         Ok(cases) => (cases, Vec::new()),
         Err(Partial { cases, errors }) => (cases, errors),
@@ -32,12 +52,12 @@ pub fn load(path: &Path, limits: &Limits) -> (Vec<SourcedCase>, Vec<Diagnostic>)
 
 /// Cases that parsed, beside the errors of a file.
 #[derive(Debug)]
-pub struct Partial {
-    pub cases: Vec<SourcedCase>,
+pub struct Partial<R> {
+    pub cases: Vec<SourcedCase<R>>,
     pub errors: Vec<Diagnostic>,
 }
 
-impl From<Vec<Diagnostic>> for Partial {
+impl<R> From<Vec<Diagnostic>> for Partial<R> {
     fn from(errors: Vec<Diagnostic>) -> Self {
         Partial {
             cases: Vec::new(),
@@ -46,7 +66,7 @@ impl From<Vec<Diagnostic>> for Partial {
     }
 }
 
-fn parse(path: &Path, limits: &Limits) -> Result<Vec<SourcedCase>, Partial> {
+fn parse<R: Record>(path: &Path, limits: &Limits) -> Result<Vec<SourcedCase<R>>, Partial<R>> {
     let text = crate::input_file::read_to_string(path, limits.max_file_bytes).map_err(|e| {
         Partial::from(vec![Diagnostic::new(
             path,
@@ -69,14 +89,14 @@ fn parse(path: &Path, limits: &Limits) -> Result<Vec<SourcedCase>, Partial> {
 
 /// One JSON object per line; blank lines are skipped. Lines parse in parallel (a dataset may
 /// hold 100,000 cases); cases and errors keep the order of the file.
-pub fn parse_jsonl(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Partial> {
+pub fn parse_jsonl<R: Record>(path: &Path, text: &str) -> Result<Vec<SourcedCase<R>>, Partial<R>> {
     let lines: Vec<(usize, &str)> = text
         .lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(i, line)| (i + 1, line))
         .collect();
-    let parsed: Vec<Result<SourcedCase, Diagnostic>> = lines
+    let parsed: Vec<Result<SourcedCase<R>, Diagnostic>> = lines
         .into_par_iter()
         .with_min_len(256)
         .map(|(line, json)| parse_jsonl_line(path, line, json))
@@ -92,13 +112,14 @@ pub fn parse_jsonl(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Partial>
     finish(cases, errors)
 }
 
-fn parse_jsonl_line(path: &Path, line: usize, json: &str) -> Result<SourcedCase, Diagnostic> {
-    match serde_json::from_str::<RawCase>(json) {
+fn parse_jsonl_line<R: Record>(
+    path: &Path,
+    line: usize,
+    json: &str,
+) -> Result<SourcedCase<R>, Diagnostic> {
+    match serde_json::from_str::<R>(json) {
         Ok(mut case) => {
-            // serde grows a list from capacity 4 when the input gives no length, and a raw
-            // check is ~500 bytes: a case with one check would carry ~1.5 KB of empty slots,
-            // 150 MB over a 100,000-case dataset while every case is held at load.
-            case.checks.shrink_to_fit();
+            case.shrink();
             Ok(SourcedCase { case, line })
         }
         Err(e) => {
@@ -113,13 +134,17 @@ fn parse_jsonl_line(path: &Path, line: usize, json: &str) -> Result<SourcedCase,
 }
 
 /// A YAML list of cases. Positions of items come from locating each `id`.
-pub fn parse_yaml(path: &Path, text: &str, max_depth: u32) -> Result<Vec<SourcedCase>, Partial> {
-    let raw: Vec<RawCase> =
+pub fn parse_yaml<R: Record>(
+    path: &Path,
+    text: &str,
+    max_depth: u32,
+) -> Result<Vec<SourcedCase<R>>, Partial<R>> {
+    let raw: Vec<R> =
         crate::yaml_depth::from_str(path, text, max_depth).map_err(|d| Partial::from(vec![d]))?;
     Ok(raw
         .into_iter()
         .map(|case| {
-            let line = find_id_line(text, &case.id).unwrap_or(1);
+            let line = find_id_line(text, case.id()).unwrap_or(1);
             SourcedCase { case, line }
         })
         .collect())
@@ -152,7 +177,7 @@ const CSV_COLUMNS: &[&str] = &[
 /// A header row, then one case per row. `input`, `expected.reference` and `vars.NAME` are text;
 /// `tags` is separated by `;` or `,`; `checks`, `expected.tools` and `expected.state` are JSON;
 /// `expected.output` is JSON when it parses as JSON, else text. Empty cells are absent.
-pub fn parse_csv(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Partial> {
+pub fn parse_csv<R: Record>(path: &Path, text: &str) -> Result<Vec<SourcedCase<R>>, Partial<R>> {
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
@@ -193,11 +218,11 @@ pub fn parse_csv(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Partial> {
         };
         let line = record.position().map_or(0, |p| p.line() as usize);
         match csv_row_to_case(&headers, &record) {
-            Ok(value) => match serde_json::from_value::<RawCase>(value) {
+            Ok(value) => match serde_json::from_value::<R>(value) {
                 Ok(case) => cases.push(SourcedCase { case, line }),
                 Err(e) => errors.push(Diagnostic::new(path, e.to_string()).at(line, None)),
             },
-            Err(msg) => errors.push(Diagnostic::new(path, msg).at(line, None)),
+            Err(e) => errors.push(Diagnostic::new(path, e.to_string()).at(line, None)),
         }
     }
     finish(cases, errors)
@@ -206,7 +231,7 @@ pub fn parse_csv(path: &Path, text: &str) -> Result<Vec<SourcedCase>, Partial> {
 fn csv_row_to_case(
     headers: &csv::StringRecord,
     record: &csv::StringRecord,
-) -> Result<Value, String> {
+) -> Result<Value, CsvCellError> {
     let mut case = Map::new();
     let mut expected = Map::new();
     let mut vars = Map::new();
@@ -214,9 +239,12 @@ fn csv_row_to_case(
         if cell.is_empty() {
             continue;
         }
-        let json = |what: &str| {
-            serde_json::from_str::<Value>(cell)
-                .map_err(|e| format!("column `{h}` must hold JSON ({what}): {e}"))
+        let json = |what: &'static str| {
+            serde_json::from_str::<Value>(cell).map_err(|source| CsvCellError {
+                column: h.to_string(),
+                what,
+                source,
+            })
         };
         match h {
             "tags" => {
@@ -263,7 +291,10 @@ fn csv_row_to_case(
     Ok(Value::Object(case))
 }
 
-fn finish(cases: Vec<SourcedCase>, errors: Vec<Diagnostic>) -> Result<Vec<SourcedCase>, Partial> {
+fn finish<R>(
+    cases: Vec<SourcedCase<R>>,
+    errors: Vec<Diagnostic>,
+) -> Result<Vec<SourcedCase<R>>, Partial<R>> {
     if errors.is_empty() {
         Ok(cases)
     } else {
@@ -274,11 +305,12 @@ fn finish(cases: Vec<SourcedCase>, errors: Vec<Diagnostic>) -> Result<Vec<Source
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::raw::RawCase;
 
     #[test]
     fn a_parsed_case_keeps_no_spare_check_slots() {
         let text = "{\"id\":\"a\",\"input\":\"hi\",\"checks\":[{\"contains\":\"x\"}]}\n";
-        let cases = parse_jsonl(Path::new("d.jsonl"), text).unwrap();
+        let cases = parse_jsonl::<RawCase>(Path::new("d.jsonl"), text).unwrap();
         assert_eq!(cases[0].case.checks.len(), 1);
         assert_eq!(cases[0].case.checks.capacity(), 1);
     }
@@ -289,7 +321,7 @@ mod tests {
         let Partial {
             cases,
             errors: errs,
-        } = parse_jsonl(Path::new("d.jsonl"), text).unwrap_err();
+        } = parse_jsonl::<RawCase>(Path::new("d.jsonl"), text).unwrap_err();
         assert_eq!(cases.len(), 1, "the good line is kept");
         let lines: Vec<_> = errs.iter().map(|d| d.line).collect();
         assert_eq!(lines, vec![Some(3), Some(4), Some(5)]);
@@ -304,7 +336,7 @@ mod tests {
     #[test]
     fn jsonl_keeps_line_numbers_of_good_cases() {
         let text = "\n{\"id\":\"a\",\"input\":\"hi\"}\n";
-        let cases = parse_jsonl(Path::new("d.jsonl"), text).unwrap();
+        let cases = parse_jsonl::<RawCase>(Path::new("d.jsonl"), text).unwrap();
         assert_eq!(cases[0].line, 2);
         assert_eq!(cases[0].case.id, "a");
     }
@@ -312,7 +344,7 @@ mod tests {
     #[test]
     fn yaml_list_with_lines() {
         let text = "- id: a\n  input: hi\n- id: \"b\"\n  input: [one, two]\n  tags: [x]\n";
-        let cases = parse_yaml(Path::new("d.yaml"), text, 128).unwrap();
+        let cases = parse_yaml::<RawCase>(Path::new("d.yaml"), text, 128).unwrap();
         assert_eq!(cases.iter().map(|c| c.line).collect::<Vec<_>>(), vec![1, 3]);
         assert_eq!(cases[1].case.tags, vec!["x".to_string()]);
     }
@@ -321,7 +353,7 @@ mod tests {
     fn csv_maps_columns_to_case_fields() {
         let text = "id,input,tags,expected.reference,vars.name,expected.state,checks\n\
                     a,Where is order 7?,orders; status,It shipped.,Ada,\"{\"\"orders\"\":{}}\",\"[{\"\"contains\"\":\"\"shipped\"\"}]\"\n";
-        let cases = parse_csv(Path::new("d.csv"), text).unwrap();
+        let cases = parse_csv::<RawCase>(Path::new("d.csv"), text).unwrap();
         let c = &cases[0].case;
         assert_eq!(cases[0].line, 2);
         assert_eq!(c.input, Value::String("Where is order 7?".into()));
@@ -334,11 +366,11 @@ mod tests {
 
     #[test]
     fn csv_unknown_column_and_bad_json_are_errors() {
-        let errs = parse_csv(Path::new("d.csv"), "id,inptu\na,b\n")
+        let errs = parse_csv::<RawCase>(Path::new("d.csv"), "id,inptu\na,b\n")
             .unwrap_err()
             .errors;
         assert_eq!(errs[0].hint.as_deref(), Some("did you mean `input`?"));
-        let errs = parse_csv(Path::new("d.csv"), "id,input,checks\na,b,[oops\n")
+        let errs = parse_csv::<RawCase>(Path::new("d.csv"), "id,input,checks\na,b,[oops\n")
             .unwrap_err()
             .errors;
         assert_eq!(errs[0].line, Some(2));

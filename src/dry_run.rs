@@ -10,6 +10,7 @@ use std::fmt::Write;
 use crate::agent::harness::system_prompt::system_prompt_context;
 use crate::agent::harness::tools::tool_spec;
 use crate::agent::target::Target;
+use crate::check::family::judge::JudgeCheck;
 use crate::check::judge::context;
 use crate::check::spec::Check;
 use crate::suite::model::{Case, Suite};
@@ -86,7 +87,7 @@ pub fn estimate(suite: &Suite, cases: &[std::sync::Arc<Case>], repeat: u32) -> E
             price(&h.model.to_string(), usage, calls, &mut est);
         }
         for spec in suite.checks.iter().chain(case.checks.iter()) {
-            let Check::Judge { judge, .. } = &spec.check else {
+            let Check::Judge(JudgeCheck { judge, .. }) = &spec.check else {
                 continue;
             };
             let n = u64::from(judge.samples.max(1)) * r;

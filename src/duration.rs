@@ -7,8 +7,21 @@ use std::time::{Duration, Instant};
 /// addition to a clock can overflow.
 pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400);
 
+/// Why a text is not a duration.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DurationError {
+    #[error("invalid duration `{0}` (expected e.g. `500ms`, `60s`, `2m`)")]
+    Number(String),
+    #[error("invalid duration unit `{unit}` in `{text}` (expected ms, s, m or h)")]
+    Unit { unit: String, text: String },
+    #[error("duration `{0}` must be positive")]
+    NotPositive(String),
+    #[error("duration `{0}` is longer than 100 years (hint: leave the setting out for no limit)")]
+    TooLong(String),
+}
+
 /// Parses `<number><unit>` with unit `ms`, `s`, `m` or `h`; a bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -16,26 +29,25 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let (num, unit) = t.split_at(split);
     let value: f64 = num
         .parse()
-        .map_err(|_| format!("invalid duration `{text}` (expected e.g. `500ms`, `60s`, `2m`)"))?;
+        .map_err(|_| DurationError::Number(text.to_string()))?;
     let secs = match unit.trim() {
         "ms" => value / 1000.0,
         "" | "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
         other => {
-            return Err(format!(
-                "invalid duration unit `{other}` in `{text}` (expected ms, s, m or h)"
-            ))
+            return Err(DurationError::Unit {
+                unit: other.to_string(),
+                text: text.to_string(),
+            })
         }
     };
     if secs <= 0.0 || secs.is_nan() {
-        return Err(format!("duration `{text}` must be positive"));
+        return Err(DurationError::NotPositive(text.to_string()));
     }
     match Duration::try_from_secs_f64(secs) {
         Ok(d) if d <= MAX_DURATION => Ok(d),
-        _ => Err(format!(
-            "duration `{text}` is longer than 100 years (hint: leave the setting out for no limit)"
-        )),
+        _ => Err(DurationError::TooLong(text.to_string())),
     }
 }
 
@@ -78,7 +90,7 @@ mod tests {
     #[test]
     fn absurd_durations_are_refused_with_a_message() {
         for text in ["876001h", "99999999999999999999999s", "1e400", "nan"] {
-            let e = parse_duration(text).unwrap_err();
+            let e = parse_duration(text).unwrap_err().to_string();
             assert!(
                 e.contains("100 years") || e.contains("invalid") || e.contains("positive"),
                 "{text}: {e}"
@@ -86,6 +98,7 @@ mod tests {
         }
         assert!(parse_duration("99999999999999999999999s")
             .unwrap_err()
+            .to_string()
             .contains("longer than 100 years"));
         assert_eq!(
             parse_duration("876000h"),

@@ -24,15 +24,16 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::model::CaseResult;
-use crate::report::trajectory_source::TrajectorySource;
+use crate::report::trajectory_source::{InMemory, TrajectorySource};
+use crate::results::case_result::CaseResult;
+use crate::results::run_result::RunResult;
 use crate::trajectory::Trajectory;
 
-pub const JOURNAL_FILE: &str = "journal.jsonl";
+pub(crate) const JOURNAL_FILE: &str = "journal.jsonl";
 /// Version 2: runs carry a fingerprint. Version 1 journals cannot be resumed.
 const JOURNAL_VERSION: u32 = 2;
 /// Held (flock) while an eval writes into the folder.
-pub const LOCK_FILE: &str = ".lock";
+pub(crate) const LOCK_FILE: &str = ".lock";
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,7 +47,7 @@ struct Header {
 struct Entry {
     repeat: u32,
     fingerprint: String,
-    result: CaseResult,
+    result: RunResult,
     trajectory: Trajectory,
 }
 
@@ -55,7 +56,7 @@ struct Entry {
 struct EntryRef<'a> {
     repeat: u32,
     fingerprint: &'a str,
-    result: &'a CaseResult,
+    result: &'a RunResult,
     trajectory: &'a Trajectory,
 }
 
@@ -70,6 +71,57 @@ struct TrajectoryOnly {
 struct TrajectoryText<'a> {
     #[serde(borrow)]
     trajectory: &'a serde_json::value::RawValue,
+}
+
+/// Why a journal could not be opened, written or read. Each names the file it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("cannot create {}: {source}", dir.display())]
+    CreateDir { dir: PathBuf, source: io::Error },
+    #[error("cannot open lock {}: {source}", path.display())]
+    OpenLock { path: PathBuf, source: io::Error },
+    #[error(
+        "another gauntlet eval is writing to {} (hint: wait for it, or give another --out)",
+        dir.display()
+    )]
+    Locked { dir: PathBuf },
+    #[error("cannot lock {}: {source}", path.display())]
+    Lock { path: PathBuf, source: io::Error },
+    #[error("cannot open journal {}: {source}", path.display())]
+    Open { path: PathBuf, source: io::Error },
+    #[error("cannot write journal {}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot replace journal {}: {source}", path.display())]
+    Replace { path: PathBuf, source: io::Error },
+    #[error("cannot read journal {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{}:1: not a gauntlet journal: {source}", path.display())]
+    NotAJournal {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error(
+        "{} was written by another gauntlet version (journal version {found}, this one reads {JOURNAL_VERSION}) and cannot be resumed (hint: run without --resume to start over)",
+        path.display()
+    )]
+    OtherVersion { path: PathBuf, found: u32 },
+    #[error(
+        "{} is the journal of suite `{found}` (version {version}), not `{suite}` (hint: run without --resume to start over)",
+        path.display()
+    )]
+    OtherSuite {
+        path: PathBuf,
+        found: String,
+        version: u32,
+        suite: String,
+    },
+    /// `line` is 1-based.
+    #[error("{}:{line}: corrupt journal line: {source}", path.display())]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        source: serde_json::Error,
+    },
 }
 
 /// A run's key in the journal: case id and repeat index.
@@ -96,7 +148,7 @@ pub struct Journal {
 #[derive(Debug, Default)]
 pub struct Resumed {
     /// The runs carried over, without their trajectories (they stay in the journal).
-    pub done: Vec<CaseResult>,
+    pub done: Vec<RunResult>,
     /// Runs dropped because what decides their result changed (or their case is gone).
     pub changed: usize,
     /// Lines for a run already read, ignored.
@@ -109,22 +161,26 @@ impl Journal {
     /// trajectory in memory: it stays in the journal (see `trajectories`).
     ///
     /// `fingerprints` maps every case id of the suite to the fingerprint of its runs.
-    pub fn open(
+    pub(crate) fn open(
         dir: &Path,
         suite: &str,
         resume: bool,
         fingerprints: HashMap<String, String>,
-    ) -> Result<(Journal, Resumed), String> {
+    ) -> Result<(Journal, Resumed), JournalError> {
         let path = dir.join(JOURNAL_FILE);
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|source| JournalError::CreateDir {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
         let lock = lock_folder(dir)?;
         // Written anew even on resume: a line cut short by a kill must not end up in the middle
         // of the journal once more runs are appended after it. The new journal is built beside
         // the old one and renamed over it, so the old runs are streamed across, never all held.
         let fresh = path.with_file_name(format!(".{JOURNAL_FILE}.tmp"));
-        let file = File::create(&fresh)
-            .map_err(|e| format!("cannot open journal {}: {e}", fresh.display()))?;
+        let file = File::create(&fresh).map_err(|source| JournalError::Open {
+            path: fresh.clone(),
+            source,
+        })?;
         let mut journal = Journal {
             file,
             path: path.clone(),
@@ -134,7 +190,10 @@ impl Journal {
             fingerprints,
             _lock: lock,
         };
-        let write_err = |e: io::Error| format!("cannot write journal {}: {e}", fresh.display());
+        let write_err = |source: io::Error| JournalError::Write {
+            path: fresh.clone(),
+            source,
+        };
         let header = Header {
             journal: JOURNAL_VERSION,
             suite: suite.to_string(),
@@ -153,7 +212,7 @@ impl Journal {
                     return Ok(());
                 }
                 journal
-                    .append_parts(&result, &trajectory)
+                    .append_with(&result, &trajectory)
                     .map_err(write_err)?;
                 result.trajectory = Trajectory::default();
                 resumed.done.push(result);
@@ -163,8 +222,10 @@ impl Journal {
             Ok(())
         };
         let replaced = carried.and_then(|()| {
-            std::fs::rename(&fresh, &path)
-                .map_err(|e| format!("cannot replace journal {}: {e}", path.display()))
+            std::fs::rename(&fresh, &path).map_err(|source| JournalError::Replace {
+                path: path.clone(),
+                source,
+            })
         });
         if let Err(e) = replaced {
             // The old journal is left as it was; the half-built new one goes.
@@ -176,11 +237,15 @@ impl Journal {
 
     /// Appends one finished run and flushes it to the OS at once. Once it returned `Ok`, the
     /// run's trajectory can be read back from `trajectories()` and need not stay in memory.
-    pub fn append(&mut self, result: &CaseResult) -> io::Result<()> {
-        self.append_parts(result, &result.trajectory)
+    pub(crate) fn append(&mut self, result: &RunResult) -> io::Result<()> {
+        self.append_with(result, &result.trajectory)
     }
 
-    fn append_parts(&mut self, result: &CaseResult, trajectory: &Trajectory) -> io::Result<()> {
+    pub(crate) fn append_with(
+        &mut self,
+        result: &RunResult,
+        trajectory: &Trajectory,
+    ) -> io::Result<()> {
         let at = self.len;
         let fingerprint = self
             .fingerprints
@@ -214,13 +279,17 @@ impl Journal {
         Ok(())
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
-    /// The journalled runs' trajectories, read back from the file one at a time; a run that
-    /// is not in the journal (its append failed) keeps the trajectory it holds in memory.
-    pub fn trajectories(&self) -> io::Result<JournalTrajectories<'_>> {
+    /// The journalled runs' trajectories, read back from the file one at a time; the
+    /// trajectory of a run that is not in the journal (its append failed) is taken from
+    /// `unjournalled`.
+    pub(crate) fn trajectories(
+        &self,
+        unjournalled: InMemory,
+    ) -> io::Result<JournalTrajectories<'_>> {
         let file = File::open(&self.path)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))?;
         Ok(JournalTrajectories {
@@ -228,6 +297,7 @@ impl Journal {
             path: &self.path,
             file: BufReader::new(file),
             line: String::new(),
+            unjournalled,
         })
     }
 }
@@ -238,6 +308,7 @@ pub struct JournalTrajectories<'a> {
     path: &'a Path,
     file: BufReader<File>,
     line: String,
+    unjournalled: InMemory,
 }
 
 impl JournalTrajectories<'_> {
@@ -269,9 +340,9 @@ impl JournalTrajectories<'_> {
 }
 
 impl TrajectorySource for JournalTrajectories<'_> {
-    fn trajectory<'c>(&mut self, case: &'c CaseResult) -> io::Result<Cow<'c, Trajectory>> {
+    fn trajectory(&mut self, case: &CaseResult) -> io::Result<Cow<'_, Trajectory>> {
         let Some(at) = self.read_line_of(case)? else {
-            return Ok(Cow::Borrowed(&case.trajectory));
+            return self.unjournalled.trajectory(case);
         };
         let entry: TrajectoryOnly =
             serde_json::from_str(&self.line).map_err(|e| self.unreadable(case, at, e))?;
@@ -283,8 +354,7 @@ impl TrajectorySource for JournalTrajectories<'_> {
     /// without the cost of either (a trajectory with a world state is several KB).
     fn write_trajectory_json(&mut self, case: &CaseResult, out: &mut dyn Write) -> io::Result<()> {
         let Some(at) = self.read_line_of(case)? else {
-            serde_json::to_writer(&mut *out, &case.trajectory)?;
-            return Ok(());
+            return self.unjournalled.write_trajectory_json(case, out);
         };
         let entry: TrajectoryText =
             serde_json::from_str(&self.line).map_err(|e| self.unreadable(case, at, e))?;
@@ -298,9 +368,12 @@ impl TrajectorySource for JournalTrajectories<'_> {
 fn read_each(
     path: &Path,
     suite: &str,
-    f: &mut dyn FnMut(CaseResult, Trajectory, &str) -> Result<(), String>,
-) -> Result<(), String> {
-    let read_err = |e: io::Error| format!("cannot read journal {}: {e}", path.display());
+    f: &mut dyn FnMut(RunResult, Trajectory, &str) -> Result<(), JournalError>,
+) -> Result<(), JournalError> {
+    let read_err = |source: io::Error| JournalError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = File::open(path).map_err(read_err)?;
     // Bytes, not `lines()`: a kill can cut a line inside a UTF-8 character, which must read as
     // a cut line, not as an unreadable file.
@@ -315,25 +388,27 @@ fn read_each(
         return Ok(());
     };
     let first = first.map_err(read_err)?;
-    let header: Header = serde_json::from_slice(&first)
-        .map_err(|e| format!("{}:1: not a gauntlet journal: {e}", path.display()))?;
+    let header: Header =
+        serde_json::from_slice(&first).map_err(|source| JournalError::NotAJournal {
+            path: path.to_path_buf(),
+            source,
+        })?;
     if header.journal != JOURNAL_VERSION {
-        return Err(format!(
-            "{} was written by another gauntlet version (journal version {}, this one reads {JOURNAL_VERSION}) and cannot be resumed (hint: run without --resume to start over)",
-            path.display(),
-            header.journal
-        ));
+        return Err(JournalError::OtherVersion {
+            path: path.to_path_buf(),
+            found: header.journal,
+        });
     }
     if header.suite != suite {
-        return Err(format!(
-            "{} is the journal of suite `{}` (version {}), not `{suite}` (hint: run without --resume to start over)",
-            path.display(),
-            header.suite,
-            header.journal
-        ));
+        return Err(JournalError::OtherSuite {
+            path: path.to_path_buf(),
+            found: header.suite,
+            version: header.journal,
+            suite: suite.to_string(),
+        });
     }
     // A line that does not parse is only an error if another line follows it.
-    let mut bad: Option<String> = None;
+    let mut bad: Option<JournalError> = None;
     for (i, line) in lines {
         if let Some(e) = bad.take() {
             return Err(e);
@@ -341,18 +416,18 @@ fn read_each(
         let line = line.map_err(read_err)?;
         match serde_json::from_slice::<Entry>(&line) {
             Ok(entry) => {
-                let result = CaseResult {
+                let result = RunResult {
                     repeat: entry.repeat,
                     ..entry.result
                 };
                 f(result, entry.trajectory, &entry.fingerprint)?;
             }
-            Err(e) => {
-                bad = Some(format!(
-                    "{}:{}: corrupt journal line: {e}",
-                    path.display(),
-                    i + 1
-                ))
+            Err(source) => {
+                bad = Some(JournalError::Corrupt {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    source,
+                })
             }
         }
     }
@@ -360,10 +435,10 @@ fn read_each(
 }
 
 /// The runs recorded in a journal, with their trajectories (see `read_each`).
-pub fn read(path: &Path, suite: &str) -> Result<Vec<CaseResult>, String> {
+pub fn read(path: &Path, suite: &str) -> Result<Vec<RunResult>, JournalError> {
     let mut done = Vec::new();
     read_each(path, suite, &mut |result, trajectory, _| {
-        done.push(CaseResult {
+        done.push(RunResult {
             trajectory,
             ..result
         });
@@ -374,14 +449,17 @@ pub fn read(path: &Path, suite: &str) -> Result<Vec<CaseResult>, String> {
 
 /// Takes the folder's lock, or says who holds it. The lock goes with the process, so a killed
 /// eval never leaves the folder locked.
-fn lock_folder(dir: &Path) -> Result<File, String> {
+fn lock_folder(dir: &Path) -> Result<File, JournalError> {
     let path = dir.join(LOCK_FILE);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| format!("cannot open lock {}: {e}", path.display()))?;
+        .map_err(|source| JournalError::OpenLock {
+            path: path.clone(),
+            source,
+        })?;
     #[cfg(unix)]
     {
         use std::os::unix::io::AsRawFd;
@@ -390,12 +468,11 @@ fn lock_folder(dir: &Path) -> Result<File, String> {
         if rc != 0 {
             let e = io::Error::last_os_error();
             return Err(if e.kind() == io::ErrorKind::WouldBlock {
-                format!(
-                    "another gauntlet eval is writing to {} (hint: wait for it, or give another --out)",
-                    dir.display()
-                )
+                JournalError::Locked {
+                    dir: dir.to_path_buf(),
+                }
             } else {
-                format!("cannot lock {}: {e}", path.display())
+                JournalError::Lock { path, source: e }
             });
         }
     }
@@ -403,7 +480,7 @@ fn lock_folder(dir: &Path) -> Result<File, String> {
 }
 
 /// The (case id, repeat) pairs a journal already covers.
-pub fn done_keys(done: &[CaseResult]) -> BTreeSet<(String, u32)> {
+pub(crate) fn done_keys(done: &[RunResult]) -> BTreeSet<(String, u32)> {
     done.iter().map(|r| (r.id.clone(), r.repeat)).collect()
 }
 
@@ -421,8 +498,8 @@ mod tests {
             .collect()
     }
 
-    fn result(id: &str, repeat: u32) -> CaseResult {
-        CaseResult {
+    fn result(id: &str, repeat: u32) -> RunResult {
+        RunResult {
             id: id.into(),
             tags: vec![],
             status: CaseStatus::Passed,
@@ -435,7 +512,6 @@ mod tests {
             steps: 1,
             tools: vec![],
             cost_usd: None,
-            repeats: None,
             repeat,
             trajectory: Trajectory {
                 steps: vec![Step::User {
@@ -463,7 +539,7 @@ mod tests {
 
         let (mut j, resumed) = Journal::open(dir.path(), "s", true, fps("f")).unwrap();
         let done = resumed.done;
-        let bare = |id: &str, repeat: u32| CaseResult {
+        let bare = |id: &str, repeat: u32| RunResult {
             trajectory: Trajectory::default(),
             ..result(id, repeat)
         };
@@ -474,10 +550,10 @@ mod tests {
         );
         assert_eq!(done_keys(&done).len(), 2);
         j.append(&result("b", 0)).unwrap();
-        let mut back = j.trajectories().unwrap();
+        let mut back = j.trajectories(InMemory::default()).unwrap();
         for r in [bare("b", 0), bare("a", 1), bare("a", 0)] {
             assert_eq!(
-                *back.trajectory(&r).unwrap(),
+                *back.trajectory(&r.clone().into_case()).unwrap(),
                 result(&r.id, r.repeat).trajectory,
                 "{} {}",
                 r.id,
@@ -499,6 +575,7 @@ mod tests {
         std::fs::write(&path, format!("{text}{}\n", text.lines().nth(1).unwrap())).unwrap();
         assert!(read(&path, "s")
             .unwrap_err()
+            .to_string()
             .contains(":4: corrupt journal line"));
     }
 
@@ -515,20 +592,18 @@ mod tests {
         for r in &runs {
             j.append(r).unwrap();
         }
-        let stripped = |r: &CaseResult| CaseResult {
-            trajectory: Trajectory::default(),
-            ..r.clone()
-        };
-        // Not journalled: what the run holds is its trajectory.
+        let stripped = |r: &RunResult| r.clone().into_case();
+        // Not journalled: its trajectory is the one kept in memory.
         let kept = run("d", 0);
-        let mut back = j.trajectories().unwrap();
+        let unjournalled = InMemory::new([("d".to_string(), kept.trajectory.clone())].into());
+        let mut back = j.trajectories(unjournalled).unwrap();
         for r in [&runs[2], &runs[1], &runs[0], &runs[3], &runs[0], &runs[2]] {
             assert_eq!(
                 back.trajectory(&stripped(r)).unwrap().output,
                 r.trajectory.output
             );
         }
-        assert_eq!(*back.trajectory(&kept).unwrap(), kept.trajectory);
+        assert_eq!(*back.trajectory(&stripped(&kept)).unwrap(), kept.trajectory);
     }
 
     #[test]
@@ -541,19 +616,18 @@ mod tests {
         r.trajectory.state = Some(serde_json::json!({"orders": {"1": {"total": 29.99}}}).into());
         j.append(&r).unwrap();
         let want = serde_json::to_string(&r.trajectory).unwrap();
-        let stripped = CaseResult {
-            trajectory: Trajectory::default(),
-            ..r.clone()
-        };
-        let mut back = j.trajectories().unwrap();
+        let stripped = r.clone().into_case();
+        let z = result("z", 0);
+        let unjournalled = InMemory::new([("z".to_string(), z.trajectory.clone())].into());
+        let mut back = j.trajectories(unjournalled).unwrap();
         let mut out = Vec::new();
         back.write_trajectory_json(&stripped, &mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), want);
         // An unjournalled run writes its own.
         let mut out = Vec::new();
-        back.write_trajectory_json(&result("z", 0), &mut out)
+        back.write_trajectory_json(&z.clone().into_case(), &mut out)
             .unwrap();
-        assert_eq!(out, serde_json::to_vec(&result("z", 0).trajectory).unwrap());
+        assert_eq!(out, serde_json::to_vec(&z.trajectory).unwrap());
     }
 
     #[test]
@@ -567,7 +641,9 @@ mod tests {
         assert!(read(&dir.path().join(JOURNAL_FILE), "s")
             .unwrap()
             .is_empty());
-        let err = Journal::open(dir.path(), "other", true, fps("f")).unwrap_err();
+        let err = Journal::open(dir.path(), "other", true, fps("f"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("journal of suite `s`"), "{err}");
         let files: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
@@ -609,12 +685,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(JOURNAL_FILE);
         std::fs::write(&path, "{\"journal\":1,\"suite\":\"s\"}\n").unwrap();
-        let err = Journal::open(dir.path(), "s", true, fps("f")).unwrap_err();
+        let err = Journal::open(dir.path(), "s", true, fps("f"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("journal version 1"), "{err}");
         assert!(err.contains("without --resume"), "{err}");
 
         let (first, _) = Journal::open(dir.path(), "s", false, fps("f")).unwrap();
-        let err = Journal::open(dir.path(), "s", false, fps("f")).unwrap_err();
+        let err = Journal::open(dir.path(), "s", false, fps("f"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("another gauntlet eval"), "{err}");
         drop(first);
         assert!(Journal::open(dir.path(), "s", false, fps("f")).is_ok());

@@ -2,10 +2,10 @@
 
 pub mod agent;
 pub mod batch;
+pub mod cancellation;
 pub mod check;
 pub mod cli;
 pub mod command;
-pub mod confirm;
 pub mod dataset;
 pub mod diagnostic;
 pub mod dry_run;
@@ -24,6 +24,8 @@ pub mod process;
 pub mod provider;
 pub mod redact;
 pub mod report;
+pub mod reporter;
+pub mod results;
 pub mod runner;
 pub mod shard;
 pub mod stats;
@@ -33,3 +35,4 @@ pub mod text;
 pub mod trajectory;
 pub mod verdict;
 pub mod yaml_depth;
+pub(crate) mod yaml_path;

@@ -3,8 +3,6 @@
 //! A breach is an error that names the limit (an errored run, or exit 2 at load), never
 //! unbounded memory. Every limit has a default and can be set in the suite's `run.limits`.
 
-use std::fmt;
-
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -70,16 +68,11 @@ pub struct RawLimits {
 }
 
 /// A limit that was not a valid size or count, with the key it was written under.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("`run.limits.{key}`: {problem}")]
 pub struct LimitError {
     pub key: &'static str,
-    pub message: String,
-}
-
-impl fmt::Display for LimitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`run.limits.{}`: {}", self.key, self.message)
-    }
+    pub problem: SizeError,
 }
 
 impl RawLimits {
@@ -118,7 +111,7 @@ impl RawLimits {
             if let Some(v) = raw {
                 match parse_size(v) {
                     Ok(n) => *slot = n,
-                    Err(message) => errors.push(LimitError { key, message }),
+                    Err(problem) => errors.push(LimitError { key, problem }),
                 }
             }
         }
@@ -129,7 +122,7 @@ impl RawLimits {
             if value == Some(0) {
                 errors.push(LimitError {
                     key,
-                    message: "must be at least 1".into(),
+                    problem: SizeError::ZeroCount,
                 });
             }
         }
@@ -150,27 +143,46 @@ impl RawLimits {
 /// A size: a whole number of bytes, or a string `<number><unit>` with unit `B`, `KB`, `MB`,
 /// `GB` (powers of 1000) or `KiB`, `MiB`, `GiB` (powers of 1024). Zero is refused: a limit of
 /// nothing would error every run.
-pub fn parse_size(value: &Value) -> Result<u64, String> {
+pub fn parse_size(value: &Value) -> Result<u64, SizeError> {
     let bytes = match value {
         Value::Number(n) => n
             .as_u64()
-            .ok_or_else(|| format!("expected a whole number of bytes, found `{n}`"))?,
+            .ok_or_else(|| SizeError::NotWhole(n.to_string()))?,
         Value::String(s) => parse_size_text(s)?,
-        other => return Err(format!("expected a size such as `16MiB`, found `{other}`")),
+        other => return Err(SizeError::NotASize(other.to_string())),
     };
     if bytes == 0 {
-        return Err("must be at least 1 byte".into());
+        return Err(SizeError::Zero);
     }
     Ok(bytes)
 }
 
-fn parse_size_text(text: &str) -> Result<u64, String> {
+/// Why a value is not a size.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SizeError {
+    #[error("expected a whole number of bytes, found `{0}`")]
+    NotWhole(String),
+    #[error("expected a size such as `16MiB`, found `{0}`")]
+    NotASize(String),
+    #[error("must be at least 1 byte")]
+    Zero,
+    #[error("must be at least 1")]
+    ZeroCount,
+    #[error("invalid size `{0}` (expected e.g. `512KiB`, `16MiB`)")]
+    Number(String),
+    #[error("invalid size unit `{unit}` in `{text}` (expected B, KB, MB, GB, KiB, MiB or GiB)")]
+    Unit { unit: String, text: String },
+    #[error("size `{0}` is too large")]
+    TooLarge(String),
+}
+
+fn parse_size_text(text: &str) -> Result<u64, SizeError> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let n: u64 = num
         .parse()
-        .map_err(|_| format!("invalid size `{text}` (expected e.g. `512KiB`, `16MiB`)"))?;
+        .map_err(|_| SizeError::Number(text.to_string()))?;
     let scale = match unit.trim() {
         "" | "B" => 1,
         "KB" => 1000,
@@ -180,13 +192,14 @@ fn parse_size_text(text: &str) -> Result<u64, String> {
         "MiB" => MIB,
         "GiB" => GIB,
         other => {
-            return Err(format!(
-                "invalid size unit `{other}` in `{text}` (expected B, KB, MB, GB, KiB, MiB or GiB)"
-            ))
+            return Err(SizeError::Unit {
+                unit: other.to_string(),
+                text: text.to_string(),
+            })
         }
     };
     n.checked_mul(scale)
-        .ok_or_else(|| format!("size `{text}` is too large"))
+        .ok_or_else(|| SizeError::TooLarge(text.to_string()))
 }
 
 /// A human form of a byte count for messages: `16 MiB`, `64 KiB`, `1000 bytes`.

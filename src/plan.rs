@@ -19,16 +19,28 @@ pub struct Selection {
     pub shard: Option<Shard>,
 }
 
+/// A `--filter` that is not a glob: a usage error naming it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid --filter{}: {source}", .filter.as_ref().map(|f| format!(" `{f}`")).unwrap_or_default())]
+pub struct FilterError {
+    filter: Option<String>,
+    source: globset::Error,
+}
+
 impl Selection {
     /// Compiles the globs; a bad glob is a usage error naming it.
-    pub fn compile(&self) -> Result<CompiledSelection, String> {
+    pub fn compile(&self) -> Result<CompiledSelection, FilterError> {
         let mut builder = GlobSetBuilder::new();
         for f in &self.filters {
-            builder.add(Glob::new(f).map_err(|e| format!("invalid --filter `{f}`: {e}"))?);
+            builder.add(Glob::new(f).map_err(|source| FilterError {
+                filter: Some(f.clone()),
+                source,
+            })?);
         }
-        let globs = builder
-            .build()
-            .map_err(|e| format!("invalid --filter: {e}"))?;
+        let globs = builder.build().map_err(|source| FilterError {
+            filter: None,
+            source,
+        })?;
         Ok(CompiledSelection {
             globs,
             any_glob: !self.filters.is_empty(),
@@ -142,6 +154,10 @@ mod tests {
             filters: vec!["[".into()],
             ..Default::default()
         };
-        assert!(sel.compile().unwrap_err().contains("invalid --filter `[`"));
+        assert!(sel
+            .compile()
+            .unwrap_err()
+            .to_string()
+            .contains("invalid --filter `[`"));
     }
 }

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::report::model::CaseResult;
+use crate::results::run_result::RunResult;
 use crate::trajectory::Trajectory;
 
 /// What a secret is replaced with.
@@ -149,7 +149,7 @@ impl Redactor {
 
     /// A case result as it is recorded: its error, output, check reasons and trajectory (ids,
     /// tags and tool names come from the suite, not from a server).
-    pub fn redact_case(&self, mut result: CaseResult) -> CaseResult {
+    pub fn redact_case(&self, mut result: RunResult) -> RunResult {
         let fix = |s: &mut String| {
             if let Cow::Owned(r) = self.redact(s) {
                 *s = r;
@@ -328,9 +328,7 @@ mod tests {
         let r = Redactor::new(["k-0123456789"]);
         let mut t = crate::trajectory::Trajectory::errored("HTTP 401: bad key k-0123456789");
         t.output = "echo k-0123456789".into();
-        let case = crate::suite::model::Case::new("c", "hi");
-        let mut result = crate::report::case_result::case_result(&case, t, Vec::new());
-        result.repeat = 3;
+        let result = crate::results::run_result::run_result("c", &[], 3, t, Vec::new());
         let out = r.redact_case(result);
         assert_eq!(out.error.as_deref(), Some("HTTP 401: bad key [REDACTED]"));
         assert_eq!(out.output, "echo [REDACTED]");

@@ -2,9 +2,10 @@
 //!
 //! Concurrency is bounded by the number of live tasks in a `JoinSet`; each case has a timeout;
 //! a case whose agent or scoring panics becomes `errored` instead of taking the run down.
-//! Cancellation is a level on a watch channel: 1 = stop scheduling and let running cases
-//! finish (first Ctrl-C), 2 = abort now (second Ctrl-C). Results come back in completion order;
-//! the report sorts them, so the outcome does not depend on concurrency.
+//! Cancellation is a `Cancellation` level on a watch channel: draining stops scheduling and
+//! lets running cases finish (first Ctrl-C); aborting drops them (second Ctrl-C, SIGTERM).
+//! Results come back in completion order; the report sorts them, so the outcome does not
+//! depend on concurrency.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,25 +20,20 @@ use crate::agent::replay::ReplayTarget;
 use crate::agent::target::run_case;
 use crate::agent::target::Target;
 use crate::batch::{self, panic_text};
-use crate::check::eval::evaluate;
-use crate::check::judge::grade_check_cached;
+use crate::cancellation::Cancellation;
+use crate::check::grade::{grade, JudgeModels};
 use crate::check::judge_cache::JudgeCache;
-use crate::check::spec::{Check, CheckSpec};
+use crate::check::spec::CheckSpec;
 use crate::event::RunEvent;
 use crate::plan::WorkItem;
 use crate::provider::cache::{CallContext, ModelCache};
 use crate::provider::registry::Providers;
 use crate::redact::Redactor;
-use crate::report::case_result::case_result;
-use crate::report::model::CaseResult;
+use crate::reporter::fan_out::Reporter;
+use crate::results::run_result::{run_result, RunResult};
 use crate::suite::model::{Case, Suite};
 use crate::trajectory::Trajectory;
 use crate::verdict::{Outcome, Verdict};
-
-/// Cancellation levels sent on the runner's watch channel.
-pub const CANCEL_NONE: u8 = 0;
-pub const CANCEL_STOP_SCHEDULING: u8 = 1;
-pub const CANCEL_ABORT: u8 = 2;
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -65,18 +61,18 @@ struct Shared {
     model_cache: Option<Arc<ModelCache>>,
 }
 
-/// Runs the work items (case, repeat index). `on_event` is called from this task, in order;
+/// Runs the work items (case, repeat index). `reporter` is called from this task, in order;
 /// each finished result is handed to `on_finished` (in completion order, right after its
-/// `CaseFinished` event), which owns it from then on: the runner keeps none, so the caller
+/// `RunFinished` event), which owns it from then on: the runner keeps none, so the caller
 /// decides what stays in memory.
 pub async fn run(
     suite: &Suite,
     work: Vec<WorkItem>,
     providers: Arc<Providers>,
     options: &RunOptions,
-    cancel: watch::Receiver<u8>,
-    on_event: &mut dyn FnMut(&RunEvent),
-    on_finished: &mut dyn FnMut(CaseResult),
+    cancel: watch::Receiver<Cancellation>,
+    reporter: &mut dyn Reporter,
+    on_finished: &mut dyn FnMut(RunResult),
 ) -> RunOutput {
     let shared = Arc::new(Shared {
         target: suite.target.clone(),
@@ -86,11 +82,11 @@ pub async fn run(
         judge_cache: options.judge_cache.clone(),
         model_cache: options.model_cache.clone(),
     });
-    on_event(&RunEvent::SuiteStarted {
+    reporter.on_event(&RunEvent::SuiteStarted {
         suite: suite.name.clone(),
         total: work.len(),
     });
-    let mut tally = Tally::new(suite.run.budget, on_event, on_finished);
+    let mut tally = Tally::new(suite.run.budget, reporter, on_finished);
     if let Some(replay) = batch::batchable(suite, &work) {
         run_batched(&shared, &replay, work, &mut tally, &cancel).await;
     } else {
@@ -99,10 +95,10 @@ pub async fn run(
     }
     let Tally {
         incomplete,
-        on_event,
+        reporter,
         ..
     } = tally;
-    on_event(&RunEvent::SuiteFinished {
+    reporter.on_event(&RunEvent::SuiteFinished {
         suite: suite.name.clone(),
     });
     RunOutput { incomplete }
@@ -114,7 +110,7 @@ async fn run_tasks(
     work: Vec<WorkItem>,
     concurrency: usize,
     tally: &mut Tally<'_>,
-    mut cancel: watch::Receiver<u8>,
+    mut cancel: watch::Receiver<Cancellation>,
 ) {
     let mut pending = work.into_iter();
     let mut running = JoinSet::new();
@@ -124,8 +120,9 @@ async fn run_tasks(
             let Some((case, r)) = pending.next() else {
                 break;
             };
-            (tally.on_event)(&RunEvent::CaseStarted {
+            tally.reporter.on_event(&RunEvent::RunStarted {
                 id: case.id.clone(),
+                repeat: r,
             });
             running.spawn(run_one(shared.clone(), case, r));
         }
@@ -133,18 +130,22 @@ async fn run_tasks(
             break;
         }
         tokio::select! {
+            // Cancellation first: a case killed by the abort must not finish the run as if
+            // nothing had happened.
+            biased;
             changed = cancel.changed(), if cancel_open => {
                 if changed.is_err() {
                     cancel_open = false;
                     continue;
                 }
                 let level = *cancel.borrow_and_update();
-                if level >= CANCEL_ABORT {
+                if level.aborts() {
                     running.abort_all();
                     tally.incomplete = Some("aborted: unfinished cases were dropped".to_string());
+                    tally.reporter.on_event(&RunEvent::Cancelled { level });
                     break;
                 }
-                if level >= CANCEL_STOP_SCHEDULING && tally.scheduling {
+                if level.stops_scheduling() && tally.scheduling {
                     tally.interrupt();
                 }
             }
@@ -157,6 +158,10 @@ async fn run_tasks(
             }
         }
     }
+    // The abort came as the last running case ended (killed by it): the run is still aborted.
+    if cancel.borrow().aborts() && tally.incomplete.is_none() {
+        tally.incomplete = Some("aborted: unfinished cases were dropped".to_string());
+    }
 }
 
 /// Replayed trajectories with deterministic checks only: chunks scored on rayon (see
@@ -166,7 +171,7 @@ async fn run_batched(
     replay: &Arc<ReplayTarget>,
     work: Vec<WorkItem>,
     tally: &mut Tally<'_>,
-    cancel: &watch::Receiver<u8>,
+    cancel: &watch::Receiver<Cancellation>,
 ) {
     let mut pending = work.into_iter();
     // Pipelined: the next chunk is scored on rayon while this task journals and reports the
@@ -186,10 +191,7 @@ async fn run_batched(
                 let why = format!("the agent crashed: {}", panic_message(e));
                 for (case, repeat) in chunk.iter() {
                     let t = Trajectory::errored(why.clone());
-                    let result = CaseResult {
-                        repeat: *repeat,
-                        ..case_result(case, t, Vec::new())
-                    };
+                    let result = run_result(&case.id, &case.tags, *repeat, t, Vec::new());
                     tally.finished(result);
                 }
             }
@@ -198,7 +200,7 @@ async fn run_batched(
 }
 
 /// A chunk being scored: its work items and the task scoring them.
-type Scoring = (Arc<Vec<WorkItem>>, tokio::task::JoinHandle<Vec<CaseResult>>);
+type Scoring = (Arc<Vec<WorkItem>>, tokio::task::JoinHandle<Vec<RunResult>>);
 
 /// Starts scoring the next chunk, unless the work is done, the run budget is spent or Ctrl-C
 /// was pressed (a chunk already started still finishes: it is short).
@@ -207,12 +209,12 @@ fn start_chunk(
     replay: &Arc<ReplayTarget>,
     pending: &mut impl Iterator<Item = WorkItem>,
     tally: &mut Tally<'_>,
-    cancel: &watch::Receiver<u8>,
+    cancel: &watch::Receiver<Cancellation>,
 ) -> Option<Scoring> {
     if !tally.scheduling {
         return None;
     }
-    if *cancel.borrow() >= CANCEL_STOP_SCHEDULING {
+    if cancel.borrow().stops_scheduling() {
         tally.interrupt();
         return None;
     }
@@ -220,9 +222,10 @@ fn start_chunk(
     if chunk.is_empty() {
         return None;
     }
-    for (case, _) in &chunk {
-        (tally.on_event)(&RunEvent::CaseStarted {
+    for (case, repeat) in &chunk {
+        tally.reporter.on_event(&RunEvent::RunStarted {
             id: case.id.clone(),
+            repeat: *repeat,
         });
     }
     let chunk = Arc::new(chunk);
@@ -242,8 +245,8 @@ struct Tally<'a> {
     scheduling: bool,
     budget: Budget,
     spent: Spent,
-    on_event: &'a mut dyn FnMut(&RunEvent),
-    on_finished: &'a mut dyn FnMut(CaseResult),
+    reporter: &'a mut dyn Reporter,
+    on_finished: &'a mut dyn FnMut(RunResult),
     /// Built once the providers have read their keys.
     redactor: Redactor,
 }
@@ -251,26 +254,27 @@ struct Tally<'a> {
 impl<'a> Tally<'a> {
     fn new(
         budget: Budget,
-        on_event: &'a mut dyn FnMut(&RunEvent),
-        on_finished: &'a mut dyn FnMut(CaseResult),
+        reporter: &'a mut dyn Reporter,
+        on_finished: &'a mut dyn FnMut(RunResult),
     ) -> Self {
         Tally {
             incomplete: None,
             scheduling: true,
             budget,
             spent: Spent::default(),
-            on_event,
+            reporter,
             on_finished,
             redactor: Redactor::global(),
         }
     }
 
     /// Reports a finished run, hands it over, and stops scheduling once the run budget is spent.
-    fn finished(&mut self, result: CaseResult) {
+    fn finished(&mut self, result: RunResult) {
         // The one place every result passes before it is journalled, reported or shown.
         let result = self.redactor.redact_case(result);
         self.spent.add(&result.trajectory);
-        (self.on_event)(&RunEvent::CaseFinished { result: &result });
+        self.reporter
+            .on_event(&RunEvent::RunFinished { result: &result });
         (self.on_finished)(result);
         if self.scheduling {
             if let Some(why) = self.spent.over(&self.budget) {
@@ -285,7 +289,9 @@ impl<'a> Tally<'a> {
     fn interrupt(&mut self) {
         self.scheduling = false;
         self.incomplete = Some("interrupted: cases not started were skipped".to_string());
-        (self.on_event)(&RunEvent::Cancelling);
+        self.reporter.on_event(&RunEvent::Cancelled {
+            level: Cancellation::Draining,
+        });
     }
 }
 
@@ -321,7 +327,7 @@ impl Spent {
 }
 
 /// One run of a case: agent run (with timeout, panic-isolated), then scoring.
-async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> CaseResult {
+async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> RunResult {
     let span = tracing::info_span!("case", id = %case.id, repeat);
     // Every call of this run (agent, simulated user, judges, tools) is cached under its case
     // and repeat, so repeats are not copies of each other.
@@ -374,10 +380,7 @@ async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> CaseResul
     };
     // The scoring task has ended and dropped its reference, so this does not copy.
     let trajectory = Arc::try_unwrap(trajectory).unwrap_or_else(|t| (*t).clone());
-    CaseResult {
-        repeat,
-        ..case_result(&case, trajectory, verdicts)
-    }
+    run_result(&case.id, &case.tags, repeat, trajectory, verdicts)
 }
 
 /// Suite checks, then the case's own, in order. Judges are graded one after another: a case
@@ -390,25 +393,12 @@ async fn score(
 ) -> Vec<Verdict> {
     // Sized up front: kept with the result for the rest of the run, so no growth slack.
     let mut verdicts = Vec::with_capacity(shared.suite_checks.len() + case.checks.len());
+    let models = JudgeModels {
+        providers,
+        cache: shared.judge_cache.as_ref(),
+    };
     for spec in shared.suite_checks.iter().chain(case.checks.iter()) {
-        let verdict = match &spec.check {
-            Check::Judge { judge, .. } => match providers.get(&judge.model, &[]) {
-                Ok(provider) => {
-                    let cache = shared.judge_cache.as_ref();
-                    grade_check_cached(spec, provider.as_ref(), case, trajectory, cache).await
-                }
-                Err(e) => Verdict {
-                    check: spec.name.clone(),
-                    outcome: Outcome::Error,
-                    score: None,
-                    weight: spec.weight,
-                    reason: format!("judge model unavailable: {e}"),
-                },
-            },
-            Check::Command { .. } => crate::check::command::grade(spec, case, trajectory).await,
-            _ => evaluate(spec, case, trajectory),
-        };
-        verdicts.push(verdict);
+        verdicts.push(grade(spec, case, trajectory, models).await);
     }
     verdicts
 }

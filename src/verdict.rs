@@ -16,7 +16,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             Outcome::Pass => "pass",
             Outcome::SoftFail => "soft_fail",
@@ -52,7 +52,7 @@ pub struct Verdict {
 
 impl Verdict {
     /// Applies a check's severity: a soft check's `fail` becomes `soft_fail`.
-    pub fn with_severity(mut self, severity: Severity) -> Self {
+    pub(crate) fn with_severity(mut self, severity: Severity) -> Self {
         if severity == Severity::Soft && self.outcome == Outcome::Fail {
             self.outcome = Outcome::SoftFail;
         }
@@ -73,7 +73,7 @@ pub enum CaseStatus {
 }
 
 impl CaseStatus {
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             CaseStatus::Passed => "passed",
             CaseStatus::SoftFailed => "soft_failed",
@@ -84,7 +84,7 @@ impl CaseStatus {
     }
 
     /// Whether the case counts as passing for the pass rate (a soft fail is a warning).
-    pub fn is_pass(&self) -> bool {
+    pub(crate) fn is_pass(&self) -> bool {
         matches!(self, CaseStatus::Passed | CaseStatus::SoftFailed)
     }
 }
@@ -93,7 +93,7 @@ impl CaseStatus {
 /// else `passed`. A case with no checks passes; a case whose checks were *all* skipped is
 /// `errored` ("no check applied"): nothing judged it, so calling it passed would hide a suite
 /// whose checks do not fit its cases.
-pub fn case_status(verdicts: &[Verdict]) -> CaseStatus {
+pub(crate) fn case_status(verdicts: &[Verdict]) -> CaseStatus {
     let has = |o: Outcome| verdicts.iter().any(|v| v.outcome == o);
     if no_check_applied(verdicts) {
         CaseStatus::Errored
@@ -109,16 +109,16 @@ pub fn case_status(verdicts: &[Verdict]) -> CaseStatus {
 }
 
 /// Why a case with checks, none of which applied, is errored.
-pub const NO_CHECK_APPLIED: &str = "no check applied";
+pub(crate) const NO_CHECK_APPLIED: &str = "no check applied";
 
 /// The case had checks and every one of them was skipped.
-pub fn no_check_applied(verdicts: &[Verdict]) -> bool {
+pub(crate) fn no_check_applied(verdicts: &[Verdict]) -> bool {
     !verdicts.is_empty() && verdicts.iter().all(|v| v.outcome == Outcome::Skipped)
 }
 
 /// Weighted mean of the scored verdicts; `None` when nothing carries weight.
 /// Errors and skips have no score and are left out rather than counted as zero.
-pub fn case_score(verdicts: &[Verdict]) -> Option<f64> {
+pub(crate) fn case_score(verdicts: &[Verdict]) -> Option<f64> {
     let (sum, weights) = verdicts
         .iter()
         .filter_map(|v| v.score.map(|s| (s * v.weight, v.weight)))
@@ -127,16 +127,57 @@ pub fn case_score(verdicts: &[Verdict]) -> Option<f64> {
 }
 
 /// Rounds to the fixed precision used everywhere in reports, so two runs diff cleanly.
-pub fn round(x: f64) -> f64 {
+pub(crate) fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
 /// A rate as reports show it: rounded, 0 for no cases.
-pub fn rate(n: usize, total: usize) -> f64 {
+pub(crate) fn rate(n: usize, total: usize) -> f64 {
     if total == 0 {
         0.0
     } else {
         round(n as f64 / total as f64)
+    }
+}
+
+/// The significance level for regressions of repeated cases when the suite sets none.
+pub(crate) const DEFAULT_ALPHA: f64 = 0.05;
+
+/// `min_pass: a/b`: a repeated case passes when at least a/b of its judged runs pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinPass {
+    pub passes: u32,
+    pub runs: u32,
+}
+
+/// A `min_pass` that is not `a/b` with 0 < a ≤ b.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid min_pass `{text}` (expected a/b with 0 < a ≤ b, e.g. 4/5)")]
+pub struct InvalidMinPass {
+    pub text: String,
+}
+
+impl std::str::FromStr for MinPass {
+    type Err = InvalidMinPass;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || InvalidMinPass {
+            text: s.to_string(),
+        };
+        let (a, b) = s.split_once('/').ok_or_else(bad)?;
+        let passes: u32 = a.trim().parse().map_err(|_| bad())?;
+        let runs: u32 = b.trim().parse().map_err(|_| bad())?;
+        if passes == 0 || runs == 0 || passes > runs {
+            return Err(bad());
+        }
+        Ok(MinPass { passes, runs })
+    }
+}
+
+impl MinPass {
+    /// `passes / judged ≥ a / b`, in integers so 4/5 of 5 runs is exact.
+    pub(crate) fn met(&self, passes: u32, judged: u32) -> bool {
+        u64::from(passes) * u64::from(self.runs) >= u64::from(self.passes) * u64::from(judged)
     }
 }
 

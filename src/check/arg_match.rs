@@ -45,14 +45,25 @@ pub struct KeyPattern {
     matcher: GlobMatcher,
 }
 
+/// A key pattern that is not a valid glob.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid key pattern `{pattern}`: {kind}")]
+pub struct KeyPatternError {
+    pub pattern: String,
+    pub kind: globset::ErrorKind,
+}
+
 impl KeyPattern {
-    pub fn new(source: &str) -> Result<KeyPattern, String> {
+    pub fn new(source: &str) -> Result<KeyPattern, KeyPatternError> {
         // Dots become globset's separator so that `*` stays within one key.
         let glob = source.replace('.', "/");
         let matcher = GlobBuilder::new(&glob)
             .literal_separator(true)
             .build()
-            .map_err(|e| format!("invalid key pattern `{source}`: {}", e.kind()))?
+            .map_err(|e| KeyPatternError {
+                pattern: source.to_string(),
+                kind: e.kind().clone(),
+            })?
             .compile_matcher();
         Ok(KeyPattern {
             source: source.to_string(),

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::check::calibrate::calibrate;
+use crate::check::family::judge::JudgeCheck;
 use crate::check::spec::{Check, CheckSpec};
 use crate::provider::registry::Providers;
 use crate::suite::model::{Case, Suite};
@@ -54,7 +55,7 @@ pub fn soften(checks: &[CheckSpec], judges: &[String]) -> Vec<CheckSpec> {
     checks
         .iter()
         .map(|spec| match &spec.check {
-            Check::Judge { judge, .. } if judges.contains(&judge.name) => CheckSpec {
+            Check::Judge(JudgeCheck { judge, .. }) if judges.contains(&judge.name) => CheckSpec {
                 severity: Severity::Soft,
                 ..spec.clone()
             },

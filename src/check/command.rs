@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::check::case::CaseFacts;
 use crate::check::eval::errored_run;
 use crate::check::expr::check_context;
+use crate::check::family::command::CommandCheck;
 use crate::check::spec::{Check, CheckSpec};
 use crate::process::{resolve_program, OutputLimits, Program, RunError};
-use crate::suite::Case;
 use crate::text::one_line;
 use crate::trajectory::{EndReason, Trajectory};
 use crate::verdict::{Outcome, Verdict};
@@ -31,14 +32,14 @@ struct Answer {
 }
 
 /// Runs a `command` check; other checks are not handled here.
-pub async fn grade(spec: &CheckSpec, case: &Case, trajectory: &Trajectory) -> Verdict {
+pub async fn grade(spec: &CheckSpec, case: &dyn CaseFacts, trajectory: &Trajectory) -> Verdict {
     let (outcome, score, reason) = match &spec.check {
-        Check::Command {
+        Check::Command(CommandCheck {
             argv,
             dir,
             timeout,
             limits,
-        } => {
+        }) => {
             if trajectory.end == EndReason::Error {
                 errored_run(trajectory)
             } else {
@@ -62,7 +63,7 @@ async fn run(
     dir: &Path,
     timeout: Duration,
     limits: OutputLimits,
-    case: &Case,
+    case: &dyn CaseFacts,
     trajectory: &Trajectory,
 ) -> (Outcome, Option<f64>, String) {
     let err = |m: String| (Outcome::Error, None, m);
@@ -127,17 +128,18 @@ async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::Case;
     use crate::verdict::Severity;
     use std::os::unix::fs::PermissionsExt;
 
     fn spec(dir: &Path, argv: &[&str], timeout: Duration) -> CheckSpec {
         CheckSpec {
-            check: Check::Command {
+            check: Check::Command(CommandCheck {
                 argv: argv.iter().map(|s| s.to_string()).collect(),
                 dir: dir.to_path_buf(),
                 timeout,
                 limits: OutputLimits::default(),
-            },
+            }),
             name: "command".into(),
             severity: Severity::Hard,
             weight: 1.0,

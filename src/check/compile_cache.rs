@@ -19,9 +19,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Why a regex or a JSON Schema written in a check does not compile.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("{0}")]
+    Regex(#[from] regex::Error),
+    /// The schema validator's message (its error borrows the schema, so it is kept as text).
+    #[error("{0}")]
+    Schema(String),
+}
+
 impl CompileCache {
-    /// `pattern` compiled (case-insensitively when asked); the compile error as text.
-    pub fn regex(&self, pattern: &str, ignore_case: bool) -> Result<Arc<Regex>, String> {
+    /// `pattern` compiled (case-insensitively when asked).
+    pub fn regex(&self, pattern: &str, ignore_case: bool) -> Result<Arc<Regex>, CompileError> {
         let key = (pattern.to_string(), ignore_case);
         if let Some(r) = lock(&self.regexes).get(&key) {
             return Ok(Arc::clone(r));
@@ -30,20 +40,21 @@ impl CompileCache {
         let regex = Arc::new(
             RegexBuilder::new(pattern)
                 .case_insensitive(ignore_case)
-                .build()
-                .map_err(|e| e.to_string())?,
+                .build()?,
         );
         lock(&self.regexes).insert(key, Arc::clone(&regex));
         Ok(regex)
     }
 
-    /// The validator of `schema`; the compile error as text.
-    pub fn schema(&self, schema: &Value) -> Result<Arc<jsonschema::Validator>, String> {
+    /// The validator of `schema`.
+    pub fn schema(&self, schema: &Value) -> Result<Arc<jsonschema::Validator>, CompileError> {
         let key = schema.to_string();
         if let Some(v) = lock(&self.schemas).get(&key) {
             return Ok(Arc::clone(v));
         }
-        let validator = Arc::new(jsonschema::validator_for(schema).map_err(|e| e.to_string())?);
+        let validator = Arc::new(
+            jsonschema::validator_for(schema).map_err(|e| CompileError::Schema(e.to_string()))?,
+        );
         lock(&self.schemas).insert(key, Arc::clone(&validator));
         Ok(validator)
     }
@@ -66,6 +77,7 @@ mod tests {
         assert!(cache
             .regex("(", false)
             .unwrap_err()
+            .to_string()
             .contains("unclosed group"));
     }
 

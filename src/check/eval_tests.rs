@@ -7,9 +7,9 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::check::parse::{from_raw, CheckEnv};
+use crate::check::raw::RawCheck;
 use crate::provider::mock_script::RawToolCall;
-use crate::suite::raw::RawCheck;
-use crate::suite::Expected;
+use crate::suite::{Case, Expected};
 use crate::trajectory::{Step, ToolCall, Usage};
 use crate::verdict::Outcome::*;
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, LazyLock};
 use minijinja::{Environment, Expression};
 use serde_json::{json, Value};
 
-use crate::suite::Case;
+use crate::check::case::CaseFacts;
 use crate::template::{environment, TemplateError};
 use crate::trajectory::Trajectory;
 
@@ -32,14 +32,31 @@ impl std::fmt::Debug for CompiledExpr {
     }
 }
 
-/// Compiles `source` and rejects variables it will not be given (so a typo fails at load).
-pub fn compile_check(source: &str) -> Result<CompiledExpr, String> {
-    if source.trim().is_empty() {
-        return Err("the expression is empty".into());
+/// Why an expression does not compile, or fails while it is evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExprError {
+    #[error("the expression is empty")]
+    Empty,
+    /// minijinja's message: a syntax error at load, an undefined attribute or a bad filter
+    /// when evaluated.
+    #[error("{0}")]
+    Template(String),
+    #[error("unknown variable `{name}` (expected one of: {})", EXPR_VARS.join(", "))]
+    UnknownVariable { name: String },
+}
+
+impl From<minijinja::Error> for ExprError {
+    fn from(e: minijinja::Error) -> Self {
+        ExprError::Template(TemplateError::from(e).message)
     }
-    let expr = ENV
-        .compile_expression_owned(source.to_string())
-        .map_err(|e| TemplateError::from(e).message)?;
+}
+
+/// Compiles `source` and rejects variables it will not be given (so a typo fails at load).
+pub fn compile_check(source: &str) -> Result<CompiledExpr, ExprError> {
+    if source.trim().is_empty() {
+        return Err(ExprError::Empty);
+    }
+    let expr = ENV.compile_expression_owned(source.to_string())?;
     let reads: BTreeSet<String> = expr.undeclared_variables(false).into_iter().collect();
     match reads.iter().find(|v| !EXPR_VARS.contains(&v.as_str())) {
         None => Ok(CompiledExpr {
@@ -47,16 +64,13 @@ pub fn compile_check(source: &str) -> Result<CompiledExpr, String> {
             expr: Arc::new(expr),
             reads: Arc::new(reads),
         }),
-        Some(v) => Err(format!(
-            "unknown variable `{v}` (expected one of: {})",
-            EXPR_VARS.join(", ")
-        )),
+        Some(v) => Err(ExprError::UnknownVariable { name: v.clone() }),
     }
 }
 
 /// What an expression (and a `command` check) sees: the case, the final output, the trajectory
 /// and the tool world's end state (null when the target reports none).
-pub fn check_context(case: &Case, t: &Trajectory) -> Value {
+pub fn check_context(case: &dyn CaseFacts, t: &Trajectory) -> Value {
     json!({
         "case": case.to_value(),
         "output": t.output,
@@ -73,7 +87,7 @@ impl CompiledExpr {
     /// Evaluates the expression's truth; an evaluation error (undefined attribute, bad
     /// filter) is returned as its message. The values are those of [`check_context`], built
     /// only for the variables the expression names.
-    pub fn eval(&self, case: &Case, t: &Trajectory) -> Result<bool, String> {
+    pub fn eval(&self, case: &dyn CaseFacts, t: &Trajectory) -> Result<bool, ExprError> {
         use minijinja::Value as V;
         let mut ctx: Vec<(&str, V)> = Vec::with_capacity(self.reads.len());
         for name in self.reads.iter() {
@@ -86,10 +100,7 @@ impl CompiledExpr {
             };
             ctx.push((name.as_str(), value));
         }
-        let value = self
-            .expr
-            .eval(V::from_iter(ctx))
-            .map_err(|e| TemplateError::from(e).message)?;
+        let value = self.expr.eval(V::from_iter(ctx))?;
         Ok(value.is_true())
     }
 }
@@ -97,6 +108,7 @@ impl CompiledExpr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::Case;
     use crate::trajectory::Step;
 
     fn case() -> Case {
@@ -147,7 +159,7 @@ mod tests {
     fn load_time_errors() {
         assert!(compile_check("output ==").is_err());
         assert!(compile_check("").is_err());
-        let e = compile_check("outptu == 'x'").unwrap_err();
+        let e = compile_check("outptu == 'x'").unwrap_err().to_string();
         assert!(e.contains("unknown variable `outptu`"), "{e}");
     }
 }

@@ -5,21 +5,19 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::check::eval::{errored_run, evaluate};
-use crate::check::judge_cache::{CachedJudge, JudgeCache};
-pub use crate::check::judge_samples::Aggregate;
-use crate::check::judge_samples::{aggregate, std_dev};
-use crate::check::spec::{Check, CheckSpec};
+use serde::Deserialize;
+
+use crate::check::case::CaseFacts;
+use crate::check::eval::errored_run;
+use crate::check::judge_samples::{aggregate, std_dev, Aggregate};
 use crate::diagnostic::{locate, Diagnostic};
 use crate::provider::{Message, ModelId, ModelRequest, Provider, Purpose, ResponseFormat};
-use crate::suite::raw::RawJudge;
-use crate::suite::Case;
 use crate::template::{Template, TemplateError};
 use crate::text::one_line;
 use crate::trajectory::{EndReason, Trajectory};
 use crate::verdict::{Outcome, Verdict};
 
-pub use crate::check::judge_output::parse_verdict;
+use crate::check::judge_output::parse_verdict;
 
 #[derive(Debug)]
 pub struct Judge {
@@ -36,6 +34,39 @@ pub struct Judge {
     /// Independent calls per verdict (seeds 0..samples), reduced by `aggregate`.
     pub samples: u32,
     pub aggregate: Aggregate,
+}
+
+/// A judge rubric: `judges/NAME.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJudge {
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `provider:model` of the judge.
+    pub model: String,
+    /// minijinja template of the judge prompt; sees `case`, `input`, `output`, `reference`,
+    /// `trajectory`, `vars`.
+    pub prompt: String,
+    /// Optional system prompt for the judge.
+    #[serde(default)]
+    pub system: Option<String>,
+    /// The score scale the judge answers in, normalised to 0..1. Default `[1, 5]`.
+    #[serde(default)]
+    pub scale: Option<[f64; 2]>,
+    /// Pass at or above (normalised 0..1).
+    pub threshold: f64,
+    /// Between this and `threshold`: soft fail.
+    #[serde(default)]
+    pub soft_threshold: Option<f64>,
+    /// Extra attempts when the judge's answer cannot be parsed. Default 2.
+    #[serde(default)]
+    pub retries: Option<u32>,
+    /// Independent judge calls per verdict (default 1), reduced by `aggregate`.
+    #[serde(default)]
+    pub samples: Option<u32>,
+    /// `mean` (default), `majority` or `min`.
+    #[serde(default)]
+    pub aggregate: Option<Aggregate>,
 }
 
 /// Default extra attempts on an unparsable answer.
@@ -140,7 +171,7 @@ impl Judge {
 
     /// Renders the prompt (and system prompt) for `case` with an empty trajectory, so that an
     /// undefined variable is reported at load time rather than after the agent ran.
-    pub fn check_renders(&self, case: &Case) -> Result<(), TemplateError> {
+    pub fn check_renders(&self, case: &dyn CaseFacts) -> Result<(), TemplateError> {
         let empty = Trajectory::default();
         for template in std::iter::once(&self.prompt).chain(&self.system) {
             template.check(context_reading(case, &empty, |name| template.reads(name)))?;
@@ -151,7 +182,7 @@ impl Judge {
     /// The system prompt (when the judge has one) and the prompt for `case` and `trajectory`.
     fn render(
         &self,
-        case: &Case,
+        case: &dyn CaseFacts,
         trajectory: &Trajectory,
     ) -> (
         Option<Result<String, TemplateError>>,
@@ -205,14 +236,18 @@ fn template_diag(path: &Path, source: &str, key: &str, err: &TemplateError) -> D
 /// `input`, `output` and `reference` are fenced: a fence tag inside them (`</output>`,
 /// `<reference>`, ...) is escaped to `&lt;/output&gt;`, so text in a candidate answer cannot
 /// close the tag a rubric wraps it in and pose as instructions or a grade.
-pub fn context(case: &Case, trajectory: &Trajectory) -> Value {
+pub fn context(case: &dyn CaseFacts, trajectory: &Trajectory) -> Value {
     context_reading(case, trajectory, |_| true)
 }
 
 /// [`context`] with only the variables `wanted` (those a template reads): a variable a template
 /// never names cannot change its text, and building `case` and `trajectory` for every case of a
 /// large suite costs more than the rendering.
-fn context_reading(case: &Case, trajectory: &Trajectory, wanted: impl Fn(&str) -> bool) -> Value {
+fn context_reading(
+    case: &dyn CaseFacts,
+    trajectory: &Trajectory,
+    wanted: impl Fn(&str) -> bool,
+) -> Value {
     let mut ctx = Map::new();
     let mut put = |name: &str, value: &dyn Fn() -> Value| {
         if wanted(name) {
@@ -220,15 +255,13 @@ fn context_reading(case: &Case, trajectory: &Trajectory, wanted: impl Fn(&str) -
         }
     };
     put("case", &|| case.to_value());
-    put("input", &|| {
-        Value::String(fence(case.turns.first().map_or("", String::as_str)))
-    });
+    put("input", &|| Value::String(fence(case.input())));
     put("output", &|| Value::String(fence(&trajectory.output)));
     put("reference", &|| {
-        Value::String(fence(case.expected.reference.as_deref().unwrap_or("")))
+        Value::String(fence(case.reference().unwrap_or("")))
     });
     put("vars", &|| {
-        serde_json::to_value(&case.vars).unwrap_or(Value::Null)
+        serde_json::to_value(case.vars()).unwrap_or(Value::Null)
     });
     put("trajectory", &|| {
         serde_json::to_value(trajectory).unwrap_or(Value::Null)
@@ -257,12 +290,12 @@ pub fn fence(text: &str) -> String {
 
 /// Asks `judge` (through `provider`, at temperature 0) to grade `trajectory`. An unparsable
 /// answer is retried up to `judge.retries` more times, then is an `error`, never a pass.
-/// The verdict is named `judge NAME` with weight 1; [`grade_check`] applies a check's name,
-/// weight and severity.
+/// The verdict is named `judge NAME` with weight 1; `check::family::judge::grade` applies a
+/// check's name, weight and severity.
 pub async fn grade(
     judge: &Judge,
     provider: &dyn Provider,
-    case: &Case,
+    case: &dyn CaseFacts,
     trajectory: &Trajectory,
     threshold: f64,
     soft_threshold: Option<f64>,
@@ -281,7 +314,7 @@ pub async fn grade(
 async fn grade_parts(
     judge: &Judge,
     provider: &dyn Provider,
-    case: &Case,
+    case: &dyn CaseFacts,
     trajectory: &Trajectory,
     threshold: f64,
     soft_threshold: Option<f64>,
@@ -313,7 +346,7 @@ async fn grade_parts(
             Err(why) if judge.samples > 1 => {
                 return err(format!("sample {} of {}: {why}", sample + 1, judge.samples))
             }
-            Err(why) => return err(why),
+            Err(why) => return err(why.to_string()),
         }
     }
     let (outcome, score, agree) = aggregate(judge.aggregate, &scores, threshold, soft_threshold);
@@ -331,6 +364,18 @@ async fn grade_parts(
     (outcome, Some(score), reason)
 }
 
+/// Why one judge sample gave no score: the verdict is an `error`, never a guess.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum SampleError {
+    #[error("judge call failed: {0}")]
+    Call(String),
+    #[error("judge score {score} is outside the judge's scale {low}..{high}")]
+    OffScale { score: f64, low: f64, high: f64 },
+    /// The last answer, shortened to one line.
+    #[error("judge output could not be parsed: {0}")]
+    Unparsable(String),
+}
+
 /// One sample: the judge call (seed = sample index), retried on unparsable output. The
 /// normalised score and the reason, or why there is none.
 async fn sample_once(
@@ -338,7 +383,7 @@ async fn sample_once(
     provider: &dyn Provider,
     messages: Vec<Message>,
     sample: u32,
-) -> Result<(f64, String), String> {
+) -> Result<(f64, String), SampleError> {
     let mut request = ModelRequest {
         model: judge.model.model.clone(),
         messages,
@@ -354,7 +399,7 @@ async fn sample_once(
     for _ in 0..=judge.retries {
         let response = match provider.complete(&request).await {
             Ok(r) => r,
-            Err(e) => return Err(format!("judge call failed: {}", one_line(&e.message, 200))),
+            Err(e) => return Err(SampleError::Call(one_line(&e.message, 200))),
         };
         let text = response.content.unwrap_or_default();
         let verdict = parse_verdict(&text);
@@ -384,72 +429,18 @@ async fn sample_once(
         last = text;
     }
     if let Some(raw) = off_scale {
-        return Err(format!(
-            "judge score {raw} is outside the judge's scale {}..{}",
-            judge.scale[0], judge.scale[1]
-        ));
+        return Err(SampleError::OffScale {
+            score: raw,
+            low: judge.scale[0],
+            high: judge.scale[1],
+        });
     }
     let excerpt = if last.trim().is_empty() {
         "(empty answer)".to_string()
     } else {
         one_line(&last, 120)
     };
-    Err(format!("judge output could not be parsed: {excerpt}"))
-}
-
-/// Any check: judges are graded through `provider`, the rest evaluated directly. The verdict
-/// carries the check's name, weight and severity.
-pub async fn grade_check(
-    spec: &CheckSpec,
-    provider: &dyn Provider,
-    case: &Case,
-    trajectory: &Trajectory,
-) -> Verdict {
-    grade_check_cached(spec, provider, case, trajectory, None).await
-}
-
-/// [`grade_check`], with judge answers read from and written to `cache` when given.
-pub async fn grade_check_cached(
-    spec: &CheckSpec,
-    provider: &dyn Provider,
-    case: &Case,
-    trajectory: &Trajectory,
-    cache: Option<&JudgeCache>,
-) -> Verdict {
-    match &spec.check {
-        Check::Judge {
-            judge,
-            threshold,
-            soft_threshold,
-        } => {
-            let cached = cache.map(|cache| CachedJudge {
-                inner: provider,
-                cache,
-                judge: &judge.name,
-            });
-            let provider: &dyn Provider = match &cached {
-                Some(c) => c,
-                None => provider,
-            };
-            let v = grade(
-                judge,
-                provider,
-                case,
-                trajectory,
-                *threshold,
-                *soft_threshold,
-            )
-            .await;
-            Verdict {
-                check: spec.name.clone(),
-                weight: spec.weight,
-                ..v
-            }
-            .with_severity(spec.severity)
-        }
-        Check::Command { .. } => crate::check::command::grade(spec, case, trajectory).await,
-        _ => evaluate(spec, case, trajectory),
-    }
+    Err(SampleError::Unparsable(excerpt))
 }
 
 #[cfg(test)]

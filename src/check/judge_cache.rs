@@ -14,9 +14,6 @@ use serde_json::json;
 use crate::provider::{ModelRequest, ModelResponse, Provider, ProviderError};
 use crate::trajectory::Usage;
 
-/// Where `eval --cache` keeps judge answers, relative to the working directory.
-pub const DEFAULT_DIR: &str = ".gauntlet/cache/judges";
-
 #[derive(Debug, Clone)]
 pub struct JudgeCache {
     dir: PathBuf,
@@ -60,8 +57,7 @@ impl JudgeCache {
     }
 }
 
-/// Shared with the model cache; lives in `crate::fingerprint`.
-pub use crate::fingerprint::stable_hash;
+use crate::fingerprint::stable_hash;
 
 /// A provider that answers judge requests from the cache, and fills it on a miss.
 #[derive(Debug)]

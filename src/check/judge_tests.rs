@@ -7,8 +7,10 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::*;
+use crate::check::family::judge::{grade as grade_check, JudgeCheck};
+use crate::check::spec::{Check, CheckSpec};
 use crate::provider::{ModelResponse, ProviderError};
-use crate::suite::Expected;
+use crate::suite::{Case, Expected};
 use crate::trajectory::Usage;
 
 /// Answers each call with the next scripted reply and records the requests.
@@ -226,22 +228,24 @@ fn errored_trajectory_is_not_sent_to_the_judge() {
 }
 
 #[test]
-fn grade_check_applies_name_weight_and_severity() {
-    use crate::check::spec::CheckSpec;
+fn the_judge_family_applies_name_weight_and_severity() {
     use crate::verdict::Severity;
     use std::sync::Arc;
     let spec = CheckSpec {
-        check: Check::Judge {
+        check: Check::Judge(JudgeCheck {
             judge: Arc::new(judge()),
             threshold: 0.9,
             soft_threshold: None,
-        },
+        }),
         name: "helpful".into(),
         severity: Severity::Soft,
         weight: 3.0,
     };
     let p = Scripted::new(vec![Ok("SCORE: 4")]);
-    let v = block_on(grade_check(&spec, &p, &case(), &answered()));
+    let Check::Judge(check) = &spec.check else {
+        unreachable!()
+    };
+    let v = block_on(grade_check(&spec, check, &p, &case(), &answered(), None));
     assert_eq!(
         (v.check.as_str(), v.outcome, v.weight),
         ("helpful", Outcome::SoftFail, 3.0)
@@ -435,21 +439,25 @@ fn cached_judge_answers_make_the_second_run_call_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let cache = crate::check::judge_cache::JudgeCache::new(dir.path());
     let spec = CheckSpec {
-        check: Check::Judge {
+        check: Check::Judge(JudgeCheck {
             judge: std::sync::Arc::new(Judge {
                 samples: 2,
                 ..judge()
             }),
             threshold: 0.75,
             soft_threshold: None,
-        },
+        }),
         name: "judge helpfulness".into(),
         severity: crate::verdict::Severity::Hard,
         weight: 1.0,
     };
+    let Check::Judge(check) = &spec.check else {
+        unreachable!()
+    };
     let first = Scripted::new(vec![Ok("SCORE: 5"), Ok("SCORE: 4")]);
-    let v1 = block_on(grade_check_cached(
+    let v1 = block_on(grade_check(
         &spec,
+        check,
         &first,
         &case(),
         &answered(),
@@ -457,8 +465,9 @@ fn cached_judge_answers_make_the_second_run_call_nothing() {
     ));
     assert_eq!(first.calls().len(), 2);
     let second = Scripted::new(vec![]);
-    let v2 = block_on(grade_check_cached(
+    let v2 = block_on(grade_check(
         &spec,
+        check,
         &second,
         &case(),
         &answered(),
@@ -476,8 +485,9 @@ fn cached_judge_answers_make_the_second_run_call_nothing() {
         ..Default::default()
     };
     let third = Scripted::new(vec![Ok("SCORE: 1"), Ok("SCORE: 1")]);
-    block_on(grade_check_cached(
+    block_on(grade_check(
         &spec,
+        check,
         &third,
         &case(),
         &other,

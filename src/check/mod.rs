@@ -1,17 +1,24 @@
-//! Checks: validation (`parse`), deterministic evaluation (`eval`) and LLM-as-judge (`judge`).
-pub mod arg_match;
+//! Checks: the kind registry (`registry`), one file per family (`family::*`) with its shape,
+//! validation and evaluation, the entry points `parse::from_raw`, `eval::evaluate` (pure) and
+//! `grade::grade` (async, any check), and the judge rubrics (`judge`).
+pub(crate) mod arg_match;
 pub mod calibrate;
 pub mod calibration_gate;
 pub mod calibration_stats;
+pub mod case;
 pub mod command;
-pub mod compile_cache;
+pub(crate) mod compile_cache;
 pub mod eval;
-pub mod expr;
-pub mod json_subset;
+pub(crate) mod expr;
+pub mod family;
+pub(crate) mod grade;
+pub(crate) mod json_subset;
 pub mod judge;
-pub mod judge_cache;
-pub mod judge_output;
-pub mod judge_samples;
-pub mod parse;
+pub(crate) mod judge_cache;
+pub(crate) mod judge_output;
+pub(crate) mod judge_samples;
+pub(crate) mod parse;
+pub(crate) mod raw;
+pub(crate) mod registry;
 pub mod spec;
-pub mod trajectory_match;
+pub(crate) mod trajectory_match;

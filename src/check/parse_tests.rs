@@ -5,7 +5,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::*;
-use crate::check::judge::Aggregate;
+use crate::check::arg_match::ArgMatch;
+use crate::check::family::json::JsonCheck;
+use crate::check::family::judge::JudgeCheck;
+use crate::check::family::text::TextCheck;
+use crate::check::family::trajectory::{TrajectoryCheck, TrajectoryMode};
+use crate::check::judge_samples::Aggregate;
+use crate::check::spec::ValueRef;
 use crate::provider::ModelId;
 use crate::template::Template;
 use crate::verdict::Severity;
@@ -109,28 +115,30 @@ fn shorthands_parse_to_the_right_check() {
     let spec = parse("contains: {any: [a, b], ignore_case: true}").unwrap();
     assert!(matches!(
         spec.check,
-        Check::Contains { ref values, all: false, ignore_case: true } if values.len() == 2
+        Check::Text(TextCheck::Contains { ref values, all: false, ignore_case: true }) if values.len() == 2
     ));
     let spec = parse("trajectory: {mode: strict, expected: expected.tools, args: exact}").unwrap();
     assert!(matches!(
         spec.check,
-        Check::Trajectory {
+        Check::Trajectory(TrajectoryCheck {
             mode: TrajectoryMode::Strict,
             ref args,
             expected: ValueRef::Case(ref p),
             partial: false,
-        } if p == "expected.tools" && args.default == ArgMatch::Exact
+        }) if p == "expected.tools" && args.default == ArgMatch::Exact
     ));
     let spec = parse("equals: '42'").unwrap();
     assert!(
-        matches!(spec.check, Check::Equals { expected: ValueRef::Inline(serde_json::Value::String(ref s)) } if s == "42")
+        matches!(spec.check, Check::Text(TextCheck::Equals { expected: ValueRef::Inline(serde_json::Value::String(ref s)) }) if s == "42")
     );
     let spec = parse("regex: {pattern: abc, ignore_case: true}").unwrap();
-    assert!(matches!(spec.check, Check::Regex { ref regex } if regex.is_match("ABC")));
+    assert!(
+        matches!(spec.check, Check::Text(TextCheck::Regex { ref regex }) if regex.is_match("ABC"))
+    );
     let spec = parse("{judge: helpfulness, threshold: 0.9, weight: 0, severity: soft}").unwrap();
     assert!(matches!(
         spec.check,
-        Check::Judge { threshold, soft_threshold: Some(s), .. } if threshold == 0.9 && s == 0.5
+        Check::Judge(JudgeCheck { threshold, soft_threshold: Some(s), .. }) if threshold == 0.9 && s == 0.5
     ));
     assert_eq!((spec.weight, spec.severity), (0.0, Severity::Soft));
 }
@@ -353,7 +361,7 @@ fn json_schema_files_load_relative_to_the_suite() {
     for file in ["order.json", "order.yaml"] {
         let spec = parse_in(&format!("json_schema: {file}"), dir.path()).unwrap();
         assert_eq!(spec.name, format!("json_schema {file}"));
-        let Check::JsonSchema { schema } = &spec.check else {
+        let Check::Json(JsonCheck::Schema { schema }) = &spec.check else {
             panic!("{file}")
         };
         assert!(schema.is_valid(&serde_json::json!({"id": 1})));

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::check::arg_match::ArgRules;
-use crate::check::spec::TrajectoryMode;
+use crate::check::family::trajectory::TrajectoryMode;
 
 /// One expected call: a name, and arguments to compare unless `None`.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,11 +14,24 @@ pub struct ExpectedCall {
     pub args: Option<Value>,
 }
 
-/// Reads `[{name, args}]` (or bare names: `[lookup_order, ...]`). The error says what is wrong.
-pub fn expected_calls(v: &Value) -> Result<Vec<ExpectedCall>, String> {
+/// Why a list of expected tool calls cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExpectedCallsError {
+    #[error("expected a list of tool calls, found {found}")]
+    NotAList { found: &'static str },
+    #[error("tool call {index}: unknown key `{key}` (expected `name`, `args`)")]
+    UnknownKey { index: usize, key: String },
+    #[error("tool call {index}: needs a string `name`")]
+    NoName { index: usize },
+    #[error("tool call {index}: expected `{{name, args}}` or a name, found {found}")]
+    NotACall { index: usize, found: &'static str },
+}
+
+/// Reads `[{name, args}]` (or bare names: `[lookup_order, ...]`).
+pub fn expected_calls(v: &Value) -> Result<Vec<ExpectedCall>, ExpectedCallsError> {
     let items = v
         .as_array()
-        .ok_or_else(|| format!("expected a list of tool calls, found {}", kind_of(v)))?;
+        .ok_or(ExpectedCallsError::NotAList { found: kind_of(v) })?;
     items
         .iter()
         .enumerate()
@@ -29,24 +42,25 @@ pub fn expected_calls(v: &Value) -> Result<Vec<ExpectedCall>, String> {
             }),
             Value::Object(map) => {
                 if let Some(key) = map.keys().find(|k| *k != "name" && *k != "args") {
-                    return Err(format!(
-                        "tool call {i}: unknown key `{key}` (expected `name`, `args`)"
-                    ));
+                    return Err(ExpectedCallsError::UnknownKey {
+                        index: i,
+                        key: key.clone(),
+                    });
                 }
                 let name = map
                     .get("name")
                     .and_then(Value::as_str)
-                    .ok_or_else(|| format!("tool call {i}: needs a string `name`"))?;
+                    .ok_or(ExpectedCallsError::NoName { index: i })?;
                 let args = map.get("args").filter(|a| !a.is_null()).cloned();
                 Ok(ExpectedCall {
                     name: name.to_string(),
                     args,
                 })
             }
-            other => Err(format!(
-                "tool call {i}: expected `{{name, args}}` or a name, found {}",
-                kind_of(other)
-            )),
+            other => Err(ExpectedCallsError::NotACall {
+                index: i,
+                found: kind_of(other),
+            }),
         })
         .collect()
 }
@@ -483,11 +497,15 @@ mod tests {
         assert_eq!(calls[0].args, Some(json!({"x": 1})));
         assert_eq!(calls[1].name, "b");
         assert_eq!(calls[2].args, None);
-        assert!(expected_calls(&json!({"name": "a"}))
-            .unwrap_err()
-            .contains("a list"));
-        assert!(expected_calls(&json!([{"name": "a", "arg": {}}]))
-            .unwrap_err()
-            .contains("unknown key `arg`"));
+        assert_eq!(
+            expected_calls(&json!({"name": "a"})).unwrap_err(),
+            ExpectedCallsError::NotAList { found: "a map" }
+        );
+        assert_eq!(
+            expected_calls(&json!([{"name": "a", "arg": {}}]))
+                .unwrap_err()
+                .to_string(),
+            "tool call 0: unknown key `arg` (expected `name`, `args`)"
+        );
     }
 }

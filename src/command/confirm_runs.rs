@@ -1,21 +1,23 @@
 //! `confirm_runs`: the reruns of `--confirm K` — fresh runs of the cases that did worse than
-//! their baseline, after the screening runs, decided by `crate::confirm`.
+//! their baseline, after the screening runs, decided by `results::confirm`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::confirm::{candidates, decide, Tally};
+use crate::cancellation::Cancellation;
 use crate::provider::registry::Providers;
-use crate::report::confirmation::Confirmation;
-use crate::report::model::RunReport;
+use crate::reporter::fan_out::Reporters;
+use crate::results::case_result::CaseResult;
+use crate::results::confirm::{candidates, decide, Tally};
+use crate::results::confirmation::Confirmation;
 use crate::runner::{self, RunOptions};
 use crate::suite::model::{Case, Suite};
 use crate::verdict::CaseStatus;
 
-/// What the reruns need besides the two reports.
-pub struct ConfirmPlan<'a> {
+/// What the reruns need besides the two runs' cases.
+pub(crate) struct ConfirmPlan<'a> {
     pub suite: &'a Suite,
     pub cases: &'a [Arc<Case>],
     pub providers: Arc<Providers>,
@@ -31,11 +33,11 @@ pub struct ConfirmPlan<'a> {
 /// reruns stopped early if they did (Ctrl-C): the run is then incomplete. The fresh runs
 /// are tallied (passes over judged runs), not added to the report's cases: the screening
 /// report stays what was screened. They are not journaled either, so `--resume` reruns them.
-pub async fn confirm(
+pub(crate) async fn confirm(
     plan: ConfirmPlan<'_>,
-    baseline: &RunReport,
-    screening: &RunReport,
-    cancel: watch::Receiver<u8>,
+    baseline: &[CaseResult],
+    screening: &[CaseResult],
+    cancel: watch::Receiver<Cancellation>,
 ) -> (Confirmation, Option<String>) {
     let alpha = plan.suite.gate.alpha;
     let (rerun, unreachable) = candidates(baseline, screening, plan.runs, alpha);
@@ -56,7 +58,8 @@ pub async fn confirm(
             plan.providers,
             plan.options,
             cancel,
-            &mut |_| {},
+            // Fresh runs are tallied, not shown: no reporter follows them.
+            &mut Reporters::new(),
             &mut |result| {
                 let t = fresh.entry(result.id.clone()).or_default();
                 if result.status != CaseStatus::Errored {

@@ -1,35 +1,39 @@
 //! `eval`: run suites — plan, run, score, compare with a baseline, report, gate.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::watch;
 
+use crate::cancellation::Cancellation;
 use crate::check::calibration_gate::{check_calibration, soften_suite};
 use crate::cli::{load_all_with, stdout_color, usage_error, EvalArgs};
 use crate::command::confirm_runs::{confirm, ConfirmPlan};
-use crate::command::reports::read_report;
+use crate::command::reports::{read_report, ReadReportError};
 use crate::dry_run;
 use crate::duration::parse_duration;
+use crate::event::RunEvent;
 use crate::exit;
-use crate::gate;
+use crate::gate::Policy;
 use crate::journal::{done_keys, Journal};
 use crate::plan::work_items;
 use crate::provider::registry::Providers;
-use crate::report::build::{build_report, ReportHeader};
-use crate::report::compare::compare;
 use crate::report::comparison_render::render_text as render_comparison;
-use crate::report::github::render_annotations;
 use crate::report::json::write_json;
-use crate::report::markdown::write_markdown;
-use crate::report::model::Meta;
-use crate::report::model::RunReport;
-use crate::report::repeats::reduce as reduce_repeats;
-use crate::report::terminal::{render_summary, TerminalReporter};
-use crate::report::write::{write_atomic, write_reports_with};
-use crate::runner::{self, RunOptions, CANCEL_ABORT, CANCEL_NONE, CANCEL_STOP_SCHEDULING};
+use crate::report::terminal::render_summary;
+use crate::report::write::{write_atomic, write_reports};
+use crate::reporter::fan_out::{Reporter, Reporters};
+use crate::reporter::github::GithubReporter;
+use crate::reporter::journal::JournalReporter;
+use crate::reporter::progress::ProgressReporter;
+use crate::results::build::{build_report, ReportHeader, Scored};
+use crate::results::compare::{baseline_runs, compare};
+use crate::results::confirm::apply as apply_confirmation;
+use crate::results::repeats::reduce as reduce_repeats;
+use crate::results::run_report::{Meta, RunReport};
+use crate::runner::{self, RunOptions};
 use crate::suite::load::ModelOverrides;
 use crate::suite::model::Suite;
 use crate::trajectory::Trajectory;
@@ -112,7 +116,7 @@ pub fn eval(args: EvalArgs) -> u8 {
             return exit::RUN_INCOMPLETE;
         }
     };
-    let (cancel_tx, cancel_rx) = watch::channel(CANCEL_NONE);
+    let (cancel_tx, cancel_rx) = watch::channel(Cancellation::NotCancelled);
     let cancel_tx = Arc::new(cancel_tx);
     #[cfg(unix)]
     {
@@ -126,25 +130,27 @@ pub fn eval(args: EvalArgs) -> u8 {
             };
             if term.recv().await.is_some() {
                 eprintln!("\nterminated: aborting running cases");
+                // The runner hears of the abort before the agents die, so a case that ends
+                // because its agent was killed is never taken for a finished run.
+                let _ = cancel_tx.send(Cancellation::Aborting);
                 crate::process::kill_all();
-                let _ = cancel_tx.send(CANCEL_ABORT);
             }
         });
     }
     runtime.spawn(async move {
         // First Ctrl-C: stop scheduling; second: abort.
-        for level in [CANCEL_STOP_SCHEDULING, CANCEL_ABORT] {
+        for level in [Cancellation::Draining, Cancellation::Aborting] {
             if tokio::signal::ctrl_c().await.is_err() {
                 return;
             }
-            if level == CANCEL_STOP_SCHEDULING {
+            if level == Cancellation::Draining {
                 eprintln!("\ninterrupted: finishing running cases (Ctrl-C again to abort)");
             }
-            if level == CANCEL_ABORT {
+            let _ = cancel_tx.send(level);
+            if level.aborts() {
                 // Aborting: the agents' process groups go now, not when their cases unwind.
                 crate::process::kill_all();
             }
-            let _ = cancel_tx.send(level);
         }
     });
 
@@ -201,7 +207,7 @@ pub fn eval(args: EvalArgs) -> u8 {
         // Only the cases: the target is dropped here, so that idle persistent agents are
         // killed before gauntlet exits, not left to a thread the exit may cut short.
         free_in_background(std::mem::take(&mut suite.cases));
-        if *cancel_rx.borrow() != CANCEL_NONE {
+        if *cancel_rx.borrow() != Cancellation::NotCancelled {
             break;
         }
     }
@@ -254,7 +260,7 @@ async fn eval_suite(
     work: (Vec<Arc<crate::suite::model::Case>>, Arc<Providers>),
     options: &RunOptions,
     outputs: &Outputs<'_>,
-    cancel: watch::Receiver<u8>,
+    cancel: watch::Receiver<Cancellation>,
 ) -> u8 {
     let Outputs {
         out,
@@ -272,11 +278,10 @@ async fn eval_suite(
             (c.id.clone(), run)
         })
         .collect();
-    let (mut journal, resumed) =
-        match Journal::open(&dir, &suite.name, outputs.resume, fingerprints) {
-            Ok(j) => j,
-            Err(msg) => return usage_error(msg),
-        };
+    let (journal, resumed) = match Journal::open(&dir, &suite.name, outputs.resume, fingerprints) {
+        Ok(j) => j,
+        Err(msg) => return usage_error(msg),
+    };
     let done = resumed.done;
     if !done.is_empty() || resumed.changed > 0 {
         eprintln!(
@@ -316,8 +321,11 @@ async fn eval_suite(
         (&softened.0, softened.1)
     };
     let work = work_items(&cases, outputs.repeat, &done_keys(&done));
-    let mut reporter = TerminalReporter::new(progress, color);
-    let mut journal_failed = false;
+    let mut reporters = SuiteReporters {
+        progress: ProgressReporter::new(progress, color),
+        journal: JournalReporter::new(journal),
+        github: GithubReporter::from_env(),
+    };
     let mut results = done;
     results.reserve_exact(work.len());
     let output = runner::run(
@@ -326,26 +334,15 @@ async fn eval_suite(
         Arc::clone(&providers),
         options,
         cancel.clone(),
-        &mut |event| reporter.on_event(event),
+        &mut reporters.list(),
         &mut |mut result| {
-            match journal.append(&result) {
-                // The journal holds the trajectory now; the reports read it back from there.
-                Ok(()) => result.trajectory = Trajectory::default(),
-                Err(e) => {
-                    if !journal_failed {
-                        eprintln!(
-                            "warning: cannot append to {}: {e}",
-                            journal.path().display()
-                        );
-                    }
-                    journal_failed = true;
-                }
-            }
+            // The runs are reduced without their trajectories: the journal reporter has them
+            // now, and the report writers read them back from there one at a time.
+            result.trajectory = Trajectory::default();
             results.push(result);
         },
     )
     .await;
-    reporter.finish();
 
     let header = ReportHeader {
         suite: suite.name.clone(),
@@ -353,46 +350,53 @@ async fn eval_suite(
         target: suite.target.label(),
     };
     let policy = |id: &str| suite.min_pass.get(id).copied();
-    let results = reduce_repeats(results, &policy);
-    let mut report = build_report(header, &suite.gate, results, output.incomplete);
-    report.gate.uncalibrated = uncalibrated;
-    if let Some(base) = outputs.baseline {
-        let mut cmp = compare(base, &report, suite.gate.alpha);
-        let power = crate::power::power(
-            crate::report::compare::baseline_runs(base),
-            outputs.repeat,
-            outputs.confirm.unwrap_or(0),
-            suite.gate.alpha,
-        );
-        if !power.can_detect() {
-            eprintln!(
-                "warning: suite `{}`: against a {}-run baseline at --repeat {}{}, no single case can reach significance: no regression can be reported (hint: --confirm 3 against a 5-run baseline)",
-                suite.name,
-                power.baseline_runs,
-                power.runs,
-                outputs
-                    .confirm
-                    .map(|k| format!(" --confirm {k}"))
-                    .unwrap_or_default()
+    let scored = Scored::new(reduce_repeats(results, &policy));
+    let mut incomplete = output.incomplete;
+    let comparison = match outputs.baseline {
+        None => None,
+        Some(base) => {
+            let mut cmp = compare(base, &scored.cases, suite.gate.alpha);
+            let power = crate::power::power(
+                baseline_runs(base),
+                outputs.repeat,
+                outputs.confirm.unwrap_or(0),
+                suite.gate.alpha,
             );
+            if !power.can_detect() {
+                eprintln!(
+                    "warning: suite `{}`: against a {}-run baseline at --repeat {}{}, no single case can reach significance: no regression can be reported (hint: --confirm 3 against a 5-run baseline)",
+                    suite.name,
+                    power.baseline_runs,
+                    power.runs,
+                    outputs
+                        .confirm
+                        .map(|k| format!(" --confirm {k}"))
+                        .unwrap_or_default()
+                );
+            }
+            cmp.power = Some(power);
+            if let (Some(runs), None) = (outputs.confirm, &incomplete) {
+                let plan = ConfirmPlan {
+                    suite,
+                    cases: &cases,
+                    providers,
+                    options,
+                    runs,
+                    first_repeat: outputs.repeat.max(1),
+                };
+                let (confirmation, stopped) =
+                    confirm(plan, &base.cases, &scored.cases, cancel).await;
+                apply_confirmation(&mut cmp, confirmation, &base.cases, &scored.cases);
+                incomplete = stopped;
+            }
+            Some(cmp)
         }
-        cmp.power = Some(power);
-        if let (Some(runs), None) = (outputs.confirm, &report.incomplete) {
-            let plan = ConfirmPlan {
-                suite,
-                cases: &cases,
-                providers,
-                options,
-                runs,
-                first_repeat: outputs.repeat.max(1),
-            };
-            let (confirmation, incomplete) = confirm(plan, base, &report, cancel).await;
-            crate::confirm::apply(&mut cmp, confirmation, base, &report);
-            report.incomplete = report.incomplete.take().or(incomplete);
-        }
-        gate::apply_baseline(&suite.gate, &mut report.gate, &cmp);
-        report.baseline = Some(cmp);
-    }
+    };
+    let gate = Policy::Suite {
+        gate: &suite.gate,
+        uncalibrated,
+    };
+    let report = build_report(header, gate, scored, comparison, incomplete);
     print!("{}", render_summary(&report, color));
     if let Some(cmp) = &report.baseline {
         print!("{}", render_comparison(cmp));
@@ -402,9 +406,10 @@ async fn eval_suite(
         concurrency: options.concurrency,
         duration_ms: started.elapsed().as_millis() as u64,
     };
-    let written = journal
-        .trajectories()
-        .and_then(|mut from_journal| write_reports_with(&dir, &report, &meta, &mut from_journal));
+    let written = reporters
+        .journal
+        .trajectories(&report.cases)
+        .and_then(|mut from_journal| write_reports(&dir, &report, &meta, &mut from_journal));
     match written {
         Ok(_) => println!("reports: {}", dir.display()),
         Err(e) => {
@@ -412,7 +417,9 @@ async fn eval_suite(
             return exit::RUN_INCOMPLETE;
         }
     }
-    publish_to_github(&report);
+    reporters
+        .list()
+        .on_event(&RunEvent::Reported { report: &report });
     if outputs.update_baseline {
         let file = out.join("baseline").join(format!("{}.json", suite.name));
         let written = std::fs::create_dir_all(out.join("baseline"))
@@ -425,8 +432,8 @@ async fn eval_suite(
             }
         }
     }
-    let code = gate::exit_code(&report);
-    free_in_background((report, journal));
+    let code = report.exit_code();
+    free_in_background((report, reporters.journal.into_journal()));
     code
 }
 
@@ -442,13 +449,32 @@ fn free_in_background<T: Send + 'static>(value: T) {
     drop(spawned);
 }
 
+/// Why `--baseline` cannot be used for a suite.
+#[derive(Debug, thiserror::Error)]
+enum BaselineError {
+    #[error(transparent)]
+    Read(#[from] ReadReportError),
+    /// `several`: more than one suite runs, so a folder of baselines is the way.
+    #[error(
+        "--baseline {} is a report of suite `{found}`, not `{suite}`{}",
+        file.display(),
+        if *several { " (hint: with several suites, give a folder of <suite>.json)" } else { "" }
+    )]
+    OtherSuite {
+        file: PathBuf,
+        found: String,
+        suite: String,
+        several: bool,
+    },
+}
+
 /// The baseline report for a suite: `--baseline FILE` (its suite must match) or a folder
 /// holding `<suite>.json`; a folder without one means no baseline for that suite.
 fn baseline_for(
     arg: Option<&Path>,
     suite: &str,
     suites: usize,
-) -> Result<Option<RunReport>, String> {
+) -> Result<Option<RunReport>, BaselineError> {
     let Some(path) = arg else { return Ok(None) };
     let file = if path.is_dir() {
         let f = path.join(format!("{suite}.json"));
@@ -462,40 +488,30 @@ fn baseline_for(
     };
     let report = read_report(&file)?;
     if report.suite != suite {
-        let hint = if suites > 1 {
-            " (hint: with several suites, give a folder of <suite>.json)"
-        } else {
-            ""
-        };
-        return Err(format!(
-            "--baseline {} is a report of suite `{}`, not `{suite}`{hint}",
-            file.display(),
-            report.suite
-        ));
+        return Err(BaselineError::OtherSuite {
+            file,
+            found: report.suite,
+            suite: suite.to_string(),
+            several: suites > 1,
+        });
     }
     Ok(Some(report))
 }
 
-/// Inside GitHub Actions: failed cases as annotations, summary.md into the job summary.
-pub fn publish_to_github(report: &RunReport) {
-    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        print!("{}", render_annotations(report));
-    }
-    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        let appended = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .and_then(|f| {
-                let mut w = std::io::BufWriter::new(f);
-                write_markdown(&mut w, report)?;
-                std::io::Write::flush(&mut w)
-            });
-        if let Err(e) = appended {
-            eprintln!(
-                "warning: cannot append to GITHUB_STEP_SUMMARY {}: {e}",
-                Path::new(&path).display()
-            );
-        }
+/// The reporters of one suite's run. Owned here, not by the list, so that the journal can be
+/// read back between the run's events and the report's.
+struct SuiteReporters {
+    progress: ProgressReporter,
+    journal: JournalReporter,
+    github: GithubReporter,
+}
+
+impl SuiteReporters {
+    /// Every reporter, in the order they hear each event.
+    fn list(&mut self) -> Reporters<'_> {
+        Reporters::new()
+            .with(&mut self.progress)
+            .with(&mut self.journal)
+            .with(&mut self.github)
     }
 }

@@ -3,28 +3,51 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{stdout_color, usage_error};
-use crate::command::eval::publish_to_github;
+use crate::event::RunEvent;
 use crate::exit;
-use crate::gate;
-use crate::report::compare::{compare, DEFAULT_ALPHA};
 use crate::report::comparison_render::render_text as render_comparison;
-use crate::report::model::Meta;
-use crate::report::model::RunReport;
 use crate::report::terminal::render_summary;
 use crate::report::trajectories::parse_trajectories;
+use crate::report::trajectory_source::InMemory;
 use crate::report::write::write_reports;
+use crate::reporter::fan_out::Reporter;
+use crate::reporter::github::GithubReporter;
+use crate::results::compare::compare;
+use crate::results::merge::merge as merge_reports;
+use crate::results::run_report::{Meta, RunReport};
+use crate::verdict::DEFAULT_ALPHA;
 
-pub fn read_report(path: &Path) -> Result<RunReport, String> {
+/// Why a `report.json` could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadReportError {
+    /// `reason` is the file reader's: missing, not a regular file, too large.
+    #[error("cannot read report {}: {reason}", path.display())]
+    Read {
+        path: PathBuf,
+        reason: crate::input_file::ReadError,
+    },
+    #[error(
+        "{}:{}:{}: not a gauntlet report.json: {source}",
+        path.display(),
+        source.line(),
+        source.column()
+    )]
+    NotAReport {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+pub fn read_report(path: &Path) -> Result<RunReport, ReadReportError> {
     let text =
         crate::input_file::read_to_string(path, crate::limits::Limits::default().max_file_bytes)
-            .map_err(|e| format!("cannot read report {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{}:{}:{}: not a gauntlet report.json: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        )
+            .map_err(|reason| ReadReportError::Read {
+                path: path.to_path_buf(),
+                reason,
+            })?;
+    serde_json::from_str(&text).map_err(|source| ReadReportError::NotAReport {
+        path: path.to_path_buf(),
+        source,
     })
 }
 
@@ -33,7 +56,7 @@ pub fn diff(old: &Path, new: &Path) -> u8 {
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), _) | (_, Err(e)) => return usage_error(e),
     };
-    let cmp = compare(&base, &current, DEFAULT_ALPHA);
+    let cmp = compare(&base, &current.cases, DEFAULT_ALPHA);
     print!("{}", render_comparison(&cmp));
     if cmp.has_regressions() {
         exit::GATE_FAILED
@@ -44,9 +67,10 @@ pub fn diff(old: &Path, new: &Path) -> u8 {
 
 pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
     let mut reports = Vec::new();
+    let mut trajectories = InMemory::default();
     let mut duration_ms = 0;
     for path in paths {
-        let mut report = match read_report(path) {
+        let report = match read_report(path) {
             Ok(r) => r,
             Err(e) => return usage_error(e),
         };
@@ -64,9 +88,9 @@ pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
             };
             let mut by_id: std::collections::BTreeMap<String, _> =
                 lines.into_iter().map(|l| (l.id, l.trajectory)).collect();
-            for case in &mut report.cases {
+            for case in &report.cases {
                 if let Some(t) = by_id.remove(&case.id) {
-                    case.trajectory = t;
+                    trajectories.insert(case.id.clone(), t);
                 }
             }
         }
@@ -75,9 +99,9 @@ pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
         }
         reports.push(report);
     }
-    let report = match crate::report::merge::merge(reports) {
+    let report = match merge_reports(reports) {
         Ok(r) => r,
-        Err(e) => return usage_error(e),
+        Err(e) => return usage_error(e.to_string()),
     };
     let color = stdout_color();
     print!("{}", render_summary(&report, color));
@@ -87,11 +111,11 @@ pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
         duration_ms,
     };
     let dir = out.join(&report.suite);
-    if let Err(e) = write_reports(&dir, &report, &meta) {
+    if let Err(e) = write_reports(&dir, &report, &meta, &mut trajectories) {
         eprintln!("error: cannot write reports to {}: {e}", dir.display());
         return exit::RUN_INCOMPLETE;
     }
     println!("reports: {}", dir.display());
-    publish_to_github(&report);
-    gate::exit_code(&report)
+    GithubReporter::from_env().on_event(&RunEvent::Reported { report: &report });
+    report.exit_code()
 }

@@ -3,11 +3,11 @@
 
 use std::fmt::Write;
 
-use crate::report::compare::{ChangeTest, Comparison, StatusChange};
 use crate::report::format::pct;
+use crate::results::compare::{ChangeTest, Comparison, StatusChange};
 
 /// Plain text, no colour: the same lines for the terminal and for `gauntlet diff`.
-pub fn render_text(c: &Comparison) -> String {
+pub(crate) fn render_text(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "vs baseline: {}", headline(c, ""));
     let _ = writeln!(out, "  {}", noise_line(c));
@@ -46,7 +46,7 @@ pub fn render_text(c: &Comparison) -> String {
 }
 
 /// A `### Baseline` section for summary.md.
-pub fn render_markdown(c: &Comparison) -> String {
+pub(crate) fn render_markdown(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### Baseline\n");
     let _ = writeln!(out, "{}\n", headline(c, "**"));
@@ -240,7 +240,7 @@ fn cell(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::compare::ToolSequenceChange;
+    use crate::results::compare::ToolSequenceChange;
     use crate::verdict::CaseStatus;
 
     fn sample() -> Comparison {
@@ -261,7 +261,7 @@ mod tests {
             pass_rate_before: 1.0,
             pass_rate_after: 0.9,
             paired: 10,
-            change: crate::report::compare::Change::from_sums(ChangeTest::Mcnemar, 10, -1.0, 1.0),
+            change: crate::results::compare::Change::from_sums(ChangeTest::Mcnemar, 10, -1.0, 1.0),
             noise_floor: Some(0.6),
             lost: vec![StatusChange {
                 id: "kb-crash".into(),

@@ -8,7 +8,8 @@
 use std::io::{self, Write};
 
 use crate::report::format::score;
-use crate::report::model::{CaseResult, RunReport};
+use crate::results::case_result::CaseResult;
+use crate::results::run_report::RunReport;
 use crate::verdict::Outcome;
 
 const HEADER: [&str; 11] = [
@@ -26,7 +27,8 @@ const HEADER: [&str; 11] = [
 ];
 
 /// The CSV text, header first, rows in the report's (id) order.
-pub fn render_csv(report: &RunReport) -> String {
+#[cfg(test)]
+pub(crate) fn render_csv(report: &RunReport) -> String {
     let mut bytes = Vec::new();
     // Writing to a Vec cannot fail with I/O, and every row has the header's width, so the csv
     // errors are unreachable; they are invariants, not runtime conditions.
@@ -35,7 +37,7 @@ pub fn render_csv(report: &RunReport) -> String {
 }
 
 /// `render_csv`, streamed into `w`.
-pub fn write_csv(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
+pub(crate) fn write_csv(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
     let mut w = ::csv::Writer::from_writer(w);
     w.write_record(HEADER)?;
     for case in &report.cases {
@@ -71,7 +73,7 @@ fn row(case: &CaseResult) -> [String; 11] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
+    use crate::results::fixture::sample_report;
 
     #[test]
     fn snapshot() {

@@ -1,6 +1,8 @@
 //! `pct` and `score`: how numbers read in the human-facing renderers, kept in one place so the
 //! terminal, summary.md, junit.xml and results.csv agree.
 
+use crate::gate::{GateRule, Unit};
+
 /// A rate as a percentage with one decimal: `0.4` → `40.0%`.
 pub(crate) fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
@@ -13,11 +15,10 @@ pub(crate) fn score(x: f64) -> String {
 }
 
 /// A gate rule's limit or actual value: rates as percentages, counts as whole numbers.
-pub(crate) fn rule_value(rule: &crate::report::model::GateRule, x: f64) -> String {
-    if rule.rule.ends_with("_rate") {
-        pct(x)
-    } else {
-        format!("{x}")
+pub(crate) fn rule_value(rule: &GateRule, x: f64) -> String {
+    match rule.rule.unit() {
+        Unit::Rate => pct(x),
+        Unit::Count => format!("{x}"),
     }
 }
 

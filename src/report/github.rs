@@ -6,12 +6,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::report::model::RunReport;
+use crate::results::run_report::RunReport;
 use crate::verdict::{CaseStatus, Outcome};
 
 /// One `::error` line per failed or errored case, and one `::warning` per flaky case, for the
 /// Actions log and the PR's checks tab.
-pub fn render_annotations(report: &RunReport) -> String {
+pub(crate) fn render_annotations(report: &RunReport) -> String {
     let mut out = String::new();
     for case in &report.cases {
         let level = match case.status {
@@ -74,7 +74,7 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
+    use crate::results::fixture::sample_report;
 
     #[test]
     fn annotations_for_failed_and_errored_cases_only() {

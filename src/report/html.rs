@@ -8,8 +8,9 @@ use std::fmt::Write;
 use std::io;
 
 use crate::report::format::{pct, rule_value, score};
-use crate::report::model::{CaseResult, RunReport};
-use crate::report::trajectory_source::{InMemory, TrajectorySource};
+use crate::report::trajectory_source::TrajectorySource;
+use crate::results::case_result::CaseResult;
+use crate::results::run_report::RunReport;
 use crate::trajectory::Step;
 use crate::verdict::{CaseStatus, Outcome};
 
@@ -30,19 +31,23 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f8;padding:.4rem 
 
 /// Up to this many cases every case's steps are shown; beyond, only those of the cases that
 /// did not pass.
-pub const MAX_CASES_WITH_ALL_STEPS: usize = 1000;
+pub(crate) const MAX_CASES_WITH_ALL_STEPS: usize = 1000;
 
-/// The page, from the trajectories the cases hold.
-pub fn render_html(report: &RunReport) -> String {
+/// The page, with the trajectories held in memory.
+#[cfg(test)]
+pub(crate) fn render_html(
+    report: &RunReport,
+    trajectories: &mut crate::report::trajectory_source::InMemory,
+) -> String {
     let mut out = Vec::new();
     // A Vec and `InMemory` do no I/O: nothing here can fail.
-    write_html(&mut out, report, &mut InMemory).expect("html renders to memory");
+    write_html(&mut out, report, trajectories).expect("html renders to memory");
     String::from_utf8(out).expect("html of utf-8 strings is utf-8")
 }
 
 /// `render_html`, streamed into `w` a case at a time, each case's steps taken from `source`,
 /// so neither the page nor the trajectories are ever all in memory.
-pub fn write_html(
+pub(crate) fn write_html(
     w: &mut dyn io::Write,
     report: &RunReport,
     source: &mut dyn TrajectorySource,
@@ -102,7 +107,7 @@ pub fn write_html(
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&r.rule),
+            esc(r.rule.name()),
             rule_value(r, r.limit),
             rule_value(r, r.actual),
             if r.passed {
@@ -349,14 +354,15 @@ fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
+    use crate::report::trajectory_source::InMemory;
+    use crate::results::fixture::{sample_report, sample_trajectories};
 
     #[test]
     fn escapes_every_piece_of_text() {
         let mut r = sample_report();
         r.cases[0].output = "<script>alert('x')</script>".into();
         r.cases[0].id = "a\"><img src=x onerror=alert(1)>".into();
-        let html = render_html(&r);
+        let html = render_html(&r, &mut InMemory::new(sample_trajectories()));
         assert!(!html.contains("<script>"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
@@ -370,7 +376,7 @@ mod tests {
     fn bidi_controls_are_shown_marked() {
         let mut r = sample_report();
         r.cases[0].output = "name\u{202E}txt.exe \u{2066}x\u{2069}".into();
-        let html = render_html(&r);
+        let html = render_html(&r, &mut InMemory::new(sample_trajectories()));
         assert!(
             html.contains("name[U+202E]txt.exe [U+2066]x[U+2069]"),
             "{html}"
@@ -387,7 +393,7 @@ mod tests {
             let case = &html[html.find(&format!("id=\"case-{id}\"")).unwrap()..];
             case[..case.find("</details>").unwrap()].contains("class=\"step ")
         };
-        let html = render_html(&report);
+        let html = render_html(&report, &mut InMemory::new(sample_trajectories()));
         assert!(with_steps(&html, "order-status") && with_steps(&html, "refund-late"));
         assert!(!html.contains("shown without their steps"));
         let passed = report
@@ -401,7 +407,7 @@ mod tests {
             c.id = format!("bulk-{i:04}");
             report.cases.push(c);
         }
-        let html = render_html(&report);
+        let html = render_html(&report, &mut InMemory::new(sample_trajectories()));
         assert!(!with_steps(&html, "order-status") && !with_steps(&html, "bulk-0007"));
         assert!(with_steps(&html, "refund-late") && with_steps(&html, "angry-customer"));
         assert!(html.contains(&format!(
@@ -416,19 +422,22 @@ mod tests {
             .find(|c| c.id == "refund-late")
             .cloned()
             .unwrap();
+        let mut source = InMemory::new(sample_trajectories());
+        let steps = sample_trajectories()["refund-late"].clone();
         for i in 0..MAX_CASES_WITH_ALL_STEPS {
             let mut c = failed.clone();
             c.id = format!("zz-{i:04}");
+            source.insert(c.id.clone(), steps.clone());
             report.cases.push(c);
         }
-        let html = render_html(&report);
+        let html = render_html(&report, &mut source);
         assert!(with_steps(&html, "zz-0999"));
         assert!(!html.contains("shown without their steps"));
     }
 
     #[test]
     fn failures_come_first_and_are_open() {
-        let html = render_html(&sample_report());
+        let html = render_html(&sample_report(), &mut InMemory::new(sample_trajectories()));
         let pos = |id: &str| html.find(&format!("id=\"case-{id}\"")).unwrap();
         assert!(pos("refund-late") < pos("order-status"));
         assert!(html.contains("<details open id=\"case-refund-late\">"));

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::report::model::{Meta, RunReport};
+use crate::results::run_report::{Meta, RunReport};
 
 /// Pretty JSON with a trailing newline. Equal reports give byte-identical output: every map in
 /// the model is a `BTreeMap` and field order is fixed by the struct. Trajectories are left out
@@ -14,13 +14,13 @@ pub fn render_json(report: &RunReport) -> String {
 }
 
 /// `render_json`, streamed into `w` (a big run's report is never held as one string).
-pub fn write_json(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
+pub(crate) fn write_json(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, report).map_err(io::Error::from)?;
     w.write_all(b"\n")
 }
 
 /// `meta.json`: what varies between identical runs (version, concurrency, duration).
-pub fn render_meta(meta: &Meta) -> String {
+pub(crate) fn render_meta(meta: &Meta) -> String {
     pretty(meta)
 }
 
@@ -35,8 +35,7 @@ fn pretty<T: Serialize>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
-    use crate::trajectory::Trajectory;
+    use crate::results::fixture::sample_report;
 
     #[test]
     fn snapshot() {
@@ -44,32 +43,26 @@ mod tests {
     }
 
     #[test]
-    fn round_trips_except_the_trajectory() {
+    fn round_trips() {
         let report = sample_report();
         let text = render_json(&report);
         let back: RunReport = serde_json::from_str(&text).expect("report.json parses");
-        let mut want = report.clone();
-        for case in &mut want.cases {
-            case.trajectory = Trajectory::default();
-        }
-        assert_eq!(back, want);
+        assert_eq!(back, report);
         // And re-rendering what was read gives the same bytes.
         assert_eq!(render_json(&back), text);
     }
 
     #[test]
-    fn byte_identical_whatever_order_cases_finish_in() {
-        use crate::report::build::build_report;
-        use crate::report::fixture::{sample_cases, sample_gate, sample_header};
+    fn byte_identical_whatever_order_runs_finish_in() {
+        use crate::results::fixture::{report_of, sample_runs};
         let want = render_json(&sample_report());
-        let mut cases = sample_cases();
-        for rotation in 0..cases.len() {
-            cases.rotate_left(1);
-            let mut reversed = cases.clone();
+        let mut runs = sample_runs();
+        for rotation in 0..runs.len() {
+            runs.rotate_left(1);
+            let mut reversed = runs.clone();
             reversed.reverse();
-            for order in [cases.clone(), reversed] {
-                let report = build_report(sample_header(), &sample_gate(), order, None);
-                assert_eq!(render_json(&report), want, "rotation {rotation}");
+            for order in [runs.clone(), reversed] {
+                assert_eq!(render_json(&report_of(order)), want, "rotation {rotation}");
             }
         }
     }

@@ -10,10 +10,12 @@ use std::io::{self, Write};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::report::format;
-use crate::report::model::{CaseResult, RunReport};
+use crate::results::case_result::CaseResult;
+use crate::results::run_report::RunReport;
 use crate::verdict::{CaseStatus, Outcome, Verdict};
 
-pub fn render_junit(report: &RunReport) -> String {
+#[cfg(test)]
+pub(crate) fn render_junit(report: &RunReport) -> String {
     let mut bytes = Vec::new();
     // Writing to a Vec has no I/O to fail, and the splicing below always finds its markers in
     // quick-junit's own output: an invariant, not a runtime condition.
@@ -33,7 +35,7 @@ const SUITE_CLOSE: &str = "\n    </testsuite>";
 /// cases a chunk at a time inside a throwaway suite at the same depth; each chunk's
 /// `<testcase>` elements are spliced in where the suite closes. The bytes are exactly those of
 /// one whole serialization (a test holds this against quick-junit).
-pub fn write_junit(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
+pub(crate) fn write_junit(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
     let mut suite = TestSuite::new(report.suite.as_str());
     suite.add_property(Property::new("target", report.target.as_str()));
     suite.add_property(Property::new(
@@ -204,7 +206,7 @@ fn names(case: &CaseResult, outcome: Outcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
+    use crate::results::fixture::sample_report;
 
     #[test]
     fn snapshot() {

@@ -8,10 +8,12 @@ use std::fmt::Write;
 use std::io;
 
 use crate::report::format::{pct, rule_value, score};
-use crate::report::model::{CaseResult, RunReport};
+use crate::results::case_result::CaseResult;
+use crate::results::run_report::RunReport;
 use crate::verdict::{CaseStatus, Outcome, Verdict};
 
-pub fn render_markdown(report: &RunReport) -> String {
+#[cfg(test)]
+pub(crate) fn render_markdown(report: &RunReport) -> String {
     let mut out = Vec::new();
     // A Vec does no I/O: nothing here can fail.
     write_markdown(&mut out, report).expect("markdown renders to memory");
@@ -22,7 +24,7 @@ pub fn render_markdown(report: &RunReport) -> String {
 const SPILL_AT: usize = 1 << 16;
 
 /// `render_markdown`, streamed into `w`.
-pub fn write_markdown(w: &mut dyn io::Write, report: &RunReport) -> io::Result<()> {
+pub(crate) fn write_markdown(w: &mut dyn io::Write, report: &RunReport) -> io::Result<()> {
     let mut out = String::new();
     headline(&mut out, report);
     counts(&mut out, report);
@@ -112,15 +114,11 @@ fn gate(out: &mut String, r: &RunReport) {
     if !g.rules.is_empty() {
         out.push_str("| rule | limit | actual | |\n|---|---:|---:|:---:|\n");
         for rule in &g.rules {
-            let cmp = if rule.rule.starts_with("min_") {
-                "≥"
-            } else {
-                "≤"
-            };
+            let cmp = rule.rule.direction().symbol();
             let _ = writeln!(
                 out,
                 "| {} | {cmp} {} | {} | {} |",
-                md(&rule.rule),
+                md(rule.rule.name()),
                 rule_value(rule, rule.limit),
                 rule_value(rule, rule.actual),
                 tick(rule.passed)
@@ -313,8 +311,8 @@ fn code(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
-    use crate::report::model::GateResult;
+    use crate::gate::GateResult;
+    use crate::results::fixture::sample_report;
 
     #[test]
     fn snapshot() {

@@ -1,22 +1,14 @@
-//! Reports: the `RunReport` record and one file per output format.
-pub mod build;
-pub mod case_result;
-pub mod compare;
-pub mod comparison_render;
-pub mod confirmation;
-pub mod csv;
-#[cfg(test)]
-pub(crate) mod fixture;
+//! Reports: one file per output format, each rendering a finished `RunReport`
+//! (`crate::results`); the aggregation they read lives there, not here.
+pub(crate) mod comparison_render;
+pub(crate) mod csv;
 pub(crate) mod format;
-pub mod github;
-pub mod html;
+pub(crate) mod github;
+pub(crate) mod html;
 pub mod json;
-pub mod junit;
-pub mod markdown;
-pub mod merge;
-pub mod model;
-pub mod repeats;
-pub mod terminal;
-pub mod trajectories;
-pub mod trajectory_source;
-pub mod write;
+pub(crate) mod junit;
+pub(crate) mod markdown;
+pub(crate) mod terminal;
+pub(crate) mod trajectories;
+pub(crate) mod trajectory_source;
+pub(crate) mod write;

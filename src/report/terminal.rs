@@ -1,106 +1,18 @@
-//! `TerminalReporter` (the live progress bar) and `render_summary` (the final table).
+//! `render_summary`: the final table a run prints to the terminal.
 //!
-//! Live output goes to stderr and only when asked (a TTY); the summary is a pure function of
-//! the report, so it can be snapshotted and printed to stdout. `color: false` means no ANSI
-//! escape at all, whatever the environment.
+//! A pure function of the report, so it can be snapshotted and printed to stdout (the live
+//! progress bar is a reporter: `reporter::progress`). `color: false` means no ANSI escape at
+//! all, whatever the environment.
 
 use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, Table};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::event::RunEvent;
 use crate::report::format::{pct, rule_value, score};
-use crate::report::model::{CaseResult, GateRule, RunReport};
+use crate::results::case_result::CaseResult;
+use crate::results::run_report::RunReport;
 use crate::verdict::{CaseStatus, Outcome};
 
 /// Longest reason shown in a summary cell; the full text is in the report files.
 const REASON_WIDTH: usize = 60;
-
-/// Follows a run's events and draws a progress bar on stderr.
-pub struct TerminalReporter {
-    show_progress: bool,
-    color: bool,
-    bar: Option<ProgressBar>,
-    /// Tests draw to a hidden target so nothing reaches the test output.
-    draw_hidden: bool,
-}
-
-impl TerminalReporter {
-    /// `show_progress` false (stderr is not a TTY) prints nothing live.
-    pub fn new(show_progress: bool, color: bool) -> Self {
-        TerminalReporter {
-            show_progress,
-            color,
-            bar: None,
-            draw_hidden: false,
-        }
-    }
-
-    pub fn on_event(&mut self, event: &RunEvent) {
-        if !self.show_progress {
-            return;
-        }
-        match event {
-            RunEvent::SuiteStarted { suite, total } => {
-                self.finish();
-                let target = if self.draw_hidden {
-                    ProgressDrawTarget::hidden()
-                } else {
-                    ProgressDrawTarget::stderr()
-                };
-                let bar = ProgressBar::with_draw_target(Some(*total as u64), target);
-                bar.set_style(self.style());
-                bar.set_prefix(suite.clone());
-                self.bar = Some(bar);
-            }
-            RunEvent::CaseStarted { .. } => {}
-            RunEvent::CaseFinished { result } => {
-                if let Some(bar) = &self.bar {
-                    if !result.status.is_pass() {
-                        // Printed above the bar so failures are visible before the run ends.
-                        bar.println(format!(
-                            "{} {}",
-                            paint(&format!("{:>11}", result.status.as_str()), RED, self.color),
-                            clean(&result.id)
-                        ));
-                    }
-                    bar.inc(1);
-                    bar.set_message(result.id.clone());
-                }
-            }
-            RunEvent::Cancelling => {
-                if let Some(bar) = &self.bar {
-                    bar.set_message("cancelling: finishing running cases (Ctrl-C again aborts)");
-                }
-            }
-            RunEvent::SuiteFinished { .. } => self.finish(),
-        }
-    }
-
-    /// Clears the bar, leaving the terminal for the summary.
-    pub fn finish(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-    }
-
-    fn style(&self) -> ProgressStyle {
-        let template = if self.color {
-            "{prefix:.bold} [{bar:30.cyan/blue}] {pos}/{len} {msg}"
-        } else {
-            "{prefix} [{bar:30}] {pos}/{len} {msg}"
-        };
-        // The templates are constants; fall back to the default bar rather than panic.
-        ProgressStyle::with_template(template)
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ")
-    }
-}
-
-impl Drop for TerminalReporter {
-    fn drop(&mut self) {
-        self.finish();
-    }
-}
 
 /// Up to this many cases the table lists every case; beyond, only those that did not pass.
 const MAX_ROWS_ALL_CASES: usize = 50;
@@ -110,7 +22,7 @@ const MAX_ROWS_NOT_PASSED: usize = 200;
 
 /// The final summary: a table of cases, the counts, the gate rules and a last line
 /// `gate: PASSED` or `gate: FAILED (reasons)`. Ends with a newline.
-pub fn render_summary(report: &RunReport, color: bool) -> String {
+pub(crate) fn render_summary(report: &RunReport, color: bool) -> String {
     let mut table = Table::new();
     table.load_preset(presets::UTF8_FULL_CONDENSED);
     if color {
@@ -196,9 +108,9 @@ pub fn render_summary(report: &RunReport, color: bool) -> String {
         };
         out.push_str(&format!(
             "  {mark} {} {} (limit {} {})\n",
-            rule.rule,
+            rule.rule.name(),
             rule_value(rule, rule.actual),
-            comparator(rule),
+            rule.rule.direction().symbol(),
             rule_value(rule, rule.limit)
         ));
     }
@@ -238,10 +150,10 @@ pub fn render_summary(report: &RunReport, color: bool) -> String {
             .iter()
             .filter(|r| !r.passed)
             .map(|r| {
-                let broken = if is_min(r) { "<" } else { ">" };
+                let broken = r.rule.direction().broken_symbol();
                 format!(
                     "{} {} {broken} {}",
-                    r.rule,
+                    r.rule.name(),
                     rule_value(r, r.actual),
                     rule_value(r, r.limit)
                 )
@@ -296,7 +208,7 @@ fn shorten(s: &str) -> String {
 }
 
 /// Drops control characters other than whitespace, which `shorten` folds into spaces.
-fn clean(s: &str) -> String {
+pub(crate) fn clean(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_control() || c.is_whitespace())
         .collect()
@@ -310,24 +222,12 @@ fn status_color(status: CaseStatus) -> Color {
     }
 }
 
-fn is_min(rule: &GateRule) -> bool {
-    rule.rule.starts_with("min_")
-}
-
-fn comparator(rule: &GateRule) -> &'static str {
-    if is_min(rule) {
-        "≥"
-    } else {
-        "≤"
-    }
-}
-
 const GREEN: &str = "32";
 const YELLOW: &str = "33";
-const RED: &str = "31";
+pub(crate) const RED: &str = "31";
 
 /// Wraps text in an SGR colour, or leaves it alone when colour is off.
-fn paint(text: &str, sgr: &str, color: bool) -> String {
+pub(crate) fn paint(text: &str, sgr: &str, color: bool) -> String {
     if color {
         format!("\x1b[{sgr}m{text}\x1b[0m")
     } else {
@@ -338,8 +238,8 @@ fn paint(text: &str, sgr: &str, color: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
-    use crate::report::model::GateResult;
+    use crate::gate::GateResult;
+    use crate::results::fixture::sample_report;
 
     #[test]
     fn a_big_run_lists_only_the_cases_that_did_not_pass() {
@@ -436,50 +336,5 @@ mod tests {
         for (input, want) in table {
             assert_eq!(shorten(input), want);
         }
-    }
-
-    fn finished(id: &str) -> CaseResult {
-        let mut result = sample_report().cases[0].clone();
-        result.id = id.into();
-        result
-    }
-
-    #[test]
-    fn progress_bar_follows_events() {
-        let mut r = TerminalReporter::new(true, false);
-        r.draw_hidden = true;
-        r.on_event(&RunEvent::SuiteStarted {
-            suite: "support".into(),
-            total: 3,
-        });
-        r.on_event(&RunEvent::CaseStarted { id: "a".into() });
-        r.on_event(&RunEvent::CaseFinished {
-            result: &finished("a"),
-        });
-        r.on_event(&RunEvent::CaseFinished {
-            result: &finished("b"),
-        });
-        let bar = r.bar.as_ref().expect("bar exists");
-        assert_eq!(bar.length(), Some(3));
-        assert_eq!(bar.position(), 2);
-        assert_eq!(bar.message(), "b");
-        r.on_event(&RunEvent::SuiteFinished {
-            suite: "support".into(),
-        });
-        assert!(r.bar.is_none());
-    }
-
-    #[test]
-    fn no_progress_means_no_bar() {
-        let mut r = TerminalReporter::new(false, true);
-        r.on_event(&RunEvent::SuiteStarted {
-            suite: "support".into(),
-            total: 3,
-        });
-        r.on_event(&RunEvent::CaseFinished {
-            result: &finished("a"),
-        });
-        assert!(r.bar.is_none());
-        r.finish();
     }
 }

@@ -9,15 +9,15 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::model::RunReport;
-use crate::report::trajectory_source::{InMemory, TrajectorySource};
+use crate::report::trajectory_source::TrajectorySource;
+use crate::results::run_report::RunReport;
 use crate::trajectory::Trajectory;
 use crate::verdict::CaseStatus;
 
 /// One line of `trajectories.jsonl`, as read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TrajectoryLine {
+pub(crate) struct TrajectoryLine {
     pub id: String,
     pub status: CaseStatus,
     /// The label of the target that produced the trajectory (absent in older files).
@@ -26,19 +26,23 @@ pub struct TrajectoryLine {
     pub trajectory: Trajectory,
 }
 
-/// One compact JSON line per case, sorted by id, each ending in a newline, from the
-/// trajectories the cases hold.
-pub fn render_trajectories(report: &RunReport) -> String {
+/// One compact JSON line per case, sorted by id, each ending in a newline, with the
+/// trajectories held in memory.
+#[cfg(test)]
+pub(crate) fn render_trajectories(
+    report: &RunReport,
+    trajectories: &mut crate::report::trajectory_source::InMemory,
+) -> String {
     let mut out = Vec::new();
     // Trajectories hold only strings and JSON values, and a Vec and `InMemory` do no I/O:
     // nothing here can fail.
-    write_trajectories(&mut out, report, &mut InMemory).expect("trajectories serialize to JSON");
+    write_trajectories(&mut out, report, trajectories).expect("trajectories serialize to JSON");
     String::from_utf8(out).expect("JSON is utf-8")
 }
 
 /// `render_trajectories`, streamed into `w`, each case's trajectory taken from `source` in
 /// turn, so only one is in memory at a time.
-pub fn write_trajectories(
+pub(crate) fn write_trajectories(
     w: &mut dyn Write,
     report: &RunReport,
     source: &mut dyn TrajectorySource,
@@ -61,29 +65,50 @@ pub fn write_trajectories(
     Ok(())
 }
 
-/// Reads `trajectories.jsonl` back. Blank lines are skipped; an error names its 1-based line.
-pub fn parse_trajectories(text: &str) -> Result<Vec<TrajectoryLine>, String> {
+/// A line of `trajectories.jsonl` that is not a `TrajectoryLine`; `line` is 1-based.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {source}")]
+pub(crate) struct BadTrajectoryLine {
+    pub line: usize,
+    pub source: serde_json::Error,
+}
+
+/// Reads `trajectories.jsonl` back. Blank lines are skipped; an error names its line.
+pub(crate) fn parse_trajectories(text: &str) -> Result<Vec<TrajectoryLine>, BadTrajectoryLine> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|source| BadTrajectoryLine {
+                line: i + 1,
+                source,
+            })
+        })
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
+    use crate::report::trajectory_source::InMemory;
+    use crate::results::fixture::{sample_report, sample_trajectories};
 
     #[test]
     fn snapshot() {
-        insta::assert_snapshot!(render_trajectories(&sample_report()));
+        insta::assert_snapshot!(render_trajectories(
+            &sample_report(),
+            &mut InMemory::new(sample_trajectories())
+        ));
     }
 
     #[test]
     fn lines_read_back_into_the_cases_trajectories() {
         let report = sample_report();
-        let lines = parse_trajectories(&render_trajectories(&report)).expect("parses back");
+        let lines = parse_trajectories(&render_trajectories(
+            &report,
+            &mut InMemory::new(sample_trajectories()),
+        ))
+        .expect("parses back");
         let want: Vec<TrajectoryLine> = report
             .cases
             .iter()
@@ -91,7 +116,7 @@ mod tests {
                 id: c.id.clone(),
                 status: c.status,
                 target: Some(report.target.clone()),
-                trajectory: c.trajectory.clone(),
+                trajectory: sample_trajectories()[&c.id].clone(),
             })
             .collect();
         assert_eq!(lines, want);
@@ -101,11 +126,14 @@ mod tests {
     fn sorted_by_id_even_if_the_report_is_not() {
         let mut report = sample_report();
         report.cases.reverse();
-        let ids: Vec<String> = parse_trajectories(&render_trajectories(&report))
-            .expect("parses back")
-            .into_iter()
-            .map(|l| l.id)
-            .collect();
+        let ids: Vec<String> = parse_trajectories(&render_trajectories(
+            &report,
+            &mut InMemory::new(sample_trajectories()),
+        ))
+        .expect("parses back")
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(ids, sorted);
@@ -113,7 +141,9 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_line() {
-        let err = parse_trajectories("\n{\"id\": 1}\n").expect_err("bad line");
+        let err = parse_trajectories("\n{\"id\": 1}\n")
+            .expect_err("bad line")
+            .to_string();
         assert!(err.starts_with("line 2: "), "{err}");
     }
 }

@@ -9,24 +9,19 @@ use crate::report::html::write_html;
 use crate::report::json::{render_meta, write_json};
 use crate::report::junit::write_junit;
 use crate::report::markdown::write_markdown;
-use crate::report::model::{Meta, RunReport};
 use crate::report::trajectories::write_trajectories;
-use crate::report::trajectory_source::{InMemory, TrajectorySource};
+use crate::report::trajectory_source::TrajectorySource;
+use crate::results::run_report::{Meta, RunReport};
 
 /// Creates `dir` and writes `report.json`, `summary.md`, `junit.xml`, `results.csv`,
-/// `trajectories.jsonl`, `index.html` and `meta.json`, returning their paths in that order.
-/// The trajectories are those the cases hold.
-pub fn write_reports(dir: &Path, report: &RunReport, meta: &Meta) -> io::Result<Vec<PathBuf>> {
-    write_reports_with(dir, report, meta, &mut InMemory)
-}
-
-/// `write_reports` with the trajectories taken from `trajectories` (e.g. read back from the
-/// journal one at a time).
+/// `trajectories.jsonl`, `index.html` and `meta.json`, returning their paths in that order,
+/// with the trajectories taken from `trajectories` (e.g. read back from the journal one at a
+/// time).
 ///
 /// Each file is streamed to a temporary file beside it, flushed, then renamed over the
 /// target, so a crash of gauntlet or Ctrl-C leaves either the old file or the new one, never half of one;
 /// no file is ever held whole in memory.
-pub fn write_reports_with(
+pub(crate) fn write_reports(
     dir: &Path,
     report: &RunReport,
     meta: &Meta,
@@ -86,7 +81,7 @@ fn with_path(path: &Path, e: io::Error) -> io::Error {
 
 /// Streams `render`'s output via `.NAME.tmp` in the same directory (so the rename stays on one
 /// filesystem).
-pub fn write_atomic(
+pub(crate) fn write_atomic(
     path: &Path,
     render: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
@@ -114,8 +109,9 @@ pub fn write_atomic(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::sample_report;
     use crate::report::json::render_json;
+    use crate::report::trajectory_source::InMemory;
+    use crate::results::fixture::{sample_report, sample_trajectories};
 
     fn meta() -> Meta {
         Meta {
@@ -130,7 +126,13 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("reports").join("support");
         let report = sample_report();
-        let paths = write_reports(&dir, &report, &meta()).expect("writes");
+        let paths = write_reports(
+            &dir,
+            &report,
+            &meta(),
+            &mut InMemory::new(sample_trajectories()),
+        )
+        .expect("writes");
         let names: Vec<String> = paths
             .iter()
             .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
@@ -165,9 +167,21 @@ mod tests {
     fn overwrites_an_earlier_run() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let mut report = sample_report();
-        write_reports(tmp.path(), &report, &meta()).expect("first");
+        write_reports(
+            tmp.path(),
+            &report,
+            &meta(),
+            &mut InMemory::new(sample_trajectories()),
+        )
+        .expect("first");
         report.cases.truncate(1);
-        let paths = write_reports(tmp.path(), &report, &meta()).expect("second");
+        let paths = write_reports(
+            tmp.path(),
+            &report,
+            &meta(),
+            &mut InMemory::new(sample_trajectories()),
+        )
+        .expect("second");
         assert_eq!(
             fs::read_to_string(&paths[0]).expect("read"),
             render_json(&report)
@@ -180,7 +194,13 @@ mod tests {
         let file = tmp.path().join("not-a-dir");
         fs::write(&file, "x").expect("write");
         let dir = file.join("sub");
-        let err = write_reports(&dir, &sample_report(), &meta()).expect_err("not a dir");
+        let err = write_reports(
+            &dir,
+            &sample_report(),
+            &meta(),
+            &mut InMemory::new(sample_trajectories()),
+        )
+        .expect_err("not a dir");
         assert!(err.to_string().contains(&*dir.to_string_lossy()), "{err}");
     }
 }

@@ -5,6 +5,7 @@
 //! checks and datasets, and last the templates rendered against every case. Every other
 //! problem is collected, so a user fixes a broken suite in one round.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,11 +31,13 @@ use crate::check::calibrate::load_labels;
 use crate::check::compile_cache::CompileCache;
 use crate::check::judge::Judge;
 use crate::check::parse::{from_raw, CheckEnv};
+use crate::check::raw::RawCheck;
 use crate::check::spec::CheckSpec;
 use crate::dataset::{self, SourcedCase};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::duration::parse_duration;
 use crate::fingerprint::stable_hash;
+use crate::gate::{Gate, DEFAULT_MAX_ERROR_RATE};
 use crate::limits::Limits;
 use crate::process::{resolve_program, Program, ProgramError};
 use crate::provider::kind::ProviderKind;
@@ -42,10 +45,11 @@ use crate::provider::mock::MockRules;
 use crate::provider::raw_settings::RawProviderSettings;
 use crate::provider::settings::ProviderSettings;
 use crate::provider::ModelId;
-use crate::report::repeats::MinPass;
-use crate::suite::model::{CalibrationRequirement, Case, Expected, Gate, RunSettings, Suite};
-use crate::suite::raw::{RawCalibration, RawCase, RawCheck, RawGate, RawRun, RawSuite};
+use crate::suite::model::{CalibrationRequirement, Case, Expected, RunSettings, Suite};
+use crate::suite::raw::{RawCalibration, RawCase, RawGate, RawRun, RawSuite};
 use crate::template::SharedTemplate;
+use crate::verdict::{MinPass, DEFAULT_ALPHA};
+use crate::yaml_path::NodeIndex;
 
 /// Default bound on model calls per case when the suite does not set `max_steps`.
 const DEFAULT_MAX_STEPS: u32 = 10;
@@ -100,6 +104,7 @@ pub fn load_suite_with(path: &Path, overrides: &ModelOverrides) -> Result<Suite,
         overrides: overrides.clone(),
         inputs: Vec::new(),
         limits: Limits::default(),
+        nodes: OnceCell::new(),
     };
     let suite = loader.suite(raw);
     if loader.errors.is_empty() {
@@ -125,12 +130,26 @@ struct Loader {
     inputs: Vec<String>,
     /// `run.limits`, once `run` is read.
     limits: Limits,
+    /// Where each node of the suite file is; built at the first error that names a node.
+    nodes: OnceCell<NodeIndex>,
 }
 
 impl Loader {
     /// An error in the suite file, placed at the first occurrence of `needle`.
     fn error(&mut self, message: impl Into<String>, needle: &str) -> &mut Diagnostic {
         let d = Diagnostic::new(&self.path, message).locate(&self.source, needle);
+        self.errors.push(d);
+        self.errors.last_mut().expect("just pushed")
+    }
+
+    /// An error about one node of the suite file (`run.budget.case_usd`, `checks[4].weight`),
+    /// placed at that node, or at its nearest ancestor when the node itself is absent.
+    fn error_at(&mut self, message: impl Into<String>, path: &str) -> &mut Diagnostic {
+        let mut d = Diagnostic::new(&self.path, message);
+        let nodes = self.nodes.get_or_init(|| NodeIndex::build(&self.source));
+        if let Some((line, column)) = nodes.nearest(path) {
+            d = d.at(line, Some(column));
+        }
         self.errors.push(d);
         self.errors.last_mut().expect("just pushed")
     }
@@ -174,18 +193,18 @@ impl Loader {
 
     fn suite(&mut self, raw: RawSuite) -> Option<Suite> {
         if raw.name.trim().is_empty() {
-            self.error("`name` must not be empty", "name:");
+            self.error_at("`name` must not be empty", "name");
         } else if raw.name.contains(['/', '\\']) || raw.name.starts_with('.') {
-            self.error(
+            self.error_at(
                 format!("suite name `{}` cannot be used as a folder name", raw.name),
-                "name:",
+                "name",
             )
             .hint = Some("use letters, digits, `-` and `_`".into());
         } else if raw.name.len() > 255 {
             // It names the reports folder: most file systems refuse a longer file name.
-            self.error(
+            self.error_at(
                 format!("suite name is {} bytes long, more than 255", raw.name.len()),
-                "name:",
+                "name",
             )
             .hint = Some("the name is a folder name under --out; shorten it".into());
         }
@@ -217,8 +236,8 @@ impl Loader {
                 .flat_map(|(_, cs)| cs.iter().flat_map(|c| c.case.checks.iter())),
         );
         for check in all_raw_checks {
-            if let Some(name) = &check.judge {
-                judge_names.insert(name.clone());
+            if let Some(name) = crate::check::family::judge::named_judge(check) {
+                judge_names.insert(name.to_string());
             }
         }
         let judges = self.judges(judges_dir.as_deref(), &judge_names, &available_judges);
@@ -273,8 +292,13 @@ impl Loader {
         };
         let mut checks = Vec::new();
         let mut check_errors = Vec::new();
-        for raw_check in &raw.checks {
-            match convert_check(raw_check, &env, &self.path, Some(&self.source), None) {
+        for (i, raw_check) in raw.checks.iter().enumerate() {
+            let place = Place::Search {
+                source: &self.source,
+                nodes: &self.nodes,
+                item: i,
+            };
+            match convert_check(raw_check, &env, &self.path, place) {
                 Ok(c) => checks.push(c),
                 Err(errs) => check_errors.extend(errs),
             }
@@ -838,7 +862,7 @@ impl Loader {
         judges
     }
 
-    fn datasets(&mut self, raw: &RawSuite) -> Vec<(PathBuf, Vec<SourcedCase>)> {
+    fn datasets(&mut self, raw: &RawSuite) -> Vec<(PathBuf, Vec<SourcedCase<RawCase>>)> {
         let mut rels: Vec<&String> = raw.dataset.iter().collect();
         rels.extend(raw.datasets.iter());
         if rels.is_empty() {
@@ -939,7 +963,7 @@ impl Loader {
     ) {
         let uses = |case: &Case, name: &str| {
             suite_checks.iter().chain(&case.checks).any(|spec| {
-                matches!(&spec.check, crate::check::spec::Check::Judge { judge, .. } if judge.name == name)
+                matches!(&spec.check, crate::check::spec::Check::Judge(j) if j.judge.name == name)
             })
         };
         for (name, judge) in judges {
@@ -978,15 +1002,15 @@ impl Loader {
     fn min_pass(
         &mut self,
         run: &RawRun,
-        datasets: &[(PathBuf, Vec<SourcedCase>)],
+        datasets: &[(PathBuf, Vec<SourcedCase<RawCase>>)],
     ) -> (BTreeMap<String, MinPass>, Option<MinPass>) {
         let default = run
             .min_pass
             .as_deref()
             .and_then(|t| match t.parse::<MinPass>() {
                 Ok(m) => Some(m),
-                Err(msg) => {
-                    self.error(msg, "min_pass");
+                Err(e) => {
+                    self.error(e.to_string(), "min_pass");
                     None
                 }
             });
@@ -1000,8 +1024,8 @@ impl Loader {
                     Ok(m) => {
                         by_case.insert(sc.case.id.clone(), m);
                     }
-                    Err(msg) => self.errors.push(
-                        Diagnostic::new(file, format!("case `{}`: {msg}", sc.case.id))
+                    Err(e) => self.errors.push(
+                        Diagnostic::new(file, format!("case `{}`: {e}", sc.case.id))
                             .at(sc.line, None),
                     ),
                 }
@@ -1091,12 +1115,10 @@ impl Loader {
         Gate {
             min_pass_rate: raw.min_pass_rate,
             max_soft_fail_rate: raw.max_soft_fail_rate,
-            max_error_rate: raw
-                .max_error_rate
-                .unwrap_or(Some(crate::suite::model::DEFAULT_MAX_ERROR_RATE)),
+            max_error_rate: raw.max_error_rate.unwrap_or(Some(DEFAULT_MAX_ERROR_RATE)),
             critical: raw.critical.clone(),
             max_regressions: raw.max_regressions,
-            alpha: raw.alpha.unwrap_or(crate::report::compare::DEFAULT_ALPHA),
+            alpha: raw.alpha.unwrap_or(DEFAULT_ALPHA),
             quarantine_flaky: raw.quarantine_flaky,
         }
     }
@@ -1105,14 +1127,14 @@ impl Loader {
         let mut run = RunSettings::default();
         if let Some(c) = raw.concurrency {
             if c == 0 {
-                self.error("`concurrency` must be at least 1", "concurrency");
+                self.error_at("`concurrency` must be at least 1", "run.concurrency");
             } else {
                 run.concurrency = c;
             }
         }
         match raw.repeat {
             Some(0) => {
-                self.error("`repeat` must be at least 1", "repeat");
+                self.error_at("`repeat` must be at least 1", "run.repeat");
             }
             Some(n) => run.repeat = n,
             None => {}
@@ -1121,14 +1143,17 @@ impl Loader {
             match parse_duration(t) {
                 Ok(d) => run.timeout = d,
                 Err(msg) => {
-                    self.error(msg, "timeout");
+                    self.error_at(msg.to_string(), "run.timeout");
                 }
             }
         }
         if let Some(b) = &raw.budget {
             for (key, usd) in [("case_usd", b.case_usd), ("run_usd", b.run_usd)] {
                 if usd.is_some_and(|v| v.is_nan() || v < 0.0) {
-                    self.error(format!("`budget.{key}` must be zero or more"), key);
+                    self.error_at(
+                        format!("`budget.{key}` must be zero or more"),
+                        &format!("run.budget.{key}"),
+                    );
                 }
             }
             run.budget = Budget {
@@ -1143,7 +1168,7 @@ impl Loader {
                 Ok(limits) => run.limits = limits,
                 Err(errors) => {
                     for e in errors {
-                        self.error(e.to_string(), e.key);
+                        self.error_at(e.to_string(), &format!("run.limits.{}", e.key));
                     }
                 }
             }
@@ -1156,7 +1181,7 @@ impl Loader {
 /// Cases convert in parallel (compiling their checks is most of a large suite's load); the
 /// result and the errors do not depend on the order they finish in.
 fn cases(
-    datasets: Vec<(PathBuf, Vec<SourcedCase>)>,
+    datasets: Vec<(PathBuf, Vec<SourcedCase<RawCase>>)>,
     env: &CheckEnv,
     errors: &mut Vec<Diagnostic>,
 ) -> Vec<Case> {
@@ -1276,7 +1301,7 @@ fn case(
     });
     let mut checks = Vec::new();
     for raw_check in &raw.checks {
-        match convert_check(raw_check, env, file, None, Some(line)) {
+        match convert_check(raw_check, env, file, Place::Line(line)) {
             Ok(c) => checks.push(c),
             Err(errs) => errors.extend(errs.into_iter().map(|d| Diagnostic {
                 message: format!("case `{}`: {}", raw.id, d.message),
@@ -1308,28 +1333,85 @@ fn case(
     })
 }
 
-/// One check; errors placed by their needle in `source` (suite checks) or at `line` (cases).
+/// Where a check's problems are placed.
+enum Place<'a> {
+    /// At the line of the case that holds the check (datasets).
+    Line(usize),
+    /// At the problem's word in `source`, first within the lines of suite check number `item`
+    /// (so the fifth check's `weight` is not placed at the first `weight:` of the file).
+    Search {
+        source: &'a str,
+        nodes: &'a OnceCell<NodeIndex>,
+        item: usize,
+    },
+}
+
+impl Place<'_> {
+    fn place(&self, d: Diagnostic, needle: Option<&str>) -> Diagnostic {
+        let (source, nodes, item, needle) = match (self, needle) {
+            (Place::Line(line), _) => return d.at(*line, None),
+            (
+                Place::Search {
+                    source,
+                    nodes,
+                    item,
+                },
+                Some(needle),
+            ) => (*source, *nodes, *item, needle),
+            (Place::Search { .. }, None) => return d,
+        };
+        // In a quoted YAML string a backslash is written twice.
+        let needles = [needle.to_string(), needle.replace('\\', "\\\\")];
+        let nodes = nodes.get_or_init(|| NodeIndex::build(source));
+        if let Some(first) = nodes.get(&format!("checks[{item}]")) {
+            let start = byte_offset(source, first);
+            let end = nodes
+                .get(&format!("checks[{}]", item + 1))
+                .map_or(source.len(), |next| byte_offset(source, next).max(start));
+            let found = needles
+                .iter()
+                .find_map(|n| source[start..end].find(n.as_str()));
+            if let Some(at) = found {
+                let at = start + at;
+                let before = &source[..at];
+                let line = before.matches('\n').count() + 1;
+                let column = at - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                return d.at(line, Some(column));
+            }
+        }
+        needles.iter().fold(d, |d, n| d.locate(source, n))
+    }
+}
+
+/// The byte offset of a 1-based (line, character column) position in `source`.
+fn byte_offset(source: &str, (line, column): (usize, usize)) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        source
+            .match_indices('\n')
+            .nth(line - 2)
+            .map_or(source.len(), |(i, _)| i + 1)
+    };
+    source[line_start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(source.len(), |(i, _)| line_start + i)
+}
+
+/// One check; errors placed as `place` says.
 fn convert_check(
     raw: &RawCheck,
     env: &CheckEnv,
     file: &Path,
-    source: Option<&str>,
-    line: Option<usize>,
+    place: Place,
 ) -> Result<CheckSpec, Vec<Diagnostic>> {
     from_raw(raw, env).map_err(|errs| {
         errs.into_iter()
             .map(|e| {
                 let mut d = Diagnostic::new(file, e.message);
                 d.hint = e.hint;
-                if let Some(line) = line {
-                    d = d.at(line, None);
-                } else if let (Some(src), Some(needle)) = (source, e.needle.as_deref()) {
-                    // In a quoted YAML string a backslash is written twice.
-                    d = d
-                        .locate(src, needle)
-                        .locate(src, &needle.replace('\\', "\\\\"));
-                }
-                d
+                place.place(d, e.needle.as_deref())
             })
             .collect()
     })
@@ -1389,6 +1471,64 @@ mod gate_defaults_tests {
             gate_of("gate: {max_error_rate: null}\n").max_error_rate,
             None,
             "null removes the rule"
+        );
+    }
+}
+
+#[cfg(test)]
+mod check_place_tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_in_the_fifth_check_is_placed_in_the_fifth_check() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cases.yaml"), "- id: a\n  input: hi\n").unwrap();
+        let suite = [
+            "name: s",
+            "dataset: cases.yaml",
+            "target:",
+            "  command:",
+            "    argv: [python3, agent.py]",
+            "checks:",
+            "  - contains: a",
+            "    weight: 1",
+            "  - contains: b",
+            "    weight: 2",
+            "  - max_steps: 3",
+            "    weight: 1",
+            "  - regex: c",
+            "  - contains: d",
+            "    weight: -1",
+            "    name: fifth",
+        ]
+        .join("\n");
+        let path = dir.path().join("s.yaml");
+        std::fs::write(&path, &suite).unwrap();
+        let errs = load_suite(&path).unwrap_err();
+        let weight = errs
+            .iter()
+            .find(|d| d.message.contains("`weight` must be 0 or more"))
+            .unwrap_or_else(|| panic!("{errs:?}"));
+        assert_eq!(
+            (weight.line, weight.column),
+            (Some(15), Some(5)),
+            "{weight:?}"
+        );
+        assert_eq!(suite.lines().nth(14), Some("    weight: -1"));
+
+        // A flow list on one line: placed at the second check's own `weight`.
+        let flow = suite.split("checks:").next().unwrap().to_string()
+            + "checks: [{contains: a, weight: 1}, {contains: d, weight: -1}]\n";
+        std::fs::write(&path, &flow).unwrap();
+        let errs = load_suite(&path).unwrap_err();
+        let weight = errs
+            .iter()
+            .find(|d| d.message.contains("`weight` must be 0 or more"))
+            .unwrap_or_else(|| panic!("{errs:?}"));
+        assert_eq!(
+            (weight.line, weight.column),
+            (Some(6), Some(50)),
+            "{weight:?}"
         );
     }
 }

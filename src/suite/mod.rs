@@ -1,4 +1,5 @@
 //! Suites: `raw` (what users write), `load` (resolve + validate), `model` (the validated types).
+pub mod case_facts;
 pub mod load;
 pub mod model;
 pub mod raw;

@@ -15,13 +15,14 @@ use crate::agent::target::Target;
 use crate::check::calibrate::Label;
 use crate::check::judge::Judge;
 use crate::check::spec::CheckSpec;
+use crate::gate::Gate;
 use crate::provider::kind::ProviderKind;
 use crate::provider::mock::MockRules;
 use crate::provider::mock_script::{RawMockReply, RawToolCall};
 use crate::provider::registry::ProviderSetup;
 use crate::provider::settings::ProviderSettings;
 use crate::provider::ModelId;
-use crate::report::repeats::MinPass;
+use crate::verdict::MinPass;
 
 #[derive(Debug, Clone)]
 pub struct Suite {
@@ -235,40 +236,6 @@ impl CaseInput for Case {
     }
     fn template_value(&self) -> Value {
         self.to_value()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Gate {
-    pub min_pass_rate: Option<f64>,
-    pub max_soft_fail_rate: Option<f64>,
-    pub max_error_rate: Option<f64>,
-    /// Tags or case ids: any failure there fails the gate.
-    pub critical: Vec<String>,
-    /// With a baseline: at most this many regressions.
-    pub max_regressions: Option<u64>,
-    /// Significance level for regressions of repeated cases.
-    pub alpha: f64,
-    /// Flaky cases are reported but not gated.
-    pub quarantine_flaky: bool,
-}
-
-/// The error-rate limit a gate has unless the suite writes `max_error_rate: null`: a run where
-/// more than one case in ten could not be judged says nothing about quality, and must not pass
-/// silently (an agent crashing on every case would otherwise pass a regressions-only gate).
-pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.1;
-
-impl Default for Gate {
-    fn default() -> Self {
-        Gate {
-            min_pass_rate: None,
-            max_soft_fail_rate: None,
-            max_error_rate: None,
-            critical: Vec::new(),
-            max_regressions: None,
-            alpha: crate::report::compare::DEFAULT_ALPHA,
-            quarantine_flaky: false,
-        }
     }
 }
 

@@ -3,8 +3,8 @@
 //! These types only describe the shape. `suite::load` resolves paths, compiles regexes, schemas
 //! and templates, and turns them into the validated `Suite`. Every struct denies unknown fields
 //! so that a typo is an error with a "did you mean", not a silently ignored key.
-//! Shorthand forms (`contains: "x"` vs `contains: {any: [..]}`) are kept as JSON values here and
-//! parsed in `check::spec`, since `#[serde(untagged)]` would make the errors unreadable.
+//! Checks (`check::raw::RawCheck`) and judge files (`check::judge::RawJudge`) are the check
+//! module's own.
 
 use std::collections::BTreeMap;
 
@@ -12,9 +12,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::agent::target::RawTarget;
+use crate::check::raw::RawCheck;
 use crate::provider::mock_script::{RawMockReply, RawToolCall};
 use crate::provider::raw_settings::RawProviderSettings;
-use crate::verdict::Severity;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -154,6 +154,19 @@ pub struct RawCase {
     pub user: Option<RawSimulatedUser>,
 }
 
+impl crate::dataset::Record for RawCase {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// serde grows a list from capacity 4 when the input gives no length, and a raw check is
+    /// ~500 bytes: a case with one check would carry ~1.5 KB of empty slots, 150 MB over a
+    /// 100,000-case dataset while every case is held at load.
+    fn shrink(&mut self) {
+        self.checks.shrink_to_fit();
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpected {
@@ -171,92 +184,6 @@ pub struct RawExpected {
     pub state: Option<Value>,
 }
 
-/// One check: exactly one kind key, plus the common keys `name`, `severity`, `weight`
-/// (and `threshold`/`soft_threshold` for judges).
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawCheck {
-    // --- common keys
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub severity: Option<Severity>,
-    #[serde(default)]
-    pub weight: Option<f64>,
-
-    // --- the kinds (exactly one must be present)
-    /// `"text"`, `{value: "text"}` or `expected.output` / `expected.reference`.
-    #[serde(default)]
-    pub equals: Option<Value>,
-    /// `"text"` or `{value|any|all, ignore_case}`.
-    #[serde(default)]
-    pub contains: Option<Value>,
-    #[serde(default)]
-    pub not_contains: Option<Value>,
-    /// `"pattern"` or `{pattern, ignore_case}`.
-    #[serde(default)]
-    pub regex: Option<Value>,
-    #[serde(default)]
-    pub json_valid: Option<bool>,
-    /// An inline JSON Schema, or a path to one (relative to the suite).
-    #[serde(default)]
-    pub json_schema: Option<Value>,
-    /// `"name"` or `{name, args, times}`.
-    #[serde(default)]
-    pub tool_called: Option<Value>,
-    /// `"name"` or `{name, args}`.
-    #[serde(default)]
-    pub tool_not_called: Option<Value>,
-    /// `{mode, expected, args}`.
-    #[serde(default)]
-    pub trajectory: Option<Value>,
-    /// `expected.state` (a reference into the case) or an inline expected state.
-    #[serde(default)]
-    pub end_state: Option<Value>,
-    #[serde(default)]
-    pub max_steps: Option<u64>,
-    #[serde(default)]
-    pub max_tokens: Option<u64>,
-    /// `true`: the agent must escalate; `false`: it must not.
-    #[serde(default)]
-    pub escalated: Option<bool>,
-    /// A judge name: `judges/NAME.yaml`.
-    #[serde(default)]
-    pub judge: Option<String>,
-    /// A minijinja expression over `case`, `output`, `trajectory`, `state` that must be true.
-    #[serde(default)]
-    pub expr: Option<String>,
-    /// `[program, args...]` or `{argv: [...], timeout: 10s}`: a program that grades.
-    #[serde(default)]
-    pub command: Option<Value>,
-
-    // --- judge options
-    #[serde(default)]
-    pub threshold: Option<f64>,
-    #[serde(default)]
-    pub soft_threshold: Option<f64>,
-}
-
-/// The check kinds, in the order of `RawCheck`'s fields; for "did you mean" and messages.
-pub const CHECK_KINDS: &[&str] = &[
-    "equals",
-    "contains",
-    "not_contains",
-    "regex",
-    "json_valid",
-    "json_schema",
-    "tool_called",
-    "tool_not_called",
-    "trajectory",
-    "end_state",
-    "max_steps",
-    "max_tokens",
-    "escalated",
-    "judge",
-    "expr",
-    "command",
-];
-
 /// A suite's requirement on one judge's calibration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -265,39 +192,6 @@ pub struct RawCalibration {
     pub labels: String,
     /// Cohen's kappa the judge must reach on them.
     pub min_kappa: f64,
-}
-
-/// A judge rubric: `judges/NAME.yaml`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawJudge {
-    #[serde(default)]
-    pub description: Option<String>,
-    /// `provider:model` of the judge.
-    pub model: String,
-    /// minijinja template of the judge prompt; sees `case`, `input`, `output`, `reference`,
-    /// `trajectory`, `vars`.
-    pub prompt: String,
-    /// Optional system prompt for the judge.
-    #[serde(default)]
-    pub system: Option<String>,
-    /// The score scale the judge answers in, normalised to 0..1. Default `[1, 5]`.
-    #[serde(default)]
-    pub scale: Option<[f64; 2]>,
-    /// Pass at or above (normalised 0..1).
-    pub threshold: f64,
-    /// Between this and `threshold`: soft fail.
-    #[serde(default)]
-    pub soft_threshold: Option<f64>,
-    /// Extra attempts when the judge's answer cannot be parsed. Default 2.
-    #[serde(default)]
-    pub retries: Option<u32>,
-    /// Independent judge calls per verdict (default 1), reduced by `aggregate`.
-    #[serde(default)]
-    pub samples: Option<u32>,
-    /// `mean` (default), `majority` or `min`.
-    #[serde(default)]
-    pub aggregate: Option<crate::check::judge_samples::Aggregate>,
 }
 
 /// Tells a key written as `null` (`Some(None)`) from a key left out (`None`, via `default`).

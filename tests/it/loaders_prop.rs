@@ -169,17 +169,17 @@ fn dataset_loaders_never_panic() {
     let jsonl = seed(&root().join("datasets/support/cases.jsonl"));
     proptest!(config(), |(text in mutations(jsonl.clone()))| {
         let (_d, path) = scratch("cases.jsonl", &text);
-        let _ = gauntlet::dataset::load(&path, &limits);
+        let _ = gauntlet::dataset::load::<gauntlet::suite::raw::RawCase>(&path, &limits);
     });
     let yaml = seed(&root().join("tests/fixtures/valid/cases.yaml"));
     proptest!(config(), |(text in mutations(yaml.clone()))| {
         let (_d, path) = scratch("cases.yaml", &text);
-        let _ = gauntlet::dataset::load(&path, &limits);
+        let _ = gauntlet::dataset::load::<gauntlet::suite::raw::RawCase>(&path, &limits);
     });
     let csv = "id,input,tags,expected.reference\na,\"hi, there\",x;y,ok\nb,hello,,\n".to_string();
     proptest!(config(), |(text in mutations(csv.clone()))| {
         let (_d, path) = scratch("cases.csv", &text);
-        let _ = gauntlet::dataset::load(&path, &limits);
+        let _ = gauntlet::dataset::load::<gauntlet::suite::raw::RawCase>(&path, &limits);
     });
 }
 

@@ -3,6 +3,7 @@
 mod baseline;
 mod cache;
 mod calibrate;
+mod check_kinds;
 mod confirm;
 mod demo;
 mod diagnostics;

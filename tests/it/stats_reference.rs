@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use gauntlet::confirm::bh_adjust;
+use gauntlet::results::confirm::bh_adjust;
 use gauntlet::stats::{fisher_drop_p, mcnemar_p, paired_t};
 use serde_json::{json, Value};
 

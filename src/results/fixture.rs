@@ -1,4 +1,5 @@
-//! `sample_report`: a hand-built `RunReport` that every renderer's tests share.
+//! `sample_report`: the `RunReport` every renderer's tests share, built from runs by the real
+//! results stage (`run_result`, `reduce`, `Scored`, `build_report`), as `eval` builds it.
 //!
 //! Five cases cover each status a report must show (passed, soft_failed, failed, errored by a
 //! check, errored by the agent), with tags, verdicts, usage, tools, unrounded scores, text that
@@ -6,11 +7,15 @@
 
 use serde_json::json;
 
-use crate::report::build::{build_report, ReportHeader};
-use crate::report::model::{CaseResult, RunReport};
-use crate::suite::model::Gate;
+use std::collections::BTreeMap;
+
+use crate::gate::{Gate, Policy};
+use crate::results::build::{build_report, ReportHeader, Scored};
+use crate::results::repeats::reduce;
+use crate::results::run_report::RunReport;
+use crate::results::run_result::{run_result, RunResult};
 use crate::trajectory::{EndReason, Step, ToolCall, Trajectory, Usage};
-use crate::verdict::{case_score, case_status, Outcome, Verdict};
+use crate::verdict::{Outcome, Verdict};
 
 fn verdict(check: &str, outcome: Outcome, score: Option<f64>, reason: &str) -> Verdict {
     Verdict {
@@ -64,37 +69,13 @@ fn user(content: &str) -> Step {
     }
 }
 
-/// Derives status, score, usage, steps and tools from the verdicts and trajectory, as the
-/// runner does, so the fixture stays self-consistent.
-fn case(id: &str, tags: &[&str], checks: Vec<Verdict>, trajectory: Trajectory) -> CaseResult {
-    let status = if trajectory.end == EndReason::Error {
-        crate::verdict::CaseStatus::Errored
-    } else {
-        case_status(&checks)
-    };
-    CaseResult {
-        id: id.into(),
-        tags: tags.iter().map(|t| t.to_string()).collect(),
-        status,
-        score: case_score(&checks),
-        checks,
-        output: trajectory.output.clone(),
-        end: trajectory.end,
-        error: trajectory.error.clone(),
-        usage: trajectory.usage,
-        cost_usd: trajectory.cost_usd,
-        steps: trajectory.model_calls(),
-        tools: trajectory
-            .tool_calls()
-            .map(|(n, _)| n.to_string())
-            .collect(),
-        repeats: None,
-        repeat: 0,
-        trajectory,
-    }
+/// The run of a case with these tags, scored by the real code.
+fn case(id: &str, tags: &[&str], checks: Vec<Verdict>, trajectory: Trajectory) -> RunResult {
+    let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+    run_result(id, &tags, 0, trajectory, checks)
 }
 
-fn order_status() -> CaseResult {
+fn order_status() -> RunResult {
     let answer = "Order 1042 shipped yesterday and arrives Friday.";
     let trajectory = Trajectory {
         steps: vec![
@@ -142,7 +123,7 @@ fn order_status() -> CaseResult {
     case("order-status", &["orders"], checks, trajectory)
 }
 
-fn refund_late() -> CaseResult {
+fn refund_late() -> RunResult {
     let answer = "I have refunded order 1042.";
     let trajectory = Trajectory {
         steps: vec![
@@ -206,7 +187,7 @@ fn refund_late() -> CaseResult {
     )
 }
 
-fn angry_customer() -> CaseResult {
+fn angry_customer() -> RunResult {
     let answer = "I'm sorry. I've passed this to a colleague who will call you.";
     let trajectory = Trajectory {
         steps: vec![
@@ -260,7 +241,7 @@ fn angry_customer() -> CaseResult {
     case("angry-customer", &["tone"], checks, trajectory)
 }
 
-fn kb_shipping() -> CaseResult {
+fn kb_shipping() -> RunResult {
     let answer = "Standard shipping takes 3-5 business days.";
     let trajectory = Trajectory {
         steps: vec![
@@ -302,7 +283,7 @@ fn kb_shipping() -> CaseResult {
     case("kb-shipping", &["kb"], checks, trajectory)
 }
 
-fn provider_down() -> CaseResult {
+fn provider_down() -> RunResult {
     let trajectory = Trajectory {
         steps: vec![user("Cancel order 7.")],
         ..Trajectory::errored("provider mock: connection refused <after 3 retries>")
@@ -310,8 +291,8 @@ fn provider_down() -> CaseResult {
     case("provider-down", &["orders"], vec![], trajectory)
 }
 
-/// The fixture's cases, out of id order, as a runner would hand them over.
-pub(crate) fn sample_cases() -> Vec<CaseResult> {
+/// The fixture's runs, out of id order, as a runner would hand them over.
+pub(crate) fn sample_runs() -> Vec<RunResult> {
     vec![
         refund_late(),
         provider_down(),
@@ -319,6 +300,14 @@ pub(crate) fn sample_cases() -> Vec<CaseResult> {
         kb_shipping(),
         angry_customer(),
     ]
+}
+
+/// Each case's trajectory, by id: what a trajectory source serves for the fixture.
+pub(crate) fn sample_trajectories() -> BTreeMap<String, Trajectory> {
+    sample_runs()
+        .into_iter()
+        .map(|r| (r.id, r.trajectory))
+        .collect()
 }
 
 pub(crate) fn sample_gate() -> Gate {
@@ -339,7 +328,18 @@ pub(crate) fn sample_header() -> ReportHeader {
     }
 }
 
+/// The report of `runs` under the fixture's suite: reduced, scored and gated as `eval` does.
+pub(crate) fn report_of(runs: Vec<RunResult>) -> RunReport {
+    let gate = sample_gate();
+    let policy = Policy::Suite {
+        gate: &gate,
+        uncalibrated: vec![],
+    };
+    let cases = Scored::new(reduce(runs, &|_| None));
+    build_report(sample_header(), policy, cases, None, None)
+}
+
 /// The shared fixture, built as the runner would build it.
 pub(crate) fn sample_report() -> RunReport {
-    build_report(sample_header(), &sample_gate(), sample_cases(), None)
+    report_of(sample_runs())
 }

@@ -1,59 +1,31 @@
-//! Reduces the runs of repeated cases (`--repeat N`) to one `CaseResult` per case, with
+//! `reduce`: the runs of each case (`RunResult`, several with `--repeat N`) to one `CaseResult`
+//! per case, with
 //! pass@k, pass^k and a `flaky` status for mixed outcomes.
 //!
 //! Runs are ordered by their repeat index, never by completion order, so the reduction is the
 //! same at any concurrency.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
-use crate::report::model::{CaseResult, Repeats};
+use crate::results::case_result::{CaseResult, Repeats};
+use crate::results::run_result::RunResult;
 use crate::stats::{pass_at_k, pass_pow_k};
-use crate::verdict::{round, CaseStatus};
+use crate::verdict::{round, CaseStatus, MinPass};
 
 /// How many k values pass@k and pass^k are reported for.
 const MAX_K: u32 = 10;
 
-/// `min_pass: a/b`: a repeated case passes when at least a/b of its judged runs pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MinPass {
-    pub passes: u32,
-    pub runs: u32,
-}
-
-impl FromStr for MinPass {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("invalid min_pass `{s}` (expected a/b with 0 < a ≤ b, e.g. 4/5)");
-        let (a, b) = s.split_once('/').ok_or_else(bad)?;
-        let passes: u32 = a.trim().parse().map_err(|_| bad())?;
-        let runs: u32 = b.trim().parse().map_err(|_| bad())?;
-        if passes == 0 || runs == 0 || passes > runs {
-            return Err(bad());
-        }
-        Ok(MinPass { passes, runs })
-    }
-}
-
-impl MinPass {
-    /// `passes / judged ≥ a / b`, in integers so 4/5 of 5 runs is exact.
-    fn met(&self, passes: u32, judged: u32) -> bool {
-        u64::from(passes) * u64::from(self.runs) >= u64::from(self.passes) * u64::from(judged)
-    }
-}
-
-/// One result per case id. A case run once is returned as it is. `min_pass` gives a case's
-/// policy, if it has one.
+/// One result per case id. A case run once is its run. `min_pass` gives a case's policy, if
+/// it has one. The runs' trajectories are not read (in `eval` they are in the journal).
 pub fn reduce(
-    mut results: Vec<CaseResult>,
+    mut results: Vec<RunResult>,
     min_pass: &dyn Fn(&str) -> Option<MinPass>,
 ) -> Vec<CaseResult> {
     // Sorted, runs of a case sit side by side; no per-case collection is built, so a run of
     // 100,000 single cases costs no more than its results.
     results.sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.repeat.cmp(&b.repeat)));
     if results.windows(2).all(|w| w[0].id != w[1].id) {
-        return results;
+        return results.into_iter().map(RunResult::into_case).collect();
     }
     let mut out = Vec::new();
     let mut runs = results.into_iter().peekable();
@@ -68,10 +40,10 @@ pub fn reduce(
     out
 }
 
-fn reduce_case(mut runs: Vec<CaseResult>, min_pass: Option<MinPass>) -> Option<CaseResult> {
+fn reduce_case(mut runs: Vec<RunResult>, min_pass: Option<MinPass>) -> Option<CaseResult> {
     runs.sort_by_key(|r| r.repeat);
     if runs.len() == 1 {
-        return runs.pop();
+        return runs.pop().map(RunResult::into_case);
     }
     let n = runs.len() as u32;
     let errored = runs
@@ -119,7 +91,7 @@ fn reduce_case(mut runs: Vec<CaseResult>, min_pass: Option<MinPass>) -> Option<C
     }
     let costs: Vec<f64> = runs.iter().filter_map(|r| r.cost_usd).collect();
     let cost_usd = (!costs.is_empty()).then(|| costs.iter().sum::<f64>());
-    let mut rep = runs.swap_remove(pick);
+    let mut rep = runs.swap_remove(pick).into_case();
     // Tokens and cost are what all the runs used, not one.
     rep.usage = usage;
     rep.cost_usd = cost_usd.map(|c| (c * 1e6).round() / 1e6);
@@ -133,26 +105,34 @@ fn reduce_case(mut runs: Vec<CaseResult>, min_pass: Option<MinPass>) -> Option<C
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trajectory::{EndReason, Trajectory, Usage};
+    use crate::results::run_result::run_result;
+    use crate::trajectory::{EndReason, Trajectory};
+    use crate::verdict::{Outcome, Verdict};
 
-    fn run(id: &str, repeat: u32, status: CaseStatus) -> CaseResult {
-        CaseResult {
-            id: id.into(),
-            tags: vec![],
-            status,
-            score: Some(if status.is_pass() { 1.0 } else { 0.0 }),
-            checks: vec![],
+    /// A run with one check whose outcome gives `status`, as the runner builds it.
+    fn run(id: &str, repeat: u32, status: CaseStatus) -> RunResult {
+        let (outcome, score) = match status {
+            CaseStatus::Passed => (Outcome::Pass, Some(1.0)),
+            CaseStatus::SoftFailed => (Outcome::SoftFail, Some(0.5)),
+            CaseStatus::Failed => (Outcome::Fail, Some(0.0)),
+            CaseStatus::Errored => (Outcome::Error, None),
+            CaseStatus::Flaky => unreachable!("a single run is never flaky"),
+        };
+        let verdict = Verdict {
+            check: "c".into(),
+            outcome,
+            score,
+            weight: 1.0,
+            reason: String::new(),
+        };
+        let trajectory = Trajectory {
             output: format!("run {repeat}"),
             end: EndReason::Completed,
-            error: None,
-            usage: Usage::default(),
-            steps: 1,
-            tools: vec![],
-            cost_usd: None,
-            repeats: None,
-            repeat,
-            trajectory: Trajectory::default(),
-        }
+            ..Trajectory::default()
+        };
+        let r = run_result(id, &[], repeat, trajectory, vec![verdict]);
+        assert_eq!(r.status, status);
+        r
     }
 
     #[test]
@@ -186,7 +166,7 @@ mod tests {
     #[test]
     fn min_pass_sets_when_a_repeated_case_passes() {
         use CaseStatus::*;
-        let runs = |statuses: &[CaseStatus]| -> Vec<CaseResult> {
+        let runs = |statuses: &[CaseStatus]| -> Vec<RunResult> {
             statuses
                 .iter()
                 .enumerate()

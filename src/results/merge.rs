@@ -1,23 +1,47 @@
 //! Merges the reports of the shards of one run (`--shard K/N`) into the report the unsharded
 //! run would have written: cases joined and sorted, every statistic recomputed from them, the
-//! gate re-evaluated with the limits the shards carried.
+//! gate's verdict given again by the gate (`gate::Policy::Shards`) from what the shards carried.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use crate::confirm::{decide, Candidate};
-use crate::gate;
-use crate::report::build::{build_report, ReportHeader};
-use crate::report::compare::{finish_stats, Change, ChangeTest, Comparison};
-use crate::report::confirmation::Confirmation;
-use crate::report::model::RunReport;
-use crate::suite::model::Gate;
+use crate::gate::Policy;
+use crate::results::build::{build_report, ReportHeader, Scored};
+use crate::results::compare::{finish_stats, Change, ChangeTest, Comparison};
+use crate::results::confirm::{decide, Candidate};
+use crate::results::confirmation::Confirmation;
+use crate::results::run_report::RunReport;
 use crate::verdict::rate;
+
+/// Why shard reports cannot be merged.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MergeError {
+    #[error("nothing to merge")]
+    Nothing,
+    #[error(
+        "cannot merge reports of different runs: suite `{suite}` ({target}) and suite `{other_suite}` ({other_target})"
+    )]
+    DifferentRuns {
+        suite: String,
+        target: String,
+        other_suite: String,
+        other_target: String,
+    },
+    /// 1-based positions of the two reports holding the case.
+    #[error(
+        "case `{id}` is in reports {first} and {second} (hint: merge the reports of the shards of one run)"
+    )]
+    DuplicateCase {
+        id: String,
+        first: usize,
+        second: usize,
+    },
+}
 
 /// Joins shard reports of the same suite. Fails on reports of different suites or targets, and
 /// on a case id present in two shards (the shards did not partition the cases).
-pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, String> {
+pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, MergeError> {
     let Some(first) = reports.first() else {
-        return Err("nothing to merge".into());
+        return Err(MergeError::Nothing);
     };
     let header = ReportHeader {
         suite: first.suite.clone(),
@@ -26,40 +50,16 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, String> {
     };
     for r in &reports {
         if r.suite != header.suite || r.target != header.target || r.version != first.version {
-            return Err(format!(
-                "cannot merge reports of different runs: suite `{}` ({}) and suite `{}` ({})",
-                header.suite, header.target, r.suite, r.target
-            ));
+            return Err(MergeError::DifferentRuns {
+                suite: header.suite,
+                target: header.target,
+                other_suite: r.suite.clone(),
+                other_target: r.target.clone(),
+            });
         }
     }
-    // The limits are the suite's, the same in every shard; critical tags are not in a report,
-    // but whether a case is a critical failure is, so those are joined as they are.
-    let limit = |name: &str| {
-        reports
-            .iter()
-            .flat_map(|r| r.gate.rules.iter())
-            .find(|rule| rule.rule == name)
-            .map(|rule| rule.limit)
-    };
-    // Quarantine shows only where it mattered: in a shard that had flaky cases.
-    let quarantine_flaky = reports.iter().any(|r| !r.gate.quarantined.is_empty());
-    let gate_config = Gate {
-        quarantine_flaky,
-        min_pass_rate: limit("min_pass_rate"),
-        max_soft_fail_rate: limit("max_soft_fail_rate"),
-        max_error_rate: limit("max_error_rate"),
-        max_regressions: limit("max_regressions").map(|l| l as u64),
-        ..Gate::default()
-    };
-    let critical: BTreeSet<String> = reports
-        .iter()
-        .flat_map(|r| r.gate.critical_failures.iter().cloned())
-        .collect();
     let incomplete = reports.iter().find_map(|r| r.incomplete.clone());
-    let uncalibrated: BTreeSet<String> = reports
-        .iter()
-        .flat_map(|r| r.gate.uncalibrated.iter().cloned())
-        .collect();
+    let shard_gates = reports.iter().map(|r| r.gate.clone()).collect();
     let baselines: Vec<&Comparison> = reports.iter().filter_map(|r| r.baseline.as_ref()).collect();
     let baseline = (!baselines.is_empty()).then(|| merge_comparisons(&baselines));
 
@@ -68,30 +68,23 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, String> {
     for (i, r) in reports.into_iter().enumerate() {
         for case in r.cases {
             if let Some(other) = seen.insert(case.id.clone(), i) {
-                return Err(format!(
-                    "case `{}` is in reports {} and {} (hint: merge the reports of the shards of one run)",
-                    case.id,
-                    other + 1,
-                    i + 1
-                ));
+                return Err(MergeError::DuplicateCase {
+                    id: case.id,
+                    first: other + 1,
+                    second: i + 1,
+                });
             }
             cases.push(case);
         }
     }
 
-    let mut report = build_report(header, &gate_config, cases, incomplete);
-    report.gate.critical_failures = critical.into_iter().collect();
-    report.gate.uncalibrated = uncalibrated.into_iter().collect();
-    report.gate.passed =
-        report.gate.rules.iter().all(|r| r.passed) && report.gate.critical_failures.is_empty();
-    if let Some(mut cmp) = baseline {
-        cmp.pass_rate_after = report.summary.pass_rate;
-        if gate_config.max_regressions.is_some() {
-            gate::apply_baseline(&gate_config, &mut report.gate, &cmp);
-        }
-        report.baseline = Some(cmp);
-    }
-    Ok(report)
+    let scored = Scored::new(cases);
+    let baseline = baseline.map(|mut cmp| {
+        cmp.pass_rate_after = scored.summary.pass_rate;
+        cmp
+    });
+    let gate = Policy::Shards(shard_gates);
+    Ok(build_report(header, gate, scored, baseline, incomplete))
 }
 
 /// Joins per-shard comparisons against the same baseline: the lists are unions (each case is in
@@ -172,4 +165,47 @@ fn merge_confirmations(parts: &[&Comparison]) -> Option<Confirmation> {
     let mut out = decide(&candidates, &fresh, first.runs_per_case, first.alpha);
     out.unreachable = unreachable;
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::fixture::{report_of, sample_report, sample_runs};
+
+    #[test]
+    fn shards_merge_to_the_report_of_the_whole_run() {
+        let whole = sample_report();
+        // The critical failure (`refund-late`) and the gate's limits travel in the shards.
+        let mut runs = sample_runs();
+        let rest = runs.split_off(2);
+        let merged = merge(vec![report_of(rest), report_of(runs)]).expect("merges");
+        assert_eq!(merged, whole);
+        assert_eq!(merged.gate.critical_failures, ["refund-late"]);
+    }
+
+    #[test]
+    fn what_cannot_be_merged_says_why() {
+        assert!(matches!(merge(vec![]), Err(MergeError::Nothing)));
+        let err = merge(vec![sample_report(), sample_report()]).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                MergeError::DuplicateCase {
+                    first: 1,
+                    second: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let other = RunReport {
+            suite: "other".into(),
+            ..sample_report()
+        };
+        let err = merge(vec![sample_report(), other]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot merge reports of different runs: suite `support` (harness mock:support) and suite `other` (harness mock:support)"
+        );
+    }
 }

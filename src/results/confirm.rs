@@ -12,18 +12,19 @@
 //! confirmed stays at 5%. Family-wise control is not lost in practice: a regression-free agent
 //! has to fail 3 fresh runs in a row on a case that passed 5/5, which is already rare.
 //!
-//! Pure: the async reruns live in `command::confirm_runs`.
+//! Pure: the async reruns live in `command::confirm_runs`; the decision is recorded as a
+//! `results::confirmation::Confirmation`.
 
 use std::collections::BTreeMap;
 
-use crate::report::compare::{failing_checks, Comparison, StatusChange};
-use crate::report::confirmation::{Confirmation, ConfirmedCase};
-use crate::report::model::{CaseResult, RunReport};
+use crate::results::case_result::CaseResult;
+use crate::results::compare::{failing_checks, Comparison, StatusChange};
+use crate::results::confirmation::{Confirmation, ConfirmedCase};
 use crate::stats::fisher_drop_p;
 use crate::verdict::{round, CaseStatus};
 
 /// Passes and judged runs of one case.
-pub type Tally = (u64, u64);
+pub(crate) type Tally = (u64, u64);
 
 /// A case chosen for confirmation, with its baseline tally.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +34,7 @@ pub struct Candidate {
 }
 
 /// A case's passes over its judged runs; `None` when no run was judged.
-pub fn tally(case: &CaseResult) -> Option<Tally> {
+pub(crate) fn tally(case: &CaseResult) -> Option<Tally> {
     let t = match &case.repeats {
         Some(r) => (
             u64::from(r.passes),
@@ -48,15 +49,14 @@ pub fn tally(case: &CaseResult) -> Option<Tally> {
 /// The cases that did worse than their baseline (a lower pass proportion over judged runs), in
 /// id order, split into those `confirm` fresh runs could confirm at `alpha` and those they
 /// could not (even 0 passes would not be significant), which are not worth a rerun.
-pub fn candidates(
-    baseline: &RunReport,
-    current: &RunReport,
+pub(crate) fn candidates(
+    baseline: &[CaseResult],
+    current: &[CaseResult],
     confirm: u32,
     alpha: f64,
 ) -> (Vec<Candidate>, Vec<String>) {
-    let before: BTreeMap<&str, &CaseResult> =
-        baseline.cases.iter().map(|c| (c.id.as_str(), c)).collect();
-    let mut now: Vec<&CaseResult> = current.cases.iter().collect();
+    let before: BTreeMap<&str, &CaseResult> = baseline.iter().map(|c| (c.id.as_str(), c)).collect();
+    let mut now: Vec<&CaseResult> = current.iter().collect();
     now.sort_by(|a, b| a.id.cmp(&b.id));
     let (mut rerun, mut unreachable) = (Vec::new(), Vec::new());
     for case in now {
@@ -101,7 +101,7 @@ pub fn bh_adjust(ps: &[f64]) -> Vec<f64> {
 /// Decides every rerun case from its fresh tally (missing = no judged fresh run, never
 /// confirmed). A q-value within 1e-12 of alpha counts as a tie, and ties are significant, as
 /// everywhere in gauntlet (the rescaling m/j · p may leave an exact tie a few ulps above).
-pub fn decide(
+pub(crate) fn decide(
     candidates: &[Candidate],
     fresh: &BTreeMap<String, Tally>,
     runs_per_case: u32,
@@ -148,11 +148,11 @@ pub fn decide(
 /// Screening regressions that were not confirmed (or could not be) are dropped; confirmed cases
 /// the screening did not call regressions (a repeated screening that was not significant by
 /// itself) are added. Lost cases are left alone: an error is not a matter of noise.
-pub fn apply(
+pub(crate) fn apply(
     cmp: &mut Comparison,
     confirmation: Confirmation,
-    baseline: &RunReport,
-    current: &RunReport,
+    baseline: &[CaseResult],
+    current: &[CaseResult],
 ) {
     cmp.regressions
         .retain(|r| confirmation.confirmed.contains(&r.id));
@@ -160,8 +160,8 @@ pub fn apply(
         if cmp.regressions.iter().any(|r| &r.id == id) {
             continue;
         }
-        let was = baseline.cases.iter().find(|c| &c.id == id);
-        let now = current.cases.iter().find(|c| &c.id == id);
+        let was = baseline.iter().find(|c| &c.id == id);
+        let now = current.iter().find(|c| &c.id == id);
         if let (Some(was), Some(now)) = (was, now) {
             cmp.regressions.push(StatusChange {
                 id: id.clone(),
@@ -217,13 +217,13 @@ mod tests {
 
     #[test]
     fn only_cases_that_can_reach_significance_are_rerun() {
-        use crate::report::fixture::{sample_cases, sample_report};
-        use crate::report::model::Repeats;
+        use crate::results::case_result::Repeats;
+        use crate::results::fixture::sample_report;
         let single = |id: &str, status| CaseResult {
             id: id.into(),
             status,
             repeats: None,
-            ..sample_cases()[0].clone()
+            ..sample_report().cases[0].clone()
         };
         let case = |id: &str, passes, runs| CaseResult {
             repeats: Some(Repeats {
@@ -233,18 +233,12 @@ mod tests {
             }),
             ..single(id, CaseStatus::Passed)
         };
-        let base = RunReport {
-            cases: vec![case("a", 5, 5), case("b", 4, 5), case("c", 5, 5)],
-            ..sample_report()
-        };
-        let now = RunReport {
-            cases: vec![
-                single("a", CaseStatus::Failed),
-                single("b", CaseStatus::Failed),
-                single("c", CaseStatus::Passed),
-            ],
-            ..sample_report()
-        };
+        let base = vec![case("a", 5, 5), case("b", 4, 5), case("c", 5, 5)];
+        let now = vec![
+            single("a", CaseStatus::Failed),
+            single("b", CaseStatus::Failed),
+            single("c", CaseStatus::Passed),
+        ];
         let (rerun, unreachable) = candidates(&base, &now, 3, 0.05);
         // 5/5 → 0/3 is 1/56 (reachable); 4/5 → 0/3 is 4/56 > 0.05 (not); c did not get worse.
         assert_eq!(

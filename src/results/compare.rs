@@ -10,11 +10,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::model::{CaseResult, RunReport};
+use crate::results::case_result::CaseResult;
+use crate::results::run_report::RunReport;
 use crate::stats::{
     fisher_drop_p, mcnemar_p, noise_floor, paired_change_interval, paired_t, significant,
 };
-use crate::verdict::{rate, round, CaseStatus};
+use crate::verdict::{rate, round, CaseStatus, DEFAULT_ALPHA};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Comparison {
@@ -45,7 +46,7 @@ pub struct Comparison {
     pub change: Change,
     /// With `--confirm K`: the reruns of the cases that did worse, and which regressed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confirmation: Option<crate::report::confirmation::Confirmation>,
+    pub confirmation: Option<crate::results::confirmation::Confirmation>,
     /// What this design (baseline runs × runs × confirmations) can detect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub power: Option<crate::power::Power>,
@@ -67,7 +68,7 @@ pub enum ChangeTest {
 }
 
 impl ChangeTest {
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             ChangeTest::Mcnemar => "McNemar",
             ChangeTest::PairedT => "paired t",
@@ -94,7 +95,7 @@ pub struct Change {
 
 impl Change {
     /// The test over `n` per-case changes with the given sums. Pure, so a merge recomputes it.
-    pub fn from_sums(test: ChangeTest, n: usize, sum: f64, sum_sq: f64) -> Change {
+    pub(crate) fn from_sums(test: ChangeTest, n: usize, sum: f64, sum_sq: f64) -> Change {
         let (p, ci) = match test {
             ChangeTest::Mcnemar => {
                 // Each change is −1, 0 or +1: sum = fixes − regressions, sum_sq = their total.
@@ -155,7 +156,7 @@ pub struct ToolSequenceChange {
 
 /// A line diff of two tool-call sequences over their longest common subsequence, so a reviewer
 /// sees which calls appeared or vanished rather than two lists to compare by eye.
-pub fn sequence_diff(before: &[String], after: &[String]) -> Vec<String> {
+pub(crate) fn sequence_diff(before: &[String], after: &[String]) -> Vec<String> {
     let (n, m) = (before.len(), after.len());
     // lcs[i][j]: length of the LCS of before[i..] and after[j..].
     let mut lcs = vec![vec![0usize; m + 1]; n + 1];
@@ -188,34 +189,35 @@ pub fn sequence_diff(before: &[String], after: &[String]) -> Vec<String> {
 
 impl Comparison {
     /// Regressions or lost cases: what makes `gauntlet diff` fail.
-    pub fn has_regressions(&self) -> bool {
+    pub(crate) fn has_regressions(&self) -> bool {
         self.gated_losses() > 0
     }
 
     /// What the gate's `max_regressions` counts: regressions plus lost cases.
-    pub fn gated_losses(&self) -> usize {
+    pub(crate) fn gated_losses(&self) -> usize {
         self.regressions.len() + self.lost.len()
     }
 }
 
-/// Significance level for repeated cases when the suite sets none.
-pub const DEFAULT_ALPHA: f64 = 0.05;
-
-/// Compares `current` against `baseline`. Deterministic: every list is sorted.
+/// Compares `current` (a run's cases, rounded: `build::Scored`) against `baseline`.
+/// Deterministic: every list is sorted.
 /// When both runs of a case were repeated, it regresses (or is fixed) only when the change in
 /// its pass count is significant by Fisher's exact test at `alpha`; a flip between two single
 /// runs counts as it is.
-pub fn compare(baseline: &RunReport, current: &RunReport, alpha: f64) -> Comparison {
+pub(crate) fn compare(baseline: &RunReport, current: &[CaseResult], alpha: f64) -> Comparison {
     let before: BTreeMap<&str, &CaseResult> =
         baseline.cases.iter().map(|c| (c.id.as_str(), c)).collect();
-    let after: BTreeMap<&str, &CaseResult> =
-        current.cases.iter().map(|c| (c.id.as_str(), c)).collect();
+    let after: BTreeMap<&str, &CaseResult> = current.iter().map(|c| (c.id.as_str(), c)).collect();
     let passed_before = baseline.cases.iter().filter(|c| c.status.is_pass()).count();
     let mut cmp = Comparison {
         cases_before: baseline.cases.len(),
         passed_before,
         pass_rate_before: rate(passed_before, baseline.cases.len()),
-        pass_rate_after: current.summary.pass_rate,
+        // As the summary counts it: passed and soft-failed over all cases.
+        pass_rate_after: rate(
+            current.iter().filter(|c| c.status.is_pass()).count(),
+            current.len(),
+        ),
         ..Default::default()
     };
     let (mut n, mut sum, mut sum_sq, mut repeated) = (0usize, 0.0f64, 0.0f64, false);
@@ -302,7 +304,7 @@ pub fn compare(baseline: &RunReport, current: &RunReport, alpha: f64) -> Compari
 }
 
 /// The most runs any baseline case had (1 without repeats): the baseline's design.
-pub fn baseline_runs(baseline: &RunReport) -> u32 {
+pub(crate) fn baseline_runs(baseline: &RunReport) -> u32 {
     baseline
         .cases
         .iter()
@@ -328,7 +330,7 @@ fn pass_proportion(case: &CaseResult) -> Option<f64> {
 }
 
 /// The suite-level statistics that follow from the change: the noise floor of single runs.
-pub fn finish_stats(cmp: &mut Comparison) {
+pub(crate) fn finish_stats(cmp: &mut Comparison) {
     cmp.noise_floor = match cmp.change.test {
         ChangeTest::Mcnemar => noise_floor(cmp.change.n as u64, DEFAULT_ALPHA).map(round),
         ChangeTest::PairedT => None,
@@ -347,8 +349,9 @@ pub(crate) fn failing_checks(case: &CaseResult) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::{GateResult, Summary};
-    use crate::trajectory::{EndReason, Trajectory, Usage};
+    use crate::gate::GateResult;
+    use crate::results::summary::Summary;
+    use crate::trajectory::{EndReason, Usage};
     use crate::verdict::{Outcome, Verdict};
 
     fn case(id: &str, status: CaseStatus, score: Option<f64>, tools: &[&str]) -> CaseResult {
@@ -378,7 +381,6 @@ mod tests {
             cost_usd: None,
             repeats: None,
             repeat: 0,
-            trajectory: Trajectory::default(),
         }
     }
 
@@ -424,7 +426,7 @@ mod tests {
             ],
             0.67,
         );
-        let cmp = compare(&base, &now, DEFAULT_ALPHA);
+        let cmp = compare(&base, &now.cases, DEFAULT_ALPHA);
         assert_eq!(cmp.regressions.len(), 1);
         assert_eq!(cmp.regressions[0].id, "a");
         assert_eq!(
@@ -476,7 +478,7 @@ mod tests {
 
     #[test]
     fn with_repeats_only_a_significant_drop_regresses() {
-        use crate::report::model::Repeats;
+        use crate::results::case_result::Repeats;
         let with = |id: &str, status, passes, runs| CaseResult {
             repeats: Some(Repeats {
                 runs,
@@ -503,7 +505,7 @@ mod tests {
             ],
             0.5,
         );
-        let cmp = compare(&base, &now, DEFAULT_ALPHA);
+        let cmp = compare(&base, &now.cases, DEFAULT_ALPHA);
         let ids = |v: &[StatusChange]| v.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
         assert_eq!(
             ids(&cmp.regressions),
@@ -521,7 +523,7 @@ mod tests {
 
     #[test]
     fn a_drop_without_regressions_still_shows_in_the_interval() {
-        use crate::report::model::Repeats;
+        use crate::results::case_result::Repeats;
         let with = |id: &str, passes, runs| CaseResult {
             repeats: Some(Repeats {
                 runs,
@@ -543,7 +545,7 @@ mod tests {
             ],
             0.25,
         );
-        let cmp = compare(&base, &now, DEFAULT_ALPHA);
+        let cmp = compare(&base, &now.cases, DEFAULT_ALPHA);
         assert!(cmp.regressions.is_empty());
         let c = &cmp.change;
         assert_eq!(c.delta, -0.75);
@@ -585,7 +587,7 @@ mod tests {
     #[test]
     fn identical_reports_have_no_changes() {
         let r = report(vec![case("a", CaseStatus::Passed, Some(1.0), &["t"])], 1.0);
-        let cmp = compare(&r, &r, DEFAULT_ALPHA);
+        let cmp = compare(&r, &r.cases, DEFAULT_ALPHA);
         assert_eq!(
             cmp,
             Comparison {

@@ -1,5 +1,5 @@
 //! `Confirmation`: what `--confirm K` reran and decided, as report.json records it
-//! (`baseline.confirmation`). Types only; the logic is in `crate::confirm`.
+//! (`baseline.confirmation`). Types only; the logic is in `results::confirm`.
 
 use serde::{Deserialize, Serialize};
 

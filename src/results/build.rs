@@ -1,13 +1,11 @@
-//! `build_report`: finished case results in, the deterministic `RunReport` out.
+//! `build_report`: a run's reduced cases in, the deterministic `RunReport` out.
 
-use std::collections::BTreeMap;
-
-use crate::gate;
-use crate::report::model::{CaseResult, RunReport, Summary, TagSummary, REPORT_VERSION};
-use crate::stats::wilson_interval;
-use crate::suite::model::Gate;
-use crate::trajectory::Usage;
-use crate::verdict::{rate, round, CaseStatus};
+use crate::gate::Policy;
+use crate::results::case_result::CaseResult;
+use crate::results::compare::Comparison;
+use crate::results::run_report::{RunReport, REPORT_VERSION};
+use crate::results::summary::{summarize, Summary};
+use crate::verdict::round;
 
 /// Who ran: the identity part of the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,89 +16,68 @@ pub struct ReportHeader {
     pub target: String,
 }
 
-/// Sorts, rounds, counts and gates. The results may arrive in any order (they finish
-/// concurrently); the report does not depend on it.
-pub fn build_report(
-    header: ReportHeader,
-    gate: &Gate,
-    mut results: Vec<CaseResult>,
-    incomplete: Option<String>,
-) -> RunReport {
-    // `eval` hands them over sorted already (repeats are reduced in id order); skipping the
-    // sort then spares a scratch copy of every result.
-    if !results.is_sorted_by(|a, b| a.id <= b.id) {
-        results.sort_by(|a, b| a.id.cmp(&b.id));
-    }
-    for case in &mut results {
-        case.score = case.score.map(round);
-        for verdict in &mut case.checks {
-            verdict.score = verdict.score.map(round);
+/// A run's cases sorted by id and rounded, with their summary: what a baseline comparison
+/// and the gate read, and what the report holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub summary: Summary,
+    pub cases: Vec<CaseResult>,
+}
+
+impl Scored {
+    /// Sorts, rounds and counts. The cases may arrive in any order (they finish
+    /// concurrently); the result does not depend on it.
+    pub fn new(mut cases: Vec<CaseResult>) -> Scored {
+        // `eval` hands them over sorted already (repeats are reduced in id order); skipping the
+        // sort then spares a scratch copy of every result.
+        if !cases.is_sorted_by(|a, b| a.id <= b.id) {
+            cases.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        for case in &mut cases {
+            case.score = case.score.map(round);
+            for verdict in &mut case.checks {
+                verdict.score = verdict.score.map(round);
+            }
+        }
+        Scored {
+            summary: summarize(&cases),
+            cases,
         }
     }
-    let summary = summarize(&results);
-    let gate = gate::evaluate(gate, &summary, &results);
+}
+
+/// The report: the gate's verdict is given here, once, on the cases and the baseline
+/// comparison the report holds.
+pub fn build_report(
+    header: ReportHeader,
+    gate: Policy<'_>,
+    scored: Scored,
+    baseline: Option<Comparison>,
+    incomplete: Option<String>,
+) -> RunReport {
+    let gate = gate.verdict(
+        &scored.cases,
+        baseline.as_ref().map(Comparison::gated_losses),
+    );
     RunReport {
         version: REPORT_VERSION,
         suite: header.suite,
         description: header.description,
         target: header.target,
         incomplete,
-        summary,
+        summary: scored.summary,
         gate,
-        baseline: None,
-        cases: results,
-    }
-}
-
-/// Counts, rates, mean score, usage and per-tag figures over the cases.
-fn summarize(cases: &[CaseResult]) -> Summary {
-    let count = |s: CaseStatus| cases.iter().filter(|c| c.status == s).count();
-    let total = cases.len();
-    let passed = count(CaseStatus::Passed);
-    let soft_failed = count(CaseStatus::SoftFailed);
-    let errored = count(CaseStatus::Errored);
-
-    let scores: Vec<f64> = cases.iter().filter_map(|c| c.score).collect();
-    let mean_score =
-        (!scores.is_empty()).then(|| round(scores.iter().sum::<f64>() / scores.len() as f64));
-
-    let mut usage = Usage::default();
-    let mut by_tag: BTreeMap<String, TagSummary> = BTreeMap::new();
-    for case in cases {
-        usage.add(case.usage);
-        for tag in &case.tags {
-            let t = by_tag.entry(tag.clone()).or_default();
-            t.total += 1;
-            t.passed += usize::from(case.status.is_pass());
-        }
-    }
-    for t in by_tag.values_mut() {
-        t.pass_rate = rate(t.passed, t.total);
-    }
-
-    Summary {
-        total,
-        passed,
-        soft_failed,
-        failed: count(CaseStatus::Failed),
-        errored,
-        flaky: count(CaseStatus::Flaky),
-        pass_rate: rate(passed + soft_failed, total),
-        soft_fail_rate: rate(soft_failed, total),
-        error_rate: rate(errored, total),
-        pass_rate_ci: wilson_interval((passed + soft_failed) as u64, total as u64, 1.96)
-            .map(|(lo, hi)| [round(lo), round(hi)]),
-        mean_score,
-        usage,
-        by_tag,
+        baseline,
+        cases: scored.cases,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trajectory::{EndReason, Trajectory};
-    use crate::verdict::{Outcome, Verdict};
+    use crate::gate::Gate;
+    use crate::trajectory::{EndReason, Usage};
+    use crate::verdict::{CaseStatus, Outcome, Verdict};
 
     fn case(id: &str, status: CaseStatus, score: Option<f64>, tags: &[&str]) -> CaseResult {
         CaseResult {
@@ -127,8 +104,15 @@ mod tests {
             tools: vec![],
             repeats: None,
             repeat: 0,
-            trajectory: Trajectory::default(),
         }
+    }
+
+    fn report(gate: &Gate, cases: Vec<CaseResult>, incomplete: Option<String>) -> RunReport {
+        let gate = Policy::Suite {
+            gate,
+            uncalibrated: vec![],
+        };
+        build_report(header(), gate, Scored::new(cases), None, incomplete)
     }
 
     fn header() -> ReportHeader {
@@ -188,7 +172,7 @@ mod tests {
         ];
         for row in table {
             let n = row.cases.len() as u64;
-            let r = build_report(header(), &Gate::default(), row.cases, None);
+            let r = report(&Gate::default(), row.cases, None);
             let s = &r.summary;
             let name = row.name;
             let ids: Vec<&str> = r.cases.iter().map(|c| c.id.as_str()).collect();
@@ -230,7 +214,7 @@ mod tests {
             case("b", SoftFailed, None, &["refunds"]),
             case("c", Failed, None, &["refunds"]),
         ];
-        let r = build_report(header(), &Gate::default(), cases, None);
+        let r = report(&Gate::default(), cases, None);
         let tags: Vec<(&str, usize, usize, f64)> = r
             .summary
             .by_tag
@@ -251,7 +235,7 @@ mod tests {
             case("a", CaseStatus::Passed, None, &[]),
             case("c", CaseStatus::Failed, None, &[]),
         ];
-        let r = build_report(header(), &gate, cases, Some("cancelled".into()));
+        let r = report(&gate, cases, Some("cancelled".into()));
         assert_eq!(r.version, REPORT_VERSION);
         assert_eq!(r.suite, "s");
         assert_eq!(r.incomplete.as_deref(), Some("cancelled"));
@@ -259,5 +243,40 @@ mod tests {
         assert_eq!(r.gate.rules.len(), 1);
         assert_eq!(r.gate.rules[0].actual, 0.5);
         assert_eq!(r.gate.critical_failures, ["c"]);
+    }
+
+    #[test]
+    fn the_gate_judges_the_baseline_the_report_holds() {
+        use crate::gate::RuleKind;
+        use crate::results::compare::StatusChange;
+        let gate = Gate {
+            max_regressions: Some(0),
+            ..Gate::default()
+        };
+        let cases = || vec![case("a", CaseStatus::Failed, None, &[])];
+        let regressed = Comparison {
+            regressions: vec![StatusChange {
+                id: "a".into(),
+                before: CaseStatus::Passed,
+                after: CaseStatus::Failed,
+                checks: vec![],
+            }],
+            ..Comparison::default()
+        };
+        let build = |baseline: Option<Comparison>| {
+            let policy = Policy::Suite {
+                gate: &gate,
+                uncalibrated: vec!["j".into()],
+            };
+            build_report(header(), policy, Scored::new(cases()), baseline, None)
+        };
+        let without = build(None);
+        assert!(without.gate.passed && without.gate.rules.is_empty());
+        assert_eq!(without.gate.uncalibrated, ["j"]);
+        let with = build(Some(regressed.clone()));
+        assert!(!with.gate.passed);
+        let rule = &with.gate.rules[0];
+        assert_eq!((rule.rule, rule.actual), (RuleKind::MaxRegressions, 1.0));
+        assert_eq!(with.baseline, Some(regressed));
     }
 }

@@ -1,0 +1,295 @@
+//! Limit checks on how the run went — `max_steps`, `max_tokens`, `max_cost_usd`,
+//! `max_latency_ms`, `escalated`, `not_escalated` — their shapes, validation and evaluation.
+//!
+//! `max_cost_usd` bounds the trajectory's summed USD (priced model calls); a run with no priced
+//! call has no cost to compare and is `skipped`. `max_latency_ms` bounds the summed wall time of
+//! the model and tool calls (the agent's own time between them is not recorded). On a pass the
+//! reason names only the limit, so a report does not change with timing noise.
+
+use serde_json::Value;
+
+use crate::check::case::CaseFacts;
+use crate::check::eval::{boolean, fail, pass, skipped, Judged, EXCERPT};
+use crate::check::parse::{CheckEnv, CheckError};
+use crate::check::registry::{Kind, Shape};
+use crate::text::one_line;
+use crate::trajectory::{Step, Trajectory};
+
+pub(crate) const KINDS: &[Kind] = &[
+    Kind {
+        name: "max_steps",
+        shape: Shape::U64,
+    },
+    Kind {
+        name: "max_tokens",
+        shape: Shape::U64,
+    },
+    Kind {
+        name: "escalated",
+        shape: Shape::Bool,
+    },
+    Kind {
+        name: "not_escalated",
+        shape: Shape::Bool,
+    },
+    Kind {
+        name: "max_cost_usd",
+        shape: Shape::F64,
+    },
+    Kind {
+        name: "max_latency_ms",
+        shape: Shape::U64,
+    },
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LimitCheck {
+    /// At most this many model calls.
+    MaxSteps(u64),
+    /// At most this many tokens (input + output) over all model calls.
+    MaxTokens(u64),
+    /// At most this many USD over all priced model calls.
+    MaxCostUsd(f64),
+    /// At most this many milliseconds over all model and tool calls.
+    MaxLatencyMs(u64),
+    /// `true`: must escalate; `false`: must not.
+    Escalated(bool),
+}
+
+/// Validates `kind: value`; the check and its display name.
+pub(crate) fn parse(
+    kind: &str,
+    v: &Value,
+    _env: &CheckEnv,
+    errs: &mut Vec<CheckError>,
+) -> Option<(LimitCheck, String)> {
+    // The registry reads these typed (`Shape`), so only the values' meaning is checked here.
+    match (kind, v) {
+        ("max_steps", Value::Number(n)) => n
+            .as_u64()
+            .map(|n| (LimitCheck::MaxSteps(n), format!("max_steps {n}"))),
+        ("max_tokens", Value::Number(n)) => n
+            .as_u64()
+            .map(|n| (LimitCheck::MaxTokens(n), format!("max_tokens {n}"))),
+        ("max_latency_ms", Value::Number(n)) => n
+            .as_u64()
+            .map(|n| (LimitCheck::MaxLatencyMs(n), format!("max_latency_ms {n}"))),
+        ("max_cost_usd", Value::Number(n)) => match n.as_f64() {
+            Some(usd) if usd.is_finite() && usd >= 0.0 => {
+                Some((LimitCheck::MaxCostUsd(usd), format!("max_cost_usd {usd}")))
+            }
+            _ => {
+                errs.push(
+                    CheckError::new(format!("`max_cost_usd` must be 0 or more, found {n}"))
+                        .needle("max_cost_usd"),
+                );
+                None
+            }
+        },
+        ("escalated", Value::Bool(b)) => Some(escalated(*b)),
+        ("not_escalated", Value::Bool(true)) => Some(escalated(false)),
+        ("not_escalated", _) => {
+            errs.push(
+                CheckError::new("`not_escalated: false` checks nothing")
+                    .hint("remove the check, or write `escalated: true`")
+                    .needle("not_escalated"),
+            );
+            None
+        }
+        _ => None,
+    }
+}
+
+fn escalated(want: bool) -> (LimitCheck, String) {
+    let name = if want { "escalated" } else { "not escalated" };
+    (LimitCheck::Escalated(want), name.to_string())
+}
+
+pub(crate) fn evaluate(check: &LimitCheck, _case: &dyn CaseFacts, t: &Trajectory) -> Judged {
+    match check {
+        LimitCheck::MaxSteps(max) => {
+            let n = t.model_calls() as u64;
+            boolean(n <= *max, format!("{n} model calls (max {max})"))
+        }
+        LimitCheck::MaxTokens(max) => {
+            let n = t.usage.total();
+            boolean(n <= *max, format!("{n} tokens (max {max})"))
+        }
+        LimitCheck::MaxCostUsd(max) => match t.cost_usd {
+            None => skipped("no model call was priced: the run's cost is unknown"),
+            Some(usd) if usd <= *max => pass(format!("cost within ${max}")),
+            Some(usd) => fail(format!("cost ${usd:.6} (max ${max})")),
+        },
+        LimitCheck::MaxLatencyMs(max) => {
+            let ms = latency_ms(t);
+            if ms <= *max {
+                pass(format!("latency within {max} ms"))
+            } else {
+                fail(format!("latency {ms} ms (max {max})"))
+            }
+        }
+        LimitCheck::Escalated(want) => {
+            let did = t.escalated();
+            let why = escalation_reason(t)
+                .map(|r| format!(": {}", one_line(r, EXCERPT)))
+                .unwrap_or_default();
+            match (want, did) {
+                (true, true) => pass(format!("escalated{why}")),
+                (false, false) => pass("did not escalate"),
+                (true, false) => fail("expected an escalation, the agent did not escalate"),
+                (false, true) => fail(format!("expected no escalation, the agent escalated{why}")),
+            }
+        }
+    }
+}
+
+/// Summed wall time of the model and tool calls.
+fn latency_ms(t: &Trajectory) -> u64 {
+    t.steps
+        .iter()
+        .map(|s| match s {
+            Step::Model { latency_ms, .. } | Step::Tool { latency_ms, .. } => *latency_ms,
+            _ => 0,
+        })
+        .sum()
+}
+
+fn escalation_reason(t: &Trajectory) -> Option<&str> {
+    t.steps
+        .iter()
+        .find_map(|s| match s {
+            Step::Escalation { reason } => Some(reason.as_str()),
+            _ => None,
+        })
+        .or(t.error.as_deref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::eval::evaluate;
+    use crate::check::parse::from_raw;
+    use crate::check::raw::RawCheck;
+    use crate::check::spec::CheckSpec;
+    use crate::suite::Case;
+    use crate::trajectory::{EndReason, Usage};
+    use crate::verdict::Outcome;
+
+    fn parse(yaml: &str) -> Result<CheckSpec, Vec<CheckError>> {
+        let raw: RawCheck = serde_yaml::from_str(yaml).unwrap();
+        let env = CheckEnv {
+            suite_dir: std::path::Path::new("."),
+            judges: &Default::default(),
+            available_judges: &[],
+            tools: None,
+            cache: &Default::default(),
+            limits: Default::default(),
+        };
+        from_raw(&raw, &env)
+    }
+
+    fn model(latency_ms: u64) -> Step {
+        Step::Model {
+            content: None,
+            tool_calls: Vec::new(),
+            usage: Usage::default(),
+            model: "mock".into(),
+            latency_ms,
+            cost_usd: None,
+        }
+    }
+
+    fn tool(latency_ms: u64) -> Step {
+        Step::Tool {
+            id: String::new(),
+            name: "lookup_order".into(),
+            args: Value::Null,
+            result: None,
+            error: None,
+            latency_ms,
+        }
+    }
+
+    #[test]
+    fn cost_latency_and_escalation_table() {
+        use Outcome::*;
+        let priced = Trajectory {
+            cost_usd: Some(0.0125),
+            steps: vec![model(300), tool(150), model(100)],
+            ..Default::default()
+        };
+        let escalated = Trajectory {
+            end: EndReason::Escalated,
+            steps: vec![Step::Escalation {
+                reason: "refund above limit".into(),
+            }],
+            ..Default::default()
+        };
+        let unpriced = Trajectory::default();
+        let table: [(&str, &Trajectory, Outcome, &str); 9] = [
+            ("max_cost_usd: 0.02", &priced, Pass, "cost within $0.02"),
+            ("max_cost_usd: 0.0125", &priced, Pass, "within"),
+            (
+                "max_cost_usd: 0.01",
+                &priced,
+                Fail,
+                "cost $0.012500 (max $0.01)",
+            ),
+            ("max_cost_usd: 1", &unpriced, Skipped, "cost is unknown"),
+            (
+                "max_latency_ms: 550",
+                &priced,
+                Pass,
+                "latency within 550 ms",
+            ),
+            (
+                "max_latency_ms: 549",
+                &priced,
+                Fail,
+                "latency 550 ms (max 549)",
+            ),
+            ("not_escalated: true", &priced, Pass, "did not escalate"),
+            (
+                "not_escalated: true",
+                &escalated,
+                Fail,
+                "escalated: refund above limit",
+            ),
+            (
+                "escalated: false",
+                &escalated,
+                Fail,
+                "expected no escalation",
+            ),
+        ];
+        for (yaml, t, want, reason) in table {
+            let spec = parse(yaml).unwrap_or_else(|e| panic!("{yaml}: {e:?}"));
+            let v = evaluate(&spec, &Case::new("c", "hi"), t);
+            assert_eq!(v.outcome, want, "{yaml}: {v:?}");
+            assert!(v.reason.contains(reason), "{yaml}: {}", v.reason);
+        }
+    }
+
+    #[test]
+    fn names_and_load_errors() {
+        let name = |yaml: &str| parse(yaml).unwrap().name;
+        assert_eq!(name("not_escalated: true"), "not escalated");
+        assert_eq!(name("max_cost_usd: 0.5"), "max_cost_usd 0.5");
+        assert_eq!(name("max_latency_ms: 2000"), "max_latency_ms 2000");
+        let msg = |yaml: &str| parse(yaml).unwrap_err()[0].to_string();
+        assert_eq!(
+            msg("not_escalated: false"),
+            "`not_escalated: false` checks nothing (hint: remove the check, or write `escalated: true`)"
+        );
+        assert_eq!(
+            msg("max_cost_usd: -1"),
+            "`max_cost_usd` must be 0 or more, found -1.0"
+        );
+        let e = serde_yaml::from_str::<RawCheck>("max_latency_ms: soon").unwrap_err();
+        assert!(e.to_string().contains("expected u64"), "{e}");
+        assert!(matches!(
+            parse("max_cost_usd: 2").unwrap().check,
+            crate::check::spec::Check::Limits(LimitCheck::MaxCostUsd(usd)) if usd == 2.0
+        ));
+    }
+}

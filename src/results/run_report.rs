@@ -1,0 +1,89 @@
+//! `RunReport`: the record of one run, from which every report format is rendered.
+//!
+//! Field order is the serialized order of `report.json`: version first, then identity, then
+//! results. Nothing here depends on time or concurrency (that lives in `Meta`, written apart),
+//! maps are `BTreeMap`, cases are sorted by id and floats are rounded with `verdict::round`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::exit;
+use crate::gate::GateResult;
+use crate::results::case_result::CaseResult;
+use crate::results::compare::Comparison;
+use crate::results::summary::Summary;
+
+/// Bumped when the shape of `report.json` changes incompatibly.
+pub(crate) const REPORT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub version: u32,
+    pub suite: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// E.g. `harness mock:support`.
+    pub target: String,
+    /// Set when the run stopped early (Ctrl-C, too many errors): the report holds what finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
+    pub summary: Summary,
+    pub gate: GateResult,
+    /// Changes against `--baseline`, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Comparison>,
+    pub cases: Vec<CaseResult>,
+}
+
+impl RunReport {
+    /// The process exit code for a finished run: an incomplete run is never a pass, whatever
+    /// the partial numbers say.
+    pub(crate) fn exit_code(&self) -> u8 {
+        if self.incomplete.is_some() {
+            exit::RUN_INCOMPLETE
+        } else if self.gate.passed {
+            exit::GATE_PASSED
+        } else {
+            exit::GATE_FAILED
+        }
+    }
+}
+
+/// What varies between identical runs: written to `meta.json`, never to `report.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub gauntlet_version: String,
+    pub concurrency: usize,
+    pub duration_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_prefers_incomplete_then_gate() {
+        let report = |incomplete: Option<&str>, passed: bool| RunReport {
+            version: 1,
+            suite: "s".into(),
+            description: None,
+            target: "t".into(),
+            incomplete: incomplete.map(String::from),
+            summary: Summary::default(),
+            gate: GateResult {
+                passed,
+                ..GateResult::default()
+            },
+            baseline: None,
+            cases: vec![],
+        };
+        let table = [
+            (None, true, exit::GATE_PASSED),
+            (None, false, exit::GATE_FAILED),
+            (Some("cancelled"), true, exit::RUN_INCOMPLETE),
+            (Some("cancelled"), false, exit::RUN_INCOMPLETE),
+        ];
+        for (incomplete, passed, want) in table {
+            assert_eq!(report(incomplete, passed).exit_code(), want);
+        }
+    }
+}
