@@ -23,7 +23,7 @@ use crate::agent::harness::raw_harness::RawHarness;
 use crate::agent::harness::simulated_user::SimulatedUser;
 use crate::agent::harness::system_prompt::system_prompt_context;
 use crate::agent::harness::tools::BUILTIN_TOOLS;
-use crate::agent::harness::world::World;
+use crate::agent::harness::world::{World, WorldError};
 use crate::agent::http::{HttpTarget, RawHttp};
 use crate::agent::replay::{RawReplay, ReplayTarget};
 use crate::agent::target::{RawTarget, Target, TargetKind};
@@ -929,10 +929,10 @@ impl Loader {
             .map(|rel| self.resolve(rel));
         if let Err(e) = World::new(h.world.as_ref(), None) {
             let file = world_file.unwrap_or_else(|| self.path.clone());
-            self.errors.push(Diagnostic::new(file, e));
+            self.errors.push(Diagnostic::new(file, e.to_string()));
             return;
         }
-        let failures: Vec<(&Case, String)> = cases
+        let failures: Vec<(&Case, WorldError)> = cases
             .par_iter()
             .filter(|c| c.world_fixture.is_some())
             .filter_map(|case| {

@@ -177,7 +177,9 @@ fn issue_refund(
         .get("delivered_on")
         .and_then(Value::as_str)
         .ok_or_else(|| format!("order {order_id} has no delivery date"))?;
-    let days = world.today()? - parse_date(delivered)?;
+    // A tool's error is what the model is told.
+    let today = world.today().map_err(|e| e.to_string())?;
+    let days = today - parse_date(delivered).map_err(|e| e.to_string())?;
     if days > REFUND_WINDOW_DAYS {
         return Err(format!(
             "order {order_id} was delivered {days} days ago: refunds are only possible within {REFUND_WINDOW_DAYS} days of delivery"

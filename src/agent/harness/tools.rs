@@ -38,16 +38,26 @@ pub(crate) fn tool_spec(name: &str) -> Option<ToolSpec> {
     })
 }
 
+/// Why a suite's tools cannot be offered to the model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ToolSetError {
+    #[error("unknown builtin tool `{name}`{}", .near.as_ref().map(|b| format!(" (hint: did you mean `{b}`?)")).unwrap_or_default())]
+    UnknownBuiltin { name: String, near: Option<String> },
+    #[error("tool `{0}` is defined twice")]
+    DefinedTwice(String),
+    #[error("schema of tool `{tool}`: {reason}")]
+    BadSchema { tool: String, reason: String },
+}
+
 /// The specs of the named builtin tools, in the order given; an unknown name is an error.
-pub(crate) fn tool_specs(names: &[String]) -> Result<Vec<ToolSpec>, String> {
+pub(crate) fn tool_specs(names: &[String]) -> Result<Vec<ToolSpec>, ToolSetError> {
     names
         .iter()
         .map(|n| {
-            tool_spec(n).ok_or_else(|| {
-                let hint = crate::diagnostic::did_you_mean(n, BUILTIN_TOOLS.iter().copied())
-                    .map(|b| format!(" (hint: did you mean `{b}`?)"))
-                    .unwrap_or_default();
-                format!("unknown builtin tool `{n}`{hint}")
+            tool_spec(n).ok_or_else(|| ToolSetError::UnknownBuiltin {
+                name: n.clone(),
+                near: crate::diagnostic::did_you_mean(n, BUILTIN_TOOLS.iter().copied())
+                    .map(str::to_string),
             })
         })
         .collect()
@@ -91,20 +101,27 @@ impl std::fmt::Debug for ToolSet {
 }
 
 impl ToolSet {
-    pub fn new(names: &[String], custom_tools: &[Arc<CustomTool>]) -> Result<ToolSet, String> {
+    pub fn new(
+        names: &[String],
+        custom_tools: &[Arc<CustomTool>],
+    ) -> Result<ToolSet, ToolSetError> {
         let mut specs = tool_specs(names)?;
         let mut custom = BTreeMap::new();
         for tool in custom_tools {
             if specs.iter().any(|s| s.name == tool.spec.name) {
-                return Err(format!("tool `{}` is defined twice", tool.spec.name));
+                return Err(ToolSetError::DefinedTwice(tool.spec.name.clone()));
             }
             specs.push(tool.spec.clone());
             custom.insert(tool.spec.name.clone(), tool.clone());
         }
         let mut validators = BTreeMap::new();
         for spec in &specs {
-            let v = jsonschema::validator_for(&spec.parameters)
-                .map_err(|e| format!("schema of tool `{}`: {e}", spec.name))?;
+            let v = jsonschema::validator_for(&spec.parameters).map_err(|e| {
+                ToolSetError::BadSchema {
+                    tool: spec.name.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
             validators.insert(spec.name.clone(), v);
         }
         Ok(ToolSet {
@@ -118,14 +135,14 @@ impl ToolSet {
 /// A suite's `ToolSet`, built on first use and then shared (a cheap clone of the harness
 /// configuration shares it too). A build error is kept and returned to every case.
 #[derive(Debug, Clone, Default)]
-pub struct SharedToolSet(Arc<OnceLock<Result<Arc<ToolSet>, String>>>);
+pub struct SharedToolSet(Arc<OnceLock<Result<Arc<ToolSet>, ToolSetError>>>);
 
 impl SharedToolSet {
     pub(crate) fn get(
         &self,
         names: &[String],
         custom_tools: &[Arc<CustomTool>],
-    ) -> Result<Arc<ToolSet>, String> {
+    ) -> Result<Arc<ToolSet>, ToolSetError> {
         self.0
             .get_or_init(|| ToolSet::new(names, custom_tools).map(Arc::new))
             .clone()
@@ -148,7 +165,10 @@ impl std::fmt::Debug for Toolbox {
 
 impl Toolbox {
     #[cfg(test)]
-    pub fn new(names: &[String], custom_tools: &[Arc<CustomTool>]) -> Result<Toolbox, String> {
+    pub fn new(
+        names: &[String],
+        custom_tools: &[Arc<CustomTool>],
+    ) -> Result<Toolbox, ToolSetError> {
         Ok(Toolbox::from_set(Arc::new(ToolSet::new(
             names,
             custom_tools,
@@ -275,7 +295,9 @@ mod tests {
 
     #[test]
     fn unknown_name_gets_a_hint() {
-        let err = tool_specs(&["lookup_ordr".to_string()]).unwrap_err();
+        let err = tool_specs(&["lookup_ordr".to_string()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("did you mean `lookup_order`"), "{err}");
     }
 

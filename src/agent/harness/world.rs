@@ -28,9 +28,29 @@ pub struct World {
     state: Arc<Value>,
 }
 
+/// A world fixture the builtin tools cannot work with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum WorldError {
+    #[error("the world must be a JSON object")]
+    NotAnObject,
+    #[error("`today` in the world must be a date string `YYYY-MM-DD`")]
+    TodayNotAString,
+    #[error("`today` in the world: {0}")]
+    BadToday(BadDate),
+    #[error("`{0}` in the world must be an object keyed by id")]
+    CollectionNotAnObject(&'static str),
+    #[error("the world has no `today` date, needed for date policies")]
+    NoToday,
+}
+
+/// A date that is not `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid date `{0}` (expected `YYYY-MM-DD`)")]
+pub(crate) struct BadDate(String);
+
 impl World {
     /// The suite's world with the case's fixture deep-merged over it.
-    pub fn new(base: Option<&Arc<Value>>, overlay: Option<&Value>) -> Result<World, String> {
+    pub fn new(base: Option<&Arc<Value>>, overlay: Option<&Value>) -> Result<World, WorldError> {
         let mut state = base
             .cloned()
             .unwrap_or_else(|| Arc::new(Value::Object(Map::new())));
@@ -42,26 +62,22 @@ impl World {
 
     /// Checks the shape the tools rely on: an object, `today` a date, collections objects.
     #[cfg(test)]
-    pub fn from_value(state: Value) -> Result<World, String> {
+    pub fn from_value(state: Value) -> Result<World, WorldError> {
         World::check(Arc::new(state))
     }
 
-    fn check(state: Arc<Value>) -> Result<World, String> {
+    fn check(state: Arc<Value>) -> Result<World, WorldError> {
         let Some(obj) = state.as_object() else {
-            return Err("the world must be a JSON object".into());
+            return Err(WorldError::NotAnObject);
         };
         if let Some(today) = obj.get("today") {
-            let s = today
-                .as_str()
-                .ok_or("`today` in the world must be a date string `YYYY-MM-DD`")?;
-            parse_date(s).map_err(|e| format!("`today` in the world: {e}"))?;
+            let s = today.as_str().ok_or(WorldError::TodayNotAString)?;
+            parse_date(s).map_err(WorldError::BadToday)?;
         }
         for key in COLLECTIONS {
             if let Some(v) = obj.get(*key) {
                 if !v.is_object() {
-                    return Err(format!(
-                        "`{key}` in the world must be an object keyed by id"
-                    ));
+                    return Err(WorldError::CollectionNotAnObject(key));
                 }
             }
         }
@@ -78,13 +94,13 @@ impl World {
     }
 
     /// The world's fixed date, in days since 1970-01-01.
-    pub(crate) fn today(&self) -> Result<i64, String> {
+    pub(crate) fn today(&self) -> Result<i64, WorldError> {
         let s = self
             .state
             .get("today")
             .and_then(Value::as_str)
-            .ok_or("the world has no `today` date, needed for date policies")?;
-        parse_date(s)
+            .ok_or(WorldError::NoToday)?;
+        parse_date(s).map_err(WorldError::BadToday)
     }
 
     pub(crate) fn today_str(&self) -> String {
@@ -186,10 +202,10 @@ pub(crate) fn deep_merge(base: &mut Value, overlay: &Value) {
 }
 
 /// `YYYY-MM-DD` to days since 1970-01-01 (proleptic Gregorian).
-pub(crate) fn parse_date(s: &str) -> Result<i64, String> {
-    let bad = || format!("invalid date `{s}` (expected `YYYY-MM-DD`)");
+pub(crate) fn parse_date(s: &str) -> Result<i64, BadDate> {
+    let bad = || BadDate(s.to_string());
     let mut parts = s.splitn(3, '-');
-    let mut next = || -> Result<i64, String> {
+    let mut next = || -> Result<i64, BadDate> {
         parts
             .next()
             .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
@@ -261,7 +277,7 @@ mod tests {
             (json!({"today": "soon"}), "invalid date"),
             (json!({"orders": []}), "`orders`"),
         ] {
-            let err = World::from_value(v).unwrap_err();
+            let err = World::from_value(v).unwrap_err().to_string();
             assert!(err.contains(want), "{err}");
         }
     }
