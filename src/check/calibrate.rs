@@ -13,8 +13,8 @@ use serde::Deserialize;
 use crate::check::calibration_stats::{pearson, spearman, Agreement};
 use crate::check::judge::{grade, Judge};
 use crate::diagnostic::Diagnostic;
-use crate::provider::Provider;
-use crate::suite::{Case, Expected};
+use crate::provider::types::Provider;
+use crate::suite::model::{Case, Expected};
 use crate::trajectory::Trajectory;
 use crate::verdict::Outcome;
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::fingerprint::stable_hash;
-use crate::provider::{ModelRequest, ModelResponse, Provider, ProviderError};
+use crate::provider::types::{ModelRequest, ModelResponse, Provider, ProviderError};
 use crate::trajectory::{ToolCall, Usage};
 
 /// Where the cache lives, relative to the working directory.

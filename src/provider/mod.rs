@@ -17,5 +17,3 @@ pub mod retry;
 pub mod settings;
 pub mod types;
 pub mod usage;
-
-pub use types::*;

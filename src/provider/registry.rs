@@ -14,7 +14,8 @@ use crate::provider::cache::{CachedProvider, CallContext, ModelCache, ToolRecord
 use crate::provider::fallback::Fallback;
 use crate::provider::http::HttpClient;
 use crate::provider::kind::ProviderKind;
-use crate::provider::mock::{MockProvider, MockRules};
+use crate::provider::mock::MockProvider;
+use crate::provider::mock_rules::MockRules;
 use crate::provider::mock_script::RawMockReply;
 use crate::provider::rate_limit::{RateLimit, RateLimiter};
 use crate::provider::retry::Retry;

@@ -40,10 +40,10 @@ use crate::gate::{Gate, DEFAULT_MAX_ERROR_RATE};
 use crate::limits::Limits;
 use crate::process::{resolve_program, Program, ProgramError};
 use crate::provider::kind::ProviderKind;
-use crate::provider::mock::MockRules;
+use crate::provider::mock_rules::MockRules;
 use crate::provider::raw_settings::RawProviderSettings;
 use crate::provider::settings::ProviderSettings;
-use crate::provider::ModelId;
+use crate::provider::types::ModelId;
 use crate::suite::model::{CalibrationRequirement, Case, Expected, RunSettings, Suite};
 use crate::suite::raw::{
     RawCalibration, RawCase, RawCommand, RawGate, RawHarness, RawHttp, RawReplay, RawRun, RawSuite,

@@ -14,7 +14,7 @@ use crate::agent::harness::custom_tool::{CustomKind, CustomTool};
 use crate::agent::harness::support;
 use crate::agent::harness::world::World;
 use crate::provider::cache::{ToolLookup, ToolRecorder};
-use crate::provider::ToolSpec;
+use crate::provider::types::ToolSpec;
 
 /// Every builtin tool name; the suite loader validates `tools:` against this list.
 pub const BUILTIN_TOOLS: &[&str] = &[
@@ -25,9 +25,6 @@ pub const BUILTIN_TOOLS: &[&str] = &[
     "send_email",
     "escalate_to_human",
 ];
-
-/// The tool whose successful call ends the trajectory as `escalated` (shared with every target).
-pub use crate::trajectory::ESCALATION_TOOL;
 
 /// The spec of one builtin tool, as offered to the model.
 pub fn tool_spec(name: &str) -> Option<ToolSpec> {
