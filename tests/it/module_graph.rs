@@ -90,7 +90,10 @@ fn graph(src: &Path) -> Graph {
             modules.insert(m);
         }
     }
-    let mut graph: Graph = modules.iter().map(|m| (m.clone(), BTreeSet::new())).collect();
+    let mut graph: Graph = modules
+        .iter()
+        .map(|m| (m.clone(), BTreeSet::new()))
+        .collect();
     let mut stack = vec![src.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("a readable folder") {
@@ -104,7 +107,9 @@ fn graph(src: &Path) -> Graph {
                 continue;
             }
             let rel = path.strip_prefix(src).expect("under src/");
-            let Some(from) = top_module(rel) else { continue };
+            let Some(from) = top_module(rel) else {
+                continue;
+            };
             let text = std::fs::read_to_string(&path).expect("a readable source file");
             for to in referenced(&production_code(&text)) {
                 if to != from && modules.contains(&to) {
@@ -176,7 +181,11 @@ fn cycles(graph: &Graph) -> Vec<Vec<String>> {
 #[test]
 fn top_level_modules_form_no_cycle() {
     let g = graph(&root().join("src"));
-    assert!(g.len() > 10, "the modules of src/ were found: {:?}", g.keys());
+    assert!(
+        g.len() > 10,
+        "the modules of src/ were found: {:?}",
+        g.keys()
+    );
     let groups = cycles(&g);
     let report: Vec<String> = groups
         .iter()
@@ -210,7 +219,10 @@ fn the_cycle_finder_finds_a_planted_cycle_and_ignores_test_code() {
     .expect("write");
     let g = graph(src);
     assert_eq!(cycles(&g), vec![vec!["a".to_string(), "b".to_string()]]);
-    assert!(g["c"].is_empty(), "comments and test modules are not edges: {g:?}");
+    assert!(
+        g["c"].is_empty(),
+        "comments and test modules are not edges: {g:?}"
+    );
     std::fs::write(src.join("c.rs"), "fn f() { crate::a::go() }\n").expect("write");
     assert_eq!(
         cycles(&graph(src)),
