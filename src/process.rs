@@ -268,7 +268,7 @@ pub(crate) struct Tail {
 }
 
 impl Tail {
-    pub fn new(keep: u64) -> Tail {
+    pub(crate) fn new(keep: u64) -> Tail {
         Tail {
             keep: usize::try_from(keep).unwrap_or(usize::MAX),
             bytes: VecDeque::new(),

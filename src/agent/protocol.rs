@@ -34,7 +34,7 @@ pub(crate) struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    pub fn new(case: &'a dyn CaseInput) -> Self {
+    pub(crate) fn new(case: &'a dyn CaseInput) -> Self {
         let mut fixtures = BTreeMap::new();
         if let Some(world) = case.world_fixture() {
             fixtures.insert("world", world);

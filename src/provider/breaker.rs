@@ -77,7 +77,7 @@ impl State {
 }
 
 impl Breaker {
-    pub fn new(inner: Arc<dyn Provider>, label: String, policy: BreakerPolicy) -> Self {
+    pub(crate) fn new(inner: Arc<dyn Provider>, label: String, policy: BreakerPolicy) -> Self {
         Breaker {
             inner,
             label,

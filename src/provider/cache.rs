@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::fingerprint::stable_hash;
-use crate::provider::{ModelRequest, ModelResponse, Provider, ProviderError};
+use crate::provider::types::{ModelRequest, ModelResponse, Provider, ProviderError};
 use crate::trajectory::{ToolCall, Usage};
 
 /// Where the cache lives, relative to the working directory.
@@ -26,7 +26,7 @@ pub(crate) const DEFAULT_DIR: &str = ".gauntlet/cache";
 
 /// How the cache is used in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CacheMode {
+pub(crate) enum CacheMode {
     /// `--cache`: answer from the store when possible, store what was called.
     ReadWrite,
     /// `--record`: always call, store every answer.
@@ -50,7 +50,7 @@ pub(crate) struct CallContext {
 
 /// The on-disk store: `<root>/models/<key>.json` and `<root>/tools/<key>.json`.
 #[derive(Debug, Clone)]
-pub struct ModelCache {
+pub(crate) struct ModelCache {
     root: PathBuf,
     mode: CacheMode,
 }
@@ -115,19 +115,11 @@ pub(crate) fn probe_writable(dir: &Path) -> Result<(), CacheWriteError> {
 }
 
 impl ModelCache {
-    pub fn new(root: impl Into<PathBuf>, mode: CacheMode) -> Self {
+    pub(crate) fn new(root: impl Into<PathBuf>, mode: CacheMode) -> Self {
         ModelCache {
             root: root.into(),
             mode,
         }
-    }
-
-    pub fn mode(&self) -> CacheMode {
-        self.mode
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     fn key(kind: Kind, ctx: &CallContext, request: &Value) -> String {
@@ -323,7 +315,7 @@ pub(crate) struct CachedProvider {
 }
 
 impl CachedProvider {
-    pub fn new(inner: Arc<dyn Provider>, cache: Arc<ModelCache>, ctx: CallContext) -> Self {
+    pub(crate) fn new(inner: Arc<dyn Provider>, cache: Arc<ModelCache>, ctx: CallContext) -> Self {
         CachedProvider { inner, cache, ctx }
     }
 }
@@ -395,7 +387,7 @@ pub(crate) enum ToolLookup {
 }
 
 impl ToolRecorder {
-    pub fn new(cache: Arc<ModelCache>, ctx: CallContext) -> Self {
+    pub(crate) fn new(cache: Arc<ModelCache>, ctx: CallContext) -> Self {
         ToolRecorder { cache, ctx }
     }
 

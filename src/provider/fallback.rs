@@ -15,7 +15,7 @@ pub(crate) struct Fallback {
 }
 
 impl Fallback {
-    pub fn new(chain: Vec<(ModelId, Arc<dyn Provider>)>) -> Self {
+    pub(crate) fn new(chain: Vec<(ModelId, Arc<dyn Provider>)>) -> Self {
         Fallback { chain }
     }
 }

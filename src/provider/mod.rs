@@ -15,7 +15,5 @@ pub(crate) mod raw_settings;
 pub(crate) mod registry;
 pub mod retry;
 pub mod settings;
-pub(crate) mod types;
-pub(crate) mod usage;
-
-pub use types::*;
+pub mod types;
+pub mod usage;

@@ -83,7 +83,7 @@ pub(crate) struct RequestBody<'a> {
 }
 
 impl<'a> RequestBody<'a> {
-    pub fn new(request: &'a ModelRequest) -> Self {
+    pub(crate) fn new(request: &'a ModelRequest) -> Self {
         RequestBody {
             model: &request.model,
             messages: request.messages.iter().map(message).collect(),

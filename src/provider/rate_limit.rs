@@ -71,7 +71,7 @@ impl Window {
 }
 
 impl RateLimiter {
-    pub fn new(policy: RateLimitPolicy) -> Self {
+    pub(crate) fn new(policy: RateLimitPolicy) -> Self {
         RateLimiter {
             policy,
             window: Mutex::new(Window::default()),
@@ -118,7 +118,7 @@ pub(crate) struct RateLimit {
 }
 
 impl RateLimit {
-    pub fn new(inner: Arc<dyn Provider>, limiter: Arc<RateLimiter>) -> Self {
+    pub(crate) fn new(inner: Arc<dyn Provider>, limiter: Arc<RateLimiter>) -> Self {
         RateLimit { inner, limiter }
     }
 }

@@ -14,7 +14,8 @@ use crate::provider::cache::{CachedProvider, CallContext, ModelCache, ToolRecord
 use crate::provider::fallback::Fallback;
 use crate::provider::http::HttpClient;
 use crate::provider::kind::ProviderKind;
-use crate::provider::mock::{MockProvider, MockRules};
+use crate::provider::mock::MockProvider;
+use crate::provider::mock_rules::MockRules;
 use crate::provider::mock_script::RawMockReply;
 use crate::provider::rate_limit::{RateLimit, RateLimiter};
 use crate::provider::retry::Retry;
@@ -22,7 +23,7 @@ use crate::provider::settings::ProviderSettings;
 use crate::provider::types::{ModelId, Provider, ProviderError};
 
 #[derive(Debug, Clone, Default)]
-pub struct Providers {
+pub(crate) struct Providers {
     mocks: BTreeMap<String, Arc<MockRules>>,
     /// The shared stack of every HTTP model the suite uses.
     http: BTreeMap<ModelId, Arc<dyn Provider>>,
@@ -121,7 +122,7 @@ fn api_key(settings: &ProviderSettings) -> Option<String> {
 
 impl Providers {
     /// `mocks`: the compiled rules of every `mock:NAME` the suite uses, by NAME.
-    pub fn new(mocks: BTreeMap<String, Arc<MockRules>>) -> Self {
+    pub(crate) fn new(mocks: BTreeMap<String, Arc<MockRules>>) -> Self {
         Providers {
             mocks,
             ..Default::default()

@@ -20,10 +20,11 @@ use crate::agent::harness::context::fit_context;
 use crate::agent::harness::pricing::round_usd;
 use crate::agent::harness::simulated_user::{parse_reply, SimulatedUserChat, UserReply};
 use crate::agent::harness::system_prompt::system_prompt_context;
-use crate::agent::harness::tools::{ToolError, ToolSetError, Toolbox, ESCALATION_TOOL};
+use crate::agent::harness::tools::{ToolError, ToolSetError, Toolbox};
 use crate::agent::harness::world::{World, WorldError};
 use crate::provider::registry::Providers;
-use crate::provider::{Message, ModelId, ModelRequest, Provider, ProviderError, Purpose};
+use crate::provider::types::{Message, ModelId, ModelRequest, Provider, ProviderError, Purpose};
+use crate::trajectory::ESCALATION_TOOL;
 use crate::trajectory::{EndReason, Step, ToolCall, Trajectory};
 
 /// Runs one case through the harness. Never panics and never fails: problems end the
@@ -470,9 +471,9 @@ mod tests {
     use crate::agent::harness::pricing::{Price, PriceTable};
     use crate::agent::harness::simulated_user::SimulatedUser;
     use crate::agent::harness::tools::BUILTIN_TOOLS;
-    use crate::provider::mock::MockRules;
+    use crate::provider::mock_rules::MockRules;
     use crate::provider::mock_script::{RawMockReply, RawToolCall};
-    use crate::provider::ModelId;
+    use crate::provider::types::ModelId;
     use crate::suite::model::Case;
     use serde_json::json;
     use std::collections::BTreeMap;

@@ -5,7 +5,7 @@
 //! only before a user or assistant message, never between an assistant's tool calls and their
 //! results: providers reject a tool result whose call is missing.
 
-use crate::provider::{Message, Role};
+use crate::provider::types::{Message, Role};
 
 /// The estimated tokens of one message: its text, tool calls and tool name.
 pub(crate) fn estimate_tokens(m: &Message) -> u64 {

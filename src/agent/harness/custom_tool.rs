@@ -16,7 +16,7 @@ use crate::duration::parse_duration;
 use crate::limits::format_size;
 use crate::process::{locate_program, OutputLimits, Program, RunError};
 use crate::provider::body::{read_capped, BodyError};
-use crate::provider::ToolSpec;
+use crate::provider::types::ToolSpec;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -2,7 +2,7 @@
 //! user model. The simulated user is an LLM with a persona and a goal (tau-bench style); it
 //! speaks until it says it is done with `###STOP###` or `max_turns` user turns were spoken.
 
-use crate::provider::{Message, ModelRequest, Purpose};
+use crate::provider::types::{Message, ModelRequest, Purpose};
 
 /// A simulated user (tau-bench style): an LLM with a persona and a goal that keeps talking to
 /// the agent until it says it is done or `max_turns` user turns were spoken.
@@ -31,7 +31,7 @@ pub(crate) enum UserReply {
 }
 
 impl SimulatedUserChat {
-    pub fn new(user: &SimulatedUser) -> Self {
+    pub(crate) fn new(user: &SimulatedUser) -> Self {
         let system = format!(
             "You are playing a customer talking to a support agent. Stay in character; write \
              only what the customer says, one short message at a time.\n\n\
@@ -82,7 +82,7 @@ pub(crate) fn parse_reply(content: Option<&str>) -> UserReply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::Role;
+    use crate::provider::types::Role;
 
     #[test]
     fn roles_are_mirrored_and_the_persona_is_in_the_system_prompt() {

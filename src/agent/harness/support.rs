@@ -79,7 +79,7 @@ fn object(properties: Value, required: &[&str]) -> Value {
 }
 
 /// Runs a support tool. Arguments have been validated against `spec(name)`.
-pub fn run(world: &mut World, name: &str, args: &Value) -> Result<Value, String> {
+pub(crate) fn run(world: &mut World, name: &str, args: &Value) -> Result<Value, String> {
     let s = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or_default();
     match name {
         "lookup_order" => lookup_order(world, s("order_id")),

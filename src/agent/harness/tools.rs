@@ -14,7 +14,7 @@ use crate::agent::harness::custom_tool::{CustomKind, CustomTool};
 use crate::agent::harness::support;
 use crate::agent::harness::world::World;
 use crate::provider::cache::{ToolLookup, ToolRecorder};
-use crate::provider::ToolSpec;
+use crate::provider::types::ToolSpec;
 
 /// Every builtin tool name; the suite loader validates `tools:` against this list.
 pub(crate) const BUILTIN_TOOLS: &[&str] = &[
@@ -25,9 +25,6 @@ pub(crate) const BUILTIN_TOOLS: &[&str] = &[
     "send_email",
     "escalate_to_human",
 ];
-
-/// The tool whose successful call ends the trajectory as `escalated` (shared with every target).
-pub(crate) use crate::trajectory::ESCALATION_TOOL;
 
 /// The spec of one builtin tool, as offered to the model.
 pub(crate) fn tool_spec(name: &str) -> Option<ToolSpec> {
@@ -101,7 +98,7 @@ impl std::fmt::Debug for ToolSet {
 }
 
 impl ToolSet {
-    pub fn new(
+    pub(crate) fn new(
         names: &[String],
         custom_tools: &[Arc<CustomTool>],
     ) -> Result<ToolSet, ToolSetError> {
@@ -149,7 +146,7 @@ impl SharedToolSet {
     }
 }
 
-pub struct Toolbox {
+pub(crate) struct Toolbox {
     set: Arc<ToolSet>,
     /// `--cache`/`--record`/`--replay`: where `http`/`command` tool calls are recorded.
     recorder: Option<ToolRecorder>,
@@ -165,7 +162,7 @@ impl std::fmt::Debug for Toolbox {
 
 impl Toolbox {
     #[cfg(test)]
-    pub fn new(
+    pub(crate) fn new(
         names: &[String],
         custom_tools: &[Arc<CustomTool>],
     ) -> Result<Toolbox, ToolSetError> {

@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 /// case whose tools write to it (a refund, a ticket) gets a copy of its own. A case that only
 /// reads ends with the suite's world as its end state, shared, not duplicated.
 #[derive(Debug, Clone, PartialEq)]
-pub struct World {
+pub(crate) struct World {
     state: Arc<Value>,
 }
 
@@ -50,7 +50,10 @@ pub(crate) struct BadDate(String);
 
 impl World {
     /// The suite's world with the case's fixture deep-merged over it.
-    pub fn new(base: Option<&Arc<Value>>, overlay: Option<&Value>) -> Result<World, WorldError> {
+    pub(crate) fn new(
+        base: Option<&Arc<Value>>,
+        overlay: Option<&Value>,
+    ) -> Result<World, WorldError> {
         let mut state = base
             .cloned()
             .unwrap_or_else(|| Arc::new(Value::Object(Map::new())));
@@ -62,7 +65,7 @@ impl World {
 
     /// Checks the shape the tools rely on: an object, `today` a date, collections objects.
     #[cfg(test)]
-    pub fn from_value(state: Value) -> Result<World, WorldError> {
+    pub(crate) fn from_value(state: Value) -> Result<World, WorldError> {
         World::check(Arc::new(state))
     }
 
@@ -85,7 +88,7 @@ impl World {
     }
 
     #[cfg(test)]
-    pub fn state(&self) -> &Value {
+    pub(crate) fn state(&self) -> &Value {
         &self.state
     }
 
