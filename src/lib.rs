@@ -18,6 +18,7 @@ pub(crate) mod http_client;
 pub mod input_file;
 pub mod journal;
 pub mod limits;
+pub mod otlp;
 pub mod plan;
 pub mod power;
 pub mod process;
