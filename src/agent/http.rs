@@ -9,12 +9,17 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use crate::agent::case_input::CaseInput;
-use crate::agent::protocol::{parse_reply, Request};
+use crate::agent::protocol::Request;
+use crate::agent::traced::{reply_trajectory, Traced};
 use crate::http_client::HttpClientError;
 use crate::limits::format_size;
+use crate::otlp::traces::Traces;
 use crate::provider::body::{read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
 use crate::text::excerpt;
 use crate::trajectory::Trajectory;
+
+/// The header that tells a traced http agent where gauntlet's OTLP receiver listens.
+pub const OTLP_ENDPOINT_HEADER: &str = "x-gauntlet-otlp-endpoint";
 
 /// How much of an error body a message quotes.
 const BODY_EXCERPT: usize = 300;
@@ -26,6 +31,9 @@ pub struct HttpTarget {
     pub headers: BTreeMap<String, String>,
     /// The largest reply body read (`run.limits.max_output_bytes`); a longer one errors the run.
     pub max_reply_bytes: u64,
+    /// `traces: otlp`: a `traceparent` header per run; the run's spans are its trajectory
+    /// when the reply carries none.
+    pub traced: Arc<Traced>,
     /// Built at the first case (`crate::http_client`), then shared by every case: the suite
     /// holds what the user wrote, the run what it needs to reach it.
     client: OnceLock<reqwest::Client>,
@@ -37,8 +45,15 @@ impl HttpTarget {
             url,
             headers,
             max_reply_bytes,
+            traced: Arc::default(),
             client: OnceLock::new(),
         }
+    }
+
+    /// This target with its `traces:` setting.
+    pub fn with_traces(mut self, traces: Option<Traces>) -> Self {
+        self.traced = Arc::new(Traced::new(traces));
+        self
     }
 
     fn client(&self) -> Result<&reqwest::Client, HttpClientError> {
@@ -64,10 +79,31 @@ impl HttpTarget {
             Ok(c) => c,
             Err(e) => return Trajectory::errored(error_chain(&e)),
         };
+        let trace = match self
+            .traced
+            .begin(case.id(), repeat, self.max_reply_bytes)
+            .await
+        {
+            Ok(t) => t,
+            Err(e) => return Trajectory::errored(e),
+        };
+        let traceparent = trace.as_ref().map(|t| t.context().traceparent());
         let mut request = client
             .post(self.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(Request::new(case).with_repeat(repeat).to_line());
+            .body(
+                Request::new(case)
+                    .with_repeat(repeat)
+                    .with_traceparent(traceparent.clone())
+                    .to_line(),
+            );
+        if let (Some(tp), Some(run)) = (traceparent, &trace) {
+            request = request
+                .header("traceparent", tp)
+                // The port is the OS's choice, known only now: an agent that exports per
+                // request can read where to.
+                .header(OTLP_ENDPOINT_HEADER, run.endpoint());
+        }
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
@@ -109,7 +145,7 @@ impl HttpTarget {
                 excerpt(&body, BODY_EXCERPT, "(nothing)")
             ));
         }
-        parse_reply(&body)
+        reply_trajectory(&body, trace).await
     }
 }
 

@@ -7,3 +7,4 @@ pub mod http;
 pub mod protocol;
 pub mod replay;
 pub mod target;
+pub mod traced;

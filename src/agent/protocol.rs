@@ -32,6 +32,10 @@ pub struct Request<'a> {
     pub vars: &'a BTreeMap<String, Value>,
     /// `{"world": {...}}` when the case has a world fixture; `{}` otherwise.
     pub fixtures: BTreeMap<&'static str, &'a Value>,
+    /// The W3C trace context of this run, for a target with `traces: otlp` (a persistent
+    /// agent cannot get it from its environment, which is set once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 impl<'a> Request<'a> {
@@ -47,6 +51,15 @@ impl<'a> Request<'a> {
             turns: case.turns(),
             vars: case.vars(),
             fixtures,
+            traceparent: None,
+        }
+    }
+
+    /// The request of a traced run.
+    pub fn with_traceparent(self, traceparent: Option<String>) -> Self {
+        Request {
+            traceparent,
+            ..self
         }
     }
 

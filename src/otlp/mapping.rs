@@ -169,7 +169,11 @@ impl Used {
 
 fn model_step(span: &Span, agent: Option<&str>) -> Step {
     let mut used = Used::default();
-    used.mark(&["gen_ai.operation.name", "openinference.span.kind"]);
+    used.mark(&[
+        "gen_ai.operation.name",
+        "openinference.span.kind",
+        "gen_ai.agent.name",
+    ]);
     let model = used
         .str(
             span,
@@ -243,7 +247,11 @@ fn model_step(span: &Span, agent: Option<&str>) -> Step {
 
 fn tool_step(span: &Span, agent: Option<&str>) -> Step {
     let mut used = Used::default();
-    used.mark(&["gen_ai.operation.name", "openinference.span.kind"]);
+    used.mark(&[
+        "gen_ai.operation.name",
+        "openinference.span.kind",
+        "gen_ai.agent.name",
+    ]);
     let name = used
         .str(span, &["gen_ai.tool.name", "tool.name"])
         .unwrap_or_else(|| strip_op(&span.name, "execute_tool"));

@@ -34,6 +34,9 @@ pub const GRACE: Duration = Duration::from_secs(2);
 const QUIET: Duration = Duration::from_millis(50);
 const POLL: Duration = Duration::from_millis(10);
 
+/// Why spans usually belong to no run, for the warning that counts them.
+pub const UNATTRIBUTED_HINT: &str = "an agent exports each run's spans before it replies (force_flush, or a simple span processor), within the 2s grace, under the TRACEPARENT it was given";
+
 pub const MAX_SPANS_PER_RUN: usize = 10_000;
 pub const MAX_CONNECTIONS: usize = 32;
 
@@ -264,16 +267,17 @@ impl Shared {
             );
         };
         let limit = usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX);
-        let body =
-            match Limited::new(req.into_body(), limit).collect().await {
-                Ok(b) => b.to_bytes(),
-                Err(_) => return problem(
+        let body = match Limited::new(req.into_body(), limit).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => {
+                return problem(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!(
                         "a trace export is limited to {limit} bytes (run.limits.max_output_bytes)"
                     ),
-                ),
-            };
+                )
+            }
+        };
         match decode(&body, format) {
             Ok(batches) => {
                 self.ingest(batches);

@@ -100,6 +100,9 @@ pub struct RawCommand {
     /// Working directory, relative to the suite's folder (default: the suite's folder).
     #[serde(default)]
     pub cwd: Option<String>,
+    /// `otlp`: receive the agent's OpenTelemetry spans as its trajectory.
+    #[serde(default)]
+    pub traces: Option<crate::otlp::traces::Traces>,
 }
 
 /// The user's agent behind an HTTP endpoint: each case is one POST of the request JSON.
@@ -109,6 +112,9 @@ pub struct RawHttp {
     pub url: String,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// `otlp`: receive the agent's OpenTelemetry spans as its trajectory.
+    #[serde(default)]
+    pub traces: Option<crate::otlp::traces::Traces>,
 }
 
 /// Re-score an earlier run's trajectories.
