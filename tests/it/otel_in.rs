@@ -6,7 +6,7 @@
 //! (`.ci/requirements.txt`).
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
@@ -48,7 +48,7 @@ fn suite(target: &str) -> tempfile::TempDir {
     dir
 }
 
-fn command_target(python: &PathBuf, flags: &[&str], persistent: bool) -> String {
+fn command_target(python: &Path, flags: &[&str], persistent: bool) -> String {
     let mut argv = vec![python.display().to_string(), agent()];
     argv.extend(flags.iter().map(|f| f.to_string()));
     format!(
