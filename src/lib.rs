@@ -19,6 +19,7 @@ pub(crate) mod http_client;
 pub(crate) mod input_file;
 pub mod journal;
 pub mod limits;
+pub mod otlp;
 pub(crate) mod plan;
 pub(crate) mod power;
 pub mod process;

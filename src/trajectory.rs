@@ -4,6 +4,7 @@
 //! what `trajectories.jsonl` stores and what a `replay` target reads back, so its serialized
 //! shape is part of the public protocol (see README, "Trajectory").
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -48,7 +49,15 @@ fn empty_object() -> Value {
     Value::Object(Default::default())
 }
 
+/// Free-form facts about a step that gauntlet does not interpret (an OpenTelemetry span's
+/// unmapped attributes, an agent's own annotations): kept, shown in the HTML report, never
+/// scored. Absent when empty, so a trajectory without any serializes as it always did.
+pub type Metadata = BTreeMap<String, Value>;
+
 /// One event of a trajectory.
+///
+/// `agent`, `started_at`, `latency_ms` and `metadata` are optional on model, tool and agent
+/// steps, and omitted when absent: `latency_ms` absent means *unknown*, never 0.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
@@ -64,12 +73,20 @@ pub enum Step {
         usage: Usage,
         #[serde(default)]
         model: String,
-        /// Wall time of the call. Never part of the scored report.
-        #[serde(default)]
-        latency_ms: u64,
+        /// Wall time of the call, when known. Never part of the scored report.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latency_ms: Option<u64>,
         /// USD of this call, when the model has a price (absent for the mock).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cost_usd: Option<f64>,
+        /// The agent that made the call, in a multi-agent system.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
+        /// When the call started (RFC 3339, UTC), when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        started_at: Option<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        metadata: Metadata,
     },
     /// One tool execution.
     Tool {
@@ -82,11 +99,32 @@ pub enum Step {
         result: Option<Value>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
-        #[serde(default)]
-        latency_ms: u64,
+        /// Wall time of the call, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latency_ms: Option<u64>,
+        /// The agent that called the tool, in a multi-agent system.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        started_at: Option<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        metadata: Metadata,
     },
     /// The agent handed the conversation to a human (or the harness did, on a budget).
     Escalation { reason: String },
+    /// A sub-agent's own trajectory, nested where it ran (an `invoke_agent` span, a handoff).
+    /// Checks over tool calls and model calls look through it.
+    Agent {
+        name: String,
+        #[serde(default)]
+        steps: Vec<Step>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        started_at: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latency_ms: Option<u64>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        metadata: Metadata,
+    },
 }
 
 /// How the agent's work on a case ended.
@@ -135,29 +173,48 @@ pub struct Trajectory {
     pub state: Option<Arc<Value>>,
 }
 
+fn flatten_into<'a>(steps: &'a [Step], out: &mut Vec<&'a Step>) {
+    for step in steps {
+        out.push(step);
+        if let Step::Agent { steps, .. } = step {
+            flatten_into(steps, out);
+        }
+    }
+}
+
 impl Trajectory {
-    /// The tool steps in order, flattened: what trajectory checks compare.
+    /// Every step in order, nested agents' steps in place after their `agent` step (depth
+    /// first): what the checks look through.
+    pub fn flat_steps(&self) -> Vec<&Step> {
+        let mut out = Vec::with_capacity(self.steps.len());
+        flatten_into(&self.steps, &mut out);
+        out
+    }
+
+    /// The tool steps in order, flattened through nested agents: what trajectory checks
+    /// compare.
     pub fn tool_calls(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.steps.iter().filter_map(|s| match s {
+        self.flat_steps().into_iter().filter_map(|s| match s {
             Step::Tool { name, args, .. } => Some((name.as_str(), args)),
             _ => None,
         })
     }
 
-    /// Number of model calls: what `max_steps` bounds.
+    /// Number of model calls, nested agents' included: what `max_steps` bounds.
     pub fn model_calls(&self) -> usize {
-        self.steps
-            .iter()
+        self.flat_steps()
+            .into_iter()
             .filter(|s| matches!(s, Step::Model { .. }))
             .count()
     }
 
     /// Whether the run handed over to a human: an `escalated` end, an `escalation` step, or a
-    /// successful call of the escalation tool. The last makes an external agent that calls
-    /// `escalate_to_human` count exactly as the harness does, whatever steps it reports.
+    /// successful call of the escalation tool (by the agent or a sub-agent). The last makes an
+    /// external agent that calls `escalate_to_human` count exactly as the harness does,
+    /// whatever steps it reports.
     pub fn escalated(&self) -> bool {
         self.end == EndReason::Escalated
-            || self.steps.iter().any(|s| match s {
+            || self.flat_steps().into_iter().any(|s| match s {
                 Step::Escalation { .. } => true,
                 Step::Tool { name, error, .. } => name == ESCALATION_TOOL && error.is_none(),
                 _ => false,

@@ -23,6 +23,8 @@ use tokio::process::{Child, ChildStdin, ChildStdout};
 
 use crate::agent::case_input::CaseInput;
 use crate::agent::protocol::{parse_reply, Request};
+use crate::agent::traced::{reply_trajectory, Traced};
+use crate::otlp::traces::Traces;
 use crate::process::{
     describe_exit, output_limit_message, read_line_bounded, Group, OutputLimits, Program, RunError,
     Tail,
@@ -52,6 +54,9 @@ pub struct RawCommand {
     /// Working directory, relative to the suite's folder (default: the suite's folder).
     #[serde(default)]
     pub cwd: Option<String>,
+    /// `otlp`: receive the agent's OpenTelemetry spans as its trajectory.
+    #[serde(default)]
+    pub traces: Option<crate::otlp::traces::Traces>,
 }
 
 #[derive(Debug)]
@@ -62,6 +67,8 @@ pub struct CommandTarget {
     pub program: Program,
     pub persistent: bool,
     pub limits: OutputLimits,
+    /// `traces: otlp`: the run's spans are its trajectory when the reply carries none.
+    pub traced: Traced,
     /// Idle persistent processes.
     idle: Mutex<Vec<Process>>,
 }
@@ -79,8 +86,15 @@ impl CommandTarget {
             program,
             persistent,
             limits,
+            traced: Traced::default(),
             idle: Mutex::new(Vec::new()),
         }
+    }
+
+    /// This target with its `traces:` setting.
+    pub fn with_traces(mut self, traces: Option<Traces>) -> Self {
+        self.traced = Traced::new(traces);
+        self
     }
 
     /// The program's path, for messages.
@@ -105,14 +119,39 @@ impl CommandTarget {
     }
 
     async fn run_once(&self, case: &dyn CaseInput, repeat: u32) -> Trajectory {
-        let request = Request::new(case).with_repeat(repeat).to_line();
-        // No timeout here: the runner's per-case timeout drops this future, which kills the
-        // agent's whole process group.
-        let output = match self
-            .program
-            .run(request.as_bytes(), self.limits, None)
+        let trace = match self
+            .traced
+            .begin(case.id(), repeat, self.limits.max_output_bytes)
             .await
         {
+            Ok(t) => t,
+            Err(e) => return Trajectory::errored(e),
+        };
+        // A traced run gets its own trace context in its environment.
+        let traced_program;
+        let program = match &trace {
+            Some(run) => {
+                let mut p = self.program.clone();
+                for (k, v) in run.context().env(&run.endpoint(), case.id(), repeat) {
+                    let v = match (k.as_str(), p.env.get(&k)) {
+                        // The suite's own resource attributes are kept beside the run's.
+                        ("OTEL_RESOURCE_ATTRIBUTES", Some(own)) => format!("{own},{v}"),
+                        _ => v,
+                    };
+                    p.env.insert(k, v);
+                }
+                traced_program = p;
+                &traced_program
+            }
+            None => &self.program,
+        };
+        let request = Request::new(case)
+            .with_repeat(repeat)
+            .with_traceparent(trace.as_ref().map(|t| t.context().traceparent()))
+            .to_line();
+        // No timeout here: the runner's per-case timeout drops this future, which kills the
+        // agent's whole process group.
+        let output = match program.run(request.as_bytes(), self.limits, None).await {
             Ok(o) => o,
             Err(RunError::Spawn(e)) => return self.spawn_error(e),
             Err(e) => return Trajectory::errored(format!("the agent: {e}")),
@@ -126,7 +165,7 @@ impl CommandTarget {
             ));
         }
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let mut trajectory = parse_reply(&stdout);
+        let mut trajectory = reply_trajectory(&stdout, trace).await;
         if let Some(error) = &mut trajectory.error {
             if error.starts_with("invalid reply") && !stderr.trim().is_empty() {
                 error.push_str(&format!("; stderr: {}", tail(&stderr, STDERR_TAIL)));
@@ -136,15 +175,44 @@ impl CommandTarget {
     }
 
     async fn run_persistent(&self, case: &dyn CaseInput, repeat: u32) -> Trajectory {
+        let trace = match self
+            .traced
+            .begin(case.id(), repeat, self.limits.max_output_bytes)
+            .await
+        {
+            Ok(t) => t,
+            Err(e) => return Trajectory::errored(e),
+        };
         let idle = self.idle.lock().ok().and_then(|mut pool| pool.pop());
         let mut process = match idle {
             Some(p) => p,
-            None => match Process::spawn(&self.program, self.limits) {
-                Ok(p) => p,
-                Err(e) => return self.spawn_error(e),
-            },
+            None => {
+                // A long-lived process learns where to export once; each request carries its
+                // run's `traceparent`.
+                let spawned = match &trace {
+                    Some(run) => {
+                        let mut p = self.program.clone();
+                        let env = run.context().env(&run.endpoint(), "", 0);
+                        for (k, v) in env
+                            .into_iter()
+                            .filter(|(k, _)| k.starts_with("OTEL_EXPORTER"))
+                        {
+                            p.env.insert(k, v);
+                        }
+                        Process::spawn(&p, self.limits)
+                    }
+                    None => Process::spawn(&self.program, self.limits),
+                };
+                match spawned {
+                    Ok(p) => p,
+                    Err(e) => return self.spawn_error(e),
+                }
+            }
         };
-        let request = Request::new(case).with_repeat(repeat).to_line();
+        let request = Request::new(case)
+            .with_repeat(repeat)
+            .with_traceparent(trace.as_ref().map(|t| t.context().traceparent()))
+            .to_line();
         match process.exchange(&request).await {
             Ok(line) => {
                 let Some(reply) = json(&line) else {
@@ -166,7 +234,7 @@ impl CommandTarget {
                 if let Ok(mut pool) = self.idle.lock() {
                     pool.push(process);
                 }
-                parse_reply(&line)
+                reply_trajectory(&line, trace).await
             }
             // The process is dropped here, which kills its group; the next case starts anew.
             Err(reason) => Trajectory::errored(format!(

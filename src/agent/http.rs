@@ -11,12 +11,17 @@ use std::sync::{Arc, OnceLock};
 use serde::Deserialize;
 
 use crate::agent::case_input::CaseInput;
-use crate::agent::protocol::{parse_reply, Request};
+use crate::agent::protocol::Request;
+use crate::agent::traced::{reply_trajectory, Traced};
 use crate::http_client::HttpClientError;
 use crate::limits::format_size;
+use crate::otlp::traces::Traces;
 use crate::provider::body::{read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
 use crate::text::excerpt;
 use crate::trajectory::Trajectory;
+
+/// The header that tells a traced http agent where gauntlet's OTLP receiver listens.
+pub const OTLP_ENDPOINT_HEADER: &str = "x-gauntlet-otlp-endpoint";
 
 /// How much of an error body a message quotes.
 const BODY_EXCERPT: usize = 300;
@@ -28,6 +33,9 @@ pub struct RawHttp {
     pub url: String,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// `otlp`: receive the agent's OpenTelemetry spans as its trajectory.
+    #[serde(default)]
+    pub traces: Option<crate::otlp::traces::Traces>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +45,9 @@ pub struct HttpTarget {
     pub headers: BTreeMap<String, String>,
     /// The largest reply body read (`run.limits.max_output_bytes`); a longer one errors the run.
     pub max_reply_bytes: u64,
+    /// `traces: otlp`: a `traceparent` header per run; the run's spans are its trajectory
+    /// when the reply carries none.
+    pub traced: Arc<Traced>,
     /// Built at the first case (`crate::http_client`), then shared by every case: the suite
     /// holds what the user wrote, the run what it needs to reach it.
     client: OnceLock<reqwest::Client>,
@@ -48,8 +59,15 @@ impl HttpTarget {
             url,
             headers,
             max_reply_bytes,
+            traced: Arc::default(),
             client: OnceLock::new(),
         }
+    }
+
+    /// This target with its `traces:` setting.
+    pub fn with_traces(mut self, traces: Option<Traces>) -> Self {
+        self.traced = Arc::new(Traced::new(traces));
+        self
     }
 
     fn client(&self) -> Result<&reqwest::Client, HttpClientError> {
@@ -75,10 +93,31 @@ impl HttpTarget {
             Ok(c) => c,
             Err(e) => return Trajectory::errored(error_chain(&e)),
         };
+        let trace = match self
+            .traced
+            .begin(case.id(), repeat, self.max_reply_bytes)
+            .await
+        {
+            Ok(t) => t,
+            Err(e) => return Trajectory::errored(e),
+        };
+        let traceparent = trace.as_ref().map(|t| t.context().traceparent());
         let mut request = client
             .post(self.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(Request::new(case).with_repeat(repeat).to_line());
+            .body(
+                Request::new(case)
+                    .with_repeat(repeat)
+                    .with_traceparent(traceparent.clone())
+                    .to_line(),
+            );
+        if let (Some(tp), Some(run)) = (traceparent, &trace) {
+            request = request
+                .header("traceparent", tp)
+                // The port is the OS's choice, known only now: an agent that exports per
+                // request can read where to.
+                .header(OTLP_ENDPOINT_HEADER, run.endpoint());
+        }
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
@@ -120,7 +159,7 @@ impl HttpTarget {
                 excerpt(&body, BODY_EXCERPT, "(nothing)")
             ));
         }
-        parse_reply(&body)
+        reply_trajectory(&body, trace).await
     }
 }
 

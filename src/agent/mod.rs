@@ -7,3 +7,4 @@ pub mod http;
 pub(crate) mod protocol;
 pub(crate) mod replay;
 pub(crate) mod target;
+pub(crate) mod traced;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::agent::case_input::CaseInput;
+use crate::agent::harness::pricing::PriceTable;
 use crate::trajectory::{EndReason, Step, Trajectory, Usage};
 
 /// What the agent receives: the case, without its `expected` part (the agent must not see the
@@ -31,6 +32,10 @@ pub(crate) struct Request<'a> {
     pub vars: &'a BTreeMap<String, Value>,
     /// `{"world": {...}}` when the case has a world fixture; `{}` otherwise.
     pub fixtures: BTreeMap<&'static str, &'a Value>,
+    /// The W3C trace context of this run, for a target with `traces: otlp` (a persistent
+    /// agent cannot get it from its environment, which is set once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 impl<'a> Request<'a> {
@@ -46,6 +51,15 @@ impl<'a> Request<'a> {
             turns: case.turns(),
             vars: case.vars(),
             fixtures,
+            traceparent: None,
+        }
+    }
+
+    /// The request of a traced run.
+    pub(crate) fn with_traceparent(self, traceparent: Option<String>) -> Self {
+        Request {
+            traceparent,
+            ..self
         }
     }
 
@@ -76,8 +90,9 @@ pub(crate) struct Reply {
     pub repeat: Option<u32>,
     /// The final answer: a string, or any JSON value (kept as compact JSON text).
     pub output: Value,
+    /// Absent (not merely empty) lets a traced target take the run's spans instead.
     #[serde(default)]
-    pub trajectory: ReplyTrajectory,
+    pub trajectory: Option<ReplyTrajectory>,
     /// Summed usage; when absent, the sum of the model steps' usage.
     #[serde(default)]
     pub usage: Option<Usage>,
@@ -99,35 +114,60 @@ pub(crate) struct ReplyTrajectory {
 /// Parses an agent's reply into a trajectory; a malformed reply gives an `errored` one with
 /// the first problem and an excerpt of what was received.
 pub(crate) fn parse_reply(text: &str) -> Trajectory {
-    match serde_json::from_str::<Reply>(text) {
+    match read_reply(text) {
         Ok(reply) => reply.into_trajectory(),
-        Err(e) => Trajectory::errored(format!(
-            "invalid reply: {e} (received: {})",
-            crate::text::excerpt(text, 200, "(nothing)")
-        )),
+        Err(t) => t,
     }
 }
 
+/// The reply, or the `errored` trajectory that a malformed one gives.
+pub(crate) fn read_reply(text: &str) -> Result<Reply, Trajectory> {
+    serde_json::from_str::<Reply>(text).map_err(|e| {
+        Trajectory::errored(format!(
+            "invalid reply: {e} (received: {})",
+            crate::text::excerpt(text, 200, "(nothing)")
+        ))
+    })
+}
+
 impl Reply {
+    /// Whether the agent reported a trajectory (even an empty one).
+    pub(crate) fn has_trajectory(&self) -> bool {
+        self.trajectory.is_some()
+    }
+
+    /// The reply's trajectory, or `steps` (a traced run's spans) when it reported none.
+    pub(crate) fn with_steps_if_none(mut self, steps: Vec<Step>) -> Self {
+        if self.trajectory.is_none() {
+            self.trajectory = Some(ReplyTrajectory { steps });
+        }
+        self
+    }
+
     pub(crate) fn into_trajectory(self) -> Trajectory {
         let output = match self.output {
             Value::String(s) => s,
             other => other.to_string(),
         };
+        let mut steps = self.trajectory.map(|t| t.steps).unwrap_or_default();
+        // The price table costs the model calls the agent did not price itself.
+        price_model_steps(&mut steps, &PriceTable::default());
+        let flat = Trajectory {
+            steps,
+            ..Default::default()
+        };
         let usage = self.usage.unwrap_or_else(|| {
             let mut sum = Usage::default();
-            for step in &self.trajectory.steps {
+            for step in flat.flat_steps() {
                 if let Step::Model { usage, .. } = step {
                     sum.add(*usage);
                 }
             }
             sum
         });
-        // What the agent reports its model calls cost, when it reports any.
-        let costs: Vec<f64> = self
-            .trajectory
-            .steps
-            .iter()
+        let costs: Vec<f64> = flat
+            .flat_steps()
+            .into_iter()
             .filter_map(|s| match s {
                 Step::Model { cost_usd, .. } => *cost_usd,
                 _ => None,
@@ -135,7 +175,7 @@ impl Reply {
             .collect();
         let cost_usd = (!costs.is_empty()).then(|| costs.iter().sum());
         let mut trajectory = Trajectory {
-            steps: self.trajectory.steps,
+            steps: flat.steps,
             output,
             end: EndReason::Completed,
             error: None,
@@ -150,6 +190,23 @@ impl Reply {
             trajectory.end = EndReason::Escalated;
         }
         trajectory
+    }
+}
+
+/// Fills in `cost_usd` of the model steps (nested agents' too) that report usage and a
+/// priced model but no cost. A model with no price stays unpriced: `None`, never 0.
+fn price_model_steps(steps: &mut [Step], prices: &PriceTable) {
+    for step in steps {
+        match step {
+            Step::Model {
+                usage,
+                model,
+                cost_usd: cost @ None,
+                ..
+            } if usage.total() > 0 => *cost = prices.cost_any_provider(model, *usage),
+            Step::Agent { steps, .. } => price_model_steps(steps, prices),
+            _ => {}
+        }
     }
 }
 
@@ -267,6 +324,75 @@ mod tests {
             assert!(err.contains(want), "{reply}: {err}");
             assert!(err.contains("received: "), "{err}");
         }
+    }
+
+    #[test]
+    fn steps_may_carry_agent_timing_and_metadata_and_nest_sub_agents() {
+        let t = parse_reply(
+            r#"{"output": "ok", "trajectory": {"steps": [
+                {"type": "agent", "name": "triage", "started_at": "2026-01-02T03:04:05.006Z",
+                 "latency_ms": 40, "metadata": {"handoff": true}, "steps": [
+                    {"type": "model", "model": "gpt-4o-mini", "agent": "triage",
+                     "usage": {"input_tokens": 1000000, "output_tokens": 0},
+                     "metadata": {"gen_ai.system": "openai"}},
+                    {"type": "agent", "name": "orders", "steps": [
+                        {"type": "tool", "name": "lookup_order", "args": {"order_id": "7"},
+                         "agent": "orders"}]}]},
+                {"type": "tool", "name": "send_email", "args": {}, "latency_ms": 5}]}}"#,
+        );
+        assert_eq!(t.end, EndReason::Completed, "{:?}", t.error);
+        let tools: Vec<&str> = t.tool_calls().map(|(n, _)| n).collect();
+        assert_eq!(
+            tools,
+            ["lookup_order", "send_email"],
+            "nested calls in order"
+        );
+        assert_eq!(t.model_calls(), 1);
+        assert_eq!(t.usage.input_tokens, 1_000_000, "nested usage is summed");
+        assert_eq!(
+            t.cost_usd,
+            Some(0.15),
+            "the price table costs a bare model name"
+        );
+        let line = serde_json::to_string(&t.steps[1]).unwrap();
+        assert_eq!(
+            line, r#"{"type":"tool","name":"send_email","args":{},"latency_ms":5}"#,
+            "absent fields stay absent"
+        );
+    }
+
+    #[test]
+    fn an_unknown_latency_is_not_written_as_zero_and_agent_costs_are_kept() {
+        let t = parse_reply(
+            r#"{"output": "x", "trajectory": {"steps": [
+                {"type": "tool", "name": "a", "args": {}},
+                {"type": "model", "model": "gpt-4o", "usage": {"input_tokens": 5}, "cost_usd": 0.5},
+                {"type": "model", "model": "my-llama", "usage": {"input_tokens": 5}}]}}"#,
+        );
+        let line = serde_json::to_string(&t.steps[0]).unwrap();
+        assert!(!line.contains("latency_ms"), "{line}");
+        assert_eq!(
+            t.cost_usd,
+            Some(0.5),
+            "a reported cost wins; unknown models are unpriced"
+        );
+    }
+
+    #[test]
+    fn an_absent_trajectory_takes_the_traced_steps_but_a_reported_one_wins() {
+        let traced = vec![Step::User {
+            content: "from spans".into(),
+        }];
+        let reply = read_reply(r#"{"output": "x"}"#).unwrap();
+        assert!(!reply.has_trajectory());
+        let t = reply.with_steps_if_none(traced.clone()).into_trajectory();
+        assert_eq!(t.steps, traced);
+        let reply = read_reply(r#"{"output": "x", "trajectory": {"steps": []}}"#).unwrap();
+        let t = reply.with_steps_if_none(traced).into_trajectory();
+        assert!(
+            t.steps.is_empty(),
+            "the agent's own (empty) trajectory is kept"
+        );
     }
 
     #[test]

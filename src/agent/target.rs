@@ -110,6 +110,17 @@ impl Target {
     }
 }
 
+impl Target {
+    /// Spans the target's OTLP receiver got that belonged to no run (0 when untraced).
+    pub fn unattributed_spans(&self) -> u64 {
+        match self {
+            Target::Command(c) => c.traced.unattributed(),
+            Target::Http(h) => h.traced.unattributed(),
+            Target::Harness(_) | Target::Replay(_) => 0,
+        }
+    }
+}
+
 /// Never fails: an agent that cannot run yields a trajectory that ended in `error`.
 /// `repeat` is which repeat of the case this run is (0-based).
 pub(crate) async fn run_case(

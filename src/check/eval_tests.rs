@@ -50,7 +50,10 @@ fn tool(name: &str, args: Value) -> Step {
         args,
         result: None,
         error: None,
-        latency_ms: 0,
+        latency_ms: Some(0),
+        agent: None,
+        started_at: None,
+        metadata: Default::default(),
     }
 }
 
@@ -63,7 +66,10 @@ fn model(tokens: u64) -> Step {
             output_tokens: 0,
         },
         model: "m".into(),
-        latency_ms: 0,
+        latency_ms: Some(0),
+        agent: None,
+        started_at: None,
+        metadata: Default::default(),
         cost_usd: None,
     }
 }

@@ -343,6 +343,14 @@ async fn eval_suite(
         },
     )
     .await;
+    let unattributed = suite.target.unattributed_spans();
+    if unattributed > 0 {
+        eprintln!(
+            "warning: suite `{}`: {unattributed} spans received over OTLP belonged to no run of a case and were dropped (hint: {})",
+            suite.name,
+            crate::otlp::receiver::UNATTRIBUTED_HINT
+        );
+    }
 
     let header = ReportHeader {
         suite: suite.name.clone(),

@@ -11,7 +11,7 @@ use crate::report::format::{pct, rule_value, score};
 use crate::report::trajectory_source::TrajectorySource;
 use crate::results::case_result::CaseResult;
 use crate::results::run_report::RunReport;
-use crate::trajectory::Step;
+use crate::trajectory::{Metadata, Step};
 use crate::verdict::{CaseStatus, Outcome};
 
 const STYLE: &str = "
@@ -276,6 +276,8 @@ fn render_step(out: &mut String, step: &Step) {
             tool_calls,
             usage,
             model,
+            agent,
+            metadata,
             ..
         } => {
             let _ = write!(
@@ -296,6 +298,7 @@ fn render_step(out: &mut String, step: &Step) {
                     esc(&call.args.to_string())
                 );
             }
+            render_extras(out, agent.as_deref(), metadata);
             out.push_str("</div>\n");
         }
         Step::Tool {
@@ -303,6 +306,8 @@ fn render_step(out: &mut String, step: &Step) {
             args,
             result,
             error,
+            agent,
+            metadata,
             ..
         } => {
             let err = if error.is_some() { " err" } else { "" };
@@ -318,6 +323,7 @@ fn render_step(out: &mut String, step: &Step) {
             if let Some(e) = error {
                 let _ = write!(out, "<pre>error: {}</pre>", esc(e));
             }
+            render_extras(out, agent.as_deref(), metadata);
             out.push_str("</div>\n");
         }
         Step::Escalation { reason } => {
@@ -327,6 +333,43 @@ fn render_step(out: &mut String, step: &Step) {
                 esc(reason)
             );
         }
+        Step::Agent {
+            name,
+            steps,
+            metadata,
+            ..
+        } => {
+            let _ = writeln!(out, "<div class=\"step agent\"><b>agent</b> {}", esc(name));
+            render_extras(out, None, metadata);
+            out.push_str("<div class=\"timeline\">\n");
+            for step in steps {
+                render_step(out, step);
+            }
+            out.push_str("</div></div>\n");
+        }
+    }
+}
+
+/// A step's agent and metadata, when it has any (nothing otherwise, so a trajectory without
+/// them renders as it always did).
+fn render_extras(out: &mut String, agent: Option<&str>, metadata: &Metadata) {
+    if let Some(a) = agent {
+        let _ = write!(out, "<span class=\"muted\">agent {}</span>", esc(a));
+    }
+    if !metadata.is_empty() {
+        let mut text = String::new();
+        for (k, v) in metadata {
+            let v = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let _ = writeln!(text, "{k}: {v}");
+        }
+        let _ = write!(
+            out,
+            "<details class=\"meta\"><summary class=\"muted\">metadata</summary><pre>{}</pre></details>",
+            esc(&text)
+        );
     }
 }
 

@@ -47,7 +47,10 @@ fn model(content: Option<&str>, calls: &[(&str, &str, serde_json::Value)], u: Us
             .collect(),
         usage: u,
         model: "mock:support".into(),
-        latency_ms: 12,
+        latency_ms: Some(12),
+        agent: None,
+        started_at: None,
+        metadata: Default::default(),
         cost_usd: None,
     }
 }
@@ -59,7 +62,10 @@ fn tool(id: &str, name: &str, args: serde_json::Value, result: serde_json::Value
         args,
         result: Some(result),
         error: None,
-        latency_ms: 3,
+        latency_ms: Some(3),
+        agent: None,
+        started_at: None,
+        metadata: Default::default(),
     }
 }
 

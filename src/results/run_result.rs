@@ -135,7 +135,10 @@ mod tests {
                 args: serde_json::json!({}),
                 result: None,
                 error: None,
-                latency_ms: 3,
+                latency_ms: Some(3),
+                agent: None,
+                started_at: None,
+                metadata: Default::default(),
             }],
             ..Default::default()
         };

@@ -516,12 +516,10 @@ impl Loader {
             env: raw.env.clone(),
             pass_env: raw.pass_env.clone(),
         };
-        Some(Target::Command(Arc::new(CommandTarget::new(
-            raw.argv.clone(),
-            program,
-            raw.persistent,
-            limits.into(),
-        ))))
+        Some(Target::Command(Arc::new(
+            CommandTarget::new(raw.argv.clone(), program, raw.persistent, limits.into())
+                .with_traces(raw.traces),
+        )))
     }
 
     fn http(&mut self, raw: &RawHttp) -> Option<Target> {
@@ -556,11 +554,14 @@ impl Loader {
         if !headers_ok {
             return None;
         }
-        Some(Target::Http(Arc::new(HttpTarget::new(
-            url?,
-            raw.headers.clone(),
-            crate::limits::Limits::default().max_output_bytes,
-        ))))
+        Some(Target::Http(Arc::new(
+            HttpTarget::new(
+                url?,
+                raw.headers.clone(),
+                crate::limits::Limits::default().max_output_bytes,
+            )
+            .with_traces(raw.traces),
+        )))
     }
 
     fn replay(&mut self, raw: &RawReplay) -> Option<Target> {

@@ -17,6 +17,7 @@ mod html;
 mod interrupt;
 mod loaders_prop;
 mod module_graph;
+mod otel_in;
 mod providers;
 mod resume;
 mod shard_merge;

@@ -295,8 +295,11 @@ impl Run {
                 tool_calls: calls.clone(),
                 usage: response.usage,
                 model: response.model,
-                latency_ms,
+                latency_ms: Some(latency_ms),
                 cost_usd,
+                agent: None,
+                started_at: None,
+                metadata: Default::default(),
             });
             self.messages
                 .push(Message::assistant(text.clone(), calls.clone()));
@@ -415,7 +418,10 @@ impl Run {
             args: call.args,
             result,
             error,
-            latency_ms,
+            latency_ms: Some(latency_ms),
+            agent: None,
+            started_at: None,
+            metadata: Default::default(),
         });
         if escalated {
             self.traj.steps.push(Step::Escalation {
@@ -736,7 +742,9 @@ rules:
     fn timeless(mut t: Trajectory) -> Trajectory {
         for s in &mut t.steps {
             match s {
-                Step::Model { latency_ms, .. } | Step::Tool { latency_ms, .. } => *latency_ms = 0,
+                Step::Model { latency_ms, .. } | Step::Tool { latency_ms, .. } => {
+                    *latency_ms = None
+                }
                 _ => {}
             }
         }
@@ -751,6 +759,7 @@ rules:
                 Step::Model { .. } => "model",
                 Step::Tool { .. } => "tool",
                 Step::Escalation { .. } => "escalation",
+                Step::Agent { .. } => "agent",
             })
             .collect()
     }

@@ -76,13 +76,36 @@ impl PriceTable {
             .map(|(_, p)| *p)
     }
 
+    /// The price of a model as an external agent names it: `provider:model`, or the bare
+    /// model (`gpt-4o-mini`, `claude-sonnet-4-5-20250929`) as SDKs and OpenTelemetry spans
+    /// report it, matched against every provider's entries (the longest priced prefix wins).
+    pub(crate) fn price_any_provider(&self, model: &str) -> Option<Price> {
+        if model.contains(':') {
+            return self.price(model);
+        }
+        self.prices
+            .iter()
+            .filter_map(|(k, p)| Some((k.split_once(':')?.1, p)))
+            .filter(|(bare, _)| model.starts_with(bare))
+            .max_by_key(|(bare, _)| bare.len())
+            .map(|(_, p)| *p)
+    }
+
+    /// USD for one call of an external agent's model ([`Self::price_any_provider`]).
+    pub(crate) fn cost_any_provider(&self, model: &str, usage: Usage) -> Option<f64> {
+        self.price_any_provider(model).map(|p| usd(p, usage))
+    }
+
     /// USD for one call's usage, rounded to 1e-9 so sums stay reproducible.
     pub(crate) fn cost(&self, model: &str, usage: Usage) -> Option<f64> {
-        let p = self.price(model)?;
-        let usd = (usage.input_tokens as f64 * p.input + usage.output_tokens as f64 * p.output)
-            / 1_000_000.0;
-        Some(round_usd(usd))
+        self.price(model).map(|p| usd(p, usage))
     }
+}
+
+fn usd(p: Price, usage: Usage) -> f64 {
+    round_usd(
+        (usage.input_tokens as f64 * p.input + usage.output_tokens as f64 * p.output) / 1_000_000.0,
+    )
 }
 
 /// Rounds to a nano-dollar: float sums of many small costs then compare and print stably.
@@ -126,5 +149,23 @@ mod tests {
             t.cost("openai:gpt-4o-mini-2024-07-18", usage(1_000_000, 0)),
             Some(0.15)
         );
+    }
+
+    #[test]
+    fn an_external_agents_bare_model_names_are_priced_across_providers() {
+        let t = PriceTable::default();
+        assert_eq!(
+            t.cost_any_provider("gpt-4o-mini-2024-07-18", usage(1_000_000, 0)),
+            Some(0.15)
+        );
+        assert_eq!(
+            t.cost_any_provider("claude-sonnet-4-5-20250929", usage(0, 1_000_000)),
+            Some(15.0)
+        );
+        assert_eq!(
+            t.cost_any_provider("openai:gpt-4o", usage(1_000_000, 0)),
+            Some(2.5)
+        );
+        assert_eq!(t.cost_any_provider("my-local-llama", usage(10, 10)), None);
     }
 }

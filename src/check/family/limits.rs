@@ -145,18 +145,21 @@ pub(crate) fn evaluate(check: &LimitCheck, _case: &dyn CaseFacts, t: &Trajectory
 
 /// Summed wall time of the model and tool calls.
 fn latency_ms(t: &Trajectory) -> u64 {
-    t.steps
-        .iter()
+    t.flat_steps()
+        .into_iter()
         .map(|s| match s {
-            Step::Model { latency_ms, .. } | Step::Tool { latency_ms, .. } => *latency_ms,
+            // Unknown latencies add nothing: the bound is on what was measured.
+            Step::Model { latency_ms, .. } | Step::Tool { latency_ms, .. } => {
+                latency_ms.unwrap_or(0)
+            }
             _ => 0,
         })
         .sum()
 }
 
 fn escalation_reason(t: &Trajectory) -> Option<&str> {
-    t.steps
-        .iter()
+    t.flat_steps()
+        .into_iter()
         .find_map(|s| match s {
             Step::Escalation { reason } => Some(reason.as_str()),
             _ => None,
@@ -194,7 +197,10 @@ mod tests {
             tool_calls: Vec::new(),
             usage: Usage::default(),
             model: "mock".into(),
-            latency_ms,
+            latency_ms: Some(latency_ms),
+            agent: None,
+            started_at: None,
+            metadata: Default::default(),
             cost_usd: None,
         }
     }
@@ -206,7 +212,10 @@ mod tests {
             args: Value::Null,
             result: None,
             error: None,
-            latency_ms,
+            latency_ms: Some(latency_ms),
+            agent: None,
+            started_at: None,
+            metadata: Default::default(),
         }
     }
 

@@ -1,0 +1,241 @@
+//! Traces in: the plain OpenTelemetry agent in examples/otel/ is evaluated from its spans
+//! alone (`traces: otlp`), through `command` (per case and persistent) and `http`. Its replies
+//! carry no trajectory, so every tool and trajectory verdict here comes from the spans.
+//!
+//! Needs `.venv` with opentelemetry-sdk and opentelemetry-exporter-otlp-proto-http
+//! (`.ci/requirements.txt`).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use crate::support::{eval_into, missing_external, read, root, stderr, stdout};
+
+/// The venv's python with the OpenTelemetry packages, or `None` (skipped outside CI).
+fn python() -> Option<PathBuf> {
+    let python = root().join(".venv/bin/python");
+    let probe = Command::new(&python)
+        .args([
+            "-c",
+            "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http",
+        ])
+        .output();
+    if probe.is_ok_and(|o| o.status.success()) {
+        return Some(python);
+    }
+    missing_external(
+        "opentelemetry-sdk and opentelemetry-exporter-otlp-proto-http in .venv",
+        "python3 -m venv .venv && .venv/bin/pip install -r .ci/requirements.txt",
+    );
+    None
+}
+
+fn agent() -> String {
+    root().join("examples/otel/agent.py").display().to_string()
+}
+
+/// A suite over examples/otel/cases.jsonl with `target` (YAML under `target:`).
+fn suite(target: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let yaml = format!(
+        "name: otel\ndataset: {}\ntarget:\n{target}\nchecks:\n  - max_steps: 6\n\
+         gate: {{min_pass_rate: 1.0, max_error_rate: 0}}\nrun: {{concurrency: 3, timeout: 30s}}\n",
+        root().join("examples/otel/cases.jsonl").display()
+    );
+    std::fs::write(dir.path().join("suite.yaml"), yaml).unwrap();
+    dir
+}
+
+fn command_target(python: &Path, flags: &[&str], persistent: bool) -> String {
+    let mut argv = vec![python.display().to_string(), agent()];
+    argv.extend(flags.iter().map(|f| f.to_string()));
+    format!(
+        "  command:\n    argv: {}\n    persistent: {persistent}\n    traces: otlp",
+        serde_json::to_string(&argv).unwrap()
+    )
+}
+
+struct Run {
+    code: Option<i32>,
+    report: Value,
+    trajectories: Vec<Value>,
+}
+
+fn run(target: &str) -> Run {
+    let dir = suite(target);
+    let (o, out) = eval_into(dir.path().join("suite.yaml").to_str().unwrap(), &[]);
+    let report_path = out.path().join("otel/report.json");
+    assert!(
+        report_path.exists(),
+        "no report: {}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let report = serde_json::from_str(&read(&report_path)).expect("report.json");
+    let trajectories = read(out.path().join("otel/trajectories.jsonl"))
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert!(
+        !stderr(&o).contains("belonged to no run"),
+        "every span was placed: {}",
+        stderr(&o)
+    );
+    Run {
+        code: o.status.code(),
+        report,
+        trajectories,
+    }
+}
+
+fn status<'a>(report: &'a Value, id: &str) -> &'a str {
+    report["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("case {id} in {report}"))["status"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+fn steps_of<'a>(run: &'a Run, id: &str) -> &'a Value {
+    &run.trajectories
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap_or_else(|| panic!("trajectory of {id}"))["trajectory"]["steps"]
+}
+
+/// The tool names in a trajectory's steps, depth first, with the agent each ran under.
+fn tool_calls(steps: &Value, agent: &str, out: &mut Vec<(String, String)>) {
+    for s in steps.as_array().into_iter().flatten() {
+        match s["type"].as_str() {
+            Some("tool") => out.push((s["name"].as_str().unwrap().into(), agent.into())),
+            Some("agent") => tool_calls(&s["steps"], s["name"].as_str().unwrap(), out),
+            _ => {}
+        }
+    }
+}
+
+/// The first tool step named `name`, looking through nested agents.
+fn find_tool<'a>(steps: &'a Value, name: &str) -> Option<&'a Value> {
+    steps
+        .as_array()?
+        .iter()
+        .find_map(|s| match s["type"].as_str() {
+            Some("tool") if s["name"] == name => Some(s),
+            Some("agent") => find_tool(&s["steps"], name),
+            _ => None,
+        })
+}
+
+const ALL: [&str; 4] = [
+    "order-processing",
+    "order-shipped",
+    "order-unknown",
+    "refund-delivered",
+];
+
+fn assert_all_pass(run: &Run) {
+    assert_eq!(run.code, Some(0), "{}", run.report);
+    for id in ALL {
+        assert_eq!(status(&run.report, id), "passed", "{id}: {}", run.report);
+    }
+    let steps = steps_of(run, "refund-delivered");
+    assert_eq!(steps[0]["type"], "agent", "{steps}");
+    assert_eq!(steps[0]["name"], "support");
+    let mut calls = Vec::new();
+    tool_calls(steps, "", &mut calls);
+    let names: Vec<&str> = calls.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["lookup_order", "issue_refund"], "{steps}");
+    let lookup = find_tool(steps, "lookup_order").expect("a lookup_order step");
+    assert_eq!(lookup["args"], serde_json::json!({"order_id": "1001"}));
+    assert_eq!(lookup["result"]["status"], "delivered", "{lookup}");
+    assert!(lookup["started_at"].is_string() && lookup["latency_ms"].is_u64());
+    let unknown = steps_of(run, "order-unknown");
+    let failed = find_tool(unknown, "lookup_order").expect("a lookup_order step");
+    assert_eq!(failed["error"], "order 9999 not found", "{failed}");
+}
+
+#[test]
+fn the_otel_agent_through_a_per_case_command_is_scored_from_its_spans() {
+    let Some(python) = python() else { return };
+    assert_all_pass(&run(&command_target(&python, &[], false)));
+}
+
+#[test]
+fn the_otel_agent_through_a_persistent_command_is_scored_from_its_spans() {
+    let Some(python) = python() else { return };
+    assert_all_pass(&run(&command_target(&python, &["--lines"], true)));
+}
+
+/// The agent as an http server; killed on drop.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_otel_agent_through_http_is_scored_from_its_spans() {
+    let Some(python) = python() else { return };
+    let mut child = Command::new(&python)
+        .args([agent().as_str(), "--http", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the agent starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("the agent announces its port");
+    let server = Server {
+        child,
+        url: line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_string(),
+    };
+    assert_all_pass(&run(&format!(
+        "  http:\n    url: {}\n    traces: otlp",
+        server.url
+    )));
+}
+
+#[test]
+fn an_agent_that_drops_its_tool_call_is_caught() {
+    let Some(python) = python() else { return };
+    let run = run(&command_target(&python, &["--drop-tool"], false));
+    assert_eq!(run.code, Some(1), "the gate fails: {}", run.report);
+    for id in ALL {
+        assert_eq!(status(&run.report, id), "failed", "{id}: {}", run.report);
+    }
+    let mut calls = Vec::new();
+    tool_calls(steps_of(&run, "order-shipped"), "", &mut calls);
+    assert!(calls.is_empty(), "{calls:?}");
+}
+
+#[test]
+fn nested_invoke_agent_spans_are_nested_steps_and_checks_look_through_them() {
+    let Some(python) = python() else { return };
+    let run = run(&command_target(&python, &["--nested"], false));
+    assert_all_pass(&run);
+    let mut calls = Vec::new();
+    tool_calls(steps_of(&run, "refund-delivered"), "", &mut calls);
+    assert_eq!(
+        calls,
+        [
+            ("lookup_order".to_string(), "orders".to_string()),
+            ("issue_refund".to_string(), "support".to_string())
+        ],
+        "the lookup ran in the `orders` sub-agent, inside `support`"
+    );
+}
