@@ -1,0 +1,294 @@
+//! `OtlpReporter`: with `--otlp URL` (or `OTEL_EXPORTER_OTLP_ENDPOINT`), every finished run is
+//! sent to an OpenTelemetry collector as GenAI-convention spans (laid out by
+//! `reporter::genai_spans`), over OTLP/HTTP protobuf. `OtlpExporter` is the SDK behind it: set
+//! up only when asked for, shared by every suite of the command, flushed before exit.
+//!
+//! A collector that is down or refuses the spans never fails a run: the batch processor sends
+//! from its own thread, and `OtlpExporter::finish` warns once with what was lost.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use opentelemetry::trace::{Span, SpanKind, Status, TraceContextExt, Tracer, TracerProvider};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
+use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider, SpanData, SpanExporter,
+};
+use opentelemetry_sdk::Resource;
+
+use crate::event::RunEvent;
+use crate::reporter::fan_out::Reporter;
+use crate::reporter::genai_spans::{plan_run, RunOrigin, SpanPlan, SpanRole};
+
+/// The OTLP/HTTP path of traces, appended to a base URL as the OpenTelemetry specification
+/// says for `OTEL_EXPORTER_OTLP_ENDPOINT`.
+const TRACES_PATH: &str = "/v1/traces";
+
+/// One request to the collector may take this long; a collector that hangs costs at most this
+/// per batch, on the exporter's thread, never on a case.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the last spans may take to leave at exit.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Spans held while the collector is slow. A run is a handful of spans; past this many waiting
+/// spans are dropped (the SDK's default, 2048, is a few hundred runs of a fast mock suite).
+const MAX_QUEUE: usize = 65_536;
+
+/// Why `--otlp` cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OtlpError {
+    #[error("--otlp `{url}` is not an http(s) URL")]
+    NotHttp { url: String },
+    #[error("--otlp `{url}`: {reason}")]
+    Setup { url: String, reason: String },
+}
+
+/// The collector's traces URL for `--otlp URL`: a base URL gets `/v1/traces`, a URL that
+/// already ends with it is kept.
+pub(crate) fn traces_url(base: &str) -> Result<String, OtlpError> {
+    let base = base.trim();
+    let not_http = || OtlpError::NotHttp {
+        url: base.to_string(),
+    };
+    let url = reqwest::Url::parse(base).map_err(|_| not_http())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(not_http());
+    }
+    let path = url.path().trim_end_matches('/');
+    Ok(if path.ends_with(TRACES_PATH) {
+        base.to_string()
+    } else {
+        format!("{}{TRACES_PATH}", base.trim_end_matches('/'))
+    })
+}
+
+/// The SDK set up for `--otlp`: a batch processor feeding the OTLP/HTTP exporter.
+pub(crate) struct OtlpExporter {
+    provider: SdkTracerProvider,
+    url: String,
+    failures: Arc<Mutex<Failures>>,
+}
+
+/// What the collector did not take.
+#[derive(Debug, Default)]
+struct Failures {
+    spans: usize,
+    first: Option<String>,
+}
+
+impl OtlpExporter {
+    /// Exports to `url` (already resolved by `traces_url`). The requests are made on `runtime`,
+    /// with the client every other part of gauntlet uses (proxies, loopback direct).
+    pub(crate) fn start(url: &str, runtime: tokio::runtime::Handle) -> Result<Self, OtlpError> {
+        let setup = |reason: String| OtlpError::Setup {
+            url: url.to_string(),
+            reason,
+        };
+        let client = crate::http_client::build("the OTLP exporter", Some(REQUEST_TIMEOUT))
+            .map_err(|e| setup(e.to_string()))?;
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_http_client(OnRuntime { client, runtime })
+            .with_protocol(Protocol::HttpBinary)
+            .with_endpoint(url)
+            .with_timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| setup(e.to_string()))?;
+        let failures = Arc::new(Mutex::new(Failures::default()));
+        let exporter = Counted {
+            inner: exporter,
+            failures: Arc::clone(&failures),
+        };
+        let batch = BatchConfigBuilder::default()
+            .with_max_queue_size(MAX_QUEUE)
+            .build();
+        let mut resource = Resource::builder()
+            .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")));
+        // The environment's `OTEL_SERVICE_NAME` wins (the builder reads it); else "gauntlet".
+        if std::env::var_os("OTEL_SERVICE_NAME").is_none_or(|v| v.is_empty()) {
+            resource = resource.with_service_name("gauntlet");
+        }
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(
+                BatchSpanProcessor::builder(exporter)
+                    .with_batch_config(batch)
+                    .build(),
+            )
+            .with_resource(resource.build())
+            .build();
+        Ok(OtlpExporter {
+            provider,
+            url: url.to_string(),
+            failures,
+        })
+    }
+
+    /// The reporter of one suite's runs.
+    pub(crate) fn reporter(&self, suite: &str, target: &str) -> OtlpReporter {
+        OtlpReporter {
+            tracer: self.provider.tracer("gauntlet"),
+            origin: RunOrigin {
+                suite: suite.to_string(),
+                target: target.to_string(),
+            },
+        }
+    }
+
+    /// Sends what is left and stops the exporter; warns when spans were lost. Blocks: call it
+    /// outside the async runtime, which must still be running (the requests are made there).
+    pub(crate) fn finish(self) {
+        let flushed = self.provider.shutdown_with_timeout(FLUSH_TIMEOUT);
+        let failures = self
+            .failures
+            .lock()
+            .map(|f| (f.spans, f.first.clone()))
+            .unwrap_or_default();
+        match (failures, flushed) {
+            ((0, _), Ok(())) => {}
+            ((0, _), Err(e)) => eprintln!(
+                "warning: --otlp: the last spans may not have reached {}: {e} (the reports are not affected)",
+                self.url
+            ),
+            ((spans, first), _) => eprintln!(
+                "warning: --otlp: {spans} spans could not be exported to {}: {} (the reports are not affected)",
+                self.url,
+                first.unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// Exports each finished run, as `genai_spans` lays it out.
+pub(crate) struct OtlpReporter {
+    tracer: SdkTracer,
+    origin: RunOrigin,
+}
+
+impl Reporter for OtlpReporter {
+    fn on_event(&mut self, event: &RunEvent<'_>) {
+        let RunEvent::RunFinished { result } = event else {
+            return;
+        };
+        let plans = plan_run(&self.origin, result, SystemTime::now());
+        emit(&self.tracer, plans);
+    }
+}
+
+/// Starts and ends the planned spans: the first is the root of a new trace, the others its
+/// children. Ending a span only queues it for the batch processor.
+fn emit(tracer: &SdkTracer, plans: Vec<SpanPlan>) {
+    let mut plans = plans.into_iter();
+    let Some(root) = plans.next() else { return };
+    let root_end = root.end;
+    let root_span = start(tracer, root, &Context::new());
+    let cx = Context::new().with_span(root_span);
+    for plan in plans {
+        let end = plan.end;
+        start(tracer, plan, &cx).end_with_timestamp(end);
+    }
+    cx.span().end_with_timestamp(root_end);
+}
+
+fn start(tracer: &SdkTracer, plan: SpanPlan, parent: &Context) -> opentelemetry_sdk::trace::Span {
+    let kind = match plan.role {
+        // A model call leaves the process; the rest happens in the agent.
+        SpanRole::Chat => SpanKind::Client,
+        SpanRole::Agent | SpanRole::Tool | SpanRole::Judge => SpanKind::Internal,
+    };
+    let mut span = tracer
+        .span_builder(plan.name)
+        .with_kind(kind)
+        .with_start_time(plan.start)
+        .with_attributes(plan.attributes)
+        .start_with_context(tracer, parent);
+    for event in plan.events {
+        span.add_event_with_timestamp(event.name, event.at, event.attributes);
+    }
+    if let Some(description) = plan.error {
+        span.set_status(Status::error(description));
+    }
+    span
+}
+
+/// The OTLP exporter with a count of what failed, which the batch processor otherwise only
+/// logs.
+#[derive(Debug)]
+struct Counted<E> {
+    inner: E,
+    failures: Arc<Mutex<Failures>>,
+}
+
+impl<E: SpanExporter> SpanExporter for Counted<E> {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let spans = batch.len();
+        let result = self.inner.export(batch).await;
+        if let Err(e) = &result {
+            if let Ok(mut f) = self.failures.lock() {
+                f.spans += spans;
+                f.first.get_or_insert_with(|| e.to_string());
+            }
+        }
+        result
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+/// The batch processor runs the exporter on a thread of its own, outside tokio; the request is
+/// made on gauntlet's runtime by its reqwest client, and awaited from there.
+#[derive(Debug)]
+struct OnRuntime {
+    client: reqwest::Client,
+    runtime: tokio::runtime::Handle,
+}
+
+#[async_trait::async_trait]
+impl HttpClient for OnRuntime {
+    async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        let client = self.client.clone();
+        let sent = self.runtime.spawn(async move {
+            let request = reqwest::Request::try_from(request)?;
+            let response = client.execute(request).await?;
+            let mut back = Response::builder().status(response.status());
+            if let Some(headers) = back.headers_mut() {
+                *headers = response.headers().clone();
+            }
+            Ok::<_, HttpError>(back.body(response.bytes().await?)?)
+        });
+        sent.await?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_traces_path_is_added_to_a_base_url_once() {
+        let ok = |s: &str| traces_url(s).unwrap();
+        assert_eq!(ok("http://127.0.0.1:4318"), "http://127.0.0.1:4318/v1/traces");
+        assert_eq!(ok("http://h:4318/"), "http://h:4318/v1/traces");
+        assert_eq!(ok("https://h/api/public/otel"), "https://h/api/public/otel/v1/traces");
+        assert_eq!(ok("http://h:4318/v1/traces"), "http://h:4318/v1/traces");
+        for bad in ["127.0.0.1:4318", "grpc://h:4317", "not a url", ""] {
+            assert!(
+                matches!(traces_url(bad), Err(OtlpError::NotHttp { .. })),
+                "{bad}"
+            );
+        }
+    }
+}
