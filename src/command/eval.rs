@@ -126,13 +126,15 @@ pub fn eval(args: EvalArgs) -> u8 {
         }
     };
     // No SDK at all without `--otlp`: the runs pay nothing for it.
-    let exporter = otlp.and_then(|url| match OtlpExporter::start(&url, runtime.handle().clone()) {
-        Ok(e) => Some(e),
-        Err(e) => {
-            eprintln!("warning: {e}; no spans will be exported");
-            None
-        }
-    });
+    let exporter = otlp.and_then(
+        |url| match OtlpExporter::start(&url, runtime.handle().clone()) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                eprintln!("warning: {e}; no spans will be exported");
+                None
+            }
+        },
+    );
     let (cancel_tx, cancel_rx) = watch::channel(Cancellation::NotCancelled);
     let cancel_tx = Arc::new(cancel_tx);
     #[cfg(unix)]

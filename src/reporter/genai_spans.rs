@@ -77,7 +77,11 @@ pub(crate) struct RunOrigin {
 }
 
 /// The spans of `result`, which was reported at `reported`: the `invoke_agent` span first.
-pub(crate) fn plan_run(origin: &RunOrigin, result: &RunResult, reported: SystemTime) -> Vec<SpanPlan> {
+pub(crate) fn plan_run(
+    origin: &RunOrigin,
+    result: &RunResult,
+    reported: SystemTime,
+) -> Vec<SpanPlan> {
     let steps = &result.trajectory.steps;
     let took: u64 = steps.iter().map(step_latency).fold(0, u64::saturating_add);
     let start = reported
@@ -245,7 +249,10 @@ fn agent_attributes(origin: &RunOrigin, result: &RunResult) -> Vec<KeyValue> {
             clamp(result.usage.output_tokens),
         ),
         KeyValue::new("gen_ai.input.messages", input_messages(result)),
-        KeyValue::new("gen_ai.output.messages", output_messages(Some(&result.output), &[])),
+        KeyValue::new(
+            "gen_ai.output.messages",
+            output_messages(Some(&result.output), &[]),
+        ),
     ];
     if let Some(score) = result.score {
         a.push(KeyValue::new("gauntlet.score", score));
@@ -255,7 +262,10 @@ fn agent_attributes(origin: &RunOrigin, result: &RunResult) -> Vec<KeyValue> {
     }
     if !result.tags.is_empty() {
         let tags = result.tags.iter().cloned().map(StringValue::from).collect();
-        a.push(KeyValue::new("gauntlet.tags", Value::Array(Array::String(tags))));
+        a.push(KeyValue::new(
+            "gauntlet.tags",
+            Value::Array(Array::String(tags)),
+        ));
     }
     if let Some(error) = &result.error {
         a.push(KeyValue::new("gauntlet.error", error.clone()));
@@ -295,9 +305,11 @@ fn output_messages(content: Option<&str>, tool_calls: &[ToolCall]) -> String {
         .map(|c| json!({"type": "text", "content": c}))
         .into_iter()
         .collect();
-    parts.extend(tool_calls.iter().map(|c| {
-        json!({"type": "tool_call", "id": c.id, "name": c.name, "arguments": c.args})
-    }));
+    parts.extend(
+        tool_calls
+            .iter()
+            .map(|c| json!({"type": "tool_call", "id": c.id, "name": c.name, "arguments": c.args})),
+    );
     json!([{"role": "assistant", "parts": parts}]).to_string()
 }
 
@@ -423,7 +435,11 @@ mod tests {
             );
         }
         // Laid back to back from the latencies, ending when the run was reported.
-        let ms = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis();
+        let ms = |t: SystemTime| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+        };
         let times: Vec<_> = plans.iter().map(|p| (ms(p.start), ms(p.end))).collect();
         assert_eq!(
             times,
@@ -442,12 +458,24 @@ mod tests {
     fn attributes_carry_the_case_the_usage_the_tool_and_the_verdicts() {
         let plans = plan_run(&origin(), &sample(), SystemTime::now());
         let agent = &plans[0];
-        assert_eq!(attr(agent, "gauntlet.case.id"), Some(&Value::from("late-order")));
+        assert_eq!(
+            attr(agent, "gauntlet.case.id"),
+            Some(&Value::from("late-order"))
+        );
         assert_eq!(attr(agent, "gauntlet.repeat"), Some(&Value::I64(2)));
         // A judge that could not judge errors the case, not the agent's span.
-        assert_eq!(attr(agent, "gauntlet.status"), Some(&Value::from("errored")));
-        assert_eq!(attr(agent, "gen_ai.agent.name"), Some(&Value::from("support")));
-        assert_eq!(attr(agent, "gen_ai.usage.input_tokens"), Some(&Value::I64(50)));
+        assert_eq!(
+            attr(agent, "gauntlet.status"),
+            Some(&Value::from("errored"))
+        );
+        assert_eq!(
+            attr(agent, "gen_ai.agent.name"),
+            Some(&Value::from("support"))
+        );
+        assert_eq!(
+            attr(agent, "gen_ai.usage.input_tokens"),
+            Some(&Value::I64(50))
+        );
         assert!(attr(agent, "gauntlet.score").is_some());
         assert_eq!(agent.error, None, "the agent ran fine");
         let events: Vec<_> = agent.events.iter().map(|e| e.name).collect();
@@ -456,15 +484,28 @@ mod tests {
         assert!(input.contains("where is order 7?"), "{input}");
 
         let chat = &plans[1];
-        assert_eq!(attr(chat, "gen_ai.request.model"), Some(&Value::from("gpt-4o-mini")));
-        assert_eq!(attr(chat, "gen_ai.usage.output_tokens"), Some(&Value::I64(10)));
+        assert_eq!(
+            attr(chat, "gen_ai.request.model"),
+            Some(&Value::from("gpt-4o-mini"))
+        );
+        assert_eq!(
+            attr(chat, "gen_ai.usage.output_tokens"),
+            Some(&Value::I64(10))
+        );
         assert_eq!(attr(chat, "gauntlet.cost_usd"), Some(&Value::F64(0.5)));
         let out = attr(chat, "gen_ai.output.messages").unwrap().as_str();
         assert!(out.contains(r#""name":"lookup_order""#), "{out}");
-        assert_eq!(attr(&plans[3], "gen_ai.request.model"), None, "unknown model");
+        assert_eq!(
+            attr(&plans[3], "gen_ai.request.model"),
+            None,
+            "unknown model"
+        );
 
         let tool = &plans[2];
-        assert_eq!(attr(tool, "gen_ai.tool.name"), Some(&Value::from("lookup_order")));
+        assert_eq!(
+            attr(tool, "gen_ai.tool.name"),
+            Some(&Value::from("lookup_order"))
+        );
         assert_eq!(attr(tool, "gen_ai.tool.call.id"), Some(&Value::from("c1")));
         assert_eq!(
             attr(tool, "gen_ai.tool.call.arguments"),
@@ -474,14 +515,24 @@ mod tests {
         assert_eq!(attr(tool, "error.type"), Some(&Value::from("tool_error")));
 
         let judge = &plans[4];
-        assert_eq!(attr(judge, "gauntlet.judge"), Some(&Value::from("helpfulness")));
-        assert_eq!(attr(judge, "gen_ai.evaluation.score.value"), Some(&Value::F64(0.6)));
+        assert_eq!(
+            attr(judge, "gauntlet.judge"),
+            Some(&Value::from("helpfulness"))
+        );
+        assert_eq!(
+            attr(judge, "gen_ai.evaluation.score.value"),
+            Some(&Value::F64(0.6))
+        );
         assert_eq!(
             attr(judge, "gen_ai.evaluation.score.label"),
             Some(&Value::from("soft_fail"))
         );
         assert_eq!(judge.error, None);
-        assert_eq!(plans[5].error.as_deref(), Some("why judge tone"), "could not judge");
+        assert_eq!(
+            plans[5].error.as_deref(),
+            Some("why judge tone"),
+            "could not judge"
+        );
     }
 
     #[test]

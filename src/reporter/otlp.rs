@@ -280,9 +280,15 @@ mod tests {
     #[test]
     fn the_traces_path_is_added_to_a_base_url_once() {
         let ok = |s: &str| traces_url(s).unwrap();
-        assert_eq!(ok("http://127.0.0.1:4318"), "http://127.0.0.1:4318/v1/traces");
+        assert_eq!(
+            ok("http://127.0.0.1:4318"),
+            "http://127.0.0.1:4318/v1/traces"
+        );
         assert_eq!(ok("http://h:4318/"), "http://h:4318/v1/traces");
-        assert_eq!(ok("https://h/api/public/otel"), "https://h/api/public/otel/v1/traces");
+        assert_eq!(
+            ok("https://h/api/public/otel"),
+            "https://h/api/public/otel/v1/traces"
+        );
         assert_eq!(ok("http://h:4318/v1/traces"), "http://h:4318/v1/traces");
         for bad in ["127.0.0.1:4318", "grpc://h:4317", "not a url", ""] {
             assert!(

@@ -16,6 +16,7 @@ mod harness;
 mod html;
 mod interrupt;
 mod loaders_prop;
+mod otel_out;
 mod providers;
 mod resume;
 mod shard_merge;
