@@ -12,7 +12,9 @@
 //!     model call; the attributes are those of the `gen_ai.evaluation.result` event.
 //!
 //! A trajectory holds no clock times, only each step's latency, so the steps are laid back to
-//! back, ending when the run was reported; the judges come after them, at that instant.
+//! back, then the judges, ending when the run was reported. A step takes at least `TICK`, a
+//! judge exactly that: spans that start at the same instant (the mock model's, a cached call's)
+//! would show in any order in a trace viewer, which sorts by start time.
 
 use std::time::{Duration, SystemTime};
 
@@ -25,6 +27,9 @@ use crate::verdict::{Outcome, Verdict};
 
 /// The prefix of a judge verdict's name (`check::judge::grade`): `judge NAME`.
 const JUDGE_PREFIX: &str = "judge ";
+
+/// The least time a span takes in the layout, so that every span starts after the one before.
+const TICK: Duration = Duration::from_micros(1);
 
 /// What a span is, which decides its name and `gen_ai.operation.name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,10 +88,17 @@ pub(crate) fn plan_run(
     reported: SystemTime,
 ) -> Vec<SpanPlan> {
     let steps = &result.trajectory.steps;
-    let took: u64 = steps.iter().map(step_latency).fold(0, u64::saturating_add);
-    let start = reported
-        .checked_sub(Duration::from_millis(took))
-        .unwrap_or(reported);
+    let judges = result
+        .checks
+        .iter()
+        .filter(|v| v.check.starts_with(JUDGE_PREFIX))
+        .count();
+    let took = steps
+        .iter()
+        .map(step_span)
+        .chain(std::iter::repeat_n(TICK, judges))
+        .fold(Duration::ZERO, Duration::saturating_add);
+    let start = reported.checked_sub(took).unwrap_or(reported);
     let mut agent = SpanPlan {
         role: SpanRole::Agent,
         name: format!("invoke_agent {}", origin.suite),
@@ -103,7 +115,7 @@ pub(crate) fn plan_run(
     let mut children = Vec::new();
     let mut at = start;
     for step in steps {
-        let end = at + Duration::from_millis(step_latency(step));
+        let end = at + step_span(step);
         match step {
             Step::Model {
                 content,
@@ -192,8 +204,11 @@ pub(crate) fn plan_run(
             Some(judge) => children.push(SpanPlan {
                 role: SpanRole::Judge,
                 name: format!("evaluate {judge}"),
-                start: reported,
-                end: reported,
+                start: at,
+                end: {
+                    at += TICK;
+                    at
+                },
                 attributes: {
                     let mut a = vec![
                         KeyValue::new("gen_ai.operation.name", SpanRole::Judge.operation()),
@@ -217,11 +232,14 @@ pub(crate) fn plan_run(
     plans
 }
 
-/// The step's wall time; a user turn and an escalation take none.
-fn step_latency(step: &Step) -> u64 {
+/// The step's place in the layout: its wall time, at least `TICK`; a user turn and an
+/// escalation are no span and take none.
+fn step_span(step: &Step) -> Duration {
     match step {
-        Step::Model { latency_ms, .. } | Step::Tool { latency_ms, .. } => *latency_ms,
-        Step::User { .. } | Step::Escalation { .. } => 0,
+        Step::Model { latency_ms, .. } | Step::Tool { latency_ms, .. } => {
+            Duration::from_millis(*latency_ms).max(TICK)
+        }
+        Step::User { .. } | Step::Escalation { .. } => Duration::ZERO,
     }
 }
 
@@ -434,22 +452,24 @@ mod tests {
                 Some(p.role.operation().to_string())
             );
         }
-        // Laid back to back from the latencies, ending when the run was reported.
-        let ms = |t: SystemTime| {
+        // Laid back to back from the latencies, then the judges a tick each, ending when the
+        // run was reported (µs after 999 s).
+        let us = |t: SystemTime| {
             t.duration_since(SystemTime::UNIX_EPOCH)
                 .unwrap()
-                .as_millis()
+                .as_micros()
+                - 999_000_000
         };
-        let times: Vec<_> = plans.iter().map(|p| (ms(p.start), ms(p.end))).collect();
+        let times: Vec<_> = plans.iter().map(|p| (us(p.start), us(p.end))).collect();
         assert_eq!(
             times,
             [
-                (999_600, 1_000_000),
-                (999_600, 999_900),
-                (999_900, 999_920),
-                (999_920, 1_000_000),
-                (1_000_000, 1_000_000),
-                (1_000_000, 1_000_000),
+                (599_998, 1_000_000),
+                (599_998, 899_998),
+                (899_998, 919_998),
+                (919_998, 999_998),
+                (999_998, 999_999),
+                (999_999, 1_000_000),
             ]
         );
     }
@@ -542,5 +562,27 @@ mod tests {
         assert_eq!(plans.len(), 1);
         assert_eq!(plans[0].error.as_deref(), Some("timed out"));
         assert_eq!(plans[0].start, plans[0].end, "nothing ran");
+    }
+
+    #[test]
+    fn steps_of_no_latency_still_start_one_after_the_other() {
+        let step = Step::Tool {
+            id: String::new(),
+            name: "t".into(),
+            args: json!({}),
+            result: None,
+            error: None,
+            latency_ms: 0,
+        };
+        let t = Trajectory {
+            steps: vec![step.clone(), step],
+            ..Default::default()
+        };
+        let r = run_result("c", &[], 0, t, vec![]);
+        let plans = plan_run(&origin(), &r, SystemTime::now());
+        assert!(plans[1].start < plans[1].end);
+        assert_eq!(plans[1].end, plans[2].start);
+        assert_eq!(plans[2].end, plans[0].end);
+        assert_eq!(plans[0].start, plans[1].start);
     }
 }
