@@ -77,7 +77,11 @@ pub(crate) struct OtlpExporter {
 #[derive(Debug, Default)]
 struct Failures {
     spans: usize,
+    /// The exporter's first error: for a request that never got an answer only "network
+    /// error", so the cause is kept apart, in `unsent`.
     first: Option<String>,
+    /// Why the first request that could not be sent was not (refused, timed out, ...).
+    unsent: Option<String>,
 }
 
 impl OtlpExporter {
@@ -90,15 +94,19 @@ impl OtlpExporter {
         };
         let client = crate::http_client::build("the OTLP exporter", Some(REQUEST_TIMEOUT))
             .map_err(|e| setup(e.to_string()))?;
+        let failures = Arc::new(Mutex::new(Failures::default()));
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_http()
-            .with_http_client(OnRuntime { client, runtime })
+            .with_http_client(OnRuntime {
+                client,
+                runtime,
+                failures: Arc::clone(&failures),
+            })
             .with_protocol(Protocol::HttpBinary)
             .with_endpoint(url)
             .with_timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|e| setup(e.to_string()))?;
-        let failures = Arc::new(Mutex::new(Failures::default()));
         let exporter = Counted {
             inner: exporter,
             failures: Arc::clone(&failures),
@@ -145,7 +153,7 @@ impl OtlpExporter {
         let failures = self
             .failures
             .lock()
-            .map(|f| (f.spans, f.first.clone()))
+            .map(|f| (f.spans, f.unsent.clone().or_else(|| f.first.clone())))
             .unwrap_or_default();
         match (failures, flushed) {
             ((0, _), Ok(())) => {}
@@ -254,6 +262,7 @@ impl<E: SpanExporter> SpanExporter for Counted<E> {
 struct OnRuntime {
     client: reqwest::Client,
     runtime: tokio::runtime::Handle,
+    failures: Arc<Mutex<Failures>>,
 }
 
 #[async_trait::async_trait]
@@ -269,8 +278,28 @@ impl HttpClient for OnRuntime {
             }
             Ok::<_, HttpError>(back.body(response.bytes().await?)?)
         });
-        sent.await?
+        let result = sent.await.map_err(HttpError::from).and_then(|r| r);
+        if let Err(e) = &result {
+            if let Ok(mut f) = self.failures.lock() {
+                f.unsent.get_or_insert_with(|| with_causes(e.as_ref()));
+            }
+        }
+        result
     }
+}
+
+/// An error and its causes on one line: reqwest's own message is only "error sending request".
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !line.contains(&text) {
+            line = format!("{line}: {text}");
+        }
+        cause = c.source();
+    }
+    line
 }
 
 #[cfg(test)]

@@ -205,6 +205,12 @@ fn a_collector_that_is_down_warns_and_changes_no_report() {
         "{}",
         stderr(&down)
     );
+    // The cause, not only the exporter's "network error".
+    assert!(
+        stderr(&down).to_lowercase().contains("connect"),
+        "{}",
+        stderr(&down)
+    );
     assert!(!stderr(&plain).contains("otlp"), "{}", stderr(&plain));
     assert_eq!(
         read(plain_out.path().join("otel_out/report.json")),
