@@ -157,8 +157,9 @@ pub struct EvalArgs {
     #[arg(long, value_name = "DIR", default_value = crate::provider::cache::DEFAULT_DIR)]
     pub cache_dir: PathBuf,
     /// Export every run as OpenTelemetry GenAI spans to this OTLP/HTTP collector, e.g.
-    /// `http://localhost:4318` (`/v1/traces` is added unless the URL ends with it).
-    #[arg(long, value_name = "URL", env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    /// `http://localhost:4318` (`/v1/traces` is added unless the URL ends with it). Default:
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`, when set.
+    #[arg(long, value_name = "URL")]
     pub otlp: Option<String>,
 }
 

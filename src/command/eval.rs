@@ -27,7 +27,7 @@ use crate::report::write::{write_atomic, write_reports};
 use crate::reporter::fan_out::{Reporter, Reporters};
 use crate::reporter::github::GithubReporter;
 use crate::reporter::journal::JournalReporter;
-use crate::reporter::otlp::{traces_url, OtlpExporter, OtlpReporter};
+use crate::reporter::otlp::{export_url, OtlpExporter, OtlpReporter, UrlFrom};
 use crate::reporter::progress::ProgressReporter;
 use crate::results::build::{build_report, ReportHeader, Scored};
 use crate::results::compare::{baseline_runs, compare};
@@ -58,13 +58,15 @@ pub fn eval(args: EvalArgs) -> u8 {
         model: args.model.clone(),
         judge_model: args.judge_model.clone(),
     };
-    // An empty `OTEL_EXPORTER_OTLP_ENDPOINT` is unset, as OpenTelemetry SDKs take it.
-    let otlp = match args.otlp.as_deref().filter(|u| !u.trim().is_empty()) {
-        None => None,
-        Some(url) => match traces_url(url) {
-            Ok(u) => Some(u),
-            Err(e) => return usage_error(e.to_string()),
-        },
+    let otlp_env = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok();
+    let otlp = match export_url(args.otlp.as_deref(), otlp_env.as_deref()) {
+        Ok(url) => url,
+        Err(e) if e.from == UrlFrom::Flag => return usage_error(e.to_string()),
+        // Set for some other program, maybe: it does not stop the run.
+        Err(e) => {
+            eprintln!("warning: {e}; no spans will be exported");
+            None
+        }
     };
     let Some(suites) = load_all_with(&args.suites, &overrides) else {
         return exit::INVALID_INPUT;

@@ -38,28 +38,60 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(15);
 /// spans are dropped (the SDK's default, 2048, is a few hundred runs of a fast mock suite).
 const MAX_QUEUE: usize = 65_536;
 
-/// Why `--otlp` cannot be used.
+/// Why the exporter cannot be set up.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum OtlpError {
-    #[error("--otlp `{url}` is not an http(s) URL")]
-    NotHttp { url: String },
-    #[error("--otlp `{url}`: {reason}")]
-    Setup { url: String, reason: String },
+#[error("--otlp `{url}`: {reason}")]
+pub(crate) struct OtlpError {
+    url: String,
+    reason: String,
 }
 
-/// The collector's traces URL for `--otlp URL`: a base URL gets `/v1/traces`, a URL that
-/// already ends with it is kept.
-pub(crate) fn traces_url(base: &str) -> Result<String, OtlpError> {
-    let base = base.trim();
-    let not_http = || OtlpError::NotHttp {
-        url: base.to_string(),
+/// Where the collector's URL came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UrlFrom {
+    Flag,
+    Env,
+}
+
+/// A collector URL that is not an http(s) URL.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} `{url}` is not an http(s) URL (hint: http://localhost:4318; gRPC is not spoken)",
+    match from { UrlFrom::Flag => "--otlp", UrlFrom::Env => "OTEL_EXPORTER_OTLP_ENDPOINT" }
+)]
+pub(crate) struct NotHttp {
+    pub(crate) url: String,
+    pub(crate) from: UrlFrom,
+}
+
+/// The traces URL to export to: `--otlp`'s, else `OTEL_EXPORTER_OTLP_ENDPOINT`'s (empty is
+/// unset, as OpenTelemetry SDKs take it), else none.
+pub(crate) fn export_url(flag: Option<&str>, env: Option<&str>) -> Result<Option<String>, NotHttp> {
+    let chosen = match (flag, env) {
+        (Some(url), _) => Some((url, UrlFrom::Flag)),
+        (None, Some(url)) if !url.trim().is_empty() => Some((url, UrlFrom::Env)),
+        _ => None,
     };
-    let url = reqwest::Url::parse(base).map_err(|_| not_http())?;
+    chosen
+        .map(|(url, from)| {
+            traces_url(url).ok_or_else(|| NotHttp {
+                url: url.to_string(),
+                from,
+            })
+        })
+        .transpose()
+}
+
+/// The collector's traces URL for a base URL: it gets `/v1/traces`, unless it already ends
+/// with it. `None`: not an http(s) URL.
+fn traces_url(base: &str) -> Option<String> {
+    let base = base.trim();
+    let url = reqwest::Url::parse(base).ok()?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(not_http());
+        return None;
     }
     let path = url.path().trim_end_matches('/');
-    Ok(if path.ends_with(TRACES_PATH) {
+    Some(if path.ends_with(TRACES_PATH) {
         base.to_string()
     } else {
         format!("{}{TRACES_PATH}", base.trim_end_matches('/'))
@@ -88,7 +120,7 @@ impl OtlpExporter {
     /// Exports to `url` (already resolved by `traces_url`). The requests are made on `runtime`,
     /// with the client every other part of gauntlet uses (proxies, loopback direct).
     pub(crate) fn start(url: &str, runtime: tokio::runtime::Handle) -> Result<Self, OtlpError> {
-        let setup = |reason: String| OtlpError::Setup {
+        let setup = |reason: String| OtlpError {
             url: url.to_string(),
             reason,
         };
@@ -307,6 +339,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_flag_wins_over_the_environment_and_only_the_flag_is_a_usage_error() {
+        let url = |flag, env| export_url(flag, env).map_err(|e| e.from);
+        assert_eq!(url(None, None).unwrap(), None);
+        assert_eq!(url(None, Some(" ")).unwrap(), None, "empty is unset");
+        assert_eq!(
+            url(Some("http://a:1"), Some("http://b:2"))
+                .unwrap()
+                .as_deref(),
+            Some("http://a:1/v1/traces")
+        );
+        assert_eq!(
+            url(None, Some("http://b:2")).unwrap().as_deref(),
+            Some("http://b:2/v1/traces")
+        );
+        assert_eq!(url(Some("b:2"), None).unwrap_err(), UrlFrom::Flag);
+        assert_eq!(url(None, Some("b:2")).unwrap_err(), UrlFrom::Env);
+        assert_eq!(
+            url(Some(""), None).unwrap_err(),
+            UrlFrom::Flag,
+            "given, but empty"
+        );
+    }
+
+    #[test]
     fn the_traces_path_is_added_to_a_base_url_once() {
         let ok = |s: &str| traces_url(s).unwrap();
         assert_eq!(
@@ -320,10 +376,7 @@ mod tests {
         );
         assert_eq!(ok("http://h:4318/v1/traces"), "http://h:4318/v1/traces");
         for bad in ["127.0.0.1:4318", "grpc://h:4317", "not a url", ""] {
-            assert!(
-                matches!(traces_url(bad), Err(OtlpError::NotHttp { .. })),
-                "{bad}"
-            );
+            assert_eq!(traces_url(bad), None, "{bad}");
         }
     }
 }

@@ -228,3 +228,46 @@ fn a_url_that_is_not_http_is_a_usage_error() {
         stderr(&o)
     );
 }
+
+/// `gauntlet eval SUITE --out DIR` with `OTEL_EXPORTER_OTLP_ENDPOINT` set.
+fn eval_with_endpoint_env(endpoint: &str) -> (std::process::Output, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["eval", SUITE, "--no-progress", "--out"])
+        .arg(out.path())
+        .current_dir(crate::support::root())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+        .output()
+        .unwrap();
+    (o, out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standard_environment_variable_turns_the_export_on() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/traces"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let url = server.uri();
+    let (o, _out) = tokio::task::spawn_blocking(move || eval_with_endpoint_env(&url))
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let spans = spans(&server.received_requests().await.unwrap());
+    assert_eq!(spans.len(), 2 * 5, "both runs, all their spans");
+
+    // Set for some other program, a URL gauntlet cannot use does not stop the run.
+    let (o, _out) = tokio::task::spawn_blocking(|| eval_with_endpoint_env("localhost:4317"))
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "warning: OTEL_EXPORTER_OTLP_ENDPOINT `localhost:4317` is not an http(s) URL"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
