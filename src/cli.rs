@@ -156,6 +156,11 @@ pub struct EvalArgs {
     /// Where `--cache`, `--record` and `--replay` keep their files.
     #[arg(long, value_name = "DIR", default_value = crate::provider::cache::DEFAULT_DIR)]
     pub cache_dir: PathBuf,
+    /// Export every run as OpenTelemetry GenAI spans to this OTLP/HTTP collector, e.g.
+    /// `http://localhost:4318` (`/v1/traces` is added unless the URL ends with it). Default:
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`, when set.
+    #[arg(long, value_name = "URL")]
+    pub otlp: Option<String>,
 }
 
 /// Why a `--min-kappa` value is refused.

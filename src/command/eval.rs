@@ -27,6 +27,7 @@ use crate::report::write::{write_atomic, write_reports};
 use crate::reporter::fan_out::{Reporter, Reporters};
 use crate::reporter::github::GithubReporter;
 use crate::reporter::journal::JournalReporter;
+use crate::reporter::otlp::{export_url, OtlpExporter, OtlpReporter, UrlFrom};
 use crate::reporter::progress::ProgressReporter;
 use crate::results::build::{build_report, ReportHeader, Scored};
 use crate::results::compare::{baseline_runs, compare};
@@ -56,6 +57,16 @@ pub fn eval(args: EvalArgs) -> u8 {
     let overrides = ModelOverrides {
         model: args.model.clone(),
         judge_model: args.judge_model.clone(),
+    };
+    let otlp_env = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok();
+    let otlp = match export_url(args.otlp.as_deref(), otlp_env.as_deref()) {
+        Ok(url) => url,
+        Err(e) if e.from == UrlFrom::Flag => return usage_error(e.to_string()),
+        // Set for some other program, maybe: it does not stop the run.
+        Err(e) => {
+            eprintln!("warning: {e}; no spans will be exported");
+            None
+        }
     };
     let Some(suites) = load_all_with(&args.suites, &overrides) else {
         return exit::INVALID_INPUT;
@@ -116,6 +127,16 @@ pub fn eval(args: EvalArgs) -> u8 {
             return exit::RUN_INCOMPLETE;
         }
     };
+    // No SDK at all without `--otlp`: the runs pay nothing for it.
+    let exporter = otlp.and_then(
+        |url| match OtlpExporter::start(&url, runtime.handle().clone()) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                eprintln!("warning: {e}; no spans will be exported");
+                None
+            }
+        },
+    );
     let (cancel_tx, cancel_rx) = watch::channel(Cancellation::NotCancelled);
     let cancel_tx = Arc::new(cancel_tx);
     #[cfg(unix)]
@@ -195,6 +216,7 @@ pub fn eval(args: EvalArgs) -> u8 {
             update_baseline: args.update_baseline,
             progress,
             color,
+            otlp: exporter.as_ref(),
         };
         let suite_code = runtime.block_on(eval_suite(
             &suite,
@@ -210,6 +232,10 @@ pub fn eval(args: EvalArgs) -> u8 {
         if *cancel_rx.borrow() != Cancellation::NotCancelled {
             break;
         }
+    }
+    if let Some(exporter) = exporter {
+        // Before the runtime goes: the last spans are sent on it.
+        exporter.finish();
     }
     runtime.shutdown_background();
     code
@@ -252,6 +278,8 @@ struct Outputs<'a> {
     update_baseline: bool,
     progress: bool,
     color: bool,
+    /// `--otlp`: where the runs are exported.
+    otlp: Option<&'a OtlpExporter>,
 }
 
 /// `work`: the selected cases and the providers built for them.
@@ -325,6 +353,9 @@ async fn eval_suite(
         progress: ProgressReporter::new(progress, color),
         journal: JournalReporter::new(journal),
         github: GithubReporter::from_env(),
+        otlp: outputs
+            .otlp
+            .map(|e| e.reporter(&suite.name, &suite.target.label())),
     };
     let mut results = done;
     results.reserve_exact(work.len());
@@ -512,14 +543,19 @@ struct SuiteReporters {
     progress: ProgressReporter,
     journal: JournalReporter,
     github: GithubReporter,
+    otlp: Option<OtlpReporter>,
 }
 
 impl SuiteReporters {
     /// Every reporter, in the order they hear each event.
     fn list(&mut self) -> Reporters<'_> {
-        Reporters::new()
+        let list = Reporters::new()
             .with(&mut self.progress)
             .with(&mut self.journal)
-            .with(&mut self.github)
+            .with(&mut self.github);
+        match &mut self.otlp {
+            Some(otlp) => list.with(otlp),
+            None => list,
+        }
     }
 }

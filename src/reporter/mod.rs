@@ -3,6 +3,8 @@
 //! out to all of them (nextest's model). Another reporter (e.g. an OpenTelemetry exporter) is
 //! one more file here and one more entry on the list the command builds.
 pub mod fan_out;
+pub(crate) mod genai_spans;
 pub(crate) mod github;
 pub(crate) mod journal;
+pub(crate) mod otlp;
 pub(crate) mod progress;

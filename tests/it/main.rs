@@ -18,6 +18,7 @@ mod interrupt;
 mod loaders_prop;
 mod module_graph;
 mod otel_in;
+mod otel_out;
 mod providers;
 mod resume;
 mod shard_merge;
