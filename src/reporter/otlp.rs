@@ -219,21 +219,33 @@ impl Reporter for OtlpReporter {
 }
 
 /// Starts and ends the planned spans: the first is the root of a new trace, each other one a
-/// child of the plan its `parent` names (which comes before it). Spans end children first.
-/// Ending a span only queues it for the batch processor.
+/// child of the plan its `parent` names (which comes before it). A span with no children ends
+/// at once, in plan order (the batch exports in that order); spans with children end after
+/// them, innermost first. Ending a span only queues it for the batch processor.
 fn emit(tracer: &SdkTracer, plans: Vec<SpanPlan>) {
-    let mut started: Vec<(Context, SystemTime)> = Vec::with_capacity(plans.len());
-    for plan in plans {
+    let mut has_children = vec![false; plans.len()];
+    for plan in plans.iter().skip(1) {
+        has_children[plan.parent] = true;
+    }
+    let mut open: Vec<(Context, SystemTime)> = Vec::with_capacity(plans.len());
+    let mut parents = Vec::new();
+    for (i, plan) in plans.into_iter().enumerate() {
         let end = plan.end;
         // The root (nothing started yet) opens a new trace.
-        let parent = started
+        let parent = open
             .get(plan.parent)
             .map_or_else(Context::new, |(cx, _)| cx.clone());
-        let span = start(tracer, plan, &parent);
-        started.push((Context::new().with_span(span), end));
+        let cx = Context::new().with_span(start(tracer, plan, &parent));
+        if has_children[i] {
+            parents.push(i);
+        } else {
+            cx.span().end_with_timestamp(end);
+        }
+        open.push((cx, end));
     }
-    for (cx, end) in started.into_iter().rev() {
-        cx.span().end_with_timestamp(end);
+    for i in parents.into_iter().rev() {
+        let (cx, end) = &open[i];
+        cx.span().end_with_timestamp(*end);
     }
 }
 
