@@ -23,11 +23,13 @@ use tokio::process::{Child, ChildStdin, ChildStdout};
 
 use crate::agent::case_input::CaseInput;
 use crate::agent::protocol::{parse_reply, Request};
+use crate::agent::target::Target;
+use crate::agent::target_load::TargetLoad;
 use crate::agent::traced::{reply_trajectory, Traced};
 use crate::otlp::traces::Traces;
 use crate::process::{
-    describe_exit, output_limit_message, read_line_bounded, Group, OutputLimits, Program, RunError,
-    Tail,
+    describe_exit, output_limit_message, read_line_bounded, resolve_program, Group, OutputLimits,
+    Program, ProgramError, RunError, Tail,
 };
 use crate::text::tail;
 use crate::trajectory::Trajectory;
@@ -396,4 +398,52 @@ impl Process {
     fn stderr_text(&self) -> String {
         self.stderr.lock().map(|t| t.text()).unwrap_or_default()
     }
+}
+
+/// Validates `target: {command: ...}`: the program is found, `cwd` is a folder.
+pub(crate) fn load(raw: &RawCommand, cx: &mut TargetLoad) -> Option<Target> {
+    let limits = cx.limits;
+    let Some(program) = raw.argv.first() else {
+        cx.problem("`command.argv` is empty", "argv").hint =
+            Some("e.g. `argv: [python3, agent.py]`".into());
+        return None;
+    };
+    let resolved = match resolve_program(program, cx.dir) {
+        Ok(path) => Some(path),
+        Err(e @ ProgramError::Missing(_)) => {
+            cx.problem(format!("agent {e}"), program).hint = Some(
+                "a program path with a `/` is relative to the suite file; a bare name is looked up on PATH".into(),
+            );
+            None
+        }
+        Err(e @ ProgramError::NotOnPath(_)) => {
+            cx.problem(e.to_string(), program).hint = Some(
+                "install it, or give a path such as `./agent` (relative to the suite file)".into(),
+            );
+            None
+        }
+    };
+    let cwd_rel = raw.cwd.as_deref().unwrap_or("");
+    let cwd = match cx.resolve(cwd_rel).canonicalize() {
+        Ok(dir) if dir.is_dir() => Some(dir),
+        _ => {
+            cx.problem(
+                format!("`cwd` {} is not a folder", cx.resolve(cwd_rel).display()),
+                "cwd",
+            )
+            .hint = Some("`cwd` is relative to the suite file".into());
+            None
+        }
+    };
+    let program = Program {
+        path: resolved?,
+        args: raw.argv[1..].to_vec(),
+        cwd: cwd?,
+        env: raw.env.clone(),
+        pass_env: raw.pass_env.clone(),
+    };
+    Some(Target::Command(Arc::new(
+        CommandTarget::new(raw.argv.clone(), program, raw.persistent, limits.into())
+            .with_traces(raw.traces),
+    )))
 }

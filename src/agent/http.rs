@@ -12,6 +12,8 @@ use serde::Deserialize;
 
 use crate::agent::case_input::CaseInput;
 use crate::agent::protocol::Request;
+use crate::agent::target::Target;
+use crate::agent::target_load::TargetLoad;
 use crate::agent::traced::{reply_trajectory, Traced};
 use crate::http_client::HttpClientError;
 use crate::limits::format_size;
@@ -173,4 +175,47 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+/// Validates `target: {http: ...}`: an http(s) URL and valid header names and values.
+pub(crate) fn load(raw: &RawHttp, cx: &mut TargetLoad) -> Option<Target> {
+    let url = match reqwest::Url::parse(&raw.url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
+        Ok(u) => {
+            cx.problem(
+                format!(
+                    "`http.url` has scheme `{}`; expected http or https",
+                    u.scheme()
+                ),
+                &raw.url,
+            );
+            None
+        }
+        Err(e) => {
+            cx.problem(format!("`http.url` is not a URL: {e}"), &raw.url)
+                .hint = Some("e.g. `url: http://127.0.0.1:8000/agent`".into());
+            None
+        }
+    };
+    let mut headers_ok = true;
+    for (name, value) in &raw.headers {
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            cx.problem(format!("invalid HTTP header name `{name}`"), name);
+            headers_ok = false;
+        } else if reqwest::header::HeaderValue::from_str(value).is_err() {
+            cx.problem(format!("invalid value for HTTP header `{name}`"), name);
+            headers_ok = false;
+        }
+    }
+    if !headers_ok {
+        return None;
+    }
+    Some(Target::Http(Arc::new(
+        HttpTarget::new(
+            url?,
+            raw.headers.clone(),
+            crate::limits::Limits::default().max_output_bytes,
+        )
+        .with_traces(raw.traces),
+    )))
 }

@@ -7,4 +7,5 @@ pub mod http;
 pub(crate) mod protocol;
 pub(crate) mod replay;
 pub(crate) mod target;
+pub(crate) mod target_load;
 pub(crate) mod traced;

@@ -7,11 +7,14 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::agent::case_input::CaseInput;
+use crate::agent::target::Target;
+use crate::agent::target_load::{ProblemAt, TargetLoad, TargetProblem};
 use crate::report::trajectories::TrajectoryLine;
 use crate::trajectory::Trajectory;
 
@@ -106,6 +109,42 @@ impl ReplayTarget {
                 case.id(),
                 self.file.display()
             )),
+        }
+    }
+}
+
+/// Validates `target: {replay: ...}`: the trajectories file reads and parses.
+pub(crate) fn load(raw: &RawReplay, cx: &mut TargetLoad) -> Option<Target> {
+    let file = cx.resolve(&raw.trajectories);
+    let text = match crate::input_file::read_to_string(&file, cx.limits.max_file_bytes) {
+        Ok(t) => {
+            cx.decisive.push(t.clone());
+            t
+        }
+        Err(e) => {
+            cx.problem(
+                format!("cannot read trajectories {}: {e}", file.display()),
+                &raw.trajectories,
+            )
+            .hint = Some(
+                "`replay.trajectories` is a run's `trajectories.jsonl`, relative to the suite file"
+                    .into(),
+            );
+            return None;
+        }
+    };
+    match ReplayTarget::parse(file.clone(), &raw.trajectories, text) {
+        Ok(replay) => Some(Target::Replay(Arc::new(replay))),
+        Err(bad) => {
+            cx.problems.push(TargetProblem {
+                message: format!("invalid trajectory line: {}", bad.message),
+                hint: None,
+                place: ProblemAt::Line {
+                    file,
+                    line: bad.line,
+                },
+            });
+            None
         }
     }
 }

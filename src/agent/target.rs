@@ -1,7 +1,7 @@
 //! `Target`: the agent under test, one of the `TargetKind`s; `run_case` runs one case against
 //! it and returns its trajectory; `RawTarget` is `target:` as written. Adding a target is a
-//! variant here (raw key, kind, label, dispatch), its file in `agent/` (raw shape and run), and
-//! its validation in `suite::load`.
+//! variant here (raw key, kind, label, dispatch) and its file in `agent/` (raw shape, its
+//! validation, running a case).
 
 use std::sync::Arc;
 
@@ -14,6 +14,8 @@ use crate::agent::harness::config::HarnessConfig;
 use crate::agent::harness::raw_harness::RawHarness;
 use crate::agent::http::{HttpTarget, RawHttp};
 use crate::agent::replay::{RawReplay, ReplayTarget};
+use crate::agent::target_load::TargetLoad;
+use crate::agent::{command, http, replay};
 use crate::provider::registry::Providers;
 use crate::trajectory::Trajectory;
 
@@ -44,6 +46,17 @@ impl RawTarget {
                 TargetKind::Replay => self.replay.is_some(),
             })
             .collect()
+    }
+}
+
+/// Validates the one kind written under `target:` (the harness aside: the suite loader checks
+/// it against the rest of the suite — tools, world, system prompt — and builds it itself).
+pub(crate) fn load(raw: &RawTarget, kind: TargetKind, cx: &mut TargetLoad) -> Option<Target> {
+    match kind {
+        TargetKind::Harness => None,
+        TargetKind::Command => raw.command.as_ref().and_then(|c| command::load(c, cx)),
+        TargetKind::Http => raw.http.as_ref().and_then(|h| http::load(h, cx)),
+        TargetKind::Replay => raw.replay.as_ref().and_then(|r| replay::load(r, cx)),
     }
 }
 

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::agent::command::{CommandTarget, RawCommand};
 use crate::agent::harness::budget::Budget;
 use crate::agent::harness::config::HarnessConfig;
 use crate::agent::harness::custom_tool::CustomTool;
@@ -24,9 +23,8 @@ use crate::agent::harness::simulated_user::SimulatedUser;
 use crate::agent::harness::system_prompt::system_prompt_context;
 use crate::agent::harness::tools::BUILTIN_TOOLS;
 use crate::agent::harness::world::{World, WorldError};
-use crate::agent::http::{HttpTarget, RawHttp};
-use crate::agent::replay::{RawReplay, ReplayTarget};
 use crate::agent::target::{RawTarget, Target, TargetKind};
+use crate::agent::target_load::{ProblemAt, TargetLoad};
 use crate::check::calibrate::load_labels;
 use crate::check::compile_cache::CompileCache;
 use crate::check::judge::Judge;
@@ -39,7 +37,6 @@ use crate::duration::parse_duration;
 use crate::fingerprint::stable_hash;
 use crate::gate::{Gate, DEFAULT_MAX_ERROR_RATE};
 use crate::limits::Limits;
-use crate::process::{resolve_program, Program, ProgramError};
 use crate::provider::kind::ProviderKind;
 use crate::provider::mock_rules::MockRules;
 use crate::provider::raw_settings::RawProviderSettings;
@@ -461,138 +458,30 @@ impl Loader {
                 return (None, None);
             }
         };
-        match kind {
-            TargetKind::Harness => (
+        if kind == TargetKind::Harness {
+            return (
                 raw.harness.as_ref().and_then(|h| self.harness(h, limits)),
                 None,
-            ),
-            TargetKind::Command => (
-                None,
-                raw.command.as_ref().and_then(|c| self.command(c, limits)),
-            ),
-            TargetKind::Http => (None, raw.http.as_ref().and_then(|h| self.http(h))),
-            TargetKind::Replay => (None, raw.replay.as_ref().and_then(|r| self.replay(r))),
+            );
         }
-    }
-
-    fn command(&mut self, raw: &RawCommand, limits: &Limits) -> Option<Target> {
-        let Some(program) = raw.argv.first() else {
-            self.error("`command.argv` is empty", "argv").hint =
-                Some("e.g. `argv: [python3, agent.py]`".into());
-            return None;
-        };
-        let resolved = match resolve_program(program, &self.dir) {
-            Ok(path) => Some(path),
-            Err(e @ ProgramError::Missing(_)) => {
-                self.error(format!("agent {e}"), program).hint = Some(
-                    "a program path with a `/` is relative to the suite file; a bare name is looked up on PATH".into(),
-                );
-                None
-            }
-            Err(e @ ProgramError::NotOnPath(_)) => {
-                self.error(e.to_string(), program).hint = Some(
-                    "install it, or give a path such as `./agent` (relative to the suite file)"
-                        .into(),
-                );
-                None
-            }
-        };
-        let cwd_rel = raw.cwd.as_deref().unwrap_or("");
-        let cwd = match self.resolve(cwd_rel).canonicalize() {
-            Ok(dir) if dir.is_dir() => Some(dir),
-            _ => {
-                self.error(
-                    format!("`cwd` {} is not a folder", self.resolve(cwd_rel).display()),
-                    "cwd",
-                )
-                .hint = Some("`cwd` is relative to the suite file".into());
-                None
-            }
-        };
-        let program = Program {
-            path: resolved?,
-            args: raw.argv[1..].to_vec(),
-            cwd: cwd?,
-            env: raw.env.clone(),
-            pass_env: raw.pass_env.clone(),
-        };
-        Some(Target::Command(Arc::new(
-            CommandTarget::new(raw.argv.clone(), program, raw.persistent, limits.into())
-                .with_traces(raw.traces),
-        )))
-    }
-
-    fn http(&mut self, raw: &RawHttp) -> Option<Target> {
-        let url = match reqwest::Url::parse(&raw.url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
-            Ok(u) => {
-                self.error(
-                    format!(
-                        "`http.url` has scheme `{}`; expected http or https",
-                        u.scheme()
-                    ),
-                    &raw.url,
-                );
-                None
-            }
-            Err(e) => {
-                self.error(format!("`http.url` is not a URL: {e}"), &raw.url)
-                    .hint = Some("e.g. `url: http://127.0.0.1:8000/agent`".into());
-                None
-            }
-        };
-        let mut headers_ok = true;
-        for (name, value) in &raw.headers {
-            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                self.error(format!("invalid HTTP header name `{name}`"), name);
-                headers_ok = false;
-            } else if reqwest::header::HeaderValue::from_str(value).is_err() {
-                self.error(format!("invalid value for HTTP header `{name}`"), name);
-                headers_ok = false;
-            }
+        let dir = self.dir.clone();
+        let mut cx = TargetLoad::new(&dir, limits);
+        let target = crate::agent::target::load(raw, kind, &mut cx);
+        for text in &cx.decisive {
+            self.decides(text);
         }
-        if !headers_ok {
-            return None;
+        for p in cx.problems {
+            let d = match p.place {
+                ProblemAt::Needle(needle) => self.error(p.message, &needle),
+                ProblemAt::Line { file, line } => {
+                    self.errors
+                        .push(Diagnostic::new(file, p.message).at(line, None));
+                    self.errors.last_mut().expect("just pushed")
+                }
+            };
+            d.hint = p.hint;
         }
-        Some(Target::Http(Arc::new(
-            HttpTarget::new(
-                url?,
-                raw.headers.clone(),
-                crate::limits::Limits::default().max_output_bytes,
-            )
-            .with_traces(raw.traces),
-        )))
-    }
-
-    fn replay(&mut self, raw: &RawReplay) -> Option<Target> {
-        let file = self.resolve(&raw.trajectories);
-        let text = match crate::input_file::read_to_string(&file, self.limits.max_file_bytes) {
-            Ok(t) => {
-                self.decides(&t);
-                t
-            }
-            Err(e) => {
-                self.error(
-                    format!("cannot read trajectories {}: {e}", file.display()),
-                    &raw.trajectories,
-                )
-                .hint = Some(
-                    "`replay.trajectories` is a run's `trajectories.jsonl`, relative to the suite file"
-                        .into(),
-                );
-                return None;
-            }
-        };
-        match ReplayTarget::parse(file.clone(), &raw.trajectories, text) {
-            Ok(replay) => Some(Target::Replay(Arc::new(replay))),
-            Err(bad) => {
-                self.errors.push(
-                    Diagnostic::new(&file, format!("invalid trajectory line: {}", bad.message))
-                        .at(bad.line, None),
-                );
-                None
-            }
-        }
+        (None, target)
     }
 
     fn harness(&mut self, h: &RawHarness, limits: &Limits) -> Option<HarnessConfig> {
