@@ -2,5 +2,6 @@
 pub mod calibrate;
 pub mod confirm_runs;
 pub mod eval;
+pub mod import;
 pub mod inspect;
 pub mod reports;

@@ -35,6 +35,14 @@ pub struct BadExport {
 
 /// The trajectory of every case in the file.
 pub fn read_traces(text: &str) -> Result<BTreeMap<String, Trajectory>, BadExport> {
+    Ok(traces_by_case(text)?
+        .into_iter()
+        .map(|(id, spans)| (id, trajectory(&spans)))
+        .collect())
+}
+
+/// Every trace's spans with its case id, in the order the traces first appear.
+pub fn traces_by_case(text: &str) -> Result<Vec<(String, Vec<Span>)>, BadExport> {
     // Spans by trace, in the order the traces first appear; each trace's case.
     let mut traces: Vec<(TraceId, String, Vec<Span>)> = Vec::new();
     let mut index: BTreeMap<TraceId, usize> = BTreeMap::new();
@@ -64,7 +72,7 @@ pub fn read_traces(text: &str) -> Result<BTreeMap<String, Trajectory>, BadExport
     }
     Ok(traces
         .into_iter()
-        .map(|(_, id, spans)| (id, trajectory(&spans)))
+        .map(|(_, id, spans)| (id, spans))
         .collect())
 }
 

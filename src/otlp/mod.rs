@@ -2,6 +2,7 @@
 //! mapping of an agent's spans (GenAI semantic conventions, OpenInference) to trajectory steps.
 pub mod decode;
 pub mod file;
+pub mod import;
 pub mod mapping;
 pub mod receiver;
 pub mod span;
