@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::agent::case_input::CaseInput;
+use crate::agent::protocol::traced_trajectory;
 use crate::otlp::file::{is_otlp_json, read_traces};
 use crate::report::trajectories::TrajectoryLine;
 use crate::trajectory::Trajectory;
@@ -49,10 +50,14 @@ impl ReplayTarget {
     /// the first line's target.
     pub fn parse(file: PathBuf, written: &str, text: String) -> Result<Self, BadLine> {
         if is_otlp_json(&text) {
-            let traced = read_traces(&text).map_err(|e| BadLine {
-                line: e.line,
-                message: e.message,
-            })?;
+            let traced = read_traces(&text)
+                .map_err(|e| BadLine {
+                    line: e.line,
+                    message: e.message,
+                })?
+                .into_iter()
+                .map(|(id, run)| (id, traced_trajectory(run)))
+                .collect();
             return Ok(ReplayTarget {
                 file,
                 label: format!("replay {written}"),
@@ -171,7 +176,13 @@ mod tests {
         let text = r#"{"resourceSpans": [{"resource": {"attributes": [{"key": "gauntlet.case_id", "value": {"stringValue": "a"}}]},
             "scopeSpans": [{"spans": [{"traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "0000000000000001",
               "name": "execute_tool lookup_order", "attributes": [
-                {"key": "gen_ai.operation.name", "value": {"stringValue": "execute_tool"}}]}]}]}]}"#;
+                {"key": "gen_ai.operation.name", "value": {"stringValue": "execute_tool"}}]},
+              {"traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "0000000000000002",
+               "name": "chat", "startTimeUnixNano": "5", "attributes": [
+                {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o"}},
+                {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "1000000"}},
+                {"key": "gen_ai.completion", "value": {"stringValue": "Shipped."}}]}]}]}]}"#;
         // One export per line, as the Collector writes them.
         let text = text.replace('\n', " ");
         let t = ReplayTarget::parse("x".into(), "traces.jsonl", text).unwrap();
@@ -182,6 +193,14 @@ mod tests {
             .map(|(n, _)| n.to_string())
             .collect();
         assert_eq!(calls, ["lookup_order"]);
+        let run = t.run(&case("a"));
+        assert_eq!(run.output, "Shipped.", "the last model text");
+        assert_eq!(run.usage.input_tokens, 1_000_000);
+        assert_eq!(
+            run.cost_usd,
+            Some(2.5),
+            "priced as a reply's model steps are"
+        );
         assert!(t.run(&case("b")).error.is_some());
     }
 

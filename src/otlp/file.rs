@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::agent::protocol::{Reply, ReplyTrajectory};
 use crate::otlp::decode::{decode, hex, Encoding};
 use crate::otlp::mapping::to_steps;
 use crate::otlp::span::{Span, TraceId};
@@ -33,11 +32,31 @@ pub struct BadExport {
     pub message: String,
 }
 
-/// The trajectory of every case in the file.
-pub fn read_traces(text: &str) -> Result<BTreeMap<String, Trajectory>, BadExport> {
+/// What one trace says happened: its steps, and as output the last model text (a reply is
+/// not in a trace). The agent side makes it a trajectory as it does a reply
+/// (`agent::protocol::traced_trajectory`: usage summed, models priced).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TracedRun {
+    pub steps: Vec<Step>,
+    pub output: String,
+}
+
+impl TracedRun {
+    /// The steps as a trajectory, for what reads tool and model calls.
+    pub fn trajectory(&self) -> Trajectory {
+        Trajectory {
+            steps: self.steps.clone(),
+            output: self.output.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+/// The run of every case in the file.
+pub fn read_traces(text: &str) -> Result<BTreeMap<String, TracedRun>, BadExport> {
     Ok(traces_by_case(text)?
         .into_iter()
-        .map(|(id, spans)| (id, trajectory(&spans)))
+        .map(|(id, spans)| (id, traced_run(&spans)))
         .collect())
 }
 
@@ -76,12 +95,9 @@ pub fn traces_by_case(text: &str) -> Result<Vec<(String, Vec<Span>)>, BadExport>
         .collect())
 }
 
-/// A trace's trajectory: its steps, and as output the last model text (a reply is not in a
-/// trace), with usage summed and models priced as for a reply.
-pub fn trajectory(spans: &[Span]) -> Trajectory {
-    let steps = to_steps(spans);
+pub fn traced_run(spans: &[Span]) -> TracedRun {
     let flat = Trajectory {
-        steps,
+        steps: to_steps(spans),
         ..Default::default()
     };
     let output = flat
@@ -95,16 +111,10 @@ pub fn trajectory(spans: &[Span]) -> Trajectory {
             _ => None,
         })
         .unwrap_or_default();
-    Reply {
-        id: None,
-        repeat: None,
-        output: Value::String(output),
-        trajectory: Some(ReplyTrajectory { steps: flat.steps }),
-        usage: None,
-        state: None,
-        error: None,
+    TracedRun {
+        steps: flat.steps,
+        output,
     }
-    .into_trajectory()
 }
 
 #[cfg(test)]
@@ -148,14 +158,13 @@ mod tests {
             cases.keys().collect::<Vec<_>>(),
             ["abababababababababababababababab", "order-shipped"]
         );
-        let t = &cases["order-shipped"];
+        let t = cases["order-shipped"].trajectory();
         assert_eq!(t.output, "It shipped.");
         assert_eq!(
             t.tool_calls().map(|(n, _)| n).collect::<Vec<_>>(),
             ["lookup_order"]
         );
-        assert_eq!(t.usage.input_tokens, 1_000_000);
-        assert_eq!(t.cost_usd, Some(2.5), "priced as a reply's model steps are");
+        assert_eq!(t.model_calls(), 1);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::otlp::file::{traces_by_case, trajectory, BadExport};
+use crate::otlp::file::{traced_run, traces_by_case, BadExport};
 use crate::otlp::span::Span;
 
 /// One golden case, in the dataset's JSONL shape.
@@ -38,7 +38,7 @@ pub fn import_cases(text: &str) -> Result<(Vec<ImportedCase>, Vec<String>), BadE
             skipped.push(id);
             continue;
         };
-        let t = trajectory(&spans);
+        let t = traced_run(&spans).trajectory();
         let tools = t
             .tool_calls()
             .map(|(name, args)| ExpectedTool {
