@@ -7,9 +7,10 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 
-use gauntlet::provider::mock::{MockProvider, MockRules};
+use gauntlet::provider::mock::MockProvider;
+use gauntlet::provider::mock_rules::MockRules;
 use gauntlet::provider::openai::{parse_response, request_body};
-use gauntlet::provider::{Message, ModelRequest, Provider, Purpose, ToolSpec};
+use gauntlet::provider::types::{Message, ModelRequest, Provider, Purpose, ToolSpec};
 use gauntlet::trajectory::ToolCall;
 
 fn request() -> ModelRequest {

@@ -23,11 +23,11 @@ use crate::verdict::{Outcome, Verdict};
 
 /// Cases scored per chunk: large enough that rayon's split costs nothing next to the checks,
 /// small enough that Ctrl-C and the run budget are seen within a few milliseconds.
-pub const CHUNK: usize = 2048;
+pub(crate) const CHUNK: usize = 2048;
 
 /// The replay target, when the run can be scored in batches: a replay target, and no judge or
 /// command check in the suite or in any case to run.
-pub fn batchable(suite: &Suite, work: &[WorkItem]) -> Option<Arc<ReplayTarget>> {
+pub(crate) fn batchable(suite: &Suite, work: &[WorkItem]) -> Option<Arc<ReplayTarget>> {
     let async_check = |s: &CheckSpec| !s.check.is_deterministic();
     let Target::Replay(replay) = &suite.target else {
         return None;
@@ -41,7 +41,7 @@ pub fn batchable(suite: &Suite, work: &[WorkItem]) -> Option<Arc<ReplayTarget>> 
 
 /// Replays and scores a chunk of work items, in parallel; results come back in work order.
 /// A check that panics turns its case into an errored one instead of taking the run down.
-pub fn score_chunk(
+pub(crate) fn score_chunk(
     replay: &ReplayTarget,
     suite_checks: &[CheckSpec],
     chunk: &[WorkItem],
@@ -72,7 +72,7 @@ pub fn score_chunk(
 }
 
 /// The message a panic was raised with (`panic!("...")` carries a `&str` or a `String`).
-pub fn panic_text(payload: &(dyn Any + Send)) -> String {
+pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

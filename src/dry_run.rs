@@ -20,7 +20,7 @@ use crate::trajectory::{Trajectory, Usage};
 const OUTPUT_TOKENS_PER_CALL: u64 = 150;
 
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Estimate {
+pub(crate) struct Estimate {
     pub cases: usize,
     pub repeat: u32,
     pub runs: usize,
@@ -32,7 +32,7 @@ pub struct Estimate {
 }
 
 /// Estimates a run of `cases` (already selected) `repeat` times.
-pub fn estimate(suite: &Suite, cases: &[std::sync::Arc<Case>], repeat: u32) -> Estimate {
+pub(crate) fn estimate(suite: &Suite, cases: &[std::sync::Arc<Case>], repeat: u32) -> Estimate {
     let repeat = repeat.max(1);
     let runs = cases.len() * repeat as usize;
     let mut est = Estimate {
@@ -113,7 +113,7 @@ fn round_cents(usd: f64) -> f64 {
     (usd * 100.0).ceil() / 100.0
 }
 
-pub fn render(suite: &str, e: &Estimate) -> String {
+pub(crate) fn render(suite: &str, e: &Estimate) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -5,11 +5,11 @@ use std::time::{Duration, Instant};
 /// The longest duration gauntlet accepts or waits: 100 years. Anything from a file, the command
 /// line or the network beyond it is refused (or, from a server, saturates here), so no later
 /// addition to a clock can overflow.
-pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400);
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// Why a text is not a duration.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum DurationError {
+pub(crate) enum DurationError {
     #[error("invalid duration `{0}` (expected e.g. `500ms`, `60s`, `2m`)")]
     Number(String),
     #[error("invalid duration unit `{unit}` in `{text}` (expected ms, s, m or h)")]
@@ -21,7 +21,7 @@ pub enum DurationError {
 }
 
 /// Parses `<number><unit>` with unit `ms`, `s`, `m` or `h`; a bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -53,7 +53,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
 
 /// `at + d`, or the latest instant the clock can hold near it when that overflows: a deadline
 /// far enough away is "never" either way.
-pub fn saturating_add(at: Instant, d: Duration) -> Instant {
+pub(crate) fn saturating_add(at: Instant, d: Duration) -> Instant {
     let mut step = d;
     loop {
         if let Some(t) = at.checked_add(step) {

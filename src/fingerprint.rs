@@ -3,7 +3,7 @@
 //! everything that decided its result.
 
 /// The stable 128-bit hash of `parts` (NUL-separated), as 32 hex digits.
-pub fn stable_hash(parts: &[&str]) -> String {
+pub(crate) fn stable_hash(parts: &[&str]) -> String {
     let mut h = Fnv128::new();
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
@@ -17,7 +17,7 @@ pub fn stable_hash(parts: &[&str]) -> String {
 /// [`stable_hash`] of `value`'s JSON, streamed into the hash: a case's fingerprint is taken for
 /// every case at load, and building each JSON string first cost a fifth of the load time of a
 /// 100,000-case dataset.
-pub fn stable_hash_json<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn stable_hash_json<T: serde::Serialize>(value: &T) -> String {
     let mut h = Fnv128::new();
     // Writing into the hash cannot fail; a value serde cannot serialize hashes as what was written.
     let _ = serde_json::to_writer(&mut h, value);

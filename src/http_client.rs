@@ -26,7 +26,10 @@ pub struct HttpClientError {
 
 /// A client for `purpose` (named in errors). `timeout`: the whole request, connection included;
 /// `None` when the caller bounds each request itself (the runner's per-case timeout).
-pub fn build(purpose: &str, timeout: Option<Duration>) -> Result<reqwest::Client, HttpClientError> {
+pub(crate) fn build(
+    purpose: &str,
+    timeout: Option<Duration>,
+) -> Result<reqwest::Client, HttpClientError> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("gauntlet/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(timeout.map_or(MAX_CONNECT, |t| t.min(MAX_CONNECT)))

@@ -21,7 +21,7 @@ pub enum ReadError {
 }
 
 /// The file's text, or why it was not read.
-pub fn read_to_string(path: &Path, max_bytes: u64) -> Result<String, ReadError> {
+pub(crate) fn read_to_string(path: &Path, max_bytes: u64) -> Result<String, ReadError> {
     // Checked before opening: opening a FIFO blocks until a writer comes.
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {

@@ -10,7 +10,7 @@ use crate::suite::model::Case;
 
 /// The user's selection. Empty lists select everything.
 #[derive(Debug, Clone, Default)]
-pub struct Selection {
+pub(crate) struct Selection {
     /// Case id globs (`refund-*`); a case matching any is selected.
     pub filters: Vec<String>,
     /// Tags; a case carrying any is selected.
@@ -22,14 +22,14 @@ pub struct Selection {
 /// A `--filter` that is not a glob: a usage error naming it.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid --filter{}: {source}", .filter.as_ref().map(|f| format!(" `{f}`")).unwrap_or_default())]
-pub struct FilterError {
+pub(crate) struct FilterError {
     filter: Option<String>,
     source: globset::Error,
 }
 
 impl Selection {
     /// Compiles the globs; a bad glob is a usage error naming it.
-    pub fn compile(&self) -> Result<CompiledSelection, FilterError> {
+    pub(crate) fn compile(&self) -> Result<CompiledSelection, FilterError> {
         let mut builder = GlobSetBuilder::new();
         for f in &self.filters {
             builder.add(Glob::new(f).map_err(|source| FilterError {
@@ -51,10 +51,10 @@ impl Selection {
 }
 
 /// One run to do: a case and which of its repeats this is (0-based).
-pub type WorkItem = (Arc<Case>, u32);
+pub(crate) type WorkItem = (Arc<Case>, u32);
 
 /// Every case `repeat` times, case by case, minus the runs already `done` (from a journal).
-pub fn work_items(
+pub(crate) fn work_items(
     cases: &[Arc<Case>],
     repeat: u32,
     done: &BTreeSet<(String, u32)>,
@@ -67,7 +67,7 @@ pub fn work_items(
 }
 
 #[derive(Debug)]
-pub struct CompiledSelection {
+pub(crate) struct CompiledSelection {
     globs: GlobSet,
     any_glob: bool,
     tags: Vec<String>,
@@ -75,12 +75,12 @@ pub struct CompiledSelection {
 }
 
 impl CompiledSelection {
-    pub fn selects(&self, case: &Case) -> bool {
+    pub(crate) fn selects(&self, case: &Case) -> bool {
         self.selects_id(&case.id, &case.tags)
     }
 
     /// The same choice for a case known only by id and tags (a baseline report's case).
-    pub fn selects_id(&self, id: &str, tags: &[String]) -> bool {
+    pub(crate) fn selects_id(&self, id: &str, tags: &[String]) -> bool {
         let by_id = !self.any_glob || self.globs.is_match(id);
         let by_tag = self.tags.is_empty() || tags.iter().any(|t| self.tags.contains(t));
         let by_shard = self.shard.is_none_or(|s| s.contains(id));
@@ -88,7 +88,7 @@ impl CompiledSelection {
     }
 
     /// The selected cases, in the suite's order (sorted by id).
-    pub fn apply(&self, cases: &[Arc<Case>]) -> Vec<Arc<Case>> {
+    pub(crate) fn apply(&self, cases: &[Arc<Case>]) -> Vec<Arc<Case>> {
         cases.iter().filter(|c| self.selects(c)).cloned().collect()
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::stats::{fisher_drop_p, significant};
 
 /// The failure rate of the "noisy but regression-free" case the false-alarm rate is quoted for.
-pub const NOISY_PASS_RATE: f64 = 0.8;
+pub(crate) const NOISY_PASS_RATE: f64 = 0.8;
 
 /// One design and what it can detect.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,7 +92,7 @@ fn drop_counts(b: u32, bn: u32, a: u32, an: u32, alpha: f64) -> bool {
 /// - `confirm == 0`, `runs == 1`: a single run compares by status, so a case whose baseline
 ///   passed every run regresses on any failure.
 /// - `confirm == 0`, `runs > 1`: Fisher on the repeated runs.
-pub fn power(baseline_runs: u32, runs: u32, confirm: u32, alpha: f64) -> Power {
+pub(crate) fn power(baseline_runs: u32, runs: u32, confirm: u32, alpha: f64) -> Power {
     let (r, n) = (baseline_runs.max(1), runs.max(1));
     let pi = NOISY_PASS_RATE;
     let deciding = if confirm > 0 { confirm } else { n };
@@ -138,7 +138,8 @@ pub fn power(baseline_runs: u32, runs: u32, confirm: u32, alpha: f64) -> Power {
 }
 
 /// The README's table: baseline runs × designs of the run under test, at alpha 0.05.
-pub fn power_table() -> Vec<Power> {
+#[cfg(test)]
+fn power_table() -> Vec<Power> {
     let designs = [(1, 0), (2, 0), (3, 0), (5, 0), (1, 3), (1, 5)];
     [3, 5, 10]
         .into_iter()
@@ -147,7 +148,8 @@ pub fn power_table() -> Vec<Power> {
 }
 
 /// The table as Markdown, exactly as the README shows it.
-pub fn power_table_markdown() -> String {
+#[cfg(test)]
+fn power_table_markdown() -> String {
     let mut out = String::from(
         "| baseline runs | run | smallest drop that counts | false alarms per case (20% noise) |\n|---|---|---|---|\n",
     );

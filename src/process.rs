@@ -83,7 +83,7 @@ pub enum RunError {
 }
 
 /// The message of a stdout that passed its limit: names the limit, as every breach does.
-pub fn output_limit_message(limit: u64) -> String {
+pub(crate) fn output_limit_message(limit: u64) -> String {
     format!(
         "its output exceeded `run.limits.max_output_bytes` ({}) and it was killed",
         format_size(limit)
@@ -91,13 +91,13 @@ pub fn output_limit_message(limit: u64) -> String {
 }
 
 /// Whether gauntlet withholds this variable from the programs it runs: provider keys.
-pub fn is_withheld(name: &str) -> bool {
+pub(crate) fn is_withheld(name: &str) -> bool {
     name.ends_with("_API_KEY")
 }
 
 impl Program {
     /// The command, ready to spawn: own process group, pipes, filtered environment.
-    pub fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut cmd = Command::new(&self.path);
         cmd.args(&self.args)
             .current_dir(&self.cwd)
@@ -119,7 +119,7 @@ impl Program {
     }
 
     /// Starts the program; the returned guard kills its whole group when dropped.
-    pub fn spawn(&self) -> std::io::Result<(Child, Group)> {
+    pub(crate) fn spawn(&self) -> std::io::Result<(Child, Group)> {
         let child = self.command().spawn()?;
         let group = Group::register(child.id());
         Ok((child, group))
@@ -234,7 +234,7 @@ async fn read_bounded(
 }
 
 /// One line (without its `\n`) of at most `limit` bytes; `Ok(None)` at end of stream.
-pub async fn read_line_bounded(
+pub(crate) async fn read_line_bounded(
     reader: &mut (impl AsyncBufRead + Unpin),
     limit: u64,
 ) -> Result<Option<Vec<u8>>, RunError> {
@@ -261,14 +261,14 @@ pub async fn read_line_bounded(
 
 /// The last `keep` bytes of a stream.
 #[derive(Debug)]
-pub struct Tail {
+pub(crate) struct Tail {
     keep: usize,
     bytes: VecDeque<u8>,
     dropped: bool,
 }
 
 impl Tail {
-    pub fn new(keep: u64) -> Tail {
+    pub(crate) fn new(keep: u64) -> Tail {
         Tail {
             keep: usize::try_from(keep).unwrap_or(usize::MAX),
             bytes: VecDeque::new(),
@@ -276,7 +276,7 @@ impl Tail {
         }
     }
 
-    pub fn push(&mut self, data: &[u8]) {
+    pub(crate) fn push(&mut self, data: &[u8]) {
         let data = if data.len() > self.keep {
             self.dropped = true;
             &data[data.len() - self.keep..]
@@ -292,7 +292,7 @@ impl Tail {
     }
 
     /// Reads `pipe` to its end, keeping the tail.
-    pub async fn drain(&mut self, mut pipe: impl AsyncRead + Unpin) {
+    pub(crate) async fn drain(&mut self, mut pipe: impl AsyncRead + Unpin) {
         let mut chunk = [0u8; 16 * 1024];
         while let Ok(n) = pipe.read(&mut chunk).await {
             if n == 0 {
@@ -303,7 +303,7 @@ impl Tail {
     }
 
     /// The kept bytes, lossily decoded; `…` first when the start was dropped.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let (a, b) = self.bytes.as_slices();
         let mut bytes = a.to_vec();
         bytes.extend_from_slice(b);
@@ -321,7 +321,7 @@ static LIVE: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 
 /// A child's process group: killed (SIGKILL to the whole group) and unregistered on drop.
 #[derive(Debug)]
-pub struct Group {
+pub(crate) struct Group {
     pgid: Option<i32>,
 }
 
@@ -335,7 +335,7 @@ impl Group {
     }
 
     /// Kills every process of the group (it stays registered until dropped).
-    pub fn kill(&self) {
+    pub(crate) fn kill(&self) {
         if let Some(p) = self.pgid {
             kill_group(p);
         }
@@ -373,7 +373,7 @@ pub fn kill_all() {
 }
 
 /// `exited with status 3`, `was killed by signal 9`.
-pub fn describe_exit(status: ExitStatus) -> String {
+pub(crate) fn describe_exit(status: ExitStatus) -> String {
     if let Some(code) = status.code() {
         return format!("exited with status {code}");
     }
@@ -390,7 +390,7 @@ pub fn describe_exit(status: ExitStatus) -> String {
 /// Where `argv[0]` is: a name with a `/` is relative to `base` (the suite's folder), a bare
 /// name is looked up on `PATH`. Symlinks are not followed — a virtualenv's `bin/python` must
 /// stay the venv's, which Python finds from the path it was started by.
-pub fn resolve_program(program: &str, base: &Path) -> Result<PathBuf, ProgramError> {
+pub(crate) fn resolve_program(program: &str, base: &Path) -> Result<PathBuf, ProgramError> {
     if program.contains('/') {
         let path = locate_relative(program, base);
         if path.is_file() {
@@ -406,7 +406,7 @@ pub fn resolve_program(program: &str, base: &Path) -> Result<PathBuf, ProgramErr
 
 /// Why `argv[0]` cannot be found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProgramError {
+pub(crate) enum ProgramError {
     /// A path (with a `/`), relative to the suite's folder, that is not a file.
     #[error("program {} does not exist", .0.display())]
     Missing(PathBuf),
@@ -430,7 +430,7 @@ fn locate_relative(program: &str, base: &Path) -> PathBuf {
 }
 
 /// Looks a bare program name up on `PATH`, as a shell would (first executable file wins).
-pub fn find_on_path(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))

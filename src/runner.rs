@@ -36,7 +36,7 @@ use crate::trajectory::Trajectory;
 use crate::verdict::{Outcome, Verdict};
 
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     pub concurrency: usize,
     pub timeout: Duration,
     /// `eval --cache`: judge answers are read from and written to this cache.
@@ -46,7 +46,7 @@ pub struct RunOptions {
 }
 
 #[derive(Debug)]
-pub struct RunOutput {
+pub(crate) struct RunOutput {
     /// Why the run stopped early, if it did.
     pub incomplete: Option<String>,
 }
@@ -65,7 +65,7 @@ struct Shared {
 /// each finished result is handed to `on_finished` (in completion order, right after its
 /// `RunFinished` event), which owns it from then on: the runner keeps none, so the caller
 /// decides what stays in memory.
-pub async fn run(
+pub(crate) async fn run(
     suite: &Suite,
     work: Vec<WorkItem>,
     providers: Arc<Providers>,
@@ -411,7 +411,7 @@ fn panic_message(e: tokio::task::JoinError) -> String {
 }
 
 /// `60s`, `1500ms`: how a timeout reads in a message.
-pub fn format_duration(d: Duration) -> String {
+pub(crate) fn format_duration(d: Duration) -> String {
     if d.subsec_millis() == 0 {
         format!("{}s", d.as_secs())
     } else {

@@ -2,7 +2,7 @@
 //! server text short enough for a report line, cut on character boundaries.
 
 /// At most `max` characters (not bytes), with `…` when cut.
-pub fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }
@@ -12,19 +12,19 @@ pub fn truncate(s: &str, max: usize) -> String {
 }
 
 /// Whitespace runs (newlines included) collapsed to one space, then truncated.
-pub fn one_line(s: &str, max: usize) -> String {
+pub(crate) fn one_line(s: &str, max: usize) -> String {
     let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
     truncate(&joined, max)
 }
 
 /// A string quoted for a reason or name: `"text"`, one line, truncated.
-pub fn quote(s: &str, max: usize) -> String {
+pub(crate) fn quote(s: &str, max: usize) -> String {
     format!("\"{}\"", one_line(s, max))
 }
 
 /// The trimmed text cut to at most `max` characters, `…` marking a cut; `empty` when there is
 /// nothing, so a message never ends in a dangling colon.
-pub fn excerpt(text: &str, max: usize, empty: &str) -> String {
+pub(crate) fn excerpt(text: &str, max: usize, empty: &str) -> String {
     let text = text.trim();
     if text.is_empty() {
         return empty.to_string();
@@ -36,7 +36,7 @@ pub fn excerpt(text: &str, max: usize, empty: &str) -> String {
 }
 
 /// The last `max` characters of the trimmed text: where a crash explains itself.
-pub fn tail(text: &str, max: usize) -> String {
+pub(crate) fn tail(text: &str, max: usize) -> String {
     let text = text.trim();
     if text.is_empty() {
         return "(empty)".to_string();

@@ -8,7 +8,7 @@
 //! this pass lets through is then parsed for real.
 
 /// Parses YAML `text` read from `path`, after `check_depth`: every loader's way in.
-pub fn from_str<T: serde::de::DeserializeOwned>(
+pub(crate) fn from_str<T: serde::de::DeserializeOwned>(
     path: &std::path::Path,
     text: &str,
     max_depth: u32,
@@ -20,7 +20,7 @@ pub fn from_str<T: serde::de::DeserializeOwned>(
 }
 
 /// `Err((line, message))` when some node is nested deeper than `max_depth`.
-pub fn check_depth(text: &str, max_depth: u32) -> Result<(), (usize, String)> {
+pub(crate) fn check_depth(text: &str, max_depth: u32) -> Result<(), (usize, String)> {
     let max = max_depth as usize;
     let mut indents: Vec<usize> = Vec::new();
     let mut flow = 0usize;

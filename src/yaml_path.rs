@@ -12,11 +12,11 @@ use saphyr_parser::{Event, Parser};
 
 /// A path into a YAML document: `gate.min_pass_rate`, `checks[4].weight`, `cases[0]`.
 /// Mapping keys are joined with `.`, sequence items are `[i]` (0-based).
-pub type NodePath = str;
+pub(crate) type NodePath = str;
 
 /// 1-based line and column of every node of one YAML document, by path.
 #[derive(Debug, Default)]
-pub struct NodeIndex {
+pub(crate) struct NodeIndex {
     positions: HashMap<String, (usize, usize)>,
 }
 
@@ -36,7 +36,7 @@ enum Frame {
 impl NodeIndex {
     /// Indexes the first document of `source`. A syntax error ends the walk: what was indexed
     /// before it stays usable (the parse error itself has its own position).
-    pub fn build(source: &str) -> Self {
+    pub(crate) fn build(source: &str) -> Self {
         let mut positions = HashMap::new();
         let mut stack: Vec<Frame> = Vec::new();
         for item in Parser::new_from_str(source) {
@@ -109,13 +109,13 @@ impl NodeIndex {
     }
 
     /// The position of `path` itself.
-    pub fn get(&self, path: &NodePath) -> Option<(usize, usize)> {
+    pub(crate) fn get(&self, path: &NodePath) -> Option<(usize, usize)> {
         self.positions.get(path).copied()
     }
 
     /// The position of `path`, or of its nearest ancestor that exists: a field the user left
     /// out is reported at the item that lacks it.
-    pub fn nearest(&self, path: &NodePath) -> Option<(usize, usize)> {
+    pub(crate) fn nearest(&self, path: &NodePath) -> Option<(usize, usize)> {
         let mut p = path;
         loop {
             if let Some(at) = self.get(p) {

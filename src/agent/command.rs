@@ -13,7 +13,10 @@
 //! at a time. A process that dies, times out or answers garbage is dropped (killed), and a later
 //! case starts a fresh one: a dropped exchange can never leave a stale reply for the next case.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
 
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout};
@@ -31,6 +34,30 @@ use crate::trajectory::Trajectory;
 
 /// How much of the agent's stderr a message quotes.
 const STDERR_TAIL: usize = 600;
+
+/// The user's agent as a process: the JSON protocol on stdin/stdout.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommand {
+    /// Program and arguments; never run through a shell. `argv[0]` is found relative to the
+    /// suite's folder when it contains a `/`, else on `PATH`.
+    pub argv: Vec<String>,
+    /// One long-lived process serving JSON lines instead of one process per case.
+    #[serde(default)]
+    pub persistent: bool,
+    /// Added to gauntlet's own environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Provider keys (`*_API_KEY`) the agent may see; all others are withheld.
+    #[serde(default)]
+    pub pass_env: Vec<String>,
+    /// Working directory, relative to the suite's folder (default: the suite's folder).
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// `otlp`: receive the agent's OpenTelemetry spans as its trajectory.
+    #[serde(default)]
+    pub traces: Option<crate::otlp::traces::Traces>,
+}
 
 #[derive(Debug)]
 pub struct CommandTarget {
@@ -193,7 +220,7 @@ impl CommandTarget {
                     return parse_reply(&line);
                 };
                 if let Err(reason) = same_exchange(&reply, case.id(), repeat) {
-                    return Trajectory::errored(reason);
+                    return Trajectory::errored(reason.to_string());
                 }
                 if process.has_more_output().await {
                     return Trajectory::errored(format!(
@@ -224,7 +251,7 @@ fn json(line: &str) -> Option<serde_json::Value> {
 
 /// Whether a persistent agent's reply echoes the request's `id` and `repeat`. A reply for
 /// another case (a stale line, an extra line) must never be scored as this one's.
-fn same_exchange(reply: &serde_json::Value, id: &str, repeat: u32) -> Result<(), String> {
+fn same_exchange(reply: &serde_json::Value, id: &str, repeat: u32) -> Result<(), ExchangeError> {
     let got_id = reply.get("id");
     let got_repeat = reply.get("repeat");
     if got_id.and_then(|v| v.as_str()) == Some(id)
@@ -233,12 +260,41 @@ fn same_exchange(reply: &serde_json::Value, id: &str, repeat: u32) -> Result<(),
         return Ok(());
     }
     let shown = |v: Option<&serde_json::Value>| v.map_or("nothing".to_string(), |v| v.to_string());
-    Err(format!(
-        "the agent's reply is for id {} repeat {}, not for case `{id}` repeat {repeat}; it was \
-         restarted (hint: a persistent agent echoes the request's `id` and `repeat` in its reply)",
-        crate::text::truncate(&shown(got_id), 100),
-        crate::text::truncate(&shown(got_repeat), 20)
-    ))
+    Err(ExchangeError::OtherCase {
+        got_id: crate::text::truncate(&shown(got_id), 100),
+        got_repeat: crate::text::truncate(&shown(got_repeat), 20),
+        id: id.to_string(),
+        repeat,
+    })
+}
+
+/// Why an exchange with a persistent agent gave no reply for this request; the process is
+/// dropped (killed) and the next case starts a fresh one.
+#[derive(Debug, thiserror::Error)]
+enum ExchangeError {
+    /// `exited`: `" (it exited with status 1)"` when the process had ended, else empty.
+    #[error("cannot send the case to the agent: {source}{exited}")]
+    Send {
+        source: std::io::Error,
+        exited: String,
+    },
+    #[error("the agent closed its output before replying{exited}")]
+    Closed { exited: String },
+    #[error("the agent's reply line: {}", output_limit_message(*.0))]
+    TooLong(u64),
+    #[error("cannot read the agent's reply: {0}")]
+    Read(RunError),
+    #[error(
+        "the agent's reply is for id {got_id} repeat {got_repeat}, not for case `{id}` repeat \
+         {repeat}; it was restarted (hint: a persistent agent echoes the request's `id` and \
+         `repeat` in its reply)"
+    )]
+    OtherCase {
+        got_id: String,
+        got_repeat: String,
+        id: String,
+        repeat: u32,
+    },
 }
 
 /// One running persistent agent. Dropping it kills its whole process group.
@@ -288,30 +344,26 @@ impl Process {
     }
 
     /// Sends one request line and reads one reply line.
-    async fn exchange(&mut self, request: &str) -> Result<String, String> {
+    async fn exchange(&mut self, request: &str) -> Result<String, ExchangeError> {
         let sent = async {
             self.stdin.write_all(request.as_bytes()).await?;
             self.stdin.write_all(b"\n").await?;
             self.stdin.flush().await
         }
         .await;
-        if let Err(e) = sent {
-            return Err(format!(
-                "cannot send the case to the agent: {e}{}",
-                self.exit_note().await
-            ));
+        if let Err(source) = sent {
+            return Err(ExchangeError::Send {
+                source,
+                exited: self.exit_note().await,
+            });
         }
         match read_line_bounded(&mut self.stdout, self.max_line).await {
-            Ok(None) => Err(format!(
-                "the agent closed its output before replying{}",
-                self.exit_note().await
-            )),
+            Ok(None) => Err(ExchangeError::Closed {
+                exited: self.exit_note().await,
+            }),
             Ok(Some(line)) => Ok(String::from_utf8_lossy(&line).into_owned()),
-            Err(RunError::OutputTooLarge(limit)) => Err(format!(
-                "the agent's reply line: {}",
-                output_limit_message(limit)
-            )),
-            Err(e) => Err(format!("cannot read the agent's reply: {e}")),
+            Err(RunError::OutputTooLarge(limit)) => Err(ExchangeError::TooLong(limit)),
+            Err(e) => Err(ExchangeError::Read(e)),
         }
     }
 

@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use serde::Deserialize;
+
 use crate::agent::case_input::CaseInput;
 use crate::agent::protocol::Request;
 use crate::agent::traced::{reply_trajectory, Traced};
@@ -23,6 +25,18 @@ pub const OTLP_ENDPOINT_HEADER: &str = "x-gauntlet-otlp-endpoint";
 
 /// How much of an error body a message quotes.
 const BODY_EXCERPT: usize = 300;
+
+/// The user's agent behind an HTTP endpoint: each case is one POST of the request JSON.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub url: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// `otlp`: receive the agent's OpenTelemetry spans as its trajectory.
+    #[serde(default)]
+    pub traces: Option<crate::otlp::traces::Traces>,
+}
 
 #[derive(Debug, Clone)]
 pub struct HttpTarget {
@@ -66,7 +80,7 @@ impl HttpTarget {
     }
 
     /// This target with the suite's reply limit (known only once `run:` is read).
-    pub fn with_max_reply_bytes(self: Arc<Self>, bytes: u64) -> Arc<Self> {
+    pub(crate) fn with_max_reply_bytes(self: Arc<Self>, bytes: u64) -> Arc<Self> {
         let mut target = Arc::unwrap_or_clone(self);
         target.max_reply_bytes = bytes;
         Arc::new(target)

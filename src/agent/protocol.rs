@@ -20,7 +20,7 @@ use crate::trajectory::{EndReason, Step, Trajectory, Usage};
 /// What the agent receives: the case, without its `expected` part (the agent must not see the
 /// answer key).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     pub id: &'a str,
     /// Which repeat of the case (0-based), sent to command agents: a persistent agent echoes
     /// `id` and `repeat` in its reply, so a reply can never be taken for another case's.
@@ -40,7 +40,7 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    pub fn new(case: &'a dyn CaseInput) -> Self {
+    pub(crate) fn new(case: &'a dyn CaseInput) -> Self {
         let mut fixtures = BTreeMap::new();
         if let Some(world) = case.world_fixture() {
             fixtures.insert("world", world);
@@ -57,7 +57,7 @@ impl<'a> Request<'a> {
     }
 
     /// The request of a traced run.
-    pub fn with_traceparent(self, traceparent: Option<String>) -> Self {
+    pub(crate) fn with_traceparent(self, traceparent: Option<String>) -> Self {
         Request {
             traceparent,
             ..self
@@ -65,7 +65,7 @@ impl<'a> Request<'a> {
     }
 
     /// The request of repeat `repeat` of the case.
-    pub fn with_repeat(self, repeat: u32) -> Self {
+    pub(crate) fn with_repeat(self, repeat: u32) -> Self {
         Request {
             repeat: Some(repeat),
             ..self
@@ -73,7 +73,7 @@ impl<'a> Request<'a> {
     }
 
     /// Compact JSON, one line (what a persistent command reads).
-    pub fn to_line(&self) -> String {
+    pub(crate) fn to_line(&self) -> String {
         // Only strings and JSON values: serializing cannot fail.
         serde_json::to_string(self).expect("request serializes to JSON")
     }
@@ -82,7 +82,7 @@ impl<'a> Request<'a> {
 /// What the agent answers. Everything but `output` is optional.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// The request's `id`, echoed (required of a persistent command agent).
     #[serde(default)]
     pub id: Option<String>,
@@ -107,14 +107,14 @@ pub struct Reply {
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReplyTrajectory {
+pub(crate) struct ReplyTrajectory {
     #[serde(default)]
     pub steps: Vec<Step>,
 }
 
 /// Parses an agent's reply into a trajectory; a malformed reply gives an `errored` one with
 /// the first problem and an excerpt of what was received.
-pub fn parse_reply(text: &str) -> Trajectory {
+pub(crate) fn parse_reply(text: &str) -> Trajectory {
     match read_reply(text) {
         Ok(reply) => reply.into_trajectory(),
         Err(t) => t,
@@ -133,19 +133,19 @@ pub(crate) fn read_reply(text: &str) -> Result<Reply, Trajectory> {
 
 impl Reply {
     /// Whether the agent reported a trajectory (even an empty one).
-    pub fn has_trajectory(&self) -> bool {
+    pub(crate) fn has_trajectory(&self) -> bool {
         self.trajectory.is_some()
     }
 
     /// The reply's trajectory, or `steps` (a traced run's spans) when it reported none.
-    pub fn with_steps_if_none(mut self, steps: Vec<Step>) -> Self {
+    pub(crate) fn with_steps_if_none(mut self, steps: Vec<Step>) -> Self {
         if self.trajectory.is_none() {
             self.trajectory = Some(ReplyTrajectory { steps });
         }
         self
     }
 
-    pub fn into_trajectory(self) -> Trajectory {
+    pub(crate) fn into_trajectory(self) -> Trajectory {
         let output = match self.output {
             Value::String(s) => s,
             other => other.to_string(),
@@ -196,7 +196,7 @@ impl Reply {
 
 /// The trajectory of a run known only from its trace (a replayed OTLP file): made as a reply's
 /// is, so usage is summed and models priced the same way.
-pub fn traced_trajectory(run: TracedRun) -> Trajectory {
+pub(crate) fn traced_trajectory(run: TracedRun) -> Trajectory {
     Reply {
         id: None,
         repeat: None,

@@ -9,6 +9,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
+use serde::Deserialize;
 
 use crate::agent::case_input::CaseInput;
 use crate::agent::protocol::traced_trajectory;
@@ -19,6 +20,14 @@ use crate::trajectory::Trajectory;
 /// The file is kept as text and each case's line parsed when the case runs: a JSON line is a
 /// fraction of the size of the parsed trajectory, so a 100,000-case replay does not hold
 /// 100,000 trajectories in memory, and the parsing is spread over rayon's threads.
+/// Re-score an earlier run's trajectories.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplay {
+    /// Path to a `trajectories.jsonl`, relative to the suite's folder.
+    pub trajectories: String,
+}
+
 #[derive(Debug)]
 pub struct ReplayTarget {
     /// The `trajectories.jsonl` read, as resolved from the suite.

@@ -1,17 +1,51 @@
 //! `Target`: the agent under test, one of the `TargetKind`s; `run_case` runs one case against
-//! it and returns its trajectory. Adding a target is a variant here (kind, label, dispatch), its
-//! file in `agent/`, and its `target:` key in `suite::raw`.
+//! it and returns its trajectory; `RawTarget` is `target:` as written. Adding a target is a
+//! variant here (raw key, kind, label, dispatch), its file in `agent/` (raw shape and run), and
+//! its validation in `suite::load`.
 
 use std::sync::Arc;
 
+use serde::Deserialize;
+
 use crate::agent::case_input::CaseInput;
-use crate::agent::command::CommandTarget;
+use crate::agent::command::{CommandTarget, RawCommand};
 use crate::agent::harness::agent_loop::run_harness;
 use crate::agent::harness::config::HarnessConfig;
-use crate::agent::http::HttpTarget;
-use crate::agent::replay::ReplayTarget;
+use crate::agent::harness::raw_harness::RawHarness;
+use crate::agent::http::{HttpTarget, RawHttp};
+use crate::agent::replay::{RawReplay, ReplayTarget};
 use crate::provider::registry::Providers;
 use crate::trajectory::Trajectory;
+
+/// Exactly one of the target kinds. (An enum would read better, but serde's error for a wrong
+/// externally-tagged enum does not list the variants; this struct does.)
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    #[serde(default)]
+    pub harness: Option<RawHarness>,
+    #[serde(default)]
+    pub command: Option<RawCommand>,
+    #[serde(default)]
+    pub http: Option<RawHttp>,
+    #[serde(default)]
+    pub replay: Option<RawReplay>,
+}
+
+impl RawTarget {
+    /// The kinds written under `target:` (a valid suite has exactly one).
+    pub fn kinds(&self) -> Vec<TargetKind> {
+        TargetKind::ALL
+            .into_iter()
+            .filter(|kind| match kind {
+                TargetKind::Harness => self.harness.is_some(),
+                TargetKind::Command => self.command.is_some(),
+                TargetKind::Http => self.http.is_some(),
+                TargetKind::Replay => self.replay.is_some(),
+            })
+            .collect()
+    }
+}
 
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -34,7 +68,7 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 4] = [
+    pub(crate) const ALL: [TargetKind; 4] = [
         TargetKind::Harness,
         TargetKind::Command,
         TargetKind::Http,
@@ -42,7 +76,7 @@ impl TargetKind {
     ];
 
     /// The key under `target:` in a suite.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             TargetKind::Harness => "harness",
             TargetKind::Command => "command",
@@ -53,7 +87,7 @@ impl TargetKind {
 }
 
 impl Target {
-    pub fn kind(&self) -> TargetKind {
+    pub(crate) fn kind(&self) -> TargetKind {
         match self {
             Target::Harness(_) => TargetKind::Harness,
             Target::Command(_) => TargetKind::Command,
@@ -63,7 +97,7 @@ impl Target {
     }
 
     /// How the target reads in reports and the terminal: `harness mock:support`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let kind = self.kind().name();
         match self {
             Target::Harness(h) => format!("{kind} {}", h.model),
@@ -89,7 +123,7 @@ impl Target {
 
 /// Never fails: an agent that cannot run yields a trajectory that ended in `error`.
 /// `repeat` is which repeat of the case this run is (0-based).
-pub async fn run_case(
+pub(crate) async fn run_case(
     target: &Target,
     case: &impl CaseInput,
     repeat: u32,

@@ -66,7 +66,7 @@ impl Traced {
 }
 
 /// The trajectory of a reply: the agent's own when it reported one, else the run's spans.
-pub async fn reply_trajectory(text: &str, trace: Option<TraceRun>) -> Trajectory {
+pub(crate) async fn reply_trajectory(text: &str, trace: Option<TraceRun>) -> Trajectory {
     let reply = match read_reply(text) {
         Ok(r) => r,
         Err(t) => return t,

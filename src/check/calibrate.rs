@@ -6,15 +6,17 @@
 //! (in the judge's scale) instead of, or besides, `pass`. A score label also yields a pass
 //! label (normalised score at or above the judge's threshold).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
+use serde_json::{json, Value};
 
 use crate::check::calibration_stats::{pearson, spearman, Agreement};
+use crate::check::case::CaseFacts;
 use crate::check::judge::{grade, Judge};
 use crate::diagnostic::Diagnostic;
-use crate::provider::Provider;
-use crate::suite::{Case, Expected};
+use crate::provider::types::Provider;
 use crate::trajectory::Trajectory;
 use crate::verdict::Outcome;
 
@@ -100,6 +102,59 @@ pub struct Graded {
     pub judge_score: Option<f64>,
 }
 
+/// A label as the case its judge grades. Its `case` value is the one a suite case with this
+/// input and reference gives the judge's template, so a rubric reads the same in both.
+struct LabelCase {
+    id: String,
+    input: String,
+    reference: Option<String>,
+    /// Always empty: a label has no vars, but `CaseFacts` lends them by reference.
+    vars: BTreeMap<String, Value>,
+}
+
+impl CaseFacts for LabelCase {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn input(&self) -> &str {
+        &self.input
+    }
+
+    fn reference(&self) -> Option<&str> {
+        self.reference.as_deref()
+    }
+
+    fn vars(&self) -> &BTreeMap<String, Value> {
+        &self.vars
+    }
+
+    fn to_value(&self) -> Value {
+        json!({
+            "id": self.id,
+            "description": null,
+            "input": self.input,
+            "turns": [self.input],
+            "vars": {},
+            "tags": [],
+            "expected": {
+                "reference": self.reference,
+                "output": null,
+                "tools": null,
+                "state": null,
+            },
+        })
+    }
+
+    fn lookup(&self, path: &str) -> Option<Value> {
+        let mut v = self.to_value();
+        for key in path.split('.') {
+            v = v.get_mut(key)?.take();
+        }
+        (!v.is_null()).then_some(v)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
     pub judge: String,
@@ -118,13 +173,11 @@ pub async fn calibrate(judge: &Judge, provider: &dyn Provider, labels: &[Label])
     let mut graded = Vec::new();
     for (i, label) in labels.iter().enumerate() {
         let id = label.id.clone().unwrap_or_else(|| format!("{}", i + 1));
-        let case = Case {
-            expected: Expected {
-                reference: label.reference.clone(),
-                ..Default::default()
-            },
-            source: format!("label {}", i + 1),
-            ..Case::new(id.clone(), label.input.clone())
+        let case = LabelCase {
+            id: id.clone(),
+            input: label.input.clone(),
+            reference: label.reference.clone(),
+            vars: BTreeMap::new(),
         };
         let trajectory = Trajectory {
             output: label.output.clone(),
@@ -231,5 +284,41 @@ impl Calibration {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::model::{Case, Expected};
+
+    #[test]
+    fn a_label_shows_the_judge_the_case_a_suite_case_would() {
+        let label = LabelCase {
+            id: "7".into(),
+            input: "Where is order 7?".into(),
+            reference: Some("It shipped.".into()),
+            vars: BTreeMap::new(),
+        };
+        let case = Case {
+            expected: Expected {
+                reference: Some("It shipped.".into()),
+                ..Default::default()
+            },
+            ..Case::new("7", "Where is order 7?")
+        };
+        assert_eq!(
+            serde_json::to_string(&label.to_value()).unwrap(),
+            serde_json::to_string(&case.to_value()).unwrap()
+        );
+        for path in [
+            "expected.reference",
+            "input",
+            "expected.tools",
+            "id",
+            "nope",
+        ] {
+            assert_eq!(label.lookup(path), case.lookup(path), "{path}");
+        }
     }
 }

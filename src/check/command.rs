@@ -128,7 +128,7 @@ async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::Case;
+    use crate::suite::model::Case;
     use crate::verdict::Severity;
     use std::os::unix::fs::PermissionsExt;
 

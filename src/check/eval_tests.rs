@@ -9,7 +9,7 @@ use super::*;
 use crate::check::parse::{from_raw, CheckEnv};
 use crate::check::raw::RawCheck;
 use crate::provider::mock_script::RawToolCall;
-use crate::suite::{Case, Expected};
+use crate::suite::model::{Case, Expected};
 use crate::trajectory::{Step, ToolCall, Usage};
 use crate::verdict::Outcome::*;
 

@@ -12,7 +12,7 @@ use crate::template::{environment, TemplateError};
 use crate::trajectory::Trajectory;
 
 /// The variables an expression sees.
-pub const EXPR_VARS: [&str; 4] = ["case", "output", "trajectory", "state"];
+pub(crate) const EXPR_VARS: [&str; 4] = ["case", "output", "trajectory", "state"];
 
 /// The one environment every expression is compiled in: compiled expressions borrow it.
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(environment);
@@ -52,7 +52,7 @@ impl From<minijinja::Error> for ExprError {
 }
 
 /// Compiles `source` and rejects variables it will not be given (so a typo fails at load).
-pub fn compile_check(source: &str) -> Result<CompiledExpr, ExprError> {
+pub(crate) fn compile_check(source: &str) -> Result<CompiledExpr, ExprError> {
     if source.trim().is_empty() {
         return Err(ExprError::Empty);
     }
@@ -70,7 +70,7 @@ pub fn compile_check(source: &str) -> Result<CompiledExpr, ExprError> {
 
 /// What an expression (and a `command` check) sees: the case, the final output, the trajectory
 /// and the tool world's end state (null when the target reports none).
-pub fn check_context(case: &dyn CaseFacts, t: &Trajectory) -> Value {
+pub(crate) fn check_context(case: &dyn CaseFacts, t: &Trajectory) -> Value {
     json!({
         "case": case.to_value(),
         "output": t.output,
@@ -108,7 +108,7 @@ impl CompiledExpr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::Case;
+    use crate::suite::model::Case;
     use crate::trajectory::Step;
 
     fn case() -> Case {

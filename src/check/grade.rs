@@ -13,13 +13,13 @@ use crate::verdict::{Outcome, Verdict};
 
 /// Where judge checks get their model: the run's providers, and the judge cache when in use.
 #[derive(Clone, Copy)]
-pub struct JudgeModels<'a> {
+pub(crate) struct JudgeModels<'a> {
     pub providers: &'a Providers,
     pub cache: Option<&'a JudgeCache>,
 }
 
 /// Grades `spec`; the verdict carries the check's name, weight and severity.
-pub async fn grade(
+pub(crate) async fn grade(
     spec: &CheckSpec,
     case: &dyn CaseFacts,
     trajectory: &Trajectory,

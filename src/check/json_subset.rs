@@ -33,12 +33,12 @@ impl std::fmt::Display for Mismatch {
 /// `expected` is a recursive subset of `actual`: objects need every expected key (extra keys
 /// in `actual` are fine), arrays need equal length and element-wise subset, scalars must be
 /// equal (numbers as f64, so `1` matches `1.0`). `None` when it matches.
-pub fn subset_mismatch(expected: &Value, actual: &Value) -> Option<Mismatch> {
+pub(crate) fn subset_mismatch(expected: &Value, actual: &Value) -> Option<Mismatch> {
     compare(expected, actual, String::new(), true)
 }
 
 /// Full equality, with numbers compared as f64. `None` when equal.
-pub fn exact_mismatch(expected: &Value, actual: &Value) -> Option<Mismatch> {
+pub(crate) fn exact_mismatch(expected: &Value, actual: &Value) -> Option<Mismatch> {
     compare(expected, actual, String::new(), false)
 }
 
@@ -114,7 +114,7 @@ fn join_key(path: &str, key: &str) -> String {
 }
 
 /// Compact JSON, truncated so that a reason stays one readable line.
-pub fn render(v: &Value) -> String {
+pub(crate) fn render(v: &Value) -> String {
     truncate(&v.to_string(), 80)
 }
 

@@ -11,7 +11,7 @@ use crate::check::case::CaseFacts;
 use crate::check::eval::errored_run;
 use crate::check::judge_samples::{aggregate, std_dev, Aggregate};
 use crate::diagnostic::{locate, Diagnostic};
-use crate::provider::{Message, ModelId, ModelRequest, Provider, Purpose, ResponseFormat};
+use crate::provider::types::{Message, ModelId, ModelRequest, Provider, Purpose, ResponseFormat};
 use crate::template::{Template, TemplateError};
 use crate::text::one_line;
 use crate::trajectory::{EndReason, Trajectory};

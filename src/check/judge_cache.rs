@@ -6,30 +6,26 @@
 //! `.gauntlet/cache/judges/`. Only successful answers are stored; an unreadable answer is stored
 //! too (it is what the model said), and its retry has a different key.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use async_trait::async_trait;
 use serde_json::json;
 
-use crate::provider::{ModelRequest, ModelResponse, Provider, ProviderError};
+use crate::provider::types::{ModelRequest, ModelResponse, Provider, ProviderError};
 use crate::trajectory::Usage;
 
 #[derive(Debug, Clone)]
-pub struct JudgeCache {
+pub(crate) struct JudgeCache {
     dir: PathBuf,
 }
 
 impl JudgeCache {
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
+    pub(crate) fn new(dir: impl Into<PathBuf>) -> Self {
         JudgeCache { dir: dir.into() }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The cache key of one judge request.
-    pub fn key(judge: &str, model: &str, request: &ModelRequest) -> String {
+    pub(crate) fn key(judge: &str, model: &str, request: &ModelRequest) -> String {
         let body = serde_json::to_string(request).unwrap_or_default();
         stable_hash(&[judge, model, &body])
     }
@@ -38,14 +34,14 @@ impl JudgeCache {
         self.dir.join(format!("{key}.json"))
     }
 
-    pub fn get(&self, key: &str) -> Option<String> {
+    pub(crate) fn get(&self, key: &str) -> Option<String> {
         let text = std::fs::read_to_string(self.path(key)).ok()?;
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;
         v.get("content")?.as_str().map(str::to_string)
     }
 
     /// Best effort: a cache that cannot be written only costs a later call.
-    pub fn put(&self, key: &str, content: &str) {
+    pub(crate) fn put(&self, key: &str, content: &str) {
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }
@@ -61,7 +57,7 @@ use crate::fingerprint::stable_hash;
 
 /// A provider that answers judge requests from the cache, and fills it on a miss.
 #[derive(Debug)]
-pub struct CachedJudge<'a> {
+pub(crate) struct CachedJudge<'a> {
     pub inner: &'a dyn Provider,
     pub cache: &'a JudgeCache,
     pub judge: &'a str,

@@ -30,7 +30,7 @@ static REASON_LINE: LazyLock<Regex> = LazyLock::new(|| {
 /// The whole answer as JSON wins; otherwise the verdict that comes *last* in the text, be it a
 /// fenced JSON block or a `SCORE:` line, so that a candidate answer the judge quotes before its
 /// own grade (which may hold a fake JSON verdict or "SCORE: 10") cannot spoof it.
-pub fn parse_verdict(text: &str) -> Option<(f64, Option<String>)> {
+pub(crate) fn parse_verdict(text: &str) -> Option<(f64, Option<String>)> {
     let found = match object_verdict(text.trim()).or_else(|| leading_object_verdict(text)) {
         Some(v) => Some(v),
         None => match (last_json_block(text), from_score_line(text)) {

@@ -29,7 +29,7 @@ impl Aggregate {
 }
 
 /// A normalised score's outcome under the thresholds.
-pub fn outcome_of(score: f64, threshold: f64, soft_threshold: Option<f64>) -> Outcome {
+pub(crate) fn outcome_of(score: f64, threshold: f64, soft_threshold: Option<f64>) -> Outcome {
     if score >= threshold {
         Outcome::Pass
     } else if soft_threshold.is_some_and(|s| score >= s) {
@@ -41,7 +41,7 @@ pub fn outcome_of(score: f64, threshold: f64, soft_threshold: Option<f64>) -> Ou
 
 /// The aggregate outcome and score of `scores` (normalised, at least one), and the fraction of
 /// samples whose own outcome equals the aggregate outcome.
-pub fn aggregate(
+pub(crate) fn aggregate(
     how: Aggregate,
     scores: &[f64],
     threshold: f64,
@@ -94,7 +94,7 @@ fn rank(o: Outcome) -> u8 {
 }
 
 /// Population standard deviation, for the report line.
-pub fn std_dev(scores: &[f64]) -> f64 {
+pub(crate) fn std_dev(scores: &[f64]) -> f64 {
     let n = scores.len().max(1) as f64;
     let mean = scores.iter().sum::<f64>() / n;
     (scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n).sqrt()

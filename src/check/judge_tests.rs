@@ -9,8 +9,8 @@ use serde_json::json;
 use super::*;
 use crate::check::family::judge::{grade as grade_check, JudgeCheck};
 use crate::check::spec::{Check, CheckSpec};
-use crate::provider::{ModelResponse, ProviderError};
-use crate::suite::{Case, Expected};
+use crate::provider::types::{ModelResponse, ProviderError};
+use crate::suite::model::{Case, Expected};
 use crate::trajectory::Usage;
 
 /// Answers each call with the next scripted reply and records the requests.
@@ -407,7 +407,7 @@ fn samples_are_aggregated_and_reported_with_agreement() {
     let seeds: Vec<_> = calls.iter().map(|c| c.seed).collect();
     assert_eq!(seeds, [Some(0), Some(1), Some(2)]);
     assert!(calls.iter().all(|c| c.temperature == Some(0.0)
-        && c.response_format == Some(crate::provider::ResponseFormat::Json)));
+        && c.response_format == Some(crate::provider::types::ResponseFormat::Json)));
 
     let min = Judge {
         aggregate: Aggregate::Min,

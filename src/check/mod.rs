@@ -3,7 +3,6 @@
 //! `grade::grade` (async, any check), and the judge rubrics (`judge`).
 pub(crate) mod arg_match;
 pub mod calibrate;
-pub mod calibration_gate;
 pub mod calibration_stats;
 pub mod case;
 pub mod command;

@@ -95,7 +95,7 @@ impl CheckSpec {
 }
 
 /// Validates one check. All errors of the check are returned together.
-pub fn from_raw(raw: &RawCheck, env: &CheckEnv) -> Result<CheckSpec, Vec<CheckError>> {
+pub(crate) fn from_raw(raw: &RawCheck, env: &CheckEnv) -> Result<CheckSpec, Vec<CheckError>> {
     let mut errs = Vec::new();
     let parsed = match raw.kinds.as_slice() {
         [] => {

@@ -12,7 +12,7 @@ use crate::check::family::text::TextCheck;
 use crate::check::family::trajectory::{TrajectoryCheck, TrajectoryMode};
 use crate::check::judge_samples::Aggregate;
 use crate::check::spec::ValueRef;
-use crate::provider::ModelId;
+use crate::provider::types::ModelId;
 use crate::template::Template;
 use crate::verdict::Severity;
 

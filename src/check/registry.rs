@@ -104,12 +104,12 @@ static KIND_NAMES: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| ALL_KINDS.iter().map(|r| r.kind.name).collect());
 
 /// Every kind's name, in listing order.
-pub fn kind_names() -> &'static [&'static str] {
+pub(crate) fn kind_names() -> &'static [&'static str] {
     &KIND_NAMES
 }
 
 /// The registered kind named `name`.
-pub fn lookup(name: &str) -> Option<Registered> {
+pub(crate) fn lookup(name: &str) -> Option<Registered> {
     ALL_KINDS.iter().find(|r| r.kind.name == name).copied()
 }
 

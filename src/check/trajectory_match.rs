@@ -8,7 +8,7 @@ use crate::check::family::trajectory::TrajectoryMode;
 
 /// One expected call: a name, and arguments to compare unless `None`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ExpectedCall {
+pub(crate) struct ExpectedCall {
     pub name: String,
     /// `None`: any arguments match.
     pub args: Option<Value>,
@@ -16,7 +16,7 @@ pub struct ExpectedCall {
 
 /// Why a list of expected tool calls cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ExpectedCallsError {
+pub(crate) enum ExpectedCallsError {
     #[error("expected a list of tool calls, found {found}")]
     NotAList { found: &'static str },
     #[error("tool call {index}: unknown key `{key}` (expected `name`, `args`)")]
@@ -28,7 +28,7 @@ pub enum ExpectedCallsError {
 }
 
 /// Reads `[{name, args}]` (or bare names: `[lookup_order, ...]`).
-pub fn expected_calls(v: &Value) -> Result<Vec<ExpectedCall>, ExpectedCallsError> {
+pub(crate) fn expected_calls(v: &Value) -> Result<Vec<ExpectedCall>, ExpectedCallsError> {
     let items = v
         .as_array()
         .ok_or(ExpectedCallsError::NotAList { found: kind_of(v) })?;
@@ -77,12 +77,17 @@ pub(crate) fn kind_of(v: &Value) -> &'static str {
 }
 
 /// Whether one actual call satisfies one expected call under `rules`.
-pub fn call_matches(expected: &ExpectedCall, name: &str, args: &Value, rules: &ArgRules) -> bool {
+pub(crate) fn call_matches(
+    expected: &ExpectedCall,
+    name: &str,
+    args: &Value,
+    rules: &ArgRules,
+) -> bool {
     expected.name == name && rules.matches(name, expected.args.as_ref(), args)
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct TrajectoryMatch {
+pub(crate) struct TrajectoryMatch {
     pub passed: bool,
     /// Pairs (expected index, actual index) of the matching, sorted by expected index.
     pub pairs: Vec<(usize, usize)>,
@@ -97,16 +102,16 @@ pub struct TrajectoryMatch {
 
 impl TrajectoryMatch {
     /// Matched / actual; 1 when the agent made no calls (nothing it did was wrong).
-    pub fn precision(&self) -> f64 {
+    pub(crate) fn precision(&self) -> f64 {
         ratio(self.matched, self.actual)
     }
 
     /// Matched / expected; 1 when nothing was expected.
-    pub fn recall(&self) -> f64 {
+    pub(crate) fn recall(&self) -> f64 {
         ratio(self.matched, self.expected)
     }
 
-    pub fn f1(&self) -> f64 {
+    pub(crate) fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
         if p + r == 0.0 {
             0.0
@@ -133,7 +138,7 @@ fn ratio(n: usize, d: usize) -> f64 {
 ///   and re-assigning earlier pairs when that frees a call (augmenting paths).
 ///
 /// Counts matter in every mode: an expected call listed twice needs two actual calls.
-pub fn match_calls(
+pub(crate) fn match_calls(
     mode: TrajectoryMode,
     rules: &ArgRules,
     expected: &[ExpectedCall],

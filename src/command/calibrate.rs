@@ -15,7 +15,7 @@ use crate::check::judge::Judge;
 use crate::diagnostic::Diagnostic;
 use crate::exit;
 use crate::limits::Limits;
-use crate::provider::mock::MockRules;
+use crate::provider::mock_rules::MockRules;
 use crate::provider::registry::{ProviderSetup, Providers};
 
 /// Prints the agreement table; exit 2 on bad input (or a missing key), 1 when kappa is below

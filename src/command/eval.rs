@@ -8,8 +8,8 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use crate::cancellation::Cancellation;
-use crate::check::calibration_gate::{check_calibration, soften_suite};
 use crate::cli::{load_all_with, stdout_color, usage_error, EvalArgs};
+use crate::command::calibration_gate::{check_calibration, soften_suite};
 use crate::command::confirm_runs::{confirm, ConfirmPlan};
 use crate::command::reports::{read_report, ReadReportError};
 use crate::dry_run;

@@ -1,5 +1,6 @@
 //! The subcommands, one file per family; `cli` parses and dispatches.
 pub mod calibrate;
+pub(crate) mod calibration_gate;
 pub mod confirm_runs;
 pub mod eval;
 pub mod import;

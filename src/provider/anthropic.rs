@@ -13,7 +13,7 @@ use crate::trajectory::{ToolCall, Usage};
 /// The API version header every request must carry.
 const API_VERSION: &str = "2023-06-01";
 /// The Messages API requires `max_tokens`; used when the suite sets none.
-pub const DEFAULT_MAX_TOKENS: u32 = 1024;
+pub(crate) const DEFAULT_MAX_TOKENS: u32 = 1024;
 
 pub struct AnthropicProvider {
     http: HttpClient,

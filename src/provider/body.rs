@@ -2,11 +2,11 @@
 //! endless or oversized reply from a provider or an `http` agent costs bounded memory.
 
 /// Most of an error body that is kept: enough for any real provider message.
-pub const ERROR_BODY_BYTES: u64 = 64 * 1024;
+pub(crate) const ERROR_BODY_BYTES: u64 = 64 * 1024;
 
 /// Why a body could not be read whole.
 #[derive(Debug)]
-pub enum BodyError {
+pub(crate) enum BodyError {
     /// The body is longer than `limit` bytes (by `Content-Length`, or as it streamed in).
     TooLarge { limit: u64 },
     /// The connection failed or timed out mid-body.
@@ -14,13 +14,19 @@ pub enum BodyError {
 }
 
 /// The body of `response`, failing as soon as it is known to exceed `limit` bytes.
-pub async fn read_capped(response: reqwest::Response, limit: u64) -> Result<Vec<u8>, BodyError> {
+pub(crate) async fn read_capped(
+    response: reqwest::Response,
+    limit: u64,
+) -> Result<Vec<u8>, BodyError> {
     read(response, limit, false).await
 }
 
 /// At most the first `limit` bytes of the body, the rest unread (for error messages, which
 /// only quote the start).
-pub async fn read_prefix(response: reqwest::Response, limit: u64) -> Result<Vec<u8>, BodyError> {
+pub(crate) async fn read_prefix(
+    response: reqwest::Response,
+    limit: u64,
+) -> Result<Vec<u8>, BodyError> {
     read(response, limit, true).await
 }
 

@@ -11,7 +11,7 @@ use crate::provider::settings::BreakerPolicy;
 use crate::provider::types::{ModelRequest, ModelResponse, Provider, ProviderError};
 
 #[derive(Debug)]
-pub struct Breaker {
+pub(crate) struct Breaker {
     inner: Arc<dyn Provider>,
     /// `provider:model`, for messages.
     label: String,
@@ -77,7 +77,7 @@ impl State {
 }
 
 impl Breaker {
-    pub fn new(inner: Arc<dyn Provider>, label: String, policy: BreakerPolicy) -> Self {
+    pub(crate) fn new(inner: Arc<dyn Provider>, label: String, policy: BreakerPolicy) -> Self {
         Breaker {
             inner,
             label,

@@ -18,15 +18,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::fingerprint::stable_hash;
-use crate::provider::{ModelRequest, ModelResponse, Provider, ProviderError};
+use crate::provider::types::{ModelRequest, ModelResponse, Provider, ProviderError};
 use crate::trajectory::{ToolCall, Usage};
 
 /// Where the cache lives, relative to the working directory.
-pub const DEFAULT_DIR: &str = ".gauntlet/cache";
+pub(crate) const DEFAULT_DIR: &str = ".gauntlet/cache";
 
 /// How the cache is used in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CacheMode {
+pub(crate) enum CacheMode {
     /// `--cache`: answer from the store when possible, store what was called.
     ReadWrite,
     /// `--record`: always call, store every answer.
@@ -43,14 +43,14 @@ impl CacheMode {
 
 /// Which run of which case a call belongs to: part of every key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallContext {
+pub(crate) struct CallContext {
     pub case_id: String,
     pub repeat: u32,
 }
 
 /// The on-disk store: `<root>/models/<key>.json` and `<root>/tools/<key>.json`.
 #[derive(Debug, Clone)]
-pub struct ModelCache {
+pub(crate) struct ModelCache {
     root: PathBuf,
     mode: CacheMode,
 }
@@ -94,7 +94,7 @@ impl Kind {
 /// A cache folder or entry that could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("--cache-dir {} cannot be written ({source})", path.display())]
-pub struct CacheWriteError {
+pub(crate) struct CacheWriteError {
     pub path: PathBuf,
     #[source]
     pub source: std::io::Error,
@@ -102,7 +102,7 @@ pub struct CacheWriteError {
 
 /// Whether the cache folder `dir` can be created and written: checked once before a run, so
 /// an unwritable `--cache-dir` warns once instead of every call failing silently.
-pub fn probe_writable(dir: &Path) -> Result<(), CacheWriteError> {
+pub(crate) fn probe_writable(dir: &Path) -> Result<(), CacheWriteError> {
     let fail = |source| CacheWriteError {
         path: dir.to_path_buf(),
         source,
@@ -115,19 +115,11 @@ pub fn probe_writable(dir: &Path) -> Result<(), CacheWriteError> {
 }
 
 impl ModelCache {
-    pub fn new(root: impl Into<PathBuf>, mode: CacheMode) -> Self {
+    pub(crate) fn new(root: impl Into<PathBuf>, mode: CacheMode) -> Self {
         ModelCache {
             root: root.into(),
             mode,
         }
-    }
-
-    pub fn mode(&self) -> CacheMode {
-        self.mode
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     fn key(kind: Kind, ctx: &CallContext, request: &Value) -> String {
@@ -316,14 +308,14 @@ fn canonical(provider: &str, request: &ModelRequest) -> Value {
 
 /// A provider whose calls go through the cache for one case and repeat.
 #[derive(Debug)]
-pub struct CachedProvider {
+pub(crate) struct CachedProvider {
     inner: Arc<dyn Provider>,
     cache: Arc<ModelCache>,
     ctx: CallContext,
 }
 
 impl CachedProvider {
-    pub fn new(inner: Arc<dyn Provider>, cache: Arc<ModelCache>, ctx: CallContext) -> Self {
+    pub(crate) fn new(inner: Arc<dyn Provider>, cache: Arc<ModelCache>, ctx: CallContext) -> Self {
         CachedProvider { inner, cache, ctx }
     }
 }
@@ -381,13 +373,13 @@ impl Provider for CachedProvider {
 
 /// Records and replays the calls of `http`/`command` custom tools for one case and repeat.
 #[derive(Debug, Clone)]
-pub struct ToolRecorder {
+pub(crate) struct ToolRecorder {
     cache: Arc<ModelCache>,
     ctx: CallContext,
 }
 
 /// What a recorder decided before a tool call.
-pub enum ToolLookup {
+pub(crate) enum ToolLookup {
     /// Answer with this (a replayed result, or a replay miss as the tool's error).
     Answer(Result<Value, String>),
     /// Call the tool, then `store` the outcome under this key.
@@ -395,7 +387,7 @@ pub enum ToolLookup {
 }
 
 impl ToolRecorder {
-    pub fn new(cache: Arc<ModelCache>, ctx: CallContext) -> Self {
+    pub(crate) fn new(cache: Arc<ModelCache>, ctx: CallContext) -> Self {
         ToolRecorder { cache, ctx }
     }
 
@@ -404,7 +396,7 @@ impl ToolRecorder {
     }
 
     /// `index`: how many calls of this tool the run made before this one.
-    pub fn lookup(&self, tool: &str, args: &Value, index: u64) -> ToolLookup {
+    pub(crate) fn lookup(&self, tool: &str, args: &Value, index: u64) -> ToolLookup {
         let request = Self::request(tool, args, index);
         let key = ModelCache::key(Kind::Tool, &self.ctx, &request);
         let mode = self.cache.mode;
@@ -424,7 +416,7 @@ impl ToolRecorder {
         ToolLookup::Call(key)
     }
 
-    pub fn store(
+    pub(crate) fn store(
         &self,
         key: &str,
         tool: &str,

@@ -9,13 +9,13 @@ use async_trait::async_trait;
 use crate::provider::types::{ModelId, ModelRequest, ModelResponse, Provider, ProviderError};
 
 #[derive(Debug)]
-pub struct Fallback {
+pub(crate) struct Fallback {
     /// The primary first. Each entry is that model's own stack (retry, breaker, ...).
     chain: Vec<(ModelId, Arc<dyn Provider>)>,
 }
 
 impl Fallback {
-    pub fn new(chain: Vec<(ModelId, Arc<dyn Provider>)>) -> Self {
+    pub(crate) fn new(chain: Vec<(ModelId, Arc<dyn Provider>)>) -> Self {
         Fallback { chain }
     }
 }

@@ -42,13 +42,13 @@ impl HttpClient {
     }
 
     /// This client, reading response bodies of at most `bytes`.
-    pub fn with_max_body(mut self, bytes: u64) -> Self {
+    pub(crate) fn with_max_body(mut self, bytes: u64) -> Self {
         self.max_body = bytes;
         self
     }
 
     /// POSTs `body` as JSON to `url` with `headers`; returns the parsed JSON of a 2xx answer.
-    pub async fn post_json<B: serde::Serialize + ?Sized>(
+    pub(crate) async fn post_json<B: serde::Serialize + ?Sized>(
         &self,
         url: &str,
         headers: &[(&str, &str)],
@@ -142,7 +142,7 @@ impl HttpClient {
 
 /// An error and its sources, `: `-separated ("… for url (…): client error (Connect): tcp
 /// connect error: Connection refused (os error 111)").
-pub fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -159,7 +159,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// 429, 408, 409 and 5xx (incl. Anthropic's 529 "overloaded") are transient; everything else
 /// (400 bad request, 401 bad key, 403, 404 unknown model) fails at once with the provider's message.
-pub fn status_error(
+pub(crate) fn status_error(
     provider: &str,
     status: u16,
     body: &str,
@@ -187,14 +187,14 @@ fn error_message(body: &str) -> String {
 }
 
 /// The start of a response body, for an error message.
-pub fn excerpt(text: &str) -> String {
+pub(crate) fn excerpt(text: &str) -> String {
     crate::text::excerpt(text, EXCERPT_CHARS, "(empty body)")
 }
 
 /// `Retry-After` as seconds (`120`, `1.5`) or an HTTP date; a date in the past means now. A
 /// huge value (or a date centuries ahead) saturates at [`MAX_DURATION`], which is more than
 /// any `retries.max_delay`, so the call gives up instead of panicking or sleeping for ever.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<f64>() {
         if secs.is_nan() || secs < 0.0 {

@@ -26,14 +26,14 @@ pub enum ProviderKind {
 }
 
 impl ProviderKind {
-    pub const ALL: [ProviderKind; 3] = [
+    pub(crate) const ALL: [ProviderKind; 3] = [
         ProviderKind::Anthropic,
         ProviderKind::Mock,
         ProviderKind::OpenAi,
     ];
 
     /// The prefix of model ids this provider serves (`openai:gpt-4o-mini`).
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Mock => "mock",
@@ -46,7 +46,7 @@ impl ProviderKind {
     }
 
     /// The public endpoint; `None` for a provider that calls no server.
-    pub fn default_base_url(self) -> Option<&'static str> {
+    pub(crate) fn default_base_url(self) -> Option<&'static str> {
         match self {
             ProviderKind::Anthropic => Some("https://api.anthropic.com"),
             ProviderKind::Mock => None,
@@ -55,28 +55,28 @@ impl ProviderKind {
     }
 
     /// Whether the provider is reached over HTTP (and so takes `providers.NAME` settings).
-    pub fn is_http(self) -> bool {
+    pub(crate) fn is_http(self) -> bool {
         self.default_base_url().is_some()
     }
 
     /// The providers a suite's `providers:` block may configure.
-    pub fn http_kinds() -> impl Iterator<Item = ProviderKind> {
+    pub(crate) fn http_kinds() -> impl Iterator<Item = ProviderKind> {
         Self::ALL.into_iter().filter(|k| k.is_http())
     }
 
     /// The environment variable that holds the key, unless the suite names another.
-    pub fn default_key_variable(self) -> String {
+    pub(crate) fn default_key_variable(self) -> String {
         format!("{}_API_KEY", self.name().to_ascii_uppercase())
     }
 
     /// The environment variable that moves the endpoint (`OPENAI_BASE_URL`).
-    pub fn base_url_variable(self) -> String {
+    pub(crate) fn base_url_variable(self) -> String {
         format!("{}_BASE_URL", self.name().to_ascii_uppercase())
     }
 
     /// Whether `url` is the provider's public endpoint, where a key is always required (a
     /// local server may need none).
-    pub fn is_public(self, url: &str) -> bool {
+    pub(crate) fn is_public(self, url: &str) -> bool {
         self.default_base_url() == Some(url)
     }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-pub use crate::provider::mock_rules::MockRules;
+use crate::provider::mock_rules::MockRules;
 use crate::provider::mock_rules::RenderedReply;
 use crate::provider::mock_script::RawMockReply;
 use crate::provider::types::{ModelRequest, ModelResponse, Provider, ProviderError, Purpose, Role};

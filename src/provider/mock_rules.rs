@@ -114,7 +114,7 @@ pub struct MockRules {
 
 /// A reply chosen and rendered for one request: text and tool calls `(name, args)`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RenderedReply {
+pub(crate) struct RenderedReply {
     pub text: Option<String>,
     pub tool_calls: Vec<(String, Value)>,
 }
@@ -182,7 +182,7 @@ impl MockRules {
 
     /// The first matching rule's reply, rendered with its captures; the default when none
     /// matches; an error naming the last message when there is no default.
-    pub fn answer(&self, request: &ModelRequest) -> Result<RenderedReply, ProviderError> {
+    pub(crate) fn answer(&self, request: &ModelRequest) -> Result<RenderedReply, ProviderError> {
         let subjects = Subjects::of(&request.messages);
         for rule in &self.rules {
             if let Some(captures) = rule.matches(request.purpose, &subjects) {

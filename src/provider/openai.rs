@@ -65,7 +65,7 @@ pub fn request_body(request: &ModelRequest) -> Value {
 /// The request body, borrowing from the request: serializing it copies nothing but the bytes
 /// sent (a system prompt and six tool schemas per model call add up).
 #[derive(Serialize)]
-pub struct RequestBody<'a> {
+pub(crate) struct RequestBody<'a> {
     model: &'a str,
     messages: Vec<OutMessage<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -83,7 +83,7 @@ pub struct RequestBody<'a> {
 }
 
 impl<'a> RequestBody<'a> {
-    pub fn new(request: &'a ModelRequest) -> Self {
+    pub(crate) fn new(request: &'a ModelRequest) -> Self {
         RequestBody {
             model: &request.model,
             messages: request.messages.iter().map(message).collect(),

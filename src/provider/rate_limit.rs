@@ -15,7 +15,7 @@ const WINDOW: Duration = Duration::from_secs(60);
 
 /// Sliding one-minute windows of request start times and of tokens used.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     policy: RateLimitPolicy,
     window: Mutex<Window>,
 }
@@ -71,14 +71,14 @@ impl Window {
 }
 
 impl RateLimiter {
-    pub fn new(policy: RateLimitPolicy) -> Self {
+    pub(crate) fn new(policy: RateLimitPolicy) -> Self {
         RateLimiter {
             policy,
             window: Mutex::new(Window::default()),
         }
     }
 
-    pub fn is_unlimited(&self) -> bool {
+    pub(crate) fn is_unlimited(&self) -> bool {
         self.policy.rpm.is_none() && self.policy.tpm.is_none()
     }
 
@@ -112,13 +112,13 @@ impl RateLimiter {
 }
 
 #[derive(Debug)]
-pub struct RateLimit {
+pub(crate) struct RateLimit {
     inner: Arc<dyn Provider>,
     limiter: Arc<RateLimiter>,
 }
 
 impl RateLimit {
-    pub fn new(inner: Arc<dyn Provider>, limiter: Arc<RateLimiter>) -> Self {
+    pub(crate) fn new(inner: Arc<dyn Provider>, limiter: Arc<RateLimiter>) -> Self {
         RateLimit { inner, limiter }
     }
 }

@@ -14,7 +14,8 @@ use crate::provider::cache::{CachedProvider, CallContext, ModelCache, ToolRecord
 use crate::provider::fallback::Fallback;
 use crate::provider::http::HttpClient;
 use crate::provider::kind::ProviderKind;
-use crate::provider::mock::{MockProvider, MockRules};
+use crate::provider::mock::MockProvider;
+use crate::provider::mock_rules::MockRules;
 use crate::provider::mock_script::RawMockReply;
 use crate::provider::rate_limit::{RateLimit, RateLimiter};
 use crate::provider::retry::Retry;
@@ -22,7 +23,7 @@ use crate::provider::settings::ProviderSettings;
 use crate::provider::types::{ModelId, Provider, ProviderError};
 
 #[derive(Debug, Clone, Default)]
-pub struct Providers {
+pub(crate) struct Providers {
     mocks: BTreeMap<String, Arc<MockRules>>,
     /// The shared stack of every HTTP model the suite uses.
     http: BTreeMap<ModelId, Arc<dyn Provider>>,
@@ -72,7 +73,7 @@ impl ProviderSetup {
 
 /// Problems with the environment a run would have: a missing API key. A key is required only
 /// for a public endpoint; a custom base URL (a local server) may need none.
-pub fn missing_keys(setup: &ProviderSetup) -> Vec<String> {
+pub(crate) fn missing_keys(setup: &ProviderSetup) -> Vec<SetupError> {
     let mut problems = Vec::new();
     for kind in setup.http_kinds() {
         let settings = setup.settings_for(kind);
@@ -83,16 +84,31 @@ pub fn missing_keys(setup: &ProviderSetup) -> Vec<String> {
                 .find(|id| id.provider == kind)
                 .map(ToString::to_string)
                 .unwrap_or_default();
-            problems.push(format!(
-                "model `{model}` needs an API key in the environment variable {} (hint: export {}=..., \
-                 or point `providers.{kind}.base_url` / {} at a server that needs none)",
-                settings.api_key_env,
-                settings.api_key_env,
-                kind.base_url_variable()
-            ));
+            problems.push(SetupError::MissingKey {
+                model,
+                kind,
+                variable: settings.api_key_env.clone(),
+            });
         }
     }
     problems
+}
+
+/// Why the providers of a run cannot be set up: nothing is run.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SetupError {
+    #[error(
+        "model `{model}` needs an API key in the environment variable {variable} (hint: export \
+         {variable}=..., or point `providers.{kind}.base_url` / {} at a server that needs none)",
+        kind.base_url_variable()
+    )]
+    MissingKey {
+        model: String,
+        kind: ProviderKind,
+        variable: String,
+    },
+    #[error(transparent)]
+    Client(#[from] crate::http_client::HttpClientError),
 }
 
 fn api_key(settings: &ProviderSettings) -> Option<String> {
@@ -106,7 +122,7 @@ fn api_key(settings: &ProviderSettings) -> Option<String> {
 
 impl Providers {
     /// `mocks`: the compiled rules of every `mock:NAME` the suite uses, by NAME.
-    pub fn new(mocks: BTreeMap<String, Arc<MockRules>>) -> Self {
+    pub(crate) fn new(mocks: BTreeMap<String, Arc<MockRules>>) -> Self {
         Providers {
             mocks,
             ..Default::default()
@@ -117,7 +133,10 @@ impl Providers {
     /// Errors: a missing key (see `missing_keys`) or a client that cannot be built.
     /// `require_keys: false` (under `--replay`, which calls no model) builds the stacks without
     /// keys instead of refusing.
-    pub fn for_run(setup: &ProviderSetup, require_keys: bool) -> Result<Self, Vec<String>> {
+    pub(crate) fn for_run(
+        setup: &ProviderSetup,
+        require_keys: bool,
+    ) -> Result<Self, Vec<SetupError>> {
         let problems = missing_keys(setup);
         if require_keys && !problems.is_empty() {
             return Err(problems);
@@ -133,7 +152,7 @@ impl Providers {
                     let limiter = Arc::new(RateLimiter::new(settings.rate_limit));
                     shared.insert(kind, (c, limiter));
                 }
-                Err(e) => errors.push(e.to_string()),
+                Err(e) => errors.push(SetupError::Client(e)),
             }
         }
         for id in &setup.models {
@@ -167,7 +186,7 @@ impl Providers {
 
     /// These providers for one run of a case: with a cache, every provider handed out
     /// (agent, simulated user, judges) reads and writes it under `ctx`.
-    pub fn for_case(&self, ctx: CallContext, cache: Option<Arc<ModelCache>>) -> Providers {
+    pub(crate) fn for_case(&self, ctx: CallContext, cache: Option<Arc<ModelCache>>) -> Providers {
         Providers {
             cached: cache.map(|c| (c, ctx)),
             ..self.clone()
@@ -175,14 +194,14 @@ impl Providers {
     }
 
     /// The recorder of `http`/`command` tool calls for this run, when a cache is in use.
-    pub fn tool_recorder(&self) -> Option<ToolRecorder> {
+    pub(crate) fn tool_recorder(&self) -> Option<ToolRecorder> {
         let (cache, ctx) = self.cached.as_ref()?;
         Some(ToolRecorder::new(cache.clone(), ctx.clone()))
     }
 
     /// A provider for `id`. `script` is the case's per-case mock script (ignored by real
     /// providers); pass `&[]` for judges.
-    pub fn get(
+    pub(crate) fn get(
         &self,
         id: &ModelId,
         script: &[RawMockReply],
@@ -242,6 +261,41 @@ impl Providers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_is_required_only_for_a_public_endpoint() {
+        let setup = |base_url: &str| {
+            let settings = ProviderSettings {
+                base_url: Some(base_url.into()),
+                api_key_env: "GAUNTLET_TEST_UNSET_KEY".into(),
+                ..ProviderSettings::defaults(ProviderKind::OpenAi)
+            };
+            ProviderSetup {
+                models: vec![
+                    ModelId::parse("mock:m").unwrap(),
+                    ModelId::parse("openai:gpt-x").unwrap(),
+                ],
+                settings: BTreeMap::from([(ProviderKind::OpenAi, settings)]),
+                ..Default::default()
+            }
+        };
+        let public = missing_keys(&setup("https://api.openai.com/v1"));
+        let text: Vec<String> = public.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "model `openai:gpt-x` needs an API key in the environment variable \
+              GAUNTLET_TEST_UNSET_KEY (hint: export GAUNTLET_TEST_UNSET_KEY=..., or point \
+              `providers.openai.base_url` / OPENAI_BASE_URL at a server that needs none)"
+            ]
+        );
+        assert!(missing_keys(&setup("http://127.0.0.1:8000/v1")).is_empty());
+        let built = Providers::for_run(&setup("http://127.0.0.1:8000/v1"), true).unwrap();
+        assert!(built
+            .get(&ModelId::parse("openai:gpt-x").unwrap(), &[])
+            .is_ok());
+        assert!(Providers::for_run(&setup("https://api.openai.com/v1"), true).is_err());
+    }
 
     #[test]
     fn unknown_mock_name_is_an_error() {

@@ -47,7 +47,7 @@ impl Retry {
 /// The wait before attempt `attempt + 1` (1-based `attempt` just failed), given a random
 /// `unit` in 0..1: the server's `Retry-After` when given, else full jitter over the capped
 /// exponential. `None`: the server asks for longer than `max_delay`, so give up now.
-pub fn backoff(
+pub(crate) fn backoff(
     policy: &RetryPolicy,
     attempt: u32,
     retry_after: Option<Duration>,

@@ -19,6 +19,45 @@ pub struct ProviderSettings {
     pub rate_limit: RateLimitPolicy,
 }
 
+/// A bad value in `providers.NAME`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum SettingError {
+    #[error("`{field}`: {reason}")]
+    Duration {
+        field: &'static str,
+        text: String,
+        reason: String,
+    },
+    #[error("`retries.attempts` must be at least 1 (1 = no retry)")]
+    NoAttempts,
+    #[error("`breaker.failures` must be at least 1")]
+    NoFailures,
+    #[error("`rate_limit` values must be at least 1 (leave one out for no limit)")]
+    ZeroRateLimit,
+    #[error("`base_url` `{0}` must start with http:// or https://")]
+    BaseUrlScheme(String),
+    #[error("`api_key_env` `{0}` is not an environment variable name")]
+    KeyVariableName(String),
+    /// Never repeats the value: it is a key.
+    #[error("`api_key_env` names the environment variable that holds the key, not the key")]
+    KeyPasted,
+}
+
+impl SettingError {
+    /// The text to locate the problem by in the suite file.
+    pub(crate) fn needle(&self) -> &str {
+        match self {
+            SettingError::Duration { text, .. } => text,
+            SettingError::NoAttempts => "attempts",
+            SettingError::NoFailures => "failures",
+            SettingError::ZeroRateLimit => "rate_limit",
+            SettingError::BaseUrlScheme(url) => url,
+            SettingError::KeyVariableName(env) => env,
+            SettingError::KeyPasted => "api_key_env",
+        }
+    }
+}
+
 /// Exponential backoff with full jitter: attempt n waits a random time in
 /// `0..min(max_delay, base_delay * 2^(n-1))`, or exactly the server's `Retry-After`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,7 +84,7 @@ pub struct RateLimitPolicy {
 
 impl ProviderSettings {
     /// The defaults for provider `kind` (`openai` → `OPENAI_API_KEY`).
-    pub fn defaults(kind: ProviderKind) -> Self {
+    pub(crate) fn defaults(kind: ProviderKind) -> Self {
         ProviderSettings {
             base_url: None,
             api_key_env: kind.default_key_variable(),
@@ -63,19 +102,22 @@ impl ProviderSettings {
         }
     }
 
-    /// Resolves `providers.NAME`. Errors are `(message, needle)` pairs: what is wrong and the
-    /// text to locate it by in the suite file.
-    pub fn from_raw(
+    /// Resolves `providers.NAME`; every bad value is reported.
+    pub(crate) fn from_raw(
         kind: ProviderKind,
         raw: &RawProviderSettings,
-    ) -> Result<Self, Vec<(String, String)>> {
+    ) -> Result<Self, Vec<SettingError>> {
         let mut s = Self::defaults(kind);
         let mut errs = Vec::new();
-        let mut duration = |field: &str, text: &Option<String>, into: &mut Duration| {
+        let mut duration = |field: &'static str, text: &Option<String>, into: &mut Duration| {
             if let Some(t) = text {
                 match parse_duration(t) {
                     Ok(d) => *into = d,
-                    Err(e) => errs.push((format!("`{field}`: {e}"), t.clone())),
+                    Err(e) => errs.push(SettingError::Duration {
+                        field,
+                        text: t.clone(),
+                        reason: e.to_string(),
+                    }),
                 }
             }
         };
@@ -93,30 +135,21 @@ impl ProviderSettings {
         }
         if let Some(r) = &raw.retries {
             match r.attempts {
-                Some(0) => errs.push((
-                    "`retries.attempts` must be at least 1 (1 = no retry)".into(),
-                    "attempts".into(),
-                )),
+                Some(0) => errs.push(SettingError::NoAttempts),
                 Some(n) => s.retries.attempts = n,
                 None => {}
             }
         }
         if let Some(b) = &raw.breaker {
             match b.failures {
-                Some(0) => errs.push((
-                    "`breaker.failures` must be at least 1".into(),
-                    "failures".into(),
-                )),
+                Some(0) => errs.push(SettingError::NoFailures),
                 Some(n) => s.breaker.failures = n,
                 None => {}
             }
         }
         if let Some(r) = &raw.rate_limit {
             if r.rpm == Some(0) || r.tpm == Some(0) {
-                errs.push((
-                    "`rate_limit` values must be at least 1 (leave one out for no limit)".into(),
-                    "rate_limit".into(),
-                ));
+                errs.push(SettingError::ZeroRateLimit);
             }
             s.rate_limit = RateLimitPolicy {
                 rpm: r.rpm,
@@ -125,26 +158,16 @@ impl ProviderSettings {
         }
         if let Some(url) = &raw.base_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                errs.push((
-                    format!("`base_url` `{url}` must start with http:// or https://"),
-                    url.clone(),
-                ));
+                errs.push(SettingError::BaseUrlScheme(url.clone()));
             }
             s.base_url = Some(url.clone());
         }
         if let Some(env) = &raw.api_key_env {
             if env.is_empty() || env.contains(['=', ' ']) {
-                errs.push((
-                    format!("`api_key_env` `{env}` is not an environment variable name"),
-                    env.clone(),
-                ));
+                errs.push(SettingError::KeyVariableName(env.clone()));
             } else if env.starts_with("sk-") {
                 // Someone pasted the key itself: refuse it without repeating it.
-                errs.push((
-                    "`api_key_env` names the environment variable that holds the key, not the key"
-                        .into(),
-                    "api_key_env".into(),
-                ));
+                errs.push(SettingError::KeyPasted);
             } else {
                 s.api_key_env = env.clone();
             }
@@ -157,7 +180,7 @@ impl ProviderSettings {
     }
 
     /// The base URL: the suite's, else `$NAME_BASE_URL`, else the public endpoint.
-    pub fn resolved_base_url(&self, kind: ProviderKind) -> String {
+    pub(crate) fn resolved_base_url(&self, kind: ProviderKind) -> String {
         let url = self
             .base_url
             .clone()
@@ -218,7 +241,7 @@ mod tests {
         assert_eq!(errs.len(), 4, "{errs:?}");
         assert!(
             errs.iter()
-                .all(|(m, n)| !m.contains("secret123") && !n.contains("secret123")),
+                .all(|e| !e.to_string().contains("secret123") && !e.needle().contains("secret123")),
             "a pasted key is never repeated: {errs:?}"
         );
     }

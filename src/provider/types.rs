@@ -143,7 +143,7 @@ pub struct ProviderError {
 
 impl ProviderError {
     /// An error that trying again will not fix (bad request, bad key, bad response).
-    pub fn fatal(message: impl Into<String>) -> Self {
+    pub(crate) fn fatal(message: impl Into<String>) -> Self {
         ProviderError {
             message: message.into(),
             retryable: false,
@@ -153,7 +153,7 @@ impl ProviderError {
     }
 
     /// A transient error (429, 5xx, timeout, connection): worth another attempt.
-    pub fn transient(message: impl Into<String>, retry_after: Option<Duration>) -> Self {
+    pub(crate) fn transient(message: impl Into<String>, retry_after: Option<Duration>) -> Self {
         ProviderError {
             retryable: true,
             retry_after,
@@ -162,7 +162,7 @@ impl ProviderError {
     }
 
     /// Whether a fallback model should be tried: the primary is down, not the request wrong.
-    pub fn wants_fallback(&self) -> bool {
+    pub(crate) fn wants_fallback(&self) -> bool {
         self.retryable || self.unavailable
     }
 }
@@ -217,7 +217,7 @@ impl ModelId {
     }
 
     /// Whether this is a `mock:NAME` model (offline, rules loaded from the suite's folder).
-    pub fn is_mock(&self) -> bool {
+    pub(crate) fn is_mock(&self) -> bool {
         self.provider == ProviderKind::Mock
     }
 }

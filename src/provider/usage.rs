@@ -8,7 +8,7 @@ use crate::provider::types::ProviderError;
 
 /// The count at `pointer` in a response: absent or `null` is 0 (local servers often send no
 /// usage); a non-negative integer is itself; anything else is a fatal error.
-pub fn token_count(v: &Value, pointer: &str, provider: &str) -> Result<u64, ProviderError> {
+pub(crate) fn token_count(v: &Value, pointer: &str, provider: &str) -> Result<u64, ProviderError> {
     match v.pointer(pointer) {
         None | Some(Value::Null) => Ok(0),
         Some(n) => n.as_u64().ok_or_else(|| {

@@ -14,7 +14,7 @@ use crate::verdict::rate;
 
 /// Why shard reports cannot be merged.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum MergeError {
+pub(crate) enum MergeError {
     #[error("nothing to merge")]
     Nothing,
     #[error(
@@ -39,7 +39,7 @@ pub enum MergeError {
 
 /// Joins shard reports of the same suite. Fails on reports of different suites or targets, and
 /// on a case id present in two shards (the shards did not partition the cases).
-pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, MergeError> {
+pub(crate) fn merge(reports: Vec<RunReport>) -> Result<RunReport, MergeError> {
     let Some(first) = reports.first() else {
         return Err(MergeError::Nothing);
     };

@@ -50,7 +50,7 @@ impl RunReport {
 
 /// What varies between identical runs: written to `meta.json`, never to `report.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Meta {
+pub(crate) struct Meta {
     pub gauntlet_version: String,
     pub concurrency: usize,
     pub duration_ms: u64,

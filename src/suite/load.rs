@@ -13,19 +13,20 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::agent::command::CommandTarget;
+use crate::agent::command::{CommandTarget, RawCommand};
 use crate::agent::harness::budget::Budget;
 use crate::agent::harness::config::HarnessConfig;
 use crate::agent::harness::custom_tool::CustomTool;
 use crate::agent::harness::faults::Faults;
 use crate::agent::harness::pricing::{Price, PriceTable};
+use crate::agent::harness::raw_harness::RawHarness;
 use crate::agent::harness::simulated_user::SimulatedUser;
 use crate::agent::harness::system_prompt::system_prompt_context;
 use crate::agent::harness::tools::BUILTIN_TOOLS;
-use crate::agent::harness::world::World;
-use crate::agent::http::HttpTarget;
-use crate::agent::replay::ReplayTarget;
-use crate::agent::target::{Target, TargetKind};
+use crate::agent::harness::world::{World, WorldError};
+use crate::agent::http::{HttpTarget, RawHttp};
+use crate::agent::replay::{RawReplay, ReplayTarget};
+use crate::agent::target::{RawTarget, Target, TargetKind};
 use crate::check::calibrate::load_labels;
 use crate::check::compile_cache::CompileCache;
 use crate::check::judge::Judge;
@@ -40,15 +41,12 @@ use crate::gate::{Gate, DEFAULT_MAX_ERROR_RATE};
 use crate::limits::Limits;
 use crate::process::{resolve_program, Program, ProgramError};
 use crate::provider::kind::ProviderKind;
-use crate::provider::mock::MockRules;
+use crate::provider::mock_rules::MockRules;
 use crate::provider::raw_settings::RawProviderSettings;
 use crate::provider::settings::ProviderSettings;
-use crate::provider::ModelId;
+use crate::provider::types::ModelId;
 use crate::suite::model::{CalibrationRequirement, Case, Expected, RunSettings, Suite};
-use crate::suite::raw::{
-    RawCalibration, RawCase, RawCommand, RawGate, RawHarness, RawHttp, RawReplay, RawRun, RawSuite,
-    RawTarget,
-};
+use crate::suite::raw::{RawCalibration, RawCase, RawGate, RawRun, RawSuite};
 use crate::template::SharedTemplate;
 use crate::verdict::{MinPass, DEFAULT_ALPHA};
 use crate::yaml_path::NodeIndex;
@@ -389,8 +387,8 @@ impl Loader {
                     out.insert(kind, s);
                 }
                 Err(errs) => {
-                    for (message, needle) in errs {
-                        self.error(format!("providers.{name}: {message}"), &needle);
+                    for e in errs {
+                        self.error(format!("providers.{name}: {e}"), e.needle());
                     }
                 }
             }
@@ -932,10 +930,10 @@ impl Loader {
             .map(|rel| self.resolve(rel));
         if let Err(e) = World::new(h.world.as_ref(), None) {
             let file = world_file.unwrap_or_else(|| self.path.clone());
-            self.errors.push(Diagnostic::new(file, e));
+            self.errors.push(Diagnostic::new(file, e.to_string()));
             return;
         }
-        let failures: Vec<(&Case, String)> = cases
+        let failures: Vec<(&Case, WorldError)> = cases
             .par_iter()
             .filter(|c| c.world_fixture.is_some())
             .filter_map(|case| {

@@ -3,5 +3,3 @@ pub mod case_facts;
 pub mod load;
 pub mod model;
 pub mod raw;
-
-pub use model::*;

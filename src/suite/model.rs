@@ -17,11 +17,11 @@ use crate::check::judge::Judge;
 use crate::check::spec::CheckSpec;
 use crate::gate::Gate;
 use crate::provider::kind::ProviderKind;
-use crate::provider::mock::MockRules;
+use crate::provider::mock_rules::MockRules;
 use crate::provider::mock_script::{RawMockReply, RawToolCall};
 use crate::provider::registry::ProviderSetup;
 use crate::provider::settings::ProviderSettings;
-use crate::provider::ModelId;
+use crate::provider::types::ModelId;
 use crate::verdict::MinPass;
 
 #[derive(Debug, Clone)]

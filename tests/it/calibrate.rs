@@ -198,3 +198,39 @@ async fn an_openai_judge_is_calibrated_against_a_local_server() {
         "{text}"
     );
 }
+
+#[test]
+fn an_openai_judge_without_a_key_for_the_public_endpoint_exits_2_before_any_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let judge = dir.path().join("grader.yaml");
+    std::fs::write(
+        &judge,
+        "model: openai:grader\nscale: [1, 5]\nthreshold: 0.7\nprompt: 'Grade: {{ output }}'\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args([
+            "calibrate",
+            judge.to_str().unwrap(),
+            "--labels",
+            "judges/labels/policy.jsonl",
+        ])
+        .current_dir(crate::support::root())
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "model `openai:grader` needs an API key in the environment variable OPENAI_API_KEY"
+        ),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).is_empty(),
+        "nothing was graded: {}",
+        stdout(&out)
+    );
+}

@@ -12,7 +12,7 @@ use gauntlet::provider::http::HttpClient;
 use gauntlet::provider::openai::OpenAiProvider;
 use gauntlet::provider::retry::Retry;
 use gauntlet::provider::settings::RetryPolicy;
-use gauntlet::provider::{Message, ModelRequest, Provider, Purpose, ToolSpec};
+use gauntlet::provider::types::{Message, ModelRequest, Provider, Purpose, ToolSpec};
 use gauntlet::trajectory::ToolCall;
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};

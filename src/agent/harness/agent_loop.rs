@@ -20,15 +20,16 @@ use crate::agent::harness::context::fit_context;
 use crate::agent::harness::pricing::round_usd;
 use crate::agent::harness::simulated_user::{parse_reply, SimulatedUserChat, UserReply};
 use crate::agent::harness::system_prompt::system_prompt_context;
-use crate::agent::harness::tools::{ToolError, Toolbox, ESCALATION_TOOL};
-use crate::agent::harness::world::World;
+use crate::agent::harness::tools::{ToolError, ToolSetError, Toolbox};
+use crate::agent::harness::world::{World, WorldError};
 use crate::provider::registry::Providers;
-use crate::provider::{Message, ModelId, ModelRequest, Provider, Purpose};
+use crate::provider::types::{Message, ModelId, ModelRequest, Provider, ProviderError, Purpose};
+use crate::trajectory::ESCALATION_TOOL;
 use crate::trajectory::{EndReason, Step, ToolCall, Trajectory};
 
 /// Runs one case through the harness. Never panics and never fails: problems end the
 /// trajectory in `error` with the steps recorded so far.
-pub async fn run_harness(
+pub(crate) async fn run_harness(
     config: &HarnessConfig,
     case: &dyn CaseInput,
     providers: &Providers,
@@ -39,7 +40,7 @@ pub async fn run_harness(
             Ok(run) => run,
             Err(e) => {
                 tracing::warn!(error = %e, "case could not start");
-                return Trajectory::errored(e);
+                return Trajectory::errored(e.to_string());
             }
         };
         run.go(config, case).await;
@@ -47,6 +48,23 @@ pub async fn run_harness(
     }
     .instrument(span)
     .await
+}
+
+/// Why a case could not start: its trajectory ends in `error` with this as the reason.
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    #[error("case has no input")]
+    NoInput,
+    #[error("world of case `{case}`: {source}")]
+    World { case: String, source: WorldError },
+    #[error(transparent)]
+    Tools(ToolSetError),
+    #[error(transparent)]
+    Model(ProviderError),
+    #[error("system prompt: {0}")]
+    SystemPrompt(String),
+    #[error("simulated user: {0}")]
+    SimulatedUser(ProviderError),
 }
 
 /// The simulated user of a case: its provider, model and side of the conversation.
@@ -81,24 +99,31 @@ impl Run {
         config: &HarnessConfig,
         case: &dyn CaseInput,
         providers: &Providers,
-    ) -> Result<Run, String> {
+    ) -> Result<Run, StartError> {
         if case.turns().is_empty() {
-            return Err("case has no input".into());
+            return Err(StartError::NoInput);
         }
-        let world = World::new(config.world.as_ref(), case.world_fixture())
-            .map_err(|e| format!("world of case `{}`: {e}", case.id()))?;
-        let tools = config.toolset.get(&config.tools, &config.custom_tools)?;
+        let world = World::new(config.world.as_ref(), case.world_fixture()).map_err(|source| {
+            StartError::World {
+                case: case.id().to_string(),
+                source,
+            }
+        })?;
+        let tools = config
+            .toolset
+            .get(&config.tools, &config.custom_tools)
+            .map_err(StartError::Tools)?;
         let toolbox = Toolbox::from_set(tools).with_recorder(providers.tool_recorder());
         let provider = providers
             .get(&config.model, case.mock_script())
-            .map_err(|e| e.message)?;
+            .map_err(StartError::Model)?;
         let mut messages = Vec::new();
         if let Some(source) = &config.system {
             let system = config
                 .system_template
                 .get(source)
                 .and_then(|t| t.render(system_prompt_context(case, &t)))
-                .map_err(|e| format!("system prompt: {}", e.message))?;
+                .map_err(|e| StartError::SystemPrompt(e.message))?;
             messages.push(Message::system(system));
         }
         let user = match case.simulated_user() {
@@ -107,7 +132,7 @@ impl Run {
                 // The per-case mock script is the agent's; the simulated user follows rules.
                 let provider = providers
                     .get(&model, &[])
-                    .map_err(|e| format!("simulated user: {}", e.message))?;
+                    .map_err(StartError::SimulatedUser)?;
                 Some(UserSim {
                     provider,
                     model,
@@ -452,9 +477,9 @@ mod tests {
     use crate::agent::harness::pricing::{Price, PriceTable};
     use crate::agent::harness::simulated_user::SimulatedUser;
     use crate::agent::harness::tools::BUILTIN_TOOLS;
-    use crate::provider::mock::MockRules;
+    use crate::provider::mock_rules::MockRules;
     use crate::provider::mock_script::{RawMockReply, RawToolCall};
-    use crate::provider::ModelId;
+    use crate::provider::types::ModelId;
     use crate::suite::model::Case;
     use serde_json::json;
     use std::collections::BTreeMap;

@@ -11,7 +11,7 @@ use crate::agent::harness::custom_tool::CustomTool;
 use crate::agent::harness::faults::Faults;
 use crate::agent::harness::pricing::PriceTable;
 use crate::agent::harness::tools::SharedToolSet;
-use crate::provider::ModelId;
+use crate::provider::types::ModelId;
 use crate::template::SharedTemplate;
 
 #[derive(Debug, Clone)]

@@ -5,10 +5,10 @@
 //! only before a user or assistant message, never between an assistant's tool calls and their
 //! results: providers reject a tool result whose call is missing.
 
-use crate::provider::{Message, Role};
+use crate::provider::types::{Message, Role};
 
 /// The estimated tokens of one message: its text, tool calls and tool name.
-pub fn estimate_tokens(m: &Message) -> u64 {
+pub(crate) fn estimate_tokens(m: &Message) -> u64 {
     let mut chars = m.content.chars().count();
     if !m.tool_calls.is_empty() {
         chars += serde_json::to_string(&m.tool_calls).map_or(0, |s| s.chars().count());
@@ -22,7 +22,7 @@ pub fn estimate_tokens(m: &Message) -> u64 {
 /// something was dropped a system note says so. If even the latest turn does not fit, the
 /// latest turn is sent anyway: an over-long request is the provider's call to refuse, while an
 /// empty one would be meaningless.
-pub fn fit_context(messages: &[Message], budget: u64) -> Vec<Message> {
+pub(crate) fn fit_context(messages: &[Message], budget: u64) -> Vec<Message> {
     let head = messages
         .iter()
         .take_while(|m| m.role == Role::System)

@@ -16,7 +16,7 @@ use crate::duration::parse_duration;
 use crate::limits::format_size;
 use crate::process::{locate_program, OutputLimits, Program, RunError};
 use crate::provider::body::{read_capped, BodyError};
-use crate::provider::ToolSpec;
+use crate::provider::types::ToolSpec;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -53,7 +53,7 @@ pub struct MockToolReply {
 
 /// Why a suite's custom tool is invalid (each names the tool).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CustomToolError {
+pub(crate) enum CustomToolError {
     #[error(
         "custom tool name `{0}` must be letters, digits, `_` or `-` (hint: providers reject other names)"
     )]
@@ -86,7 +86,7 @@ pub enum CustomToolError {
 
 impl CustomTool {
     /// Validates and compiles what the suite wrote.
-    pub fn compile(
+    pub(crate) fn compile(
         raw: &RawCustomTool,
         suite_dir: &Path,
         limits: OutputLimits,

@@ -17,7 +17,7 @@ pub struct Faults {
 
 impl Faults {
     /// Whether the `index`-th call (0-based) of `tool` in `case` fails.
-    pub fn fails(&self, case: &str, tool: &str, index: u64) -> bool {
+    pub(crate) fn fails(&self, case: &str, tool: &str, index: u64) -> bool {
         if self.error_rate <= 0.0 {
             return false;
         }

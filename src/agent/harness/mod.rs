@@ -1,14 +1,15 @@
 //! The bundled agent harness: the loop, the builtin tools and the world they act on.
-pub mod agent_loop;
-pub mod budget;
-pub mod config;
-pub mod context;
-pub mod custom_tool;
-pub mod faults;
-pub mod pricing;
-pub mod raw_custom_tool;
-pub mod simulated_user;
-pub mod support;
+pub(crate) mod agent_loop;
+pub(crate) mod budget;
+pub(crate) mod config;
+pub(crate) mod context;
+pub(crate) mod custom_tool;
+pub(crate) mod faults;
+pub(crate) mod pricing;
+pub(crate) mod raw_custom_tool;
+pub(crate) mod raw_harness;
+pub(crate) mod simulated_user;
+pub(crate) mod support;
 pub mod system_prompt;
-pub mod tools;
-pub mod world;
+pub(crate) mod tools;
+pub(crate) mod world;

@@ -9,7 +9,7 @@ use crate::trajectory::Usage;
 
 /// USD per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Price {
+pub(crate) struct Price {
     pub input: f64,
     pub output: f64,
 }
@@ -57,7 +57,7 @@ impl Default for PriceTable {
 
 impl PriceTable {
     /// The defaults with `overrides` on top.
-    pub fn with(overrides: impl IntoIterator<Item = (String, Price)>) -> Self {
+    pub(crate) fn with(overrides: impl IntoIterator<Item = (String, Price)>) -> Self {
         let mut table = PriceTable::default();
         table.prices.extend(overrides);
         table
@@ -65,7 +65,7 @@ impl PriceTable {
 
     /// The price of `model` (`provider:model`). The answering model may carry a dated suffix
     /// (`gpt-4o-mini-2024-07-18`), so the longest priced prefix wins.
-    pub fn price(&self, model: &str) -> Option<Price> {
+    pub(crate) fn price(&self, model: &str) -> Option<Price> {
         if let Some(p) = self.prices.get(model) {
             return Some(*p);
         }
@@ -79,7 +79,7 @@ impl PriceTable {
     /// The price of a model as an external agent names it: `provider:model`, or the bare
     /// model (`gpt-4o-mini`, `claude-sonnet-4-5-20250929`) as SDKs and OpenTelemetry spans
     /// report it, matched against every provider's entries (the longest priced prefix wins).
-    pub fn price_any_provider(&self, model: &str) -> Option<Price> {
+    pub(crate) fn price_any_provider(&self, model: &str) -> Option<Price> {
         if model.contains(':') {
             return self.price(model);
         }
@@ -92,12 +92,12 @@ impl PriceTable {
     }
 
     /// USD for one call of an external agent's model ([`Self::price_any_provider`]).
-    pub fn cost_any_provider(&self, model: &str, usage: Usage) -> Option<f64> {
+    pub(crate) fn cost_any_provider(&self, model: &str, usage: Usage) -> Option<f64> {
         self.price_any_provider(model).map(|p| usd(p, usage))
     }
 
     /// USD for one call's usage, rounded to 1e-9 so sums stay reproducible.
-    pub fn cost(&self, model: &str, usage: Usage) -> Option<f64> {
+    pub(crate) fn cost(&self, model: &str, usage: Usage) -> Option<f64> {
         self.price(model).map(|p| usd(p, usage))
     }
 }
@@ -109,7 +109,7 @@ fn usd(p: Price, usage: Usage) -> f64 {
 }
 
 /// Rounds to a nano-dollar: float sums of many small costs then compare and print stably.
-pub fn round_usd(usd: f64) -> f64 {
+pub(crate) fn round_usd(usd: f64) -> f64 {
     (usd * 1e9).round() / 1e9
 }
 

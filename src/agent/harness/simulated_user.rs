@@ -2,7 +2,7 @@
 //! user model. The simulated user is an LLM with a persona and a goal (tau-bench style); it
 //! speaks until it says it is done with `###STOP###` or `max_turns` user turns were spoken.
 
-use crate::provider::{Message, ModelRequest, Purpose};
+use crate::provider::types::{Message, ModelRequest, Purpose};
 
 /// A simulated user (tau-bench style): an LLM with a persona and a goal that keeps talking to
 /// the agent until it says it is done or `max_turns` user turns were spoken.
@@ -14,24 +14,24 @@ pub struct SimulatedUser {
 }
 
 /// What the simulated user writes when its goal is met (or cannot be met).
-pub const STOP_TOKEN: &str = "###STOP###";
+pub(crate) const STOP_TOKEN: &str = "###STOP###";
 
 /// The simulated user's side of the conversation. Roles are mirrored: its own turns are
 /// `assistant` messages and the agent's answers `user` messages, so any chat model can play it.
 #[derive(Debug)]
-pub struct SimulatedUserChat {
+pub(crate) struct SimulatedUserChat {
     messages: Vec<Message>,
 }
 
 /// What the simulated user said next.
 #[derive(Debug, Clone, PartialEq)]
-pub enum UserReply {
+pub(crate) enum UserReply {
     Says(String),
     Done,
 }
 
 impl SimulatedUserChat {
-    pub fn new(user: &SimulatedUser) -> Self {
+    pub(crate) fn new(user: &SimulatedUser) -> Self {
         let system = format!(
             "You are playing a customer talking to a support agent. Stay in character; write \
              only what the customer says, one short message at a time.\n\n\
@@ -45,16 +45,16 @@ impl SimulatedUserChat {
     }
 
     /// A turn the user said (the case's input, or an earlier simulated turn).
-    pub fn user_said(&mut self, text: &str) {
+    pub(crate) fn user_said(&mut self, text: &str) {
         self.messages.push(Message::assistant(text, Vec::new()));
     }
 
     /// The agent's answer to the last turn.
-    pub fn agent_said(&mut self, text: &str) {
+    pub(crate) fn agent_said(&mut self, text: &str) {
         self.messages.push(Message::user(text));
     }
 
-    pub fn request(&self, model: &str) -> ModelRequest {
+    pub(crate) fn request(&self, model: &str) -> ModelRequest {
         ModelRequest {
             model: model.to_string(),
             messages: self.messages.clone(),
@@ -70,7 +70,7 @@ impl SimulatedUserChat {
 
 /// Reads the user model's answer: the stop token anywhere means done; an empty answer too,
 /// since an empty user turn would only make the agent guess.
-pub fn parse_reply(content: Option<&str>) -> UserReply {
+pub(crate) fn parse_reply(content: Option<&str>) -> UserReply {
     let text = content.unwrap_or_default().trim();
     if text.is_empty() || text.contains(STOP_TOKEN) {
         UserReply::Done
@@ -82,7 +82,7 @@ pub fn parse_reply(content: Option<&str>) -> UserReply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::Role;
+    use crate::provider::types::Role;
 
     #[test]
     fn roles_are_mirrored_and_the_persona_is_in_the_system_prompt() {

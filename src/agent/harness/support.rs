@@ -8,10 +8,10 @@ use serde_json::{json, Value};
 use crate::agent::harness::world::{parse_date, World};
 
 /// Days after delivery during which a refund may be issued.
-pub const REFUND_WINDOW_DAYS: i64 = 30;
+pub(crate) const REFUND_WINDOW_DAYS: i64 = 30;
 
 /// Description and JSON Schema of a support tool's arguments; `None` for an unknown name.
-pub fn spec(name: &str) -> Option<(&'static str, Value)> {
+pub(crate) fn spec(name: &str) -> Option<(&'static str, Value)> {
     let string =
         |description: &str| json!({"type": "string", "minLength": 1, "description": description});
     Some(match name {
@@ -79,7 +79,7 @@ fn object(properties: Value, required: &[&str]) -> Value {
 }
 
 /// Runs a support tool. Arguments have been validated against `spec(name)`.
-pub fn run(world: &mut World, name: &str, args: &Value) -> Result<Value, String> {
+pub(crate) fn run(world: &mut World, name: &str, args: &Value) -> Result<Value, String> {
     let s = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or_default();
     match name {
         "lookup_order" => lookup_order(world, s("order_id")),
@@ -177,7 +177,9 @@ fn issue_refund(
         .get("delivered_on")
         .and_then(Value::as_str)
         .ok_or_else(|| format!("order {order_id} has no delivery date"))?;
-    let days = world.today()? - parse_date(delivered)?;
+    // A tool's error is what the model is told.
+    let today = world.today().map_err(|e| e.to_string())?;
+    let days = today - parse_date(delivered).map_err(|e| e.to_string())?;
     if days > REFUND_WINDOW_DAYS {
         return Err(format!(
             "order {order_id} was delivered {days} days ago: refunds are only possible within {REFUND_WINDOW_DAYS} days of delivery"

@@ -14,10 +14,10 @@ use crate::agent::harness::custom_tool::{CustomKind, CustomTool};
 use crate::agent::harness::support;
 use crate::agent::harness::world::World;
 use crate::provider::cache::{ToolLookup, ToolRecorder};
-use crate::provider::ToolSpec;
+use crate::provider::types::ToolSpec;
 
 /// Every builtin tool name; the suite loader validates `tools:` against this list.
-pub const BUILTIN_TOOLS: &[&str] = &[
+pub(crate) const BUILTIN_TOOLS: &[&str] = &[
     "lookup_order",
     "search_kb",
     "create_ticket",
@@ -26,11 +26,8 @@ pub const BUILTIN_TOOLS: &[&str] = &[
     "escalate_to_human",
 ];
 
-/// The tool whose successful call ends the trajectory as `escalated` (shared with every target).
-pub use crate::trajectory::ESCALATION_TOOL;
-
 /// The spec of one builtin tool, as offered to the model.
-pub fn tool_spec(name: &str) -> Option<ToolSpec> {
+pub(crate) fn tool_spec(name: &str) -> Option<ToolSpec> {
     support::spec(name).map(|(description, parameters)| ToolSpec {
         name: name.to_string(),
         description: description.to_string(),
@@ -38,16 +35,26 @@ pub fn tool_spec(name: &str) -> Option<ToolSpec> {
     })
 }
 
+/// Why a suite's tools cannot be offered to the model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ToolSetError {
+    #[error("unknown builtin tool `{name}`{}", .near.as_ref().map(|b| format!(" (hint: did you mean `{b}`?)")).unwrap_or_default())]
+    UnknownBuiltin { name: String, near: Option<String> },
+    #[error("tool `{0}` is defined twice")]
+    DefinedTwice(String),
+    #[error("schema of tool `{tool}`: {reason}")]
+    BadSchema { tool: String, reason: String },
+}
+
 /// The specs of the named builtin tools, in the order given; an unknown name is an error.
-pub fn tool_specs(names: &[String]) -> Result<Vec<ToolSpec>, String> {
+pub(crate) fn tool_specs(names: &[String]) -> Result<Vec<ToolSpec>, ToolSetError> {
     names
         .iter()
         .map(|n| {
-            tool_spec(n).ok_or_else(|| {
-                let hint = crate::diagnostic::did_you_mean(n, BUILTIN_TOOLS.iter().copied())
-                    .map(|b| format!(" (hint: did you mean `{b}`?)"))
-                    .unwrap_or_default();
-                format!("unknown builtin tool `{n}`{hint}")
+            tool_spec(n).ok_or_else(|| ToolSetError::UnknownBuiltin {
+                name: n.clone(),
+                near: crate::diagnostic::did_you_mean(n, BUILTIN_TOOLS.iter().copied())
+                    .map(str::to_string),
             })
         })
         .collect()
@@ -57,7 +64,7 @@ pub fn tool_specs(names: &[String]) -> Result<Vec<ToolSpec>, String> {
 /// malformed call is the model's mistake to repair (and counts against `max_repairs`); a failed
 /// call is the tool's answer (a policy refusal, an outage) and the model must cope with it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ToolError {
+pub(crate) enum ToolError {
     /// Unknown tool, or arguments that are not JSON or fail the tool's schema. Not run.
     Malformed(String),
     /// The tool ran (or was made to fail by fault injection) and reported an error.
@@ -65,7 +72,7 @@ pub enum ToolError {
 }
 
 impl ToolError {
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         match self {
             ToolError::Malformed(m) | ToolError::Failed(m) => m,
         }
@@ -73,7 +80,7 @@ impl ToolError {
 }
 
 /// The suite's tools: specs as offered to the model, compiled argument schemas, custom tools.
-pub struct ToolSet {
+pub(crate) struct ToolSet {
     specs: Arc<[ToolSpec]>,
     validators: BTreeMap<String, jsonschema::Validator>,
     custom: BTreeMap<String, Arc<CustomTool>>,
@@ -91,20 +98,27 @@ impl std::fmt::Debug for ToolSet {
 }
 
 impl ToolSet {
-    pub fn new(names: &[String], custom_tools: &[Arc<CustomTool>]) -> Result<ToolSet, String> {
+    pub(crate) fn new(
+        names: &[String],
+        custom_tools: &[Arc<CustomTool>],
+    ) -> Result<ToolSet, ToolSetError> {
         let mut specs = tool_specs(names)?;
         let mut custom = BTreeMap::new();
         for tool in custom_tools {
             if specs.iter().any(|s| s.name == tool.spec.name) {
-                return Err(format!("tool `{}` is defined twice", tool.spec.name));
+                return Err(ToolSetError::DefinedTwice(tool.spec.name.clone()));
             }
             specs.push(tool.spec.clone());
             custom.insert(tool.spec.name.clone(), tool.clone());
         }
         let mut validators = BTreeMap::new();
         for spec in &specs {
-            let v = jsonschema::validator_for(&spec.parameters)
-                .map_err(|e| format!("schema of tool `{}`: {e}", spec.name))?;
+            let v = jsonschema::validator_for(&spec.parameters).map_err(|e| {
+                ToolSetError::BadSchema {
+                    tool: spec.name.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
             validators.insert(spec.name.clone(), v);
         }
         Ok(ToolSet {
@@ -118,21 +132,21 @@ impl ToolSet {
 /// A suite's `ToolSet`, built on first use and then shared (a cheap clone of the harness
 /// configuration shares it too). A build error is kept and returned to every case.
 #[derive(Debug, Clone, Default)]
-pub struct SharedToolSet(Arc<OnceLock<Result<Arc<ToolSet>, String>>>);
+pub struct SharedToolSet(Arc<OnceLock<Result<Arc<ToolSet>, ToolSetError>>>);
 
 impl SharedToolSet {
-    pub fn get(
+    pub(crate) fn get(
         &self,
         names: &[String],
         custom_tools: &[Arc<CustomTool>],
-    ) -> Result<Arc<ToolSet>, String> {
+    ) -> Result<Arc<ToolSet>, ToolSetError> {
         self.0
             .get_or_init(|| ToolSet::new(names, custom_tools).map(Arc::new))
             .clone()
     }
 }
 
-pub struct Toolbox {
+pub(crate) struct Toolbox {
     set: Arc<ToolSet>,
     /// `--cache`/`--record`/`--replay`: where `http`/`command` tool calls are recorded.
     recorder: Option<ToolRecorder>,
@@ -147,7 +161,11 @@ impl std::fmt::Debug for Toolbox {
 }
 
 impl Toolbox {
-    pub fn new(names: &[String], custom_tools: &[Arc<CustomTool>]) -> Result<Toolbox, String> {
+    #[cfg(test)]
+    pub(crate) fn new(
+        names: &[String],
+        custom_tools: &[Arc<CustomTool>],
+    ) -> Result<Toolbox, ToolSetError> {
         Ok(Toolbox::from_set(Arc::new(ToolSet::new(
             names,
             custom_tools,
@@ -155,7 +173,7 @@ impl Toolbox {
     }
 
     /// One run's toolbox over the suite's shared tools.
-    pub fn from_set(set: Arc<ToolSet>) -> Toolbox {
+    pub(crate) fn from_set(set: Arc<ToolSet>) -> Toolbox {
         Toolbox {
             set,
             recorder: None,
@@ -164,7 +182,7 @@ impl Toolbox {
     }
 
     /// Records (or replays) the calls of `http`/`command` tools through `recorder`.
-    pub fn with_recorder(mut self, recorder: Option<ToolRecorder>) -> Toolbox {
+    pub(crate) fn with_recorder(mut self, recorder: Option<ToolRecorder>) -> Toolbox {
         self.recorder = recorder;
         self
     }
@@ -201,12 +219,12 @@ impl Toolbox {
     }
 
     /// Shared, so each model request carries them without a copy.
-    pub fn specs(&self) -> &Arc<[ToolSpec]> {
+    pub(crate) fn specs(&self) -> &Arc<[ToolSpec]> {
         &self.set.specs
     }
 
     /// Checks a call without running it: an unknown tool or invalid arguments.
-    pub fn validate(&self, name: &str, args: &Value) -> Result<(), ToolError> {
+    pub(crate) fn validate(&self, name: &str, args: &Value) -> Result<(), ToolError> {
         let Some(validator) = self.set.validators.get(name) else {
             let offered: Vec<&str> = self.set.specs.iter().map(|s| s.name.as_str()).collect();
             return Err(ToolError::Malformed(format!(
@@ -241,7 +259,7 @@ impl Toolbox {
     }
 
     /// Validates and runs a call. `Err` is what the model is told.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         world: &mut World,
         case_id: &str,
@@ -274,7 +292,9 @@ mod tests {
 
     #[test]
     fn unknown_name_gets_a_hint() {
-        let err = tool_specs(&["lookup_ordr".to_string()]).unwrap_err();
+        let err = tool_specs(&["lookup_ordr".to_string()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("did you mean `lookup_order`"), "{err}");
     }
 

@@ -24,13 +24,36 @@ use serde_json::{Map, Value};
 /// case whose tools write to it (a refund, a ticket) gets a copy of its own. A case that only
 /// reads ends with the suite's world as its end state, shared, not duplicated.
 #[derive(Debug, Clone, PartialEq)]
-pub struct World {
+pub(crate) struct World {
     state: Arc<Value>,
 }
 
+/// A world fixture the builtin tools cannot work with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum WorldError {
+    #[error("the world must be a JSON object")]
+    NotAnObject,
+    #[error("`today` in the world must be a date string `YYYY-MM-DD`")]
+    TodayNotAString,
+    #[error("`today` in the world: {0}")]
+    BadToday(BadDate),
+    #[error("`{0}` in the world must be an object keyed by id")]
+    CollectionNotAnObject(&'static str),
+    #[error("the world has no `today` date, needed for date policies")]
+    NoToday,
+}
+
+/// A date that is not `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid date `{0}` (expected `YYYY-MM-DD`)")]
+pub(crate) struct BadDate(String);
+
 impl World {
     /// The suite's world with the case's fixture deep-merged over it.
-    pub fn new(base: Option<&Arc<Value>>, overlay: Option<&Value>) -> Result<World, String> {
+    pub(crate) fn new(
+        base: Option<&Arc<Value>>,
+        overlay: Option<&Value>,
+    ) -> Result<World, WorldError> {
         let mut state = base
             .cloned()
             .unwrap_or_else(|| Arc::new(Value::Object(Map::new())));
@@ -41,51 +64,49 @@ impl World {
     }
 
     /// Checks the shape the tools rely on: an object, `today` a date, collections objects.
-    pub fn from_value(state: Value) -> Result<World, String> {
+    #[cfg(test)]
+    pub(crate) fn from_value(state: Value) -> Result<World, WorldError> {
         World::check(Arc::new(state))
     }
 
-    fn check(state: Arc<Value>) -> Result<World, String> {
+    fn check(state: Arc<Value>) -> Result<World, WorldError> {
         let Some(obj) = state.as_object() else {
-            return Err("the world must be a JSON object".into());
+            return Err(WorldError::NotAnObject);
         };
         if let Some(today) = obj.get("today") {
-            let s = today
-                .as_str()
-                .ok_or("`today` in the world must be a date string `YYYY-MM-DD`")?;
-            parse_date(s).map_err(|e| format!("`today` in the world: {e}"))?;
+            let s = today.as_str().ok_or(WorldError::TodayNotAString)?;
+            parse_date(s).map_err(WorldError::BadToday)?;
         }
         for key in COLLECTIONS {
             if let Some(v) = obj.get(*key) {
                 if !v.is_object() {
-                    return Err(format!(
-                        "`{key}` in the world must be an object keyed by id"
-                    ));
+                    return Err(WorldError::CollectionNotAnObject(key));
                 }
             }
         }
         Ok(World { state })
     }
 
-    pub fn state(&self) -> &Value {
+    #[cfg(test)]
+    pub(crate) fn state(&self) -> &Value {
         &self.state
     }
 
-    pub fn into_state(self) -> Arc<Value> {
+    pub(crate) fn into_state(self) -> Arc<Value> {
         self.state
     }
 
     /// The world's fixed date, in days since 1970-01-01.
-    pub fn today(&self) -> Result<i64, String> {
+    pub(crate) fn today(&self) -> Result<i64, WorldError> {
         let s = self
             .state
             .get("today")
             .and_then(Value::as_str)
-            .ok_or("the world has no `today` date, needed for date policies")?;
-        parse_date(s)
+            .ok_or(WorldError::NoToday)?;
+        parse_date(s).map_err(WorldError::BadToday)
     }
 
-    pub fn today_str(&self) -> String {
+    pub(crate) fn today_str(&self) -> String {
         self.state
             .get("today")
             .and_then(Value::as_str)
@@ -94,11 +115,11 @@ impl World {
     }
 
     /// A record of a collection, e.g. `get("orders", "1001")`.
-    pub fn get(&self, collection: &str, id: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, collection: &str, id: &str) -> Option<&Value> {
         self.state.get(collection)?.get(id)
     }
 
-    pub fn get_mut(&mut self, collection: &str, id: &str) -> Option<&mut Value> {
+    pub(crate) fn get_mut(&mut self, collection: &str, id: &str) -> Option<&mut Value> {
         // Looked up first, so asking for a missing record does not copy the world.
         self.get(collection, id)?;
         Arc::make_mut(&mut self.state)
@@ -107,7 +128,7 @@ impl World {
     }
 
     /// The records of a collection, in id order.
-    pub fn records(&self, collection: &str) -> impl Iterator<Item = (&String, &Value)> {
+    pub(crate) fn records(&self, collection: &str) -> impl Iterator<Item = (&String, &Value)> {
         self.state
             .get(collection)
             .and_then(Value::as_object)
@@ -116,7 +137,7 @@ impl World {
     }
 
     /// Adds a record under the next free id `PREFIX-n` and returns the id.
-    pub fn insert(&mut self, collection: &str, prefix: &str, record: Value) -> String {
+    pub(crate) fn insert(&mut self, collection: &str, prefix: &str, record: Value) -> String {
         let map = self.collection_mut(collection);
         let mut n = map.len() + 1;
         while map.contains_key(&format!("{prefix}-{n}")) {
@@ -163,7 +184,7 @@ const COLLECTIONS: &[&str] = &[
 
 /// Objects merge key by key, recursively; any other overlay value replaces the base value;
 /// `null` in the overlay removes the key (so a fixture can delete a record).
-pub fn deep_merge(base: &mut Value, overlay: &Value) {
+pub(crate) fn deep_merge(base: &mut Value, overlay: &Value) {
     match (base, overlay) {
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {
@@ -184,10 +205,10 @@ pub fn deep_merge(base: &mut Value, overlay: &Value) {
 }
 
 /// `YYYY-MM-DD` to days since 1970-01-01 (proleptic Gregorian).
-pub fn parse_date(s: &str) -> Result<i64, String> {
-    let bad = || format!("invalid date `{s}` (expected `YYYY-MM-DD`)");
+pub(crate) fn parse_date(s: &str) -> Result<i64, BadDate> {
+    let bad = || BadDate(s.to_string());
     let mut parts = s.splitn(3, '-');
-    let mut next = || -> Result<i64, String> {
+    let mut next = || -> Result<i64, BadDate> {
         parts
             .next()
             .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
@@ -259,7 +280,7 @@ mod tests {
             (json!({"today": "soon"}), "invalid date"),
             (json!({"orders": []}), "`orders`"),
         ] {
-            let err = World::from_value(v).unwrap_err();
+            let err = World::from_value(v).unwrap_err().to_string();
             assert!(err.contains(want), "{err}");
         }
     }

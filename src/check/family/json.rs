@@ -381,7 +381,7 @@ mod tests {
     use crate::check::parse::from_raw;
     use crate::check::raw::RawCheck;
     use crate::check::spec::CheckSpec;
-    use crate::suite::Case;
+    use crate::suite::model::Case;
     use crate::verdict::Outcome;
 
     fn parse(yaml: &str) -> Result<CheckSpec, Vec<CheckError>> {

@@ -14,7 +14,7 @@ use crate::check::raw::RawCheck;
 use crate::check::registry::{Family, Kind, Shape};
 use crate::check::spec::CheckSpec;
 use crate::diagnostic::did_you_mean;
-use crate::provider::Provider;
+use crate::provider::types::Provider;
 use crate::trajectory::Trajectory;
 use crate::verdict::Verdict;
 

@@ -174,7 +174,7 @@ mod tests {
     use crate::check::parse::from_raw;
     use crate::check::raw::RawCheck;
     use crate::check::spec::CheckSpec;
-    use crate::suite::Case;
+    use crate::suite::model::Case;
     use crate::trajectory::{EndReason, Usage};
     use crate::verdict::Outcome;
 

@@ -13,13 +13,13 @@ use crate::verdict::Severity;
 
 /// A judge that did not meet its suite's calibration requirement, and why.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Uncalibrated {
+pub(crate) struct Uncalibrated {
     pub judge: String,
     pub why: String,
 }
 
 /// Calibrates every judge the suite requires, in name order (so the mock sees the same calls).
-pub async fn check_calibration(suite: &Suite, providers: &Providers) -> Vec<Uncalibrated> {
+pub(crate) async fn check_calibration(suite: &Suite, providers: &Providers) -> Vec<Uncalibrated> {
     let mut out = Vec::new();
     for (name, req) in &suite.calibration {
         let Some(judge) = suite.judges.get(name) else {
@@ -51,7 +51,7 @@ pub async fn check_calibration(suite: &Suite, providers: &Providers) -> Vec<Unca
 }
 
 /// The checks with every judge check of an uncalibrated judge made soft.
-pub fn soften(checks: &[CheckSpec], judges: &[String]) -> Vec<CheckSpec> {
+pub(crate) fn soften(checks: &[CheckSpec], judges: &[String]) -> Vec<CheckSpec> {
     checks
         .iter()
         .map(|spec| match &spec.check {
@@ -65,7 +65,7 @@ pub fn soften(checks: &[CheckSpec], judges: &[String]) -> Vec<CheckSpec> {
 }
 
 /// The suite and the selected cases with uncalibrated judges' checks softened.
-pub fn soften_suite(
+pub(crate) fn soften_suite(
     suite: &Suite,
     cases: &[Arc<Case>],
     judges: &[String],
