@@ -51,6 +51,15 @@ pub enum Command {
     },
     /// Measure a judge against human labels: accuracy, Cohen's kappa, confusion matrix, correlation.
     Calibrate(CalibrateArgs),
+    /// Turn exported traces (OTLP JSON, one export per line) into golden cases: the user's
+    /// input, the observed tool calls as `expected.tools`, the output as the reference.
+    Import {
+        #[arg(value_name = "TRACES.jsonl")]
+        traces: PathBuf,
+        /// Write the cases (JSON lines) here instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// List the cases of a suite after `--filter` and `--tag`.
     List {
         #[arg(value_name = "SUITE")]

@@ -35,6 +35,7 @@ fn run(cli: Cli) -> u8 {
         Command::List { suite, select } => command::inspect::list(&suite, &select),
         Command::Diff { old, new } => command::reports::diff(&old, &new),
         Command::Merge { reports, out } => command::reports::merge(&reports, &out),
+        Command::Import { traces, out } => command::import::import(&traces, out.as_deref()),
         Command::Calibrate(args) => {
             command::calibrate::run(&args.judge, &args.labels, &args.mocks, args.min_kappa)
         }

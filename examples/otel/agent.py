@@ -13,7 +13,8 @@ just `{"output": ..., "state": ...}`.
 
 Variants for the tests: `--drop-tool` answers without looking the order up (a regression
 gauntlet must catch); `--nested` hands the lookup to an `orders` sub-agent (a nested
-`invoke_agent` span).
+`invoke_agent` span); `--stray-span` also exports one span outside the run's trace and
+resource (which gauntlet counts as belonging to no run).
 
 Trace context: gauntlet gives a per-case process `TRACEPARENT` and the OTLP endpoint in the
 environment; a persistent process gets the endpoint in its environment and each request's
@@ -29,6 +30,7 @@ import re
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -142,6 +144,12 @@ def handle(request, tracer, traceparent):
     with tracer.start_as_current_span("invoke_agent support", context=parent, attributes={
             "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "support"}):
         output = Agent(tracer, world).respond(request["input"])
+    if "--stray-span" in FLAGS:
+        stray = TracerProvider(resource=Resource({"service.name": "stray"}))
+        stray.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter()))
+        with stray.get_tracer("stray").start_as_current_span("housekeeping", context=Context()):
+            pass
+        stray.shutdown()
     # No trajectory: gauntlet reads it from the spans.
     return {"output": output, "state": {"orders": world["orders"]}}
 

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::agent::case_input::CaseInput;
 use crate::agent::harness::pricing::PriceTable;
+use crate::otlp::file::TracedRun;
 use crate::trajectory::{EndReason, Step, Trajectory, Usage};
 
 /// What the agent receives: the case, without its `expected` part (the agent must not see the
@@ -191,6 +192,21 @@ impl Reply {
         }
         trajectory
     }
+}
+
+/// The trajectory of a run known only from its trace (a replayed OTLP file): made as a reply's
+/// is, so usage is summed and models priced the same way.
+pub(crate) fn traced_trajectory(run: TracedRun) -> Trajectory {
+    Reply {
+        id: None,
+        repeat: None,
+        output: Value::String(run.output),
+        trajectory: Some(ReplyTrajectory { steps: run.steps }),
+        usage: None,
+        state: None,
+        error: None,
+    }
+    .into_trajectory()
 }
 
 /// Fills in `cost_usd` of the model steps (nested agents' too) that report usage and a

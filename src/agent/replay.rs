@@ -13,8 +13,10 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::agent::case_input::CaseInput;
+use crate::agent::protocol::traced_trajectory;
 use crate::agent::target::Target;
 use crate::agent::target_load::{ProblemAt, TargetLoad, TargetProblem};
+use crate::otlp::file::{is_otlp_json, read_traces};
 use crate::report::trajectories::TrajectoryLine;
 use crate::trajectory::Trajectory;
 
@@ -39,6 +41,9 @@ pub struct ReplayTarget {
     text: String,
     /// Where each case's line is in `text`.
     lines: BTreeMap<String, Range<usize>>,
+    /// The trajectories of an OTLP JSON file (`crate::otlp::file`), by case id: built at load
+    /// (a trace is spread over many lines).
+    traced: BTreeMap<String, Trajectory>,
 }
 
 /// A line of a `trajectories.jsonl` that is not a trajectory line.
@@ -56,6 +61,23 @@ impl ReplayTarget {
     /// later of two lines with one id wins (a file appended to by a re-run), and the label is
     /// the first line's target.
     pub fn parse(file: PathBuf, written: &str, text: String) -> Result<Self, BadLine> {
+        if is_otlp_json(&text) {
+            let traced = read_traces(&text)
+                .map_err(|e| BadLine {
+                    line: e.line,
+                    message: e.message,
+                })?
+                .into_iter()
+                .map(|(id, run)| (id, traced_trajectory(run)))
+                .collect();
+            return Ok(ReplayTarget {
+                file,
+                label: format!("replay {written}"),
+                text: String::new(),
+                lines: BTreeMap::new(),
+                traced,
+            });
+        }
         let mut spans = Vec::new();
         let mut start = 0;
         for (i, line) in text.split_inclusive('\n').enumerate() {
@@ -90,10 +112,14 @@ impl ReplayTarget {
             label,
             text,
             lines,
+            traced: BTreeMap::new(),
         })
     }
 
     pub fn run(&self, case: &dyn CaseInput) -> Trajectory {
+        if let Some(t) = self.traced.get(case.id()) {
+            return t.clone();
+        }
         let Some(range) = self.lines.get(case.id()) else {
             return Trajectory::errored(format!(
                 "no recorded trajectory for case `{}` in {}",
@@ -191,6 +217,39 @@ mod tests {
             missing.error.as_deref(),
             Some("no recorded trajectory for case `b` in r/trajectories.jsonl")
         );
+    }
+
+    #[test]
+    fn an_otlp_json_file_replays_its_traces_by_case_id() {
+        let text = r#"{"resourceSpans": [{"resource": {"attributes": [{"key": "gauntlet.case_id", "value": {"stringValue": "a"}}]},
+            "scopeSpans": [{"spans": [{"traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "0000000000000001",
+              "name": "execute_tool lookup_order", "attributes": [
+                {"key": "gen_ai.operation.name", "value": {"stringValue": "execute_tool"}}]},
+              {"traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "0000000000000002",
+               "name": "chat", "startTimeUnixNano": "5", "attributes": [
+                {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o"}},
+                {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "1000000"}},
+                {"key": "gen_ai.completion", "value": {"stringValue": "Shipped."}}]}]}]}]}"#;
+        // One export per line, as the Collector writes them.
+        let text = text.replace('\n', " ");
+        let t = ReplayTarget::parse("x".into(), "traces.jsonl", text).unwrap();
+        assert_eq!(t.label, "replay traces.jsonl");
+        let calls: Vec<String> = t
+            .run(&case("a"))
+            .tool_calls()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        assert_eq!(calls, ["lookup_order"]);
+        let run = t.run(&case("a"));
+        assert_eq!(run.output, "Shipped.", "the last model text");
+        assert_eq!(run.usage.input_tokens, 1_000_000);
+        assert_eq!(
+            run.cost_usd,
+            Some(2.5),
+            "priced as a reply's model steps are"
+        );
+        assert!(t.run(&case("b")).error.is_some());
     }
 
     #[test]

@@ -394,6 +394,42 @@ fn trajectory_checks() {
 }
 
 #[test]
+fn tool_and_trajectory_checks_look_through_nested_agents() {
+    let agent = |name: &str, steps: Vec<Step>| Step::Agent {
+        name: name.into(),
+        steps,
+        started_at: None,
+        latency_ms: None,
+        metadata: Default::default(),
+    };
+    let lookup = tool("lookup_order", json!({"order_id": "1042", "v": 1}));
+    let ticket = tool("create_ticket", json!({"p": 1}));
+    // lookup_order inside a sub-agent inside the main agent, create_ticket after it.
+    let nested = traj(
+        "",
+        vec![agent(
+            "support",
+            vec![agent("orders", vec![model(5), lookup]), ticket, model(5)],
+        )],
+    );
+    run_table(
+        &case(),
+        vec![
+            (
+                "trajectory: {mode: strict, expected: expected.tools}",
+                nested.clone(),
+                Pass,
+                "",
+            ),
+            ("tool_called: lookup_order", nested.clone(), Pass, ""),
+            ("tool_not_called: create_ticket", nested.clone(), Fail, ""),
+            ("max_steps: 1", nested.clone(), Fail, ""),
+            ("max_steps: 2", nested, Pass, ""),
+        ],
+    );
+}
+
+#[test]
 fn state_and_budget_checks() {
     let mut refunded = traj("", vec![model(100), model(50)]);
     refunded.state = Some(json!({"orders": {"1042": {"status": "refunded", "total": 3}}}).into());

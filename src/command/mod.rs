@@ -3,5 +3,6 @@ pub mod calibrate;
 pub(crate) mod calibration_gate;
 pub mod confirm_runs;
 pub mod eval;
+pub mod import;
 pub mod inspect;
 pub mod reports;

@@ -401,6 +401,44 @@ mod tests {
     use crate::results::fixture::{sample_report, sample_trajectories};
 
     #[test]
+    fn nested_agents_their_calls_and_metadata_render_escaped() {
+        let tool = Step::Tool {
+            id: String::new(),
+            name: "lookup_order".into(),
+            args: serde_json::json!({}),
+            result: None,
+            error: None,
+            latency_ms: None,
+            agent: Some("orders".into()),
+            started_at: None,
+            metadata: [("gen_ai.system".to_string(), serde_json::json!("<rules>"))].into(),
+        };
+        let mut out = String::new();
+        render_step(
+            &mut out,
+            &Step::Agent {
+                name: "orders<1>".into(),
+                steps: vec![tool],
+                started_at: None,
+                latency_ms: None,
+                metadata: Default::default(),
+            },
+        );
+        assert!(out.contains("<b>agent</b> orders&lt;1&gt;"), "{out}");
+        assert!(out.contains("<b>tool</b> lookup_order"), "{out}");
+        assert!(
+            out.contains("<span class=\"muted\">agent orders</span>"),
+            "{out}"
+        );
+        assert!(out.contains("gen_ai.system: &lt;rules&gt;"), "{out}");
+        assert!(!out.contains("<rules>"), "{out}");
+        // Without agent or metadata a step renders as it always did: no extra markup.
+        let mut plain = String::new();
+        render_step(&mut plain, &Step::Escalation { reason: "x".into() });
+        assert!(!plain.contains("metadata"));
+    }
+
+    #[test]
     fn escapes_every_piece_of_text() {
         let mut r = sample_report();
         r.cases[0].output = "<script>alert('x')</script>".into();
