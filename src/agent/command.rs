@@ -127,7 +127,7 @@ impl CommandTarget {
             .await
         {
             Ok(t) => t,
-            Err(e) => return Trajectory::errored(e),
+            Err(e) => return Trajectory::errored(e.to_string()),
         };
         // A traced run gets its own trace context in its environment.
         let traced_program;
@@ -183,7 +183,7 @@ impl CommandTarget {
             .await
         {
             Ok(t) => t,
-            Err(e) => return Trajectory::errored(e),
+            Err(e) => return Trajectory::errored(e.to_string()),
         };
         let idle = self.idle.lock().ok().and_then(|mut pool| pool.pop());
         let mut process = match idle {

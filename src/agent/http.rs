@@ -101,7 +101,7 @@ impl HttpTarget {
             .await
         {
             Ok(t) => t,
-            Err(e) => return Trajectory::errored(e),
+            Err(e) => return Trajectory::errored(e.to_string()),
         };
         let traceparent = trace.as_ref().map(|t| t.context().traceparent());
         let mut request = client

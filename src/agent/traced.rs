@@ -25,6 +25,11 @@ impl Clone for Traced {
     }
 }
 
+/// The OTLP receiver could not listen: the runs of a traced target error with this.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the OTLP receiver on 127.0.0.1: {0}")]
+pub struct ReceiverStartError(std::io::Error);
+
 impl Traced {
     pub fn new(traces: Option<Traces>) -> Self {
         Traced {
@@ -34,7 +39,10 @@ impl Traced {
     }
 
     /// The receiver, started on first use; `None` when the target is not traced.
-    pub async fn receiver(&self, max_body_bytes: u64) -> Result<Option<&Arc<Receiver>>, String> {
+    pub async fn receiver(
+        &self,
+        max_body_bytes: u64,
+    ) -> Result<Option<&Arc<Receiver>>, ReceiverStartError> {
         match self.traces {
             None => Ok(None),
             Some(Traces::Otlp) => self
@@ -42,7 +50,7 @@ impl Traced {
                 .get_or_try_init(|| Receiver::start(max_body_bytes))
                 .await
                 .map(Some)
-                .map_err(|e| format!("cannot start the OTLP receiver on 127.0.0.1: {e}")),
+                .map_err(ReceiverStartError),
         }
     }
 
@@ -52,7 +60,7 @@ impl Traced {
         case_id: &str,
         repeat: u32,
         max_body_bytes: u64,
-    ) -> Result<Option<TraceRun>, String> {
+    ) -> Result<Option<TraceRun>, ReceiverStartError> {
         Ok(self
             .receiver(max_body_bytes)
             .await?

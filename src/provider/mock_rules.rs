@@ -385,14 +385,14 @@ fn check_reply(
             undeclared(t).and_then(
                 |vars| match vars.into_iter().find(|v| !captures.contains(v)) {
                     None => Ok(()),
-                    Some(v) => Err(format!(
-                        "`{v}` is not captured by any regex of the rule (captures: {})",
-                        if captures.is_empty() {
+                    Some(v) => Err(ReplyError::NotCaptured {
+                        var: v,
+                        captures: if captures.is_empty() {
                             "none".to_string()
                         } else {
                             captures.iter().cloned().collect::<Vec<_>>().join(", ")
-                        }
-                    )),
+                        },
+                    }),
                 },
             )
         {
@@ -419,18 +419,30 @@ fn whole_expression(s: &str) -> Option<&str> {
     (!inner.contains("{{") && !inner.contains("}}")).then(|| inner.trim_matches('-').trim())
 }
 
+/// Why a rule's reply cannot be used: its template does not compile or render, or an
+/// expression's value is not JSON.
+#[derive(Debug, thiserror::Error)]
+enum ReplyError {
+    #[error("{}", .0.message)]
+    Template(#[from] template::TemplateError),
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error("`{var}` is not captured by any regex of the rule (captures: {captures})")]
+    NotCaptured { var: String, captures: String },
+}
+
+impl From<minijinja::Error> for ReplyError {
+    fn from(e: minijinja::Error) -> Self {
+        ReplyError::Template(e.into())
+    }
+}
+
 /// The variables a template (or whole-expression value) uses; a syntax error otherwise.
-fn undeclared(s: &str) -> Result<BTreeSet<String>, String> {
+fn undeclared(s: &str) -> Result<BTreeSet<String>, ReplyError> {
     let env = template::environment();
     let vars = match whole_expression(s) {
-        Some(expr) => env
-            .compile_expression(expr)
-            .map_err(|e| template::TemplateError::from(e).message)?
-            .undeclared_variables(false),
-        None => env
-            .template_from_str(s)
-            .map_err(|e| template::TemplateError::from(e).message)?
-            .undeclared_variables(false),
+        Some(expr) => env.compile_expression(expr)?.undeclared_variables(false),
+        None => env.template_from_str(s)?.undeclared_variables(false),
     };
     Ok(vars.into_iter().collect())
 }
@@ -438,9 +450,9 @@ fn undeclared(s: &str) -> Result<BTreeSet<String>, String> {
 fn render_reply(
     reply: &RawMockReply,
     captures: &BTreeMap<String, String>,
-) -> Result<RenderedReply, String> {
+) -> Result<RenderedReply, ReplyError> {
     let text = match &reply.text {
-        Some(t) => Some(template::render(t, captures).map_err(|e| e.message)?),
+        Some(t) => Some(template::render(t, captures)?),
         None => None,
     };
     let mut tool_calls = Vec::new();
@@ -454,18 +466,17 @@ fn render_reply(
     Ok(RenderedReply { text, tool_calls })
 }
 
-fn render_value(v: &Value, captures: &BTreeMap<String, String>) -> Result<Value, String> {
+fn render_value(v: &Value, captures: &BTreeMap<String, String>) -> Result<Value, ReplyError> {
     Ok(match v {
         Value::String(s) => match whole_expression(s) {
             Some(expr) => {
                 let env = template::environment();
                 let value = env
                     .compile_expression(expr)
-                    .and_then(|e| e.eval(captures))
-                    .map_err(|e| template::TemplateError::from(e).message)?;
-                serde_json::to_value(&value).map_err(|e| e.to_string())?
+                    .and_then(|e| e.eval(captures))?;
+                serde_json::to_value(&value)?
             }
-            None => Value::String(template::render(s, captures).map_err(|e| e.message)?),
+            None => Value::String(template::render(s, captures)?),
         },
         Value::Array(a) => Value::Array(
             a.iter()
@@ -475,7 +486,7 @@ fn render_value(v: &Value, captures: &BTreeMap<String, String>) -> Result<Value,
         Value::Object(o) => Value::Object(
             o.iter()
                 .map(|(k, x)| Ok((k.clone(), render_value(x, captures)?)))
-                .collect::<Result<_, String>>()?,
+                .collect::<Result<_, ReplyError>>()?,
         ),
         other => other.clone(),
     })
