@@ -54,6 +54,27 @@ fn empty_object() -> Value {
 /// scored. Absent when empty, so a trajectory without any serializes as it always did.
 pub type Metadata = BTreeMap<String, Value>;
 
+/// A failed tool call's message: what the model reads as the tool's answer, and what the tool
+/// step records as its `error`. It is data of the trajectory, not an error of gauntlet's own.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct ToolFailure(pub String);
+
+impl From<String> for ToolFailure {
+    fn from(message: String) -> Self {
+        ToolFailure(message)
+    }
+}
+
+impl From<&str> for ToolFailure {
+    fn from(message: &str) -> Self {
+        ToolFailure(message.to_string())
+    }
+}
+
+/// What one tool call gives the model: its result, or its failure.
+pub type ToolOutcome = Result<Value, ToolFailure>;
+
 /// One event of a trajectory.
 ///
 /// `agent`, `started_at`, `latency_ms` and `metadata` are optional on model, tool and agent

@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use crate::fingerprint::stable_hash;
 use crate::provider::types::{ModelRequest, ModelResponse, Provider, ProviderError};
 use crate::trajectory::{ToolCall, Usage};
+use crate::trajectory::{ToolFailure, ToolOutcome};
 
 /// Where the cache lives, relative to the working directory.
 pub(crate) const DEFAULT_DIR: &str = ".gauntlet/cache";
@@ -381,7 +382,7 @@ pub(crate) struct ToolRecorder {
 /// What a recorder decided before a tool call.
 pub(crate) enum ToolLookup {
     /// Answer with this (a replayed result, or a replay miss as the tool's error).
-    Answer(Result<Value, String>),
+    Answer(ToolOutcome),
     /// Call the tool, then `store` the outcome under this key.
     Call(String),
 }
@@ -403,14 +404,14 @@ impl ToolRecorder {
         if mode.reads() {
             if let Some(e) = self.cache.get(Kind::Tool, &key) {
                 let outcome = match e.response.get("error").and_then(Value::as_str) {
-                    Some(err) => Err(err.to_string()),
+                    Some(err) => Err(ToolFailure(err.to_string())),
                     None => Ok(e.response.get("ok").cloned().unwrap_or(Value::Null)),
                 };
                 return ToolLookup::Answer(outcome);
             }
             if mode == CacheMode::Replay {
                 let why = self.cache.explain_miss(Kind::Tool, &self.ctx, &request);
-                return ToolLookup::Answer(Err(why));
+                return ToolLookup::Answer(Err(ToolFailure(why)));
             }
         }
         ToolLookup::Call(key)
@@ -422,11 +423,11 @@ impl ToolRecorder {
         tool: &str,
         args: &Value,
         index: u64,
-        outcome: &Result<Value, String>,
+        outcome: &ToolOutcome,
     ) {
         let response = match outcome {
             Ok(v) => json!({"ok": v}),
-            Err(e) => json!({"error": e}),
+            Err(e) => json!({"error": e.0}),
         };
         let entry = Entry {
             case: self.ctx.case_id.clone(),

@@ -17,6 +17,7 @@ use crate::limits::format_size;
 use crate::process::{locate_program, OutputLimits, Program, RunError};
 use crate::provider::body::{read_capped, BodyError};
 use crate::provider::types::ToolSpec;
+use crate::trajectory::{ToolFailure, ToolOutcome};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -48,7 +49,7 @@ pub enum CustomKind {
 pub struct MockToolReply {
     pub case: Option<GlobMatcher>,
     pub args: Option<Regex>,
-    pub outcome: Result<Value, String>,
+    pub outcome: ToolOutcome,
 }
 
 /// Why a suite's custom tool is invalid (each names the tool).
@@ -165,7 +166,7 @@ impl CustomTool {
                 replies.push(MockToolReply {
                     case,
                     args,
-                    outcome,
+                    outcome: outcome.map_err(ToolFailure),
                 });
             }
             CustomKind::Mock(replies)
@@ -215,7 +216,7 @@ impl CustomTool {
     }
 
     /// Runs the tool on validated arguments. `Err` is what the model is told.
-    pub async fn run(&self, case_id: &str, args: &Value) -> Result<Value, String> {
+    pub async fn run(&self, case_id: &str, args: &Value) -> ToolOutcome {
         match &self.kind {
             CustomKind::Mock(replies) => mock_reply(replies, case_id, args),
             CustomKind::Http {
@@ -232,7 +233,7 @@ impl CustomTool {
     }
 }
 
-fn mock_reply(replies: &[MockToolReply], case_id: &str, args: &Value) -> Result<Value, String> {
+fn mock_reply(replies: &[MockToolReply], case_id: &str, args: &Value) -> ToolOutcome {
     // serde_json's map is a BTreeMap here, so compact JSON has its keys sorted.
     let text = args.to_string();
     replies
@@ -247,12 +248,12 @@ fn mock_reply(replies: &[MockToolReply], case_id: &str, args: &Value) -> Result<
 }
 
 /// One client for every `http` tool of the process (each request sets its own timeout).
-fn client() -> Result<&'static reqwest::Client, String> {
+fn client() -> Result<&'static reqwest::Client, crate::http_client::HttpClientError> {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     if let Some(c) = CLIENT.get() {
         return Ok(c);
     }
-    let built = crate::http_client::build("http tools", None).map_err(|e| e.to_string())?;
+    let built = crate::http_client::build("http tools", None)?;
     Ok(CLIENT.get_or_init(|| built))
 }
 
@@ -261,8 +262,9 @@ async fn http_call(
     timeout: Duration,
     max_reply_bytes: u64,
     args: &Value,
-) -> Result<Value, String> {
-    let response = client()?
+) -> ToolOutcome {
+    let response = client()
+        .map_err(|e| ToolFailure(e.to_string()))?
         .post(url)
         .timeout(timeout)
         .json(args)
@@ -277,12 +279,13 @@ async fn http_call(
             return Err(format!(
                 "tool endpoint reply is larger than run.limits.max_output_bytes ({})",
                 format_size(limit)
-            ))
+            )
+            .into())
         }
-        Err(BodyError::Transport(e)) => return Err(format!("tool endpoint: {e}")),
+        Err(BodyError::Transport(e)) => return Err(format!("tool endpoint: {e}").into()),
     };
     if !status.is_success() {
-        return Err(format!("tool endpoint answered {status}: {}", clip(&body)));
+        return Err(format!("tool endpoint answered {status}: {}", clip(&body)).into());
     }
     parse_result(&body)
 }
@@ -292,26 +295,27 @@ async fn command_call(
     timeout: Duration,
     limits: OutputLimits,
     args: &Value,
-) -> Result<Value, String> {
+) -> ToolOutcome {
     let input = args.to_string();
     let name = program.path.display();
     let output = match program.run(input.as_bytes(), limits, Some(timeout)).await {
         Ok(o) => o,
-        Err(RunError::Spawn(e)) => return Err(format!("cannot start `{name}`: {e}")),
-        Err(e) => return Err(format!("tool process {e}")),
+        Err(RunError::Spawn(e)) => return Err(format!("cannot start `{name}`: {e}").into()),
+        Err(e) => return Err(format!("tool process {e}").into()),
     };
     if !output.status.success() {
         return Err(format!(
             "tool process failed ({}): {}",
             output.status,
             clip(output.stderr.trim())
-        ));
+        )
+        .into());
     }
     parse_result(&String::from_utf8_lossy(&output.stdout))
 }
 
 /// A tool's reply must be JSON; plain text is kept as a JSON string so a simple script works.
-fn parse_result(body: &str) -> Result<Value, String> {
+fn parse_result(body: &str) -> ToolOutcome {
     let body = body.trim();
     Ok(serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_string())))
 }
@@ -420,15 +424,16 @@ mock:
         let failing =
             compile("name: t\ncommand: {argv: [sh, -c, 'echo nope >&2; exit 3']}").unwrap();
         let err = failing.run("c", &json!({})).await.unwrap_err();
-        assert!(err.contains("nope"), "{err}");
+        assert!(err.0.contains("nope"), "{err}");
         let slow = compile("name: t\ncommand: {argv: [sleep, '30'], timeout: 200ms}").unwrap();
         let err = slow.run("c", &json!({})).await.unwrap_err();
-        assert!(err.contains("timed out"), "{err}");
+        assert!(err.0.contains("timed out"), "{err}");
         let missing = compile("name: t\ncommand: {argv: [/nonexistent/tool]}").unwrap();
         assert!(missing
             .run("c", &json!({}))
             .await
             .unwrap_err()
+            .0
             .contains("cannot start"));
     }
 
@@ -444,7 +449,7 @@ mock:
             .run("c", &json!({}))
             .await
             .unwrap_err();
-        assert!(err.contains("timed out"), "{err}");
+        assert!(err.0.contains("timed out"), "{err}");
         let pid = std::fs::read_to_string(&pid_file).unwrap();
         assert!(
             !crate::process::is_running(&pid),
@@ -479,7 +484,10 @@ mock:
         );
         let down = compile(&format!("name: t\nhttp: {{url: '{}/down'}}", server.uri())).unwrap();
         let err = down.run("c", &json!({})).await.unwrap_err();
-        assert!(err.contains("503") && err.contains("overloaded"), "{err}");
+        assert!(
+            err.0.contains("503") && err.0.contains("overloaded"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
@@ -499,7 +507,8 @@ mock:
         let tool = CustomTool::compile(&raw, Path::new("."), limits).unwrap();
         let err = tool.run("c", &json!({})).await.unwrap_err();
         assert!(
-            err.contains("larger than run.limits.max_output_bytes (1 KiB)"),
+            err.0
+                .contains("larger than run.limits.max_output_bytes (1 KiB)"),
             "{err}"
         );
     }

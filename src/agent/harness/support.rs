@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::agent::harness::world::{parse_date, World};
+use crate::trajectory::{ToolFailure, ToolOutcome};
 
 /// Days after delivery during which a refund may be issued.
 pub(crate) const REFUND_WINDOW_DAYS: i64 = 30;
@@ -79,7 +80,7 @@ fn object(properties: Value, required: &[&str]) -> Value {
 }
 
 /// Runs a support tool. Arguments have been validated against `spec(name)`.
-pub(crate) fn run(world: &mut World, name: &str, args: &Value) -> Result<Value, String> {
+pub(crate) fn run(world: &mut World, name: &str, args: &Value) -> ToolOutcome {
     let s = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or_default();
     match name {
         "lookup_order" => lookup_order(world, s("order_id")),
@@ -107,7 +108,7 @@ pub(crate) fn run(world: &mut World, name: &str, args: &Value) -> Result<Value, 
             );
             Ok(json!({"escalation_id": id, "status": "queued"}))
         }
-        other => Err(format!("unknown tool `{other}`")),
+        other => Err(format!("unknown tool `{other}`").into()),
     }
 }
 
@@ -120,17 +121,17 @@ fn money(c: i64) -> Value {
     json!(c as f64 / 100.0)
 }
 
-fn order<'a>(world: &'a World, order_id: &str) -> Result<&'a Value, String> {
+fn order<'a>(world: &'a World, order_id: &str) -> Result<&'a Value, ToolFailure> {
     world
         .get("orders", order_id)
-        .ok_or_else(|| format!("order `{order_id}` not found"))
+        .ok_or_else(|| ToolFailure(format!("order `{order_id}` not found")))
 }
 
 fn num(v: &Value, key: &str) -> f64 {
     v.get(key).and_then(Value::as_f64).unwrap_or(0.0)
 }
 
-fn lookup_order(world: &World, order_id: &str) -> Result<Value, String> {
+fn lookup_order(world: &World, order_id: &str) -> ToolOutcome {
     let o = order(world, order_id)?;
     let mut result = o.as_object().cloned().unwrap_or_default();
     result.insert("order_id".into(), json!(order_id));
@@ -155,23 +156,17 @@ fn lookup_order(world: &World, order_id: &str) -> Result<Value, String> {
     Ok(Value::Object(result))
 }
 
-fn issue_refund(
-    world: &mut World,
-    order_id: &str,
-    amount: f64,
-    reason: &str,
-) -> Result<Value, String> {
+fn issue_refund(world: &mut World, order_id: &str, amount: f64, reason: &str) -> ToolOutcome {
     let o = order(world, order_id)?;
     let status = o.get("status").and_then(Value::as_str).unwrap_or("unknown");
     if status == "refunded" {
-        return Err(format!(
-            "order {order_id} has already been refunded in full"
-        ));
+        return Err(format!("order {order_id} has already been refunded in full").into());
     }
     if status != "delivered" {
         return Err(format!(
             "order {order_id} is `{status}`: only delivered orders can be refunded"
-        ));
+        )
+        .into());
     }
     let delivered = o
         .get("delivered_on")
@@ -183,7 +178,7 @@ fn issue_refund(
     if days > REFUND_WINDOW_DAYS {
         return Err(format!(
             "order {order_id} was delivered {days} days ago: refunds are only possible within {REFUND_WINDOW_DAYS} days of delivery"
-        ));
+        ).into());
     }
     let total = cents(num(o, "total"));
     let refunded = cents(num(o, "refunded"));
@@ -194,7 +189,8 @@ fn issue_refund(
             want as f64 / 100.0,
             (total - refunded) as f64 / 100.0,
             total as f64 / 100.0
-        ));
+        )
+        .into());
     }
     let today = world.today_str();
     let id = world.insert(
@@ -217,7 +213,7 @@ fn issue_refund(
     }))
 }
 
-fn create_ticket(world: &mut World, args: &Value) -> Result<Value, String> {
+fn create_ticket(world: &mut World, args: &Value) -> ToolOutcome {
     let order_id = args.get("order_id").and_then(Value::as_str);
     let mut customer_id = args
         .get("customer_id")
@@ -234,7 +230,7 @@ fn create_ticket(world: &mut World, args: &Value) -> Result<Value, String> {
     }
     if let Some(cid) = &customer_id {
         if world.get("customers", cid).is_none() {
-            return Err(format!("customer `{cid}` not found"));
+            return Err(format!("customer `{cid}` not found").into());
         }
     }
     let mut ticket = json!({
@@ -351,7 +347,7 @@ mod tests {
             let mut w = world();
             match (issue_refund(&mut w, id, amount, "r"), want) {
                 (Ok(_), Ok(())) => {}
-                (Err(e), Err(w)) => assert!(e.contains(w), "{id}: {e}"),
+                (Err(e), Err(w)) => assert!(e.0.contains(w), "{id}: {e}"),
                 (got, want) => panic!("{id} {amount}: got {got:?}, want {want:?}"),
             }
         }
@@ -367,7 +363,7 @@ mod tests {
         assert_eq!(w.get("orders", "1").unwrap()["status"], "refunded");
         assert_eq!(w.get("orders", "1").unwrap()["refunded"], json!(30.0));
         let err = issue_refund(&mut w, "1", 1.0, "again").unwrap_err();
-        assert!(err.contains("already been refunded"), "{err}");
+        assert!(err.0.contains("already been refunded"), "{err}");
         assert_eq!(w.records("refunds").count(), 2);
     }
 
@@ -414,6 +410,6 @@ mod tests {
             &json!({"customer_id": "C9", "subject": "s", "body": "b"}),
         )
         .unwrap_err();
-        assert!(err.contains("C9"), "{err}");
+        assert!(err.0.contains("C9"), "{err}");
     }
 }

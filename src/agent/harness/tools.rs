@@ -15,6 +15,7 @@ use crate::agent::harness::support;
 use crate::agent::harness::world::World;
 use crate::provider::cache::{ToolLookup, ToolRecorder};
 use crate::provider::types::ToolSpec;
+use crate::trajectory::ToolOutcome;
 
 /// Every builtin tool name; the suite loader validates `tools:` against this list.
 pub(crate) const BUILTIN_TOOLS: &[&str] = &[
@@ -194,7 +195,7 @@ impl Toolbox {
         case_id: &str,
         name: &str,
         args: &Value,
-    ) -> Result<Value, String> {
+    ) -> ToolOutcome {
         let recorder = match (&self.recorder, &tool.kind) {
             (Some(r), CustomKind::Http { .. } | CustomKind::Command { .. }) => r,
             _ => return tool.run(case_id, args).await,
@@ -271,7 +272,7 @@ impl Toolbox {
             Some(tool) => self.run_custom(tool, case_id, name, args).await,
             None => support::run(world, name, args),
         }
-        .map_err(ToolError::Failed)
+        .map_err(|failure| ToolError::Failed(failure.0))
     }
 }
 
