@@ -1393,32 +1393,22 @@ mod check_place_tests {
         ]
         .join("\n");
         let path = dir.path().join("s.yaml");
-        std::fs::write(&path, &suite).unwrap();
-        let errs = load_suite(&path).unwrap_err();
-        let weight = errs
-            .iter()
-            .find(|d| d.message.contains("`weight` must be 0 or more"))
-            .unwrap_or_else(|| panic!("{errs:?}"));
-        assert_eq!(
-            (weight.line, weight.column),
-            (Some(15), Some(5)),
-            "{weight:?}"
-        );
+        // Where the loader places the negative weight of `text`.
+        let placed = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            let errs = load_suite(&path).unwrap_err();
+            let weight = errs
+                .iter()
+                .find(|d| d.message.contains("`weight` must be 0 or more"))
+                .unwrap_or_else(|| panic!("{errs:?}"));
+            (weight.line, weight.column)
+        };
+        assert_eq!(placed(&suite), (Some(15), Some(5)));
         assert_eq!(suite.lines().nth(14), Some("    weight: -1"));
 
         // A flow list on one line: placed at the second check's own `weight`.
         let flow = suite.split("checks:").next().unwrap().to_string()
             + "checks: [{contains: a, weight: 1}, {contains: d, weight: -1}]\n";
-        std::fs::write(&path, &flow).unwrap();
-        let errs = load_suite(&path).unwrap_err();
-        let weight = errs
-            .iter()
-            .find(|d| d.message.contains("`weight` must be 0 or more"))
-            .unwrap_or_else(|| panic!("{errs:?}"));
-        assert_eq!(
-            (weight.line, weight.column),
-            (Some(6), Some(50)),
-            "{weight:?}"
-        );
+        assert_eq!(placed(&flow), (Some(6), Some(50)));
     }
 }
