@@ -17,8 +17,8 @@ use crate::agent::protocol::traced_trajectory;
 use crate::agent::target::Target;
 use crate::agent::target_load::{ProblemAt, TargetLoad, TargetProblem};
 use crate::otlp::file::{is_otlp_json, read_traces};
-use crate::report::trajectories::TrajectoryLine;
 use crate::trajectory::Trajectory;
+use crate::trajectory_line::TrajectoryLine;
 
 /// The file is kept as text and each case's line parsed when the case runs: a JSON line is a
 /// fraction of the size of the parsed trajectory, so a 100,000-case replay does not hold

@@ -7,7 +7,6 @@ use crate::event::RunEvent;
 use crate::exit;
 use crate::report::comparison_render::render_text as render_comparison;
 use crate::report::terminal::render_summary;
-use crate::report::trajectories::parse_trajectories;
 use crate::report::trajectory_source::InMemory;
 use crate::report::write::write_reports;
 use crate::reporter::fan_out::Reporter;
@@ -15,6 +14,7 @@ use crate::reporter::github::GithubReporter;
 use crate::results::compare::compare;
 use crate::results::merge::merge as merge_reports;
 use crate::results::run_report::{Meta, RunReport};
+use crate::trajectory_line::parse_trajectories;
 use crate::verdict::DEFAULT_ALPHA;
 
 /// Why a `report.json` could not be read.
