@@ -121,8 +121,8 @@ fn graph(src: &Path) -> Graph {
     graph
 }
 
-/// Strongly connected groups of more than one module (Tarjan's algorithm, iterative enough for
-/// a few dozen modules through plain recursion).
+/// Strongly connected groups of more than one module (Tarjan's algorithm; recursion is fine
+/// at a few dozen modules).
 fn cycles(graph: &Graph) -> Vec<Vec<String>> {
     struct State<'g> {
         graph: &'g Graph,
