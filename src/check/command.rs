@@ -3,7 +3,6 @@
 //! "score": 0..1?, "reason": "..."?}` on stdout. A crash, a non-zero exit, garbage or a timeout
 //! is an `error` verdict, never a pass.
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -13,7 +12,7 @@ use crate::check::eval::errored_run;
 use crate::check::expr::check_context;
 use crate::check::family::command::CommandCheck;
 use crate::check::spec::{Check, CheckSpec};
-use crate::process::{resolve_program, OutputLimits, Program, RunError};
+use crate::process::{resolve_program, Program, RunError};
 use crate::text::one_line;
 use crate::trajectory::{EndReason, Trajectory};
 use crate::verdict::{Outcome, Verdict};
@@ -34,16 +33,11 @@ struct Answer {
 /// Runs a `command` check; other checks are not handled here.
 pub async fn grade(spec: &CheckSpec, case: &dyn CaseFacts, trajectory: &Trajectory) -> Verdict {
     let (outcome, score, reason) = match &spec.check {
-        Check::Command(CommandCheck {
-            argv,
-            dir,
-            timeout,
-            limits,
-        }) => {
+        Check::Command(check) => {
             if trajectory.end == EndReason::Error {
                 errored_run(trajectory)
             } else {
-                run(argv, dir, *timeout, *limits, case, trajectory).await
+                run(check, case, trajectory).await
             }
         }
         _ => (Outcome::Skipped, None, "not a command check".into()),
@@ -59,13 +53,18 @@ pub async fn grade(spec: &CheckSpec, case: &dyn CaseFacts, trajectory: &Trajecto
 }
 
 async fn run(
-    argv: &[String],
-    dir: &Path,
-    timeout: Duration,
-    limits: OutputLimits,
+    check: &CommandCheck,
     case: &dyn CaseFacts,
     trajectory: &Trajectory,
 ) -> (Outcome, Option<f64>, String) {
+    let CommandCheck {
+        argv,
+        dir,
+        timeout,
+        limits,
+        pass_env,
+    } = check;
+    let (timeout, limits) = (*timeout, *limits);
     let err = |m: String| (Outcome::Error, None, m);
     let Some((program, args)) = argv.split_first() else {
         return err("empty command".into());
@@ -81,7 +80,7 @@ async fn run(
         args: args.to_vec(),
         cwd: dir.to_path_buf(),
         env: Default::default(),
-        pass_env: Vec::new(),
+        pass_env: pass_env.clone(),
     };
     let input = check_context(case, trajectory).to_string();
     let output = match command.run(input.as_bytes(), limits, Some(timeout)).await {
@@ -128,9 +127,11 @@ async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process::OutputLimits;
     use crate::suite::model::Case;
     use crate::verdict::Severity;
     use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
 
     fn spec(dir: &Path, argv: &[&str], timeout: Duration) -> CheckSpec {
         CheckSpec {
@@ -139,6 +140,7 @@ mod tests {
                 dir: dir.to_path_buf(),
                 timeout,
                 limits: OutputLimits::default(),
+                pass_env: Vec::new(),
             }),
             name: "command".into(),
             severity: Severity::Hard,
@@ -157,6 +159,32 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn provider_keys_are_withheld_unless_passed() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        script(
+            d,
+            "key.sh",
+            r#"cat >/dev/null; if [ -n "$GAUNTLET_CHECK_TEST_API_KEY" ]; then echo '{"pass": true}'; else echo '{"pass": false, "reason": "no key"}'; fi"#,
+        );
+        // A name of its own: no other test reads or sets it.
+        std::env::set_var("GAUNTLET_CHECK_TEST_API_KEY", "sk-test");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let t = Trajectory::default();
+        let mut passed = spec(d, &["./key.sh"], Duration::from_secs(30));
+        let withheld = rt.block_on(grade(&passed, &case(), &t));
+        assert_eq!(withheld.outcome, Outcome::Fail, "{withheld:?}");
+        if let Check::Command(c) = &mut passed.check {
+            c.pass_env = vec!["GAUNTLET_CHECK_TEST_API_KEY".into()];
+        }
+        let seen = rt.block_on(grade(&passed, &case(), &t));
+        assert_eq!(seen.outcome, Outcome::Pass, "{seen:?}");
     }
 
     #[test]

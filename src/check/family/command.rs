@@ -30,6 +30,9 @@ pub struct CommandCheck {
     pub timeout: Duration,
     /// Bounds on what is read of its stdout and stderr (`run.limits`).
     pub limits: OutputLimits,
+    /// Provider keys (`*_API_KEY`) the program may see; all others are withheld, as from
+    /// command agents and tools.
+    pub pass_env: Vec<String>,
 }
 
 /// Runs the check's program on the trajectory. `spec` must hold a `command` check.
@@ -47,16 +50,20 @@ pub(crate) fn parse(
     parse_command(v, env, errs)
 }
 
-/// `[program, args...]` or `{argv: [...], timeout: 10s}`.
+/// `[program, args...]` or `{argv: [...], timeout: 10s, pass_env: [NAME_API_KEY]}`.
 fn parse_command(
     v: &Value,
     env: &CheckEnv,
     errs: &mut Vec<CheckError>,
 ) -> Option<(CommandCheck, String)> {
+    let mut pass_env = Vec::new();
     let (argv_value, timeout) = match v {
         Value::Array(_) => (v.clone(), crate::check::command::DEFAULT_TIMEOUT),
         Value::Object(map) => {
-            unknown_keys("command", map, &["argv", "timeout"], errs);
+            unknown_keys("command", map, &["argv", "timeout", "pass_env"], errs);
+            if let Some(names) = map.get("pass_env").filter(|v| !v.is_null()) {
+                pass_env = string_list("command", "pass_env", names, errs)?;
+            }
             let timeout = match map.get("timeout") {
                 None | Some(Value::Null) => crate::check::command::DEFAULT_TIMEOUT,
                 Some(Value::String(t)) => match crate::duration::parse_duration(t) {
@@ -84,7 +91,7 @@ fn parse_command(
         other => {
             errs.push(
                 CheckError::new(format!(
-                    "`command` expects a list `[program, args...]` or a map `{{argv, timeout}}`, found {}",
+                    "`command` expects a list `[program, args...]` or a map `{{argv, timeout, pass_env}}`, found {}",
                     describe(other)
                 ))
                 .hint("no shell is involved: write each argument as its own list item")
@@ -101,6 +108,7 @@ fn parse_command(
             dir: env.suite_dir.to_path_buf(),
             timeout,
             limits: env.limits,
+            pass_env,
         },
         name,
     ))
