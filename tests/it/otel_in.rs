@@ -66,7 +66,12 @@ struct Run {
 
 fn run(target: &str) -> Run {
     let dir = suite(target);
-    let (o, out) = eval_into(dir.path().join("suite.yaml").to_str().unwrap(), &[]);
+    run_suite_file(dir.path().join("suite.yaml").to_str().unwrap())
+}
+
+/// Evaluates the suite file `suite` (named `otel`) and reads what it wrote.
+fn run_suite_file(suite: &str) -> Run {
+    let (o, out) = eval_into(suite, &[]);
     let report_path = out.path().join("otel/report.json");
     assert!(
         report_path.exists(),
@@ -334,4 +339,76 @@ fn imported_production_traces_become_cases_that_replay_and_catch_a_dropped_tool_
     let o = crate::support::gauntlet(&["import", suite.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not OTLP JSON"), "{}", stderr(&o));
+}
+
+/// The venv's python with the OpenAI Agents SDK and its OpenInference instrumentation, or `None`
+/// (skipped outside CI).
+fn agents_sdk_python() -> Option<PathBuf> {
+    let python = python()?;
+    let probe = Command::new(&python)
+        .args([
+            "-c",
+            "import agents, openinference.instrumentation.openai_agents",
+        ])
+        .output();
+    if probe.is_ok_and(|o| o.status.success()) {
+        return Some(python);
+    }
+    missing_external(
+        "openai-agents and openinference-instrumentation-openai-agents in .venv",
+        "python3 -m venv .venv && .venv/bin/pip install -r .ci/requirements.txt",
+    );
+    None
+}
+
+/// An agent on the OpenAI Agents SDK, instrumented the standard way (OpenInference), against a
+/// local OpenAI-compatible model: scored from its spans with no trajectory code in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_openai_agents_sdk_agent_is_scored_from_its_openinference_spans() {
+    use wiremock::matchers::{method, path};
+    let Some(python) = agents_sdk_python() else {
+        return;
+    };
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(crate::support::OpenAiAgent("gpt-4o-mini"))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("cases.jsonl"),
+        r#"{"id": "order-7", "input": "Where is order 7?", "expected": {"tools": [{"name": "lookup_order", "args": {"order_id": "7"}}]}, "checks": [{"trajectory": {"mode": "strict", "expected": "expected.tools"}}, {"contains": "shipped"}]}"#,
+    )
+    .unwrap();
+    let argv = serde_json::to_string(&[
+        python.display().to_string(),
+        root()
+            .join("examples/otel/agents_sdk_agent.py")
+            .display()
+            .to_string(),
+    ])
+    .unwrap();
+    std::fs::write(
+        dir.path().join("suite.yaml"),
+        format!(
+            "name: otel\ndataset: cases.jsonl\ntarget:\n  command:\n    argv: {argv}\n    \
+             env: {{OPENAI_BASE_URL: \"{}/v1\"}}\n    traces: otlp\n\
+             gate: {{min_pass_rate: 1.0, max_error_rate: 0}}\nrun: {{timeout: 60s}}\n",
+            server.uri()
+        ),
+    )
+    .unwrap();
+    let suite = dir.path().join("suite.yaml").display().to_string();
+    let run = tokio::task::spawn_blocking(move || run_suite_file(&suite))
+        .await
+        .expect("the run");
+    assert_eq!(run.code, Some(0), "{}\n{}", run.report, run.stderr);
+    assert_eq!(status(&run.report, "order-7"), "passed", "{}", run.report);
+    let mut calls = Vec::new();
+    tool_calls(steps_of(&run, "order-7"), "", &mut calls);
+    assert!(
+        calls.iter().any(|(name, _)| name == "lookup_order"),
+        "{calls:?}"
+    );
 }
