@@ -164,11 +164,15 @@ pub fn did_you_mean<'a>(
 
 /// 1-based line and column of the first occurrence of `needle` in `source`.
 pub fn locate(source: &str, needle: &str) -> Option<(usize, usize)> {
-    let offset = source.find(needle)?;
+    source.find(needle).map(|offset| position(source, offset))
+}
+
+/// The 1-based line and (byte) column of `offset` in `source`.
+pub(crate) fn position(source: &str, offset: usize) -> (usize, usize) {
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
     let col = offset - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    Some((line, col))
+    (line, col)
 }
 
 #[cfg(test)]

@@ -66,12 +66,6 @@ impl From<String> for ToolFailure {
     }
 }
 
-impl From<&str> for ToolFailure {
-    fn from(message: &str) -> Self {
-        ToolFailure(message.to_string())
-    }
-}
-
 /// What one tool call gives the model: its result, or its failure.
 pub type ToolOutcome = Result<Value, ToolFailure>;
 

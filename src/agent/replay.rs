@@ -144,7 +144,7 @@ pub(crate) fn load(raw: &RawReplay, cx: &mut TargetLoad) -> Option<Target> {
     let file = cx.resolve(&raw.trajectories);
     let text = match crate::input_file::read_to_string(&file, cx.limits.max_file_bytes) {
         Ok(t) => {
-            cx.decisive.push(t.clone());
+            cx.decides(&t);
             t
         }
         Err(e) => {

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::fingerprint::stable_hash;
 use crate::limits::Limits;
 
 /// One problem in a target's settings.
@@ -29,7 +30,8 @@ pub(crate) struct TargetLoad<'a> {
     pub(crate) dir: &'a Path,
     pub(crate) limits: &'a Limits,
     pub(crate) problems: Vec<TargetProblem>,
-    /// Texts read while validating that decide results (the suite's fingerprint hashes them).
+    /// Hashes of the texts read while validating that decide results (for the suite's
+    /// fingerprint): a recorded run's trajectories may be tens of megabytes, never copied.
     pub(crate) decisive: Vec<String>,
 }
 
@@ -41,6 +43,11 @@ impl<'a> TargetLoad<'a> {
             problems: Vec::new(),
             decisive: Vec::new(),
         }
+    }
+
+    /// Records a text read that decides results.
+    pub(crate) fn decides(&mut self, text: &str) {
+        self.decisive.push(stable_hash(&[text]));
     }
 
     pub(crate) fn resolve(&self, rel: &str) -> PathBuf {

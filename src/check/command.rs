@@ -155,6 +155,13 @@ mod tests {
         }
     }
 
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
     fn script(dir: &Path, name: &str, body: &str) {
         let path = dir.join(name);
         std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
@@ -172,10 +179,7 @@ mod tests {
         );
         // A name of its own: no other test reads or sets it.
         std::env::set_var("GAUNTLET_CHECK_TEST_API_KEY", "sk-test");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = runtime();
         let t = Trajectory::default();
         let mut passed = spec(d, &["./key.sh"], Duration::from_secs(30));
         let withheld = rt.block_on(grade(&passed, &case(), &t));
@@ -201,10 +205,7 @@ mod tests {
         script(d, "garbage.sh", "cat >/dev/null; echo 'SCORE: 10'");
         script(d, "slow.sh", "sleep 10");
         script(d, "far.sh", r#"echo '{"pass": true, "score": 7}'"#);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = runtime();
         let t = Trajectory {
             output: "Refunded 30.00".into(),
             ..Default::default()
@@ -245,10 +246,7 @@ mod tests {
             "fork.sh",
             "sleep 300 &\necho $! > grandchild.pid\nsleep 300",
         );
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = runtime();
         let spec = spec(d, &["./fork.sh"], Duration::from_millis(300));
         let v = rt.block_on(grade(&spec, &case(), &Trajectory::default()));
         assert_eq!(v.outcome, Outcome::Error, "{v:?}");

@@ -307,6 +307,22 @@ pub(crate) fn case_ref(s: &str) -> bool {
     matches!(s.split('.').next(), Some("expected" | "vars")) && s.contains('.')
 }
 
+/// Parses one check written in YAML with no judges, tools or files around it: what the family
+/// files' tests need.
+#[cfg(test)]
+pub(crate) fn parse_alone(yaml: &str) -> Result<CheckSpec, Vec<CheckError>> {
+    let raw: RawCheck = serde_yaml::from_str(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+    let env = CheckEnv {
+        suite_dir: std::path::Path::new("."),
+        judges: &Default::default(),
+        available_judges: &[],
+        tools: None,
+        cache: &Default::default(),
+        limits: Default::default(),
+    };
+    from_raw(&raw, &env)
+}
+
 #[cfg(test)]
 #[path = "parse_tests.rs"]
 mod tests;

@@ -467,9 +467,7 @@ impl Loader {
         let dir = self.dir.clone();
         let mut cx = TargetLoad::new(&dir, limits);
         let target = crate::agent::target::load(raw, kind, &mut cx);
-        for text in &cx.decisive {
-            self.decides(text);
-        }
+        self.inputs.append(&mut cx.decisive);
         for p in cx.problems {
             let d = match p.place {
                 ProblemAt::Needle(needle) => self.error(p.message, &needle),
@@ -1262,10 +1260,7 @@ impl Place<'_> {
                 .iter()
                 .find_map(|n| source[start..end].find(n.as_str()));
             if let Some(at) = found {
-                let at = start + at;
-                let before = &source[..at];
-                let line = before.matches('\n').count() + 1;
-                let column = at - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                let (line, column) = crate::diagnostic::position(source, start + at);
                 return d.at(line, Some(column));
             }
         }

@@ -358,7 +358,7 @@ mock:
         let paris = json!({"city": "Paris"});
         assert_eq!(
             t.run("storm-1", &paris).await,
-            Err("service unavailable".into())
+            Err(ToolFailure("service unavailable".into()))
         );
         assert_eq!(t.run("c", &paris).await, Ok(json!({"temp": 12})));
         assert_eq!(

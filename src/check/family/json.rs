@@ -378,24 +378,10 @@ fn path_verdict(p: &PathCheck, doc: &Value) -> Judged {
 mod tests {
     use super::*;
     use crate::check::eval::evaluate;
-    use crate::check::parse::from_raw;
-    use crate::check::raw::RawCheck;
-    use crate::check::spec::CheckSpec;
     use crate::suite::model::Case;
     use crate::verdict::Outcome;
 
-    fn parse(yaml: &str) -> Result<CheckSpec, Vec<CheckError>> {
-        let raw: RawCheck = serde_yaml::from_str(yaml).unwrap();
-        let env = CheckEnv {
-            suite_dir: std::path::Path::new("."),
-            judges: &Default::default(),
-            available_judges: &[],
-            tools: None,
-            cache: &Default::default(),
-            limits: Default::default(),
-        };
-        from_raw(&raw, &env)
-    }
+    use crate::check::parse::parse_alone as parse;
 
     fn run(yaml: &str, output: &str) -> (Outcome, String) {
         let spec = parse(yaml).unwrap_or_else(|e| panic!("{yaml}: {e:?}"));

@@ -171,25 +171,12 @@ fn escalation_reason(t: &Trajectory) -> Option<&str> {
 mod tests {
     use super::*;
     use crate::check::eval::evaluate;
-    use crate::check::parse::from_raw;
-    use crate::check::raw::RawCheck;
-    use crate::check::spec::CheckSpec;
     use crate::suite::model::Case;
     use crate::trajectory::{EndReason, Usage};
     use crate::verdict::Outcome;
 
-    fn parse(yaml: &str) -> Result<CheckSpec, Vec<CheckError>> {
-        let raw: RawCheck = serde_yaml::from_str(yaml).unwrap();
-        let env = CheckEnv {
-            suite_dir: std::path::Path::new("."),
-            judges: &Default::default(),
-            available_judges: &[],
-            tools: None,
-            cache: &Default::default(),
-            limits: Default::default(),
-        };
-        from_raw(&raw, &env)
-    }
+    use crate::check::parse::parse_alone as parse;
+    use crate::check::raw::RawCheck;
 
     fn model(latency_ms: u64) -> Step {
         Step::Model {
