@@ -28,17 +28,22 @@ pub struct Limits {
     pub max_render_fuel: u64,
 }
 
+impl Limits {
+    /// The defaults, as a constant: for what is read before (or without) a suite.
+    pub const DEFAULT: Limits = Limits {
+        max_response_bytes: 16 * MIB,
+        max_output_bytes: 16 * MIB,
+        max_stderr_bytes: 64 * KIB,
+        max_file_bytes: 256 * MIB,
+        max_depth: 128,
+        max_render_bytes: MIB,
+        max_render_fuel: 50_000_000,
+    };
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_response_bytes: 16 * MIB,
-            max_output_bytes: 16 * MIB,
-            max_stderr_bytes: 64 * KIB,
-            max_file_bytes: 256 * MIB,
-            max_depth: 128,
-            max_render_bytes: MIB,
-            max_render_fuel: 50_000_000,
-        }
+        Limits::DEFAULT
     }
 }
 

@@ -73,26 +73,42 @@ pub struct RawJudge {
 const DEFAULT_RETRIES: u32 = 2;
 
 impl Judge {
-    /// Reads and validates `path` (a judge YAML). Every problem of the file is returned.
-    pub fn load(name: &str, path: &Path) -> Result<Judge, Vec<Diagnostic>> {
-        let source = crate::input_file::read_to_string(
-            path,
-            crate::limits::Limits::default().max_file_bytes,
-        )
-        .map_err(|e| {
-            vec![Diagnostic::new(
-                path,
-                format!("cannot read judge `{name}`: {e}"),
-            )]
-        })?;
-        Self::from_source(name, path, &source)
+    /// Reads and validates `path` (a judge YAML) under the suite's `limits`. Every problem of
+    /// the file is returned.
+    pub fn load(
+        name: &str,
+        path: &Path,
+        limits: &crate::limits::Limits,
+    ) -> Result<Judge, Vec<Diagnostic>> {
+        let source =
+            crate::input_file::read_to_string(path, limits.max_file_bytes).map_err(|e| {
+                vec![Diagnostic::new(
+                    path,
+                    format!("cannot read judge `{name}`: {e}"),
+                )]
+            })?;
+        Self::from_source_within(name, path, &source, limits.max_depth)
     }
 
-    /// Validates a judge from its YAML text; `path` is only used in diagnostics.
+    /// Validates a judge from its YAML text under the default nesting limit; `path` is only
+    /// used in diagnostics.
     pub fn from_source(name: &str, path: &Path, source: &str) -> Result<Judge, Vec<Diagnostic>> {
+        Self::from_source_within(
+            name,
+            path,
+            source,
+            crate::limits::Limits::default().max_depth,
+        )
+    }
+
+    fn from_source_within(
+        name: &str,
+        path: &Path,
+        source: &str,
+        max_depth: u32,
+    ) -> Result<Judge, Vec<Diagnostic>> {
         let raw: RawJudge =
-            crate::yaml_depth::from_str(path, source, crate::limits::Limits::default().max_depth)
-                .map_err(|d| vec![d])?;
+            crate::yaml_depth::from_str(path, source, max_depth).map_err(|d| vec![d])?;
         let mut errs = Vec::new();
         let at = |msg: String, needle: &str| Diagnostic::new(path, msg).locate(source, needle);
 

@@ -35,7 +35,12 @@ impl JudgeCache {
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<String> {
-        let text = std::fs::read_to_string(self.path(key)).ok()?;
+        // Read like any input file (regular files only, bounded): a bad entry is a miss.
+        let text = crate::input_file::read_to_string(
+            &self.path(key),
+            crate::limits::Limits::DEFAULT.max_file_bytes,
+        )
+        .ok()?;
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;
         v.get("content")?.as_str().map(str::to_string)
     }

@@ -298,7 +298,12 @@ fn load_rejects_soft_above_threshold_and_unknown_fields() {
         Some("did you mean `threshold`?"),
         "{errs:?}"
     );
-    let errs = Judge::load("x", Path::new("/nonexistent/judge.yaml")).unwrap_err();
+    let errs = Judge::load(
+        "x",
+        Path::new("/nonexistent/judge.yaml"),
+        &crate::limits::Limits::default(),
+    )
+    .unwrap_err();
     assert!(
         errs[0].message.starts_with("cannot read judge `x`"),
         "{errs:?}"

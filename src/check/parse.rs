@@ -36,8 +36,8 @@ pub struct CheckEnv<'a> {
     pub tools: Option<&'a [String]>,
     /// Regexes and schemas already compiled by this load.
     pub cache: &'a CompileCache,
-    /// `run.limits`: what a command check may print.
-    pub limits: crate::process::OutputLimits,
+    /// `run.limits`: what a command check may print, how large a schema file may be.
+    pub limits: crate::limits::Limits,
 }
 
 /// One problem in one check.

@@ -31,7 +31,7 @@ pub fn run(judge_path: &Path, labels: &Path, mocks: &Path, min_kappa: Option<f64
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let judge = match Judge::load(&name, judge_path) {
+    let judge = match Judge::load(&name, judge_path, &Limits::default()) {
         Ok(j) => j,
         Err(errs) => return fail(errs),
     };
@@ -42,7 +42,7 @@ pub fn run(judge_path: &Path, labels: &Path, mocks: &Path, min_kappa: Option<f64
     let mut rules = BTreeMap::new();
     if judge.model.is_mock() {
         let file = mocks.join(format!("{}.yaml", judge.model.model));
-        match MockRules::load(&file) {
+        match MockRules::load(&file, &Limits::default()) {
             Ok(r) => {
                 rules.insert(judge.model.model.clone(), Arc::new(r));
             }

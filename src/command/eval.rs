@@ -106,7 +106,12 @@ pub fn eval(args: EvalArgs) -> u8 {
     }
     let mut baselines = Vec::new();
     for (suite, _, _) in &planned {
-        match baseline_for(args.baseline.as_deref(), &suite.name, planned.len()) {
+        match baseline_for(
+            args.baseline.as_deref(),
+            &suite.name,
+            planned.len(),
+            suite.run.limits.max_file_bytes,
+        ) {
             // Compare like with like: a filtered or sharded run against the same slice of the
             // baseline, so cases outside the selection do not read as removed.
             Ok(b) => baselines.push(b.map(|mut b| {
@@ -513,6 +518,7 @@ fn baseline_for(
     arg: Option<&Path>,
     suite: &str,
     suites: usize,
+    max_file_bytes: u64,
 ) -> Result<Option<RunReport>, BaselineError> {
     let Some(path) = arg else { return Ok(None) };
     let file = if path.is_dir() {
@@ -525,7 +531,7 @@ fn baseline_for(
     } else {
         path.to_path_buf()
     };
-    let report = read_report(&file)?;
+    let report = read_report(&file, max_file_bytes)?;
     if report.suite != suite {
         return Err(BaselineError::OtherSuite {
             file,

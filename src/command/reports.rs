@@ -38,13 +38,18 @@ pub enum ReadReportError {
     },
 }
 
-pub fn read_report(path: &Path) -> Result<RunReport, ReadReportError> {
-    let text =
-        crate::input_file::read_to_string(path, crate::limits::Limits::default().max_file_bytes)
-            .map_err(|reason| ReadReportError::Read {
-                path: path.to_path_buf(),
-                reason,
-            })?;
+/// Reports given on the command line have no suite, hence the default file limit.
+const DEFAULT_FILE_BYTES: u64 = crate::limits::Limits::DEFAULT.max_file_bytes;
+
+/// Reads a report.json of at most `max_file_bytes` (a baseline under its suite's
+/// `run.limits`, otherwise the default).
+pub fn read_report(path: &Path, max_file_bytes: u64) -> Result<RunReport, ReadReportError> {
+    let text = crate::input_file::read_to_string(path, max_file_bytes).map_err(|reason| {
+        ReadReportError::Read {
+            path: path.to_path_buf(),
+            reason,
+        }
+    })?;
     serde_json::from_str(&text).map_err(|source| ReadReportError::NotAReport {
         path: path.to_path_buf(),
         source,
@@ -52,7 +57,10 @@ pub fn read_report(path: &Path) -> Result<RunReport, ReadReportError> {
 }
 
 pub fn diff(old: &Path, new: &Path) -> u8 {
-    let (base, current) = match (read_report(old), read_report(new)) {
+    let (base, current) = match (
+        read_report(old, DEFAULT_FILE_BYTES),
+        read_report(new, DEFAULT_FILE_BYTES),
+    ) {
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), _) | (_, Err(e)) => return usage_error(e),
     };
@@ -70,13 +78,15 @@ pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
     let mut trajectories = InMemory::default();
     let mut duration_ms = 0;
     for path in paths {
-        let report = match read_report(path) {
+        let report = match read_report(path, DEFAULT_FILE_BYTES) {
             Ok(r) => r,
             Err(e) => return usage_error(e),
         };
         // The trajectories live beside each shard's report; carry them into the merged one.
         let dir = path.parent().unwrap_or(Path::new("."));
-        if let Ok(text) = std::fs::read_to_string(dir.join("trajectories.jsonl")) {
+        if let Ok(text) =
+            crate::input_file::read_to_string(&dir.join("trajectories.jsonl"), DEFAULT_FILE_BYTES)
+        {
             let lines = match parse_trajectories(&text) {
                 Ok(l) => l,
                 Err(e) => {
@@ -94,7 +104,9 @@ pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
                 }
             }
         }
-        if let Ok(meta) = std::fs::read_to_string(dir.join("meta.json")) {
+        if let Ok(meta) =
+            crate::input_file::read_to_string(&dir.join("meta.json"), DEFAULT_FILE_BYTES)
+        {
             duration_ms += serde_json::from_str::<Meta>(&meta).map_or(0, |m| m.duration_ms);
         }
         reports.push(report);

@@ -135,7 +135,13 @@ impl ModelCache {
     }
 
     fn get(&self, kind: Kind, key: &str) -> Option<Entry> {
-        let text = std::fs::read_to_string(self.path(kind, key)).ok()?;
+        // A cache folder may be shared or tampered with: an entry is read like any input
+        // file (regular files only, bounded), and one that is not is a miss.
+        let text = crate::input_file::read_to_string(
+            &self.path(kind, key),
+            crate::limits::Limits::DEFAULT.max_file_bytes,
+        )
+        .ok()?;
         serde_json::from_str(&text).ok()
     }
 

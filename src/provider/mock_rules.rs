@@ -120,31 +120,36 @@ pub(crate) struct RenderedReply {
 }
 
 impl MockRules {
-    /// Reads and compiles a rules file, collecting every problem in it.
-    pub fn load(path: &Path) -> Result<MockRules, Vec<Diagnostic>> {
-        let source = crate::input_file::read_to_string(
-            path,
-            crate::limits::Limits::default().max_file_bytes,
-        )
-        .map_err(|e| {
-            vec![Diagnostic::new(
-                path,
-                format!("cannot read mock rules: {e}"),
-            )]
-        })?;
-        Self::parse(path, &source)
+    /// Reads and compiles a rules file under the suite's `limits`, collecting every problem in it.
+    pub fn load(path: &Path, limits: &crate::limits::Limits) -> Result<MockRules, Vec<Diagnostic>> {
+        let source =
+            crate::input_file::read_to_string(path, limits.max_file_bytes).map_err(|e| {
+                vec![Diagnostic::new(
+                    path,
+                    format!("cannot read mock rules: {e}"),
+                )]
+            })?;
+        Self::parse_within(path, &source, limits.max_depth)
     }
 
-    /// Compiles rules from `source`; `path` is only used in messages.
+    /// Compiles rules from `source` under the default nesting limit; `path` is only used in
+    /// messages.
     pub fn parse(path: &Path, source: &str) -> Result<MockRules, Vec<Diagnostic>> {
+        Self::parse_within(path, source, crate::limits::Limits::default().max_depth)
+    }
+
+    fn parse_within(
+        path: &Path,
+        source: &str,
+        max_depth: u32,
+    ) -> Result<MockRules, Vec<Diagnostic>> {
         let raw: RawRules = if source.trim().is_empty() {
             RawRules {
                 rules: Vec::new(),
                 default: None,
             }
         } else {
-            crate::yaml_depth::from_str(path, source, crate::limits::Limits::default().max_depth)
-                .map_err(|d| vec![d])?
+            crate::yaml_depth::from_str(path, source, max_depth).map_err(|d| vec![d])?
         };
         let mut diags = Vec::new();
         let mut rules = Vec::new();

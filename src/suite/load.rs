@@ -268,7 +268,7 @@ impl Loader {
                 .hint = Some("mock rules live in `mocks/NAME.yaml` beside the suite file".into());
                 continue;
             }
-            match MockRules::load(&file) {
+            match MockRules::load(&file, &run.limits) {
                 Ok(rules) => {
                     mock_files.push(file);
                     mocks.insert(name, Arc::new(rules));
@@ -285,7 +285,7 @@ impl Loader {
             available_judges: &available_judges,
             tools: harness.as_ref().map(|_| tools.as_slice()),
             cache: &cache,
-            limits: (&run.limits).into(),
+            limits: run.limits,
         };
         let mut checks = Vec::new();
         let mut check_errors = Vec::new();
@@ -737,7 +737,7 @@ impl Loader {
                 continue; // reported where the check names it
             }
             let Some(dir) = dir else { continue };
-            match Judge::load(name, &dir.join(format!("{name}.yaml"))) {
+            match Judge::load(name, &dir.join(format!("{name}.yaml")), &self.limits) {
                 Ok(mut j) => {
                     if let Some(m) = &self.judge_model {
                         j.model = m.clone();

@@ -582,3 +582,73 @@ sleep 300"#,
     let report: Value = serde_json::from_str(&read(out.join("faults/report.json"))).unwrap();
     assert_eq!(case(&report, "quick")["status"], "passed", "{report}");
 }
+
+#[test]
+fn judge_mock_rules_and_baseline_files_obey_the_suites_max_file_bytes() {
+    // Files the suite names are read under its own `run.limits`, not the default: a judge,
+    // the mock rules of its model and a `--baseline` report each over the limit are refused
+    // with exit 2, naming the limit.
+    let padding = format!("# {}\n", "x".repeat(600));
+    let dir = suite(
+        &["a"],
+        "  command:\n    argv: [./agent.sh]",
+        "run: {limits: {max_file_bytes: 500}}\njudges_dir: judges\nchecks:\n  - judge: strict",
+    );
+    let d = dir.path();
+    script(d, "agent.sh", ECHO_AGENT);
+    std::fs::create_dir(d.join("judges")).unwrap();
+    std::fs::create_dir(d.join("mocks")).unwrap();
+    std::fs::write(
+        d.join("judges/strict.yaml"),
+        format!(
+            "{padding}model: mock:j\nscale: [1, 5]\nthreshold: 0.5\nprompt: \"{{{{ output }}}}\"\n"
+        ),
+    )
+    .unwrap();
+    let (code, err) = gauntlet_bounded(d, &["validate", "suite.yaml"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("judge `strict`"), "{err}");
+    assert!(err.contains("run.limits.max_file_bytes"), "{err}");
+
+    // The judge fits; its mock rules do not.
+    std::fs::write(
+        d.join("judges/strict.yaml"),
+        "model: mock:j\nscale: [1, 5]\nthreshold: 0.5\nprompt: \"{{ output }}\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("mocks/j.yaml"),
+        format!("{padding}default: {{text: '{{\"score\": 5}}'}}\n"),
+    )
+    .unwrap();
+    let (code, err) = gauntlet_bounded(d, &["validate", "suite.yaml"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("mocks/j.yaml"), "{err}");
+    assert!(err.contains("run.limits.max_file_bytes"), "{err}");
+
+    // Everything fits; the baseline does not.
+    std::fs::write(
+        d.join("mocks/j.yaml"),
+        "default: {text: '{\"score\": 5}'}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("base.json"),
+        format!("{{\"pad\": \"{}\"}}", "x".repeat(600)),
+    )
+    .unwrap();
+    let (code, err) = gauntlet_bounded(
+        d,
+        &[
+            "eval",
+            "suite.yaml",
+            "--out",
+            "out",
+            "--baseline",
+            "base.json",
+        ],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("base.json"), "{err}");
+    assert!(err.contains("run.limits.max_file_bytes"), "{err}");
+}

@@ -107,7 +107,7 @@ fn parse_command(
             argv,
             dir: env.suite_dir.to_path_buf(),
             timeout,
-            limits: env.limits,
+            limits: (&env.limits).into(),
             pass_env,
         },
         name,

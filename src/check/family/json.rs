@@ -100,10 +100,7 @@ fn parse_json_schema(
         Value::Object(_) | Value::Bool(_) => (v.clone(), "json_schema".to_string()),
         Value::String(rel) => {
             let path = env.suite_dir.join(rel);
-            let text = match crate::input_file::read_to_string(
-                &path,
-                crate::limits::Limits::default().max_file_bytes,
-            ) {
+            let text = match crate::input_file::read_to_string(&path, env.limits.max_file_bytes) {
                 Ok(t) => t,
                 Err(e) => {
                     errs.push(
