@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::report::format::pct;
+use crate::report::format::{p_value, pct};
 use crate::results::compare::{ChangeTest, Comparison, StatusChange};
 
 /// Plain text, no colour: the same lines for the terminal and for `gauntlet diff`.
@@ -45,7 +45,14 @@ pub(crate) fn render_text(c: &Comparison) -> String {
     out
 }
 
-/// A `### Baseline` section for summary.md.
+/// Change rows in the summary.md section; the rest are counted ("and N more").
+const MAX_CHANGE_ROWS: usize = 30;
+/// Tool-sequence changes in the summary.md section.
+const MAX_TOOL_ROWS: usize = 10;
+/// Longest cell in the summary.md section.
+const CELL_CHARS: usize = 200;
+
+/// A `### Baseline` section for summary.md, its lists capped so it fits a PR comment.
 pub(crate) fn render_markdown(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### Baseline\n");
@@ -69,7 +76,7 @@ pub(crate) fn render_markdown(c: &Comparison) -> String {
         out.push_str(
             "| change | case | before | after | failing checks |\n|---|---|---|---|---|\n",
         );
-        for (what, x) in rows {
+        for (what, x) in rows.iter().take(MAX_CHANGE_ROWS) {
             let _ = writeln!(
                 out,
                 "| {what} | {} | {} | {} | {} |",
@@ -79,19 +86,20 @@ pub(crate) fn render_markdown(c: &Comparison) -> String {
                 cell(&x.checks.join("; "))
             );
         }
+        more(&mut out, rows.len(), MAX_CHANGE_ROWS, "changes");
         out.push('\n');
     }
     if !c.new_cases.is_empty() || !c.removed_cases.is_empty() {
         let _ = writeln!(
             out,
             "New: {} · removed: {}\n",
-            list_or_none(&c.new_cases),
-            list_or_none(&c.removed_cases)
+            capped_list(&c.new_cases),
+            capped_list(&c.removed_cases)
         );
     }
     if !c.trajectory_changes.is_empty() {
         out.push_str("| case | tools before | tools after | diff |\n|---|---|---|---|\n");
-        for t in &c.trajectory_changes {
+        for t in c.trajectory_changes.iter().take(MAX_TOOL_ROWS) {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
@@ -100,17 +108,43 @@ pub(crate) fn render_markdown(c: &Comparison) -> String {
                 cell(&seq(&t.after)),
                 t.diff
                     .iter()
+                    .take(MAX_TOOL_ROWS)
                     .map(|l| format!("`{}`", cell(l)))
                     .collect::<Vec<_>>()
                     .join("<br>")
             );
         }
+        more(
+            &mut out,
+            c.trajectory_changes.len(),
+            MAX_TOOL_ROWS,
+            "tool-sequence changes",
+        );
         out.push('\n');
     }
     out
 }
 
-/// `pass rate A → B · N regressions, M fixes · McNemar p = P`, the regression count wrapped in
+/// `…and N more WHAT` under a table that showed `shown` of `total` rows.
+fn more(out: &mut String, total: usize, shown: usize, what: &str) {
+    if total > shown {
+        let _ = writeln!(out, "\n…and {} more {what}: see `report.json`.", total - shown);
+    }
+}
+
+/// Ids for one line of summary.md: the first `MAX_CHANGE_ROWS`, then a count.
+fn capped_list(ids: &[String]) -> String {
+    if ids.len() <= MAX_CHANGE_ROWS {
+        return cell(&list_or_none(ids));
+    }
+    format!(
+        "{} and {} more",
+        cell(&ids[..MAX_CHANGE_ROWS].join(", ")),
+        ids.len() - MAX_CHANGE_ROWS
+    )
+}
+
+/// `pass rate A → B · N regressions, M fixes · McNemar p = P` (or `p < 0.0001`), the regression count wrapped in
 /// `strong` (Markdown bold, or nothing for plain text).
 fn headline(c: &Comparison, strong: &str) -> String {
     let lost = if c.lost.is_empty() {
@@ -119,7 +153,7 @@ fn headline(c: &Comparison, strong: &str) -> String {
         format!(", {strong}{} lost{strong}", c.lost.len())
     };
     format!(
-        "pass rate {} → {} · {strong}{} regression{}{strong}{lost}, {} fix{} · {} p = {}",
+        "pass rate {} → {} · {strong}{} regression{}{strong}{lost}, {} fix{} · {} {}",
         pct(c.pass_rate_before),
         pct(c.pass_rate_after),
         c.regressions.len(),
@@ -127,7 +161,7 @@ fn headline(c: &Comparison, strong: &str) -> String {
         c.fixes.len(),
         plural(c.fixes.len(), "", "es"),
         c.change.test.as_str(),
-        c.change.p
+        p_value(c.change.p)
     )
 }
 
@@ -230,9 +264,11 @@ fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     }
 }
 
-/// Case ids and check names come from user files: keep them from breaking the table.
+/// Case ids and check names come from user files: keep them from breaking the table, or the
+/// size of the summary.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
+    crate::text::truncate(s, CELL_CHARS)
+        .replace('|', "\\|")
         .replace(['\r', '\n'], " ")
         .replace('<', "&lt;")
 }
