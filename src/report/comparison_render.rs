@@ -128,7 +128,11 @@ pub(crate) fn render_markdown(c: &Comparison) -> String {
 /// `…and N more WHAT` under a table that showed `shown` of `total` rows.
 fn more(out: &mut String, total: usize, shown: usize, what: &str) {
     if total > shown {
-        let _ = writeln!(out, "\n…and {} more {what}: see `report.json`.", total - shown);
+        let _ = writeln!(
+            out,
+            "\n…and {} more {what}: see `report.json`.",
+            total - shown
+        );
     }
 }
 

@@ -90,7 +90,10 @@ mod tests {
                      File \"agent.py\", line 3, in <module>\n    main()\nKeyError: 'OPENAI_API_KEY'";
         let line = error_line(crash, 80);
         assert!(line.chars().count() <= 80, "{line}");
-        assert!(line.starts_with("the agent exited with code 1; stderr: …"), "{line}");
+        assert!(
+            line.starts_with("the agent exited with code 1; stderr: …"),
+            "{line}"
+        );
         assert!(line.ends_with("KeyError: 'OPENAI_API_KEY'"), "{line}");
         assert!(!line.contains('\n'));
         assert_eq!(error_line("short\nerror", 80), "short error");

@@ -213,7 +213,12 @@ fn rank(case: &CaseResult, critical: &BTreeSet<&str>, regressed: &BTreeSet<&str>
 
 /// The cases that did not pass, worst first (see `rank`).
 fn worst_first(r: &RunReport) -> Vec<&CaseResult> {
-    let critical: BTreeSet<&str> = r.gate.critical_failures.iter().map(String::as_str).collect();
+    let critical: BTreeSet<&str> = r
+        .gate
+        .critical_failures
+        .iter()
+        .map(String::as_str)
+        .collect();
     let regressed: BTreeSet<&str> = r
         .baseline
         .iter()
@@ -316,7 +321,10 @@ fn failure(case: &CaseResult) -> String {
     if !case.tools.is_empty() {
         facts.push(format!(
             "tools: {}",
-            md(&crate::text::truncate(&case.tools.join(" → "), REASON_CHARS))
+            md(&crate::text::truncate(
+                &case.tools.join(" → "),
+                REASON_CHARS
+            ))
         ));
     }
     if !facts.is_empty() {
@@ -360,7 +368,12 @@ fn warnings(soft: &[&CaseResult], budget: &mut Budget) -> String {
     }
     let lines: usize = soft
         .iter()
-        .map(|c| c.checks.iter().filter(|v| v.outcome == Outcome::SoftFail).count())
+        .map(|c| {
+            c.checks
+                .iter()
+                .filter(|v| v.outcome == Outcome::SoftFail)
+                .count()
+        })
         .sum();
     let mut shown = 0;
     let title = format!("### Warnings: soft fails ({})\n\n", soft.len());
@@ -554,7 +567,8 @@ mod tests {
             let mut c = failed.clone();
             c.id = format!("bulk-{i:04}");
             // A long judge reason, as real runs have.
-            c.checks[0].reason = format!("{i}: {}", "the agent refunded without asking. ".repeat(40));
+            c.checks[0].reason =
+                format!("{i}: {}", "the agent refunded without asking. ".repeat(40));
             c.score = Some(0.5 + (i % 7) as f64 / 100.0);
             report.cases.push(c);
         }
@@ -563,10 +577,17 @@ mod tests {
         worst.score = Some(0.01);
         report.cases.push(worst);
         let text = render_markdown(&report);
-        assert!(text.chars().count() < 60_000, "{} chars", text.chars().count());
+        assert!(
+            text.chars().count() < 60_000,
+            "{} chars",
+            text.chars().count()
+        );
         assert!(text.len() <= MAX_BYTES, "{} bytes", text.len());
         // The critical case first, then the lowest score, though its id sorts last.
-        let at = |id: &str| text.find(&format!("<summary>❌ {id}:")).unwrap_or(usize::MAX);
+        let at = |id: &str| {
+            text.find(&format!("<summary>❌ {id}:"))
+                .unwrap_or(usize::MAX)
+        };
         assert!(at("refund-late") < at("zz-worst"), "critical first");
         assert!(at("zz-worst") < at("bulk-0000"), "lowest score next");
         assert!(at("bulk-0000") < usize::MAX, "failures are named");
@@ -609,7 +630,11 @@ mod tests {
             .collect();
         let text = render_markdown(&report);
         let e = md(&e);
-        assert_eq!(text.matches(e.as_str()).count(), 2, "summary line and one error line: {text}");
+        assert_eq!(
+            text.matches(e.as_str()).count(),
+            2,
+            "summary line and one error line: {text}"
+        );
         assert!(!text.contains("check 1"), "{text}");
     }
 
