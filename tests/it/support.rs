@@ -14,6 +14,7 @@ pub fn gauntlet(args: &[&str]) -> Output {
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
         .env_remove("GAUNTLET_LOG")
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
