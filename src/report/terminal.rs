@@ -20,6 +20,9 @@ const REASON_WIDTH: usize = 60;
 /// stderr it quotes.
 const ERROR_WIDTH: usize = 160;
 
+/// Case ids listed on a gate line before "and N more".
+const MAX_IDS: usize = 20;
+
 /// Narrowest layout: below it a table of four columns cannot be drawn legibly.
 const MIN_WIDTH: u16 = 40;
 
@@ -160,10 +163,7 @@ pub(crate) fn render_summary_in(report: &RunReport, color: bool, width: Option<u
         marked.push((
             "✗",
             RED,
-            format!(
-                "critical cases failed: {}",
-                clean(&g.critical_failures.join(", "))
-            ),
+            format!("critical cases failed: {}", id_list(&g.critical_failures)),
         ));
     }
     if !g.quarantined.is_empty() {
@@ -172,7 +172,7 @@ pub(crate) fn render_summary_in(report: &RunReport, color: bool, width: Option<u
             YELLOW,
             format!(
                 "flaky cases quarantined (not gated): {}",
-                clean(&g.quarantined.join(", "))
+                id_list(&g.quarantined)
             ),
         ));
     }
@@ -182,7 +182,7 @@ pub(crate) fn render_summary_in(report: &RunReport, color: bool, width: Option<u
             YELLOW,
             format!(
                 "judges below their calibration requirement (verdicts only warned): {}",
-                clean(&g.uncalibrated.join(", "))
+                id_list(&g.uncalibrated)
             ),
         ));
     }
@@ -230,10 +230,7 @@ pub(crate) fn render_summary_in(report: &RunReport, color: bool, width: Option<u
             })
             .collect();
         if !g.critical_failures.is_empty() {
-            reasons.push(format!(
-                "critical: {}",
-                clean(&g.critical_failures.join(", "))
-            ));
+            reasons.push(format!("critical: {}", id_list(&g.critical_failures)));
         }
         let text = if reasons.is_empty() {
             "gate: FAILED".to_string()
@@ -244,6 +241,16 @@ pub(crate) fn render_summary_in(report: &RunReport, color: bool, width: Option<u
     };
     push_wrapped(&mut out, &verdict.0, "  ", width, Some(verdict.1), color);
     out
+}
+
+/// Ids joined by commas, the first `MAX_IDS`, then "and N more": a run with thousands of
+/// critical failures names a few, and report.json has them all.
+fn id_list(ids: &[String]) -> String {
+    let mut line = clean(&ids[..ids.len().min(MAX_IDS)].join(", "));
+    if ids.len() > MAX_IDS {
+        line.push_str(&format!(" and {} more", ids.len() - MAX_IDS));
+    }
+    line
 }
 
 /// `text` wrapped to `width` (continuation lines start with `indent`), each line painted.
@@ -475,8 +482,10 @@ mod tests {
                 "{width}: {}\n{text}",
                 widest(&text)
             );
-            // Nothing is lost by wrapping: the last critical case and the verdict are there.
-            assert!(text.contains("critical-case-29"), "{text}");
+            // Nothing is lost by wrapping: the last critical case listed and the verdict are
+            // there; the rest are counted.
+            assert!(text.contains("critical-case-19 and 10 more"), "{text}");
+            assert!(!text.contains("critical-case-20"), "{text}");
             assert!(text.contains("gate: FAILED"), "{text}");
         }
         // Colour codes are not columns: with them stripped, the coloured text fits too.
