@@ -138,14 +138,19 @@ fn more(out: &mut String, total: usize, shown: usize, what: &str) {
 
 /// Ids for one line of summary.md: the first `MAX_CHANGE_ROWS`, then a count.
 fn capped_list(ids: &[String]) -> String {
-    if ids.len() <= MAX_CHANGE_ROWS {
-        return cell(&list_or_none(ids));
+    if ids.is_empty() {
+        return "none".into();
     }
-    format!(
-        "{} and {} more",
-        cell(&ids[..MAX_CHANGE_ROWS].join(", ")),
-        ids.len() - MAX_CHANGE_ROWS
-    )
+    let shown: Vec<String> = ids
+        .iter()
+        .take(MAX_CHANGE_ROWS)
+        .map(|id| cell(id))
+        .collect();
+    let mut line = shown.join(", ");
+    if ids.len() > MAX_CHANGE_ROWS {
+        let _ = write!(line, " and {} more", ids.len() - MAX_CHANGE_ROWS);
+    }
+    line
 }
 
 /// `pass rate A → B · N regressions, M fixes · McNemar p = P` (or `p < 0.0001`), the regression count wrapped in
@@ -252,14 +257,6 @@ fn seq(tools: &[String]) -> String {
     }
 }
 
-fn list_or_none(ids: &[String]) -> String {
-    if ids.is_empty() {
-        "none".into()
-    } else {
-        ids.join(", ")
-    }
-}
-
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 {
         one
@@ -316,6 +313,35 @@ mod tests {
     #[test]
     fn text_lists_regressions_first_with_their_checks() {
         insta::assert_snapshot!(render_text(&sample()));
+    }
+
+    #[test]
+    fn a_tiny_p_value_reads_below_the_floor_not_zero() {
+        let mut c = sample();
+        c.change.p = 0.0;
+        for text in [render_text(&c), render_markdown(&c)] {
+            assert!(text.contains("McNemar p < 0.0001"), "{text}");
+            assert!(!text.contains("p = 0"), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_markdown_section_caps_its_lists() {
+        let mut c = sample();
+        let change = c.regressions[0].clone();
+        c.regressions = (0..100)
+            .map(|i| StatusChange {
+                id: format!("r-{i:03}"),
+                ..change.clone()
+            })
+            .collect();
+        c.new_cases = (0..100).map(|i| format!("n-{i:03}")).collect();
+        let md = render_markdown(&c);
+        assert!(md.contains("r-029") && !md.contains("r-030"), "{md}");
+        // 100 regressions and the one lost case: 30 rows shown.
+        assert!(md.contains("…and 71 more changes"), "{md}");
+        assert!(md.contains("n-029 and 70 more"), "{md}");
+        assert!(md.len() < 6_000, "{}", md.len());
     }
 
     #[test]

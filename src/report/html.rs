@@ -439,6 +439,21 @@ mod tests {
     }
 
     #[test]
+    fn a_tiny_p_value_reads_below_the_floor_escaped() {
+        let mut r = sample_report();
+        r.baseline = Some(crate::results::compare::Comparison {
+            change: crate::results::compare::Change {
+                p: 0.0,
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        let html = render_html(&r, &mut InMemory::new(sample_trajectories()));
+        assert!(html.contains("p &lt; 0.0001</p>"), "{html}");
+        assert!(!html.contains("p = 0<"), "{html}");
+    }
+
+    #[test]
     fn escapes_every_piece_of_text() {
         let mut r = sample_report();
         r.cases[0].output = "<script>alert('x')</script>".into();
