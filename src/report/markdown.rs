@@ -611,6 +611,32 @@ mod tests {
     }
 
     #[test]
+    fn a_regression_comes_right_after_the_critical_cases() {
+        let mut report = sample_report();
+        let order = |r: &RunReport| -> Vec<String> {
+            worst_first(r).iter().map(|c| c.id.clone()).collect()
+        };
+        assert_eq!(
+            order(&report),
+            ["refund-late", "provider-down", "kb-shipping"],
+            "critical, then errored cases: no score before a score"
+        );
+        report.baseline = Some(crate::results::compare::Comparison {
+            regressions: vec![crate::results::compare::StatusChange {
+                id: "kb-shipping".into(),
+                before: CaseStatus::Passed,
+                after: CaseStatus::Errored,
+                checks: vec![],
+            }],
+            ..Default::default()
+        });
+        assert_eq!(
+            order(&report),
+            ["refund-late", "kb-shipping", "provider-down"]
+        );
+    }
+
+    #[test]
     fn an_agent_error_is_one_line_not_one_per_check() {
         let mut report = sample_report();
         let down = report
