@@ -49,6 +49,7 @@ pub(crate) fn score_chunk(
     chunk
         .par_iter()
         .map(|(case, repeat)| {
+            let started = std::time::Instant::now();
             let trajectory = replay.run(case);
             let scored = catch_unwind(AssertUnwindSafe(|| {
                 suite_checks
@@ -66,7 +67,9 @@ pub(crate) fn score_chunk(
                     reason: format!("scoring crashed: {}", panic_text(payload.as_ref())),
                 }]
             });
-            run_result(&case.id, &case.tags, *repeat, trajectory, verdicts)
+            let mut result = run_result(&case.id, &case.tags, *repeat, trajectory, verdicts);
+            result.duration_ms = Some(started.elapsed().as_millis() as u64);
+            result
         })
         .collect()
 }

@@ -512,6 +512,8 @@ mod tests {
             steps: 1,
             tools: vec![],
             cost_usd: None,
+            latency_ms: None,
+            duration_ms: Some(7),
             repeat,
             trajectory: Trajectory {
                 steps: vec![Step::User {

@@ -1,5 +1,6 @@
 //! The `gauntlet` binary: parse the command line, run it, exit with its code.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -48,6 +49,8 @@ fn init_tracing() {
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("GAUNTLET_LOG") {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
+            // Colour only for a terminal: a log piped into a file or a CI log stays plain text.
+            .with_ansi(std::io::stderr().is_terminal())
             .with_writer(|| gauntlet::redact::RedactingWriter::new(std::io::stderr()))
             .init();
     }

@@ -328,6 +328,7 @@ impl Spent {
 
 /// One run of a case: agent run (with timeout, panic-isolated), then scoring.
 async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> RunResult {
+    let started = std::time::Instant::now();
     let span = tracing::info_span!("case", id = %case.id, repeat);
     // Every call of this run (agent, simulated user, judges, tools) is cached under its case
     // and repeat, so repeats are not copies of each other.
@@ -380,7 +381,10 @@ async fn run_one(shared: Arc<Shared>, case: Arc<Case>, repeat: u32) -> RunResult
     };
     // The scoring task has ended and dropped its reference, so this does not copy.
     let trajectory = Arc::try_unwrap(trajectory).unwrap_or_else(|t| (*t).clone());
-    run_result(&case.id, &case.tags, repeat, trajectory, verdicts)
+    let mut result = run_result(&case.id, &case.tags, repeat, trajectory, verdicts);
+    // Wall-clock, so only junit.xml and results.csv show it, never report.json.
+    result.duration_ms = Some(started.elapsed().as_millis() as u64);
+    result
 }
 
 /// Suite checks, then the case's own, in order. Judges are graded one after another: a case

@@ -7,7 +7,7 @@ use crate::event::RunEvent;
 use crate::exit;
 use crate::report::comparison_render::render_text as render_comparison;
 use crate::report::terminal::render_summary;
-use crate::report::trajectory_source::InMemory;
+use crate::report::trajectory_source::{InMemory, TrajectorySource};
 use crate::report::write::write_reports;
 use crate::reporter::fan_out::Reporter;
 use crate::reporter::github::GithubReporter;
@@ -111,10 +111,17 @@ pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
         }
         reports.push(report);
     }
-    let report = match merge_reports(reports) {
+    let mut report = match merge_reports(reports) {
         Ok(r) => r,
         Err(e) => return usage_error(e.to_string()),
     };
+    // report.json holds no wall-clock time; the agent's latency is found again in the shards'
+    // trajectories (for junit.xml and results.csv). Their durations are gone with the shards.
+    for case in &mut report.cases {
+        if let Ok(t) = trajectories.trajectory(case) {
+            case.latency_ms = crate::results::run_result::agent_latency_ms(&t.steps);
+        }
+    }
     let color = stdout_color();
     print!("{}", render_summary(&report, color));
     let meta = Meta {

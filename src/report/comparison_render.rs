@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::report::format::pct;
+use crate::report::format::{p_value, pct};
 use crate::results::compare::{ChangeTest, Comparison, StatusChange};
 
 /// Plain text, no colour: the same lines for the terminal and for `gauntlet diff`.
@@ -45,7 +45,14 @@ pub(crate) fn render_text(c: &Comparison) -> String {
     out
 }
 
-/// A `### Baseline` section for summary.md.
+/// Change rows in the summary.md section; the rest are counted ("and N more").
+const MAX_CHANGE_ROWS: usize = 30;
+/// Tool-sequence changes in the summary.md section.
+const MAX_TOOL_ROWS: usize = 10;
+/// Longest cell in the summary.md section.
+const CELL_CHARS: usize = 200;
+
+/// A `### Baseline` section for summary.md, its lists capped so it fits a PR comment.
 pub(crate) fn render_markdown(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### Baseline\n");
@@ -69,7 +76,7 @@ pub(crate) fn render_markdown(c: &Comparison) -> String {
         out.push_str(
             "| change | case | before | after | failing checks |\n|---|---|---|---|---|\n",
         );
-        for (what, x) in rows {
+        for (what, x) in rows.iter().take(MAX_CHANGE_ROWS) {
             let _ = writeln!(
                 out,
                 "| {what} | {} | {} | {} | {} |",
@@ -79,19 +86,20 @@ pub(crate) fn render_markdown(c: &Comparison) -> String {
                 cell(&x.checks.join("; "))
             );
         }
+        more(&mut out, rows.len(), MAX_CHANGE_ROWS, "changes");
         out.push('\n');
     }
     if !c.new_cases.is_empty() || !c.removed_cases.is_empty() {
         let _ = writeln!(
             out,
             "New: {} · removed: {}\n",
-            list_or_none(&c.new_cases),
-            list_or_none(&c.removed_cases)
+            capped_list(&c.new_cases),
+            capped_list(&c.removed_cases)
         );
     }
     if !c.trajectory_changes.is_empty() {
         out.push_str("| case | tools before | tools after | diff |\n|---|---|---|---|\n");
-        for t in &c.trajectory_changes {
+        for t in c.trajectory_changes.iter().take(MAX_TOOL_ROWS) {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
@@ -100,17 +108,52 @@ pub(crate) fn render_markdown(c: &Comparison) -> String {
                 cell(&seq(&t.after)),
                 t.diff
                     .iter()
+                    .take(MAX_TOOL_ROWS)
                     .map(|l| format!("`{}`", cell(l)))
                     .collect::<Vec<_>>()
                     .join("<br>")
             );
         }
+        more(
+            &mut out,
+            c.trajectory_changes.len(),
+            MAX_TOOL_ROWS,
+            "tool-sequence changes",
+        );
         out.push('\n');
     }
     out
 }
 
-/// `pass rate A → B · N regressions, M fixes · McNemar p = P`, the regression count wrapped in
+/// `…and N more WHAT` under a table that showed `shown` of `total` rows.
+fn more(out: &mut String, total: usize, shown: usize, what: &str) {
+    if total > shown {
+        let _ = writeln!(
+            out,
+            "\n…and {} more {what}: see `report.json`.",
+            total - shown
+        );
+    }
+}
+
+/// Ids for one line of summary.md: the first `MAX_CHANGE_ROWS`, then a count.
+fn capped_list(ids: &[String]) -> String {
+    if ids.is_empty() {
+        return "none".into();
+    }
+    let shown: Vec<String> = ids
+        .iter()
+        .take(MAX_CHANGE_ROWS)
+        .map(|id| cell(id))
+        .collect();
+    let mut line = shown.join(", ");
+    if ids.len() > MAX_CHANGE_ROWS {
+        let _ = write!(line, " and {} more", ids.len() - MAX_CHANGE_ROWS);
+    }
+    line
+}
+
+/// `pass rate A → B · N regressions, M fixes · McNemar p = P` (or `p < 0.0001`), the regression count wrapped in
 /// `strong` (Markdown bold, or nothing for plain text).
 fn headline(c: &Comparison, strong: &str) -> String {
     let lost = if c.lost.is_empty() {
@@ -119,7 +162,7 @@ fn headline(c: &Comparison, strong: &str) -> String {
         format!(", {strong}{} lost{strong}", c.lost.len())
     };
     format!(
-        "pass rate {} → {} · {strong}{} regression{}{strong}{lost}, {} fix{} · {} p = {}",
+        "pass rate {} → {} · {strong}{} regression{}{strong}{lost}, {} fix{} · {} {}",
         pct(c.pass_rate_before),
         pct(c.pass_rate_after),
         c.regressions.len(),
@@ -127,7 +170,7 @@ fn headline(c: &Comparison, strong: &str) -> String {
         c.fixes.len(),
         plural(c.fixes.len(), "", "es"),
         c.change.test.as_str(),
-        c.change.p
+        p_value(c.change.p)
     )
 }
 
@@ -214,14 +257,6 @@ fn seq(tools: &[String]) -> String {
     }
 }
 
-fn list_or_none(ids: &[String]) -> String {
-    if ids.is_empty() {
-        "none".into()
-    } else {
-        ids.join(", ")
-    }
-}
-
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 {
         one
@@ -230,9 +265,11 @@ fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     }
 }
 
-/// Case ids and check names come from user files: keep them from breaking the table.
+/// Case ids and check names come from user files: keep them from breaking the table, or the
+/// size of the summary.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
+    crate::text::truncate(s, CELL_CHARS)
+        .replace('|', "\\|")
         .replace(['\r', '\n'], " ")
         .replace('<', "&lt;")
 }
@@ -276,6 +313,35 @@ mod tests {
     #[test]
     fn text_lists_regressions_first_with_their_checks() {
         insta::assert_snapshot!(render_text(&sample()));
+    }
+
+    #[test]
+    fn a_tiny_p_value_reads_below_the_floor_not_zero() {
+        let mut c = sample();
+        c.change.p = 0.0;
+        for text in [render_text(&c), render_markdown(&c)] {
+            assert!(text.contains("McNemar p < 0.0001"), "{text}");
+            assert!(!text.contains("p = 0"), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_markdown_section_caps_its_lists() {
+        let mut c = sample();
+        let change = c.regressions[0].clone();
+        c.regressions = (0..100)
+            .map(|i| StatusChange {
+                id: format!("r-{i:03}"),
+                ..change.clone()
+            })
+            .collect();
+        c.new_cases = (0..100).map(|i| format!("n-{i:03}")).collect();
+        let md = render_markdown(&c);
+        assert!(md.contains("r-029") && !md.contains("r-030"), "{md}");
+        // 100 regressions and the one lost case: 30 rows shown.
+        assert!(md.contains("…and 71 more changes"), "{md}");
+        assert!(md.contains("n-029 and 70 more"), "{md}");
+        assert!(md.len() < 6_000, "{}", md.len());
     }
 
     #[test]

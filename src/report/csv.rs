@@ -1,9 +1,12 @@
 //! `render_csv`: `results.csv`, one row per case for spreadsheets and quick `grep`s.
 //!
 //! Columns: `id, status, score, tags, failed_checks, soft_failed_checks, errored_checks,
-//! input_tokens, output_tokens, steps, tools`. Tags are joined by `;`, check names by `; `
-//! (check names may contain spaces), tools by ` > ` (they are a sequence). A missing score is
-//! an empty cell.
+//! input_tokens, output_tokens, steps, tools, cost_usd, latency_ms, duration_ms`. Tags are
+//! joined by `;`, check names by `; ` (check names may contain spaces), tools by ` > ` (they are
+//! a sequence). A missing score or cost, or an unknown time, is an empty cell. The three newer
+//! columns come last so that readers by position keep working. `latency_ms` (the agent's
+//! time in its steps) and `duration_ms` (gauntlet's wall time on the case, agent and checks)
+//! are wall-clock: the only cells that differ between two identical runs.
 
 use std::io::{self, Write};
 
@@ -12,7 +15,7 @@ use crate::results::case_result::CaseResult;
 use crate::results::run_report::RunReport;
 use crate::verdict::Outcome;
 
-const HEADER: [&str; 11] = [
+const HEADER: [&str; 14] = [
     "id",
     "status",
     "score",
@@ -24,6 +27,9 @@ const HEADER: [&str; 11] = [
     "output_tokens",
     "steps",
     "tools",
+    "cost_usd",
+    "latency_ms",
+    "duration_ms",
 ];
 
 /// The CSV text, header first, rows in the report's (id) order.
@@ -46,7 +52,7 @@ pub(crate) fn write_csv(w: &mut dyn Write, report: &RunReport) -> io::Result<()>
     w.flush()
 }
 
-fn row(case: &CaseResult) -> [String; 11] {
+fn row(case: &CaseResult) -> [String; 14] {
     let checks = |outcome: Outcome| {
         case.checks
             .iter()
@@ -67,7 +73,14 @@ fn row(case: &CaseResult) -> [String; 11] {
         case.usage.output_tokens.to_string(),
         case.steps.to_string(),
         case.tools.join(" > "),
+        case.cost_usd.map(|c| c.to_string()).unwrap_or_default(),
+        opt(case.latency_ms),
+        opt(case.duration_ms),
     ]
+}
+
+fn opt(ms: Option<u64>) -> String {
+    ms.map(|m| m.to_string()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -81,8 +94,20 @@ mod tests {
     }
 
     #[test]
+    fn cost_and_times_fill_their_columns() {
+        let mut report = sample_report();
+        report.cases.truncate(1);
+        report.cases[0].cost_usd = Some(0.00123);
+        report.cases[0].duration_ms = Some(1500);
+        let text = render_csv(&report);
+        let last = text.lines().nth(1).expect("a row");
+        assert!(last.ends_with(",0.00123,27,1500"), "{last}");
+    }
+
+    #[test]
     fn parses_back_one_row_per_case() {
-        let report = sample_report();
+        let mut report = sample_report();
+        report.cases[0].duration_ms = Some(812);
         let text = render_csv(&report);
         let mut r = ::csv::Reader::from_reader(text.as_bytes());
         let header: Vec<String> = r
@@ -105,6 +130,9 @@ mod tests {
             );
             assert_eq!(row[7].parse::<u64>().expect("u64"), case.usage.input_tokens);
             assert_eq!(row[9].parse::<usize>().expect("usize"), case.steps);
+            let ms = |cell: &str| (!cell.is_empty()).then(|| cell.parse::<u64>().expect("u64"));
+            assert_eq!(ms(&row[12]), case.latency_ms);
+            assert_eq!(ms(&row[13]), case.duration_ms);
         }
     }
 }

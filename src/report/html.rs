@@ -7,7 +7,7 @@
 use std::fmt::Write;
 use std::io;
 
-use crate::report::format::{pct, rule_value, score};
+use crate::report::format::{p_value, pct, rule_value, score};
 use crate::report::trajectory_source::TrajectorySource;
 use crate::results::case_result::CaseResult;
 use crate::results::run_report::RunReport;
@@ -152,14 +152,14 @@ pub(crate) fn write_html(
     if let Some(b) = &report.baseline {
         let _ = writeln!(
             out,
-            "<h2>Against the baseline</h2><p>pass rate {} → {} · {} regressions · {} lost · {} fixes · {} p = {}</p>",
+            "<h2>Against the baseline</h2><p>pass rate {} → {} · {} regressions · {} lost · {} fixes · {} {}</p>",
             pct(b.pass_rate_before),
             pct(b.pass_rate_after),
             b.regressions.len(),
             b.lost.len(),
             b.fixes.len(),
             b.change.test.as_str(),
-            b.change.p
+            esc(&p_value(b.change.p))
         );
     }
 
@@ -436,6 +436,21 @@ mod tests {
         let mut plain = String::new();
         render_step(&mut plain, &Step::Escalation { reason: "x".into() });
         assert!(!plain.contains("metadata"));
+    }
+
+    #[test]
+    fn a_tiny_p_value_reads_below_the_floor_escaped() {
+        let mut r = sample_report();
+        r.baseline = Some(crate::results::compare::Comparison {
+            change: crate::results::compare::Change {
+                p: 0.0,
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        let html = render_html(&r, &mut InMemory::new(sample_trajectories()));
+        assert!(html.contains("p &lt; 0.0001</p>"), "{html}");
+        assert!(!html.contains("p = 0<"), "{html}");
     }
 
     #[test]

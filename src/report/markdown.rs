@@ -1,16 +1,36 @@
 //! `render_markdown`: `summary.md`, for a PR comment or `$GITHUB_STEP_SUMMARY`.
 //!
-//! Reading order: the gate verdict, the numbers, the gate rules, what failed and why, the
-//! warnings (soft fails), then per-tag figures. Text from checks and agents is escaped so a
-//! model's output cannot break a table or inject HTML into the comment.
+//! Reading order: the gate verdict, the numbers, the gate rules, the baseline, what failed and
+//! why (worst first), the warnings (soft fails), then per-tag figures. The file fits a PR
+//! comment whatever the size of the run: every list is capped ("and N more"), each failure's
+//! details are folded in `<details>`, and the failures and warnings share what the other
+//! sections leave of `MAX_BYTES` (see `report::budget`). Text from checks and agents is
+//! escaped so a model's output cannot break a table or inject HTML into the comment.
 
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::io;
 
-use crate::report::format::{pct, rule_value, score};
+use crate::report::budget::Budget;
+use crate::report::format::{error_line, pct, rule_value, score};
 use crate::results::case_result::CaseResult;
 use crate::results::run_report::RunReport;
 use crate::verdict::{CaseStatus, Outcome, Verdict};
+
+/// The most summary.md holds, in bytes (so also in characters): under GitHub's 65,536
+/// characters for a PR comment, with room for a bot's own header around it.
+pub(crate) const MAX_BYTES: usize = 60_000;
+/// Longest reason or error shown in a failure's details; the whole text is in report.json.
+const REASON_CHARS: usize = 300;
+/// Case ids listed on one line (critical, quarantined, uncalibrated) before "and N more".
+const MAX_IDS: usize = 30;
+/// Tags listed in the per-tag table.
+const MAX_TAGS: usize = 50;
+/// What the failures leave the warnings when both are long: a fifth of the shared budget.
+const WARNINGS_SHARE: usize = 5;
+/// Room kept for an "and N more" line.
+const MORE_LINE: usize = 400;
 
 #[cfg(test)]
 pub(crate) fn render_markdown(report: &RunReport) -> String {
@@ -20,34 +40,42 @@ pub(crate) fn render_markdown(report: &RunReport) -> String {
     String::from_utf8(out).expect("markdown of utf-8 strings is utf-8")
 }
 
-/// Text kept before it is written out: the lists of failures and warnings grow with the run.
-const SPILL_AT: usize = 1 << 16;
-
-/// `render_markdown`, streamed into `w`.
+/// `render_markdown`, written into `w`. At most `MAX_BYTES`, so it is built in memory.
 pub(crate) fn write_markdown(w: &mut dyn io::Write, report: &RunReport) -> io::Result<()> {
-    let mut out = String::new();
-    headline(&mut out, report);
-    counts(&mut out, report);
-    gate(&mut out, report);
-    if let Some(cmp) = &report.baseline {
-        out.push_str(&crate::report::comparison_render::render_markdown(cmp));
-    }
-    failures(&mut out, report, w)?;
-    warnings(&mut out, report, w)?;
-    by_tag(&mut out, report);
-    w.write_all(out.as_bytes())
-}
-
-/// Writes out what `out` holds once it is big.
-fn spill(out: &mut String, w: &mut dyn io::Write) -> io::Result<()> {
-    if out.len() >= SPILL_AT {
-        w.write_all(out.as_bytes())?;
-        out.clear();
+    // Sections in reading order, each bounded by its own caps. The failures and warnings go
+    // where the `None` is, sized by what the others leave. A new section is one more entry.
+    let before: Vec<String> = vec![
+        headline(report),
+        counts(report),
+        gate(report),
+        report
+            .baseline
+            .as_ref()
+            .map(crate::report::comparison_render::render_markdown)
+            .unwrap_or_default(),
+    ];
+    let after: Vec<String> = vec![by_tag(report)];
+    let fixed: usize = before.iter().chain(&after).map(String::len).sum();
+    let mut budget = Budget::new(MAX_BYTES.saturating_sub(fixed));
+    let soft = soft_failed(report);
+    // The failures come first, but leave the warnings a share when there are any.
+    let kept = if soft.is_empty() {
+        0
+    } else {
+        budget.left() / WARNINGS_SHARE
+    };
+    let mut for_failures = budget.split(budget.left() - kept);
+    let failures = failures(report, &mut for_failures);
+    budget.join(for_failures);
+    let warnings = warnings(&soft, &mut budget);
+    for part in before.iter().chain([&failures, &warnings]).chain(&after) {
+        w.write_all(part.as_bytes())?;
     }
     Ok(())
 }
 
-fn headline(out: &mut String, r: &RunReport) {
+fn headline(r: &RunReport) -> String {
+    let mut out = String::new();
     let (icon, verdict) = if r.gate.passed {
         ("✅", "gate passed")
     } else {
@@ -63,13 +91,13 @@ fn headline(out: &mut String, r: &RunReport) {
     }
     out.push('\n');
     if let Some(d) = &r.description {
-        let _ = writeln!(out, "{}\n", md(d));
+        let _ = writeln!(out, "{}\n", md(&crate::text::truncate(d, 1000)));
     }
     if let Some(why) = &r.incomplete {
         let _ = writeln!(
             out,
             "> **Run incomplete:** {}. Only the cases that finished are counted.\n",
-            md(why)
+            md(&crate::text::truncate(why, REASON_CHARS))
         );
     }
     let u = &r.summary.usage;
@@ -80,11 +108,12 @@ fn headline(out: &mut String, r: &RunReport) {
         u.input_tokens,
         u.output_tokens
     );
+    out
 }
 
-fn counts(out: &mut String, r: &RunReport) {
+fn counts(r: &RunReport) -> String {
     let s = &r.summary;
-    out.push_str(
+    let mut out = String::from(
         "| cases | passed | soft failed | failed | errored | flaky | pass rate | soft-fail rate | error rate | mean score |\n",
     );
     out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -102,14 +131,15 @@ fn counts(out: &mut String, r: &RunReport) {
         pct(s.error_rate),
         opt_score(s.mean_score),
     );
+    out
 }
 
-fn gate(out: &mut String, r: &RunReport) {
+fn gate(r: &RunReport) -> String {
     let g = &r.gate;
-    out.push_str("### Gate\n\n");
+    let mut out = String::from("### Gate\n\n");
     if g.rules.is_empty() && g.critical_failures.is_empty() {
         out.push_str("No gate rules configured.\n\n");
-        return;
+        return out;
     }
     if !g.rules.is_empty() {
         out.push_str("| rule | limit | actual | |\n|---|---:|---:|:---:|\n");
@@ -127,132 +157,287 @@ fn gate(out: &mut String, r: &RunReport) {
         out.push('\n');
     }
     if !g.critical_failures.is_empty() {
-        let ids: Vec<String> = g.critical_failures.iter().map(|id| md(id)).collect();
-        let _ = writeln!(out, "❌ Critical cases failed: {}\n", ids.join(", "));
+        let _ = writeln!(
+            out,
+            "❌ Critical cases failed: {}\n",
+            id_list(&g.critical_failures)
+        );
     }
     if !g.quarantined.is_empty() {
-        let ids: Vec<String> = g.quarantined.iter().map(|id| md(id)).collect();
         let _ = writeln!(
             out,
             "⚠️ Flaky cases quarantined (not gated): {}\n",
-            ids.join(", ")
+            id_list(&g.quarantined)
         );
     }
     if !g.uncalibrated.is_empty() {
-        let ids: Vec<String> = g.uncalibrated.iter().map(|id| md(id)).collect();
         let _ = writeln!(
             out,
             "⚠️ Judges below their calibration requirement (verdicts only warned): {}\n",
-            ids.join(", ")
+            id_list(&g.uncalibrated)
         );
+    }
+    out
+}
+
+/// Ids joined by commas, the first `MAX_IDS` of them, then "and N more".
+fn id_list(ids: &[String]) -> String {
+    let shown: Vec<String> = ids
+        .iter()
+        .take(MAX_IDS)
+        .map(|id| md(&crate::text::truncate(id, 200)))
+        .collect();
+    let mut line = shown.join(", ");
+    if ids.len() > MAX_IDS {
+        let _ = write!(line, " and {} more", ids.len() - MAX_IDS);
+    }
+    line
+}
+
+/// How bad a failure is, worst first: a critical case, then a regression against the
+/// baseline (or a case the baseline passed that now errors), then failed cases, errored,
+/// flaky. Within a rank the lowest score comes first (no score before any), then by id.
+fn rank(case: &CaseResult, critical: &BTreeSet<&str>, regressed: &BTreeSet<&str>) -> u8 {
+    if critical.contains(case.id.as_str()) {
+        0
+    } else if regressed.contains(case.id.as_str()) {
+        1
+    } else {
+        match case.status {
+            CaseStatus::Failed => 2,
+            CaseStatus::Errored => 3,
+            _ => 4,
+        }
     }
 }
 
-fn failures(out: &mut String, r: &RunReport, w: &mut dyn io::Write) -> io::Result<()> {
-    let failing: Vec<&CaseResult> = r.cases.iter().filter(|c| !c.status.is_pass()).collect();
-    if failing.is_empty() {
-        return Ok(());
-    }
-    let _ = writeln!(out, "### Failures ({})\n", failing.len());
-    for case in failing {
-        let icon = match case.status {
-            CaseStatus::Errored => "⛔",
-            CaseStatus::Flaky => "🔀",
-            _ => "❌",
-        };
-        let shown = case
-            .score
-            .map(|s| format!(", score {}", score(s)))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "#### {icon} {}: {}{shown}\n",
-            md(&case.id),
-            case.status.as_str()
-        );
-        let mut facts = Vec::new();
-        if !case.tags.is_empty() {
-            facts.push(format!("tags: {}", md(&case.tags.join(", "))));
-        }
-        if !case.tools.is_empty() {
-            facts.push(format!("tools: {}", md(&case.tools.join(" → "))));
-        }
-        if !facts.is_empty() {
-            let _ = writeln!(out, "{}\n", facts.join(" · "));
-        }
-        if let Some(e) = &case.error {
-            let _ = writeln!(out, "Agent error: {}\n", md(e));
-        }
-        let bad: Vec<&Verdict> = case.checks.iter().filter(|v| not_pass(v)).collect();
-        if !bad.is_empty() {
-            out.push_str("| check | outcome | score | reason |\n|---|---|---:|---|\n");
-            for v in bad {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {} |",
-                    md(&v.check),
-                    v.outcome.as_str(),
-                    opt_score(v.score),
-                    md(&v.reason)
-                );
-            }
-            out.push('\n');
-        }
-        spill(out, w)?;
-    }
-    Ok(())
-}
-
-fn warnings(out: &mut String, r: &RunReport, w: &mut dyn io::Write) -> io::Result<()> {
-    let soft: Vec<&CaseResult> = r
+/// The cases that did not pass, worst first (see `rank`).
+fn worst_first(r: &RunReport) -> Vec<&CaseResult> {
+    let critical: BTreeSet<&str> = r
+        .gate
+        .critical_failures
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let regressed: BTreeSet<&str> = r
+        .baseline
+        .iter()
+        .flat_map(|b| b.regressions.iter().chain(&b.lost))
+        .map(|x| x.id.as_str())
+        .collect();
+    let mut failing: Vec<(u8, &CaseResult)> = r
         .cases
         .iter()
-        .filter(|c| c.status == CaseStatus::SoftFailed)
+        .filter(|c| !c.status.is_pass())
+        .map(|c| (rank(c, &critical, &regressed), c))
         .collect();
-    if soft.is_empty() {
-        return Ok(());
-    }
-    let _ = writeln!(out, "### Warnings: soft fails ({})\n", soft.len());
-    for case in soft {
-        for v in case
-            .checks
-            .iter()
-            .filter(|v| v.outcome == Outcome::SoftFail)
-        {
-            let shown = v
-                .score
-                .map(|s| format!(" (score {})", score(s)))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "- ⚠️ {}: {}{shown}: {}",
-                md(&case.id),
-                md(&v.check),
-                md(&v.reason)
-            );
-        }
-        spill(out, w)?;
-    }
-    out.push('\n');
-    Ok(())
+    let by_score = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) => x.total_cmp(&y),
+    };
+    failing.sort_by(|(ra, a), (rb, b)| {
+        ra.cmp(rb)
+            .then_with(|| by_score(a.score, b.score))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    failing.into_iter().map(|(_, c)| c).collect()
 }
 
-fn by_tag(out: &mut String, r: &RunReport) {
+fn failures(r: &RunReport, budget: &mut Budget) -> String {
+    let failing = worst_first(r);
+    let mut out = String::new();
+    if failing.is_empty() {
+        return out;
+    }
+    let mut shown = 0;
+    let title = format!(
+        "### Failures ({})\n\nWorst first: critical cases, regressions, failures by score, errors, flaky cases.\n\n",
+        failing.len()
+    );
+    if budget.push(&mut out, &title, MORE_LINE) {
+        for case in &failing {
+            if !budget.push(&mut out, &failure(case), MORE_LINE) {
+                break;
+            }
+            shown += 1;
+        }
+    }
+    if shown < failing.len() {
+        let _ = writeln!(
+            out,
+            "…and {} more failure{} not shown, to keep this summary within a PR comment: every case is in `report.json`, `results.csv` and `index.html`.\n",
+            failing.len() - shown,
+            if failing.len() - shown == 1 { "" } else { "s" }
+        );
+    }
+    out
+}
+
+/// One failing case: a line naming it (always visible), its details folded.
+fn failure(case: &CaseResult) -> String {
+    let mut out = String::new();
+    let icon = match case.status {
+        CaseStatus::Errored => "⛔",
+        CaseStatus::Flaky => "🔀",
+        _ => "❌",
+    };
+    let shown = case
+        .score
+        .map(|s| format!(", score {}", score(s)))
+        .unwrap_or_default();
+    let bad: Vec<&Verdict> = case.checks.iter().filter(|v| not_pass(v)).collect();
+    // What failed, in a few words, beside the name: the agent's error, or the failing checks.
+    let why = match (&case.error, case.status) {
+        (Some(e), CaseStatus::Errored) => error_line(e, 100),
+        _ => crate::text::truncate(
+            &bad.iter()
+                .filter(|v| v.outcome != Outcome::SoftFail)
+                .map(|v| v.check.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            100,
+        ),
+    };
+    let why = if why.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", inline_html(&why))
+    };
+    let _ = writeln!(
+        out,
+        "<details><summary>{icon} {}: {}{shown}{why}</summary>\n",
+        inline_html(&crate::text::truncate(&case.id, 200)),
+        case.status.as_str()
+    );
+    let mut facts = Vec::new();
+    if !case.tags.is_empty() {
+        facts.push(format!(
+            "tags: {}",
+            md(&crate::text::truncate(&case.tags.join(", "), REASON_CHARS))
+        ));
+    }
+    if !case.tools.is_empty() {
+        facts.push(format!(
+            "tools: {}",
+            md(&crate::text::truncate(
+                &case.tools.join(" → "),
+                REASON_CHARS
+            ))
+        ));
+    }
+    if !facts.is_empty() {
+        let _ = writeln!(out, "{}\n", facts.join(" · "));
+    }
+    if let Some(e) = &case.error {
+        let _ = writeln!(out, "Agent error: {}\n", md(&error_line(e, REASON_CHARS)));
+    }
+    // An agent that could not run leaves every check errored with its own error: one line
+    // above says it, so the checks are not repeated.
+    let agent_failed = case.status == CaseStatus::Errored && case.error.is_some();
+    if !bad.is_empty() && !agent_failed {
+        out.push_str("| check | outcome | score | reason |\n|---|---|---:|---|\n");
+        for v in bad {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                md(&crate::text::truncate(&v.check, 200)),
+                v.outcome.as_str(),
+                opt_score(v.score),
+                md(&crate::text::truncate(&v.reason, REASON_CHARS))
+            );
+        }
+        out.push('\n');
+    }
+    out.push_str("</details>\n\n");
+    out
+}
+
+fn soft_failed(r: &RunReport) -> Vec<&CaseResult> {
+    r.cases
+        .iter()
+        .filter(|c| c.status == CaseStatus::SoftFailed)
+        .collect()
+}
+
+fn warnings(soft: &[&CaseResult], budget: &mut Budget) -> String {
+    let mut out = String::new();
+    if soft.is_empty() {
+        return out;
+    }
+    let lines: usize = soft
+        .iter()
+        .map(|c| {
+            c.checks
+                .iter()
+                .filter(|v| v.outcome == Outcome::SoftFail)
+                .count()
+        })
+        .sum();
+    let mut shown = 0;
+    let title = format!("### Warnings: soft fails ({})\n\n", soft.len());
+    if budget.push(&mut out, &title, MORE_LINE) {
+        'cases: for case in soft {
+            for v in case
+                .checks
+                .iter()
+                .filter(|v| v.outcome == Outcome::SoftFail)
+            {
+                let shown_score = v
+                    .score
+                    .map(|s| format!(" (score {})", score(s)))
+                    .unwrap_or_default();
+                let line = format!(
+                    "- ⚠️ {}: {}{shown_score}: {}\n",
+                    md(&crate::text::truncate(&case.id, 200)),
+                    md(&crate::text::truncate(&v.check, 200)),
+                    md(&crate::text::truncate(&v.reason, REASON_CHARS))
+                );
+                if !budget.push(&mut out, &line, MORE_LINE) {
+                    break 'cases;
+                }
+                shown += 1;
+            }
+        }
+    }
+    if shown < lines {
+        let _ = writeln!(
+            out,
+            "- …and {} more soft fail{} not shown: see `report.json`.",
+            lines - shown,
+            if lines - shown == 1 { "" } else { "s" }
+        );
+    }
+    out.push('\n');
+    out
+}
+
+fn by_tag(r: &RunReport) -> String {
+    let mut out = String::new();
     if r.summary.by_tag.is_empty() {
-        return;
+        return out;
     }
     out.push_str("### By tag\n\n| tag | cases | passed | pass rate |\n|---|---:|---:|---:|\n");
-    for (tag, t) in &r.summary.by_tag {
+    for (tag, t) in r.summary.by_tag.iter().take(MAX_TAGS) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
-            md(tag),
+            md(&crate::text::truncate(tag, 200)),
             t.total,
             t.passed,
             pct(t.pass_rate)
         );
     }
+    if r.summary.by_tag.len() > MAX_TAGS {
+        let _ = writeln!(
+            out,
+            "\n…and {} more tags: see `report.json`.",
+            r.summary.by_tag.len() - MAX_TAGS
+        );
+    }
     out.push('\n');
+    out
 }
 
 fn not_pass(v: &Verdict) -> bool {
@@ -292,6 +477,22 @@ fn md(s: &str) -> String {
                 }
             }
             '\n' => out.push_str("<br>"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for inline HTML (a `<summary>`, where Markdown escapes are not read): entities for
+/// what HTML reads, line breaks as spaces.
+fn inline_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' | '\n' => out.push(' '),
             c => out.push(c),
         }
     }
@@ -349,6 +550,118 @@ mod tests {
                 Some(w) => assert_eq!(cells, w, "{line}"),
             }
         }
+    }
+
+    /// 3,000 failures (the size that once wrote 730 KB) fit a PR comment, worst first.
+    #[test]
+    fn three_thousand_failures_fit_a_pr_comment_worst_first() {
+        let sample = sample_report();
+        let failed = sample
+            .cases
+            .iter()
+            .find(|c| c.id == "refund-late")
+            .expect("the sample's failed case")
+            .clone();
+        let mut report = sample.clone();
+        for i in 0..3000 {
+            let mut c = failed.clone();
+            c.id = format!("bulk-{i:04}");
+            // A long judge reason, as real runs have.
+            c.checks[0].reason =
+                format!("{i}: {}", "the agent refunded without asking. ".repeat(40));
+            c.score = Some(0.5 + (i % 7) as f64 / 100.0);
+            report.cases.push(c);
+        }
+        let mut worst = failed.clone();
+        worst.id = "zz-worst".into();
+        worst.score = Some(0.01);
+        report.cases.push(worst);
+        let text = render_markdown(&report);
+        assert!(
+            text.chars().count() < 60_000,
+            "{} chars",
+            text.chars().count()
+        );
+        assert!(text.len() <= MAX_BYTES, "{} bytes", text.len());
+        // The critical case first, then the lowest score, though its id sorts last.
+        let at = |id: &str| {
+            text.find(&format!("<summary>❌ {id}:"))
+                .unwrap_or(usize::MAX)
+        };
+        assert!(at("refund-late") < at("zz-worst"), "critical first");
+        assert!(at("zz-worst") < at("bulk-0000"), "lowest score next");
+        assert!(at("bulk-0000") < usize::MAX, "failures are named");
+        let shown = text.matches("<details>").count();
+        assert_eq!(
+            text.matches("</details>").count(),
+            shown,
+            "every fold is closed"
+        );
+        let failing = report.cases.iter().filter(|c| !c.status.is_pass()).count();
+        assert!(
+            text.contains(&format!("…and {} more failures not shown", failing - shown)),
+            "{}",
+            &text[text.len() - 2000..]
+        );
+        // The sections after the failures are still there.
+        assert!(text.contains("### Warnings: soft fails (1)"));
+        assert!(text.contains("### By tag"));
+        // Reasons are cut, not dropped.
+        assert!(text.contains("the agent refunded without asking.") && text.contains('…'));
+    }
+
+    #[test]
+    fn a_regression_comes_right_after_the_critical_cases() {
+        let mut report = sample_report();
+        let order = |r: &RunReport| -> Vec<String> {
+            worst_first(r).iter().map(|c| c.id.clone()).collect()
+        };
+        assert_eq!(
+            order(&report),
+            ["refund-late", "provider-down", "kb-shipping"],
+            "critical, then errored cases: no score before a score"
+        );
+        report.baseline = Some(crate::results::compare::Comparison {
+            regressions: vec![crate::results::compare::StatusChange {
+                id: "kb-shipping".into(),
+                before: CaseStatus::Passed,
+                after: CaseStatus::Errored,
+                checks: vec![],
+            }],
+            ..Default::default()
+        });
+        assert_eq!(
+            order(&report),
+            ["refund-late", "kb-shipping", "provider-down"]
+        );
+    }
+
+    #[test]
+    fn an_agent_error_is_one_line_not_one_per_check() {
+        let mut report = sample_report();
+        let down = report
+            .cases
+            .iter_mut()
+            .find(|c| c.id == "provider-down")
+            .expect("the sample's errored case");
+        let e = down.error.clone().expect("an agent error");
+        down.checks = (0..3)
+            .map(|i| Verdict {
+                check: format!("check {i}"),
+                outcome: Outcome::Error,
+                score: None,
+                weight: 1.0,
+                reason: e.clone(),
+            })
+            .collect();
+        let text = render_markdown(&report);
+        let e = md(&e);
+        assert_eq!(
+            text.matches(e.as_str()).count(),
+            2,
+            "summary line and one error line: {text}"
+        );
+        assert!(!text.contains("check 1"), "{text}");
     }
 
     #[test]

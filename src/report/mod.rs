@@ -1,5 +1,6 @@
 //! Reports: one file per output format, each rendering a finished `RunReport`
 //! (`crate::results`); the aggregation they read lives there, not here.
+pub(crate) mod budget;
 pub(crate) mod comparison_render;
 pub(crate) mod csv;
 pub(crate) mod format;

@@ -3,6 +3,7 @@
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::report::csv::write_csv;
 use crate::report::html::write_html;
@@ -52,7 +53,9 @@ pub(crate) fn write_reports(
                     })
                 },
                 || {
-                    write("junit.xml", &mut |w| write_junit(w, report))?;
+                    write("junit.xml", &mut |w| {
+                        write_junit(w, report, Some(Duration::from_millis(meta.duration_ms)))
+                    })?;
                     write("results.csv", &mut |w| write_csv(w, report))
                 },
             )

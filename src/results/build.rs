@@ -102,6 +102,8 @@ mod tests {
             cost_usd: None,
             steps: 1,
             tools: vec![],
+            latency_ms: None,
+            duration_ms: None,
             repeats: None,
             repeat: 0,
         }

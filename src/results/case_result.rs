@@ -31,6 +31,14 @@ pub struct CaseResult {
     pub steps: usize,
     /// Tool-call sequence by name, for review diffs.
     pub tools: Vec<String>,
+    /// The representative run's agent latency (ms, `run_result::agent_latency_ms`), and the
+    /// wall time gauntlet spent on it, agent and checks. They vary between identical runs, so
+    /// report.json never holds them (it is byte-identical at any concurrency); junit.xml and
+    /// results.csv show them.
+    #[serde(skip)]
+    pub latency_ms: Option<u64>,
+    #[serde(skip)]
+    pub duration_ms: Option<u64>,
     /// With `--repeat N`: how the N runs went. The fields above describe one representative
     /// run (the first that did not pass, else the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -379,6 +379,8 @@ mod tests {
             steps: 1,
             tools: tools.iter().map(|t| t.to_string()).collect(),
             cost_usd: None,
+            latency_ms: None,
+            duration_ms: None,
             repeats: None,
             repeat: 0,
         }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::results::case_result::CaseResult;
-use crate::trajectory::{EndReason, Trajectory, Usage};
+use crate::trajectory::{EndReason, Step, Trajectory, Usage};
 use crate::verdict::{
     case_score, case_status, no_check_applied, CaseStatus, Verdict, NO_CHECK_APPLIED,
 };
@@ -31,6 +31,14 @@ pub struct RunResult {
     pub steps: usize,
     /// Tool-call sequence by name.
     pub tools: Vec<String>,
+    /// The agent's time in its model, tool and sub-agent steps (`agent_latency_ms`).
+    /// Wall-clock: kept in the journal, never in report.json.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Wall time gauntlet spent on the run, agent and checks (judges included); set by the
+    /// runner, absent when nothing timed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
     /// Which run of the case this is (0-based).
     #[serde(skip)]
     pub repeat: u32,
@@ -55,6 +63,8 @@ impl RunResult {
             cost_usd: self.cost_usd,
             steps: self.steps,
             tools: self.tools,
+            latency_ms: self.latency_ms,
+            duration_ms: self.duration_ms,
             repeats: None,
             repeat: self.repeat,
         }
@@ -94,16 +104,37 @@ pub fn run_result(
             .tool_calls()
             .map(|(name, _)| name.to_string())
             .collect(),
+        latency_ms: agent_latency_ms(&trajectory.steps),
+        duration_ms: None,
         checks,
         repeat,
         trajectory,
     }
 }
 
+/// The summed latencies of the steps the agent spent time in: model calls, tool calls, and
+/// sub-agents (their own latency, or their steps' when they report none). `None` when no step
+/// reports one: unknown, not zero.
+pub(crate) fn agent_latency_ms(steps: &[Step]) -> Option<u64> {
+    let mut total: Option<u64> = None;
+    for step in steps {
+        let ms = match step {
+            Step::Model { latency_ms, .. } | Step::Tool { latency_ms, .. } => *latency_ms,
+            Step::Agent {
+                latency_ms, steps, ..
+            } => latency_ms.or_else(|| agent_latency_ms(steps)),
+            Step::User { .. } | Step::Escalation { .. } => None,
+        };
+        if let Some(ms) = ms {
+            total = Some(total.unwrap_or(0).saturating_add(ms));
+        }
+    }
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trajectory::Step;
     use crate::verdict::Outcome;
 
     fn tags() -> Vec<String> {
@@ -149,7 +180,54 @@ mod tests {
             ("c", &tags()[..], 2)
         );
         assert_eq!(r.tools, vec!["lookup_order".to_string()]);
+        assert_eq!((r.latency_ms, r.duration_ms), (Some(3), None));
         let c = r.into_case();
         assert_eq!((c.repeat, c.repeats), (2, None), "the run is the case");
+    }
+
+    #[test]
+    fn agent_latency_sums_what_is_known_and_looks_into_sub_agents() {
+        let tool = |ms: Option<u64>| Step::Tool {
+            id: String::new(),
+            name: "t".into(),
+            args: serde_json::json!({}),
+            result: None,
+            error: None,
+            latency_ms: ms,
+            agent: None,
+            started_at: None,
+            metadata: Default::default(),
+        };
+        let agent = |ms: Option<u64>, steps: Vec<Step>| Step::Agent {
+            name: "a".into(),
+            steps,
+            started_at: None,
+            latency_ms: ms,
+            metadata: Default::default(),
+        };
+        let user = Step::User {
+            content: "hi".into(),
+        };
+        assert_eq!(agent_latency_ms(&[]), None);
+        assert_eq!(
+            agent_latency_ms(&[user.clone(), tool(None)]),
+            None,
+            "unknown"
+        );
+        assert_eq!(agent_latency_ms(&[tool(Some(0))]), Some(0), "known zero");
+        assert_eq!(
+            agent_latency_ms(&[user, tool(Some(5)), tool(None), tool(Some(7))]),
+            Some(12)
+        );
+        // A sub-agent's own latency covers its steps; without one, its steps count.
+        let inner = vec![tool(Some(4)), tool(Some(6))];
+        assert_eq!(
+            agent_latency_ms(&[agent(Some(30), inner.clone())]),
+            Some(30)
+        );
+        assert_eq!(
+            agent_latency_ms(&[agent(None, inner), tool(Some(1))]),
+            Some(11)
+        );
     }
 }

@@ -4,6 +4,7 @@ mod baseline;
 mod cache;
 mod calibrate;
 mod check_kinds;
+mod ci_output;
 mod confirm;
 mod demo;
 mod diagnostics;

@@ -14,6 +14,7 @@ pub fn gauntlet(args: &[&str]) -> Output {
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
         .env_remove("GAUNTLET_LOG")
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
@@ -77,4 +78,21 @@ pub fn missing_external(what: &str, hint: &str) {
         panic!("{what} is missing in CI ({hint}): .ci/run should have installed it");
     }
     eprintln!("SKIPPED: {what} is missing ({hint})");
+}
+
+/// A report file with its wall-clock values blanked, for comparing two runs: junit.xml's
+/// `time` attributes and results.csv's `latency_ms` and `duration_ms` (its last two columns).
+pub fn without_timings(name: &str, text: &str) -> String {
+    if name.ends_with(".csv") {
+        return text
+            .lines()
+            .map(|line| {
+                let cells: Vec<&str> = line.rsplitn(3, ',').collect();
+                cells.last().copied().unwrap_or(line).to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    let time = regex::Regex::new(r#" time="[0-9.]+""#).expect("regex");
+    time.replace_all(text, r#" time="<t>""#).into_owned()
 }
