@@ -43,8 +43,12 @@ pub(crate) async fn run_harness(
                 return Trajectory::errored(e.to_string());
             }
         };
+        if let Err(e) = run.start_mcp(config).await {
+            tracing::warn!(error = %e, "case could not start");
+            return Trajectory::errored(e.to_string());
+        }
         run.go(config, case).await;
-        run.finish()
+        run.finish().await
     }
     .instrument(span)
     .await
@@ -65,6 +69,8 @@ enum StartError {
     SystemPrompt(String),
     #[error("simulated user: {0}")]
     SimulatedUser(ProviderError),
+    #[error(transparent)]
+    Mcp(crate::agent::harness::mcp::McpError),
 }
 
 /// The simulated user of a case: its provider, model and side of the conversation.
@@ -92,6 +98,8 @@ struct Run {
     /// Calls so far per tool: the index that keys fault draws.
     tool_calls: BTreeMap<String, u64>,
     user: Option<UserSim>,
+    /// A tool server that broke (died, hung): the run ends in `error` with this.
+    broken: Option<String>,
 }
 
 impl Run {
@@ -154,7 +162,20 @@ impl Run {
             repairs: 0,
             tool_calls: BTreeMap::new(),
             user,
+            broken: None,
         })
+    }
+
+    /// Starts this run's own MCP servers (a fresh session per run: no state leaks between
+    /// cases or repeats) and offers their tools.
+    async fn start_mcp(&mut self, config: &HarnessConfig) -> Result<(), StartError> {
+        if config.mcp.is_empty() {
+            return Ok(());
+        }
+        let mcp = crate::agent::harness::mcp::McpTools::start(&config.mcp)
+            .await
+            .map_err(StartError::Mcp)?;
+        self.toolbox.add_mcp(mcp).map_err(StartError::Tools)
     }
 
     async fn go(&mut self, config: &HarnessConfig, case: &dyn CaseInput) {
@@ -319,6 +340,10 @@ impl Run {
             }
             for call in calls {
                 self.run_tool(config, case, call).await;
+                if let Some(reason) = self.broken.take() {
+                    self.stop(EndReason::Error, reason);
+                    return TurnEnd::Stopped;
+                }
             }
             if self.repairs > config.max_repairs {
                 self.stop(
@@ -398,6 +423,11 @@ impl Run {
                 tracing::debug!(error = %e, "tool call refused");
                 format!("error: {e}")
             }
+            Err(ToolError::Broken(e)) => {
+                tracing::warn!(error = %e, "tool server broke");
+                self.broken = Some(e.clone());
+                format!("error: {e}")
+            }
         };
         self.messages
             .push(Message::tool(call.id.clone(), call.name.clone(), content));
@@ -431,7 +461,7 @@ impl Run {
         }
     }
 
-    fn finish(mut self) -> Trajectory {
+    async fn finish(mut self) -> Trajectory {
         // An escalation is a graceful end even if the closing answer ran out of steps.
         if let Some(reason) = &self.escalation {
             if !matches!(self.traj.end, EndReason::Error | EndReason::Escalated) {
@@ -441,6 +471,18 @@ impl Run {
         }
         if self.has_world {
             self.traj.state = Some(self.world.into_state());
+        }
+        // An MCP server's declared state resource is the world of this run.
+        if let Some(mcp) = self.toolbox.mcp() {
+            match mcp.end_state().await {
+                Ok(Some(state)) => self.traj.state = Some(state.into()),
+                Ok(None) => {}
+                Err(e) if self.traj.end != EndReason::Error => {
+                    self.traj.end = EndReason::Error;
+                    self.traj.error = Some(e.to_string());
+                }
+                Err(_) => {}
+            }
         }
         self.traj
     }
@@ -555,6 +597,7 @@ rules:
             pricing: Default::default(),
             budget: Default::default(),
             user_model: None,
+            mcp: vec![],
         }
     }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::agent::harness::raw_custom_tool::RawCustomTool;
+use crate::agent::harness::raw_mcp::RawMcpServer;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +40,10 @@ pub struct RawHarness {
     /// Tools beyond the builtin world: `mock`, `http` or `command`.
     #[serde(default)]
     pub custom_tools: Vec<RawCustomTool>,
+    /// MCP tool servers by name; `tools: [NAME.*]` offers all of a server's tools,
+    /// `NAME.TOOL` one of them.
+    #[serde(default)]
+    pub mcp: BTreeMap<String, RawMcpServer>,
     /// Fault injection by tool name: `{lookup_order: {error_rate: 0.3, seed: 7}}`.
     #[serde(default)]
     pub faults: BTreeMap<String, RawFaults>,

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::Value;
 
 use crate::agent::harness::custom_tool::{CustomKind, CustomTool};
+use crate::agent::harness::mcp::McpTools;
 use crate::agent::harness::support;
 use crate::agent::harness::world::World;
 use crate::provider::cache::{ToolLookup, ToolRecorder};
@@ -70,12 +71,14 @@ pub(crate) enum ToolError {
     Malformed(String),
     /// The tool ran (or was made to fail by fault injection) and reported an error.
     Failed(String),
+    /// The tool's server broke (died, hung): the run cannot go on and ends in `error`.
+    Broken(String),
 }
 
 impl ToolError {
     pub(crate) fn message(&self) -> &str {
         match self {
-            ToolError::Malformed(m) | ToolError::Failed(m) => m,
+            ToolError::Malformed(m) | ToolError::Failed(m) | ToolError::Broken(m) => m,
         }
     }
 }
@@ -153,6 +156,8 @@ pub(crate) struct Toolbox {
     recorder: Option<ToolRecorder>,
     /// Calls so far per recorded tool: part of each call's cache key.
     recorded_calls: Mutex<BTreeMap<String, u64>>,
+    /// The run's MCP servers and the specs offered: the suite's, then the servers' tools.
+    mcp: Option<(McpTools, Arc<[ToolSpec]>)>,
 }
 
 impl std::fmt::Debug for Toolbox {
@@ -179,7 +184,27 @@ impl Toolbox {
             set,
             recorder: None,
             recorded_calls: Mutex::new(BTreeMap::new()),
+            mcp: None,
         }
+    }
+
+    /// Adds the tools of the run's MCP servers after the suite's; a name offered twice is an
+    /// error (the model could not tell them apart).
+    pub(crate) fn add_mcp(&mut self, mcp: McpTools) -> Result<(), ToolSetError> {
+        let mut specs = self.set.specs.to_vec();
+        for spec in &mcp.specs {
+            if specs.iter().any(|s| s.name == spec.name) {
+                return Err(ToolSetError::DefinedTwice(spec.name.clone()));
+            }
+            specs.push(spec.clone());
+        }
+        self.mcp = Some((mcp, specs.into()));
+        Ok(())
+    }
+
+    /// The run's MCP servers, if it has any.
+    pub(crate) fn mcp(&self) -> Option<&McpTools> {
+        self.mcp.as_ref().map(|(m, _)| m)
     }
 
     /// Records (or replays) the calls of `http`/`command` tools through `recorder`.
@@ -200,15 +225,7 @@ impl Toolbox {
             (Some(r), CustomKind::Http { .. } | CustomKind::Command { .. }) => r,
             _ => return tool.run(case_id, args).await,
         };
-        let index = {
-            let mut calls = self
-                .recorded_calls
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            let n = calls.entry(name.to_string()).or_insert(0);
-            *n += 1;
-            *n - 1
-        };
+        let index = self.next_index(name);
         match recorder.lookup(name, args, index) {
             ToolLookup::Answer(outcome) => outcome,
             ToolLookup::Call(key) => {
@@ -219,15 +236,55 @@ impl Toolbox {
         }
     }
 
+    /// Runs an MCP tool, through the recorder like any tool that calls out of the process.
+    /// `Err`: the server broke.
+    async fn run_mcp(
+        &self,
+        mcp: &McpTools,
+        name: &str,
+        args: &Value,
+    ) -> Result<ToolOutcome, ToolError> {
+        let broken = |e: crate::agent::harness::mcp::McpError| ToolError::Broken(e.to_string());
+        let Some(recorder) = &self.recorder else {
+            return mcp.call(name, args).await.map_err(broken);
+        };
+        let index = self.next_index(name);
+        match recorder.lookup(name, args, index) {
+            ToolLookup::Answer(outcome) => Ok(outcome),
+            ToolLookup::Call(key) => {
+                let outcome = mcp.call(name, args).await.map_err(broken)?;
+                recorder.store(&key, name, args, index, &outcome);
+                Ok(outcome)
+            }
+        }
+    }
+
+    /// The index of this call among the recorded calls of `name`: part of its cache key.
+    fn next_index(&self, name: &str) -> u64 {
+        {
+            let mut calls = self
+                .recorded_calls
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let n = calls.entry(name.to_string()).or_insert(0);
+            *n += 1;
+            *n - 1
+        }
+    }
+
     /// Shared, so each model request carries them without a copy.
     pub(crate) fn specs(&self) -> &Arc<[ToolSpec]> {
-        &self.set.specs
+        match &self.mcp {
+            Some((_, specs)) => specs,
+            None => &self.set.specs,
+        }
     }
 
     /// Checks a call without running it: an unknown tool or invalid arguments.
     pub(crate) fn validate(&self, name: &str, args: &Value) -> Result<(), ToolError> {
-        let Some(validator) = self.set.validators.get(name) else {
-            let offered: Vec<&str> = self.set.specs.iter().map(|s| s.name.as_str()).collect();
+        let from_mcp = self.mcp().and_then(|m| m.validators.get(name));
+        let Some(validator) = self.set.validators.get(name).or(from_mcp) else {
+            let offered: Vec<&str> = self.specs().iter().map(|s| s.name.as_str()).collect();
             return Err(ToolError::Malformed(format!(
                 "unknown tool `{name}` (available: {})",
                 offered.join(", ")
@@ -268,6 +325,12 @@ impl Toolbox {
         args: &Value,
     ) -> Result<Value, ToolError> {
         self.validate(name, args)?;
+        if let Some(mcp) = self.mcp().filter(|m| m.has(name)) {
+            return self
+                .run_mcp(mcp, name, args)
+                .await?
+                .map_err(|failure| ToolError::Failed(failure.0));
+        }
         match self.set.custom.get(name) {
             Some(tool) => self.run_custom(tool, case_id, name, args).await,
             None => support::run(world, name, args),
