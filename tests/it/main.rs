@@ -16,6 +16,7 @@ mod harness;
 mod html;
 mod interrupt;
 mod loaders_prop;
+mod mcp;
 mod module_graph;
 mod otel_in;
 mod otel_out;

@@ -46,6 +46,7 @@ pub struct McpServer {
     pub name: String,
     program: Program,
     timeout: Duration,
+    start_timeout: Duration,
     /// The resource read at the end of each run as its end state.
     pub state_resource: Option<String>,
     pub select: McpSelect,
@@ -59,8 +60,12 @@ pub(crate) enum McpConfigError {
     BadName(String),
     #[error("MCP server `{0}`: `command` must not be empty")]
     EmptyCommand(String),
-    #[error("MCP server `{server}`: `timeout`: {reason}")]
-    BadTimeout { server: String, reason: String },
+    #[error("MCP server `{server}`: `{field}`: {reason}")]
+    BadTimeout {
+        server: String,
+        field: &'static str,
+        reason: String,
+    },
     #[error("MCP server `{0}`: `state.resource` must not be empty")]
     EmptyResource(String),
 }
@@ -83,16 +88,19 @@ impl McpServer {
         let Some(program) = raw.command.first() else {
             return Err(McpConfigError::EmptyCommand(name.to_string()));
         };
-        let timeout = raw
-            .timeout
-            .as_deref()
-            .map(parse_duration)
-            .transpose()
-            .map_err(|e| McpConfigError::BadTimeout {
-                server: name.to_string(),
-                reason: e.to_string(),
-            })?
-            .unwrap_or(DEFAULT_TIMEOUT);
+        let bound = |field: &'static str, text: &Option<String>| {
+            text.as_deref()
+                .map(parse_duration)
+                .transpose()
+                .map_err(|e| McpConfigError::BadTimeout {
+                    server: name.to_string(),
+                    field,
+                    reason: e.to_string(),
+                })
+                .map(|d| d.unwrap_or(DEFAULT_TIMEOUT))
+        };
+        let timeout = bound("timeout", &raw.timeout)?;
+        let start_timeout = bound("start_timeout", &raw.start_timeout)?;
         if raw.state.as_ref().is_some_and(|s| s.resource.is_empty()) {
             return Err(McpConfigError::EmptyResource(name.to_string()));
         }
@@ -107,6 +115,7 @@ impl McpServer {
                 pass_env: raw.pass_env.clone(),
             },
             timeout,
+            start_timeout,
             state_resource: raw.state.as_ref().map(|s| s.resource.clone()),
             select,
             stderr_bytes,
@@ -186,7 +195,8 @@ impl McpSession {
                 sink.lock().unwrap_or_else(|e| e.into_inner()).push(&chunk[..n]);
             }
         });
-        let started = tokio::time::timeout(server.timeout, ().serve((stdout, stdin))).await;
+        let started =
+            tokio::time::timeout(server.start_timeout, ().serve((stdout, stdin))).await;
         let client = match started {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => {
@@ -198,7 +208,7 @@ impl McpSession {
                 return Err(session_less
                     .error(McpErrorKind::TimedOut {
                         what: "the initialize handshake".into(),
-                        after: server.timeout,
+                        after: server.start_timeout,
                     })
                     .await);
             }
@@ -212,7 +222,11 @@ impl McpSession {
             _group: group,
         };
         let tools = session
-            .bounded("tools/list", session.client.list_all_tools())
+            .bounded(
+                "tools/list",
+                session.start_timeout(),
+                session.client.list_all_tools(),
+            )
             .await?;
         Ok((session, tools))
     }
@@ -222,9 +236,10 @@ impl McpSession {
     async fn bounded<T>(
         &self,
         what: &str,
+        after: Duration,
         work: impl std::future::Future<Output = Result<T, ServiceError>>,
     ) -> Result<T, McpError> {
-        match tokio::time::timeout(self.server.timeout, work).await {
+        match tokio::time::timeout(after, work).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(self
                 .error(McpErrorKind::Broken {
@@ -235,10 +250,14 @@ impl McpSession {
             Err(_) => Err(self
                 .error(McpErrorKind::TimedOut {
                     what: what.to_string(),
-                    after: self.server.timeout,
+                    after,
                 })
                 .await),
         }
+    }
+
+    fn start_timeout(&self) -> Duration {
+        self.server.start_timeout
     }
 
     async fn error(&self, kind: McpErrorKind) -> McpError {
@@ -286,6 +305,7 @@ impl McpSession {
         let result = self
             .bounded(
                 &format!("the read of `{uri}`"),
+                self.server.timeout,
                 self.client
                     .read_resource(ReadResourceRequestParams::new(uri.clone())),
             )
@@ -516,7 +536,7 @@ mod tests {
     #[tokio::test]
     async fn a_server_that_never_answers_times_out() {
         let raw: RawMcpServer =
-            serde_yaml::from_str("command: [sh, -c, 'echo waiting >&2; sleep 30']\ntimeout: 300ms")
+            serde_yaml::from_str("command: [sh, -c, 'echo waiting >&2; sleep 30']\nstart_timeout: 300ms")
                 .unwrap();
         let s = McpServer::compile("r", &raw, McpSelect::All, Path::new("."), 4096).unwrap();
         let started = std::time::Instant::now();

@@ -19,10 +19,14 @@ pub struct RawMcpServer {
     /// Provider keys (`*_API_KEY`) the server may see; all others are withheld.
     #[serde(default)]
     pub pass_env: Vec<String>,
-    /// Bound on the start (initialize, `tools/list`), each tool call and the state read
-    /// (default `30s`): a server that takes longer is taken as hung, and the run errors.
+    /// Bound on each tool call and the state read (default `30s`): a server that takes
+    /// longer is taken as hung, and the run errors.
     #[serde(default)]
     pub timeout: Option<String>,
+    /// Bound on the start: the process, the initialize handshake and `tools/list` (default
+    /// `30s`; an interpreter importing a large SDK on a busy machine takes seconds).
+    #[serde(default)]
+    pub start_timeout: Option<String>,
     /// Where the server's world is read at the end of each run: the run's end state.
     #[serde(default)]
     pub state: Option<RawMcpState>,
