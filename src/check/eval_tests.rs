@@ -712,9 +712,12 @@ fn end_state_exact_lists_every_difference_and_honours_ignore() {
 
 #[test]
 fn text_checks_with_scope_and_normalisers() {
-    let said = |text: &str| Step::Model {
-        content: Some(text.into()),
-        ..model(1)
+    let said = |text: &str| {
+        let mut step = model(1);
+        if let Step::Model { content, .. } = &mut step {
+            *content = Some(text.into());
+        }
+        step
     };
     // τ-bench's output check: the total is said in an earlier message, with a comma.
     let t = traj(
