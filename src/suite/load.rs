@@ -579,6 +579,21 @@ impl Loader {
         for p in problems {
             self.error(p.message, &p.needle).hint = p.hint;
         }
+        let state = h.state.as_ref().and_then(|raw| {
+            if mcp.iter().any(|s| s.state_resource.is_some()) {
+                self.error(
+                    "the harness has a `state` source and an MCP server with `state`: a run has one end state",
+                    "state:",
+                );
+            }
+            match crate::agent::harness::state_source::StateSource::compile(raw, &self.dir, limits.into()) {
+                Ok(s) => Some(Arc::new(s)),
+                Err(e) => {
+                    self.error(e.to_string().replace("custom tool `state`", "`state`"), "state:");
+                    None
+                }
+            }
+        });
         // An MCP server's tools are known only once it runs: faults may name any of them.
         let known: Vec<String> = match mcp.is_empty() {
             true => known,
@@ -616,6 +631,7 @@ impl Loader {
             budget: Budget::default(),
             user_model,
             mcp,
+            state,
             toolset: Default::default(),
             system_template,
         })

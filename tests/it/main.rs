@@ -23,6 +23,7 @@ mod otel_out;
 mod providers;
 mod resume;
 mod shard_merge;
+mod state_source;
 mod stats_reference;
 mod support;
 mod targets;

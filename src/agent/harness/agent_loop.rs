@@ -32,11 +32,12 @@ use crate::trajectory::{EndReason, Step, ToolCall, Trajectory};
 pub(crate) async fn run_harness(
     config: &HarnessConfig,
     case: &dyn CaseInput,
+    repeat: u32,
     providers: &Providers,
 ) -> Trajectory {
     let span = tracing::info_span!("case", id = %case.id(), model = %config.model);
     async {
-        let mut run = match Run::prepare(config, case, providers) {
+        let mut run = match Run::prepare(config, case, repeat, providers) {
             Ok(run) => run,
             Err(e) => {
                 tracing::warn!(error = %e, "case could not start");
@@ -48,7 +49,7 @@ pub(crate) async fn run_harness(
             return Trajectory::errored(e.to_string());
         }
         run.go(config, case).await;
-        run.finish().await
+        run.finish(config, case, repeat).await
     }
     .instrument(span)
     .await
@@ -106,6 +107,7 @@ impl Run {
     fn prepare(
         config: &HarnessConfig,
         case: &dyn CaseInput,
+        repeat: u32,
         providers: &Providers,
     ) -> Result<Run, StartError> {
         if case.turns().is_empty() {
@@ -121,7 +123,9 @@ impl Run {
             .toolset
             .get(&config.tools, &config.custom_tools)
             .map_err(StartError::Tools)?;
-        let toolbox = Toolbox::from_set(tools).with_recorder(providers.tool_recorder());
+        let toolbox = Toolbox::from_set(tools)
+            .with_recorder(providers.tool_recorder())
+            .with_run(repeat, crate::agent::harness::tool_context::new_session());
         let provider = providers
             .get(&config.model, case.mock_script())
             .map_err(StartError::Model)?;
@@ -461,7 +465,7 @@ impl Run {
         }
     }
 
-    async fn finish(mut self) -> Trajectory {
+    async fn finish(mut self, config: &HarnessConfig, case: &dyn CaseInput, repeat: u32) -> Trajectory {
         // An escalation is a graceful end even if the closing answer ran out of steps.
         if let Some(reason) = &self.escalation {
             if !matches!(self.traj.end, EndReason::Error | EndReason::Escalated) {
@@ -472,17 +476,28 @@ impl Run {
         if self.has_world {
             self.traj.state = Some(self.world.into_state());
         }
-        // An MCP server's declared state resource is the world of this run.
-        if let Some(mcp) = self.toolbox.mcp() {
-            match mcp.end_state().await {
-                Ok(Some(state)) => self.traj.state = Some(state.into()),
-                Ok(None) => {}
-                Err(e) if self.traj.end != EndReason::Error => {
-                    self.traj.end = EndReason::Error;
-                    self.traj.error = Some(e.to_string());
-                }
-                Err(_) => {}
+        // A declared state source (an MCP resource, the custom tools' endpoint) is the world.
+        let state = match (self.toolbox.mcp(), &config.state) {
+            (Some(mcp), _) => mcp.end_state().await.map_err(|e| e.to_string()),
+            (None, Some(source)) => {
+                let ctx = crate::agent::harness::tool_context::ToolContext {
+                    case_id: case.id().to_string(),
+                    repeat,
+                    call_index: 0,
+                    session: self.toolbox.session().to_string(),
+                };
+                source.read(&ctx).await.map(Some).map_err(|e| e.to_string())
             }
+            (None, None) => Ok(None),
+        };
+        match state {
+            Ok(Some(state)) => self.traj.state = Some(state.into()),
+            Ok(None) => {}
+            Err(e) if self.traj.end != EndReason::Error => {
+                self.traj.end = EndReason::Error;
+                self.traj.error = Some(e);
+            }
+            Err(_) => {}
         }
         self.traj
     }
@@ -598,6 +613,7 @@ rules:
             budget: Default::default(),
             user_model: None,
             mcp: vec![],
+            state: None,
         }
     }
 
@@ -639,7 +655,7 @@ rules:
     }
 
     async fn run(cfg: &HarnessConfig, c: &Case) -> Trajectory {
-        run_harness(cfg, c, &providers()).await
+        run_harness(cfg, c, 0, &providers()).await
     }
 
     #[tokio::test]
@@ -1018,6 +1034,6 @@ rules:
         let cfg = config(8);
         let c = case(&["hi"], vec![]);
         let p = providers();
-        assert_send(run_harness(&cfg, &c, &p));
+        assert_send(run_harness(&cfg, &c, 0, &p));
     }
 }

@@ -10,6 +10,7 @@ use crate::agent::harness::budget::Budget;
 use crate::agent::harness::custom_tool::CustomTool;
 use crate::agent::harness::faults::Faults;
 use crate::agent::harness::mcp::McpServer;
+use crate::agent::harness::state_source::StateSource;
 use crate::agent::harness::pricing::PriceTable;
 use crate::agent::harness::tools::SharedToolSet;
 use crate::provider::types::ModelId;
@@ -41,6 +42,8 @@ pub struct HarnessConfig {
     pub budget: Budget,
     /// MCP tool servers, started afresh for each run (`mcp:`).
     pub mcp: Vec<Arc<McpServer>>,
+    /// `state:`: the custom tools' world, read at the end of each run as its end state.
+    pub state: Option<Arc<StateSource>>,
     /// The model playing a case's simulated user (default: the agent's model).
     pub user_model: Option<ModelId>,
     /// `tools` and `custom_tools` compiled, once for the whole suite.

@@ -12,6 +12,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::agent::harness::raw_custom_tool::RawCustomTool;
+use crate::agent::harness::tool_context::ToolContext;
 use crate::duration::parse_duration;
 use crate::limits::format_size;
 use crate::process::{locate_program, OutputLimits, Program, RunError};
@@ -217,18 +218,24 @@ impl CustomTool {
 
     /// Runs the tool on validated arguments. `Err` is what the model is told.
     pub async fn run(&self, case_id: &str, args: &Value) -> ToolOutcome {
+        self.run_in(&ToolContext::for_case(case_id), args).await
+    }
+
+    /// Runs the tool on validated arguments within a run: `http` and `command` tools are told
+    /// the case, repeat, call index and session (`ToolContext`).
+    pub async fn run_in(&self, ctx: &ToolContext, args: &Value) -> ToolOutcome {
         match &self.kind {
-            CustomKind::Mock(replies) => mock_reply(replies, case_id, args),
+            CustomKind::Mock(replies) => mock_reply(replies, &ctx.case_id, args),
             CustomKind::Http {
                 url,
                 timeout,
                 max_reply_bytes,
-            } => http_call(url, *timeout, *max_reply_bytes, args).await,
+            } => http_call(url, *timeout, *max_reply_bytes, ctx, args).await,
             CustomKind::Command {
                 program,
                 timeout,
                 limits,
-            } => command_call(program, *timeout, *limits, args).await,
+            } => command_call(program, *timeout, *limits, ctx, args).await,
         }
     }
 }
@@ -261,13 +268,18 @@ async fn http_call(
     url: &str,
     timeout: Duration,
     max_reply_bytes: u64,
+    ctx: &ToolContext,
     args: &Value,
 ) -> ToolOutcome {
-    let response = client()
+    let mut request = client()
         .map_err(|e| ToolFailure(e.to_string()))?
         .post(url)
         .timeout(timeout)
-        .json(args)
+        .json(args);
+    for (_, header, value) in ctx.pairs() {
+        request = request.header(header, value);
+    }
+    let response = request
         .send()
         .await
         .map_err(|e| format!("tool endpoint unreachable: {e}"))?;
@@ -294,8 +306,14 @@ async fn command_call(
     program: &Program,
     timeout: Duration,
     limits: OutputLimits,
+    ctx: &ToolContext,
     args: &Value,
 ) -> ToolOutcome {
+    let mut program = program.clone();
+    for (var, _, value) in ctx.pairs() {
+        program.env.insert(var.to_string(), value);
+    }
+    let program = &program;
     let input = args.to_string();
     let name = program.path.display();
     let output = match program.run(input.as_bytes(), limits, Some(timeout)).await {

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::agent::harness::raw_custom_tool::RawCustomTool;
 use crate::agent::harness::raw_mcp::RawMcpServer;
+use crate::agent::harness::state_source::RawStateSource;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +45,10 @@ pub struct RawHarness {
     /// `NAME.TOOL` one of them.
     #[serde(default)]
     pub mcp: BTreeMap<String, RawMcpServer>,
+    /// Where the world of the custom tools' server is read at the end of each run (the run's
+    /// end state): `{command: {argv: [...]}}` or `{http: {url: ...}}`.
+    #[serde(default)]
+    pub state: Option<RawStateSource>,
     /// Fault injection by tool name: `{lookup_order: {error_rate: 0.3, seed: 7}}`.
     #[serde(default)]
     pub faults: BTreeMap<String, RawFaults>,

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::agent::harness::custom_tool::{CustomKind, CustomTool};
 use crate::agent::harness::mcp::McpTools;
+use crate::agent::harness::tool_context::ToolContext;
 use crate::agent::harness::support;
 use crate::agent::harness::world::World;
 use crate::provider::cache::{ToolLookup, ToolRecorder};
@@ -154,8 +155,11 @@ pub(crate) struct Toolbox {
     set: Arc<ToolSet>,
     /// `--cache`/`--record`/`--replay`: where `http`/`command` tool calls are recorded.
     recorder: Option<ToolRecorder>,
-    /// Calls so far per recorded tool: part of each call's cache key.
+    /// Calls so far per tool: part of each recorded call's cache key, and the call index a
+    /// `command`/`http` tool is told.
     recorded_calls: Mutex<BTreeMap<String, u64>>,
+    /// The run (repeat, session) the `command`/`http` tools are told about.
+    run: ToolContext,
     /// The run's MCP servers and the specs offered: the suite's, then the servers' tools.
     mcp: Option<(McpTools, Arc<[ToolSpec]>)>,
 }
@@ -184,8 +188,21 @@ impl Toolbox {
             set,
             recorder: None,
             recorded_calls: Mutex::new(BTreeMap::new()),
+            run: ToolContext::default(),
             mcp: None,
         }
+    }
+
+    /// The run the tools are told about: its repeat and session.
+    pub(crate) fn with_run(mut self, repeat: u32, session: String) -> Toolbox {
+        self.run.repeat = repeat;
+        self.run.session = session;
+        self
+    }
+
+    /// This run's session: what a state source is asked about.
+    pub(crate) fn session(&self) -> &str {
+        &self.run.session
     }
 
     /// Adds the tools of the run's MCP servers after the suite's; a name offered twice is an
@@ -221,15 +238,20 @@ impl Toolbox {
         name: &str,
         args: &Value,
     ) -> ToolOutcome {
+        let index = self.next_index(name);
+        let ctx = ToolContext {
+            case_id: case_id.to_string(),
+            call_index: index,
+            ..self.run.clone()
+        };
         let recorder = match (&self.recorder, &tool.kind) {
             (Some(r), CustomKind::Http { .. } | CustomKind::Command { .. }) => r,
-            _ => return tool.run(case_id, args).await,
+            _ => return tool.run_in(&ctx, args).await,
         };
-        let index = self.next_index(name);
         match recorder.lookup(name, args, index) {
             ToolLookup::Answer(outcome) => outcome,
             ToolLookup::Call(key) => {
-                let outcome = tool.run(case_id, args).await;
+                let outcome = tool.run_in(&ctx, args).await;
                 recorder.store(&key, name, args, index, &outcome);
                 outcome
             }
