@@ -689,10 +689,22 @@ fn end_state_exact_lists_every_difference_and_honours_ignore() {
         )],
     );
     for (bad, want) in [
-        ("end_state: {mode: fuzzy, expected: {}}", "`exact` or `subset`"),
-        ("end_state: {mode: exact, expected: 3}", "must be `expected.state` or a map"),
-        ("end_state: {mode: subset, expected: {}, ignore: [a]}", "`mode: exact` only"),
-        ("end_state: {mode: exact, expected: {}, ignor: [a]}", "ignor"),
+        (
+            "end_state: {mode: fuzzy, expected: {}}",
+            "`exact` or `subset`",
+        ),
+        (
+            "end_state: {mode: exact, expected: 3}",
+            "must be `expected.state` or a map",
+        ),
+        (
+            "end_state: {mode: subset, expected: {}, ignore: [a]}",
+            "`mode: exact` only",
+        ),
+        (
+            "end_state: {mode: exact, expected: {}, ignor: [a]}",
+            "ignor",
+        ),
     ] {
         let raw: RawCheck = serde_yaml::from_str(bad).unwrap();
         let judges = BTreeMap::new();
@@ -722,7 +734,10 @@ fn text_checks_with_scope_and_normalisers() {
     // τ-bench's output check: the total is said in an earlier message, with a comma.
     let t = traj(
         "Anything else?",
-        vec![said("Your refund of $1,299.00 is on its way."), said("Anything else?")],
+        vec![
+            said("Your refund of $1,299.00 is on its way."),
+            said("Anything else?"),
+        ],
     );
     run_table(
         &case(),

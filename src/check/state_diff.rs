@@ -31,7 +31,12 @@ impl std::fmt::Display for Difference {
                 path,
                 expected,
                 found,
-            } => write!(f, "{path}: expected {}, found {}", show(expected), show(found)),
+            } => write!(
+                f,
+                "{path}: expected {}, found {}",
+                show(expected),
+                show(found)
+            ),
             Difference::Missing { path, expected } => {
                 write!(f, "{path}: missing (expected {})", show(expected))
             }
@@ -179,6 +184,9 @@ mod tests {
 
     #[test]
     fn a_different_kind_at_the_root_is_one_difference() {
-        assert_eq!(shown(json!({}), json!([]), &[]), ["(root): expected {}, found []"]);
+        assert_eq!(
+            shown(json!({}), json!([]), &[]),
+            ["(root): expected {}, found []"]
+        );
     }
 }

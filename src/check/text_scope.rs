@@ -151,7 +151,10 @@ mod tests {
             punctuation: true,
             whitespace: true,
         };
-        assert_eq!(all.apply("  Refund of $1,299.00 —  Done! "), "refund of 129900 — done");
+        assert_eq!(
+            all.apply("  Refund of $1,299.00 —  Done! "),
+            "refund of 129900 — done"
+        );
         let ws = Normalize {
             whitespace: true,
             ..Normalize::default()

@@ -341,7 +341,9 @@ impl Loader {
             },
         };
         self.errors
-            .extend(crate::suite::external_user::external_user_problems(&target, &cases));
+            .extend(crate::suite::external_user::external_user_problems(
+                &target, &cases,
+            ));
         // Not collected in place: that would keep the `Case`s' whole buffer behind the `Arc`s.
         let mut shared_cases = Vec::with_capacity(cases.len());
         shared_cases.extend(cases.into_iter().map(Arc::new));

@@ -59,9 +59,14 @@ fn the_retail_suite_passes_its_gate_through_the_mcp_server() {
     let exchange = case(&r, "exchange-lamp");
     assert_eq!(exchange["status"], "failed");
     let reason = exchange["checks"][0]["reason"].as_str().unwrap();
-    assert!(reason.starts_with("end state differs at 3 paths"), "{reason}");
     assert!(
-        reason.contains("orders.W-1001.status: expected \"exchange requested\", found \"return requested\""),
+        reason.starts_with("end state differs at 3 paths"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains(
+            "orders.W-1001.status: expected \"exchange requested\", found \"return requested\""
+        ),
         "{reason}"
     );
 }
@@ -79,7 +84,11 @@ fn each_run_gets_a_fresh_server_so_state_never_leaks() {
     );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let r = report(&out, "retail");
-    for id in ["cancel-pending", "modify-address", "cancel-delivered-refused"] {
+    for id in [
+        "cancel-pending",
+        "modify-address",
+        "cancel-delivered-refused",
+    ] {
         // `passed`, not `flaky`: all three runs of each passed.
         assert_eq!(case(&r, id)["status"], "passed", "{id}: {}", case(&r, id));
     }
@@ -173,16 +182,17 @@ fn a_server_that_cannot_start_errors_every_run() {
     let r = report(&out, "nostart");
     let c = case(&r, "a");
     assert_eq!(c["status"], "errored", "{c}");
-    assert!(
-        c["error"].as_str().unwrap().contains("cannot start"),
-        "{c}"
-    );
+    assert!(c["error"].as_str().unwrap().contains("cannot start"), "{c}");
 }
 
 #[test]
 fn mcp_mistakes_in_a_suite_are_load_errors() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("cases.jsonl"), "{\"id\": \"a\", \"input\": \"hi\"}\n").unwrap();
+    std::fs::write(
+        dir.path().join("cases.jsonl"),
+        "{\"id\": \"a\", \"input\": \"hi\"}\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("suite.yaml"),
         "name: bad\ndataset: cases.jsonl\ntarget:\n  harness:\n    model: openai:gpt-4o-mini\n    tools: [retial.*]\n    mcp:\n      retail: {command: [python3, server.py], timeout: soon}\n",
@@ -191,7 +201,10 @@ fn mcp_mistakes_in_a_suite_are_load_errors() {
     let o = gauntlet(&["validate", dir.path().join("suite.yaml").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("`retial.*` names no MCP server `retial`"), "{err}");
+    assert!(
+        err.contains("`retial.*` names no MCP server `retial`"),
+        "{err}"
+    );
     assert!(err.contains("did you mean `retail.*`?"), "{err}");
     assert!(err.contains("MCP server `retail` offers no tool"), "{err}");
 }
@@ -213,7 +226,8 @@ fn a_simulated_user_on_a_command_target_is_refused_at_load() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
-        err.contains("cases.jsonl:2") && err.contains("case `b`: a simulated `user` needs the harness target"),
+        err.contains("cases.jsonl:2")
+            && err.contains("case `b`: a simulated `user` needs the harness target"),
         "{err}"
     );
     assert!(!err.contains("case `a`"), "{err}");

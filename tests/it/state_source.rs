@@ -81,10 +81,16 @@ fn a_command_tool_server_keeps_a_world_per_run_and_end_state_sees_it() {
         assert_eq!(c["status"], "passed", "{c}");
     }
     // One world per run: 2 cases × 2 repeats.
-    assert_eq!(std::fs::read_dir(dir.path().join("store")).unwrap().count(), 4);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("store")).unwrap().count(),
+        4
+    );
     // The state of each run names its own repeat.
     let trajectories = read(out.path().join("notes/trajectories.jsonl"));
     let first: Value = serde_json::from_str(trajectories.lines().next().unwrap()).unwrap();
     let state = &first["trajectory"]["state"];
-    assert_eq!(state["asked"]["repeat"], state["notes"][0]["repeat"], "{state}");
+    assert_eq!(
+        state["asked"]["repeat"], state["notes"][0]["repeat"],
+        "{state}"
+    );
 }

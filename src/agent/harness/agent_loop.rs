@@ -465,7 +465,12 @@ impl Run {
         }
     }
 
-    async fn finish(mut self, config: &HarnessConfig, case: &dyn CaseInput, repeat: u32) -> Trajectory {
+    async fn finish(
+        mut self,
+        config: &HarnessConfig,
+        case: &dyn CaseInput,
+        repeat: u32,
+    ) -> Trajectory {
         // An escalation is a graceful end even if the closing answer ran out of steps.
         if let Some(reason) = &self.escalation {
             if !matches!(self.traj.end, EndReason::Error | EndReason::Escalated) {

@@ -165,7 +165,9 @@ struct McpSession {
 }
 
 impl McpSession {
-    async fn start(server: Arc<McpServer>) -> Result<(McpSession, Vec<rmcp::model::Tool>), McpError> {
+    async fn start(
+        server: Arc<McpServer>,
+    ) -> Result<(McpSession, Vec<rmcp::model::Tool>), McpError> {
         let fail = |kind| McpError {
             server: server.name.clone(),
             kind,
@@ -180,7 +182,9 @@ impl McpSession {
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
-            return Err(fail(McpErrorKind::Handshake("the pipes are missing".into())));
+            return Err(fail(McpErrorKind::Handshake(
+                "the pipes are missing".into(),
+            )));
         };
         let tail_buf = Arc::new(Mutex::new(Tail::new(server.stderr_bytes)));
         let sink = tail_buf.clone();
@@ -192,16 +196,19 @@ impl McpSession {
                 if n == 0 {
                     break;
                 }
-                sink.lock().unwrap_or_else(|e| e.into_inner()).push(&chunk[..n]);
+                sink.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(&chunk[..n]);
             }
         });
-        let started =
-            tokio::time::timeout(server.start_timeout, ().serve((stdout, stdin))).await;
+        let started = tokio::time::timeout(server.start_timeout, ().serve((stdout, stdin))).await;
         let client = match started {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => {
                 let session_less = Broken::new(&server, tail_buf, drain);
-                return Err(session_less.error(McpErrorKind::Handshake(e.to_string())).await);
+                return Err(session_less
+                    .error(McpErrorKind::Handshake(e.to_string()))
+                    .await);
             }
             Err(_) => {
                 let session_less = Broken::new(&server, tail_buf, drain);
@@ -326,9 +333,7 @@ impl McpSession {
         };
         match serde_json::from_str(text) {
             Ok(v) => Ok(Some(v)),
-            Err(e) => Err(self
-                .error(bad(format!("its text is not JSON: {e}")))
-                .await),
+            Err(e) => Err(self.error(bad(format!("its text is not JSON: {e}"))).await),
         }
     }
 }
@@ -498,10 +503,7 @@ mod tests {
         let r = json!({"content": [{"type": "text", "text": "plain"}]});
         assert_eq!(call_outcome(r), Ok(json!("plain")));
         let r = json!({"content": [{"type": "text", "text": "order is shipped"}], "isError": true});
-        assert_eq!(
-            call_outcome(r),
-            Err(ToolFailure("order is shipped".into()))
-        );
+        assert_eq!(call_outcome(r), Err(ToolFailure("order is shipped".into())));
     }
 
     #[test]
@@ -510,11 +512,17 @@ mod tests {
         let dir = Path::new(".");
         let e = McpServer::compile("r", &raw("command: []"), McpSelect::All, dir, 100).unwrap_err();
         assert_eq!(e, McpConfigError::EmptyCommand("r".into()));
-        let e = McpServer::compile("a.b", &raw("command: [x]"), McpSelect::All, dir, 100)
-            .unwrap_err();
+        let e =
+            McpServer::compile("a.b", &raw("command: [x]"), McpSelect::All, dir, 100).unwrap_err();
         assert!(matches!(e, McpConfigError::BadName(_)));
-        let e = McpServer::compile("r", &raw("command: [x]\ntimeout: soon"), McpSelect::All, dir, 100)
-            .unwrap_err();
+        let e = McpServer::compile(
+            "r",
+            &raw("command: [x]\ntimeout: soon"),
+            McpSelect::All,
+            dir,
+            100,
+        )
+        .unwrap_err();
         assert!(matches!(e, McpConfigError::BadTimeout { .. }), "{e}");
     }
 
@@ -535,9 +543,10 @@ mod tests {
     #[cfg(unix)]
     #[tokio::test]
     async fn a_server_that_never_answers_times_out() {
-        let raw: RawMcpServer =
-            serde_yaml::from_str("command: [sh, -c, 'echo waiting >&2; sleep 30']\nstart_timeout: 300ms")
-                .unwrap();
+        let raw: RawMcpServer = serde_yaml::from_str(
+            "command: [sh, -c, 'echo waiting >&2; sleep 30']\nstart_timeout: 300ms",
+        )
+        .unwrap();
         let s = McpServer::compile("r", &raw, McpSelect::All, Path::new("."), 4096).unwrap();
         let started = std::time::Instant::now();
         let err = McpTools::start(&[Arc::new(s)]).await.err().unwrap();

@@ -71,13 +71,16 @@ mod tests {
     use super::*;
 
     fn source(argv: &str) -> StateSource {
-        let raw: RawStateSource = serde_yaml::from_str(&format!("command: {{argv: {argv}}}")).unwrap();
+        let raw: RawStateSource =
+            serde_yaml::from_str(&format!("command: {{argv: {argv}}}")).unwrap();
         StateSource::compile(&raw, Path::new("."), Default::default()).unwrap()
     }
 
     #[tokio::test]
     async fn the_source_is_asked_about_the_session_and_its_json_is_the_state() {
-        let echo = source(r#"[sh, -c, 'printf "{\"env\": \"%s\", \"asked\": %s}" "$GAUNTLET_SESSION" "$(cat)"']"#);
+        let echo = source(
+            r#"[sh, -c, 'printf "{\"env\": \"%s\", \"asked\": %s}" "$GAUNTLET_SESSION" "$(cat)"']"#,
+        );
         let ctx = ToolContext {
             case_id: "c1".into(),
             repeat: 2,

@@ -30,14 +30,26 @@ impl ToolContext {
     /// The pairs sent: as environment variables (`GAUNTLET_…`) or headers (`x-gauntlet-…`).
     pub(crate) fn pairs(&self) -> [(&'static str, &'static str, String); 4] {
         [
-            ("GAUNTLET_CASE_ID", "x-gauntlet-case-id", self.case_id.clone()),
-            ("GAUNTLET_REPEAT", "x-gauntlet-repeat", self.repeat.to_string()),
+            (
+                "GAUNTLET_CASE_ID",
+                "x-gauntlet-case-id",
+                self.case_id.clone(),
+            ),
+            (
+                "GAUNTLET_REPEAT",
+                "x-gauntlet-repeat",
+                self.repeat.to_string(),
+            ),
             (
                 "GAUNTLET_CALL_INDEX",
                 "x-gauntlet-call-index",
                 self.call_index.to_string(),
             ),
-            ("GAUNTLET_SESSION", "x-gauntlet-session", self.session.clone()),
+            (
+                "GAUNTLET_SESSION",
+                "x-gauntlet-session",
+                self.session.clone(),
+            ),
         ]
     }
 }

@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::agent::harness::custom_tool::{CustomKind, CustomTool};
 use crate::agent::harness::mcp::McpTools;
-use crate::agent::harness::tool_context::ToolContext;
 use crate::agent::harness::support;
+use crate::agent::harness::tool_context::ToolContext;
 use crate::agent::harness::world::World;
 use crate::provider::cache::{ToolLookup, ToolRecorder};
 use crate::provider::types::ToolSpec;

@@ -124,8 +124,7 @@ fn parse_options(
             .collect(),
         Some(_) => {
             errs.push(
-                CheckError::new("`end_state.ignore` must be a list of dot paths")
-                    .needle("ignore"),
+                CheckError::new("`end_state.ignore` must be a list of dot paths").needle("ignore"),
             );
             return None;
         }
