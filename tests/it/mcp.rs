@@ -232,3 +232,28 @@ fn a_simulated_user_on_a_command_target_is_refused_at_load() {
     );
     assert!(!err.contains("case `a`"), "{err}");
 }
+
+#[test]
+fn a_recorded_retail_run_replays_with_its_end_states() {
+    if python().is_none() {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
+    let (o, recorded) = eval_into(
+        "suites/retail.yaml",
+        &["--record", "--cache-dir", cache_dir],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    // The replay calls no tool: the worlds the servers ended with come from the record too,
+    // so the exact end-state checks give the same verdicts.
+    let (o, replayed) = eval_into(
+        "suites/retail.yaml",
+        &["--replay", "--cache-dir", cache_dir],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        read(recorded.path().join("retail/report.json")),
+        read(replayed.path().join("retail/report.json"))
+    );
+}

@@ -482,8 +482,12 @@ impl Run {
             self.traj.state = Some(self.world.into_state());
         }
         // A declared state source (an MCP resource, the custom tools' endpoint) is the world.
+        // Names in the record that no tool can have (tool names have no `:`).
         let state = match (self.toolbox.mcp(), &config.state) {
-            (Some(mcp), _) => mcp.end_state().await.map_err(|e| e.to_string()),
+            (Some(mcp), _) => {
+                let read = async { mcp.end_state().await.map_err(|e| e.to_string()) };
+                self.toolbox.recorded_state("state:mcp", read).await
+            }
             (None, Some(source)) => {
                 let ctx = crate::agent::harness::tool_context::ToolContext {
                     case_id: case.id().to_string(),
@@ -491,7 +495,8 @@ impl Run {
                     call_index: 0,
                     session: self.toolbox.session().to_string(),
                 };
-                source.read(&ctx).await.map(Some).map_err(|e| e.to_string())
+                let read = async { source.read(&ctx).await.map(Some).map_err(|e| e.to_string()) };
+                self.toolbox.recorded_state("state:source", read).await
             }
             (None, None) => Ok(None),
         };

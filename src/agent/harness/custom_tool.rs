@@ -509,6 +509,53 @@ mock:
     }
 
     #[tokio::test]
+    async fn http_tools_are_told_the_run_in_headers_and_the_body_stays_the_arguments() {
+        use crate::agent::harness::tool_context::ToolContext;
+        use wiremock::matchers::{body_json, header, method};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(header("x-gauntlet-case-id", "c7"))
+            .and(header("x-gauntlet-repeat", "2"))
+            .and(header("x-gauntlet-call-index", "3"))
+            .and(header("x-gauntlet-session", "abc"))
+            .and(body_json(json!({"q": 1})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+            .mount(&server)
+            .await;
+        let tool = compile(&format!("name: t\nhttp: {{url: '{}'}}", server.uri())).unwrap();
+        let ctx = ToolContext {
+            case_id: "c7".into(),
+            repeat: 2,
+            call_index: 3,
+            session: "abc".into(),
+        };
+        assert_eq!(
+            tool.run_in(&ctx, &json!({"q": 1})).await,
+            Ok(json!({"ok": true}))
+        );
+        // Without the headers the server has no matching answer.
+        assert!(tool.run("c7", &json!({"q": 1})).await.is_err());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn command_tools_are_told_the_run_in_their_environment() {
+        use crate::agent::harness::tool_context::ToolContext;
+        let tool = compile(
+            "name: t\ncommand: {argv: [sh, -c, 'printf \"%s %s %s %s\" $GAUNTLET_CASE_ID $GAUNTLET_REPEAT $GAUNTLET_CALL_INDEX $GAUNTLET_SESSION']}",
+        )
+        .unwrap();
+        let ctx = ToolContext {
+            case_id: "c7".into(),
+            repeat: 1,
+            call_index: 4,
+            session: "s9".into(),
+        };
+        assert_eq!(tool.run_in(&ctx, &json!({})).await, Ok(json!("c7 1 4 s9")));
+    }
+
+    #[tokio::test]
     async fn an_http_tool_reply_over_the_output_limit_is_an_error() {
         use wiremock::{Mock, MockServer, ResponseTemplate};
         let server = MockServer::start().await;

@@ -281,6 +281,30 @@ impl Toolbox {
         }
     }
 
+    /// The run's end state from a state source (`source` names it in the store), through the
+    /// recorder like a tool call: a replayed run's tool calls never reached the server, so the
+    /// world it ends with must be replayed too.
+    pub(crate) async fn recorded_state(
+        &self,
+        source: &str,
+        read: impl std::future::Future<Output = Result<Option<Value>, String>>,
+    ) -> Result<Option<Value>, String> {
+        let Some(recorder) = &self.recorder else {
+            return read.await;
+        };
+        match recorder.lookup(source, &Value::Null, 0) {
+            ToolLookup::Answer(Ok(state)) => Ok(Some(state)),
+            ToolLookup::Answer(Err(e)) => Err(e.0),
+            ToolLookup::Call(key) => {
+                let state = read.await?;
+                if let Some(v) = &state {
+                    recorder.store(&key, source, &Value::Null, 0, &Ok(v.clone()));
+                }
+                Ok(state)
+            }
+        }
+    }
+
     /// The index of this call among the recorded calls of `name`: part of its cache key.
     fn next_index(&self, name: &str) -> u64 {
         {
