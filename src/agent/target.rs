@@ -144,7 +144,7 @@ pub(crate) async fn run_case(
 ) -> Trajectory {
     let case: &dyn CaseInput = case;
     match target {
-        Target::Harness(config) => run_harness(config, case, providers).await,
+        Target::Harness(config) => run_harness(config, case, repeat, providers).await,
         Target::Command(command) => command.run(case, repeat).await,
         Target::Http(http) => http.run(case, repeat).await,
         Target::Replay(replay) => replay.run(case),

@@ -638,3 +638,155 @@ fn end_state_paths() {
         ],
     );
 }
+
+#[test]
+fn end_state_exact_lists_every_difference_and_honours_ignore() {
+    let mut t = traj("", vec![]);
+    t.state = Some(json!({"orders": {"1042": {"status": "refunded", "at": "10:00"}}}).into());
+    let mut extra = t.clone();
+    extra.state = Some(
+        json!({"orders": {"1042": {"status": "delivered", "at": "11:00"}, "9": {"status": "new"}}})
+            .into(),
+    );
+    run_table(
+        &case(),
+        vec![
+            // The subset form passes a state with extra fields; the exact form does not.
+            ("end_state: expected.state", t.clone(), Pass, ""),
+            (
+                "end_state: {mode: exact, expected: expected.state}",
+                t.clone(),
+                Fail,
+                "end state differs at 1 path: orders.1042.at: unexpected \"10:00\"",
+            ),
+            (
+                "end_state: {mode: exact, expected: expected.state, ignore: [orders.*.at]}",
+                t.clone(),
+                Pass,
+                "equals",
+            ),
+            (
+                "end_state: {mode: exact, expected: expected.state, ignore: [orders.*.at]}",
+                extra,
+                Fail,
+                "2 paths: orders.1042.status: expected \"refunded\", found \"delivered\"; orders.9: unexpected",
+            ),
+            (
+                "end_state: {mode: exact, expected: {orders: {}}}",
+                traj("", vec![]),
+                Fail,
+                "no end state",
+            ),
+        ],
+    );
+    run_table(
+        &bare_case(),
+        vec![(
+            "end_state: {mode: exact, expected: expected.state}",
+            t,
+            Skipped,
+            "expected.state",
+        )],
+    );
+    for (bad, want) in [
+        (
+            "end_state: {mode: fuzzy, expected: {}}",
+            "`exact` or `subset`",
+        ),
+        (
+            "end_state: {mode: exact, expected: 3}",
+            "must be `expected.state` or a map",
+        ),
+        (
+            "end_state: {mode: subset, expected: {}, ignore: [a]}",
+            "`mode: exact` only",
+        ),
+        (
+            "end_state: {mode: exact, expected: {}, ignor: [a]}",
+            "ignor",
+        ),
+    ] {
+        let raw: RawCheck = serde_yaml::from_str(bad).unwrap();
+        let judges = BTreeMap::new();
+        let env = CheckEnv {
+            suite_dir: Path::new("."),
+            judges: &judges,
+            available_judges: &[],
+            tools: None,
+            cache: &Default::default(),
+            limits: Default::default(),
+        };
+        let errs = from_raw(&raw, &env).unwrap_err();
+        let text = format!("{errs:?}");
+        assert!(text.contains(want), "{bad}: {text}");
+    }
+}
+
+#[test]
+fn text_checks_with_scope_and_normalisers() {
+    let said = |text: &str| {
+        let mut step = model(1);
+        if let Step::Model { content, .. } = &mut step {
+            *content = Some(text.into());
+        }
+        step
+    };
+    // τ-bench's output check: the total is said in an earlier message, with a comma.
+    let t = traj(
+        "Anything else?",
+        vec![
+            said("Your refund of $1,299.00 is on its way."),
+            said("Anything else?"),
+        ],
+    );
+    run_table(
+        &case(),
+        vec![
+            ("contains: '1299'", t.clone(), Fail, "missing"),
+            (
+                "contains: {value: '1299', scope: any_message}",
+                t.clone(),
+                Fail,
+                "missing",
+            ),
+            (
+                "contains: {value: '1299', scope: any_message, normalize: [punctuation]}",
+                t.clone(),
+                Pass,
+                "found",
+            ),
+            (
+                "contains: {all: ['YOUR REFUND', 'else'], scope: any_message, normalize: [case]}",
+                t.clone(),
+                Pass,
+                "",
+            ),
+            (
+                "contains: {value: 'refund   of', scope: any_message, normalize: [whitespace]}",
+                t.clone(),
+                Pass,
+                "",
+            ),
+            (
+                "not_contains: {value: 'refund', scope: any_message}",
+                t.clone(),
+                Fail,
+                "found",
+            ),
+            ("not_contains: refund", t.clone(), Pass, ""),
+            (
+                "regex: {pattern: '\\$1299', scope: any_message, normalize: [punctuation]}",
+                t.clone(),
+                Fail,
+                "no match",
+            ),
+            (
+                "regex: {pattern: 'refund of 129900', scope: any_message, normalize: [punctuation, case]}",
+                t.clone(),
+                Pass,
+                "matched",
+            ),
+            ("regex: 'refund'", t, Fail, "no match"),
+        ],
+    );
+}

@@ -20,4 +20,6 @@ pub(crate) mod parse;
 pub(crate) mod raw;
 pub(crate) mod registry;
 pub mod spec;
+pub(crate) mod state_diff;
+pub mod text_scope;
 pub(crate) mod trajectory_match;

@@ -115,7 +115,7 @@ fn shorthands_parse_to_the_right_check() {
     let spec = parse("contains: {any: [a, b], ignore_case: true}").unwrap();
     assert!(matches!(
         spec.check,
-        Check::Text(TextCheck::Contains { ref values, all: false, ignore_case: true }) if values.len() == 2
+        Check::Text(TextCheck::Contains { ref values, all: false, ignore_case: true, .. }) if values.len() == 2
     ));
     let spec = parse("trajectory: {mode: strict, expected: expected.tools, args: exact}").unwrap();
     assert!(matches!(
@@ -133,7 +133,7 @@ fn shorthands_parse_to_the_right_check() {
     );
     let spec = parse("regex: {pattern: abc, ignore_case: true}").unwrap();
     assert!(
-        matches!(spec.check, Check::Text(TextCheck::Regex { ref regex }) if regex.is_match("ABC"))
+        matches!(spec.check, Check::Text(TextCheck::Regex { ref regex, .. }) if regex.is_match("ABC"))
     );
     let spec = parse("{judge: helpfulness, threshold: 0.9, weight: 0, severity: soft}").unwrap();
     assert!(matches!(

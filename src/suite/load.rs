@@ -283,7 +283,11 @@ impl Loader {
             suite_dir: &self.dir,
             judges: &judges,
             available_judges: &available_judges,
-            tools: harness.as_ref().map(|_| tools.as_slice()),
+            // An MCP server's tool names are known only once it runs: checks name any tool.
+            tools: harness
+                .as_ref()
+                .filter(|h| h.mcp.is_empty())
+                .map(|_| tools.as_slice()),
             cache: &cache,
             limits: run.limits,
         };
@@ -336,6 +340,10 @@ impl Loader {
                 other => other,
             },
         };
+        self.errors
+            .extend(crate::suite::external_user::external_user_problems(
+                &target, &cases,
+            ));
         // Not collected in place: that would keep the `Case`s' whole buffer behind the `Arc`s.
         let mut shared_cases = Vec::with_capacity(cases.len());
         shared_cases.extend(cases.into_iter().map(Arc::new));
@@ -493,7 +501,9 @@ impl Loader {
         };
         let mut tools = Vec::new();
         for name in &h.tools {
-            if !BUILTIN_TOOLS.contains(&name.as_str()) {
+            if crate::agent::harness::mcp_load::is_mcp_selector(name) {
+                // `SERVER.*`, `SERVER.TOOL`: checked with the `mcp:` servers below.
+            } else if !BUILTIN_TOOLS.contains(&name.as_str()) {
                 let hint = match did_you_mean(name, BUILTIN_TOOLS.iter().copied()) {
                     Some(best) => format!("did you mean `{best}`?"),
                     None => format!("builtin tools are: {}", BUILTIN_TOOLS.join(", ")),
@@ -566,6 +576,31 @@ impl Loader {
             .cloned()
             .chain(custom_tools.iter().map(|t| t.spec.name.clone()))
             .collect();
+        let (mcp, problems) =
+            crate::agent::harness::mcp_load::load_mcp(h, &self.dir, limits.max_stderr_bytes);
+        for p in problems {
+            self.error(p.message, &p.needle).hint = p.hint;
+        }
+        let state = h.state.as_ref().and_then(|raw| {
+            if mcp.iter().any(|s| s.state_resource.is_some()) {
+                self.error(
+                    "the harness has a `state` source and an MCP server with `state`: a run has one end state",
+                    "state:",
+                );
+            }
+            match crate::agent::harness::state_source::StateSource::compile(raw, &self.dir, limits.into()) {
+                Ok(s) => Some(Arc::new(s)),
+                Err(e) => {
+                    self.error(e.to_string().replace("custom tool `state`", "`state`"), "state:");
+                    None
+                }
+            }
+        });
+        // An MCP server's tools are known only once it runs: faults may name any of them.
+        let known: Vec<String> = match mcp.is_empty() {
+            true => known,
+            false => known.into_iter().chain(h.faults.keys().cloned()).collect(),
+        };
         let faults = self.faults(h, &known);
         let pricing = self.pricing(h);
         let user_model = h
@@ -597,6 +632,8 @@ impl Loader {
             // Filled from `run.budget` once that is read.
             budget: Budget::default(),
             user_model,
+            mcp,
+            state,
             toolset: Default::default(),
             system_template,
         })

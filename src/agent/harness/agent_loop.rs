@@ -32,19 +32,24 @@ use crate::trajectory::{EndReason, Step, ToolCall, Trajectory};
 pub(crate) async fn run_harness(
     config: &HarnessConfig,
     case: &dyn CaseInput,
+    repeat: u32,
     providers: &Providers,
 ) -> Trajectory {
     let span = tracing::info_span!("case", id = %case.id(), model = %config.model);
     async {
-        let mut run = match Run::prepare(config, case, providers) {
+        let mut run = match Run::prepare(config, case, repeat, providers) {
             Ok(run) => run,
             Err(e) => {
                 tracing::warn!(error = %e, "case could not start");
                 return Trajectory::errored(e.to_string());
             }
         };
+        if let Err(e) = run.start_mcp(config).await {
+            tracing::warn!(error = %e, "case could not start");
+            return Trajectory::errored(e.to_string());
+        }
         run.go(config, case).await;
-        run.finish()
+        run.finish(config, case, repeat).await
     }
     .instrument(span)
     .await
@@ -65,6 +70,8 @@ enum StartError {
     SystemPrompt(String),
     #[error("simulated user: {0}")]
     SimulatedUser(ProviderError),
+    #[error(transparent)]
+    Mcp(crate::agent::harness::mcp::McpError),
 }
 
 /// The simulated user of a case: its provider, model and side of the conversation.
@@ -92,12 +99,15 @@ struct Run {
     /// Calls so far per tool: the index that keys fault draws.
     tool_calls: BTreeMap<String, u64>,
     user: Option<UserSim>,
+    /// A tool server that broke (died, hung): the run ends in `error` with this.
+    broken: Option<String>,
 }
 
 impl Run {
     fn prepare(
         config: &HarnessConfig,
         case: &dyn CaseInput,
+        repeat: u32,
         providers: &Providers,
     ) -> Result<Run, StartError> {
         if case.turns().is_empty() {
@@ -113,7 +123,9 @@ impl Run {
             .toolset
             .get(&config.tools, &config.custom_tools)
             .map_err(StartError::Tools)?;
-        let toolbox = Toolbox::from_set(tools).with_recorder(providers.tool_recorder());
+        let toolbox = Toolbox::from_set(tools)
+            .with_recorder(providers.tool_recorder())
+            .with_run(repeat, crate::agent::harness::tool_context::new_session());
         let provider = providers
             .get(&config.model, case.mock_script())
             .map_err(StartError::Model)?;
@@ -154,7 +166,20 @@ impl Run {
             repairs: 0,
             tool_calls: BTreeMap::new(),
             user,
+            broken: None,
         })
+    }
+
+    /// Starts this run's own MCP servers (a fresh session per run: no state leaks between
+    /// cases or repeats) and offers their tools.
+    async fn start_mcp(&mut self, config: &HarnessConfig) -> Result<(), StartError> {
+        if config.mcp.is_empty() {
+            return Ok(());
+        }
+        let mcp = crate::agent::harness::mcp::McpTools::start(&config.mcp)
+            .await
+            .map_err(StartError::Mcp)?;
+        self.toolbox.add_mcp(mcp).map_err(StartError::Tools)
     }
 
     async fn go(&mut self, config: &HarnessConfig, case: &dyn CaseInput) {
@@ -319,6 +344,10 @@ impl Run {
             }
             for call in calls {
                 self.run_tool(config, case, call).await;
+                if let Some(reason) = self.broken.take() {
+                    self.stop(EndReason::Error, reason);
+                    return TurnEnd::Stopped;
+                }
             }
             if self.repairs > config.max_repairs {
                 self.stop(
@@ -398,6 +427,11 @@ impl Run {
                 tracing::debug!(error = %e, "tool call refused");
                 format!("error: {e}")
             }
+            Err(ToolError::Broken(e)) => {
+                tracing::warn!(error = %e, "tool server broke");
+                self.broken = Some(e.clone());
+                format!("error: {e}")
+            }
         };
         self.messages
             .push(Message::tool(call.id.clone(), call.name.clone(), content));
@@ -431,7 +465,12 @@ impl Run {
         }
     }
 
-    fn finish(mut self) -> Trajectory {
+    async fn finish(
+        mut self,
+        config: &HarnessConfig,
+        case: &dyn CaseInput,
+        repeat: u32,
+    ) -> Trajectory {
         // An escalation is a graceful end even if the closing answer ran out of steps.
         if let Some(reason) = &self.escalation {
             if !matches!(self.traj.end, EndReason::Error | EndReason::Escalated) {
@@ -441,6 +480,34 @@ impl Run {
         }
         if self.has_world {
             self.traj.state = Some(self.world.into_state());
+        }
+        // A declared state source (an MCP resource, the custom tools' endpoint) is the world.
+        // Names in the record that no tool can have (tool names have no `:`).
+        let state = match (self.toolbox.mcp(), &config.state) {
+            (Some(mcp), _) => {
+                let read = async { mcp.end_state().await.map_err(|e| e.to_string()) };
+                self.toolbox.recorded_state("state:mcp", read).await
+            }
+            (None, Some(source)) => {
+                let ctx = crate::agent::harness::tool_context::ToolContext {
+                    case_id: case.id().to_string(),
+                    repeat,
+                    call_index: 0,
+                    session: self.toolbox.session().to_string(),
+                };
+                let read = async { source.read(&ctx).await.map(Some).map_err(|e| e.to_string()) };
+                self.toolbox.recorded_state("state:source", read).await
+            }
+            (None, None) => Ok(None),
+        };
+        match state {
+            Ok(Some(state)) => self.traj.state = Some(state.into()),
+            Ok(None) => {}
+            Err(e) if self.traj.end != EndReason::Error => {
+                self.traj.end = EndReason::Error;
+                self.traj.error = Some(e);
+            }
+            Err(_) => {}
         }
         self.traj
     }
@@ -555,6 +622,8 @@ rules:
             pricing: Default::default(),
             budget: Default::default(),
             user_model: None,
+            mcp: vec![],
+            state: None,
         }
     }
 
@@ -596,7 +665,7 @@ rules:
     }
 
     async fn run(cfg: &HarnessConfig, c: &Case) -> Trajectory {
-        run_harness(cfg, c, &providers()).await
+        run_harness(cfg, c, 0, &providers()).await
     }
 
     #[tokio::test]
@@ -975,6 +1044,6 @@ rules:
         let cfg = config(8);
         let c = case(&["hi"], vec![]);
         let p = providers();
-        assert_send(run_harness(&cfg, &c, &p));
+        assert_send(run_harness(&cfg, &c, 0, &p));
     }
 }

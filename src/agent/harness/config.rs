@@ -9,7 +9,9 @@ use serde_json::Value;
 use crate::agent::harness::budget::Budget;
 use crate::agent::harness::custom_tool::CustomTool;
 use crate::agent::harness::faults::Faults;
+use crate::agent::harness::mcp::McpServer;
 use crate::agent::harness::pricing::PriceTable;
+use crate::agent::harness::state_source::StateSource;
 use crate::agent::harness::tools::SharedToolSet;
 use crate::provider::types::ModelId;
 use crate::template::SharedTemplate;
@@ -38,6 +40,10 @@ pub struct HarnessConfig {
     pub pricing: PriceTable,
     /// Per-case limits (the run limits live in `RunSettings`).
     pub budget: Budget,
+    /// MCP tool servers, started afresh for each run (`mcp:`).
+    pub mcp: Vec<Arc<McpServer>>,
+    /// `state:`: the custom tools' world, read at the end of each run as its end state.
+    pub state: Option<Arc<StateSource>>,
     /// The model playing a case's simulated user (default: the agent's model).
     pub user_model: Option<ModelId>,
     /// `tools` and `custom_tools` compiled, once for the whole suite.

@@ -12,6 +12,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::agent::harness::raw_custom_tool::RawCustomTool;
+use crate::agent::harness::tool_context::ToolContext;
 use crate::duration::parse_duration;
 use crate::limits::format_size;
 use crate::process::{locate_program, OutputLimits, Program, RunError};
@@ -217,18 +218,24 @@ impl CustomTool {
 
     /// Runs the tool on validated arguments. `Err` is what the model is told.
     pub async fn run(&self, case_id: &str, args: &Value) -> ToolOutcome {
+        self.run_in(&ToolContext::for_case(case_id), args).await
+    }
+
+    /// Runs the tool on validated arguments within a run: `http` and `command` tools are told
+    /// the case, repeat, call index and session (`ToolContext`).
+    pub async fn run_in(&self, ctx: &ToolContext, args: &Value) -> ToolOutcome {
         match &self.kind {
-            CustomKind::Mock(replies) => mock_reply(replies, case_id, args),
+            CustomKind::Mock(replies) => mock_reply(replies, &ctx.case_id, args),
             CustomKind::Http {
                 url,
                 timeout,
                 max_reply_bytes,
-            } => http_call(url, *timeout, *max_reply_bytes, args).await,
+            } => http_call(url, *timeout, *max_reply_bytes, ctx, args).await,
             CustomKind::Command {
                 program,
                 timeout,
                 limits,
-            } => command_call(program, *timeout, *limits, args).await,
+            } => command_call(program, *timeout, *limits, ctx, args).await,
         }
     }
 }
@@ -261,13 +268,18 @@ async fn http_call(
     url: &str,
     timeout: Duration,
     max_reply_bytes: u64,
+    ctx: &ToolContext,
     args: &Value,
 ) -> ToolOutcome {
-    let response = client()
+    let mut request = client()
         .map_err(|e| ToolFailure(e.to_string()))?
         .post(url)
         .timeout(timeout)
-        .json(args)
+        .json(args);
+    for (_, header, value) in ctx.pairs() {
+        request = request.header(header, value);
+    }
+    let response = request
         .send()
         .await
         .map_err(|e| format!("tool endpoint unreachable: {e}"))?;
@@ -294,8 +306,14 @@ async fn command_call(
     program: &Program,
     timeout: Duration,
     limits: OutputLimits,
+    ctx: &ToolContext,
     args: &Value,
 ) -> ToolOutcome {
+    let mut program = program.clone();
+    for (var, _, value) in ctx.pairs() {
+        program.env.insert(var.to_string(), value);
+    }
+    let program = &program;
     let input = args.to_string();
     let name = program.path.display();
     let output = match program.run(input.as_bytes(), limits, Some(timeout)).await {
@@ -488,6 +506,53 @@ mock:
             err.0.contains("503") && err.0.contains("overloaded"),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn http_tools_are_told_the_run_in_headers_and_the_body_stays_the_arguments() {
+        use crate::agent::harness::tool_context::ToolContext;
+        use wiremock::matchers::{body_json, header, method};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(header("x-gauntlet-case-id", "c7"))
+            .and(header("x-gauntlet-repeat", "2"))
+            .and(header("x-gauntlet-call-index", "3"))
+            .and(header("x-gauntlet-session", "abc"))
+            .and(body_json(json!({"q": 1})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+            .mount(&server)
+            .await;
+        let tool = compile(&format!("name: t\nhttp: {{url: '{}'}}", server.uri())).unwrap();
+        let ctx = ToolContext {
+            case_id: "c7".into(),
+            repeat: 2,
+            call_index: 3,
+            session: "abc".into(),
+        };
+        assert_eq!(
+            tool.run_in(&ctx, &json!({"q": 1})).await,
+            Ok(json!({"ok": true}))
+        );
+        // Without the headers the server has no matching answer.
+        assert!(tool.run("c7", &json!({"q": 1})).await.is_err());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn command_tools_are_told_the_run_in_their_environment() {
+        use crate::agent::harness::tool_context::ToolContext;
+        let tool = compile(
+            "name: t\ncommand: {argv: [sh, -c, 'printf \"%s %s %s %s\" $GAUNTLET_CASE_ID $GAUNTLET_REPEAT $GAUNTLET_CALL_INDEX $GAUNTLET_SESSION']}",
+        )
+        .unwrap();
+        let ctx = ToolContext {
+            case_id: "c7".into(),
+            repeat: 1,
+            call_index: 4,
+            session: "s9".into(),
+        };
+        assert_eq!(tool.run_in(&ctx, &json!({})).await, Ok(json!("c7 1 4 s9")));
     }
 
     #[tokio::test]

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::agent::harness::raw_custom_tool::RawCustomTool;
+use crate::agent::harness::raw_mcp::RawMcpServer;
+use crate::agent::harness::state_source::RawStateSource;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +41,14 @@ pub struct RawHarness {
     /// Tools beyond the builtin world: `mock`, `http` or `command`.
     #[serde(default)]
     pub custom_tools: Vec<RawCustomTool>,
+    /// MCP tool servers by name; `tools: [NAME.*]` offers all of a server's tools,
+    /// `NAME.TOOL` one of them.
+    #[serde(default)]
+    pub mcp: BTreeMap<String, RawMcpServer>,
+    /// Where the world of the custom tools' server is read at the end of each run (the run's
+    /// end state): `{command: {argv: [...]}}` or `{http: {url: ...}}`.
+    #[serde(default)]
+    pub state: Option<RawStateSource>,
     /// Fault injection by tool name: `{lookup_order: {error_rate: 0.3, seed: 7}}`.
     #[serde(default)]
     pub faults: BTreeMap<String, RawFaults>,

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::Value;
 
 use crate::agent::harness::custom_tool::{CustomKind, CustomTool};
+use crate::agent::harness::mcp::McpTools;
 use crate::agent::harness::support;
+use crate::agent::harness::tool_context::ToolContext;
 use crate::agent::harness::world::World;
 use crate::provider::cache::{ToolLookup, ToolRecorder};
 use crate::provider::types::ToolSpec;
@@ -70,12 +72,14 @@ pub(crate) enum ToolError {
     Malformed(String),
     /// The tool ran (or was made to fail by fault injection) and reported an error.
     Failed(String),
+    /// The tool's server broke (died, hung): the run cannot go on and ends in `error`.
+    Broken(String),
 }
 
 impl ToolError {
     pub(crate) fn message(&self) -> &str {
         match self {
-            ToolError::Malformed(m) | ToolError::Failed(m) => m,
+            ToolError::Malformed(m) | ToolError::Failed(m) | ToolError::Broken(m) => m,
         }
     }
 }
@@ -151,8 +155,13 @@ pub(crate) struct Toolbox {
     set: Arc<ToolSet>,
     /// `--cache`/`--record`/`--replay`: where `http`/`command` tool calls are recorded.
     recorder: Option<ToolRecorder>,
-    /// Calls so far per recorded tool: part of each call's cache key.
+    /// Calls so far per tool: part of each recorded call's cache key, and the call index a
+    /// `command`/`http` tool is told.
     recorded_calls: Mutex<BTreeMap<String, u64>>,
+    /// The run (repeat, session) the `command`/`http` tools are told about.
+    run: ToolContext,
+    /// The run's MCP servers and the specs offered: the suite's, then the servers' tools.
+    mcp: Option<(McpTools, Arc<[ToolSpec]>)>,
 }
 
 impl std::fmt::Debug for Toolbox {
@@ -179,7 +188,40 @@ impl Toolbox {
             set,
             recorder: None,
             recorded_calls: Mutex::new(BTreeMap::new()),
+            run: ToolContext::default(),
+            mcp: None,
         }
+    }
+
+    /// The run the tools are told about: its repeat and session.
+    pub(crate) fn with_run(mut self, repeat: u32, session: String) -> Toolbox {
+        self.run.repeat = repeat;
+        self.run.session = session;
+        self
+    }
+
+    /// This run's session: what a state source is asked about.
+    pub(crate) fn session(&self) -> &str {
+        &self.run.session
+    }
+
+    /// Adds the tools of the run's MCP servers after the suite's; a name offered twice is an
+    /// error (the model could not tell them apart).
+    pub(crate) fn add_mcp(&mut self, mcp: McpTools) -> Result<(), ToolSetError> {
+        let mut specs = self.set.specs.to_vec();
+        for spec in &mcp.specs {
+            if specs.iter().any(|s| s.name == spec.name) {
+                return Err(ToolSetError::DefinedTwice(spec.name.clone()));
+            }
+            specs.push(spec.clone());
+        }
+        self.mcp = Some((mcp, specs.into()));
+        Ok(())
+    }
+
+    /// The run's MCP servers, if it has any.
+    pub(crate) fn mcp(&self) -> Option<&McpTools> {
+        self.mcp.as_ref().map(|(m, _)| m)
     }
 
     /// Records (or replays) the calls of `http`/`command` tools through `recorder`.
@@ -196,11 +238,76 @@ impl Toolbox {
         name: &str,
         args: &Value,
     ) -> ToolOutcome {
+        let index = self.next_index(name);
+        let ctx = ToolContext {
+            case_id: case_id.to_string(),
+            call_index: index,
+            ..self.run.clone()
+        };
         let recorder = match (&self.recorder, &tool.kind) {
             (Some(r), CustomKind::Http { .. } | CustomKind::Command { .. }) => r,
-            _ => return tool.run(case_id, args).await,
+            _ => return tool.run_in(&ctx, args).await,
         };
-        let index = {
+        match recorder.lookup(name, args, index) {
+            ToolLookup::Answer(outcome) => outcome,
+            ToolLookup::Call(key) => {
+                let outcome = tool.run_in(&ctx, args).await;
+                recorder.store(&key, name, args, index, &outcome);
+                outcome
+            }
+        }
+    }
+
+    /// Runs an MCP tool, through the recorder like any tool that calls out of the process.
+    /// `Err`: the server broke.
+    async fn run_mcp(
+        &self,
+        mcp: &McpTools,
+        name: &str,
+        args: &Value,
+    ) -> Result<ToolOutcome, ToolError> {
+        let broken = |e: crate::agent::harness::mcp::McpError| ToolError::Broken(e.to_string());
+        let Some(recorder) = &self.recorder else {
+            return mcp.call(name, args).await.map_err(broken);
+        };
+        let index = self.next_index(name);
+        match recorder.lookup(name, args, index) {
+            ToolLookup::Answer(outcome) => Ok(outcome),
+            ToolLookup::Call(key) => {
+                let outcome = mcp.call(name, args).await.map_err(broken)?;
+                recorder.store(&key, name, args, index, &outcome);
+                Ok(outcome)
+            }
+        }
+    }
+
+    /// The run's end state from a state source (`source` names it in the store), through the
+    /// recorder like a tool call: a replayed run's tool calls never reached the server, so the
+    /// world it ends with must be replayed too.
+    pub(crate) async fn recorded_state(
+        &self,
+        source: &str,
+        read: impl std::future::Future<Output = Result<Option<Value>, String>>,
+    ) -> Result<Option<Value>, String> {
+        let Some(recorder) = &self.recorder else {
+            return read.await;
+        };
+        match recorder.lookup(source, &Value::Null, 0) {
+            ToolLookup::Answer(Ok(state)) => Ok(Some(state)),
+            ToolLookup::Answer(Err(e)) => Err(e.0),
+            ToolLookup::Call(key) => {
+                let state = read.await?;
+                if let Some(v) = &state {
+                    recorder.store(&key, source, &Value::Null, 0, &Ok(v.clone()));
+                }
+                Ok(state)
+            }
+        }
+    }
+
+    /// The index of this call among the recorded calls of `name`: part of its cache key.
+    fn next_index(&self, name: &str) -> u64 {
+        {
             let mut calls = self
                 .recorded_calls
                 .lock()
@@ -208,26 +315,22 @@ impl Toolbox {
             let n = calls.entry(name.to_string()).or_insert(0);
             *n += 1;
             *n - 1
-        };
-        match recorder.lookup(name, args, index) {
-            ToolLookup::Answer(outcome) => outcome,
-            ToolLookup::Call(key) => {
-                let outcome = tool.run(case_id, args).await;
-                recorder.store(&key, name, args, index, &outcome);
-                outcome
-            }
         }
     }
 
     /// Shared, so each model request carries them without a copy.
     pub(crate) fn specs(&self) -> &Arc<[ToolSpec]> {
-        &self.set.specs
+        match &self.mcp {
+            Some((_, specs)) => specs,
+            None => &self.set.specs,
+        }
     }
 
     /// Checks a call without running it: an unknown tool or invalid arguments.
     pub(crate) fn validate(&self, name: &str, args: &Value) -> Result<(), ToolError> {
-        let Some(validator) = self.set.validators.get(name) else {
-            let offered: Vec<&str> = self.set.specs.iter().map(|s| s.name.as_str()).collect();
+        let from_mcp = self.mcp().and_then(|m| m.validators.get(name));
+        let Some(validator) = self.set.validators.get(name).or(from_mcp) else {
+            let offered: Vec<&str> = self.specs().iter().map(|s| s.name.as_str()).collect();
             return Err(ToolError::Malformed(format!(
                 "unknown tool `{name}` (available: {})",
                 offered.join(", ")
@@ -268,6 +371,12 @@ impl Toolbox {
         args: &Value,
     ) -> Result<Value, ToolError> {
         self.validate(name, args)?;
+        if let Some(mcp) = self.mcp().filter(|m| m.has(name)) {
+            return self
+                .run_mcp(mcp, name, args)
+                .await?
+                .map_err(|failure| ToolError::Failed(failure.0));
+        }
         match self.set.custom.get(name) {
             Some(tool) => self.run_custom(tool, case_id, name, args).await,
             None => support::run(world, name, args),

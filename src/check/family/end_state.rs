@@ -1,5 +1,6 @@
 //! `end_state` checks: the tool world after the run against an expected state (recursive
-//! subset) or a list of path assertions: their shape, validation and evaluation.
+//! subset, or with `mode: exact` the whole state equal but for `ignore` paths) or a list of
+//! path assertions: their shape, validation and evaluation.
 
 use serde_json::Value;
 
@@ -24,6 +25,12 @@ pub enum EndStateCheck {
     Subset(ValueRef),
     /// Each path assertion holds.
     Paths(Vec<PathAssert>),
+    /// `{mode: exact, expected, ignore}`: the whole world equals this, but for the `ignore`
+    /// paths (a record the agent wrongly added fails it too).
+    Exact {
+        expected: ValueRef,
+        ignore: Vec<String>,
+    },
 }
 
 /// One `end_state` assertion on a JSON path of the tool world.
@@ -49,6 +56,10 @@ pub(crate) fn parse(
 
 fn parse_end_state(v: &Value, errs: &mut Vec<CheckError>) -> Option<(EndStateCheck, String)> {
     match v {
+        // The options form: a map with `mode` and `expected` (a world has no such pair).
+        Value::Object(map) if map.contains_key("mode") && map.contains_key("expected") => {
+            parse_options(map, errs)
+        }
         Value::String(s) if case_ref(s) => Some((
             EndStateCheck::Subset(ValueRef::Case(s.clone())),
             format!("end_state {s}"),
@@ -79,6 +90,71 @@ fn parse_end_state(v: &Value, errs: &mut Vec<CheckError>) -> Option<(EndStateChe
                     }
                 ))
                 .needle("end_state"),
+            );
+            None
+        }
+    }
+}
+
+/// `{mode: exact|subset, expected: expected.state | {...}, ignore: [paths]}`.
+fn parse_options(
+    map: &serde_json::Map<String, Value>,
+    errs: &mut Vec<CheckError>,
+) -> Option<(EndStateCheck, String)> {
+    unknown_keys("end_state", map, &["mode", "expected", "ignore"], errs);
+    let expected = match &map["expected"] {
+        Value::String(s) if case_ref(s) => ValueRef::Case(s.clone()),
+        v @ Value::Object(_) => ValueRef::Inline(v.clone()),
+        other => {
+            errs.push(
+                CheckError::new(format!(
+                    "`end_state.expected` must be `expected.state` or a map, found {}",
+                    kind_of(other)
+                ))
+                .needle("expected"),
+            );
+            return None;
+        }
+    };
+    let ignore: Vec<String> = match map.get("ignore") {
+        None => Vec::new(),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        Some(_) => {
+            errs.push(
+                CheckError::new("`end_state.ignore` must be a list of dot paths").needle("ignore"),
+            );
+            return None;
+        }
+    };
+    let label = match &expected {
+        ValueRef::Case(s) => format!(" {s}"),
+        ValueRef::Inline(_) => String::new(),
+    };
+    match map["mode"].as_str() {
+        Some("exact") => Some((
+            EndStateCheck::Exact { expected, ignore },
+            format!("end_state exact{label}"),
+        )),
+        Some("subset") if ignore.is_empty() => {
+            Some((EndStateCheck::Subset(expected), format!("end_state{label}")))
+        }
+        Some("subset") => {
+            errs.push(
+                CheckError::new("`end_state.ignore` applies to `mode: exact` only")
+                    .needle("ignore"),
+            );
+            None
+        }
+        _ => {
+            errs.push(
+                CheckError::new(format!(
+                    "`end_state.mode` must be `exact` or `subset`, found {}",
+                    map["mode"]
+                ))
+                .needle("mode"),
             );
             None
         }
@@ -155,6 +231,26 @@ pub(crate) fn evaluate(spec: &EndStateCheck, case: &dyn CaseFacts, t: &Trajector
                 None => pass("end state matches"),
                 Some(m) => fail(m.to_string()),
             }
+        }
+        EndStateCheck::Exact { expected, ignore } => {
+            let want = match resolve(expected, case) {
+                Ok(v) => v,
+                Err(why) => return skipped(why.to_string()),
+            };
+            let Some(state) = &t.state else {
+                return no_state();
+            };
+            let diff = crate::check::state_diff::state_diff(&want, state, ignore);
+            if diff.is_empty() {
+                return pass("end state equals the expected state");
+            }
+            let shown: Vec<String> = diff.iter().map(ToString::to_string).collect();
+            fail(format!(
+                "end state differs at {} path{}: {}",
+                diff.len(),
+                if diff.len() == 1 { "" } else { "s" },
+                shown.join("; ")
+            ))
         }
         EndStateCheck::Paths(asserts) => {
             let Some(state) = &t.state else {

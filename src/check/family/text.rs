@@ -1,4 +1,5 @@
-//! Text checks — `equals`, `contains`, `not_contains`, `regex` — on the agent's final output:
+//! Text checks — `equals`, `contains`, `not_contains`, `regex` — on the agent's final output
+//! (or, with `scope: any_message`, on every agent message, normalised as `normalize` says):
 //! their shapes, validation and evaluation.
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use crate::check::parse::{
 };
 use crate::check::registry::{Kind, Shape};
 use crate::check::spec::ValueRef;
+use crate::check::text_scope::{parse_scope, TextScope};
 use crate::check::trajectory_match::kind_of;
 use crate::text::{one_line, quote, truncate};
 use crate::trajectory::Trajectory;
@@ -45,16 +47,19 @@ pub enum TextCheck {
         values: Vec<String>,
         all: bool,
         ignore_case: bool,
+        scope: TextScope,
     },
     /// The output contains none of the values.
     NotContains {
         values: Vec<String>,
         ignore_case: bool,
+        scope: TextScope,
     },
     Regex {
         /// One instance for every case that writes the pattern: a clone would start its
         /// matching caches cold, and warming them costs more than the match.
         regex: Arc<regex::Regex>,
+        scope: TextScope,
     },
 }
 
@@ -104,11 +109,18 @@ fn parse_contains(
     v: &Value,
     errs: &mut Vec<CheckError>,
 ) -> Option<(TextCheck, String)> {
+    let mut scope = TextScope::default();
     let (values, all, ignore_case) = match v {
         Value::String(s) if !s.is_empty() => (vec![s.clone()], true, false),
         Value::Object(map) => {
-            unknown_keys(kind, map, &["value", "any", "all", "ignore_case"], errs);
+            unknown_keys(
+                kind,
+                map,
+                &["value", "any", "all", "ignore_case", "scope", "normalize"],
+                errs,
+            );
             let ignore_case = get_bool(kind, map, "ignore_case", errs);
+            scope = parse_scope(kind, map, errs);
             let given: Vec<&str> = ["value", "any", "all"]
                 .into_iter()
                 .filter(|k| map.contains_key(*k))
@@ -159,17 +171,24 @@ fn parse_contains(
         (_, "contains", true) => format!("contains all of {}", truncate(&shown.join(", "), 60)),
         (_, "contains", false) => format!("contains any of {}", truncate(&shown.join(", "), 60)),
         _ => format!("{kind} {}", truncate(&shown.join(", "), 60)),
+    } + scope.label();
+    // The values are normalised once, here, as the texts are when matched.
+    let values: Vec<String> = match scope.normalize.is_identity() {
+        true => values,
+        false => values.iter().map(|v| scope.normalize.apply(v)).collect(),
     };
     let check = if kind == "contains" {
         TextCheck::Contains {
             values,
             all,
             ignore_case,
+            scope,
         }
     } else {
         TextCheck::NotContains {
             values,
             ignore_case,
+            scope,
         }
     };
     Some((check, name))
@@ -180,11 +199,18 @@ fn parse_regex(
     env: &CheckEnv,
     errs: &mut Vec<CheckError>,
 ) -> Option<(TextCheck, String)> {
+    let mut scope = TextScope::default();
     let (pattern, ignore_case) = match v {
         Value::String(s) => (s.clone(), false),
         Value::Object(map) => {
-            unknown_keys("regex", map, &["pattern", "ignore_case"], errs);
+            unknown_keys(
+                "regex",
+                map,
+                &["pattern", "ignore_case", "scope", "normalize"],
+                errs,
+            );
             let ic = get_bool("regex", map, "ignore_case", errs);
+            scope = parse_scope("regex", map, errs);
             (get_string("regex", map, "pattern", errs)?, ic)
         }
         other => {
@@ -200,8 +226,8 @@ fn parse_regex(
     };
     match env.cache.regex(&pattern, ignore_case) {
         Ok(regex) => Some((
-            TextCheck::Regex { regex },
-            format!("regex {}", quote(&pattern, 40)),
+            TextCheck::Regex { regex, scope },
+            format!("regex {}{}", quote(&pattern, 40), scope.label()),
         )),
         Err(e) => {
             errs.push(
@@ -227,8 +253,11 @@ pub(crate) fn evaluate(check: &TextCheck, case: &dyn CaseFacts, t: &Trajectory) 
             values,
             all,
             ignore_case,
+            scope,
         } => {
-            let found = present(values, output, *ignore_case);
+            let texts = scope.texts(t);
+            let found = present_in_any(values, &texts, *ignore_case);
+            let output = texts.last().map(String::as_str).unwrap_or_default();
             let missing: Vec<String> = values
                 .iter()
                 .zip(&found)
@@ -265,10 +294,13 @@ pub(crate) fn evaluate(check: &TextCheck, case: &dyn CaseFacts, t: &Trajectory) 
         TextCheck::NotContains {
             values,
             ignore_case,
+            scope,
         } => {
+            let texts = scope.texts(t);
+            let output = texts.last().map(String::as_str).unwrap_or_default();
             let found: Vec<String> = values
                 .iter()
-                .zip(present(values, output, *ignore_case))
+                .zip(present_in_any(values, &texts, *ignore_case))
                 .filter(|(_, f)| *f)
                 .map(|(v, _)| quote(v, 30))
                 .collect();
@@ -283,9 +315,11 @@ pub(crate) fn evaluate(check: &TextCheck, case: &dyn CaseFacts, t: &Trajectory) 
                 ))
             }
         }
-        TextCheck::Regex { regex } => {
+        TextCheck::Regex { regex, scope } => {
             let shown = one_line(regex.as_str(), 40);
-            match regex.find(output) {
+            let texts = scope.texts(t);
+            let output = texts.last().map(String::as_str).unwrap_or_default();
+            match texts.iter().find_map(|text| regex.find(text)) {
                 Some(m) => pass(format!("/{shown}/ matched {}", quote(m.as_str(), 40))),
                 None => fail(format!(
                     "no match for /{shown}/ in output {}",
@@ -318,6 +352,17 @@ fn equals(expected: &Value, output: &str) -> Judged {
             },
         },
     }
+}
+
+/// For each value, whether it occurs in any of the texts.
+fn present_in_any(values: &[String], texts: &[String], ignore_case: bool) -> Vec<bool> {
+    let mut found = vec![false; values.len()];
+    for text in texts {
+        for (f, hit) in found.iter_mut().zip(present(values, text, ignore_case)) {
+            *f |= hit;
+        }
+    }
+    found
 }
 
 /// For each value, whether it occurs in the output.

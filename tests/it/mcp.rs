@@ -1,0 +1,259 @@
+//! MCP tool servers in the harness: suites/retail.yaml through examples/retail/server.py (the
+//! official `mcp` Python package, in the repository's `.venv`), a fresh server per run, and a
+//! server that crashes or hangs.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{eval_into, gauntlet, read, root, stderr, stdout};
+
+/// The venv's python with the `mcp` package, or `None` (skipped outside CI).
+fn python() -> Option<PathBuf> {
+    let python = root().join(".venv/bin/python");
+    let probe = Command::new(&python)
+        .args(["-c", "import mcp.server.mcpserver"])
+        .output();
+    if probe.is_ok_and(|o| o.status.success()) {
+        return Some(python);
+    }
+    crate::support::missing_external(
+        "the `mcp` Python package in .venv",
+        "python3 -m venv .venv && .venv/bin/pip install -r .ci/requirements.txt",
+    );
+    None
+}
+
+fn report(out: &tempfile::TempDir, suite: &str) -> Value {
+    serde_json::from_str(&read(out.path().join(suite).join("report.json"))).unwrap()
+}
+
+fn case<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no case {id}"))
+}
+
+#[test]
+fn the_retail_suite_passes_its_gate_through_the_mcp_server() {
+    if python().is_none() {
+        return;
+    }
+    let (o, out) = eval_into("suites/retail.yaml", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let r = report(&out, "retail");
+    for id in [
+        "cancel-pending",
+        "cancel-delivered-refused",
+        "order-status",
+        "modify-address",
+        "return-lamp",
+    ] {
+        assert_eq!(case(&r, id)["status"], "passed", "{id}: {}", case(&r, id));
+    }
+    // The mock agent takes the exchange for a return: the exact check names every path.
+    let exchange = case(&r, "exchange-lamp");
+    assert_eq!(exchange["status"], "failed");
+    let reason = exchange["checks"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("end state differs at 3 paths"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains(
+            "orders.W-1001.status: expected \"exchange requested\", found \"return requested\""
+        ),
+        "{reason}"
+    );
+}
+
+#[test]
+fn each_run_gets_a_fresh_server_so_state_never_leaks() {
+    if python().is_none() {
+        return;
+    }
+    // One at a time, three times over: cancel-pending and modify-address both need order
+    // W-1002 pending, so any world kept from an earlier run or repeat would fail one of them.
+    let (o, out) = eval_into(
+        "suites/retail.yaml",
+        &["--repeat", "3", "--concurrency", "1"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let r = report(&out, "retail");
+    for id in [
+        "cancel-pending",
+        "modify-address",
+        "cancel-delivered-refused",
+    ] {
+        // `passed`, not `flaky`: all three runs of each passed.
+        assert_eq!(case(&r, id)["status"], "passed", "{id}: {}", case(&r, id));
+    }
+    // exchange-lamp's wrong return would likewise have made return-lamp's return refused.
+    assert_eq!(case(&r, "return-lamp")["status"], "passed");
+}
+
+/// `suites/retail.yaml` with the server's `env` set, written beside the repository's files.
+fn retail_with_env(env: &str, timeout: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("mocks")).unwrap();
+    std::fs::copy(
+        root().join("suites/mocks/retail.yaml"),
+        dir.path().join("mocks/retail.yaml"),
+    )
+    .unwrap();
+    let yaml = format!(
+        "name: retail-broken\ndataset: {dataset}\ntarget:\n  harness:\n    model: mock:retail\n    tools: [retail.*]\n    mcp:\n      retail:\n        command: [{python}, {server}]\n        env: {env}\n        state: {{resource: 'state://db'}}\n        timeout: {timeout}\nchecks:\n  - end_state: {{mode: exact, expected: expected.state}}\ngate: {{min_pass_rate: 0, max_error_rate: 1}}\nrun: {{concurrency: 2, timeout: 60s}}\n",
+        dataset = root().join("datasets/retail/cases.jsonl").display(),
+        python = root().join(".venv/bin/python").display(),
+        server = root().join("examples/retail/server.py").display(),
+    );
+    std::fs::write(dir.path().join("suite.yaml"), yaml).unwrap();
+    dir
+}
+
+#[test]
+fn a_crashing_server_errors_its_run_with_its_stderr_and_the_rest_completes() {
+    if python().is_none() {
+        return;
+    }
+    let dir = retail_with_env("{RETAIL_CRASH_ON: cancel_order}", "20s");
+    let (o, out) = eval_into(dir.path().join("suite.yaml").to_str().unwrap(), &[]);
+    let r = report(&out, "retail-broken");
+    for id in ["cancel-pending", "cancel-delivered-refused"] {
+        let c = case(&r, id);
+        assert_eq!(c["status"], "errored", "{id}: {c}\n{}", stderr(&o));
+        let why = c["error"].as_str().unwrap_or_default();
+        assert!(why.contains("MCP server `retail`"), "{why}");
+        assert!(why.contains("crashing on cancel_order as asked"), "{why}");
+    }
+    for id in ["order-status", "modify-address", "return-lamp"] {
+        assert_eq!(case(&r, id)["status"], "passed", "{id}: {}", case(&r, id));
+    }
+}
+
+#[test]
+fn a_hanging_server_errors_its_run_at_its_timeout_and_the_rest_completes() {
+    if python().is_none() {
+        return;
+    }
+    let dir = retail_with_env("{RETAIL_HANG_ON: get_order}", "2s");
+    let started = std::time::Instant::now();
+    let (o, out) = eval_into(dir.path().join("suite.yaml").to_str().unwrap(), &[]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(40),
+        "took {:?}",
+        started.elapsed()
+    );
+    let r = report(&out, "retail-broken");
+    let c = case(&r, "order-status");
+    assert_eq!(c["status"], "errored", "{c}\n{}", stderr(&o));
+    let why = c["error"].as_str().unwrap_or_default();
+    assert!(why.contains("within 2s (hung)"), "{why}");
+    assert!(why.contains("hanging on get_order as asked"), "{why}");
+    for id in ["cancel-pending", "modify-address", "return-lamp"] {
+        assert_eq!(case(&r, id)["status"], "passed", "{id}: {}", case(&r, id));
+    }
+}
+
+#[test]
+fn a_server_that_cannot_start_errors_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("mocks")).unwrap();
+    std::fs::copy(
+        root().join("suites/mocks/retail.yaml"),
+        dir.path().join("mocks/retail.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("cases.jsonl"),
+        "{\"id\": \"a\", \"input\": \"Where is my order W-1003?\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("suite.yaml"),
+        "name: nostart\ndataset: cases.jsonl\ntarget:\n  harness:\n    model: mock:retail\n    tools: [retail.*]\n    mcp:\n      retail: {command: [./no-such-server]}\ngate: {min_pass_rate: 0, max_error_rate: 1}\n",
+    )
+    .unwrap();
+    let (_, out) = eval_into(dir.path().join("suite.yaml").to_str().unwrap(), &[]);
+    let r = report(&out, "nostart");
+    let c = case(&r, "a");
+    assert_eq!(c["status"], "errored", "{c}");
+    assert!(c["error"].as_str().unwrap().contains("cannot start"), "{c}");
+}
+
+#[test]
+fn mcp_mistakes_in_a_suite_are_load_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cases.jsonl"),
+        "{\"id\": \"a\", \"input\": \"hi\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("suite.yaml"),
+        "name: bad\ndataset: cases.jsonl\ntarget:\n  harness:\n    model: openai:gpt-4o-mini\n    tools: [retial.*]\n    mcp:\n      retail: {command: [python3, server.py], timeout: soon}\n",
+    )
+    .unwrap();
+    let o = gauntlet(&["validate", dir.path().join("suite.yaml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("`retial.*` names no MCP server `retial`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `retail.*`?"), "{err}");
+    assert!(err.contains("MCP server `retail` offers no tool"), "{err}");
+}
+
+#[test]
+fn a_simulated_user_on_a_command_target_is_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cases.jsonl"),
+        "{\"id\": \"a\", \"input\": \"hi\"}\n{\"id\": \"b\", \"input\": \"hi\", \"user\": {\"persona\": \"p\", \"goal\": \"g\"}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("suite.yaml"),
+        "name: u\ndataset: cases.jsonl\ntarget:\n  command: {argv: [python3, agent.py]}\n",
+    )
+    .unwrap();
+    let o = gauntlet(&["validate", dir.path().join("suite.yaml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("cases.jsonl:2")
+            && err.contains("case `b`: a simulated `user` needs the harness target"),
+        "{err}"
+    );
+    assert!(!err.contains("case `a`"), "{err}");
+}
+
+#[test]
+fn a_recorded_retail_run_replays_with_its_end_states() {
+    if python().is_none() {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
+    let (o, recorded) = eval_into(
+        "suites/retail.yaml",
+        &["--record", "--cache-dir", cache_dir],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    // The replay calls no tool: the worlds the servers ended with come from the record too,
+    // so the exact end-state checks give the same verdicts.
+    let (o, replayed) = eval_into(
+        "suites/retail.yaml",
+        &["--replay", "--cache-dir", cache_dir],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        read(recorded.path().join("retail/report.json")),
+        read(replayed.path().join("retail/report.json"))
+    );
+}

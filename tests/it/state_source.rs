@@ -1,0 +1,96 @@
+//! A `command` tool server that keeps a world per run (by `GAUNTLET_SESSION`), read back by the
+//! harness's `state:` source as the run's end state and scored by `end_state: {mode: exact}`.
+
+use serde_json::Value;
+
+use crate::support::{eval_into, read, stderr, stdout};
+
+const TOOL: &str = r#"
+import json, os, sys
+from pathlib import Path
+store = Path(sys.argv[1])
+session = os.environ["GAUNTLET_SESSION"]
+world_file = store / f"{session}.json"
+world = json.loads(world_file.read_text()) if world_file.exists() else {"notes": []}
+asked = json.load(sys.stdin)
+if sys.argv[2] == "add":
+    world["notes"].append({"text": asked["text"], "case": os.environ["GAUNTLET_CASE_ID"],
+                           "repeat": int(os.environ["GAUNTLET_REPEAT"]),
+                           "call": int(os.environ["GAUNTLET_CALL_INDEX"])})
+    world_file.write_text(json.dumps(world))
+    print(json.dumps({"count": len(world["notes"])}))
+else:
+    assert asked["session"] == session, asked
+    world["asked"] = {"case": asked["case_id"], "repeat": asked["repeat"]}
+    print(json.dumps(world))
+"#;
+
+const RULES: &str = r#"
+rules:
+  - when: {user: 'note (?P<t>\w+)'}
+    reply:
+      tool_calls:
+        - {name: add_note, args: {text: "{{ t }}"}}
+        - {name: add_note, args: {text: again}}
+  - when: {tool_name: add_note}
+    reply: {text: Noted.}
+"#;
+
+#[test]
+fn a_command_tool_server_keeps_a_world_per_run_and_end_state_sees_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    std::fs::create_dir(dir.path().join("mocks")).unwrap();
+    std::fs::write(dir.path().join("mocks/notes.yaml"), RULES).unwrap();
+    std::fs::write(dir.path().join("tool.py"), TOOL).unwrap();
+    let expected = |case: &str, text: &str| {
+        serde_json::json!({"notes": [
+            {"text": text, "case": case, "call": 0},
+            {"text": "again", "case": case, "call": 1}],
+         "asked": {"case": case}})
+    };
+    let cases = [("a", "hello"), ("b", "world")]
+        .iter()
+        .map(|(id, text)| {
+            serde_json::json!({"id": id, "input": format!("note {text}"),
+                               "expected": {"state": expected(id, text)}})
+            .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.path().join("cases.jsonl"), cases).unwrap();
+    let store = store.display();
+    // Arguments are passed as written: a command tool runs where gauntlet runs.
+    let tool = dir.path().join("tool.py");
+    let tool = tool.display();
+    std::fs::write(
+        dir.path().join("suite.yaml"),
+        format!(
+            "name: notes\ndataset: cases.jsonl\ntarget:\n  harness:\n    model: mock:notes\n    custom_tools:\n      - name: add_note\n        parameters: {{type: object, properties: {{text: {{type: string}}}}, required: [text]}}\n        command: {{argv: [python3, {tool}, {store}, add]}}\n    state: {{command: {{argv: [python3, {tool}, {store}, state]}}}}\nchecks:\n  - end_state: {{mode: exact, expected: expected.state, ignore: [notes.*.repeat, asked.repeat]}}\nrun: {{concurrency: 4}}\n"
+        ),
+    )
+    .unwrap();
+    let (o, out) = eval_into(
+        dir.path().join("suite.yaml").to_str().unwrap(),
+        &["--repeat", "2"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let report: Value = serde_json::from_str(&read(out.path().join("notes/report.json"))).unwrap();
+    for c in report["cases"].as_array().unwrap() {
+        assert_eq!(c["status"], "passed", "{c}");
+    }
+    // One world per run: 2 cases × 2 repeats.
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("store")).unwrap().count(),
+        4
+    );
+    // The state of each run names its own repeat.
+    let trajectories = read(out.path().join("notes/trajectories.jsonl"));
+    let first: Value = serde_json::from_str(trajectories.lines().next().unwrap()).unwrap();
+    let state = &first["trajectory"]["state"];
+    assert_eq!(
+        state["asked"]["repeat"], state["notes"][0]["repeat"],
+        "{state}"
+    );
+}
