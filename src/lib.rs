@@ -35,6 +35,7 @@ pub mod suite;
 pub mod template;
 pub(crate) mod text;
 pub mod trajectory;
+pub(crate) mod trajectory_tree;
 pub(crate) mod trajectory_line;
 pub mod verdict;
 pub(crate) mod yaml_depth;
