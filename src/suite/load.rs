@@ -244,7 +244,11 @@ impl Loader {
         let mut mock_names = BTreeSet::new();
         let mut mock_files = Vec::new();
         if let Some(h) = &harness {
-            for m in std::iter::once(&h.model).chain(h.user_model.as_ref()) {
+            let team = h.team.iter().flat_map(|t| t.models());
+            for m in std::iter::once(&h.model)
+                .chain(h.user_model.as_ref())
+                .chain(team)
+            {
                 if m.is_mock() {
                     mock_names.insert(m.model.clone());
                 }
@@ -581,7 +585,7 @@ impl Loader {
         if h.context_tokens == Some(0) {
             self.error("`context_tokens` must be at least 1", "context_tokens");
         }
-        Some(HarnessConfig {
+        let config = HarnessConfig {
             model: model?,
             system,
             tools,
@@ -599,7 +603,24 @@ impl Loader {
             user_model,
             toolset: Default::default(),
             system_template,
-        })
+            team: None,
+        };
+        Some(self.team(h, config))
+    }
+
+    /// `harness.team`, validated against the harness it is part of.
+    fn team(&mut self, h: &RawHarness, mut config: HarnessConfig) -> HarnessConfig {
+        if let Some(raw) = &h.team {
+            match crate::agent::harness::team::Team::load(raw, &config) {
+                Ok(team) => config.team = Some(Arc::new(team)),
+                Err(problems) => {
+                    for p in problems {
+                        self.error(p.message, &p.needle);
+                    }
+                }
+            }
+        }
+        config
     }
 
     fn custom_tools(

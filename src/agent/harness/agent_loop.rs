@@ -25,7 +25,10 @@ use crate::agent::harness::world::{World, WorldError};
 use crate::provider::registry::Providers;
 use crate::provider::types::{Message, ModelId, ModelRequest, Provider, ProviderError, Purpose};
 use crate::trajectory::ESCALATION_TOOL;
-use crate::trajectory::{EndReason, Step, ToolCall, Trajectory};
+use crate::agent::harness::sub_agent::TeamCtx;
+use crate::agent::harness::team::TeamAgent;
+use crate::provider::types::ToolSpec;
+use crate::trajectory::{EndReason, Step, ToolCall, Trajectory, Usage};
 
 /// Runs one case through the harness. Never panics and never fails: problems end the
 /// trajectory in `error` with the steps recorded so far.
@@ -36,13 +39,19 @@ pub(crate) async fn run_harness(
 ) -> Trajectory {
     let span = tracing::info_span!("case", id = %case.id(), model = %config.model);
     async {
-        let mut run = match Run::prepare(config, case, providers) {
+        // A team starts with its entry agent: its model, prompt and tools.
+        let entry = config.team.as_ref().and_then(TeamCtx::entry);
+        let first = entry.as_ref().map_or(config, |(_, a)| &a.config);
+        let mut run = match Run::prepare(first, case, providers) {
             Ok(run) => run,
             Err(e) => {
                 tracing::warn!(error = %e, "case could not start");
                 return Trajectory::errored(e.to_string());
             }
         };
+        if let Some((ctx, agent)) = entry {
+            run.join_team(ctx.with_case_budget(config.budget), agent);
+        }
         run.go(config, case).await;
         run.finish()
     }
@@ -52,7 +61,7 @@ pub(crate) async fn run_harness(
 
 /// Why a case could not start: its trajectory ends in `error` with this as the reason.
 #[derive(Debug, thiserror::Error)]
-enum StartError {
+pub(super) enum StartError {
     #[error("case has no input")]
     NoInput,
     #[error("world of case `{case}`: {source}")]
@@ -68,34 +77,47 @@ enum StartError {
 }
 
 /// The simulated user of a case: its provider, model and side of the conversation.
-struct UserSim {
+pub(super) struct UserSim {
     provider: Arc<dyn Provider>,
     model: ModelId,
     chat: SimulatedUserChat,
     max_turns: u32,
 }
 
-/// The state of one run of the loop.
-struct Run {
-    provider: Arc<dyn Provider>,
-    toolbox: Toolbox,
-    world: World,
+/// The state of one run of the loop (one agent's, in a team: see `sub_agent`).
+pub(super) struct Run {
+    pub(super) provider: Arc<dyn Provider>,
+    pub(super) toolbox: Toolbox,
+    pub(super) world: World,
     /// Whether the trajectory reports the world's end state (the suite or case gave one).
     has_world: bool,
-    messages: Vec<Message>,
-    traj: Trajectory,
+    pub(super) messages: Vec<Message>,
+    pub(super) traj: Trajectory,
     /// Last non-empty model text: the output when the run stops early.
-    last_text: String,
-    escalation: Option<String>,
+    pub(super) last_text: String,
+    pub(super) escalation: Option<String>,
     /// Malformed tool calls so far (each one is fed back for repair).
     repairs: u32,
     /// Calls so far per tool: the index that keys fault draws.
     tool_calls: BTreeMap<String, u64>,
-    user: Option<UserSim>,
+    pub(super) user: Option<UserSim>,
+    /// The tools offered to the model: the toolbox's, then (in a team) the agents'.
+    pub(super) specs: Arc<[ToolSpec]>,
+    /// Model calls of the current agent: what its `max_steps` bounds.
+    pub(super) model_calls: u32,
+    /// In a team: the agent this run is, and what all its agents share.
+    pub(super) team: Option<(TeamCtx, Arc<TeamAgent>)>,
+    /// A sub-agent stopped the whole case (delegation limit, case budget, provider down).
+    pub(super) halted: bool,
+    /// The agent the model handed the conversation to in this turn.
+    pub(super) handoff: Option<String>,
+    /// Usage and USD when the current agent took over: its budget counts from there.
+    pub(super) agent_start: (Usage, f64),
+    pub(super) providers: Providers,
 }
 
 impl Run {
-    fn prepare(
+    pub(super) fn prepare(
         config: &HarnessConfig,
         case: &dyn CaseInput,
         providers: &Providers,
@@ -142,7 +164,15 @@ impl Run {
             }
             None => None,
         };
+        let specs = toolbox.specs().clone();
         Ok(Run {
+            specs,
+            model_calls: 0,
+            team: None,
+            halted: false,
+            handoff: None,
+            agent_start: (Usage::default(), 0.0),
+            providers: providers.clone(),
             provider,
             toolbox,
             world,
@@ -214,28 +244,36 @@ impl Run {
         if let Some(sim) = &mut self.user {
             sim.chat.user_said(&text);
         }
-        match self.answer_turn(config, case).await {
+        let end = match self.team.is_some() {
+            true => self.team_turn(case).await,
+            false => self.answer_turn(config, case).await,
+        };
+        match end {
             TurnEnd::Answered => {
                 if let Some(sim) = &mut self.user {
                     sim.chat.agent_said(&self.last_text);
                 }
                 true
             }
-            TurnEnd::Stopped => false,
+            TurnEnd::Stopped | TurnEnd::Handoff(_) => false,
         }
     }
 
     /// Ends the run early with `end` and a reason; the partial trajectory is kept.
-    fn stop(&mut self, end: EndReason, reason: String) {
+    pub(super) fn stop(&mut self, end: EndReason, reason: String) {
         self.traj.end = end;
         self.traj.error = Some(reason);
         self.traj.output = self.last_text.clone();
     }
 
     /// Calls the model until it answers without tool calls (or the run must stop).
-    async fn answer_turn(&mut self, config: &HarnessConfig, case: &dyn CaseInput) -> TurnEnd {
+    pub(super) async fn answer_turn(
+        &mut self,
+        config: &HarnessConfig,
+        case: &dyn CaseInput,
+    ) -> TurnEnd {
         loop {
-            if self.traj.model_calls() >= config.max_steps as usize {
+            if self.model_calls >= config.max_steps {
                 self.stop(
                     EndReason::MaxSteps,
                     format!("stopped after max_steps = {} model calls", config.max_steps),
@@ -249,7 +287,7 @@ impl Run {
             let request = ModelRequest {
                 model: config.model.model.clone(),
                 messages,
-                tools: self.toolbox.specs().clone(),
+                tools: self.specs.clone(),
                 temperature: config.temperature,
                 max_tokens: config.max_tokens,
                 purpose: Purpose::Agent,
@@ -257,7 +295,8 @@ impl Run {
                 response_format: None,
             };
             let started = Instant::now();
-            let span = tracing::debug_span!("model_call", step = self.traj.model_calls() + 1);
+            self.model_calls += 1;
+            let span = tracing::debug_span!("model_call", step = self.model_calls);
             let result = self.provider.complete(&request).instrument(span).await;
             let latency_ms = started.elapsed().as_millis() as u64;
             let response = match result {
@@ -290,6 +329,9 @@ impl Run {
             if let Some(c) = cost_usd {
                 self.traj.cost_usd = Some(round_usd(self.traj.cost_usd.unwrap_or(0.0) + c));
             }
+            if let Some((ctx, _)) = &self.team {
+                ctx.spend(response.usage, cost_usd);
+            }
             self.traj.steps.push(Step::Model {
                 content: (!text.is_empty()).then(|| text.clone()),
                 tool_calls: calls.clone(),
@@ -319,6 +361,12 @@ impl Run {
             }
             for call in calls {
                 self.run_tool(config, case, call).await;
+                if self.halted {
+                    return TurnEnd::Stopped;
+                }
+            }
+            if let Some(next) = self.handoff.take() {
+                return TurnEnd::Handoff(next);
             }
             if self.repairs > config.max_repairs {
                 self.stop(
@@ -335,14 +383,18 @@ impl Run {
 
     /// The case budget this trajectory has gone past, as a reason.
     fn over_budget(&self, config: &HarnessConfig) -> Option<String> {
+        if let Some(why) = self.team.as_ref().and_then(|(ctx, _)| ctx.over_case_budget()) {
+            return Some(why);
+        }
         let b = &config.budget;
-        let tokens = self.traj.usage.total();
+        let (start, start_usd) = self.agent_start;
+        let tokens = self.traj.usage.total().saturating_sub(start.total());
         if let Some(limit) = b.case_tokens.filter(|l| tokens > *l) {
             return Some(format!(
                 "case budget exhausted: {tokens} tokens used, limit {limit}"
             ));
         }
-        let usd = self.traj.cost_usd.unwrap_or(0.0);
+        let usd = self.traj.cost_usd.unwrap_or(0.0) - start_usd;
         if let Some(limit) = b.case_usd.filter(|l| usd > *l) {
             return Some(format!(
                 "case budget exhausted: ${usd:.6} spent, limit ${limit}"
@@ -352,6 +404,9 @@ impl Run {
     }
 
     async fn run_tool(&mut self, config: &HarnessConfig, case: &dyn CaseInput, call: ToolCall) {
+        if let Some(link) = self.link(&call.name) {
+            return self.delegate(case, call, link).await;
+        }
         let span = tracing::debug_span!("tool_call", tool = %call.name, id = %call.id);
         let started = Instant::now();
         let index = self.tool_calls.entry(call.name.clone()).or_insert(0);
@@ -464,9 +519,11 @@ fn call_cost(
         .or_else(|| config.pricing.cost(&config.model.to_string(), usage))
 }
 
-enum TurnEnd {
+pub(super) enum TurnEnd {
     Answered,
     Stopped,
+    /// The model handed the conversation to this agent.
+    Handoff(String),
 }
 
 #[cfg(test)]
@@ -555,6 +612,7 @@ rules:
             pricing: Default::default(),
             budget: Default::default(),
             user_model: None,
+            team: None,
         }
     }
 

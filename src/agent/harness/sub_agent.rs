@@ -1,0 +1,334 @@
+//! Sub-agents in the harness: a team's agents run through the same loop (`agent_loop::Run`)
+//! and the same provider stack as a single agent. This file is what a team adds to the loop:
+//! the shared state of one case's team (`TeamCtx`: delegation counts, the case's spend), an
+//! agent called as a tool (a child run on the same world, recorded as a nested `agent` step
+//! whose usage and cost roll into the caller's), and a handoff (the next agent continues the
+//! conversation; its run is the next top-level `agent` step).
+//!
+//! The agent calls of one model turn (a fan-out) run one after another in call order, on the
+//! one world of the case: their results, and so the trajectory and `report.json`, are the same
+//! whatever the run's concurrency.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use crate::agent::case_input::CaseInput;
+use crate::agent::harness::agent_loop::{Run, TurnEnd};
+use crate::agent::harness::budget::Budget;
+use crate::agent::harness::team::{Link, Team, TeamAgent};
+use crate::provider::types::Message;
+use crate::trajectory::{EndReason, Step, ToolCall, Usage};
+
+/// What every agent of one case's team shares.
+#[derive(Debug, Clone)]
+pub(crate) struct TeamCtx {
+    team: Arc<Team>,
+    /// 0 for the entry agent (and the agents it hands off to).
+    depth: u32,
+    /// Sub-agent runs and handoffs so far in this case.
+    calls: Arc<AtomicU32>,
+    /// Tokens and USD of every agent so far in this case.
+    spent: Arc<Mutex<(Usage, f64)>>,
+    case_budget: Budget,
+}
+
+impl TeamCtx {
+    /// The context of a new case and its entry agent.
+    pub(crate) fn entry(team: &Arc<Team>) -> Option<(TeamCtx, Arc<TeamAgent>)> {
+        let agent = team.agents.get(&team.entry)?.clone();
+        let ctx = TeamCtx {
+            team: team.clone(),
+            depth: 0,
+            calls: Arc::new(AtomicU32::new(0)),
+            spent: Arc::new(Mutex::new((Usage::default(), 0.0))),
+            case_budget: Budget::default(),
+        };
+        Some((ctx, agent))
+    }
+
+    /// The per-case token and USD budget (`run.budget`), which counts every agent.
+    pub(crate) fn with_case_budget(mut self, budget: Budget) -> TeamCtx {
+        self.case_budget = budget;
+        self
+    }
+
+    pub(crate) fn spend(&self, usage: Usage, usd: Option<f64>) {
+        let mut spent = self.spent.lock().unwrap_or_else(|e| e.into_inner());
+        spent.0.add(usage);
+        spent.1 += usd.unwrap_or(0.0);
+    }
+
+    /// The case budget the whole team has gone past, as a reason.
+    pub(crate) fn over_case_budget(&self) -> Option<String> {
+        let (usage, usd) = *self.spent.lock().unwrap_or_else(|e| e.into_inner());
+        let tokens = usage.total();
+        if let Some(limit) = self.case_budget.case_tokens.filter(|l| tokens > *l) {
+            return Some(format!(
+                "case budget exhausted: {tokens} tokens used by all agents, limit {limit}"
+            ));
+        }
+        if let Some(limit) = self.case_budget.case_usd.filter(|l| usd > *l) {
+            return Some(format!(
+                "case budget exhausted: ${usd:.6} spent by all agents, limit ${limit}"
+            ));
+        }
+        None
+    }
+
+    /// Counts one more delegation; the limit it would pass, as a reason.
+    fn take_call(&self, deeper: bool) -> Result<(), String> {
+        if deeper && self.depth + 1 > self.team.max_depth {
+            return Err(format!(
+                "delegation stopped: agents nested deeper than max_depth = {}",
+                self.team.max_depth
+            ));
+        }
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if n > self.team.max_calls {
+            return Err(format!(
+                "delegation stopped: more than max_calls = {} agent calls in one case",
+                self.team.max_calls
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Run {
+    /// Makes this run the team's `agent`: its tools and the agents it may call.
+    pub(super) fn join_team(&mut self, ctx: TeamCtx, agent: Arc<TeamAgent>) {
+        let specs: Vec<_> = self
+            .toolbox
+            .specs()
+            .iter()
+            .cloned()
+            .chain(agent.agent_specs.iter().cloned())
+            .collect();
+        self.specs = specs.into();
+        self.model_calls = 0;
+        self.agent_start = (self.traj.usage, self.traj.cost_usd.unwrap_or(0.0));
+        self.team = Some((ctx, agent));
+    }
+
+    /// What calling `tool` does, when it is an agent of the team.
+    pub(super) fn link(&self, tool: &str) -> Option<Link> {
+        let (_, agent) = self.team.as_ref()?;
+        agent.links.get(tool).cloned()
+    }
+
+    /// One user turn of a team: the current agent answers; on a handoff the next one takes
+    /// over the conversation. Each agent's work is one top-level `agent` step.
+    pub(super) async fn team_turn(&mut self, case: &dyn CaseInput) -> TurnEnd {
+        loop {
+            let Some((_, agent)) = self.team.clone() else {
+                return TurnEnd::Stopped;
+            };
+            let from = self.traj.steps.len();
+            let started = Instant::now();
+            let end = self.answer_turn(&agent.config, case).await;
+            let steps = self.traj.steps.split_off(from);
+            self.traj.steps.push(agent_step(&agent.name, steps, started, false));
+            let TurnEnd::Handoff(next) = end else {
+                return end;
+            };
+            let (ctx, _) = self.team.clone().expect("a team run");
+            let Some(next_agent) = ctx.team.agents.get(&next).cloned() else {
+                return TurnEnd::Stopped;
+            };
+            // History follows; the system prompt and tools are the next agent's.
+            let toolbox = match next_agent
+                .config
+                .toolset
+                .get(&next_agent.config.tools, &next_agent.config.custom_tools)
+            {
+                Ok(set) => crate::agent::harness::tools::Toolbox::from_set(set)
+                    .with_recorder(self.providers.tool_recorder()),
+                Err(e) => {
+                    self.stop(EndReason::Error, format!("agent `{next}`: {e}"));
+                    return TurnEnd::Stopped;
+                }
+            };
+            let provider = match self.providers.get(&next_agent.config.model, &[]) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.stop(EndReason::Error, format!("agent `{next}`: {}", e.message));
+                    return TurnEnd::Stopped;
+                }
+            };
+            match system_message(&next_agent, case) {
+                Ok(system) => {
+                    self.messages.retain(|m| m.role != crate::provider::types::Role::System);
+                    if let Some(s) = system {
+                        self.messages.insert(0, s);
+                    }
+                }
+                Err(e) => {
+                    self.stop(EndReason::Error, e);
+                    return TurnEnd::Stopped;
+                }
+            }
+            self.toolbox = toolbox;
+            self.provider = provider;
+            self.join_team(ctx, next_agent);
+        }
+    }
+
+    /// A call of an agent tool: a handoff, or a sub-agent's run whose answer is the result.
+    pub(super) async fn delegate(&mut self, case: &dyn CaseInput, call: ToolCall, link: Link) {
+        let Some((ctx, _)) = self.team.clone() else {
+            return;
+        };
+        let deeper = matches!(link, Link::Call(_));
+        if let Err(reason) = ctx.take_call(deeper) {
+            self.tool_answer(&call, Err(reason.clone()));
+            self.traj.steps.push(Step::Escalation {
+                reason: reason.clone(),
+            });
+            self.stop(EndReason::Escalated, reason);
+            self.halted = true;
+            return;
+        }
+        match link {
+            Link::Handoff(next) => {
+                self.tool_answer(&call, Ok(json!({"handed_off_to": next})));
+                self.handoff = Some(next);
+            }
+            Link::Call(name) => self.call_agent(case, call, &ctx, &name).await,
+        }
+    }
+
+    async fn call_agent(&mut self, case: &dyn CaseInput, call: ToolCall, ctx: &TeamCtx, name: &str) {
+        let Some(agent) = ctx.team.agents.get(name).cloned() else {
+            return;
+        };
+        let task = call
+            .args
+            .get("task")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let started = Instant::now();
+        let mut child = match Run::prepare(&agent.config, case, &self.providers) {
+            Ok(run) => run,
+            Err(e) => {
+                self.tool_answer(&call, Err(format!("agent `{name}` could not start: {e}")));
+                return;
+            }
+        };
+        // Its own conversation on the caller's world; rules (not the case's script) answer
+        // its mock model.
+        child.user = None;
+        if let Ok(p) = self.providers.get(&agent.config.model, &[]) {
+            child.provider = p;
+        }
+        child.messages.push(Message::user(task.clone()));
+        child.traj.steps.push(Step::User { content: task });
+        std::mem::swap(&mut child.world, &mut self.world);
+        let deeper = TeamCtx {
+            depth: ctx.depth + 1,
+            ..ctx.clone()
+        };
+        child.join_team(deeper, agent.clone());
+        let end = Box::pin(child.answer_turn(&agent.config, case)).await;
+        std::mem::swap(&mut child.world, &mut self.world);
+
+        // Usage and cost roll up into the caller (and so into its budget).
+        self.traj.usage.add(child.traj.usage);
+        if let Some(c) = child.traj.cost_usd {
+            self.traj.cost_usd = Some(crate::agent::harness::pricing::round_usd(
+                self.traj.cost_usd.unwrap_or(0.0) + c,
+            ));
+        }
+        if let Some(reason) = &child.escalation {
+            self.escalation.get_or_insert(reason.clone());
+        }
+        let answer = child.last_text.clone();
+        let child_end = child.traj.end;
+        let child_error = child.traj.error.clone();
+        let halted = child.halted || matches!(end, TurnEnd::Stopped) && matches!(child_end, EndReason::Escalated | EndReason::Error);
+        self.traj
+            .steps
+            .push(agent_step(name, child.traj.steps, started, false));
+        let outcome = match end {
+            TurnEnd::Answered => Ok(json!({"agent": name, "answer": answer})),
+            _ => Err(format!(
+                "agent `{name}` stopped: {}",
+                child_error.clone().unwrap_or_else(|| "no answer".into())
+            )),
+        };
+        // The answer goes back to the caller as the tool's result, linked to the call.
+        let content = match &outcome {
+            Ok(v) => v.to_string(),
+            Err(e) => format!("error: {e}"),
+        };
+        self.messages
+            .push(Message::tool(call.id.clone(), call.name.clone(), content));
+        if halted {
+            // A limit or an outage below stops the whole case, with the tree so far.
+            let reason = child_error.unwrap_or_else(|| format!("agent `{name}` stopped"));
+            self.stop(child_end, reason);
+            self.halted = true;
+        }
+    }
+
+    /// Records an agent tool's answer: the tool step and the message the model reads.
+    fn tool_answer(&mut self, call: &ToolCall, outcome: Result<Value, String>) {
+        let content = match &outcome {
+            Ok(v) => v.to_string(),
+            Err(e) => format!("error: {e}"),
+        };
+        self.messages
+            .push(Message::tool(call.id.clone(), call.name.clone(), content));
+        let (result, error) = match outcome {
+            Ok(v) => (Some(v), None),
+            Err(e) => (None, Some(e)),
+        };
+        self.traj.steps.push(Step::Tool {
+            id: call.id.clone(),
+            name: call.name.clone(),
+            args: call.args.clone(),
+            result,
+            error,
+            latency_ms: Some(0),
+            agent: None,
+            started_at: None,
+            metadata: Default::default(),
+        });
+    }
+}
+
+/// The `agent` step of one agent's run.
+fn agent_step(name: &str, steps: Vec<Step>, started: Instant, handoff: bool) -> Step {
+    let mut metadata = crate::trajectory::Metadata::new();
+    if handoff {
+        metadata.insert("handoff".into(), Value::Bool(true));
+    }
+    Step::Agent {
+        name: name.to_string(),
+        steps,
+        started_at: None,
+        latency_ms: Some(started.elapsed().as_millis() as u64),
+        metadata,
+    }
+}
+
+/// The agent's rendered system prompt, if it has one.
+fn system_message(agent: &TeamAgent, case: &dyn CaseInput) -> Result<Option<Message>, String> {
+    let Some(source) = &agent.config.system else {
+        return Ok(None);
+    };
+    agent
+        .config
+        .system_template
+        .get(source)
+        .and_then(|t| {
+            t.render(crate::agent::harness::system_prompt::system_prompt_context(
+                case, &t,
+            ))
+        })
+        .map(|s| Some(Message::system(s)))
+        .map_err(|e| format!("agent `{}`: system prompt: {}", agent.name, e.message))
+}
