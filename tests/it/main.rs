@@ -17,6 +17,7 @@ mod html;
 mod interrupt;
 mod loaders_prop;
 mod module_graph;
+mod multi_agent;
 mod otel_in;
 mod otel_out;
 mod providers;
