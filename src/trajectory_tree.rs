@@ -39,9 +39,7 @@ pub(crate) fn owned_steps(t: &Trajectory) -> Vec<Owned<'_>> {
 fn walk<'a>(steps: &'a [Step], enclosing: Option<&'a str>, depth: usize, out: &mut Vec<Owned<'a>>) {
     for step in steps {
         let owner = match step {
-            Step::Model { agent, .. } | Step::Tool { agent, .. } => {
-                agent.as_deref().or(enclosing)
-            }
+            Step::Model { agent, .. } | Step::Tool { agent, .. } => agent.as_deref().or(enclosing),
             _ => enclosing,
         };
         out.push(Owned { step, owner, depth });
@@ -64,7 +62,10 @@ pub(crate) fn owned_tool_calls(t: &Trajectory) -> Vec<(&str, &Value, Option<&str
 
 /// The tool calls (name, args) in order: all of them (`agent: None`), or only those the named
 /// agent made itself (not its sub-agents').
-pub(crate) fn tool_calls_of<'a>(t: &'a Trajectory, agent: Option<&str>) -> Vec<(&'a str, &'a Value)> {
+pub(crate) fn tool_calls_of<'a>(
+    t: &'a Trajectory,
+    agent: Option<&str>,
+) -> Vec<(&'a str, &'a Value)> {
     owned_steps(t)
         .into_iter()
         .filter(|o| agent.is_none() || o.owner == agent)
@@ -106,7 +107,11 @@ pub(crate) fn handoffs(t: &Trajectory) -> Vec<(&str, &str)> {
     out
 }
 
-fn level_handoffs<'a>(steps: &'a [Step], enclosing: Option<&'a str>, out: &mut Vec<(&'a str, &'a str)>) {
+fn level_handoffs<'a>(
+    steps: &'a [Step],
+    enclosing: Option<&'a str>,
+    out: &mut Vec<(&'a str, &'a str)>,
+) {
     let mut previous: Option<&str> = None;
     for step in steps {
         match step {
@@ -245,7 +250,11 @@ mod tests {
             ["lookup_order", "search_kb", "issue_refund", "send_email"]
         );
         assert_eq!(names(Some("triage")), ["lookup_order"], "not kb's call");
-        assert_eq!(names(Some("billing")), ["issue_refund"], "an explicit agent wins");
+        assert_eq!(
+            names(Some("billing")),
+            ["issue_refund"],
+            "an explicit agent wins"
+        );
         assert_eq!(names(Some("mailer")), ["send_email"]);
         let runs: Vec<(&str, Option<&str>, usize)> = agent_runs(&t)
             .into_iter()
@@ -288,6 +297,10 @@ mod tests {
                 {"type": "agent", "name": "e", "metadata": {"handoff": true}, "steps": []}]}
         ]}))
         .unwrap();
-        assert_eq!(handoffs(&t), [("a", "b"), ("d", "e")], "d twice is a tool used twice");
+        assert_eq!(
+            handoffs(&t),
+            [("a", "b"), ("d", "e")],
+            "d twice is a tool used twice"
+        );
     }
 }

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::check::family::{
-    agents::AgentCheck, command::CommandCheck, end_state::EndStateCheck, expr::ExprCheck, json::JsonCheck,
-    judge::JudgeCheck, limits::LimitCheck, text::TextCheck, tools::ToolCheck,
+    agents::AgentCheck, command::CommandCheck, end_state::EndStateCheck, expr::ExprCheck,
+    json::JsonCheck, judge::JudgeCheck, limits::LimitCheck, text::TextCheck, tools::ToolCheck,
     trajectory::TrajectoryCheck,
 };
 use crate::check::registry::Family;

@@ -140,8 +140,7 @@ fn a_misspelt_new_kind_gets_a_did_you_mean() {
 fn agent_aware_checks_score_an_external_agents_nested_steps() {
     let (o, out) = eval_into("tests/fixtures/checks/multi/multi_agent.yaml", &[]);
     assert_eq!(o.status.code(), Some(1), "stderr:\n{}", stderr(&o));
-    let r: Value =
-        serde_json::from_str(&read(out.path().join("multi_agent/report.json"))).unwrap();
+    let r: Value = serde_json::from_str(&read(out.path().join("multi_agent/report.json"))).unwrap();
     let right = r["cases"]
         .as_array()
         .unwrap()
@@ -166,17 +165,17 @@ fn agent_aware_checks_score_an_external_agents_nested_steps() {
             "fail",
             "found 0 times; agents: triage",
         ),
-        (
-            "handoff triage → billing",
-            "fail",
-            "no handoff happened",
-        ),
+        ("handoff triage → billing", "fail", "no handoff happened"),
         (
             "trajectory strict by triage",
             "fail",
             "found by `triage` [lookup_order, issue_refund]",
         ),
-        ("max_tokens 20 by triage", "fail", "`triage`: 39 tokens (max 20)"),
+        (
+            "max_tokens 20 by triage",
+            "fail",
+            "`triage`: 39 tokens (max 20)",
+        ),
         ("max_steps 4", "pass", "2 model calls"),
     ];
     for (check, outcome, reason) in table {
@@ -185,7 +184,10 @@ fn agent_aware_checks_score_an_external_agents_nested_steps() {
         assert!(why.contains(reason), "{check}: {why}");
     }
     let (o, why) = verdict(&r, "right", "handoff triage → billing");
-    assert_eq!((o.as_str(), why.as_str()), ("pass", "`triage` handed off to `billing`"));
+    assert_eq!(
+        (o.as_str(), why.as_str()),
+        ("pass", "`triage` handed off to `billing`")
+    );
     let (o, _) = verdict(&r, "right", "max_tokens 20 by triage");
     assert_eq!(o, "pass", "kb's tokens are not triage's own");
 }

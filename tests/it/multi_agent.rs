@@ -39,7 +39,9 @@ fn the_multi_agent_demo_passes_its_gate_with_the_wrong_agent_caught() {
     let wrong = case(&r, "wrong-agent-refund");
     assert_eq!(wrong["status"], "failed");
     assert!(
-        wrong.to_string().contains("`issue_refund` was called by `triage` once"),
+        wrong
+            .to_string()
+            .contains("`issue_refund` was called by `triage` once"),
         "{wrong}"
     );
 

@@ -19,15 +19,15 @@ use crate::agent::harness::config::HarnessConfig;
 use crate::agent::harness::context::fit_context;
 use crate::agent::harness::pricing::round_usd;
 use crate::agent::harness::simulated_user::{parse_reply, SimulatedUserChat, UserReply};
+use crate::agent::harness::sub_agent::TeamCtx;
 use crate::agent::harness::system_prompt::system_prompt_context;
+use crate::agent::harness::team::TeamAgent;
 use crate::agent::harness::tools::{ToolError, ToolSetError, Toolbox};
 use crate::agent::harness::world::{World, WorldError};
 use crate::provider::registry::Providers;
+use crate::provider::types::ToolSpec;
 use crate::provider::types::{Message, ModelId, ModelRequest, Provider, ProviderError, Purpose};
 use crate::trajectory::ESCALATION_TOOL;
-use crate::agent::harness::sub_agent::TeamCtx;
-use crate::agent::harness::team::TeamAgent;
-use crate::provider::types::ToolSpec;
 use crate::trajectory::{EndReason, Step, ToolCall, Trajectory, Usage};
 
 /// Runs one case through the harness. Never panics and never fails: problems end the
@@ -383,7 +383,11 @@ impl Run {
 
     /// The case budget this trajectory has gone past, as a reason.
     fn over_budget(&self, config: &HarnessConfig) -> Option<String> {
-        if let Some(why) = self.team.as_ref().and_then(|(ctx, _)| ctx.over_case_budget()) {
+        if let Some(why) = self
+            .team
+            .as_ref()
+            .and_then(|(ctx, _)| ctx.over_case_budget())
+        {
             return Some(why);
         }
         let b = &config.budget;

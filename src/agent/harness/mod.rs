@@ -11,7 +11,7 @@ pub(crate) mod raw_harness;
 pub(crate) mod simulated_user;
 pub(crate) mod sub_agent;
 pub(crate) mod support;
-pub(crate) mod team;
 pub mod system_prompt;
+pub(crate) mod team;
 pub(crate) mod tools;
 pub(crate) mod world;

@@ -130,7 +130,9 @@ impl Run {
             let started = Instant::now();
             let end = self.answer_turn(&agent.config, case).await;
             let steps = self.traj.steps.split_off(from);
-            self.traj.steps.push(agent_step(&agent.name, steps, started, false));
+            self.traj
+                .steps
+                .push(agent_step(&agent.name, steps, started));
             let TurnEnd::Handoff(next) = end else {
                 return end;
             };
@@ -160,7 +162,8 @@ impl Run {
             };
             match system_message(&next_agent, case) {
                 Ok(system) => {
-                    self.messages.retain(|m| m.role != crate::provider::types::Role::System);
+                    self.messages
+                        .retain(|m| m.role != crate::provider::types::Role::System);
                     if let Some(s) = system {
                         self.messages.insert(0, s);
                     }
@@ -200,7 +203,13 @@ impl Run {
         }
     }
 
-    async fn call_agent(&mut self, case: &dyn CaseInput, call: ToolCall, ctx: &TeamCtx, name: &str) {
+    async fn call_agent(
+        &mut self,
+        case: &dyn CaseInput,
+        call: ToolCall,
+        ctx: &TeamCtx,
+        name: &str,
+    ) {
         let Some(agent) = ctx.team.agents.get(name).cloned() else {
             return;
         };
@@ -248,10 +257,12 @@ impl Run {
         let answer = child.last_text.clone();
         let child_end = child.traj.end;
         let child_error = child.traj.error.clone();
-        let halted = child.halted || matches!(end, TurnEnd::Stopped) && matches!(child_end, EndReason::Escalated | EndReason::Error);
+        let halted = child.halted
+            || matches!(end, TurnEnd::Stopped)
+                && matches!(child_end, EndReason::Escalated | EndReason::Error);
         self.traj
             .steps
-            .push(agent_step(name, child.traj.steps, started, false));
+            .push(agent_step(name, child.traj.steps, started));
         let outcome = match end {
             TurnEnd::Answered => Ok(json!({"agent": name, "answer": answer})),
             _ => Err(format!(
@@ -301,17 +312,13 @@ impl Run {
 }
 
 /// The `agent` step of one agent's run.
-fn agent_step(name: &str, steps: Vec<Step>, started: Instant, handoff: bool) -> Step {
-    let mut metadata = crate::trajectory::Metadata::new();
-    if handoff {
-        metadata.insert("handoff".into(), Value::Bool(true));
-    }
+fn agent_step(name: &str, steps: Vec<Step>, started: Instant) -> Step {
     Step::Agent {
         name: name.to_string(),
         steps,
         started_at: None,
         latency_ms: Some(started.elapsed().as_millis() as u64),
-        metadata,
+        metadata: Default::default(),
     }
 }
 

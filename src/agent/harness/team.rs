@@ -131,7 +131,10 @@ impl Team {
                 None => base.model.clone(),
                 Some(Ok(m)) => m,
                 Some(Err(e)) => {
-                    problem(format!("agent `{name}`: {e}"), a.model.as_deref().unwrap_or(name));
+                    problem(
+                        format!("agent `{name}`: {e}"),
+                        a.model.as_deref().unwrap_or(name),
+                    );
                     continue;
                 }
             };
@@ -165,7 +168,10 @@ impl Team {
                 .chain(a.handoffs.iter().map(|o| (o, true)))
             {
                 let Some(target) = raw.agents.get(other) else {
-                    problem(format!("agent `{name}`: no agent `{other}` in `team.agents`"), other);
+                    problem(
+                        format!("agent `{name}`: no agent `{other}` in `team.agents`"),
+                        other,
+                    );
                     continue;
                 };
                 let about = target.description.clone().unwrap_or_default();
@@ -173,18 +179,22 @@ impl Team {
                     let tool = format!("{HANDOFF_PREFIX}{other}");
                     let spec = ToolSpec {
                         name: tool.clone(),
-                        description: format!("Hand the conversation over to the {other} agent. {about}")
-                            .trim()
-                            .to_string(),
+                        description: format!(
+                            "Hand the conversation over to the {other} agent. {about}"
+                        )
+                        .trim()
+                        .to_string(),
                         parameters: json!({"type": "object", "properties": {}}),
                     };
                     (tool, Link::Handoff(other.clone()), spec)
                 } else {
                     let spec = ToolSpec {
                         name: other.clone(),
-                        description: format!("Ask the {other} agent; it answers with its result. {about}")
-                            .trim()
-                            .to_string(),
+                        description: format!(
+                            "Ask the {other} agent; it answers with its result. {about}"
+                        )
+                        .trim()
+                        .to_string(),
                         parameters: json!({
                             "type": "object",
                             "properties": {"task": {"type": "string", "description": "What the agent should do"}},
@@ -194,17 +204,26 @@ impl Team {
                     (other.clone(), Link::Call(other.clone()), spec)
                 };
                 if links.contains_key(&tool) || a.tools.contains(&tool) {
-                    problem(format!("agent `{name}`: tool `{tool}` is offered twice"), other);
+                    problem(
+                        format!("agent `{name}`: tool `{tool}` is offered twice"),
+                        other,
+                    );
                     continue;
                 }
                 links.insert(tool, link);
                 agent_specs.push(spec);
             }
             if a.max_steps == Some(0) {
-                problem(format!("agent `{name}`: `max_steps` must be at least 1"), "max_steps");
+                problem(
+                    format!("agent `{name}`: `max_steps` must be at least 1"),
+                    "max_steps",
+                );
             }
             if let Some(usd) = a.max_cost_usd.filter(|u| !u.is_finite() || *u < 0.0) {
-                problem(format!("agent `{name}`: `max_cost_usd` must be 0 or more, found {usd}"), "max_cost_usd");
+                problem(
+                    format!("agent `{name}`: `max_cost_usd` must be 0 or more, found {usd}"),
+                    "max_cost_usd",
+                );
             }
             let mut config = base.clone();
             config.model = model;

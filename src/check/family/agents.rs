@@ -256,17 +256,49 @@ mod tests {
             ("agent_called: billing", Pass, "agent `billing` ran once"),
             ("agent_called: {name: kb, times: 2}", Pass, "ran 2 times"),
             ("agent_called: {name: kb, by: triage}", Pass, "by `triage`"),
-            ("agent_called: {name: kb, by: billing}", Fail, "found 0 times"),
-            ("agent_called: {name: kb, times: 1}", Fail, "expected agent `kb` run once, found 2"),
+            (
+                "agent_called: {name: kb, by: billing}",
+                Fail,
+                "found 0 times",
+            ),
+            (
+                "agent_called: {name: kb, times: 1}",
+                Fail,
+                "expected agent `kb` run once, found 2",
+            ),
             ("agent_called: refunds", Fail, "agents: billing, kb, triage"),
-            ("agent_called: {name: triage, before: billing}", Pass, "ran once"),
-            ("agent_called: {name: billing, before: kb}", Fail, "did not run before `kb`"),
+            (
+                "agent_called: {name: triage, before: billing}",
+                Pass,
+                "ran once",
+            ),
+            (
+                "agent_called: {name: billing, before: kb}",
+                Fail,
+                "did not run before `kb`",
+            ),
             ("agent_called: {name: billing, after: kb}", Pass, "ran once"),
-            ("handoff: {from: triage, to: billing}", Pass, "`triage` handed off to `billing`"),
-            ("handoff: {from: triage, to: kb}", Fail, "handoffs: triage → billing"),
+            (
+                "handoff: {from: triage, to: billing}",
+                Pass,
+                "`triage` handed off to `billing`",
+            ),
+            (
+                "handoff: {from: triage, to: kb}",
+                Fail,
+                "handoffs: triage → billing",
+            ),
             // Agent scoping on the tool and limit checks, on the same tree.
-            ("tool_not_called: {name: issue_refund, agent: triage}", Pass, "not called by `triage`"),
-            ("tool_called: {name: issue_refund, agent: triage}", Fail, "(called by `billing` instead)"),
+            (
+                "tool_not_called: {name: issue_refund, agent: triage}",
+                Pass,
+                "not called by `triage`",
+            ),
+            (
+                "tool_called: {name: issue_refund, agent: triage}",
+                Fail,
+                "(called by `billing` instead)",
+            ),
         ];
         for (yaml, want, reason) in table {
             let spec = parse(yaml).unwrap_or_else(|e| panic!("{yaml}: {e:?}"));
@@ -283,7 +315,11 @@ mod tests {
             msg("handoff: billing"),
             "`handoff` expects a map `{from, to}`, found a string"
         );
-        assert!(msg("handoff: {from: a}").contains("`to`"), "{}", msg("handoff: {from: a}"));
+        assert!(
+            msg("handoff: {from: a}").contains("`to`"),
+            "{}",
+            msg("handoff: {from: a}")
+        );
         assert!(msg("agent_called: {name: a, times: -1}").contains("whole number"));
         assert!(msg("agent_called: {name: a, by: 3}").contains("by"));
         assert_eq!(

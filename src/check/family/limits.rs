@@ -162,7 +162,9 @@ fn bound(kind: &str, v: &Value, errs: &mut Vec<CheckError>) -> Option<(AgentBoun
             };
             errs.push(
                 CheckError::new(format!("`{kind}` must be {what}, found {found}"))
-                    .hint(format!("or `{kind}: {{max: N, agent: NAME}}` for one agent"))
+                    .hint(format!(
+                        "or `{kind}: {{max: N, agent: NAME}}` for one agent"
+                    ))
                     .needle(kind.to_string()),
             );
             None
@@ -380,12 +382,14 @@ mod tests {
             msg("max_cost_usd: -1"),
             "`max_cost_usd` must be a number of 0 or more, found -1 (hint: or `max_cost_usd: {max: N, agent: NAME}` for one agent)"
         );
-        assert!(msg("max_latency_ms: soon").starts_with(
-            "`max_latency_ms` must be a whole number of 0 or more, found a string"
-        ));
+        assert!(msg("max_latency_ms: soon")
+            .starts_with("`max_latency_ms` must be a whole number of 0 or more, found a string"));
         assert_eq!(msg("max_tokens: {max: 5}"), "`max_tokens` as a map needs `agent` (hint: or write `max_tokens: N` for the whole run)");
         assert!(msg("max_steps: {agent: a, max: 2, min: 1}").contains("min"));
-        assert_eq!(name("max_tokens: {max: 500, agent: billing}"), "max_tokens 500 by billing");
+        assert_eq!(
+            name("max_tokens: {max: 500, agent: billing}"),
+            "max_tokens 500 by billing"
+        );
         assert!(matches!(
             parse("max_cost_usd: 2").unwrap().check,
             crate::check::spec::Check::Limits(LimitCheck::MaxCostUsd(usd)) if usd == 2.0

@@ -259,7 +259,11 @@ fn parse_tool(
 }
 
 /// `times: N` or `times: {min, max}` (either may be left out).
-pub(crate) fn parse_times(kind: &str, v: Option<&Value>, errs: &mut Vec<CheckError>) -> Option<Times> {
+pub(crate) fn parse_times(
+    kind: &str,
+    v: Option<&Value>,
+    errs: &mut Vec<CheckError>,
+) -> Option<Times> {
     let count = |key: &str, v: &Value, errs: &mut Vec<CheckError>| {
         let n = v.as_u64().and_then(|n| u32::try_from(n).ok());
         if n.is_none() {
