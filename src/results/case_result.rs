@@ -29,7 +29,7 @@ pub struct CaseResult {
     pub cost_usd: Option<f64>,
     /// Model calls made.
     pub steps: usize,
-    /// Tool-call sequence by name, for review diffs.
+    /// Tool-call sequence by name (`AGENT/NAME` for a named agent's call), for review diffs.
     pub tools: Vec<String>,
     /// With `--repeat N`: how the N runs went. The fields above describe one representative
     /// run (the first that did not pass, else the first).

@@ -29,7 +29,7 @@ pub struct RunResult {
     pub cost_usd: Option<f64>,
     /// Model calls made.
     pub steps: usize,
-    /// Tool-call sequence by name.
+    /// Tool-call sequence by name; `AGENT/NAME` for a call a named agent made.
     pub tools: Vec<String>,
     /// Which run of the case this is (0-based).
     #[serde(skip)]
@@ -90,9 +90,14 @@ pub fn run_result(
         usage: trajectory.usage,
         cost_usd: trajectory.cost_usd,
         steps: trajectory.model_calls(),
-        tools: trajectory
-            .tool_calls()
-            .map(|(name, _)| name.to_string())
+        // In a multi-agent run each call names its agent (`billing/issue_refund`), so the
+        // tool-sequence diff against a baseline shows which agent's calls changed.
+        tools: crate::trajectory_tree::owned_tool_calls(&trajectory)
+            .into_iter()
+            .map(|(name, _, owner)| match owner {
+                Some(agent) => format!("{agent}/{name}"),
+                None => name.to_string(),
+            })
             .collect(),
         checks,
         repeat,

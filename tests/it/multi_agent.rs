@@ -36,6 +36,15 @@ fn the_multi_agent_demo_passes_its_gate_with_the_wrong_agent_caught() {
     ] {
         assert_eq!(case(&r, id)["status"], "passed", "{}", case(&r, id));
     }
+    assert_eq!(
+        case(&r, "refund-via-billing")["tools"],
+        serde_json::json!([
+            "triage/transfer_to_billing",
+            "billing/lookup_order",
+            "billing/issue_refund"
+        ]),
+        "the tool sequence names each call's agent, for the baseline diff"
+    );
     let wrong = case(&r, "wrong-agent-refund");
     assert_eq!(wrong["status"], "failed");
     assert!(
