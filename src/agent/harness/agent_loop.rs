@@ -391,17 +391,22 @@ impl Run {
             return Some(why);
         }
         let b = &config.budget;
+        // In a team, `config.budget` is the agent's own (its sub-agents' spend included).
+        let whose = match &self.team {
+            Some((_, agent)) => format!("agent `{}` budget", agent.name),
+            None => "case budget".to_string(),
+        };
         let (start, start_usd) = self.agent_start;
         let tokens = self.traj.usage.total().saturating_sub(start.total());
         if let Some(limit) = b.case_tokens.filter(|l| tokens > *l) {
             return Some(format!(
-                "case budget exhausted: {tokens} tokens used, limit {limit}"
+                "{whose} exhausted: {tokens} tokens used, limit {limit}"
             ));
         }
         let usd = self.traj.cost_usd.unwrap_or(0.0) - start_usd;
         if let Some(limit) = b.case_usd.filter(|l| usd > *l) {
             return Some(format!(
-                "case budget exhausted: ${usd:.6} spent, limit ${limit}"
+                "{whose} exhausted: ${usd:.6} spent, limit ${limit}"
             ));
         }
         None

@@ -339,3 +339,181 @@ fn system_message(agent: &TeamAgent, case: &dyn CaseInput) -> Result<Option<Mess
         .map(|s| Some(Message::system(s)))
         .map_err(|e| format!("agent `{}`: system prompt: {}", agent.name, e.message))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use crate::agent::harness::agent_loop::run_harness;
+    use crate::agent::harness::config::HarnessConfig;
+    use crate::agent::harness::team::{RawTeam, Team};
+    use crate::provider::mock_rules::MockRules;
+    use crate::provider::registry::Providers;
+    use crate::provider::types::ModelId;
+    use crate::suite::model::Case;
+    use crate::trajectory::{EndReason, Step, Trajectory};
+    use crate::trajectory_tree::{agent_runs, usage_by_agent};
+
+    /// `boss` asks `worker`, which asks itself again and again (a runaway), or answers.
+    const BOSS: &str = r#"
+rules:
+  - when: {user: 'dig'}
+    reply: {tool_calls: [{name: worker, args: {task: "dig deeper"}}]}
+  - when: {user: 'two'}
+    reply: {tool_calls: [{name: worker, args: {task: "first"}}, {name: worker, args: {task: "second"}}]}
+  - when: {tool_name: worker}
+    reply: {text: "done"}
+"#;
+    const WORKER: &str = r#"
+rules:
+  - when: {user: 'dig'}
+    reply: {tool_calls: [{name: worker, args: {task: "dig deeper"}}]}
+  - when: {user: '(?P<t>first|second)'}
+    reply: {text: "answer to {{ t }} with a long explanation that costs many tokens indeed"}
+  - when: {tool_name: worker}
+    reply: {text: "deep"}
+"#;
+
+    fn providers() -> Providers {
+        let rules = |name: &str, text: &str| {
+            (
+                name.to_string(),
+                Arc::new(MockRules::parse(Path::new("x.yaml"), text).unwrap()),
+            )
+        };
+        Providers::new(BTreeMap::from([
+            rules("boss", BOSS),
+            rules("worker", WORKER),
+        ]))
+    }
+
+    fn harness(team: &str) -> HarnessConfig {
+        let mut base = HarnessConfig {
+            model: ModelId::parse("mock:boss").unwrap(),
+            system: None,
+            tools: vec![],
+            world: Some(json!({"today": "2026-03-20"}).into()),
+            max_steps: 5,
+            temperature: None,
+            max_tokens: None,
+            max_repairs: 2,
+            context_tokens: None,
+            custom_tools: vec![],
+            toolset: Default::default(),
+            system_template: Default::default(),
+            faults: Default::default(),
+            pricing: Default::default(),
+            budget: Default::default(),
+            user_model: None,
+            team: None,
+        };
+        let raw: RawTeam = serde_yaml::from_str(team).unwrap();
+        base.team = Some(Arc::new(Team::load(&raw, &base).unwrap()));
+        base
+    }
+
+    async fn run(config: &HarnessConfig, input: &str) -> Trajectory {
+        run_harness(config, &Case::new("c", input), &providers()).await
+    }
+
+    #[tokio::test]
+    async fn a_runaway_stops_at_max_depth_escalated_with_the_partial_tree() {
+        let cfg = harness(
+            "entry: boss\nmax_depth: 2\nagents:\n  boss: {agents: [worker]}\n  worker: {model: 'mock:worker', agents: [worker]}\n",
+        );
+        let t = run(&cfg, "dig").await;
+        assert_eq!(t.end, EndReason::Escalated, "{t:?}");
+        assert!(
+            t.error
+                .as_deref()
+                .unwrap()
+                .contains("deeper than max_depth = 2"),
+            "{:?}",
+            t.error
+        );
+        let depths: Vec<(&str, usize)> = agent_runs(&t).iter().map(|r| (r.name, r.depth)).collect();
+        assert_eq!(depths, [("boss", 0), ("worker", 1), ("worker", 2)]);
+        assert!(t.escalated());
+    }
+
+    #[tokio::test]
+    async fn a_fan_out_is_gathered_in_call_order_and_usage_rolls_up() {
+        let cfg = harness(
+            "entry: boss\nagents:\n  boss: {agents: [worker]}\n  worker: {model: 'mock:worker'}\n",
+        );
+        let t = run(&cfg, "two").await;
+        assert_eq!(t.end, EndReason::Completed, "{t:?}");
+        let Step::Agent { steps, .. } = &t.steps[1] else {
+            panic!("{t:?}")
+        };
+        let answers: Vec<String> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Agent { steps, .. } => match steps.last() {
+                    Some(Step::Model { content, .. }) => content.clone(),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        assert!(answers[0].starts_with("answer to first"), "{answers:?}");
+        assert!(answers[1].starts_with("answer to second"), "{answers:?}");
+        let by = usage_by_agent(&t);
+        assert_eq!(
+            t.usage.total(),
+            by["boss"].tokens + by["worker"].tokens,
+            "the case's usage is every agent's"
+        );
+        // Same run twice: the same tree.
+        let again = run(&cfg, "two").await;
+        assert_eq!(
+            crate::trajectory_tree::tool_calls_of(&again, None).len(),
+            crate::trajectory_tree::tool_calls_of(&t, None).len()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_agents_budget_counts_its_sub_agents() {
+        let cfg = harness(
+            "entry: boss\nagents:\n  boss: {agents: [worker], max_tokens: 100}\n  worker: {model: 'mock:worker'}\n",
+        );
+        let t = run(&cfg, "two").await;
+        assert_eq!(t.end, EndReason::Escalated, "{t:?}");
+        let why = t.error.as_deref().unwrap();
+        assert!(why.starts_with("agent `boss` budget exhausted"), "{why}");
+        // What the budget compared is boss's tokens and its workers'.
+        let boss_own = usage_by_agent(&t)["boss"].tokens;
+        let counted = format!("{} tokens used, limit 100", t.usage.total());
+        assert!(why.ends_with(&counted), "{why} ({boss_own} own)");
+        assert!(t.usage.total() > boss_own);
+    }
+
+    #[test]
+    fn team_problems_name_what_is_wrong() {
+        let base = harness("entry: boss\nagents:\n  boss: {}\n");
+        let raw: RawTeam = serde_yaml::from_str(
+            "entry: nobody\nagents:\n  boss: {tools: [lookup_ordr], agents: [ghost], model: 'nope'}\n  w: {max_steps: 0}\n",
+        )
+        .unwrap();
+        let problems: Vec<String> = Team::load(&raw, &base)
+            .unwrap_err()
+            .into_iter()
+            .map(|p| p.message)
+            .collect();
+        assert!(problems[0].contains("no agent `nobody`"), "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains("agent `boss`")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("`max_steps` must be at least 1")),
+            "{problems:?}"
+        );
+    }
+}
