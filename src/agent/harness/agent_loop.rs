@@ -88,7 +88,9 @@ pub(super) struct UserSim {
 pub(super) struct Run {
     pub(super) provider: Arc<dyn Provider>,
     pub(super) toolbox: Toolbox,
-    pub(super) world: World,
+    /// Shared with the sub-agents of a team, which act on the same world (the calls of a
+    /// fan-out concurrently: each tool call holds it while it runs).
+    pub(super) world: Arc<tokio::sync::Mutex<World>>,
     /// Whether the trajectory reports the world's end state (the suite or case gave one).
     has_world: bool,
     pub(super) messages: Vec<Message>,
@@ -165,6 +167,7 @@ impl Run {
             None => None,
         };
         let specs = toolbox.specs().clone();
+        let world = Arc::new(tokio::sync::Mutex::new(world));
         Ok(Run {
             specs,
             model_calls: 0,
@@ -359,11 +362,18 @@ impl Run {
             if calls.is_empty() {
                 return TurnEnd::Answered;
             }
-            for call in calls {
-                self.run_tool(config, case, call).await;
-                if self.halted {
-                    return TurnEnd::Stopped;
+            if self.is_fan_out(&calls) {
+                self.fan_out(case, calls).await;
+            } else {
+                for call in calls {
+                    self.run_tool(config, case, call).await;
+                    if self.halted {
+                        break;
+                    }
                 }
+            }
+            if self.halted {
+                return TurnEnd::Stopped;
             }
             if let Some(next) = self.handoff.take() {
                 return TurnEnd::Handoff(next);
@@ -436,16 +446,20 @@ impl Run {
                             n + 1
                         )))
                     } else {
+                        let world = self.world.clone();
+                        let mut world = world.lock().await;
                         self.toolbox
-                            .call(&mut self.world, case.id(), &call.name, &call.args)
+                            .call(&mut world, case.id(), &call.name, &call.args)
                             .instrument(span)
                             .await
                     }
                 }
             },
             None => {
+                let world = self.world.clone();
+                let mut world = world.lock().await;
                 self.toolbox
-                    .call(&mut self.world, case.id(), &call.name, &call.args)
+                    .call(&mut world, case.id(), &call.name, &call.args)
                     .instrument(span)
                     .await
             }
@@ -504,7 +518,11 @@ impl Run {
             }
         }
         if self.has_world {
-            self.traj.state = Some(self.world.into_state());
+            // Every sub-agent has finished: the world is this run's alone again.
+            self.traj.state = match Arc::try_unwrap(self.world) {
+                Ok(world) => Some(world.into_inner().into_state()),
+                Err(shared) => shared.try_lock().ok().map(|w| w.clone().into_state()),
+            };
         }
         self.traj
     }

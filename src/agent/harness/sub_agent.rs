@@ -5,12 +5,15 @@
 //! whose usage and cost roll into the caller's), and a handoff (the next agent continues the
 //! conversation; its run is the next top-level `agent` step).
 //!
-//! The agent calls of one model turn (a fan-out) run one after another in call order, on the
-//! one world of the case: their results, and so the trajectory and `report.json`, are the same
-//! whatever the run's concurrency.
+//! The agent calls of one model turn (a fan-out) run concurrently, on the one world of the
+//! case, and are gathered in call order: the trajectory and `report.json` are laid out the same
+//! whatever order they finish in.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Instant;
 
 use serde_json::{json, Value};
@@ -186,12 +189,7 @@ impl Run {
         };
         let deeper = matches!(link, Link::Call(_));
         if let Err(reason) = ctx.take_call(deeper) {
-            self.tool_answer(&call, Err(reason.clone()));
-            self.traj.steps.push(Step::Escalation {
-                reason: reason.clone(),
-            });
-            self.stop(EndReason::Escalated, reason);
-            self.halted = true;
+            self.refuse(&call, reason);
             return;
         }
         match link {
@@ -203,6 +201,61 @@ impl Run {
         }
     }
 
+    /// Whether a model turn's calls are a fan-out: two or more, all of them agents called as
+    /// tools. Those run concurrently; any other turn's calls run one after another.
+    pub(super) fn is_fan_out(&self, calls: &[ToolCall]) -> bool {
+        calls.len() > 1
+            && calls
+                .iter()
+                .all(|c| matches!(self.link(&c.name), Some(Link::Call(_))))
+    }
+
+    /// The agent calls of one model turn, run concurrently on the one world and gathered in
+    /// call order: the trajectory is the same whatever order they finish in.
+    pub(super) async fn fan_out(&mut self, case: &dyn CaseInput, calls: Vec<ToolCall>) {
+        let Some((ctx, _)) = self.team.clone() else {
+            return;
+        };
+        let mut started = Vec::new();
+        for call in calls {
+            if let Err(reason) = ctx.take_call(true) {
+                // The calls before it still run and are recorded: the partial tree.
+                self.gather(case, started).await;
+                self.refuse(&call, reason);
+                return;
+            }
+            let Some(Link::Call(name)) = self.link(&call.name) else {
+                continue;
+            };
+            match self.start_child(case, &call, &ctx, &name) {
+                Ok(child) => started.push((call, name, Some(child))),
+                Err(why) => {
+                    self.tool_answer(&call, Err(why));
+                }
+            }
+        }
+        self.gather(case, started).await;
+    }
+
+    async fn gather(
+        &mut self,
+        case: &dyn CaseInput,
+        started: Vec<(ToolCall, String, Option<Child>)>,
+    ) {
+        let mut running = Vec::new();
+        let mut rest = Vec::new();
+        for (call, name, child) in started {
+            if let Some(child) = child {
+                running.push(Box::pin(child.run(case)));
+                rest.push((call, name));
+            }
+        }
+        let done = join_in_order(running).await;
+        for ((call, name), child) in rest.into_iter().zip(done) {
+            self.finish_child(&call, &name, child);
+        }
+    }
+
     async fn call_agent(
         &mut self,
         case: &dyn CaseInput,
@@ -210,41 +263,67 @@ impl Run {
         ctx: &TeamCtx,
         name: &str,
     ) {
-        let Some(agent) = ctx.team.agents.get(name).cloned() else {
-            return;
-        };
+        match self.start_child(case, &call, ctx, name) {
+            Ok(child) => {
+                let done = Box::pin(child.run(case)).await;
+                self.finish_child(&call, name, done);
+            }
+            Err(why) => self.tool_answer(&call, Err(why)),
+        }
+    }
+
+    /// A sub-agent's run, ready to go: its own conversation on the caller's world; rules (not
+    /// the case's script) answer its mock model.
+    fn start_child(
+        &self,
+        case: &dyn CaseInput,
+        call: &ToolCall,
+        ctx: &TeamCtx,
+        name: &str,
+    ) -> Result<Child, String> {
+        let agent = ctx
+            .team
+            .agents
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("no agent `{name}`"))?;
         let task = call
             .args
             .get("task")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        let started = Instant::now();
-        let mut child = match Run::prepare(&agent.config, case, &self.providers) {
-            Ok(run) => run,
-            Err(e) => {
-                self.tool_answer(&call, Err(format!("agent `{name}` could not start: {e}")));
-                return;
-            }
-        };
-        // Its own conversation on the caller's world; rules (not the case's script) answer
-        // its mock model.
-        child.user = None;
+        let mut run = Run::prepare(&agent.config, case, &self.providers)
+            .map_err(|e| format!("agent `{name}` could not start: {e}"))?;
+        run.user = None;
         if let Ok(p) = self.providers.get(&agent.config.model, &[]) {
-            child.provider = p;
+            run.provider = p;
         }
-        child.messages.push(Message::user(task.clone()));
-        child.traj.steps.push(Step::User { content: task });
-        std::mem::swap(&mut child.world, &mut self.world);
+        run.messages.push(Message::user(task.clone()));
+        run.traj.steps.push(Step::User { content: task });
+        run.world = self.world.clone();
         let deeper = TeamCtx {
             depth: ctx.depth + 1,
             ..ctx.clone()
         };
-        child.join_team(deeper, agent.clone());
-        let end = Box::pin(child.answer_turn(&agent.config, case)).await;
-        std::mem::swap(&mut child.world, &mut self.world);
+        run.join_team(deeper, agent.clone());
+        Ok(Child {
+            run,
+            agent,
+            started: Instant::now(),
+            end: None,
+        })
+    }
 
-        // Usage and cost roll up into the caller (and so into its budget).
+    /// Records a finished sub-agent: its `agent` step, its usage and cost rolled into this
+    /// run's, its answer as the tool's result; a limit or an outage below stops this run too.
+    fn finish_child(&mut self, call: &ToolCall, name: &str, child: Child) {
+        let Child {
+            run: child,
+            started,
+            end,
+            ..
+        } = child;
         self.traj.usage.add(child.traj.usage);
         if let Some(c) = child.traj.cost_usd {
             self.traj.cost_usd = Some(crate::agent::harness::pricing::round_usd(
@@ -254,35 +333,41 @@ impl Run {
         if let Some(reason) = &child.escalation {
             self.escalation.get_or_insert(reason.clone());
         }
-        let answer = child.last_text.clone();
+        let answered = matches!(end, Some(TurnEnd::Answered));
         let child_end = child.traj.end;
         let child_error = child.traj.error.clone();
         let halted = child.halted
-            || matches!(end, TurnEnd::Stopped)
-                && matches!(child_end, EndReason::Escalated | EndReason::Error);
+            || !answered && matches!(child_end, EndReason::Escalated | EndReason::Error);
+        let answer = child.last_text.clone();
         self.traj
             .steps
             .push(agent_step(name, child.traj.steps, started));
-        let outcome = match end {
-            TurnEnd::Answered => Ok(json!({"agent": name, "answer": answer})),
-            _ => Err(format!(
-                "agent `{name}` stopped: {}",
+        let content = if answered {
+            json!({"agent": name, "answer": answer}).to_string()
+        } else {
+            format!(
+                "error: agent `{name}` stopped: {}",
                 child_error.clone().unwrap_or_else(|| "no answer".into())
-            )),
+            )
         };
         // The answer goes back to the caller as the tool's result, linked to the call.
-        let content = match &outcome {
-            Ok(v) => v.to_string(),
-            Err(e) => format!("error: {e}"),
-        };
         self.messages
             .push(Message::tool(call.id.clone(), call.name.clone(), content));
-        if halted {
-            // A limit or an outage below stops the whole case, with the tree so far.
+        if halted && !self.halted {
             let reason = child_error.unwrap_or_else(|| format!("agent `{name}` stopped"));
             self.stop(child_end, reason);
             self.halted = true;
         }
+    }
+
+    /// A delegation past a limit: refused, and the case ends escalated with the tree so far.
+    fn refuse(&mut self, call: &ToolCall, reason: String) {
+        self.tool_answer(call, Err(reason.clone()));
+        self.traj.steps.push(Step::Escalation {
+            reason: reason.clone(),
+        });
+        self.stop(EndReason::Escalated, reason);
+        self.halted = true;
     }
 
     /// Records an agent tool's answer: the tool step and the message the model reads.
@@ -309,6 +394,48 @@ impl Run {
             metadata: Default::default(),
         });
     }
+}
+
+/// A sub-agent's run in progress.
+struct Child {
+    run: Run,
+    agent: Arc<TeamAgent>,
+    started: Instant,
+    /// How its turn ended, once it has run.
+    end: Option<TurnEnd>,
+}
+
+impl Child {
+    async fn run(mut self, case: &dyn CaseInput) -> Child {
+        let config = self.agent.config.clone();
+        let end = Box::pin(self.run.answer_turn(&config, case)).await;
+        self.end = Some(end);
+        self
+    }
+}
+
+/// Polls every future in one task and returns their outputs in the order given, whatever
+/// order they finish in.
+async fn join_in_order<F: Future + Unpin>(mut futures: Vec<F>) -> Vec<F::Output> {
+    let mut done: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in futures.iter_mut().zip(done.iter_mut()) {
+            if slot.is_none() {
+                match Pin::new(f).poll(cx) {
+                    Poll::Ready(out) => *slot = Some(out),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    done.into_iter().flatten().collect()
 }
 
 /// The `agent` step of one agent's run.
@@ -363,6 +490,8 @@ mod tests {
 rules:
   - when: {user: 'dig'}
     reply: {tool_calls: [{name: worker, args: {task: "dig deeper"}}]}
+  - when: {user: 'race'}
+    reply: {tool_calls: [{name: worker, args: {task: "slow"}}, {name: worker, args: {task: "quick"}}]}
   - when: {user: 'two'}
     reply: {tool_calls: [{name: worker, args: {task: "first"}}, {name: worker, args: {task: "second"}}]}
   - when: {tool_name: worker}
@@ -372,6 +501,14 @@ rules:
 rules:
   - when: {user: 'dig'}
     reply: {tool_calls: [{name: worker, args: {task: "dig deeper"}}]}
+  - when: {user: 'slow'}
+    reply: {tool_calls: [{name: lookup_order, args: {order_id: "1"}}]}
+  - when: {user: 'quick'}
+    reply: {tool_calls: [{name: search_kb, args: {query: "x"}}]}
+  - when: {tool_name: lookup_order}
+    reply: {text: "slow one done"}
+  - when: {tool_name: search_kb}
+    reply: {text: "quick one done"}
   - when: {user: '(?P<t>first|second)'}
     reply: {text: "answer to {{ t }} with a long explanation that costs many tokens indeed"}
   - when: {tool_name: worker}
@@ -490,6 +627,45 @@ rules:
         let counted = format!("{} tokens used, limit 100", t.usage.total());
         assert!(why.ends_with(&counted), "{why} ({boss_own} own)");
         assert!(t.usage.total() > boss_own);
+    }
+
+    #[tokio::test]
+    async fn a_fan_out_runs_concurrently_and_is_gathered_in_call_order() {
+        use crate::agent::harness::faults::Faults;
+        let mut cfg = harness("entry: boss\nagents:\n  boss: {}\n");
+        cfg.tools = vec!["lookup_order".into(), "search_kb".into()];
+        cfg.world = Some(
+            json!({"today": "2026-03-20", "orders": {"1": {"status": "shipped"}}, "kb": {}}).into(),
+        );
+        for (tool, ms) in [("lookup_order", 400), ("search_kb", 200)] {
+            cfg.faults.insert(
+                tool.into(),
+                Faults {
+                    error_rate: 0.0,
+                    latency_ms: ms,
+                    seed: 0,
+                },
+            );
+        }
+        let raw: RawTeam = serde_yaml::from_str(
+            "entry: boss\nagents:\n  boss: {agents: [worker]}\n  worker: {model: 'mock:worker', tools: [lookup_order, search_kb]}\n",
+        )
+        .unwrap();
+        cfg.team = Some(Arc::new(Team::load(&raw, &cfg).unwrap()));
+        let started = std::time::Instant::now();
+        let t = run(&cfg, "race").await;
+        let took = started.elapsed();
+        assert_eq!(t.end, EndReason::Completed, "{t:?}");
+        // The quick one finished first; the tree keeps the order of the calls.
+        let order: Vec<&str> = crate::trajectory_tree::tool_calls_of(&t, Some("worker"))
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(order, ["lookup_order", "search_kb"]);
+        assert!(
+            took < std::time::Duration::from_millis(580),
+            "400 ms and 200 ms of tool latency overlapped: {took:?}"
+        );
     }
 
     #[test]
