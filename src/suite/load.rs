@@ -216,7 +216,15 @@ impl Loader {
             .as_ref()
             .map(|h| {
                 let custom = h.custom_tools.iter().map(|t| t.spec.name.clone());
-                h.tools.iter().cloned().chain(custom).collect()
+                // A team's agents are tools too (`kb`, `transfer_to_billing`).
+                let mut links: Vec<String> = h
+                    .team
+                    .iter()
+                    .flat_map(|t| t.agents.values().flat_map(|a| a.links.keys().cloned()))
+                    .collect();
+                links.sort();
+                links.dedup();
+                h.tools.iter().cloned().chain(custom).chain(links).collect()
             })
             .unwrap_or_default();
 

@@ -105,3 +105,34 @@ fn the_multi_agent_demo_passes_its_gate_with_the_wrong_agent_caught() {
         "report.json differs between -j 1 and -j 4"
     );
 }
+
+/// A team's problems are load errors (exit 2) placed at the node they are about.
+#[test]
+fn team_problems_are_located_load_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("team.yaml");
+    std::fs::write(
+        &suite,
+        "name: team\ndataset: cases.jsonl\ntarget:\n  harness:\n    model: mock:triage\n    tools: [lookup_order]\n    team:\n      entry: triage\n      agents:\n        triage: {handoffs: [biling], tools: [issue_refund]}\n        billing: {}\nchecks:\n  - tool_called: transfer_to_billing\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("cases.jsonl"),
+        "{\"id\": \"a\", \"input\": \"hi\"}\n",
+    )
+    .unwrap();
+    let o = crate::support::gauntlet(&["eval", suite.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("team.yaml:10:")
+            && err.contains("agent `triage`: no agent `biling` in `team.agents`"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "agent `triage`: tool `issue_refund` is not one of the harness's tools (lookup_order)"
+        ),
+        "{err}"
+    );
+}
