@@ -36,6 +36,7 @@ pub mod template;
 pub(crate) mod text;
 pub mod trajectory;
 pub(crate) mod trajectory_line;
+pub(crate) mod trajectory_tree;
 pub mod verdict;
 pub(crate) mod yaml_depth;
 pub(crate) mod yaml_path;

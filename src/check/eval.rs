@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::check::case::CaseFacts;
-use crate::check::family::{end_state, expr, json, limits, text, tools, trajectory};
+use crate::check::family::{agents, end_state, expr, json, limits, text, tools, trajectory};
 use crate::check::json_subset::render;
 use crate::check::spec::{Check, CheckSpec, ValueRef};
 use crate::text::one_line;
@@ -40,6 +40,7 @@ fn run(check: &Check, case: &dyn CaseFacts, t: &Trajectory) -> Judged {
         Check::Json(c) => json::evaluate(c, case, t),
         Check::Tools(c) => tools::evaluate(c, case, t),
         Check::Trajectory(c) => trajectory::evaluate(c, case, t),
+        Check::Agents(c) => agents::evaluate(c, case, t),
         Check::EndState(c) => end_state::evaluate(c, case, t),
         Check::Limits(c) => limits::evaluate(c, case, t),
         Check::Expr(c) => expr::evaluate(c, case, t),

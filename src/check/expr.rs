@@ -1,5 +1,7 @@
 //! `expr` checks: a minijinja expression over `case`, `output`, `trajectory` and `state` that
 //! must be true, e.g. `trajectory.steps | selectattr("type", "eq", "tool") | list | length <= 3`.
+//! In a multi-agent run `agents` maps each agent to its own work (`trajectory_tree::AgentUsage`):
+//! `agents.billing.tools`, `agents.kb.tokens`, `agents.triage.runs`.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, LazyLock};
@@ -10,9 +12,10 @@ use serde_json::{json, Value};
 use crate::check::case::CaseFacts;
 use crate::template::{environment, TemplateError};
 use crate::trajectory::Trajectory;
+use crate::trajectory_tree::usage_by_agent;
 
 /// The variables an expression sees.
-pub(crate) const EXPR_VARS: [&str; 4] = ["case", "output", "trajectory", "state"];
+pub(crate) const EXPR_VARS: [&str; 5] = ["case", "output", "trajectory", "state", "agents"];
 
 /// The one environment every expression is compiled in: compiled expressions borrow it.
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(environment);
@@ -76,7 +79,13 @@ pub(crate) fn check_context(case: &dyn CaseFacts, t: &Trajectory) -> Value {
         "output": t.output,
         "trajectory": serde_json::to_value(t).unwrap_or(Value::Null),
         "state": t.state.as_deref().unwrap_or(&Value::Null),
+        "agents": agents_value(t),
     })
+}
+
+/// Each agent's own work by name (empty for a single-agent run).
+fn agents_value(t: &Trajectory) -> Value {
+    serde_json::to_value(usage_by_agent(t)).unwrap_or(Value::Null)
 }
 
 impl CompiledExpr {
@@ -96,6 +105,7 @@ impl CompiledExpr {
                 "output" => V::from(t.output.as_str()),
                 "trajectory" => V::from_serialize(serde_json::to_value(t).unwrap_or(Value::Null)),
                 "state" => V::from_serialize(t.state.as_deref().unwrap_or(&Value::Null)),
+                "agents" => V::from_serialize(agents_value(t)),
                 _ => continue,
             };
             ctx.push((name.as_str(), value));
@@ -149,6 +159,7 @@ mod tests {
                 Ok(false),
             ),
             ("trajectory.steps[0].args.amount <= 30", Ok(true)),
+            ("agents | length == 0", Ok(true)),
         ];
         for (src, want) in table {
             let expr = compile_check(src).unwrap_or_else(|e| panic!("{src}: {e}"));
@@ -156,6 +167,25 @@ mod tests {
         }
         let deeper = compile_check("state.nope.deeper").unwrap();
         assert!(deeper.eval(&case(), &t).is_err());
+    }
+
+    #[test]
+    fn agents_sees_the_tree() {
+        let t: Trajectory = serde_json::from_value(json!({"steps": [
+            {"type": "agent", "name": "triage", "steps": [
+                {"type": "model", "usage": {"input_tokens": 7, "output_tokens": 3}},
+                {"type": "agent", "name": "billing", "steps": [
+                    {"type": "tool", "name": "issue_refund", "args": {}}]}]}]}))
+        .unwrap();
+        for src in [
+            "'issue_refund' in agents.billing.tools",
+            "'issue_refund' not in agents.triage.tools",
+            "agents.triage.tokens == 10 and agents.billing.runs == 1",
+            "trajectory.steps[0].steps[1].name == 'billing'",
+        ] {
+            let expr = compile_check(src).unwrap_or_else(|e| panic!("{src}: {e}"));
+            assert_eq!(expr.eval(&case(), &t), Ok(true), "{src}");
+        }
     }
 
     #[test]

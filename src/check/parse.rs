@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::check::compile_cache::CompileCache;
 use crate::check::family::{
-    command, end_state, expr, json, judge, limits, text, tools, trajectory,
+    agents, command, end_state, expr, json, judge, limits, text, tools, trajectory,
 };
 use crate::check::judge::Judge;
 use crate::check::raw::{RawCheck, RawKind};
@@ -180,6 +180,7 @@ fn parse_kind(
         Family::Json => wrap(json::parse(name, v, env, errs), Check::Json),
         Family::Tools => wrap(tools::parse(name, v, env, errs), Check::Tools),
         Family::Trajectory => wrap(trajectory::parse(name, v, env, errs), Check::Trajectory),
+        Family::Agents => wrap(agents::parse(name, v, env, errs), Check::Agents),
         Family::EndState => wrap(end_state::parse(name, v, env, errs), Check::EndState),
         Family::Limits => wrap(limits::parse(name, v, env, errs), Check::Limits),
         Family::Judge => wrap(judge::parse(name, v, raw, env, errs), Check::Judge),

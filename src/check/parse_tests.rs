@@ -125,6 +125,7 @@ fn shorthands_parse_to_the_right_check() {
             ref args,
             expected: ValueRef::Case(ref p),
             partial: false,
+            agent: None,
         }) if p == "expected.tools" && args.default == ArgMatch::Exact
     ));
     let spec = parse("equals: '42'").unwrap();

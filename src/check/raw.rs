@@ -162,8 +162,8 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("`threshold`, `soft_threshold`"), "{msg}");
-        let e = serde_yaml::from_str::<RawCheck>("max_steps: many").unwrap_err();
-        assert!(e.to_string().contains("expected u64"), "{e}");
+        let e = serde_yaml::from_str::<RawCheck>("escalated: many").unwrap_err();
+        assert!(e.to_string().contains("expected a boolean"), "{e}");
         let e = serde_json::from_str::<RawCheck>(r#"{"json_valid": "yes"}"#).unwrap_err();
         assert!(e.to_string().contains("expected a boolean"), "{e}");
     }

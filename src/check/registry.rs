@@ -6,7 +6,7 @@
 use std::sync::LazyLock;
 
 use crate::check::family::{
-    command, end_state, expr, json, judge, limits, text, tools, trajectory,
+    agents, command, end_state, expr, json, judge, limits, text, tools, trajectory,
 };
 
 /// A group of check kinds that share their user-facing shape, validation and evaluation.
@@ -17,6 +17,7 @@ pub enum Family {
     Json,
     Tools,
     Trajectory,
+    Agents,
     EndState,
     Limits,
     Judge,
@@ -44,11 +45,12 @@ pub struct Kind {
 }
 
 impl Family {
-    pub const ALL: [Family; 9] = [
+    pub const ALL: [Family; 10] = [
         Family::Text,
         Family::Json,
         Family::Tools,
         Family::Trajectory,
+        Family::Agents,
         Family::EndState,
         Family::Limits,
         Family::Judge,
@@ -63,6 +65,7 @@ impl Family {
             Family::Json => json::KINDS,
             Family::Tools => tools::KINDS,
             Family::Trajectory => trajectory::KINDS,
+            Family::Agents => agents::KINDS,
             Family::EndState => end_state::KINDS,
             Family::Limits => limits::KINDS,
             Family::Judge => judge::KINDS,

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::check::family::{
-    command::CommandCheck, end_state::EndStateCheck, expr::ExprCheck, json::JsonCheck,
-    judge::JudgeCheck, limits::LimitCheck, text::TextCheck, tools::ToolCheck,
+    agents::AgentCheck, command::CommandCheck, end_state::EndStateCheck, expr::ExprCheck,
+    json::JsonCheck, judge::JudgeCheck, limits::LimitCheck, text::TextCheck, tools::ToolCheck,
     trajectory::TrajectoryCheck,
 };
 use crate::check::registry::Family;
@@ -43,6 +43,7 @@ pub enum Check {
     Json(JsonCheck),
     Tools(ToolCheck),
     Trajectory(TrajectoryCheck),
+    Agents(AgentCheck),
     EndState(EndStateCheck),
     Limits(LimitCheck),
     Judge(JudgeCheck),
@@ -57,6 +58,7 @@ impl Check {
             Check::Json(_) => Family::Json,
             Check::Tools(_) => Family::Tools,
             Check::Trajectory(_) => Family::Trajectory,
+            Check::Agents(_) => Family::Agents,
             Check::EndState(_) => Family::EndState,
             Check::Limits(_) => Family::Limits,
             Check::Judge(_) => Family::Judge,

@@ -124,6 +124,9 @@ pub fn eval(args: EvalArgs) -> u8 {
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // A team's sub-agent runs inside its caller's turn (polled within it), so delegation
+        // depth multiplies stack use: the main thread's 8 MiB rather than tokio's 2 MiB.
+        .thread_stack_size(8 << 20)
         .build()
     {
         Ok(rt) => rt,

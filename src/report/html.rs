@@ -339,15 +339,34 @@ fn render_step(out: &mut String, step: &Step) {
             metadata,
             ..
         } => {
-            let _ = writeln!(out, "<div class=\"step agent\"><b>agent</b> {}", esc(name));
+            // A collapsible subtree, open, summarised by the work under it.
+            let (calls, tools, tokens) = subtree_work(steps);
+            let _ = writeln!(
+                out,
+                "<details open class=\"step agent\"><summary><b>agent</b> {} <span class=\"muted\">{calls} model calls · {tools} tool calls · {tokens} tokens</span></summary>",
+                esc(name)
+            );
             render_extras(out, None, metadata);
             out.push_str("<div class=\"timeline\">\n");
             for step in steps {
                 render_step(out, step);
             }
-            out.push_str("</div></div>\n");
+            out.push_str("</div></details>\n");
         }
     }
+}
+
+/// Model calls, tool calls and tokens of a subtree, nested agents included.
+fn subtree_work(steps: &[Step]) -> (usize, usize, u64) {
+    steps.iter().fold((0, 0, 0), |(c, t, k), s| match s {
+        Step::Model { usage, .. } => (c + 1, t, k.saturating_add(usage.total())),
+        Step::Tool { .. } => (c, t + 1, k),
+        Step::Agent { steps, .. } => {
+            let (c2, t2, k2) = subtree_work(steps);
+            (c + c2, t + t2, k.saturating_add(k2))
+        }
+        _ => (c, t, k),
+    })
 }
 
 /// A step's agent and metadata, when it has any (nothing otherwise, so a trajectory without
@@ -424,7 +443,8 @@ mod tests {
                 metadata: Default::default(),
             },
         );
-        assert!(out.contains("<b>agent</b> orders&lt;1&gt;"), "{out}");
+        assert!(out.contains("<details open class=\"step agent\"><summary><b>agent</b> orders&lt;1&gt; <span class=\"muted\">0 model calls · 1 tool calls · 0 tokens</span></summary>"), "{out}");
+        assert!(out.ends_with("</div></details>\n"), "{out}");
         assert!(out.contains("<b>tool</b> lookup_order"), "{out}");
         assert!(
             out.contains("<span class=\"muted\">agent orders</span>"),

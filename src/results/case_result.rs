@@ -29,7 +29,7 @@ pub struct CaseResult {
     pub cost_usd: Option<f64>,
     /// Model calls made.
     pub steps: usize,
-    /// Tool-call sequence by name, for review diffs.
+    /// Tool-call sequence by name (`AGENT/NAME` for a named agent's call), for review diffs.
     pub tools: Vec<String>,
     /// The representative run's agent latency (ms, `run_result::agent_latency_ms`), and the
     /// wall time gauntlet spent on it, agent and checks. They vary between identical runs, so

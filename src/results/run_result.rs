@@ -29,7 +29,7 @@ pub struct RunResult {
     pub cost_usd: Option<f64>,
     /// Model calls made.
     pub steps: usize,
-    /// Tool-call sequence by name.
+    /// Tool-call sequence by name; `AGENT/NAME` for a call a named agent made.
     pub tools: Vec<String>,
     /// The agent's time in its model, tool and sub-agent steps (`agent_latency_ms`).
     /// Wall-clock: kept in the journal, never in report.json.
@@ -100,9 +100,14 @@ pub fn run_result(
         usage: trajectory.usage,
         cost_usd: trajectory.cost_usd,
         steps: trajectory.model_calls(),
-        tools: trajectory
-            .tool_calls()
-            .map(|(name, _)| name.to_string())
+        // In a multi-agent run each call names its agent (`billing/issue_refund`), so the
+        // tool-sequence diff against a baseline shows which agent's calls changed.
+        tools: crate::trajectory_tree::owned_tool_calls(&trajectory)
+            .into_iter()
+            .map(|(name, _, owner)| match owner {
+                Some(agent) => format!("{agent}/{name}"),
+                None => name.to_string(),
+            })
             .collect(),
         latency_ms: agent_latency_ms(&trajectory.steps),
         duration_ms: None,

@@ -216,7 +216,15 @@ impl Loader {
             .as_ref()
             .map(|h| {
                 let custom = h.custom_tools.iter().map(|t| t.spec.name.clone());
-                h.tools.iter().cloned().chain(custom).collect()
+                // A team's agents are tools too (`kb`, `transfer_to_billing`).
+                let mut links: Vec<String> = h
+                    .team
+                    .iter()
+                    .flat_map(|t| t.agents.values().flat_map(|a| a.links.keys().cloned()))
+                    .collect();
+                links.sort();
+                links.dedup();
+                h.tools.iter().cloned().chain(custom).chain(links).collect()
             })
             .unwrap_or_default();
 
@@ -244,7 +252,11 @@ impl Loader {
         let mut mock_names = BTreeSet::new();
         let mut mock_files = Vec::new();
         if let Some(h) = &harness {
-            for m in std::iter::once(&h.model).chain(h.user_model.as_ref()) {
+            let team = h.team.iter().flat_map(|t| t.models());
+            for m in std::iter::once(&h.model)
+                .chain(h.user_model.as_ref())
+                .chain(team)
+            {
                 if m.is_mock() {
                     mock_names.insert(m.model.clone());
                 }
@@ -616,7 +628,7 @@ impl Loader {
         if h.context_tokens == Some(0) {
             self.error("`context_tokens` must be at least 1", "context_tokens");
         }
-        Some(HarnessConfig {
+        let config = HarnessConfig {
             model: model?,
             system,
             tools,
@@ -636,7 +648,24 @@ impl Loader {
             state,
             toolset: Default::default(),
             system_template,
-        })
+            team: None,
+        };
+        Some(self.team(h, config))
+    }
+
+    /// `harness.team`, validated against the harness it is part of.
+    fn team(&mut self, h: &RawHarness, mut config: HarnessConfig) -> HarnessConfig {
+        if let Some(raw) = &h.team {
+            match crate::agent::harness::team::Team::load(raw, &config) {
+                Ok(team) => config.team = Some(Arc::new(team)),
+                Err(problems) => {
+                    for p in problems {
+                        self.error(p.message, &p.needle);
+                    }
+                }
+            }
+        }
+        config
     }
 
     fn custom_tools(

@@ -63,6 +63,7 @@ impl Suite {
         // External agents call their own models; only the harness's is ours to reach.
         if let Target::Harness(h) = &self.target {
             models.push(h.model.clone());
+            models.extend(h.team.iter().flat_map(|t| t.models().cloned()));
         }
         models.extend(self.fallback.iter().cloned());
         models.extend(self.judges.values().map(|j| j.model.clone()));

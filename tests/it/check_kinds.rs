@@ -132,3 +132,62 @@ fn a_misspelt_new_kind_gets_a_did_you_mean() {
         stderr(&o)
     );
 }
+
+/// An external agent's nested `agent` steps (replayed): the agent-scoped tool, trajectory and
+/// limit checks, `agent_called`, `handoff` and `expr`'s `agents`, each passing on the run where
+/// billing refunds after triage's handoff and failing where triage refunds itself.
+#[test]
+fn agent_aware_checks_score_an_external_agents_nested_steps() {
+    let (o, out) = eval_into("tests/fixtures/checks/multi/multi_agent.yaml", &[]);
+    assert_eq!(o.status.code(), Some(1), "stderr:\n{}", stderr(&o));
+    let r: Value = serde_json::from_str(&read(out.path().join("multi_agent/report.json"))).unwrap();
+    let right = r["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "right")
+        .unwrap();
+    assert_eq!(right["status"], "passed", "{right}");
+    let table = [
+        (
+            "tool_called issue_refund by billing",
+            "fail",
+            "found 0 times (called by `triage` instead)",
+        ),
+        (
+            "tool_not_called issue_refund by triage",
+            "fail",
+            "was called by `triage` once",
+        ),
+        ("tool_called lookup_order", "pass", "called once"),
+        (
+            "agent_called kb by triage",
+            "fail",
+            "found 0 times; agents: triage",
+        ),
+        ("handoff triage → billing", "fail", "no handoff happened"),
+        (
+            "trajectory strict by triage",
+            "fail",
+            "found by `triage` [lookup_order, issue_refund]",
+        ),
+        (
+            "max_tokens 20 by triage",
+            "fail",
+            "`triage`: 39 tokens (max 20)",
+        ),
+        ("max_steps 4", "pass", "2 model calls"),
+    ];
+    for (check, outcome, reason) in table {
+        let (o, why) = verdict(&r, "wrong", check);
+        assert_eq!(o, outcome, "{check}: {why}");
+        assert!(why.contains(reason), "{check}: {why}");
+    }
+    let (o, why) = verdict(&r, "right", "handoff triage → billing");
+    assert_eq!(
+        (o.as_str(), why.as_str()),
+        ("pass", "`triage` handed off to `billing`")
+    );
+    let (o, _) = verdict(&r, "right", "max_tokens 20 by triage");
+    assert_eq!(o, "pass", "kb's tokens are not triage's own");
+}

@@ -19,6 +19,7 @@ mod interrupt;
 mod loaders_prop;
 mod mcp;
 mod module_graph;
+mod multi_agent;
 mod otel_in;
 mod otel_out;
 mod providers;

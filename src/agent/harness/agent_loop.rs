@@ -19,13 +19,16 @@ use crate::agent::harness::config::HarnessConfig;
 use crate::agent::harness::context::fit_context;
 use crate::agent::harness::pricing::round_usd;
 use crate::agent::harness::simulated_user::{parse_reply, SimulatedUserChat, UserReply};
+use crate::agent::harness::sub_agent::TeamCtx;
 use crate::agent::harness::system_prompt::system_prompt_context;
+use crate::agent::harness::team::TeamAgent;
 use crate::agent::harness::tools::{ToolError, ToolSetError, Toolbox};
 use crate::agent::harness::world::{World, WorldError};
 use crate::provider::registry::Providers;
+use crate::provider::types::ToolSpec;
 use crate::provider::types::{Message, ModelId, ModelRequest, Provider, ProviderError, Purpose};
 use crate::trajectory::ESCALATION_TOOL;
-use crate::trajectory::{EndReason, Step, ToolCall, Trajectory};
+use crate::trajectory::{EndReason, Step, ToolCall, Trajectory, Usage};
 
 /// Runs one case through the harness. Never panics and never fails: problems end the
 /// trajectory in `error` with the steps recorded so far.
@@ -37,16 +40,23 @@ pub(crate) async fn run_harness(
 ) -> Trajectory {
     let span = tracing::info_span!("case", id = %case.id(), model = %config.model);
     async {
-        let mut run = match Run::prepare(config, case, repeat, providers) {
+        // A team starts with its entry agent: its model, prompt and tools.
+        let entry = config.team.as_ref().and_then(TeamCtx::entry);
+        let first = entry.as_ref().map_or(config, |(_, a)| &a.config);
+        let mut run = match Run::prepare(first, case, repeat, providers) {
             Ok(run) => run,
             Err(e) => {
                 tracing::warn!(error = %e, "case could not start");
                 return Trajectory::errored(e.to_string());
             }
         };
+        // MCP servers are the harness's; a team with MCP servers is refused at load.
         if let Err(e) = run.start_mcp(config).await {
             tracing::warn!(error = %e, "case could not start");
             return Trajectory::errored(e.to_string());
+        }
+        if let Some((ctx, agent)) = entry {
+            run.join_team(ctx.with_case_budget(config.budget), agent);
         }
         run.go(config, case).await;
         run.finish(config, case, repeat).await
@@ -57,7 +67,7 @@ pub(crate) async fn run_harness(
 
 /// Why a case could not start: its trajectory ends in `error` with this as the reason.
 #[derive(Debug, thiserror::Error)]
-enum StartError {
+pub(super) enum StartError {
     #[error("case has no input")]
     NoInput,
     #[error("world of case `{case}`: {source}")]
@@ -75,36 +85,51 @@ enum StartError {
 }
 
 /// The simulated user of a case: its provider, model and side of the conversation.
-struct UserSim {
+pub(super) struct UserSim {
     provider: Arc<dyn Provider>,
     model: ModelId,
     chat: SimulatedUserChat,
     max_turns: u32,
 }
 
-/// The state of one run of the loop.
-struct Run {
-    provider: Arc<dyn Provider>,
-    toolbox: Toolbox,
-    world: World,
+/// The state of one run of the loop (one agent's, in a team: see `sub_agent`).
+pub(super) struct Run {
+    pub(super) provider: Arc<dyn Provider>,
+    pub(super) toolbox: Toolbox,
+    /// Shared with the sub-agents of a team, which act on the same world (the calls of a
+    /// fan-out concurrently: each tool call holds it while it runs).
+    pub(super) world: Arc<tokio::sync::Mutex<World>>,
     /// Whether the trajectory reports the world's end state (the suite or case gave one).
     has_world: bool,
-    messages: Vec<Message>,
-    traj: Trajectory,
+    pub(super) messages: Vec<Message>,
+    pub(super) traj: Trajectory,
     /// Last non-empty model text: the output when the run stops early.
-    last_text: String,
-    escalation: Option<String>,
+    pub(super) last_text: String,
+    pub(super) escalation: Option<String>,
     /// Malformed tool calls so far (each one is fed back for repair).
     repairs: u32,
     /// Calls so far per tool: the index that keys fault draws.
     tool_calls: BTreeMap<String, u64>,
-    user: Option<UserSim>,
+    pub(super) user: Option<UserSim>,
     /// A tool server that broke (died, hung): the run ends in `error` with this.
-    broken: Option<String>,
+    pub(super) broken: Option<String>,
+    /// The tools offered to the model: the toolbox's, then (in a team) the agents'.
+    pub(super) specs: Arc<[ToolSpec]>,
+    /// Model calls of the current agent: what its `max_steps` bounds.
+    pub(super) model_calls: u32,
+    /// In a team: the agent this run is, and what all its agents share.
+    pub(super) team: Option<(TeamCtx, Arc<TeamAgent>)>,
+    /// A sub-agent stopped the whole case (delegation limit, case budget, provider down).
+    pub(super) halted: bool,
+    /// The agent the model handed the conversation to in this turn.
+    pub(super) handoff: Option<String>,
+    /// Usage and USD when the current agent took over: its budget counts from there.
+    pub(super) agent_start: (Usage, f64),
+    pub(super) providers: Providers,
 }
 
 impl Run {
-    fn prepare(
+    pub(super) fn prepare(
         config: &HarnessConfig,
         case: &dyn CaseInput,
         repeat: u32,
@@ -154,7 +179,16 @@ impl Run {
             }
             None => None,
         };
+        let specs = toolbox.specs().clone();
+        let world = Arc::new(tokio::sync::Mutex::new(world));
         Ok(Run {
+            specs,
+            model_calls: 0,
+            team: None,
+            halted: false,
+            handoff: None,
+            agent_start: (Usage::default(), 0.0),
+            providers: providers.clone(),
             provider,
             toolbox,
             world,
@@ -239,28 +273,36 @@ impl Run {
         if let Some(sim) = &mut self.user {
             sim.chat.user_said(&text);
         }
-        match self.answer_turn(config, case).await {
+        let end = match self.team.is_some() {
+            true => self.team_turn(case).await,
+            false => self.answer_turn(config, case).await,
+        };
+        match end {
             TurnEnd::Answered => {
                 if let Some(sim) = &mut self.user {
                     sim.chat.agent_said(&self.last_text);
                 }
                 true
             }
-            TurnEnd::Stopped => false,
+            TurnEnd::Stopped | TurnEnd::Handoff(_) => false,
         }
     }
 
     /// Ends the run early with `end` and a reason; the partial trajectory is kept.
-    fn stop(&mut self, end: EndReason, reason: String) {
+    pub(super) fn stop(&mut self, end: EndReason, reason: String) {
         self.traj.end = end;
         self.traj.error = Some(reason);
         self.traj.output = self.last_text.clone();
     }
 
     /// Calls the model until it answers without tool calls (or the run must stop).
-    async fn answer_turn(&mut self, config: &HarnessConfig, case: &dyn CaseInput) -> TurnEnd {
+    pub(super) async fn answer_turn(
+        &mut self,
+        config: &HarnessConfig,
+        case: &dyn CaseInput,
+    ) -> TurnEnd {
         loop {
-            if self.traj.model_calls() >= config.max_steps as usize {
+            if self.model_calls >= config.max_steps {
                 self.stop(
                     EndReason::MaxSteps,
                     format!("stopped after max_steps = {} model calls", config.max_steps),
@@ -274,7 +316,7 @@ impl Run {
             let request = ModelRequest {
                 model: config.model.model.clone(),
                 messages,
-                tools: self.toolbox.specs().clone(),
+                tools: self.specs.clone(),
                 temperature: config.temperature,
                 max_tokens: config.max_tokens,
                 purpose: Purpose::Agent,
@@ -282,7 +324,8 @@ impl Run {
                 response_format: None,
             };
             let started = Instant::now();
-            let span = tracing::debug_span!("model_call", step = self.traj.model_calls() + 1);
+            self.model_calls += 1;
+            let span = tracing::debug_span!("model_call", step = self.model_calls);
             let result = self.provider.complete(&request).instrument(span).await;
             let latency_ms = started.elapsed().as_millis() as u64;
             let response = match result {
@@ -315,6 +358,9 @@ impl Run {
             if let Some(c) = cost_usd {
                 self.traj.cost_usd = Some(round_usd(self.traj.cost_usd.unwrap_or(0.0) + c));
             }
+            if let Some((ctx, _)) = &self.team {
+                ctx.spend(response.usage, cost_usd);
+            }
             self.traj.steps.push(Step::Model {
                 content: (!text.is_empty()).then(|| text.clone()),
                 tool_calls: calls.clone(),
@@ -342,12 +388,25 @@ impl Run {
             if calls.is_empty() {
                 return TurnEnd::Answered;
             }
-            for call in calls {
-                self.run_tool(config, case, call).await;
-                if let Some(reason) = self.broken.take() {
-                    self.stop(EndReason::Error, reason);
-                    return TurnEnd::Stopped;
+            if self.is_fan_out(&calls) {
+                self.fan_out(case, calls).await;
+            } else {
+                for call in calls {
+                    self.run_tool(config, case, call).await;
+                    if self.halted || self.broken.is_some() {
+                        break;
+                    }
                 }
+            }
+            if let Some(reason) = self.broken.take() {
+                self.stop(EndReason::Error, reason);
+                return TurnEnd::Stopped;
+            }
+            if self.halted {
+                return TurnEnd::Stopped;
+            }
+            if let Some(next) = self.handoff.take() {
+                return TurnEnd::Handoff(next);
             }
             if self.repairs > config.max_repairs {
                 self.stop(
@@ -364,23 +423,39 @@ impl Run {
 
     /// The case budget this trajectory has gone past, as a reason.
     fn over_budget(&self, config: &HarnessConfig) -> Option<String> {
+        if let Some(why) = self
+            .team
+            .as_ref()
+            .and_then(|(ctx, _)| ctx.over_case_budget())
+        {
+            return Some(why);
+        }
         let b = &config.budget;
-        let tokens = self.traj.usage.total();
+        // In a team, `config.budget` is the agent's own (its sub-agents' spend included).
+        let whose = match &self.team {
+            Some((_, agent)) => format!("agent `{}` budget", agent.name),
+            None => "case budget".to_string(),
+        };
+        let (start, start_usd) = self.agent_start;
+        let tokens = self.traj.usage.total().saturating_sub(start.total());
         if let Some(limit) = b.case_tokens.filter(|l| tokens > *l) {
             return Some(format!(
-                "case budget exhausted: {tokens} tokens used, limit {limit}"
+                "{whose} exhausted: {tokens} tokens used, limit {limit}"
             ));
         }
-        let usd = self.traj.cost_usd.unwrap_or(0.0);
+        let usd = self.traj.cost_usd.unwrap_or(0.0) - start_usd;
         if let Some(limit) = b.case_usd.filter(|l| usd > *l) {
             return Some(format!(
-                "case budget exhausted: ${usd:.6} spent, limit ${limit}"
+                "{whose} exhausted: ${usd:.6} spent, limit ${limit}"
             ));
         }
         None
     }
 
     async fn run_tool(&mut self, config: &HarnessConfig, case: &dyn CaseInput, call: ToolCall) {
+        if let Some(link) = self.link(&call.name) {
+            return self.delegate(case, call, link).await;
+        }
         let span = tracing::debug_span!("tool_call", tool = %call.name, id = %call.id);
         let started = Instant::now();
         let index = self.tool_calls.entry(call.name.clone()).or_insert(0);
@@ -401,16 +476,20 @@ impl Run {
                             n + 1
                         )))
                     } else {
+                        let world = self.world.clone();
+                        let mut world = world.lock().await;
                         self.toolbox
-                            .call(&mut self.world, case.id(), &call.name, &call.args)
+                            .call(&mut world, case.id(), &call.name, &call.args)
                             .instrument(span)
                             .await
                     }
                 }
             },
             None => {
+                let world = self.world.clone();
+                let mut world = world.lock().await;
                 self.toolbox
-                    .call(&mut self.world, case.id(), &call.name, &call.args)
+                    .call(&mut world, case.id(), &call.name, &call.args)
                     .instrument(span)
                     .await
             }
@@ -479,7 +558,11 @@ impl Run {
             }
         }
         if self.has_world {
-            self.traj.state = Some(self.world.into_state());
+            // Every sub-agent has finished: the world is this run's alone again.
+            self.traj.state = match Arc::try_unwrap(self.world) {
+                Ok(world) => Some(world.into_inner().into_state()),
+                Err(shared) => shared.try_lock().ok().map(|w| w.clone().into_state()),
+            };
         }
         // A declared state source (an MCP resource, the custom tools' endpoint) is the world.
         // Names in the record that no tool can have (tool names have no `:`).
@@ -531,9 +614,11 @@ fn call_cost(
         .or_else(|| config.pricing.cost(&config.model.to_string(), usage))
 }
 
-enum TurnEnd {
+pub(super) enum TurnEnd {
     Answered,
     Stopped,
+    /// The model handed the conversation to this agent.
+    Handoff(String),
 }
 
 #[cfg(test)]
@@ -624,6 +709,7 @@ rules:
             user_model: None,
             mcp: vec![],
             state: None,
+            team: None,
         }
     }
 

@@ -50,4 +50,6 @@ pub struct HarnessConfig {
     pub toolset: SharedToolSet,
     /// `system` compiled, once for the whole suite.
     pub system_template: SharedTemplate,
+    /// Named agents and how they connect (`harness.team`); `None`: one agent.
+    pub team: Option<Arc<crate::agent::harness::team::Team>>,
 }

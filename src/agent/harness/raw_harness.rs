@@ -58,6 +58,9 @@ pub struct RawHarness {
     /// `provider:model` playing simulated users (default: `model`).
     #[serde(default)]
     pub user_model: Option<String>,
+    /// Named agents and how they connect (a multi-agent system).
+    #[serde(default)]
+    pub team: Option<crate::agent::harness::team::RawTeam>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

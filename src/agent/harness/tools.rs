@@ -200,6 +200,18 @@ impl Toolbox {
         self
     }
 
+    /// The run's repeat, which the tools are told about.
+    pub(crate) fn repeat(&self) -> u32 {
+        self.run.repeat
+    }
+
+    /// A sub-agent's tools act in its caller's run: the same repeat and session, so a tool
+    /// server keeps one world for the whole team.
+    pub(crate) fn share_run(&mut self, caller: &Toolbox) {
+        self.run.repeat = caller.run.repeat;
+        self.run.session = caller.run.session.clone();
+    }
+
     /// This run's session: what a state source is asked about.
     pub(crate) fn session(&self) -> &str {
         &self.run.session

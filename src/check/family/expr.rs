@@ -35,7 +35,7 @@ pub(crate) fn parse(
         Err(e) => {
             errs.push(
                 CheckError::new(format!("invalid `expr` {}: {e}", quote(source, 50)))
-                    .hint("an expression over `case`, `output`, `trajectory`, `state`")
+                    .hint("an expression over `case`, `output`, `trajectory`, `state`, `agents`")
                     .needle("expr"),
             );
             None

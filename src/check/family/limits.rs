@@ -10,19 +10,21 @@ use serde_json::Value;
 
 use crate::check::case::CaseFacts;
 use crate::check::eval::{boolean, fail, pass, skipped, Judged, EXCERPT};
-use crate::check::parse::{CheckEnv, CheckError};
+use crate::check::family::tools::parse_agent;
+use crate::check::parse::{describe, unknown_keys, CheckEnv, CheckError};
 use crate::check::registry::{Kind, Shape};
 use crate::text::one_line;
 use crate::trajectory::{Step, Trajectory};
+use crate::trajectory_tree::usage_of;
 
 pub(crate) const KINDS: &[Kind] = &[
     Kind {
         name: "max_steps",
-        shape: Shape::U64,
+        shape: Shape::Any,
     },
     Kind {
         name: "max_tokens",
-        shape: Shape::U64,
+        shape: Shape::Any,
     },
     Kind {
         name: "escalated",
@@ -34,11 +36,11 @@ pub(crate) const KINDS: &[Kind] = &[
     },
     Kind {
         name: "max_cost_usd",
-        shape: Shape::F64,
+        shape: Shape::Any,
     },
     Kind {
         name: "max_latency_ms",
-        shape: Shape::U64,
+        shape: Shape::Any,
     },
 ];
 
@@ -54,6 +56,17 @@ pub enum LimitCheck {
     MaxLatencyMs(u64),
     /// `true`: must escalate; `false`: must not.
     Escalated(bool),
+    /// `{max, agent}`: one of the bounds above on that agent's own calls only.
+    Agent { agent: String, bound: AgentBound },
+}
+
+/// A limit on one agent's own model (and, for latency, tool) calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentBound {
+    Steps(u64),
+    Tokens(u64),
+    CostUsd(f64),
+    LatencyMs(u64),
 }
 
 /// Validates `kind: value`; the check and its display name.
@@ -63,29 +76,7 @@ pub(crate) fn parse(
     _env: &CheckEnv,
     errs: &mut Vec<CheckError>,
 ) -> Option<(LimitCheck, String)> {
-    // The registry reads these typed (`Shape`), so only the values' meaning is checked here.
     match (kind, v) {
-        ("max_steps", Value::Number(n)) => n
-            .as_u64()
-            .map(|n| (LimitCheck::MaxSteps(n), format!("max_steps {n}"))),
-        ("max_tokens", Value::Number(n)) => n
-            .as_u64()
-            .map(|n| (LimitCheck::MaxTokens(n), format!("max_tokens {n}"))),
-        ("max_latency_ms", Value::Number(n)) => n
-            .as_u64()
-            .map(|n| (LimitCheck::MaxLatencyMs(n), format!("max_latency_ms {n}"))),
-        ("max_cost_usd", Value::Number(n)) => match n.as_f64() {
-            Some(usd) if usd.is_finite() && usd >= 0.0 => {
-                Some((LimitCheck::MaxCostUsd(usd), format!("max_cost_usd {usd}")))
-            }
-            _ => {
-                errs.push(
-                    CheckError::new(format!("`max_cost_usd` must be 0 or more, found {n}"))
-                        .needle("max_cost_usd"),
-                );
-                None
-            }
-        },
         ("escalated", Value::Bool(b)) => Some(escalated(*b)),
         ("not_escalated", Value::Bool(true)) => Some(escalated(false)),
         ("not_escalated", _) => {
@@ -96,7 +87,88 @@ pub(crate) fn parse(
             );
             None
         }
+        (_, Value::Object(map)) => {
+            unknown_keys(kind, map, &["max", "agent"], errs);
+            let agent = parse_agent(kind, map, errs);
+            let Some(max) = map.get("max") else {
+                errs.push(
+                    CheckError::new(format!("`{kind}` needs `max`"))
+                        .hint(format!("`{kind}: {{max: 1000, agent: billing}}`"))
+                        .needle(kind.to_string()),
+                );
+                return None;
+            };
+            let bound = bound(kind, max, errs)?;
+            let Some(agent) = agent else {
+                errs.push(
+                    CheckError::new(format!("`{kind}` as a map needs `agent`"))
+                        .hint(format!("or write `{kind}: N` for the whole run"))
+                        .needle(kind.to_string()),
+                );
+                return None;
+            };
+            let name = format!("{} by {agent}", bound.1);
+            Some((
+                LimitCheck::Agent {
+                    agent,
+                    bound: bound.0,
+                },
+                name,
+            ))
+        }
+        _ => {
+            let (bound, name) = bound(kind, v, errs)?;
+            let check = match bound {
+                AgentBound::Steps(n) => LimitCheck::MaxSteps(n),
+                AgentBound::Tokens(n) => LimitCheck::MaxTokens(n),
+                AgentBound::CostUsd(usd) => LimitCheck::MaxCostUsd(usd),
+                AgentBound::LatencyMs(n) => LimitCheck::MaxLatencyMs(n),
+            };
+            Some((check, name))
+        }
+    }
+}
+
+/// The number of a `max_*` kind, with its display name.
+fn bound(kind: &str, v: &Value, errs: &mut Vec<CheckError>) -> Option<(AgentBound, String)> {
+    let whole = || v.as_u64();
+    let bound = match kind {
+        "max_steps" => whole().map(AgentBound::Steps),
+        "max_tokens" => whole().map(AgentBound::Tokens),
+        "max_latency_ms" => whole().map(AgentBound::LatencyMs),
+        "max_cost_usd" => v
+            .as_f64()
+            .filter(|usd| usd.is_finite() && *usd >= 0.0)
+            .map(AgentBound::CostUsd),
         _ => None,
+    };
+    match bound {
+        Some(b) => {
+            let name = match &b {
+                AgentBound::CostUsd(usd) => format!("{kind} {usd}"),
+                _ => format!("{kind} {v}"),
+            };
+            Some((b, name))
+        }
+        None => {
+            let what = if kind == "max_cost_usd" {
+                "a number of 0 or more"
+            } else {
+                "a whole number of 0 or more"
+            };
+            let found = match v {
+                Value::Number(n) => n.to_string(),
+                other => describe(other),
+            };
+            errs.push(
+                CheckError::new(format!("`{kind}` must be {what}, found {found}"))
+                    .hint(format!(
+                        "or `{kind}: {{max: N, agent: NAME}}` for one agent"
+                    ))
+                    .needle(kind.to_string()),
+            );
+            None
+        }
     }
 }
 
@@ -128,6 +200,7 @@ pub(crate) fn evaluate(check: &LimitCheck, _case: &dyn CaseFacts, t: &Trajectory
                 fail(format!("latency {ms} ms (max {max})"))
             }
         }
+        LimitCheck::Agent { agent, bound } => agent_bound(t, agent, bound),
         LimitCheck::Escalated(want) => {
             let did = t.escalated();
             let why = escalation_reason(t)
@@ -140,6 +213,35 @@ pub(crate) fn evaluate(check: &LimitCheck, _case: &dyn CaseFacts, t: &Trajectory
                 (false, true) => fail(format!("expected no escalation, the agent escalated{why}")),
             }
         }
+    }
+}
+
+/// A bound on one agent's own calls; an agent that never ran has used nothing.
+fn agent_bound(t: &Trajectory, agent: &str, bound: &AgentBound) -> Judged {
+    let used = usage_of(t, agent);
+    match bound {
+        AgentBound::Steps(max) => boolean(
+            used.model_calls <= *max,
+            format!("`{agent}`: {} model calls (max {max})", used.model_calls),
+        ),
+        AgentBound::Tokens(max) => boolean(
+            used.tokens <= *max,
+            format!("`{agent}`: {} tokens (max {max})", used.tokens),
+        ),
+        AgentBound::CostUsd(max) => match used.cost_usd {
+            None => skipped(format!(
+                "no model call of `{agent}` was priced: its cost is unknown"
+            )),
+            Some(usd) if usd <= *max => pass(format!("`{agent}`: cost within ${max}")),
+            Some(usd) => fail(format!("`{agent}`: cost ${usd:.6} (max ${max})")),
+        },
+        AgentBound::LatencyMs(max) if used.latency_ms <= *max => {
+            pass(format!("`{agent}`: latency within {max} ms"))
+        }
+        AgentBound::LatencyMs(max) => fail(format!(
+            "`{agent}`: latency {} ms (max {max})",
+            used.latency_ms
+        )),
     }
 }
 
@@ -176,7 +278,6 @@ mod tests {
     use crate::verdict::Outcome;
 
     use crate::check::parse::parse_alone as parse;
-    use crate::check::raw::RawCheck;
 
     fn model(latency_ms: u64) -> Step {
         Step::Model {
@@ -279,10 +380,16 @@ mod tests {
         );
         assert_eq!(
             msg("max_cost_usd: -1"),
-            "`max_cost_usd` must be 0 or more, found -1.0"
+            "`max_cost_usd` must be a number of 0 or more, found -1 (hint: or `max_cost_usd: {max: N, agent: NAME}` for one agent)"
         );
-        let e = serde_yaml::from_str::<RawCheck>("max_latency_ms: soon").unwrap_err();
-        assert!(e.to_string().contains("expected u64"), "{e}");
+        assert!(msg("max_latency_ms: soon")
+            .starts_with("`max_latency_ms` must be a whole number of 0 or more, found a string"));
+        assert_eq!(msg("max_tokens: {max: 5}"), "`max_tokens` as a map needs `agent` (hint: or write `max_tokens: N` for the whole run)");
+        assert!(msg("max_steps: {agent: a, max: 2, min: 1}").contains("min"));
+        assert_eq!(
+            name("max_tokens: {max: 500, agent: billing}"),
+            "max_tokens 500 by billing"
+        );
         assert!(matches!(
             parse("max_cost_usd: 2").unwrap().check,
             crate::check::spec::Check::Limits(LimitCheck::MaxCostUsd(usd)) if usd == 2.0

@@ -1,5 +1,6 @@
 //! Check families: one file per family, each holding its kinds' user-facing shape (`KINDS` and
 //! the validated type), validation (`parse`) and evaluation. The registry is `check::registry`.
+pub mod agents;
 pub mod command;
 pub mod end_state;
 pub mod expr;

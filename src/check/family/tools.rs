@@ -14,6 +14,7 @@ use crate::check::trajectory_match::kind_of;
 use crate::diagnostic::did_you_mean;
 use crate::text::truncate;
 use crate::trajectory::Trajectory;
+use crate::trajectory_tree::owned_tool_calls;
 
 pub(crate) const KINDS: &[Kind] = &[
     Kind {
@@ -39,12 +40,15 @@ pub enum ToolCheck {
         before: Option<String>,
         after: Option<String>,
         rules: ArgRules,
+        /// Only this agent's own calls count (`None`: every call in the tree).
+        agent: Option<String>,
     },
     /// The tool was never called (with matching args, if given).
     NotCalled {
         name: String,
         args: Option<Value>,
         rules: ArgRules,
+        agent: Option<String>,
     },
 }
 
@@ -74,26 +78,41 @@ pub(crate) fn evaluate(check: &ToolCheck, _case: &dyn CaseFacts, t: &Trajectory)
             before,
             after,
             rules,
+            agent,
         } => tool_called(
             t,
-            name,
-            args.as_ref(),
-            rules,
+            Wanted {
+                name,
+                args: args.as_ref(),
+                rules,
+                agent: agent.as_deref(),
+            },
             *times,
             before.as_deref(),
             after.as_deref(),
         ),
-        ToolCheck::NotCalled { name, args, rules } => {
-            let hits: Vec<&Value> = matching_calls(t, name, args.as_ref(), rules)
-                .map(|(_, a)| a)
-                .collect();
+        ToolCheck::NotCalled {
+            name,
+            args,
+            rules,
+            agent,
+        } => {
+            let want = Wanted {
+                name,
+                args: args.as_ref(),
+                rules,
+                agent: agent.as_deref(),
+            };
+            let calls = owned_tool_calls(t);
+            let hits: Vec<&Value> = matching_calls(&calls, &want).map(|(_, a)| a).collect();
+            let by = by_agent(want.agent);
             match hits.first() {
                 None => pass(format!(
-                    "`{name}` was not called{}",
+                    "`{name}` was not called{by}{}",
                     with_args(args.as_ref())
                 )),
                 Some(first) => fail(format!(
-                    "`{name}` was called {} (args {})",
+                    "`{name}` was called{by} {} (args {})",
                     count(hits.len()),
                     render(first)
                 )),
@@ -126,6 +145,7 @@ fn parse_tool(
     let called = kind == "tool_called";
     let mut times = None;
     let (mut before, mut after) = (None, None);
+    let mut agent = None;
     let mut rules = ArgRules::default();
     let (name, args) = match v {
         Value::String(s) if !s.is_empty() => (s.clone(), None),
@@ -140,9 +160,10 @@ fn parse_tool(
                     "times",
                     "before",
                     "after",
+                    "agent",
                 ]
             } else {
-                &["name", "args", "args_match", "ignore", "defaults"]
+                &["name", "args", "args_match", "ignore", "defaults", "agent"]
             };
             unknown_keys(kind, map, allowed, errs);
             let args = map.get("args").filter(|a| !a.is_null()).cloned();
@@ -155,6 +176,7 @@ fn parse_tool(
                     }
                 }
             }
+            agent = parse_agent(kind, map, errs);
             let name = get_string(kind, map, "name", errs)?;
             if let Some(m) = map.get("args_match").filter(|v| !v.is_null()) {
                 rules.default = parse_matcher(&format!("{kind}.args_match"), m, errs)?;
@@ -190,6 +212,9 @@ fn parse_tool(
     };
     check_tool(&name, env, errs);
     let mut display = format!("{kind} {name}");
+    if let Some(a) = &agent {
+        display.push_str(&format!(" by {a}"));
+    }
     if let Some(a) = &args {
         display.push(' ');
         display.push_str(&truncate(&a.to_string(), 40));
@@ -220,15 +245,25 @@ fn parse_tool(
             before,
             after,
             rules,
+            agent,
         }
     } else {
-        ToolCheck::NotCalled { name, args, rules }
+        ToolCheck::NotCalled {
+            name,
+            args,
+            rules,
+            agent,
+        }
     };
     Some((check, display))
 }
 
 /// `times: N` or `times: {min, max}` (either may be left out).
-fn parse_times(kind: &str, v: Option<&Value>, errs: &mut Vec<CheckError>) -> Option<Times> {
+pub(crate) fn parse_times(
+    kind: &str,
+    v: Option<&Value>,
+    errs: &mut Vec<CheckError>,
+) -> Option<Times> {
     let count = |key: &str, v: &Value, errs: &mut Vec<CheckError>| {
         let n = v.as_u64().and_then(|n| u32::try_from(n).ok());
         if n.is_none() {
@@ -323,31 +358,77 @@ pub(crate) fn parse_ignore(
         .collect()
 }
 
-/// The calls of `name` whose args match `args` under `rules`, with their index among all calls.
-fn matching_calls<'a>(
-    t: &'a Trajectory,
+/// `agent: NAME` of an agent-aware check: a non-empty string, or absent.
+pub(crate) fn parse_agent(
+    kind: &str,
+    map: &serde_json::Map<String, Value>,
+    errs: &mut Vec<CheckError>,
+) -> Option<String> {
+    match map.get("agent") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(other) => {
+            errs.push(
+                CheckError::new(format!(
+                    "`{kind}.agent` must be an agent's name, found {}",
+                    describe(other)
+                ))
+                .needle("agent"),
+            );
+            None
+        }
+    }
+}
+
+/// ` by NAME` for a scoped check's reason, else nothing.
+fn by_agent(agent: Option<&str>) -> String {
+    agent.map(|a| format!(" by `{a}`")).unwrap_or_default()
+}
+
+/// What a tool check looks for.
+struct Wanted<'a> {
     name: &'a str,
     args: Option<&'a Value>,
     rules: &'a ArgRules,
+    /// Only this agent's own calls.
+    agent: Option<&'a str>,
+}
+
+type OwnedCall<'a> = (&'a str, &'a Value, Option<&'a str>);
+
+/// The calls of `name` (by the agent, if scoped) whose args match, with their index among
+/// all calls of the tree (so `before`/`after` compare positions across agents).
+fn matching_calls<'a>(
+    calls: &'a [OwnedCall<'a>],
+    want: &'a Wanted<'a>,
 ) -> impl Iterator<Item = (usize, &'a Value)> + 'a {
-    t.tool_calls()
+    calls
+        .iter()
         .enumerate()
-        .filter(move |(_, (n, a))| *n == name && rules.matches(name, args, a))
-        .map(|(i, (_, a))| (i, a))
+        .filter(move |(_, (n, a, owner))| {
+            *n == want.name
+                && (want.agent.is_none() || *owner == want.agent)
+                && want.rules.matches(want.name, want.args, a)
+        })
+        .map(|(i, (_, a, _))| (i, *a))
 }
 
 fn tool_called(
     t: &Trajectory,
-    name: &str,
-    args: Option<&Value>,
-    rules: &ArgRules,
+    want: Wanted<'_>,
     times: Option<Times>,
     before: Option<&str>,
     after: Option<&str>,
 ) -> Judged {
-    let hits: Vec<usize> = matching_calls(t, name, args, rules)
-        .map(|(i, _)| i)
-        .collect();
+    let Wanted {
+        name,
+        args,
+        rules,
+        agent,
+    } = want;
+    let calls = owned_tool_calls(t);
+    let hits: Vec<usize> = matching_calls(&calls, &want).map(|(i, _)| i).collect();
+    let by = by_agent(agent);
     let n = hits.len() as u32;
     let (ok, wanted) = match times {
         None => (n >= 1, "at least once".to_string()),
@@ -362,13 +443,13 @@ fn tool_called(
         Some(Times { min, max: None }) => (n >= min, format!("at least {}", count(min as usize))),
     };
     if !ok {
-        let by_name: Vec<&Value> = t
-            .tool_calls()
-            .filter(|(n, _)| *n == name)
-            .map(|(_, a)| a)
+        let by_name: Vec<&Value> = calls
+            .iter()
+            .filter(|(n, _, owner)| *n == name && (agent.is_none() || *owner == agent))
+            .map(|(_, a, _)| *a)
             .collect();
         let mut reason = format!(
-            "expected `{name}`{} called {wanted}, found {}",
+            "expected `{name}`{} called{by} {wanted}, found {}",
             with_args(args),
             count(hits.len())
         );
@@ -384,12 +465,23 @@ fn tool_called(
                 ));
             }
         }
+        if let Some(a) = agent {
+            let others: Vec<&str> = calls
+                .iter()
+                .filter(|(n, _, owner)| *n == name && *owner != Some(a))
+                .map(|(_, _, owner)| owner.unwrap_or("the root agent"))
+                .collect();
+            if let Some(first) = others.first() {
+                reason.push_str(&format!(" (called by `{first}` instead)"));
+            }
+        }
         return fail(reason);
     }
     let positions = |other: &str| -> Vec<usize> {
-        t.tool_calls()
+        calls
+            .iter()
             .enumerate()
-            .filter(|(_, (n, _))| *n == other)
+            .filter(|(_, (n, _, _))| *n == other)
             .map(|(i, _)| i)
             .collect()
     };
@@ -419,7 +511,11 @@ fn tool_called(
             }
         }
     }
-    let mut reason = format!("`{name}` called {}{}", count(hits.len()), with_args(args));
+    let mut reason = format!(
+        "`{name}` called{by} {}{}",
+        count(hits.len()),
+        with_args(args)
+    );
     if let Some(other) = before {
         reason.push_str(&format!(", before `{other}`"));
     }

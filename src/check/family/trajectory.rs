@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::check::arg_match::ArgRules;
 use crate::check::case::CaseFacts;
 use crate::check::eval::{error, pass_or_fail, resolve, skipped, with_args, Judged};
-use crate::check::family::tools::{check_tool, parse_ignore, parse_matcher};
+use crate::check::family::tools::{check_tool, parse_agent, parse_ignore, parse_matcher};
 use crate::check::json_subset::render;
 use crate::check::parse::{case_ref, unknown_keys, CheckEnv, CheckError};
 use crate::check::registry::{Kind, Shape};
@@ -18,6 +18,7 @@ use crate::check::trajectory_match::{
 use crate::diagnostic::did_you_mean;
 use crate::text::one_line;
 use crate::trajectory::Trajectory;
+use crate::trajectory_tree::tool_calls_of;
 use crate::verdict::Outcome;
 
 pub(crate) const KINDS: &[Kind] = &[Kind {
@@ -33,6 +34,8 @@ pub struct TrajectoryCheck {
     /// `score: f1`: a passing check scores its F1 (partial credit). Otherwise a pass scores
     /// 1 and a fail 0, so a score delta against a baseline always means a verdict change.
     pub partial: bool,
+    /// Only this agent's own calls are compared (`None`: every call in the tree).
+    pub agent: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +93,7 @@ pub(crate) fn evaluate(check: &TrajectoryCheck, case: &dyn CaseFacts, t: &Trajec
         expected,
         args,
         partial,
+        agent,
     } = check;
     let value = match resolve(expected, case) {
         Ok(v) => v,
@@ -99,12 +103,16 @@ pub(crate) fn evaluate(check: &TrajectoryCheck, case: &dyn CaseFacts, t: &Trajec
         Ok(c) => c,
         Err(e) => return error(format!("bad expected tool calls: {e}")),
     };
-    let actual: Vec<(&str, &Value)> = t.tool_calls().collect();
+    let actual: Vec<(&str, &Value)> = tool_calls_of(t, agent.as_deref());
     let m = match_calls(*mode, args, &calls, &actual);
     let names =
         |it: &mut dyn Iterator<Item = &str>| one_line(&it.collect::<Vec<_>>().join(", "), 80);
+    let by = agent
+        .as_deref()
+        .map(|a| format!(" by `{a}`"))
+        .unwrap_or_default();
     let mut reason = format!(
-        "{}: expected [{}], found [{}]; precision {:.2}, recall {:.2}, F1 {:.2}",
+        "{}: expected [{}], found{by} [{}]; precision {:.2}, recall {:.2}, F1 {:.2}",
         mode.as_str(),
         names(&mut calls.iter().map(|c| c.name.as_str())),
         names(&mut actual.iter().map(|(n, _)| *n)),
@@ -228,9 +236,12 @@ fn parse_trajectory(
     unknown_keys(
         "trajectory",
         map,
-        &["mode", "expected", "args", "ignore", "defaults", "score"],
+        &[
+            "mode", "expected", "args", "ignore", "defaults", "score", "agent",
+        ],
         errs,
     );
+    let agent = parse_agent("trajectory", map, errs);
     let partial = match map.get("score") {
         None | Some(Value::Null) => false,
         Some(Value::String(s)) if s == "f1" => true,
@@ -314,13 +325,17 @@ fn parse_trajectory(
         }
     };
     let (mode, expected, args) = (mode?, expected?, args?);
-    let name = format!("trajectory {}", mode.as_str());
+    let mut name = format!("trajectory {}", mode.as_str());
+    if let Some(a) = &agent {
+        name.push_str(&format!(" by {a}"));
+    }
     Some((
         TrajectoryCheck {
             mode,
             expected,
             args,
             partial,
+            agent,
         },
         name,
     ))
