@@ -210,6 +210,29 @@ fn mcp_mistakes_in_a_suite_are_load_errors() {
 }
 
 #[test]
+fn a_team_with_mcp_servers_is_refused_at_load() {
+    // Team agents pick their tools at load; MCP tools exist only once a server runs.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cases.jsonl"),
+        "{\"id\": \"a\", \"input\": \"hi\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("suite.yaml"),
+        "name: t\ndataset: cases.jsonl\ntarget:\n  harness:\n    model: openai:gpt-4o-mini\n    tools: [retail.*]\n    mcp:\n      retail: {command: [python3, server.py]}\n    team:\n      entry: a\n      agents:\n        a: {}\n",
+    )
+    .unwrap();
+    let o = gauntlet(&["validate", dir.path().join("suite.yaml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("`team` cannot be used with MCP servers yet (`mcp.retail`)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_simulated_user_on_a_command_target_is_refused_at_load() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
