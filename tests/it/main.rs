@@ -21,6 +21,8 @@ mod otel_in;
 mod otel_out;
 mod providers;
 mod resume;
+mod scaffold;
+mod schema;
 mod shard_merge;
 mod stats_reference;
 mod support;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::agent::harness::raw_custom_tool::RawCustomTool;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHarness {
     /// `provider:model`, e.g. `mock:support`.
@@ -50,7 +50,7 @@ pub struct RawHarness {
     pub user_model: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFaults {
     /// Probability (0..1) that a call fails with an injected error instead of running.
@@ -64,7 +64,7 @@ pub struct RawFaults {
     pub seed: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPrice {
     /// USD per million input tokens.
