@@ -1,5 +1,6 @@
 //! The one integration-test binary: drives the real `gauntlet` binary on real files.
 
+mod action;
 mod baseline;
 mod cache;
 mod calibrate;
