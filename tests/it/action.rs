@@ -79,3 +79,41 @@ fn the_actions_scripts_are_valid_bash() {
         assert!(out.status.success(), "{script}\n{}", stderr(&out));
     }
 }
+
+#[test]
+fn the_gate_step_fails_the_job_as_documented() {
+    let action: serde_yaml::Value =
+        serde_yaml::from_str(&read(root().join("action.yml"))).expect("action.yml is YAML");
+    let gate = action["runs"]["steps"]
+        .as_sequence()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"].as_str() == Some("Apply the gate"))
+        .and_then(|s| s["run"].as_str())
+        .expect("a gate step")
+        .to_string();
+    // (gauntlet's exit code, fail-on-gate) → the step's exit code.
+    for (code, fail_on_gate, expected) in [
+        ("0", "true", 0),
+        ("1", "true", 1),
+        ("1", "false", 0),
+        ("2", "false", 2),
+        ("3", "true", 3),
+    ] {
+        let out = match Command::new("bash")
+            .args(["-e", "-c", &gate])
+            .env("CODE", code)
+            .env("FAIL_ON_GATE", fail_on_gate)
+            .output()
+        {
+            Ok(out) => out,
+            Err(_) => return missing_external("bash", "install bash"),
+        };
+        assert_eq!(
+            out.status.code(),
+            Some(expected),
+            "exit {code}, fail-on-gate {fail_on_gate}: {}",
+            stdout(&out)
+        );
+    }
+}
