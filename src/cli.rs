@@ -288,8 +288,15 @@ pub(crate) fn print_diagnostics(path: &Path, errors: &[Diagnostic]) {
     );
 }
 
+/// An `init --name` that could not name files.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "`{0}` is not a suite name (letters, digits, `-` and `_`, starting with a letter or digit)"
+)]
+pub struct SuiteNameError(String);
+
 /// `--name` of `init`: it names files, so a letter or digit, then letters, digits, `-`, `_`.
-pub fn parse_suite_name(text: &str) -> Result<String, String> {
+pub fn parse_suite_name(text: &str) -> Result<String, SuiteNameError> {
     let ok = text
         .chars()
         .next()
@@ -300,9 +307,7 @@ pub fn parse_suite_name(text: &str) -> Result<String, String> {
     if ok {
         Ok(text.to_string())
     } else {
-        Err(format!(
-            "`{text}` is not a suite name (letters, digits, `-` and `_`, starting with a letter or digit)"
-        ))
+        Err(SuiteNameError(text.to_string()))
     }
 }
 
@@ -345,6 +350,14 @@ pub(crate) fn usage_error(message: impl std::fmt::Display) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_suite_name_is_one_plain_word() {
+        assert_eq!(parse_suite_name("smoke-2_b"), Ok("smoke-2_b".into()));
+        for bad in ["", "-x", "../x", "a b", "a/b", "é"] {
+            assert_eq!(parse_suite_name(bad), Err(SuiteNameError(bad.into())));
+        }
+    }
 
     #[test]
     fn min_kappa_is_a_number_from_0_to_1() {

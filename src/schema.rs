@@ -28,14 +28,6 @@ pub enum SchemaKind {
 }
 
 impl SchemaKind {
-    pub const ALL: [SchemaKind; 5] = [
-        SchemaKind::Suite,
-        SchemaKind::Cases,
-        SchemaKind::Judge,
-        SchemaKind::Mock,
-        SchemaKind::Report,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             SchemaKind::Suite => "suite",

@@ -41,7 +41,10 @@ fn the_example_workflow_and_the_action_pass_actionlint() {
         );
     };
     let workflow = read(root().join("examples/ci/github-actions.yml"));
-    assert!(workflow.contains("uses: ./\n"), "the example uses the action");
+    assert!(
+        workflow.contains("uses: ./\n"),
+        "the example uses the action"
+    );
     let out = lint(&tool, &workflow);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
 

@@ -193,3 +193,41 @@ fn an_independent_validator_agrees() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_written_report_matches_the_report_schema() {
+    // A baseline comparison too, so the optional parts of report.json are checked as well.
+    let (first, dir) = super::support::eval_into("suites/support.yaml", &["--filter", "refund-*"]);
+    assert!(
+        first.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        stderr(&first)
+    );
+    let baseline = dir.path().join("support/report.json");
+    let (out, again) = super::support::eval_into(
+        "suites/support.yaml",
+        &[
+            "--filter",
+            "refund-*",
+            "--baseline",
+            baseline.to_str().expect("UTF-8"),
+        ],
+    );
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        stderr(&out)
+    );
+    let validator = jsonschema::draft202012::new(&schema("report")).expect("a valid schema");
+    for file in [baseline, again.path().join("support/report.json")] {
+        let report: serde_json::Value = serde_json::from_str(&read(&file)).expect("JSON");
+        let errors: Vec<String> = validator
+            .iter_errors(&report)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&read(again.path().join("support/report.json"))).expect("JSON");
+    assert!(report["baseline"].is_object(), "compared with the baseline");
+}
