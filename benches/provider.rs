@@ -56,9 +56,11 @@ fn request() -> ModelRequest {
 }
 
 fn mock_call(c: &mut Criterion) {
-    let rules =
-        MockRules::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/mocks/support.yaml"))
-            .unwrap_or_else(|e| panic!("{e:?}"));
+    let rules = MockRules::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/mocks/support.yaml"),
+        &gauntlet::limits::Limits::DEFAULT,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
     let provider = MockProvider::new(Arc::new(rules), Vec::new());
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
