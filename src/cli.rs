@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::diagnostic::Diagnostic;
 use crate::exit;
 use crate::plan::Selection;
+use crate::schema::SchemaKind;
 use crate::shard::Shard;
 use crate::suite::load::{load_suite_with, ModelOverrides};
 use crate::suite::model::Suite;
@@ -21,6 +22,8 @@ use crate::suite::model::Suite;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,7 +69,65 @@ pub enum Command {
         suite: PathBuf,
         #[command(flatten)]
         select: SelectArgs,
+        /// `text`: one id per line with its tags; `json`: an array of {id, tags, description, source}.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
     },
+    /// Print the JSON Schema (draft 2020-12) of a file format, for editors and validators.
+    Schema {
+        #[arg(value_enum, default_value_t = SchemaKind::Suite)]
+        kind: SchemaKind,
+    },
+    /// Scaffold a suite that `eval` passes at once: the bundled harness on a mock model, or
+    /// with `--command` a `command` target around your own agent.
+    Init(InitArgs),
+    /// Print a shell's completion script, e.g. `gauntlet completions bash > ~/.local/share/bash-completion/completions/gauntlet`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// How much gauntlet writes to the terminal, and in what colour: for every command.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct OutputArgs {
+    /// Colour on the terminal: `auto` (a terminal without `NO_COLOR`), `always`, `never`.
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// No progress bar, no results table: warnings, errors and the exit code only.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Log to stderr: -v info, -vv debug, -vvv trace (`GAUNTLET_LOG`, when set, wins).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to scaffold (created if missing). Nothing existing is overwritten.
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Your agent's command line (no shell), speaking the JSON protocol on stdin/stdout, e.g.
+    /// `--command python3 agent.py`. Relative paths are from DIR.
+    #[arg(long, value_name = "ARGV", num_args = 1.., allow_hyphen_values = true)]
+    pub command: Vec<String>,
+    /// The suite's name: suites/NAME.yaml, datasets/NAME/cases.jsonl.
+    #[arg(long, default_value = "smoke", value_parser = parse_suite_name)]
+    pub name: String,
 }
 
 #[derive(Debug, Args)]
@@ -227,10 +288,58 @@ pub(crate) fn print_diagnostics(path: &Path, errors: &[Diagnostic]) {
     );
 }
 
-/// Colour on stdout: only for a terminal, and never when `NO_COLOR` is set.
+/// An `init --name` that could not name files.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "`{0}` is not a suite name (letters, digits, `-` and `_`, starting with a letter or digit)"
+)]
+pub struct SuiteNameError(String);
+
+/// `--name` of `init`: it names files, so a letter or digit, then letters, digits, `-`, `_`.
+pub fn parse_suite_name(text: &str) -> Result<String, SuiteNameError> {
+    let ok = text
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(SuiteNameError(text.to_string()))
+    }
+}
+
+/// The global output flags, set once by `main` before a command runs. A process-wide setting,
+/// like the `NO_COLOR` it sits beside: every command and reporter reads it, none changes it.
+static OUTPUT: std::sync::OnceLock<OutputArgs> = std::sync::OnceLock::new();
+
+/// Records `--color`, `-q` and `-v` for the rest of the process (the first call wins).
+pub fn set_output(output: OutputArgs) {
+    let _ = OUTPUT.set(output);
+}
+
+fn output() -> OutputArgs {
+    OUTPUT.get().copied().unwrap_or_default()
+}
+
+/// `-q`: no progress bar and no results table.
+pub(crate) fn quiet() -> bool {
+    output().quiet
+}
+
+/// Colour on stdout: `--color always|never`, else only for a terminal and never when
+/// `NO_COLOR` is set.
 pub(crate) fn stdout_color() -> bool {
-    std::io::IsTerminal::is_terminal(&std::io::stdout())
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    match output().color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::IsTerminal::is_terminal(&std::io::stdout())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
 }
 
 pub(crate) fn usage_error(message: impl std::fmt::Display) -> u8 {
@@ -241,6 +350,14 @@ pub(crate) fn usage_error(message: impl std::fmt::Display) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_suite_name_is_one_plain_word() {
+        assert_eq!(parse_suite_name("smoke-2_b"), Ok("smoke-2_b".into()));
+        for bad in ["", "-x", "../x", "a b", "a/b", "é"] {
+            assert_eq!(parse_suite_name(bad), Err(SuiteNameError(bad.into())));
+        }
+    }
 
     #[test]
     fn min_kappa_is_a_number_from_0_to_1() {

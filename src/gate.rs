@@ -49,7 +49,9 @@ impl Default for Gate {
 }
 
 /// Every rule a gate can hold, in the order a verdict lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     MinPassRate,
@@ -144,7 +146,7 @@ impl Direction {
 }
 
 /// The gate's verdict, as `report.json` records it (`gate`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GateResult {
     pub passed: bool,
     /// Every configured rule with its limit and the actual value, in `RuleKind` order.
@@ -159,7 +161,7 @@ pub struct GateResult {
     pub uncalibrated: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GateRule {
     pub rule: RuleKind,
     pub limit: f64,

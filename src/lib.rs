@@ -29,6 +29,7 @@ pub mod report;
 pub mod reporter;
 pub mod results;
 pub(crate) mod runner;
+pub mod schema;
 pub(crate) mod shard;
 pub mod stats;
 pub mod suite;

@@ -53,7 +53,7 @@ const GIB: u64 = 1024 * MIB;
 
 /// `run.limits` as written: every field optional; sizes as a number of bytes or a string with
 /// a unit (`512KiB`, `16MiB`, `1GiB`, `10MB`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLimits {
     #[serde(default)]

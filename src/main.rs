@@ -8,7 +8,6 @@ use gauntlet::cli::{Cli, Command};
 use gauntlet::command;
 
 fn main() -> ExitCode {
-    init_tracing();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -22,6 +21,8 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    init_tracing(cli.output.verbose);
+    gauntlet::cli::set_output(cli.output);
     let code = run(cli);
     // No agent, check or tool process outlives gauntlet, whatever path led here.
     gauntlet::process::kill_all();
@@ -33,7 +34,14 @@ fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Eval(args) => command::eval::eval(args),
         Command::Validate { suites } => command::inspect::validate(&suites),
-        Command::List { suite, select } => command::inspect::list(&suite, &select),
+        Command::List {
+            suite,
+            select,
+            format,
+        } => command::inspect::list(&suite, &select, format),
+        Command::Schema { kind } => command::schema::print(kind),
+        Command::Init(args) => command::init::init(&args),
+        Command::Completions { shell } => command::completions::print(shell),
         Command::Diff { old, new } => command::reports::diff(&old, &new),
         Command::Merge { reports, out } => command::reports::merge(&reports, &out),
         Command::Import { traces, out } => command::import::import(&traces, out.as_deref()),
@@ -43,10 +51,21 @@ fn run(cli: Cli) -> u8 {
     }
 }
 
-/// Spans and events go to stderr when `GAUNTLET_LOG` is set (e.g. `GAUNTLET_LOG=debug`),
-/// with every known key and credential masked.
-fn init_tracing() {
-    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("GAUNTLET_LOG") {
+/// Spans and events go to stderr when `GAUNTLET_LOG` is set (e.g. `GAUNTLET_LOG=debug`) or
+/// with `-v` (info, `-vv` debug, `-vvv` trace), with every known key and credential masked.
+fn init_tracing(verbose: u8) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GAUNTLET_LOG")
+        .ok()
+        .or_else(|| {
+            let level = match verbose {
+                0 => return None,
+                1 => "info",
+                2 => "debug",
+                _ => "trace",
+            };
+            Some(tracing_subscriber::EnvFilter::new(level))
+        });
+    if let Some(filter) = filter {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             // Colour only for a terminal: a log piped into a file or a CI log stays plain text.

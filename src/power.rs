@@ -11,7 +11,7 @@ use crate::stats::{fisher_drop_p, significant};
 pub(crate) const NOISY_PASS_RATE: f64 = 0.8;
 
 /// One design and what it can detect.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Power {
     /// Runs per case in the baseline.
     pub baseline_runs: u32,

@@ -38,7 +38,7 @@ use crate::trajectory::Trajectory;
 const STDERR_TAIL: usize = 600;
 
 /// The user's agent as a process: the JSON protocol on stdin/stdout.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCommand {
     /// Program and arguments; never run through a shell. `argv[0]` is found relative to the

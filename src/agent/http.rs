@@ -29,7 +29,7 @@ pub const OTLP_ENDPOINT_HEADER: &str = "x-gauntlet-otlp-endpoint";
 const BODY_EXCERPT: usize = 300;
 
 /// The user's agent behind an HTTP endpoint: each case is one POST of the request JSON.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHttp {
     pub url: String,

@@ -24,7 +24,7 @@ use crate::trajectory_line::TrajectoryLine;
 /// fraction of the size of the parsed trajectory, so a 100,000-case replay does not hold
 /// 100,000 trajectories in memory, and the parsing is spread over rayon's threads.
 /// Re-score an earlier run's trajectories.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReplay {
     /// Path to a `trajectories.jsonl`, relative to the suite's folder.

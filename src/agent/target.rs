@@ -21,7 +21,7 @@ use crate::trajectory::Trajectory;
 
 /// Exactly one of the target kinds. (An enum would read better, but serde's error for a wrong
 /// externally-tagged enum does not list the variants; this struct does.)
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTarget {
     #[serde(default)]

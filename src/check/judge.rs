@@ -37,7 +37,7 @@ pub struct Judge {
 }
 
 /// A judge rubric: `judges/NAME.yaml`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawJudge {
     #[serde(default)]

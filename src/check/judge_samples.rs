@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::verdict::Outcome;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Aggregate {
     /// The mean score decides.

@@ -140,6 +140,59 @@ impl Serialize for RawCheck {
     }
 }
 
+/// The JSON Schema of a check, read from the registry like the deserializer above: every key
+/// it accepts and nothing else, exactly one kind key, a scalar kind typed by its shape (a kind
+/// that takes shorthands is left open: its family checks it at load).
+impl schemars::JsonSchema for RawCheck {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RawCheck".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let number = || serde_json::json!({"type": ["number", "null"]});
+        let mut properties = serde_json::Map::new();
+        properties.insert(
+            "name".into(),
+            serde_json::json!({"type": ["string", "null"], "description": "Display name in reports."}),
+        );
+        properties.insert(
+            "severity".into(),
+            generator.subschema_for::<Option<Severity>>().to_value(),
+        );
+        properties.insert("weight".into(), number());
+        for name in registry::kind_names() {
+            let kind = registry::lookup(name)
+                .expect("a listed name is a kind")
+                .kind;
+            properties.insert((*name).into(), shape_schema(kind.shape));
+        }
+        properties.insert("threshold".into(), number());
+        properties.insert("soft_threshold".into(), number());
+        let one_kind: Vec<Value> = registry::kind_names()
+            .iter()
+            .map(|name| serde_json::json!({"required": [name]}))
+            .collect();
+        schemars::json_schema!({
+            "description": "One check: exactly one kind key (`contains`, `judge`, ...) and the common keys.",
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": false,
+            "oneOf": one_kind,
+        })
+    }
+}
+
+/// The value a kind of this shape accepts (null aside: a null kind is no kind).
+fn shape_schema(shape: Shape) -> Value {
+    match shape {
+        Shape::Any => serde_json::json!({}),
+        Shape::Bool => serde_json::json!({"type": "boolean"}),
+        Shape::U64 => serde_json::json!({"type": "integer", "minimum": 0}),
+        Shape::F64 => serde_json::json!({"type": "number"}),
+        Shape::String => serde_json::json!({"type": "string"}),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

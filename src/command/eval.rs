@@ -8,7 +8,7 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use crate::cancellation::Cancellation;
-use crate::cli::{load_all_with, stdout_color, usage_error, EvalArgs};
+use crate::cli::{load_all_with, quiet, stdout_color, usage_error, EvalArgs};
 use crate::command::calibration_gate::{check_calibration, soften_suite};
 use crate::command::confirm_runs::{confirm, ConfirmPlan};
 use crate::command::reports::{read_report, ReadReportError};
@@ -189,7 +189,7 @@ pub fn eval(args: EvalArgs) -> u8 {
         }
     }
     let color = stdout_color();
-    let progress = !args.no_progress && std::io::stderr().is_terminal();
+    let progress = !args.no_progress && !quiet() && std::io::stderr().is_terminal();
     let mut code = exit::GATE_PASSED;
     for ((mut suite, cases, providers), baseline) in planned.into_iter().zip(baselines) {
         if cases.is_empty() {
@@ -444,9 +444,12 @@ async fn eval_suite(
         uncalibrated,
     };
     let report = build_report(header, gate, scored, comparison, incomplete);
-    print!("{}", render_summary(&report, color));
-    if let Some(cmp) = &report.baseline {
-        print!("{}", render_comparison(cmp));
+    // `-q`: the exit code and the report files say it all.
+    if !quiet() {
+        print!("{}", render_summary(&report, color));
+        if let Some(cmp) = &report.baseline {
+            print!("{}", render_comparison(cmp));
+        }
     }
     let meta = Meta {
         gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -458,6 +461,7 @@ async fn eval_suite(
         .trajectories(&report.cases)
         .and_then(|mut from_journal| write_reports(&dir, &report, &meta, &mut from_journal));
     match written {
+        Ok(_) if quiet() => {}
         Ok(_) => println!("reports: {}", dir.display()),
         Err(e) => {
             eprintln!("error: cannot write reports to {}: {e}", dir.display());

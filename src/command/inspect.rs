@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{load_all, usage_error, SelectArgs};
+use crate::cli::{load_all, usage_error, ListFormat, SelectArgs};
 use crate::exit;
 use crate::provider::registry::missing_keys;
 
@@ -30,7 +30,7 @@ pub fn validate(paths: &[PathBuf]) -> u8 {
     exit::GATE_PASSED
 }
 
-pub fn list(path: &Path, select: &SelectArgs) -> u8 {
+pub fn list(path: &Path, select: &SelectArgs, format: ListFormat) -> u8 {
     let selection = match select.selection().compile() {
         Ok(s) => s,
         Err(msg) => return usage_error(msg),
@@ -39,6 +39,22 @@ pub fn list(path: &Path, select: &SelectArgs) -> u8 {
         return exit::INVALID_INPUT;
     };
     for suite in &suites {
+        if format == ListFormat::Json {
+            let cases: Vec<serde_json::Value> = selection
+                .apply(&suite.cases)
+                .iter()
+                .map(|case| {
+                    serde_json::json!({
+                        "id": case.id,
+                        "tags": case.tags,
+                        "description": case.description,
+                        "source": case.source,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::Value::Array(cases));
+            continue;
+        }
         for case in selection.apply(&suite.cases) {
             if case.tags.is_empty() {
                 println!("{}", case.id);

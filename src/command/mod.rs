@@ -1,8 +1,11 @@
 //! The subcommands, one file per family; `cli` parses and dispatches.
 pub mod calibrate;
 pub(crate) mod calibration_gate;
+pub mod completions;
 pub mod confirm_runs;
 pub mod eval;
 pub mod import;
+pub mod init;
 pub mod inspect;
 pub mod reports;
+pub mod schema;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{stdout_color, usage_error};
+use crate::cli::{quiet, stdout_color, usage_error};
 use crate::event::RunEvent;
 use crate::exit;
 use crate::report::comparison_render::render_text as render_comparison;
@@ -122,8 +122,9 @@ pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
             case.latency_ms = crate::results::run_result::agent_latency_ms(&t.steps);
         }
     }
-    let color = stdout_color();
-    print!("{}", render_summary(&report, color));
+    if !quiet() {
+        print!("{}", render_summary(&report, stdout_color()));
+    }
     let meta = Meta {
         gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
         concurrency: 0,
@@ -134,7 +135,9 @@ pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
         eprintln!("error: cannot write reports to {}: {e}", dir.display());
         return exit::RUN_INCOMPLETE;
     }
-    println!("reports: {}", dir.display());
+    if !quiet() {
+        println!("reports: {}", dir.display());
+    }
     GithubReporter::from_env().on_event(&RunEvent::Reported { report: &report });
     report.exit_code()
 }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 /// The closed set of trace sources a target can ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Traces {
     /// The agent exports OpenTelemetry spans over OTLP/HTTP to gauntlet's receiver; the spans

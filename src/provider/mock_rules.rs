@@ -44,16 +44,16 @@ use crate::provider::mock_script::RawMockReply;
 use crate::provider::types::{Message, ModelRequest, ProviderError, Purpose, Role};
 use crate::template;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawRules {
+pub(crate) struct RawRules {
     #[serde(default)]
     rules: Vec<RawRule>,
     #[serde(default)]
     default: Option<RawMockReply>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawRule {
     #[serde(default)]
@@ -63,7 +63,7 @@ struct RawRule {
     reply: RawMockReply,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawWhen {
     #[serde(default)]

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 /// `providers.NAME`: where a provider lives and how hard to try. Every field is optional.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawProviderSettings {
     /// Base URL of the API; default `$OPENAI_BASE_URL` / `$ANTHROPIC_BASE_URL`, else public.
@@ -24,7 +24,7 @@ pub struct RawProviderSettings {
     pub rate_limit: Option<RawRateLimit>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRetries {
     /// Attempts in all, the first included (1 = no retry).
@@ -36,7 +36,7 @@ pub struct RawRetries {
     pub max_delay: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBreaker {
     /// Consecutive failed requests that open the breaker.
@@ -47,7 +47,7 @@ pub struct RawBreaker {
     pub cooldown: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRateLimit {
     /// Requests per minute.

@@ -83,7 +83,7 @@ pub struct ToolSpec {
 
 /// Who is asking. Providers behave the same for all; the mock matches rules on it and the
 /// cache keeps judge calls apart from agent calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     Agent,

@@ -11,7 +11,7 @@ use crate::gate::GatedCase;
 use crate::trajectory::{EndReason, Usage};
 use crate::verdict::{CaseStatus, Verdict};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaseResult {
     pub id: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -49,7 +49,7 @@ pub struct CaseResult {
 }
 
 /// Pass statistics of a repeated case.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Repeats {
     pub runs: u32,
     pub passes: u32,

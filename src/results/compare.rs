@@ -17,7 +17,7 @@ use crate::stats::{
 };
 use crate::verdict::{rate, round, CaseStatus, DEFAULT_ALPHA};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Comparison {
     pub regressions: Vec<StatusChange>,
     pub fixes: Vec<StatusChange>,
@@ -57,7 +57,9 @@ pub struct Comparison {
 }
 
 /// The test behind the suite-level change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeTest {
     /// Single runs: exact McNemar on the paired pass/fail outcomes.
@@ -80,7 +82,7 @@ impl ChangeTest {
 /// (−1, 0 or +1 without repeats; the change in its pass proportion with them), their mean
 /// `delta`, a two-sided `p` and the 95% interval `ci` of the mean (which contains `delta`).
 /// `sum` and `sum_sq` of the per-case changes are kept so shards merge to the same test.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Change {
     pub test: ChangeTest,
     /// Cases judged in both runs.
@@ -126,7 +128,7 @@ fn round9(x: f64) -> f64 {
     (x * 1e9).round() / 1e9
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StatusChange {
     pub id: String,
     pub before: CaseStatus,
@@ -136,7 +138,7 @@ pub struct StatusChange {
     pub checks: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScoreDelta {
     pub id: String,
     pub before: f64,
@@ -144,7 +146,7 @@ pub struct ScoreDelta {
     pub delta: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ToolSequenceChange {
     pub id: String,
     pub before: Vec<String>,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// `baseline.confirmation` in report.json.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Confirmation {
     /// Fresh runs per rerun case (`--confirm K`).
     pub runs_per_case: u32,
@@ -24,7 +24,7 @@ pub struct Confirmation {
     pub confirmed: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ConfirmedCase {
     pub id: String,
     /// `[passes, judged runs]` in the baseline.

@@ -15,7 +15,7 @@ use crate::results::summary::Summary;
 /// Bumped when the shape of `report.json` changes incompatibly.
 pub(crate) const REPORT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunReport {
     pub version: u32,
     pub suite: String,

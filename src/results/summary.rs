@@ -9,7 +9,7 @@ use crate::stats::wilson_interval;
 use crate::trajectory::Usage;
 use crate::verdict::{rate, round, CaseStatus};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     pub total: usize,
     pub passed: usize,
@@ -30,7 +30,7 @@ pub struct Summary {
     pub by_tag: BTreeMap<String, TagSummary>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TagSummary {
     pub total: usize,
     pub passed: usize,

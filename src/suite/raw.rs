@@ -16,7 +16,7 @@ use crate::check::raw::RawCheck;
 use crate::provider::mock_script::{RawMockReply, RawToolCall};
 use crate::provider::raw_settings::RawProviderSettings;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSuite {
     pub name: String,
@@ -51,7 +51,7 @@ pub struct RawSuite {
 }
 
 /// Token and USD limits. Case limits escalate the case; run limits stop scheduling.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBudget {
     #[serde(default)]
@@ -65,7 +65,7 @@ pub struct RawBudget {
 }
 
 /// A simulated user of one case.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSimulatedUser {
     pub persona: String,
@@ -75,7 +75,7 @@ pub struct RawSimulatedUser {
     pub max_turns: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawGate {
     #[serde(default)]
@@ -99,7 +99,7 @@ pub struct RawGate {
     pub quarantine_flaky: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRun {
     #[serde(default)]
@@ -123,7 +123,7 @@ pub struct RawRun {
 }
 
 /// One golden case as written in a JSONL line, a YAML list item, or assembled from a CSV row.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCase {
     pub id: String,
@@ -167,7 +167,7 @@ impl crate::dataset::Record for RawCase {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpected {
     /// Reference answer, for judges and `equals: expected.reference`.
@@ -185,7 +185,7 @@ pub struct RawExpected {
 }
 
 /// A suite's requirement on one judge's calibration.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCalibration {
     /// Human-labelled examples (JSONL), relative to the suite file.

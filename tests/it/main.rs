@@ -1,5 +1,6 @@
 //! The one integration-test binary: drives the real `gauntlet` binary on real files.
 
+mod action;
 mod baseline;
 mod cache;
 mod calibrate;
@@ -24,6 +25,8 @@ mod otel_in;
 mod otel_out;
 mod providers;
 mod resume;
+mod scaffold;
+mod schema;
 mod shard_merge;
 mod state_source;
 mod stats_reference;

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// A tool defined in the suite. Exactly one of `mock`, `http`, `command`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCustomTool {
     pub name: String,
@@ -22,14 +22,14 @@ pub struct RawCustomTool {
     pub command: Option<RawCommandTool>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMockTool {
     /// Tried in order; the first whose `when` holds answers.
     pub replies: Vec<RawMockToolReply>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMockToolReply {
     #[serde(default)]
@@ -42,7 +42,7 @@ pub struct RawMockToolReply {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMockToolWhen {
     /// Case id glob.
@@ -53,7 +53,7 @@ pub struct RawMockToolWhen {
     pub args: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHttpTool {
     pub url: String,
@@ -62,7 +62,7 @@ pub struct RawHttpTool {
     pub timeout: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCommandTool {
     /// Program and arguments; no shell. A relative program path with a `/` is resolved

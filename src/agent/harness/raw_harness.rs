@@ -9,7 +9,7 @@ use crate::agent::harness::raw_custom_tool::RawCustomTool;
 use crate::agent::harness::raw_mcp::RawMcpServer;
 use crate::agent::harness::state_source::RawStateSource;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHarness {
     /// `provider:model`, e.g. `mock:support`.
@@ -63,7 +63,7 @@ pub struct RawHarness {
     pub team: Option<crate::agent::harness::team::RawTeam>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFaults {
     /// Probability (0..1) that a call fails with an injected error instead of running.
@@ -77,7 +77,7 @@ pub struct RawFaults {
     pub seed: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPrice {
     /// USD per million input tokens.

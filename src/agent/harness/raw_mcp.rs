@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 /// An MCP tool server the harness starts for each run: `{command: [python3, server.py]}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMcpServer {
     /// Program and arguments of a stdio server; no shell. A program with a `/` is relative to
@@ -32,7 +32,7 @@ pub struct RawMcpServer {
     pub state: Option<RawMcpState>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMcpState {
     /// URI of a resource whose text is JSON, e.g. `state://db`.

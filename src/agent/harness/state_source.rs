@@ -17,7 +17,7 @@ use crate::agent::harness::tool_context::ToolContext;
 use crate::process::OutputLimits;
 
 /// `state:` as written: exactly one of `command`, `http`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStateSource {
     #[serde(default)]

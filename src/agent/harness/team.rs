@@ -15,7 +15,7 @@ use crate::agent::harness::config::HarnessConfig;
 use crate::provider::types::{ModelId, ToolSpec};
 
 /// `harness.team` as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTeam {
     /// The agent that gets the user's turns.
@@ -30,7 +30,7 @@ pub struct RawTeam {
 }
 
 /// One agent as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAgent {
     /// `provider:model` (default: the harness's `model`).
