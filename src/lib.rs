@@ -15,6 +15,7 @@ pub mod event;
 pub mod exit;
 pub(crate) mod fingerprint;
 pub mod gate;
+pub mod history;
 pub(crate) mod http_client;
 pub(crate) mod input_file;
 pub mod journal;

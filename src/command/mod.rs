@@ -3,6 +3,8 @@ pub mod calibrate;
 pub(crate) mod calibration_gate;
 pub mod confirm_runs;
 pub mod eval;
+pub mod history;
+pub(crate) mod history_record;
 pub mod import;
 pub mod inspect;
 pub mod reports;

@@ -32,6 +32,9 @@ pub(crate) fn write_markdown(w: &mut dyn io::Write, report: &RunReport) -> io::R
     if let Some(cmp) = &report.baseline {
         out.push_str(&crate::report::comparison_render::render_markdown(cmp));
     }
+    if let Some(drift) = &report.drift {
+        out.push_str(&crate::report::drift_render::render_markdown(drift));
+    }
     failures(&mut out, report, w)?;
     warnings(&mut out, report, w)?;
     by_tag(&mut out, report);

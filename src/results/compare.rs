@@ -397,6 +397,7 @@ mod tests {
             },
             gate: GateResult::default(),
             baseline: None,
+            drift: None,
             cases,
         }
     }

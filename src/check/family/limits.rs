@@ -144,7 +144,7 @@ pub(crate) fn evaluate(check: &LimitCheck, _case: &dyn CaseFacts, t: &Trajectory
 }
 
 /// Summed wall time of the model and tool calls.
-fn latency_ms(t: &Trajectory) -> u64 {
+pub(crate) fn latency_ms(t: &Trajectory) -> u64 {
     t.flat_steps()
         .into_iter()
         .map(|s| match s {
