@@ -98,20 +98,6 @@ pub struct HistoryCliArgs {
     pub html: Option<PathBuf>,
 }
 
-impl HistoryCliArgs {
-    pub fn resolve(self) -> crate::command::history::HistoryArgs {
-        crate::command::history::HistoryArgs {
-            suite: self.suite,
-            history: self.history,
-            branch: self.branch,
-            since: self.since,
-            last: self.last,
-            json: self.json,
-            html: self.html,
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
     /// The judge rubric, e.g. judges/policy.yaml.

@@ -60,7 +60,7 @@ pub enum RuleKind {
     MaxErrorRate,
     /// Regressions plus lost cases against the baseline.
     MaxRegressions,
-    /// Drift alerts over the run history (`history::drift`).
+    /// Drift alerts over the run history (`drift`).
     MaxDrift,
 }
 
@@ -230,14 +230,18 @@ impl Policy<'_> {
                 let critical = critical_failures(&gate.critical, cases);
                 let mut r = judge(gate, cases, critical, baseline_losses, uncalibrated);
                 if let (Some(limit), Some(alerts)) = (gate.max_drift, drift_alerts) {
-                    r.rules
-                        .push(GateRule::judge(RuleKind::MaxDrift, limit as f64, alerts as f64));
+                    r.rules.push(GateRule::judge(
+                        RuleKind::MaxDrift,
+                        limit as f64,
+                        alerts as f64,
+                    ));
                 }
                 r
             }
             Policy::Shards(shards) => merged(&shards, cases, baseline_losses),
         };
-        result.passed = result.rules.iter().all(|r| r.passed) && result.critical_failures.is_empty();
+        result.passed =
+            result.rules.iter().all(|r| r.passed) && result.critical_failures.is_empty();
         result
     }
 }

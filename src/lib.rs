@@ -9,6 +9,7 @@ pub mod cli;
 pub mod command;
 pub mod dataset;
 pub mod diagnostic;
+pub mod drift;
 pub(crate) mod dry_run;
 pub(crate) mod duration;
 pub mod event;

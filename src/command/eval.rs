@@ -8,15 +8,18 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use crate::cancellation::Cancellation;
+use crate::check::family::limits::latency_ms;
 use crate::cli::{load_all_with, stdout_color, usage_error, EvalArgs};
 use crate::command::calibration_gate::{check_calibration, soften_suite};
 use crate::command::confirm_runs::{confirm, ConfirmPlan};
+use crate::command::history_record::HistoryHook;
 use crate::command::reports::{read_report, ReadReportError};
 use crate::dry_run;
 use crate::duration::parse_duration;
 use crate::event::RunEvent;
 use crate::exit;
 use crate::gate::Policy;
+use crate::history::record::LatencyLog;
 use crate::journal::{done_keys, Journal};
 use crate::plan::work_items;
 use crate::provider::registry::Providers;
@@ -37,9 +40,6 @@ use crate::results::run_report::{Meta, RunReport};
 use crate::runner::{self, RunOptions};
 use crate::suite::load::ModelOverrides;
 use crate::suite::model::Suite;
-use crate::check::family::limits::latency_ms;
-use crate::command::history_record::HistoryHook;
-use crate::history::record::LatencyLog;
 use crate::trajectory::Trajectory;
 
 pub fn eval(args: EvalArgs) -> u8 {
@@ -438,7 +438,8 @@ async fn eval_suite(
         scored.drift = hook.drift(&suite.name, &scored.cases, &latencies).await;
         if outputs.history_baseline {
             history_base = hook.last_passed(&suite.name).await.map(|mut b| {
-                b.cases.retain(|c| outputs.selection.selects_id(&c.id, &c.tags));
+                b.cases
+                    .retain(|c| outputs.selection.selects_id(&c.id, &c.tags));
                 b
             });
             if history_base.is_none() {
@@ -499,7 +500,7 @@ async fn eval_suite(
         print!("{}", render_comparison(cmp));
     }
     for alert in report.drift.iter().flat_map(|d| &d.alerts) {
-        println!("{}", crate::history::drift::describe(alert));
+        println!("{}", crate::drift::describe(alert));
     }
     let meta = Meta {
         gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -1,32 +1,19 @@
 //! `history`: the recorded runs of a suite as a table (or JSON, or an HTML page of trends),
 //! with each case's flips and the drift over the last runs.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use serde::Serialize;
 
-use crate::cli::usage_error;
+use crate::cli::{usage_error, HistoryCliArgs};
+use crate::drift::{detect, Drift, Point, DEFAULT_ALPHA, DEFAULT_WINDOW};
 use crate::exit;
-use crate::history::drift::{detect, Drift, Point, DEFAULT_ALPHA, DEFAULT_WINDOW};
 use crate::history::location::{Location, ENV};
 use crate::history::query::{history, History};
 use crate::history::record::RunRecord;
 use crate::history::store::{RunFilter, Store};
 use crate::history::time::{now_unix, parse_since};
-
-/// What `gauntlet history` was asked.
-#[derive(Debug, Clone, Default)]
-pub struct HistoryArgs {
-    /// A suite name, or a suite file (its `name:` is used).
-    pub suite: String,
-    pub history: Option<String>,
-    pub branch: Option<String>,
-    pub since: Option<String>,
-    pub last: Option<u32>,
-    pub json: bool,
-    pub html: Option<PathBuf>,
-}
 
 /// `--json`: the table, the flips and the drift verdict over the last runs.
 #[derive(Debug, Serialize)]
@@ -36,7 +23,7 @@ struct HistoryJson<'a> {
     drift: &'a Drift,
 }
 
-pub fn run(args: &HistoryArgs) -> u8 {
+pub fn run(args: &HistoryCliArgs) -> u8 {
     let env = std::env::var(ENV).ok();
     let location = match Location::resolve(args.history.as_deref(), env.as_deref()) {
         Ok(l) => l,
@@ -117,7 +104,7 @@ fn drift_of(runs: &[RunRecord]) -> Drift {
     let points: Vec<Point> = runs
         .iter()
         .filter(|r| r.incomplete.is_none())
-        .map(Point::of_record)
+        .map(RunRecord::point)
         .collect();
     let from = points.len().saturating_sub(DEFAULT_WINDOW);
     detect(&points[from..], DEFAULT_ALPHA)
@@ -126,10 +113,7 @@ fn drift_of(runs: &[RunRecord]) -> Drift {
 /// A suite file's `name:`, or the argument as a name.
 fn suite_name(arg: &str) -> Option<String> {
     let path = Path::new(arg);
-    let is_file = path.is_file()
-        && path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml");
+    let is_file = path.is_file() && path.extension().is_some_and(|e| e == "yaml" || e == "yml");
     if !is_file {
         return Some(arg.to_string());
     }
@@ -140,8 +124,17 @@ fn suite_name(arg: &str) -> Option<String> {
 pub(crate) fn render_text(h: &History, drift: &Drift) -> String {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
-        "run", "started", "branch", "commit", "pass rate", "95% CI", "cost $", "tokens",
-        "p50 ms", "p95 ms", "gate",
+        "run",
+        "started",
+        "branch",
+        "commit",
+        "pass rate",
+        "95% CI",
+        "cost $",
+        "tokens",
+        "p50 ms",
+        "p95 ms",
+        "gate",
     ]);
     let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| v.to_string());
     for r in &h.runs {
@@ -151,8 +144,9 @@ pub(crate) fn render_text(h: &History, drift: &Drift) -> String {
             r.branch.clone().unwrap_or_else(|| "-".into()),
             r.commit.clone().unwrap_or_else(|| "-".into()),
             format!("{:.1}% ({}/{})", r.pass_rate * 100.0, r.passed, r.total),
-            r.pass_rate_ci
-                .map_or("-".into(), |[lo, hi]| format!("{:.1}–{:.1}%", lo * 100.0, hi * 100.0)),
+            r.pass_rate_ci.map_or("-".into(), |[lo, hi]| {
+                format!("{:.1}–{:.1}%", lo * 100.0, hi * 100.0)
+            }),
             opt(r.cost_usd),
             r.tokens.to_string(),
             opt(r.latency_p50_ms),
@@ -195,7 +189,7 @@ pub(crate) fn render_text(h: &History, drift: &Drift) -> String {
         ));
     }
     for a in &drift.alerts {
-        out.push_str(&crate::history::drift::describe(a));
+        out.push_str(&crate::drift::describe(a));
         out.push('\n');
     }
     out

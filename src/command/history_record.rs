@@ -4,10 +4,11 @@
 
 use std::path::Path;
 
+use crate::drift::{detect, Drift, Point, DEFAULT_ALPHA, DEFAULT_WINDOW};
 use crate::history::baseline::{as_report, last_passed};
-use crate::history::drift::{detect, Drift, Point, DEFAULT_ALPHA, DEFAULT_WINDOW};
 use crate::history::git::{git_info, GitInfo};
 use crate::history::location::Location;
+use crate::history::record::RunRecord;
 use crate::history::record::{run_record, LatencyLog, RunContext};
 use crate::history::store::{RunFilter, Store};
 use crate::history::time::now_unix;
@@ -78,16 +79,23 @@ impl HistoryHook {
         let mut points: Vec<Point> = runs
             .iter()
             .filter(|r| r.incomplete.is_none())
-            .map(Point::of_record)
+            .map(RunRecord::point)
             .collect();
-        points.push(Point::of_cases(cases.iter().map(|c| {
-            (c.status.is_pass(), c.cost_usd, latencies.mean(&c.id))
-        })));
+        points.push(Point::of_cases(
+            cases
+                .iter()
+                .map(|c| (c.status.is_pass(), c.cost_usd, latencies.mean(&c.id))),
+        ));
         Some(detect(&points, DEFAULT_ALPHA))
     }
 
     /// Records the finished run; a failure is a warning.
-    pub(crate) async fn record(self, report: &RunReport, models: Vec<String>, latencies: LatencyLog) {
+    pub(crate) async fn record(
+        self,
+        report: &RunReport,
+        models: Vec<String>,
+        latencies: LatencyLog,
+    ) {
         let ctx = RunContext {
             started_at: self.started_at,
             git: self.git.clone(),

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::history::drift::{percentile, Point};
+use crate::drift::percentile;
 use crate::history::record::RunRecord;
 use crate::history::time::iso;
 use crate::stats::wilson_interval;
@@ -64,7 +64,7 @@ pub fn run_row(run: &RunRecord) -> RunRow {
         .iter()
         .filter_map(|c| c.latency_ms.map(|l| l as f64))
         .collect();
-    let point = Point::of_record(run);
+    let point = run.point();
     RunRow {
         id: run.id,
         started_at: iso(run.started_at),

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::drift::Point;
 use crate::history::git::GitInfo;
 use crate::results::run_report::RunReport;
 use crate::results::summary::Summary;
@@ -60,6 +61,17 @@ pub struct RunContext {
     pub models: Vec<String>,
     /// Mean latency per case id.
     pub latencies: BTreeMap<String, u64>,
+}
+
+impl RunRecord {
+    /// This run's values of the drift metrics.
+    pub fn point(&self) -> Point {
+        Point::of_cases(
+            self.cases
+                .iter()
+                .map(|c| (c.status.is_pass(), c.cost_usd, c.latency_ms)),
+        )
+    }
 }
 
 /// The record of a finished run.

@@ -200,7 +200,11 @@ impl Store {
     }
 
     /// The runs of `suite` that pass `filter`, oldest first, each with its cases.
-    pub async fn runs(&self, suite: &str, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
+    pub async fn runs(
+        &self,
+        suite: &str,
+        filter: &RunFilter,
+    ) -> Result<Vec<RunRecord>, StoreError> {
         let q = self.query_err();
         // Newest first to apply `last`, then reversed: a table and a trend read oldest first.
         let rows = sqlx::query(

@@ -66,7 +66,9 @@ pub(crate) fn parse_since(text: &str, now: i64) -> Result<i64, String> {
         match parts.as_slice() {
             [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
                 match (y.parse::<i64>(), m.parse::<u32>(), d.parse::<u32>()) {
-                    (Ok(y), Ok(m @ 1..=12), Ok(d @ 1..=31)) => Some(days_from_civil(y, m, d) * 86_400),
+                    (Ok(y), Ok(m @ 1..=12), Ok(d @ 1..=31)) => {
+                        Some(days_from_civil(y, m, d) * 86_400)
+                    }
                     _ => None,
                 }
             }

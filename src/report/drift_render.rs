@@ -1,6 +1,6 @@
 //! The drift section of `summary.md`: the alerts the run history raised, or that it saw none.
 
-use crate::history::drift::{describe, Drift};
+use crate::drift::{describe, Drift};
 
 pub(crate) fn render_markdown(drift: &Drift) -> String {
     let mut out = String::from("### Drift\n\n");
@@ -21,7 +21,7 @@ pub(crate) fn render_markdown(drift: &Drift) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::drift::{DriftAlert, Metric};
+    use crate::drift::{DriftAlert, Metric};
 
     #[test]
     fn lists_alerts_or_says_there_are_none() {
@@ -42,6 +42,9 @@ mod tests {
             p: 0.0003,
         });
         let md = render_markdown(&d);
-        assert!(md.contains("- ⚠️ drift: pass rate declining over the last 8 runs (0.95 → 0.7"), "{md}");
+        assert!(
+            md.contains("- ⚠️ drift: pass rate declining over the last 8 runs (0.95 → 0.7"),
+            "{md}"
+        );
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::history::drift::{describe, Drift};
+use crate::drift::{describe, Drift};
 use crate::history::query::History;
 use crate::history::record::RunRecord;
 use crate::verdict::CaseStatus;
@@ -369,9 +369,20 @@ mod tests {
         assert!(!page.contains("<script>"), "{page}");
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(!page.contains("<b>") && !page.contains("<tag>"));
-        for part in ["Pass rate, with its 95% interval", "class=\"band\"", "Cost (USD per run)", "p95", "Cases × runs", "class=\"s failed\"", "Pass rate per tag"] {
+        for part in [
+            "Pass rate, with its 95% interval",
+            "class=\"band\"",
+            "Cost (USD per run)",
+            "p95",
+            "Cases × runs",
+            "class=\"s failed\"",
+            "Pass rate per tag",
+        ] {
             assert!(page.contains(part), "{part}");
         }
-        assert!(!page.contains("src=\"http"), "nothing loads from the network");
+        assert!(
+            !page.contains("src=\"http"),
+            "nothing loads from the network"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! `build_report`: a run's reduced cases in, the deterministic `RunReport` out.
 
+use crate::drift::Drift;
 use crate::gate::Policy;
-use crate::history::drift::Drift;
 use crate::results::case_result::CaseResult;
 use crate::results::compare::Comparison;
 use crate::results::run_report::{RunReport, REPORT_VERSION};

@@ -6,9 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::drift::Drift;
 use crate::exit;
 use crate::gate::GateResult;
-use crate::history::drift::Drift;
 use crate::results::case_result::CaseResult;
 use crate::results::compare::Comparison;
 use crate::results::summary::Summary;

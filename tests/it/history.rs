@@ -56,7 +56,13 @@ fn ten_demo_runs_show(history: &str) {
     let flag = format!("--history={history}");
     for i in 0..10 {
         let dir = out.path().join(i.to_string());
-        let o = gauntlet(&["eval", "suites/support.yaml", "--out", dir.to_str().unwrap(), &flag]);
+        let o = gauntlet(&[
+            "eval",
+            "suites/support.yaml",
+            "--out",
+            dir.to_str().unwrap(),
+            &flag,
+        ]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert!(stdout(&o).contains("history: run "), "{}", stdout(&o));
     }
@@ -73,7 +79,13 @@ fn ten_demo_runs_show(history: &str) {
     // The demo is deterministic: no case flips, no drift.
     assert_eq!(h["most_flipping"], serde_json::json!([]));
     assert_eq!(h["drift"]["alerts"], serde_json::json!([]));
-    assert_eq!(history_json("support", history, &["--last", "3"])["runs"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        history_json("support", history, &["--last", "3"])["runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     assert_eq!(
         history_json("support", history, &["--branch", "no-such-branch"])["runs"],
         serde_json::json!([])
@@ -84,7 +96,7 @@ fn ten_demo_runs_show(history: &str) {
     let table = stdout(&o);
     assert!(table.contains("suite `support`: 10 runs"), "{table}");
     assert!(table.contains("95% CI"), "{table}");
-    assert_eq!(table.matches("passed").count() >= 10, true, "{table}");
+    assert!(table.matches("passed").count() >= 10, "{table}");
 }
 
 #[test]
@@ -190,7 +202,13 @@ fn a_declining_week_raises_drift_and_a_noisy_stable_one_does_not() {
         let stable = dir.path().join("stable.db");
         for n in 0..8u32 {
             let fail = 0.05 + 0.25 * f64::from(n) / 7.0;
-            let o = night(rising.to_str().unwrap(), &dir.path().join("r"), seed, n, fail);
+            let o = night(
+                rising.to_str().unwrap(),
+                &dir.path().join("r"),
+                seed,
+                n,
+                fail,
+            );
             let report: Value = serde_json::from_str(&read(
                 dir.path().join(format!("r/night{n}/nightly/report.json")),
             ))
@@ -200,7 +218,11 @@ fn a_declining_week_raises_drift_and_a_noisy_stable_one_does_not() {
                 assert_eq!(alerts.len(), 1, "seed {seed}: {}", report["drift"]);
                 assert_eq!(alerts[0]["metric"], "pass_rate");
                 assert_eq!(o.status.code(), Some(1), "max_drift: 0 fails the gate");
-                assert!(stdout(&o).contains("drift: pass rate declining"), "{}", stdout(&o));
+                assert!(
+                    stdout(&o).contains("drift: pass rate declining"),
+                    "{}",
+                    stdout(&o)
+                );
                 let md = read(dir.path().join("r/night7/nightly/summary.md"));
                 assert!(md.contains("### Drift"), "{md}");
                 let rule = report["gate"]["rules"]
@@ -211,7 +233,13 @@ fn a_declining_week_raises_drift_and_a_noisy_stable_one_does_not() {
                     .cloned();
                 assert_eq!(rule.unwrap()["passed"], false);
             }
-            let o = night(stable.to_str().unwrap(), &dir.path().join("s"), seed, n, 0.2);
+            let o = night(
+                stable.to_str().unwrap(),
+                &dir.path().join("s"),
+                seed,
+                n,
+                0.2,
+            );
             let report: Value = serde_json::from_str(&read(
                 dir.path().join(format!("s/night{n}/nightly/report.json")),
             ))
@@ -251,8 +279,7 @@ fn baseline_from_history() {
         ],
         &[("NIGHTLY_FAIL", "0.3".into())],
     );
-    let report: Value =
-        serde_json::from_str(&read(out.join("nightly/report.json"))).unwrap();
+    let report: Value = serde_json::from_str(&read(out.join("nightly/report.json"))).unwrap();
     let regressions = report["baseline"]["regressions"].as_array().unwrap();
     assert!(!regressions.is_empty(), "{}", stdout(&o));
     assert_eq!(report["baseline"]["cases_before"], 40);
@@ -283,4 +310,67 @@ fn a_store_that_cannot_open_warns_and_the_run_stands() {
     let o = gauntlet(&["history", "nightly", "--history", "mysql://x"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown scheme"), "{}", stderr(&o));
+}
+
+/// The trend page renders in headless Chromium: charts, the interval band, the case × run grid,
+/// and a case id with markup shown as text.
+#[test]
+fn the_trend_page_renders_in_chromium() {
+    let Some(chrome) = crate::html::chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    for n in 0..3 {
+        let o = night(db, &dir.path().join("r"), 5, n, 0.3);
+        assert!(o.status.code().is_some_and(|c| c <= 1), "{}", stderr(&o));
+    }
+    let page = dir.path().join("trends.html");
+    let o = gauntlet(&[
+        "history",
+        "nightly",
+        "--history",
+        db,
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = read(&page);
+    assert!(!html.contains("<script"), "no script on the page");
+    let shot = dir.path().join("shot.png");
+    let r = crate::html::headless(
+        &chrome,
+        &page,
+        &[
+            "--window-size=1000,1400",
+            &format!("--screenshot={}", shot.display()),
+        ],
+    );
+    let png = std::fs::read(&shot).unwrap_or_else(|e| {
+        panic!(
+            "no screenshot ({e}): {}",
+            String::from_utf8_lossy(&r.stderr)
+        )
+    });
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
+    let dom =
+        String::from_utf8_lossy(&crate::html::headless(&chrome, &page, &["--dump-dom"]).stdout)
+            .into_owned();
+    assert!(dom.contains("Run history of"), "{dom}");
+    assert!(dom.contains("class=\"band\""), "the interval band is drawn");
+    assert_eq!(
+        dom.matches("<polyline").count(),
+        4,
+        "pass rate, cost, p50, p95"
+    );
+    assert_eq!(
+        dom.matches("class=\"s ").count(),
+        40 * 3,
+        "one cell per case and run"
+    );
 }
