@@ -63,6 +63,9 @@ pub enum Command {
         #[arg(long, short, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// The recorded runs of a suite (`eval --history`): pass rate with its interval, cost,
+    /// tokens, latency, commit; the cases that flip most; drift over the last runs.
+    History(HistoryCliArgs),
     /// List the cases of a suite after `--filter` and `--tag`.
     List {
         #[arg(value_name = "SUITE")]
@@ -128,6 +131,32 @@ pub struct InitArgs {
     /// The suite's name: suites/NAME.yaml, datasets/NAME/cases.jsonl.
     #[arg(long, default_value = "smoke", value_parser = parse_suite_name)]
     pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryCliArgs {
+    /// The suite's name, or its file.
+    #[arg(value_name = "SUITE")]
+    pub suite: String,
+    /// The store: a SQLite file or `postgres://…` (default: `GAUNTLET_HISTORY`, else
+    /// .gauntlet/history.db).
+    #[arg(long, value_name = "URL")]
+    pub history: Option<String>,
+    /// Only runs on this git branch.
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Only runs since a date (2026-01-31) or an age (7d, 12h).
+    #[arg(long, value_name = "DATE|AGE")]
+    pub since: Option<String>,
+    /// Only the last N runs.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub last: Option<u32>,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write a self-contained HTML page of the trends to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -231,6 +260,12 @@ pub struct EvalArgs {
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`, when set.
     #[arg(long, value_name = "URL")]
     pub otlp: Option<String>,
+    /// Record this run in the run history: `--history` alone uses `GAUNTLET_HISTORY`, else
+    /// .gauntlet/history.db; `--history=postgres://user@host/db` or `--history=FILE` names one.
+    /// Also tests drift over the last runs. Put the suites first or use `=`: a bare value after
+    /// `--history` is taken as its URL.
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub history: Option<String>,
 }
 
 /// Why a `--min-kappa` value is refused.

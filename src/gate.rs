@@ -27,6 +27,8 @@ pub struct Gate {
     pub alpha: f64,
     /// Flaky cases are reported but not gated.
     pub quarantine_flaky: bool,
+    /// With `--history`: at most this many drift alerts (no rule when unset).
+    pub max_drift: Option<u64>,
 }
 
 /// The error-rate limit a gate has unless the suite writes `max_error_rate: null`: a run where
@@ -44,6 +46,7 @@ impl Default for Gate {
             max_regressions: None,
             alpha: DEFAULT_ALPHA,
             quarantine_flaky: false,
+            max_drift: None,
         }
     }
 }
@@ -59,6 +62,8 @@ pub enum RuleKind {
     MaxErrorRate,
     /// Regressions plus lost cases against the baseline.
     MaxRegressions,
+    /// Drift alerts over the run history (`drift`).
+    MaxDrift,
 }
 
 /// Which side of its limit a rule's value must stay on.
@@ -87,15 +92,17 @@ impl RuleKind {
             RuleKind::MaxSoftFailRate => "max_soft_fail_rate",
             RuleKind::MaxErrorRate => "max_error_rate",
             RuleKind::MaxRegressions => "max_regressions",
+            RuleKind::MaxDrift => "max_drift",
         }
     }
 
     pub(crate) fn direction(self) -> Direction {
         match self {
             RuleKind::MinPassRate => Direction::AtLeast,
-            RuleKind::MaxSoftFailRate | RuleKind::MaxErrorRate | RuleKind::MaxRegressions => {
-                Direction::AtMost
-            }
+            RuleKind::MaxSoftFailRate
+            | RuleKind::MaxErrorRate
+            | RuleKind::MaxRegressions
+            | RuleKind::MaxDrift => Direction::AtMost,
         }
     }
 
@@ -105,7 +112,7 @@ impl RuleKind {
             RuleKind::MinPassRate => status.is_pass(),
             RuleKind::MaxSoftFailRate => status == CaseStatus::SoftFailed,
             RuleKind::MaxErrorRate => status == CaseStatus::Errored,
-            RuleKind::MaxRegressions => false,
+            RuleKind::MaxRegressions | RuleKind::MaxDrift => false,
         }
     }
 
@@ -114,7 +121,7 @@ impl RuleKind {
             RuleKind::MinPassRate | RuleKind::MaxSoftFailRate | RuleKind::MaxErrorRate => {
                 Unit::Rate
             }
-            RuleKind::MaxRegressions => Unit::Count,
+            RuleKind::MaxRegressions | RuleKind::MaxDrift => Unit::Count,
         }
     }
 }
@@ -203,18 +210,41 @@ impl Policy<'_> {
     /// The verdict on `cases` (the run's cases, reduced over repeats). `baseline_losses` is
     /// what the baseline comparison counts against `max_regressions`
     /// (`Comparison::gated_losses`); `None` without a baseline.
+    #[cfg(test)]
     pub(crate) fn verdict<C: GatedCase>(
         self,
         cases: &[C],
         baseline_losses: Option<usize>,
     ) -> GateResult {
-        match self {
+        self.verdict_with_drift(cases, baseline_losses, None)
+    }
+
+    /// `verdict`, with the number of drift alerts the run history raised (`None` without a
+    /// history): `max_drift` judges it when the suite sets it.
+    pub(crate) fn verdict_with_drift<C: GatedCase>(
+        self,
+        cases: &[C],
+        baseline_losses: Option<usize>,
+        drift_alerts: Option<usize>,
+    ) -> GateResult {
+        let mut result = match self {
             Policy::Suite { gate, uncalibrated } => {
                 let critical = critical_failures(&gate.critical, cases);
-                judge(gate, cases, critical, baseline_losses, uncalibrated)
+                let mut r = judge(gate, cases, critical, baseline_losses, uncalibrated);
+                if let (Some(limit), Some(alerts)) = (gate.max_drift, drift_alerts) {
+                    r.rules.push(GateRule::judge(
+                        RuleKind::MaxDrift,
+                        limit as f64,
+                        alerts as f64,
+                    ));
+                }
+                r
             }
             Policy::Shards(shards) => merged(&shards, cases, baseline_losses),
-        }
+        };
+        result.passed =
+            result.rules.iter().all(|r| r.passed) && result.critical_failures.is_empty();
+        result
     }
 }
 

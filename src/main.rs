@@ -45,6 +45,7 @@ fn run(cli: Cli) -> u8 {
         Command::Diff { old, new } => command::reports::diff(&old, &new),
         Command::Merge { reports, out } => command::reports::merge(&reports, &out),
         Command::Import { traces, out } => command::import::import(&traces, out.as_deref()),
+        Command::History(args) => command::history::run(&args),
         Command::Calibrate(args) => {
             command::calibrate::run(&args.judge, &args.labels, &args.mocks, args.min_kappa)
         }

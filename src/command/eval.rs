@@ -11,12 +11,14 @@ use crate::cancellation::Cancellation;
 use crate::cli::{load_all_with, quiet, stdout_color, usage_error, EvalArgs};
 use crate::command::calibration_gate::{check_calibration, soften_suite};
 use crate::command::confirm_runs::{confirm, ConfirmPlan};
+use crate::command::history_record::HistoryHook;
 use crate::command::reports::{read_report, ReadReportError};
 use crate::dry_run;
 use crate::duration::parse_duration;
 use crate::event::RunEvent;
 use crate::exit;
 use crate::gate::Policy;
+use crate::history::record::LatencyLog;
 use crate::journal::{done_keys, Journal};
 use crate::plan::work_items;
 use crate::provider::registry::Providers;
@@ -68,6 +70,26 @@ pub fn eval(args: EvalArgs) -> u8 {
             None
         }
     };
+    let history = match args.history.as_deref() {
+        None => None,
+        Some(flag) => {
+            let env = std::env::var(crate::history::location::ENV).ok();
+            match crate::history::location::Location::resolve(Some(flag), env.as_deref()) {
+                Ok(l) => Some(l),
+                Err(e) => return usage_error(format!("--history: {e}")),
+            }
+        }
+    };
+    let history_baseline = args
+        .baseline
+        .as_deref()
+        .is_some_and(|b| b == Path::new(crate::history::baseline::LAST_PASSED));
+    if history_baseline && history.is_none() {
+        return usage_error(format!(
+            "--baseline {} reads the run history (hint: add --history)",
+            crate::history::baseline::LAST_PASSED
+        ));
+    }
     let Some(suites) = load_all_with(&args.suites, &overrides) else {
         return exit::INVALID_INPUT;
     };
@@ -107,7 +129,7 @@ pub fn eval(args: EvalArgs) -> u8 {
     let mut baselines = Vec::new();
     for (suite, _, _) in &planned {
         match baseline_for(
-            args.baseline.as_deref(),
+            args.baseline.as_deref().filter(|_| !history_baseline),
             &suite.name,
             planned.len(),
             suite.run.limits.max_file_bytes,
@@ -225,6 +247,9 @@ pub fn eval(args: EvalArgs) -> u8 {
             progress,
             color,
             otlp: exporter.as_ref(),
+            history: history.as_ref(),
+            history_baseline,
+            selection: &selection,
         };
         let suite_code = runtime.block_on(eval_suite(
             &suite,
@@ -288,6 +313,11 @@ struct Outputs<'a> {
     color: bool,
     /// `--otlp`: where the runs are exported.
     otlp: Option<&'a OtlpExporter>,
+    /// `--history`: where the run is recorded.
+    history: Option<&'a crate::history::location::Location>,
+    /// `--baseline history:last-passed`.
+    history_baseline: bool,
+    selection: &'a crate::plan::CompiledSelection,
 }
 
 /// `work`: the selected cases and the providers built for them.
@@ -305,6 +335,11 @@ async fn eval_suite(
         ..
     } = *outputs;
     let started = Instant::now();
+    let hook = match outputs.history {
+        Some(location) => HistoryHook::open(location, &suite.path).await,
+        None => None,
+    };
+    let mut latencies = LatencyLog::default();
     let dir = out.join(&suite.name);
     let fingerprints = suite
         .cases
@@ -365,6 +400,10 @@ async fn eval_suite(
             .otlp
             .map(|e| e.reporter(&suite.name, &suite.target.label())),
     };
+    // Resumed runs keep their journalled latency: the history sees every run of the report.
+    for r in &done {
+        latencies.add(&r.id, r.latency_ms);
+    }
     let mut results = done;
     results.reserve_exact(work.len());
     let output = runner::run(
@@ -377,6 +416,7 @@ async fn eval_suite(
         &mut |mut result| {
             // The runs are reduced without their trajectories: the journal reporter has them
             // now, and the report writers read them back from there one at a time.
+            latencies.add(&result.id, result.latency_ms);
             result.trajectory = Trajectory::default();
             results.push(result);
         },
@@ -397,9 +437,26 @@ async fn eval_suite(
         target: suite.target.label(),
     };
     let policy = |id: &str| suite.min_pass.get(id).copied();
-    let scored = Scored::new(reduce_repeats(results, &policy));
+    let mut scored = Scored::new(reduce_repeats(results, &policy));
     let mut incomplete = output.incomplete;
-    let comparison = match outputs.baseline {
+    let mut history_base = None;
+    if let Some(hook) = &hook {
+        scored.drift = hook.drift(&suite.name, &scored.cases, &latencies).await;
+        if outputs.history_baseline {
+            history_base = hook.last_passed(&suite.name).await.map(|mut b| {
+                b.cases
+                    .retain(|c| outputs.selection.selects_id(&c.id, &c.tags));
+                b
+            });
+            if history_base.is_none() {
+                eprintln!(
+                    "note: no passing run of suite `{}` in the history yet: no baseline",
+                    suite.name
+                );
+            }
+        }
+    }
+    let comparison = match outputs.baseline.or(history_base.as_ref()) {
         None => None,
         Some(base) => {
             let mut cmp = compare(base, &scored.cases, suite.gate.alpha);
@@ -451,6 +508,9 @@ async fn eval_suite(
             print!("{}", render_comparison(cmp));
         }
     }
+    for alert in report.drift.iter().flat_map(|d| &d.alerts) {
+        println!("{}", crate::drift::describe(alert));
+    }
     let meta = Meta {
         gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
         concurrency: options.concurrency,
@@ -471,6 +531,15 @@ async fn eval_suite(
     reporters
         .list()
         .on_event(&RunEvent::Reported { report: &report });
+    if let Some(hook) = hook {
+        let models = suite
+            .provider_setup()
+            .models
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        hook.record(&report, models, latencies).await;
+    }
     if outputs.update_baseline {
         let file = out.join("baseline").join(format!("{}.json", suite.name));
         let written = std::fs::create_dir_all(out.join("baseline"))

@@ -4,6 +4,8 @@ pub(crate) mod calibration_gate;
 pub mod completions;
 pub mod confirm_runs;
 pub mod eval;
+pub mod history;
+pub(crate) mod history_record;
 pub mod import;
 pub mod init;
 pub mod inspect;

@@ -53,6 +53,11 @@ pub(crate) fn write_markdown(w: &mut dyn io::Write, report: &RunReport) -> io::R
             .as_ref()
             .map(crate::report::comparison_render::render_markdown)
             .unwrap_or_default(),
+        report
+            .drift
+            .as_ref()
+            .map(crate::report::drift_render::render_markdown)
+            .unwrap_or_default(),
     ];
     let after: Vec<String> = vec![by_tag(report)];
     let fixed: usize = before.iter().chain(&after).map(String::len).sum();

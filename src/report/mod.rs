@@ -3,6 +3,7 @@
 pub(crate) mod budget;
 pub(crate) mod comparison_render;
 pub(crate) mod csv;
+pub(crate) mod drift_render;
 pub(crate) mod format;
 pub(crate) mod github;
 pub(crate) mod html;
@@ -12,4 +13,5 @@ pub(crate) mod markdown;
 pub(crate) mod terminal;
 pub(crate) mod trajectories;
 pub(crate) mod trajectory_source;
+pub(crate) mod trend_html;
 pub(crate) mod write;

@@ -1,5 +1,6 @@
 //! `build_report`: a run's reduced cases in, the deterministic `RunReport` out.
 
+use crate::drift::Drift;
 use crate::gate::Policy;
 use crate::results::case_result::CaseResult;
 use crate::results::compare::Comparison;
@@ -22,6 +23,8 @@ pub struct ReportHeader {
 pub struct Scored {
     pub summary: Summary,
     pub cases: Vec<CaseResult>,
+    /// Drift over the run history, when `--history` tested it.
+    pub drift: Option<Drift>,
 }
 
 impl Scored {
@@ -42,6 +45,7 @@ impl Scored {
         Scored {
             summary: summarize(&cases),
             cases,
+            drift: None,
         }
     }
 }
@@ -55,9 +59,10 @@ pub fn build_report(
     baseline: Option<Comparison>,
     incomplete: Option<String>,
 ) -> RunReport {
-    let gate = gate.verdict(
+    let gate = gate.verdict_with_drift(
         &scored.cases,
         baseline.as_ref().map(Comparison::gated_losses),
+        scored.drift.as_ref().map(|d| d.alerts.len()),
     );
     RunReport {
         version: REPORT_VERSION,
@@ -68,6 +73,7 @@ pub fn build_report(
         summary: scored.summary,
         gate,
         baseline,
+        drift: scored.drift,
         cases: scored.cases,
     }
 }

@@ -401,6 +401,7 @@ mod tests {
             },
             gate: GateResult::default(),
             baseline: None,
+            drift: None,
             cases,
         }
     }

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::drift::Drift;
 use crate::exit;
 use crate::gate::GateResult;
 use crate::results::case_result::CaseResult;
@@ -31,6 +32,9 @@ pub struct RunReport {
     /// Changes against `--baseline`, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Comparison>,
+    /// Drift alerts over the run history, when the run was recorded with `--history`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Drift>,
     pub cases: Vec<CaseResult>,
 }
 
@@ -74,6 +78,7 @@ mod tests {
                 ..GateResult::default()
             },
             baseline: None,
+            drift: None,
             cases: vec![],
         };
         let table = [

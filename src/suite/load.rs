@@ -1074,6 +1074,7 @@ impl Loader {
             max_regressions: raw.max_regressions,
             alpha: raw.alpha.unwrap_or(DEFAULT_ALPHA),
             quarantine_flaky: raw.quarantine_flaky,
+            max_drift: raw.max_drift,
         }
     }
 

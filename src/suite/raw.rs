@@ -91,6 +91,9 @@ pub struct RawGate {
     /// With `--baseline`: at most this many regressions (pass → fail).
     #[serde(default)]
     pub max_regressions: Option<u64>,
+    /// With `--history`: at most this many drift alerts over the recorded runs.
+    #[serde(default)]
+    pub max_drift: Option<u64>,
     /// Significance level for regressions of repeated cases (Fisher's exact test). Default 0.05.
     #[serde(default)]
     pub alpha: Option<f64>,

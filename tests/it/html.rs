@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::support::{eval_into, missing_external, read, stderr};
 
-fn chromium() -> Option<PathBuf> {
+pub fn chromium() -> Option<PathBuf> {
     let candidates = [
         std::env::var("GAUNTLET_CHROMIUM").unwrap_or_default(),
         "/usr/bin/chromium".into(),
@@ -24,7 +24,7 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// Runs headless Chromium on a local file with the flags this closed network needs.
-fn headless(chrome: &Path, page: &Path, extra: &[&str]) -> std::process::Output {
+pub fn headless(chrome: &Path, page: &Path, extra: &[&str]) -> std::process::Output {
     let profile = tempfile::tempdir().unwrap();
     Command::new(chrome)
         .args([

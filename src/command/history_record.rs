@@ -1,0 +1,112 @@
+//! `HistoryHook`: what `eval --history` does around a suite's run — read the recorded runs
+//! for the drift test and the `history:last-passed` baseline, and record the finished run.
+//! Any failure here is a warning: the run and its reports stand.
+
+use std::path::Path;
+
+use crate::drift::{detect, Drift, Point, DEFAULT_ALPHA, DEFAULT_WINDOW};
+use crate::history::baseline::{as_report, last_passed};
+use crate::history::git::{git_info, GitInfo};
+use crate::history::location::Location;
+use crate::history::record::RunRecord;
+use crate::history::record::{run_record, LatencyLog, RunContext};
+use crate::history::store::{RunFilter, Store};
+use crate::history::time::now_unix;
+use crate::results::case_result::CaseResult;
+use crate::results::run_report::RunReport;
+
+/// The store of a run and the facts gathered for its record.
+pub(crate) struct HistoryHook {
+    store: Store,
+    git: GitInfo,
+    started_at: i64,
+}
+
+impl HistoryHook {
+    /// Opens the store for a suite's run; a store that cannot be opened is a warning and no
+    /// hook.
+    pub(crate) async fn open(location: &Location, suite_file: &Path) -> Option<HistoryHook> {
+        let started_at = now_unix();
+        match Store::open(location).await {
+            Ok(store) => Some(HistoryHook {
+                store,
+                git: git_info(suite_file.parent().unwrap_or(Path::new("."))),
+                started_at,
+            }),
+            Err(e) => {
+                eprintln!("warning: {e}; this run is not recorded");
+                None
+            }
+        }
+    }
+
+    fn branch_filter(&self) -> RunFilter {
+        RunFilter {
+            branch: self.git.branch.clone(),
+            ..RunFilter::default()
+        }
+    }
+
+    /// The newest passing run on this branch, as a baseline report.
+    pub(crate) async fn last_passed(&self, suite: &str) -> Option<RunReport> {
+        match self.store.runs(suite, &self.branch_filter()).await {
+            Ok(runs) => last_passed(&runs).map(as_report),
+            Err(e) => {
+                eprintln!("warning: {e}; no baseline from the history");
+                None
+            }
+        }
+    }
+
+    /// Drift over the last runs on this branch and this one (`cases`, `latencies`).
+    pub(crate) async fn drift(
+        &self,
+        suite: &str,
+        cases: &[CaseResult],
+        latencies: &LatencyLog,
+    ) -> Option<Drift> {
+        let filter = RunFilter {
+            last: Some(DEFAULT_WINDOW as u32 - 1),
+            ..self.branch_filter()
+        };
+        let runs = match self.store.runs(suite, &filter).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("warning: {e}; no drift test");
+                return None;
+            }
+        };
+        let mut points: Vec<Point> = runs
+            .iter()
+            .filter(|r| r.incomplete.is_none())
+            .map(RunRecord::point)
+            .collect();
+        points.push(Point::of_cases(
+            cases
+                .iter()
+                .map(|c| (c.status.is_pass(), c.cost_usd, latencies.mean(&c.id))),
+        ));
+        Some(detect(&points, DEFAULT_ALPHA))
+    }
+
+    /// Records the finished run; a failure is a warning.
+    pub(crate) async fn record(
+        self,
+        report: &RunReport,
+        models: Vec<String>,
+        latencies: LatencyLog,
+    ) {
+        let ctx = RunContext {
+            started_at: self.started_at,
+            git: self.git.clone(),
+            models,
+            latencies: latencies.means(),
+        };
+        let record = run_record(report, ctx);
+        match self.store.record(&record).await {
+            Ok(id) => println!("history: run {id} recorded"),
+            Err(e) => eprintln!("warning: {e}; this run is not recorded (its reports stand)"),
+        }
+        self.store.close().await;
+    }
+}
