@@ -123,6 +123,14 @@ mod tests {
         let with = |check: Value| serde_json::json!({"name": "s", "target": {"harness": {"model": "m"}}, "checks": [check]});
         assert!(suite.is_valid(&with(serde_json::json!({"max_steps": 3}))));
         assert!(!suite.is_valid(&with(serde_json::json!({"max_steps": "many"}))));
+        // A limit on one agent's own calls: `{max, agent}`, both needed, nothing else.
+        assert!(suite.is_valid(&with(
+            serde_json::json!({"max_steps": {"max": 2, "agent": "a"}})
+        )));
+        assert!(!suite.is_valid(&with(serde_json::json!({"max_steps": {"max": 2}}))));
+        assert!(!suite.is_valid(&with(
+            serde_json::json!({"max_cost_usd": {"max": 1, "agent": "a", "min": 0}})
+        )));
         assert!(!suite.is_valid(&with(serde_json::json!({"name": "no kind"}))));
         assert!(!suite.is_valid(&with(serde_json::json!({"contains": "a", "regex": "b"}))));
     }

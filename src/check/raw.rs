@@ -114,7 +114,8 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed {
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
         Ok(match self.0 {
-            Shape::Any => Option::<Value>::deserialize(d)?,
+            // The family reads the bound or the `{max, agent}` map and says what is wrong.
+            Shape::Any | Shape::U64OrAgent | Shape::F64OrAgent => Option::<Value>::deserialize(d)?,
             Shape::Bool => Option::<bool>::deserialize(d)?.map(Value::Bool),
             Shape::U64 => Option::<u64>::deserialize(d)?.map(Value::from),
             Shape::F64 => Option::<f64>::deserialize(d)?.map(Value::from),
@@ -182,10 +183,22 @@ impl schemars::JsonSchema for RawCheck {
     }
 }
 
+/// A bound, or the same bound on one agent's own calls.
+fn scoped(bound: Value) -> Value {
+    serde_json::json!({"anyOf": [bound.clone(), {
+        "type": "object",
+        "properties": {"max": bound, "agent": {"type": "string"}},
+        "required": ["max", "agent"],
+        "additionalProperties": false,
+    }]})
+}
+
 /// The value a kind of this shape accepts (null aside: a null kind is no kind).
 fn shape_schema(shape: Shape) -> Value {
     match shape {
         Shape::Any => serde_json::json!({}),
+        Shape::U64OrAgent => scoped(serde_json::json!({"type": "integer", "minimum": 0})),
+        Shape::F64OrAgent => scoped(serde_json::json!({"type": "number", "minimum": 0})),
         Shape::Bool => serde_json::json!({"type": "boolean"}),
         Shape::U64 => serde_json::json!({"type": "integer", "minimum": 0}),
         Shape::F64 => serde_json::json!({"type": "number"}),

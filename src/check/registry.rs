@@ -31,6 +31,10 @@ pub enum Family {
 pub enum Shape {
     /// Any YAML/JSON value; the family parses shorthands itself.
     Any,
+    /// A whole-number bound, or `{max, agent}`: the bound on one agent's own calls.
+    U64OrAgent,
+    /// A number bound, or `{max, agent}`.
+    F64OrAgent,
     Bool,
     U64,
     F64,

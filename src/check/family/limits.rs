@@ -20,11 +20,11 @@ use crate::trajectory_tree::usage_of;
 pub(crate) const KINDS: &[Kind] = &[
     Kind {
         name: "max_steps",
-        shape: Shape::Any,
+        shape: Shape::U64OrAgent,
     },
     Kind {
         name: "max_tokens",
-        shape: Shape::Any,
+        shape: Shape::U64OrAgent,
     },
     Kind {
         name: "escalated",
@@ -36,11 +36,11 @@ pub(crate) const KINDS: &[Kind] = &[
     },
     Kind {
         name: "max_cost_usd",
-        shape: Shape::Any,
+        shape: Shape::F64OrAgent,
     },
     Kind {
         name: "max_latency_ms",
-        shape: Shape::Any,
+        shape: Shape::U64OrAgent,
     },
 ];
 
