@@ -37,6 +37,28 @@ pub(crate) struct Request<'a> {
     /// agent cannot get it from its environment, which is set once).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
+    /// The turn protocol (a case with a simulated user): which user turn this is (0-based).
+    /// Absent otherwise, so a one-shot request is exactly what it always was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turn: Option<u32>,
+    /// The turn protocol: the conversation before this turn, oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<&'a [HistoryEntry]>,
+}
+
+/// One message of the conversation so far, as the turn protocol sends it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct HistoryEntry {
+    pub role: HistoryRole,
+    pub content: String,
+}
+
+/// Who said a message of the history: the user (scripted or simulated) or the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum HistoryRole {
+    User,
+    Agent,
 }
 
 impl<'a> Request<'a> {
@@ -53,6 +75,25 @@ impl<'a> Request<'a> {
             vars: case.vars(),
             fixtures,
             traceparent: None,
+            turn: None,
+            history: None,
+        }
+    }
+
+    /// The request of user turn `turn` of the turn protocol: `input` is this turn's message,
+    /// `turns` every user message so far (this one last), `history` the conversation before it.
+    pub(crate) fn with_turn(
+        self,
+        turn: u32,
+        turns: &'a [String],
+        history: &'a [HistoryEntry],
+    ) -> Self {
+        Request {
+            input: turns.last().map(String::as_str).unwrap_or_default(),
+            turns,
+            turn: Some(turn),
+            history: Some(history),
+            ..self
         }
     }
 

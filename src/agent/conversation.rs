@@ -1,0 +1,128 @@
+//! `converse`: the turn protocol that lets a simulated user talk to an external agent.
+//!
+//! A case with a simulated user on a `command` or `http` target is a conversation, not one
+//! request: gauntlet sends each user message as its own request (the scripted turns first,
+//! then what the simulated user says), with the turn index and the history so far; the agent
+//! answers each with an ordinary reply. It ends when the user says it is done, after
+//! `max_turns` user turns (scripted ones count, as in the harness), or when a reply errors or
+//! escalates. The run's trajectory is every turn's user step followed by that turn's steps.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::agent::case_input::CaseInput;
+use crate::agent::harness::simulated_user::{parse_reply, SimulatedUserChat, UserReply};
+use crate::agent::protocol::{HistoryEntry, HistoryRole, Reply, Request};
+use crate::provider::registry::Providers;
+use crate::provider::types::{ModelId, Provider};
+use crate::trajectory::{EndReason, Step, Trajectory};
+
+/// An external agent answering one turn: the request line in, its reply (or the `errored`
+/// trajectory of a failed exchange) out.
+pub(crate) trait TurnAgent {
+    fn answer(&mut self, request: String)
+        -> impl std::future::Future<Output = Result<Reply, Trajectory>> + Send;
+}
+
+/// Runs repeat `repeat` of `case` (which has a simulated user) as a conversation with `agent`;
+/// `user_model` plays the user. Never fails: problems give an `errored` trajectory that keeps
+/// the turns so far.
+pub(crate) async fn converse(
+    case: &dyn CaseInput,
+    repeat: u32,
+    user_model: Option<&ModelId>,
+    providers: &Providers,
+    agent: &mut impl TurnAgent,
+) -> Trajectory {
+    let Some(user) = case.simulated_user() else {
+        return Trajectory::errored("the turn protocol needs a case with a simulated `user`");
+    };
+    let Some(model) = user_model else {
+        return Trajectory::errored("a simulated `user` on this target needs `user_model`");
+    };
+    // The per-case mock script is the agent's; the simulated user follows rules.
+    let provider: Arc<dyn Provider> = match providers.get(model, &[]) {
+        Ok(p) => p,
+        Err(e) => return Trajectory::errored(format!("simulated user: {}", e.message)),
+    };
+    let mut chat = SimulatedUserChat::new(user);
+    let mut scripted: VecDeque<String> = case.turns().iter().cloned().collect();
+    let mut said: Vec<String> = Vec::new();
+    let mut history: Vec<HistoryEntry> = Vec::new();
+    let mut traj = Trajectory::default();
+    let mut costs: Vec<f64> = Vec::new();
+    loop {
+        let text = match scripted.pop_front() {
+            Some(t) => t,
+            None => {
+                if said.len() as u64 >= u64::from(user.max_turns) {
+                    break;
+                }
+                let request = chat.request(&model.model);
+                match provider.complete(&request).await {
+                    Ok(r) => match parse_reply(r.content.as_deref()) {
+                        UserReply::Done => break,
+                        UserReply::Says(t) => t,
+                    },
+                    Err(e) => {
+                        return stopped(
+                            traj,
+                            EndReason::Error,
+                            format!("simulated user failed: {}", e.message),
+                        )
+                    }
+                }
+            }
+        };
+        chat.user_said(&text);
+        traj.steps.push(Step::User {
+            content: text.clone(),
+        });
+        said.push(text.clone());
+        let turn = (said.len() - 1) as u32;
+        let line = Request::new(case)
+            .with_repeat(repeat)
+            .with_turn(turn, &said, &history)
+            .to_line();
+        let answer = match agent.answer(line).await {
+            Ok(reply) => reply.into_trajectory(),
+            Err(failed) => {
+                let reason = failed.error.unwrap_or_default();
+                return stopped(traj, failed.end, format!("turn {turn}: {reason}"));
+            }
+        };
+        traj.steps.extend(answer.steps);
+        traj.usage.add(answer.usage);
+        costs.extend(answer.cost_usd);
+        if answer.state.is_some() {
+            // Each reply reports the world as it is now: the last one is the end state.
+            traj.state = answer.state;
+        }
+        traj.cost_usd = (!costs.is_empty()).then(|| costs.iter().sum());
+        traj.output = answer.output.clone();
+        if answer.end != EndReason::Completed {
+            // An error or an escalation ends the conversation: a human takes over.
+            traj.end = answer.end;
+            traj.error = answer.error;
+            return traj;
+        }
+        chat.agent_said(&answer.output);
+        history.push(HistoryEntry {
+            role: HistoryRole::User,
+            content: text,
+        });
+        history.push(HistoryEntry {
+            role: HistoryRole::Agent,
+            content: answer.output,
+        });
+    }
+    traj.end = EndReason::Completed;
+    traj
+}
+
+/// The conversation so far, ended early with `end` and `reason`.
+fn stopped(mut traj: Trajectory, end: EndReason, reason: String) -> Trajectory {
+    traj.end = end;
+    traj.error = Some(reason);
+    traj
+}

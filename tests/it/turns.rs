@@ -1,0 +1,158 @@
+//! The turn protocol: a simulated user (a mock model with rules) talks with a `command` agent
+//! turn by turn; every turn is in the trajectory.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{eval_into, read, stderr, stdout};
+
+/// Answers each turn with what it got: the turn index, the message and how much history came
+/// with it; a `note` tool step per turn; the world's state counts the turns. With `--lines` it
+/// is persistent (one JSON line per turn, echoing `id` and `repeat`).
+const AGENT: &str = r#"
+import json, sys
+
+def answer(req):
+    if "turn" not in req:  # a case with no simulated user: one request, as always
+        assert "history" not in req, req
+        req = dict(req, turn=0, history=[])
+    turn, history = req["turn"], req["history"]
+    assert req["input"] == req["turns"][-1] and len(req["turns"]) == turn + 1, req
+    assert len(history) == 2 * turn, req
+    assert all(h["role"] == ("user" if i % 2 == 0 else "agent") for i, h in enumerate(history)), req
+    text = req["input"]
+    out = "refund issued for order 7" if "refund" in text else f"turn {turn}: which order?"
+    reply = {"output": out,
+             "trajectory": {"steps": [
+                 {"type": "tool", "name": "note", "args": {"turn": turn}, "result": {"ok": True}},
+                 {"type": "model", "content": out, "usage": {"input_tokens": 10, "output_tokens": 1}}]},
+             "state": {"turns": turn + 1}}
+    if "--lines" in sys.argv:
+        reply["id"], reply["repeat"] = req["id"], req["repeat"]
+    return reply
+
+if "--lines" in sys.argv:
+    for line in sys.stdin:
+        print(json.dumps(answer(json.loads(line))), flush=True)
+else:
+    print(json.dumps(answer(json.load(sys.stdin))))
+"#;
+
+/// The simulated user: asks for a refund once the agent asked which order, stops when it is done.
+const USER: &str = r#"
+rules:
+  - when: {purpose: simulated_user, user: 'refund issued'}
+    reply: {text: "Thanks! ###STOP###"}
+  - when: {purpose: simulated_user, user: 'which order'}
+    reply: {text: "I want a refund for order 7"}
+"#;
+
+/// A user that never stops: the conversation ends at `max_turns`.
+const STUBBORN: &str = r#"
+rules:
+  - when: {purpose: simulated_user}
+    reply: {text: "and another thing"}
+"#;
+
+fn suite(dir: &Path, command: &str, user_model: &str) {
+    std::fs::create_dir_all(dir.join("mocks")).unwrap();
+    std::fs::write(dir.join("agent.py"), AGENT).unwrap();
+    std::fs::write(dir.join("mocks/user.yaml"), USER).unwrap();
+    std::fs::write(dir.join("mocks/stubborn.yaml"), STUBBORN).unwrap();
+    std::fs::write(
+        dir.join("cases.jsonl"),
+        concat!(
+            r#"{"id": "refund", "input": ["hello", "my parcel"], "user": {"persona": "brief", "goal": "refund order 7", "max_turns": 6}, "checks": [{"contains": "refund issued"}, {"end_state": {"turns": 3}}]}"#,
+            "\n",
+            r#"{"id": "one-shot", "input": "hi", "checks": [{"contains": "which order"}]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("suite.yaml"),
+        format!("name: turns\ndataset: cases.jsonl\ntarget:\n  command: {{{command}, user_model: {user_model}}}\nrun: {{repeat: 2}}\n"),
+    )
+    .unwrap();
+}
+
+fn trajectories(out: &Path) -> Vec<Value> {
+    read(out.join("turns/trajectories.jsonl"))
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a trajectory line"))
+        .collect()
+}
+
+fn user_turns(t: &Value) -> Vec<String> {
+    t["trajectory"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["type"] == "user")
+        .map(|s| s["content"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn run(command: &str, user_model: &str) -> (Value, Vec<Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    suite(dir.path(), command, user_model);
+    let (o, out) = eval_into(dir.path().join("suite.yaml").to_str().unwrap(), &[]);
+    if user_model == "mock:user" {
+        assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    }
+    let report = serde_json::from_str(&read(out.path().join("turns/report.json"))).unwrap();
+    (report, trajectories(out.path()))
+}
+
+fn assert_conversation(traj: &[Value]) {
+    let refunds: Vec<&Value> = traj.iter().filter(|t| t["id"] == "refund").collect();
+    assert_eq!(refunds.len(), 1, "{traj:?}");
+    for t in refunds {
+        // Two scripted turns, one simulated; the user's "Thanks! ###STOP###" ends it.
+        assert_eq!(
+            user_turns(t),
+            ["hello", "my parcel", "I want a refund for order 7"],
+            "{t}"
+        );
+        let steps = t["trajectory"]["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 9, "user, tool, model per turn: {t}");
+        let notes: Vec<&Value> = steps
+            .iter()
+            .filter(|s| s["type"] == "tool")
+            .map(|s| &s["args"]["turn"])
+            .collect();
+        assert_eq!(notes, [0, 1, 2], "{t}");
+        assert_eq!(t["trajectory"]["output"], "refund issued for order 7");
+        assert_eq!(t["trajectory"]["usage"]["input_tokens"], 30, "summed: {t}");
+        assert_eq!(t["trajectory"]["state"], serde_json::json!({"turns": 3}));
+    }
+    let one_shot = traj.iter().find(|t| t["id"] == "one-shot").unwrap();
+    assert!(user_turns(one_shot).is_empty(), "as today: {one_shot}");
+}
+
+#[test]
+fn a_simulated_user_drives_a_per_case_command_agent_turn_by_turn() {
+    let (report, traj) = run("argv: [python3, agent.py]", "mock:user");
+    assert_eq!(report["summary"]["passed"], 2, "{report}");
+    assert_conversation(&traj);
+}
+
+#[test]
+fn a_simulated_user_drives_a_persistent_command_agent_turn_by_turn() {
+    let (report, traj) = run(
+        "argv: [python3, agent.py, --lines], persistent: true",
+        "mock:user",
+    );
+    assert_eq!(report["summary"]["passed"], 2, "{report}");
+    assert_conversation(&traj);
+}
+
+#[test]
+fn a_user_that_never_stops_is_cut_at_max_turns() {
+    let (_, traj) = run("argv: [python3, agent.py]", "mock:stubborn");
+    let t = traj.iter().find(|t| t["id"] == "refund").unwrap();
+    let turns = user_turns(t);
+    assert_eq!(turns.len(), 6, "max_turns counts the scripted turns: {t}");
+    assert_eq!(turns[2..], ["and another thing"; 4]);
+}
