@@ -28,12 +28,12 @@ use crate::agent::target::Target;
 use crate::agent::target_load::TargetLoad;
 use crate::agent::traced::{reply_trajectory, Traced};
 use crate::otlp::traces::Traces;
-use crate::provider::registry::Providers;
-use crate::provider::types::ModelId;
 use crate::process::{
     describe_exit, output_limit_message, read_line_bounded, resolve_program, Group, OutputLimits,
     Program, ProgramError, RunError, Tail,
 };
+use crate::provider::registry::Providers;
+use crate::provider::types::ModelId;
 use crate::text::tail;
 use crate::trajectory::Trajectory;
 
@@ -128,7 +128,12 @@ impl CommandTarget {
 
     /// Runs one case: never fails, a broken agent gives an `errored` trajectory. A case with
     /// a simulated user is a conversation (the turn protocol), one exchange per user turn.
-    pub(crate) async fn run(&self, case: &dyn CaseInput, repeat: u32, providers: &Providers) -> Trajectory {
+    pub(crate) async fn run(
+        &self,
+        case: &dyn CaseInput,
+        repeat: u32,
+        providers: &Providers,
+    ) -> Trajectory {
         if case.simulated_user().is_some() {
             let user_model = self.user_model.as_ref();
             return if self.persistent {

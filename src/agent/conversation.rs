@@ -20,8 +20,10 @@ use crate::trajectory::{EndReason, Step, Trajectory};
 /// An external agent answering one turn: the request line in, its reply (or the `errored`
 /// trajectory of a failed exchange) out.
 pub(crate) trait TurnAgent {
-    fn answer(&mut self, request: String)
-        -> impl std::future::Future<Output = Result<Reply, Trajectory>> + Send;
+    fn answer(
+        &mut self,
+        request: String,
+    ) -> impl std::future::Future<Output = Result<Reply, Trajectory>> + Send;
 }
 
 /// Runs repeat `repeat` of `case` (which has a simulated user) as a conversation with `agent`;

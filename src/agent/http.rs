@@ -19,9 +19,9 @@ use crate::agent::traced::{reply_trajectory, Traced};
 use crate::http_client::HttpClientError;
 use crate::limits::format_size;
 use crate::otlp::traces::Traces;
+use crate::provider::body::{read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
 use crate::provider::registry::Providers;
 use crate::provider::types::ModelId;
-use crate::provider::body::{read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
 use crate::text::excerpt;
 use crate::trajectory::Trajectory;
 
@@ -106,7 +106,12 @@ impl HttpTarget {
     /// Runs repeat `repeat` of one case: never fails, a broken endpoint gives an `errored`
     /// trajectory. The request carries `id` and `repeat`, as a command agent's does. A case
     /// with a simulated user is a conversation (the turn protocol), one POST per user turn.
-    pub(crate) async fn run(&self, case: &dyn CaseInput, repeat: u32, providers: &Providers) -> Trajectory {
+    pub(crate) async fn run(
+        &self,
+        case: &dyn CaseInput,
+        repeat: u32,
+        providers: &Providers,
+    ) -> Trajectory {
         if case.simulated_user().is_some() {
             let user_model = self.user_model.as_ref();
             return converse(case, repeat, user_model, providers, &mut HttpTurns(self)).await;

@@ -301,6 +301,36 @@ mod tests {
     }
 
     #[test]
+    fn a_turn_request_carries_the_turn_and_the_history_and_this_turns_message() {
+        let c = case();
+        let said = vec!["hi".to_string(), "order 7".to_string()];
+        let history = [
+            HistoryEntry {
+                role: HistoryRole::User,
+                content: "hi".into(),
+            },
+            HistoryEntry {
+                role: HistoryRole::Agent,
+                content: "Which order?".into(),
+            },
+        ];
+        let line = Request::new(&c)
+            .with_repeat(1)
+            .with_turn(1, &said, &history)
+            .to_line();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["turn"], 1);
+        assert_eq!(v["repeat"], 1);
+        assert_eq!(v["input"], "order 7");
+        assert_eq!(v["turns"], json!(["hi", "order 7"]));
+        assert_eq!(
+            v["history"],
+            json!([{"role": "user", "content": "hi"}, {"role": "agent", "content": "Which order?"}])
+        );
+        assert!(!line.contains("secret"));
+    }
+
+    #[test]
     fn a_full_reply_becomes_a_trajectory() {
         let t = parse_reply(
             r#"{"output": "done", "trajectory": {"steps": [
