@@ -12,9 +12,9 @@ use crate::suite::model::Case;
 /// One diagnostic per case with a simulated user, when the target is external and has no
 /// `user_model`.
 pub(crate) fn external_user_problems(target: &Target, cases: &[Case]) -> Vec<Diagnostic> {
-    let kind = match target {
-        Target::Command(_) => "command",
-        Target::Http(_) => "http",
+    let (a, kind) = match target {
+        Target::Command(_) => ("a", "command"),
+        Target::Http(_) => ("an", "http"),
         _ => return Vec::new(),
     };
     if target.user_model().is_some() {
@@ -32,7 +32,7 @@ pub(crate) fn external_user_problems(target: &Target, cases: &[Case]) -> Vec<Dia
             let d = Diagnostic::new(
                 file,
                 format!(
-                    "case `{}`: a simulated `user` on a `{kind}` target needs `user_model` on the target (the model that plays the user)",
+                    "case `{}`: a simulated `user` on {a} `{kind}` target needs `user_model` on the target (the model that plays the user)",
                     c.id
                 ),
             )

@@ -1,7 +1,9 @@
 //! The turn protocol: a simulated user (a mock model with rules) talks with a `command` agent
 //! turn by turn; every turn is in the trajectory.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -32,7 +34,26 @@ def answer(req):
         reply["id"], reply["repeat"] = req["id"], req["repeat"]
     return reply
 
-if "--lines" in sys.argv:
+if "--http" in sys.argv:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            body = json.dumps(answer(req)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print(f"listening on http://127.0.0.1:{server.server_port}/", flush=True)
+    server.serve_forever()
+elif "--lines" in sys.argv:
     for line in sys.stdin:
         print(json.dumps(answer(json.loads(line))), flush=True)
 else:
@@ -55,11 +76,17 @@ rules:
     reply: {text: "and another thing"}
 "#;
 
-fn suite(dir: &Path, command: &str, user_model: &str) {
+/// Writes the agent and the user's rules (the suite comes later: an http target needs the
+/// agent running first).
+fn agent_files(dir: &Path) {
     std::fs::create_dir_all(dir.join("mocks")).unwrap();
     std::fs::write(dir.join("agent.py"), AGENT).unwrap();
     std::fs::write(dir.join("mocks/user.yaml"), USER).unwrap();
     std::fs::write(dir.join("mocks/stubborn.yaml"), STUBBORN).unwrap();
+}
+
+/// Writes the cases and a suite whose target is `kind: {fields, user_model}`.
+fn suite(dir: &Path, kind: &str, fields: &str, user_model: &str) {
     std::fs::write(
         dir.join("cases.jsonl"),
         concat!(
@@ -72,7 +99,7 @@ fn suite(dir: &Path, command: &str, user_model: &str) {
     .unwrap();
     std::fs::write(
         dir.join("suite.yaml"),
-        format!("name: turns\ndataset: cases.jsonl\ntarget:\n  command: {{{command}, user_model: {user_model}}}\nrun: {{repeat: 2}}\n"),
+        format!("name: turns\ndataset: cases.jsonl\ntarget:\n  {kind}: {{{fields}, user_model: {user_model}}}\nrun: {{repeat: 2}}\n"),
     )
     .unwrap();
 }
@@ -94,10 +121,15 @@ fn user_turns(t: &Value) -> Vec<String> {
         .collect()
 }
 
-fn run(command: &str, user_model: &str) -> (Value, Vec<Value>) {
+fn run(kind: &str, fields: &str, user_model: &str) -> (Value, Vec<Value>) {
     let dir = tempfile::tempdir().unwrap();
-    suite(dir.path(), command, user_model);
-    let (o, out) = eval_into(dir.path().join("suite.yaml").to_str().unwrap(), &[]);
+    agent_files(dir.path());
+    run_in(dir.path(), kind, fields, user_model)
+}
+
+fn run_in(dir: &Path, kind: &str, fields: &str, user_model: &str) -> (Value, Vec<Value>) {
+    suite(dir, kind, fields, user_model);
+    let (o, out) = eval_into(dir.join("suite.yaml").to_str().unwrap(), &[]);
     if user_model == "mock:user" {
         assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     }
@@ -133,7 +165,7 @@ fn assert_conversation(traj: &[Value]) {
 
 #[test]
 fn a_simulated_user_drives_a_per_case_command_agent_turn_by_turn() {
-    let (report, traj) = run("argv: [python3, agent.py]", "mock:user");
+    let (report, traj) = run("command", "argv: [python3, agent.py]", "mock:user");
     assert_eq!(report["summary"]["passed"], 2, "{report}");
     assert_conversation(&traj);
 }
@@ -141,6 +173,7 @@ fn a_simulated_user_drives_a_per_case_command_agent_turn_by_turn() {
 #[test]
 fn a_simulated_user_drives_a_persistent_command_agent_turn_by_turn() {
     let (report, traj) = run(
+        "command",
         "argv: [python3, agent.py, --lines], persistent: true",
         "mock:user",
     );
@@ -150,9 +183,61 @@ fn a_simulated_user_drives_a_persistent_command_agent_turn_by_turn() {
 
 #[test]
 fn a_user_that_never_stops_is_cut_at_max_turns() {
-    let (_, traj) = run("argv: [python3, agent.py]", "mock:stubborn");
+    let (_, traj) = run("command", "argv: [python3, agent.py]", "mock:stubborn");
     let t = traj.iter().find(|t| t["id"] == "refund").unwrap();
     let turns = user_turns(t);
     assert_eq!(turns.len(), 6, "max_turns counts the scripted turns: {t}");
     assert_eq!(turns[2..], ["and another thing"; 4]);
+}
+
+#[test]
+fn a_simulated_user_drives_an_http_agent_turn_by_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    agent_files(dir.path());
+    let mut child = Command::new("python3")
+        .arg(dir.path().join("agent.py"))
+        .arg("--http")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("the server announces its port");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    let result = std::panic::catch_unwind(|| {
+        run_in(dir.path(), "http", &format!("url: \"{url}\""), "mock:user")
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let (report, traj) = result.unwrap();
+    assert_eq!(report["summary"]["passed"], 2, "{report}");
+    assert_conversation(&traj);
+}
+
+#[test]
+fn without_a_user_model_a_simulated_user_is_still_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    agent_files(dir.path());
+    suite(
+        dir.path(),
+        "http",
+        "url: \"http://127.0.0.1:9/\"",
+        "mock:user",
+    );
+    let text = read(dir.path().join("suite.yaml")).replace(", user_model: mock:user", "");
+    std::fs::write(dir.path().join("suite.yaml"), text).unwrap();
+    let o =
+        crate::support::gauntlet(&["validate", dir.path().join("suite.yaml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("case `refund`: a simulated `user` on an `http` target needs `user_model`"),
+        "{}",
+        stderr(&o)
+    );
 }
