@@ -128,3 +128,95 @@ fn stopped(mut traj: Trajectory, end: EndReason, reason: String) -> Trajectory {
     traj.error = Some(reason);
     traj
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::harness::simulated_user::SimulatedUser;
+    use crate::agent::protocol::read_reply;
+    use crate::provider::mock_rules::MockRules;
+    use crate::suite::model::Case;
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// Answers from a list, one reply per turn, and keeps the requests it got.
+    struct Scripted {
+        replies: Vec<&'static str>,
+        got: Vec<serde_json::Value>,
+    }
+
+    impl TurnAgent for Scripted {
+        async fn answer(&mut self, request: String) -> Result<Reply, Trajectory> {
+            self.got.push(serde_json::from_str(&request).unwrap());
+            read_reply(self.replies.remove(0))
+        }
+    }
+
+    fn providers() -> Providers {
+        let rules = "rules:\n  - when: {purpose: simulated_user}\n    reply: {text: \"more\"}\n";
+        let rules = MockRules::parse(Path::new("u.yaml"), rules).unwrap();
+        Providers::new(BTreeMap::from([("u".to_string(), Arc::new(rules))]))
+    }
+
+    fn case() -> Case {
+        Case {
+            user: Some(SimulatedUser {
+                persona: "p".into(),
+                goal: "g".into(),
+                max_turns: 5,
+            }),
+            ..Case::new("c", "hi")
+        }
+    }
+
+    async fn talk(replies: Vec<&'static str>) -> (Trajectory, Vec<serde_json::Value>) {
+        let mut agent = Scripted {
+            replies,
+            got: Vec::new(),
+        };
+        let model = ModelId::parse("mock:u").unwrap();
+        let t = converse(&case(), 0, Some(&model), &providers(), &mut agent).await;
+        (t, agent.got)
+    }
+
+    #[tokio::test]
+    async fn a_failing_turn_errors_the_run_and_keeps_the_turns_so_far() {
+        let (t, got) = talk(vec![
+            r#"{"output": "which order?"}"#,
+            r#"{"output": "", "error": "db down"}"#,
+        ])
+        .await;
+        assert_eq!(t.end, EndReason::Error, "{t:?}");
+        assert_eq!(
+            t.error.as_deref(),
+            Some("the agent reported an error: db down")
+        );
+        assert_eq!(t.steps.len(), 2, "both user turns: {t:?}");
+        assert_eq!(got[1]["history"][1]["content"], "which order?");
+
+        let (t, _) = talk(vec![r#"{"output": "x"}"#, "not json"]).await;
+        assert_eq!(t.end, EndReason::Error);
+        assert!(t.error.unwrap().starts_with("turn 1: invalid reply"));
+    }
+
+    #[tokio::test]
+    async fn an_escalation_ends_the_conversation() {
+        let (t, got) = talk(vec![
+            r#"{"output": "a human will call", "trajectory": {"steps": [{"type": "escalation", "reason": "angry"}]}}"#,
+        ])
+        .await;
+        assert_eq!(t.end, EndReason::Escalated);
+        assert_eq!(got.len(), 1, "no more user turns after an escalation");
+    }
+
+    #[tokio::test]
+    async fn without_a_user_model_the_run_errors() {
+        let mut agent = Scripted {
+            replies: vec![],
+            got: Vec::new(),
+        };
+        let t = converse(&case(), 0, None, &providers(), &mut agent).await;
+        assert_eq!(t.end, EndReason::Error);
+        assert!(agent.got.is_empty());
+    }
+}
