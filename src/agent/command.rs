@@ -65,6 +65,10 @@ pub struct RawCommand {
     /// The model that plays a case's simulated `user` (the turn protocol), e.g. `mock:user`.
     #[serde(default)]
     pub user_model: Option<String>,
+    /// Send every case turn by turn (the turn protocol), even one with no simulated user:
+    /// one request per scripted turn.
+    #[serde(default)]
+    pub turn_by_turn: bool,
 }
 
 #[derive(Debug)]
@@ -79,6 +83,8 @@ pub struct CommandTarget {
     pub traced: Traced,
     /// Plays a case's simulated user, turn by turn (`agent::conversation`).
     pub user_model: Option<ModelId>,
+    /// `turn_by_turn`: every case goes through the turn protocol.
+    pub turn_by_turn: bool,
     /// Idle persistent processes.
     idle: Mutex<Vec<Process>>,
 }
@@ -98,6 +104,7 @@ impl CommandTarget {
             limits,
             traced: Traced::default(),
             user_model: None,
+            turn_by_turn: false,
             idle: Mutex::new(Vec::new()),
         }
     }
@@ -105,6 +112,12 @@ impl CommandTarget {
     /// This target with the model that plays simulated users.
     pub fn with_user_model(mut self, user_model: Option<ModelId>) -> Self {
         self.user_model = user_model;
+        self
+    }
+
+    /// This target with its `turn_by_turn` setting.
+    pub fn with_turn_by_turn(mut self, turn_by_turn: bool) -> Self {
+        self.turn_by_turn = turn_by_turn;
         self
     }
 
@@ -134,7 +147,7 @@ impl CommandTarget {
         repeat: u32,
         providers: &Providers,
     ) -> Trajectory {
-        if case.simulated_user().is_some() {
+        if self.turn_by_turn || case.simulated_user().is_some() {
             let user_model = self.user_model.as_ref();
             return if self.persistent {
                 let mut agent = PersistentTurns {
@@ -569,6 +582,7 @@ pub(crate) fn load(raw: &RawCommand, cx: &mut TargetLoad) -> Option<Target> {
     Some(Target::Command(Arc::new(
         CommandTarget::new(raw.argv.clone(), program, raw.persistent, limits.into())
             .with_traces(raw.traces)
-            .with_user_model(user_model),
+            .with_user_model(user_model)
+            .with_turn_by_turn(raw.turn_by_turn),
     )))
 }

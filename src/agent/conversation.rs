@@ -6,6 +6,7 @@
 //! answers each with an ordinary reply. It ends when the user says it is done, after
 //! `max_turns` user turns (scripted ones count, as in the harness), or when a reply errors or
 //! escalates. The run's trajectory is every turn's user step followed by that turn's steps.
+//! A target with `turn_by_turn: true` sends even a case without a simulated user this way.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -26,8 +27,8 @@ pub(crate) trait TurnAgent {
     ) -> impl std::future::Future<Output = Result<Reply, Trajectory>> + Send;
 }
 
-/// Runs repeat `repeat` of `case` (which has a simulated user) as a conversation with `agent`;
-/// `user_model` plays the user. Never fails: problems give an `errored` trajectory that keeps
+/// Runs repeat `repeat` of `case` as a conversation with `agent`: its scripted turns, then
+/// its simulated user (if any), played by `user_model`. Never fails: problems give an `errored` trajectory that keeps
 /// the turns so far.
 pub(crate) async fn converse(
     case: &dyn CaseInput,
@@ -36,18 +37,19 @@ pub(crate) async fn converse(
     providers: &Providers,
     agent: &mut impl TurnAgent,
 ) -> Trajectory {
-    let Some(user) = case.simulated_user() else {
-        return Trajectory::errored("the turn protocol needs a case with a simulated `user`");
-    };
-    let Some(model) = user_model else {
-        return Trajectory::errored("a simulated `user` on this target needs `user_model`");
-    };
-    // The per-case mock script is the agent's; the simulated user follows rules.
-    let provider: Arc<dyn Provider> = match providers.get(model, &[]) {
-        Ok(p) => p,
-        Err(e) => return Trajectory::errored(format!("simulated user: {}", e.message)),
-    };
-    let mut chat = SimulatedUserChat::new(user);
+    // Without a simulated user (a `turn_by_turn` target), only the scripted turns are spoken.
+    let mut user = None;
+    if let Some(sim) = case.simulated_user() {
+        let Some(model) = user_model else {
+            return Trajectory::errored("a simulated `user` on this target needs `user_model`");
+        };
+        // The per-case mock script is the agent's; the simulated user follows rules.
+        let provider: Arc<dyn Provider> = match providers.get(model, &[]) {
+            Ok(p) => p,
+            Err(e) => return Trajectory::errored(format!("simulated user: {}", e.message)),
+        };
+        user = Some((sim, model, provider, SimulatedUserChat::new(sim)));
+    }
     let mut scripted: VecDeque<String> = case.turns().iter().cloned().collect();
     let mut said: Vec<String> = Vec::new();
     let mut history: Vec<HistoryEntry> = Vec::new();
@@ -57,7 +59,10 @@ pub(crate) async fn converse(
         let text = match scripted.pop_front() {
             Some(t) => t,
             None => {
-                if said.len() as u64 >= u64::from(user.max_turns) {
+                let Some((sim, model, provider, chat)) = &user else {
+                    break;
+                };
+                if said.len() as u64 >= u64::from(sim.max_turns) {
                     break;
                 }
                 let request = chat.request(&model.model);
@@ -76,7 +81,9 @@ pub(crate) async fn converse(
                 }
             }
         };
-        chat.user_said(&text);
+        if let Some((_, _, _, chat)) = &mut user {
+            chat.user_said(&text);
+        }
         traj.steps.push(Step::User {
             content: text.clone(),
         });
@@ -108,7 +115,9 @@ pub(crate) async fn converse(
             traj.error = answer.error;
             return traj;
         }
-        chat.agent_said(&answer.output);
+        if let Some((_, _, _, chat)) = &mut user {
+            chat.agent_said(&answer.output);
+        }
         history.push(HistoryEntry {
             role: HistoryRole::User,
             content: text,
@@ -218,5 +227,22 @@ mod tests {
         let t = converse(&case(), 0, None, &providers(), &mut agent).await;
         assert_eq!(t.end, EndReason::Error);
         assert!(agent.got.is_empty());
+    }
+
+    #[tokio::test]
+    async fn without_a_simulated_user_only_the_scripted_turns_are_sent() {
+        let mut agent = Scripted {
+            replies: vec![r#"{"output": "one"}"#, r#"{"output": "two"}"#],
+            got: Vec::new(),
+        };
+        let c = Case {
+            turns: vec!["a".into(), "b".into()],
+            ..Case::new("c", "")
+        };
+        let t = converse(&c, 0, None, &providers(), &mut agent).await;
+        assert_eq!((t.end, t.output.as_str()), (EndReason::Completed, "two"));
+        assert_eq!(agent.got.len(), 2);
+        assert_eq!(agent.got[1]["turn"], 1);
+        assert_eq!(agent.got[1]["input"], "b");
     }
 }

@@ -44,6 +44,10 @@ pub struct RawHttp {
     /// The model that plays a case's simulated `user` (the turn protocol), e.g. `mock:user`.
     #[serde(default)]
     pub user_model: Option<String>,
+    /// Send every case turn by turn (the turn protocol), even one with no simulated user:
+    /// one request per scripted turn.
+    #[serde(default)]
+    pub turn_by_turn: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +62,8 @@ pub struct HttpTarget {
     pub traced: Arc<Traced>,
     /// Plays a case's simulated user, turn by turn (`agent::conversation`).
     pub user_model: Option<ModelId>,
+    /// `turn_by_turn`: every case goes through the turn protocol.
+    pub turn_by_turn: bool,
     /// Built at the first case (`crate::http_client`), then shared by every case: the suite
     /// holds what the user wrote, the run what it needs to reach it.
     client: OnceLock<reqwest::Client>,
@@ -71,6 +77,7 @@ impl HttpTarget {
             max_reply_bytes,
             traced: Arc::default(),
             user_model: None,
+            turn_by_turn: false,
             client: OnceLock::new(),
         }
     }
@@ -78,6 +85,12 @@ impl HttpTarget {
     /// This target with the model that plays simulated users.
     pub fn with_user_model(mut self, user_model: Option<ModelId>) -> Self {
         self.user_model = user_model;
+        self
+    }
+
+    /// This target with its `turn_by_turn` setting.
+    pub fn with_turn_by_turn(mut self, turn_by_turn: bool) -> Self {
+        self.turn_by_turn = turn_by_turn;
         self
     }
 
@@ -112,7 +125,7 @@ impl HttpTarget {
         repeat: u32,
         providers: &Providers,
     ) -> Trajectory {
-        if case.simulated_user().is_some() {
+        if self.turn_by_turn || case.simulated_user().is_some() {
             let user_model = self.user_model.as_ref();
             return converse(case, repeat, user_model, providers, &mut HttpTurns(self)).await;
         }
@@ -273,6 +286,7 @@ pub(crate) fn load(raw: &RawHttp, cx: &mut TargetLoad) -> Option<Target> {
             crate::limits::Limits::default().max_output_bytes,
         )
         .with_traces(raw.traces)
-        .with_user_model(user_model?),
+        .with_user_model(user_model?)
+        .with_turn_by_turn(raw.turn_by_turn),
     )))
 }

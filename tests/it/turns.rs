@@ -241,3 +241,15 @@ fn without_a_user_model_a_simulated_user_is_still_refused_at_load() {
         stderr(&o)
     );
 }
+
+#[test]
+fn turn_by_turn_sends_a_case_without_a_simulated_user_through_the_turn_protocol() {
+    let (report, traj) = run(
+        "command",
+        "argv: [python3, agent.py], turn_by_turn: true",
+        "mock:user",
+    );
+    assert_eq!(report["summary"]["passed"], 2, "{report}");
+    let one_shot = traj.iter().find(|t| t["id"] == "one-shot").unwrap();
+    assert_eq!(user_turns(one_shot), ["hi"], "{one_shot}");
+}
