@@ -22,7 +22,8 @@ use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout};
 
 use crate::agent::case_input::CaseInput;
-use crate::agent::protocol::{parse_reply, Request};
+use crate::agent::conversation::{converse, TurnAgent};
+use crate::agent::protocol::{parse_reply, read_reply, Reply, Request};
 use crate::agent::target::Target;
 use crate::agent::target_load::TargetLoad;
 use crate::agent::traced::{reply_trajectory, Traced};
@@ -31,6 +32,8 @@ use crate::process::{
     describe_exit, output_limit_message, read_line_bounded, resolve_program, Group, OutputLimits,
     Program, ProgramError, RunError, Tail,
 };
+use crate::provider::registry::Providers;
+use crate::provider::types::ModelId;
 use crate::text::tail;
 use crate::trajectory::Trajectory;
 
@@ -59,6 +62,13 @@ pub struct RawCommand {
     /// `otlp`: receive the agent's OpenTelemetry spans as its trajectory.
     #[serde(default)]
     pub traces: Option<crate::otlp::traces::Traces>,
+    /// The model that plays a case's simulated `user` (the turn protocol), e.g. `mock:user`.
+    #[serde(default)]
+    pub user_model: Option<String>,
+    /// Send every case turn by turn (the turn protocol), even one with no simulated user:
+    /// one request per scripted turn.
+    #[serde(default)]
+    pub turn_by_turn: bool,
 }
 
 #[derive(Debug)]
@@ -71,6 +81,10 @@ pub struct CommandTarget {
     pub limits: OutputLimits,
     /// `traces: otlp`: the run's spans are its trajectory when the reply carries none.
     pub traced: Traced,
+    /// Plays a case's simulated user, turn by turn (`agent::conversation`).
+    pub user_model: Option<ModelId>,
+    /// `turn_by_turn`: every case goes through the turn protocol.
+    pub turn_by_turn: bool,
     /// Idle persistent processes.
     idle: Mutex<Vec<Process>>,
 }
@@ -89,8 +103,22 @@ impl CommandTarget {
             persistent,
             limits,
             traced: Traced::default(),
+            user_model: None,
+            turn_by_turn: false,
             idle: Mutex::new(Vec::new()),
         }
+    }
+
+    /// This target with the model that plays simulated users.
+    pub fn with_user_model(mut self, user_model: Option<ModelId>) -> Self {
+        self.user_model = user_model;
+        self
+    }
+
+    /// This target with its `turn_by_turn` setting.
+    pub fn with_turn_by_turn(mut self, turn_by_turn: bool) -> Self {
+        self.turn_by_turn = turn_by_turn;
+        self
     }
 
     /// This target with its `traces:` setting.
@@ -111,8 +139,33 @@ impl CommandTarget {
         ))
     }
 
-    /// Runs one case: never fails, a broken agent gives an `errored` trajectory.
-    pub async fn run(&self, case: &dyn CaseInput, repeat: u32) -> Trajectory {
+    /// Runs one case: never fails, a broken agent gives an `errored` trajectory. A case with
+    /// a simulated user is a conversation (the turn protocol), one exchange per user turn.
+    pub(crate) async fn run(
+        &self,
+        case: &dyn CaseInput,
+        repeat: u32,
+        providers: &Providers,
+    ) -> Trajectory {
+        if self.turn_by_turn || case.simulated_user().is_some() {
+            let user_model = self.user_model.as_ref();
+            return if self.persistent {
+                let mut agent = PersistentTurns {
+                    target: self,
+                    process: None,
+                    id: case.id(),
+                    repeat,
+                };
+                let t = converse(case, repeat, user_model, providers, &mut agent).await;
+                // Only a process whose every exchange was clean goes back to the pool.
+                if let (Some(p), Ok(mut pool)) = (agent.process, self.idle.lock()) {
+                    pool.push(p);
+                }
+                t
+            } else {
+                converse(case, repeat, user_model, providers, &mut OnceTurns(self)).await
+            };
+        }
         if self.persistent {
             self.run_persistent(case, repeat).await
         } else {
@@ -151,29 +204,40 @@ impl CommandTarget {
             .with_repeat(repeat)
             .with_traceparent(trace.as_ref().map(|t| t.context().traceparent()))
             .to_line();
+        let (stdout, stderr) = match self.exchange_once(program, &request).await {
+            Ok(out) => out,
+            Err(t) => return t,
+        };
+        let mut trajectory = reply_trajectory(&stdout, trace).await;
+        if let Some(error) = &mut trajectory.error {
+            add_stderr(error, &stderr);
+        }
+        trajectory
+    }
+
+    /// One process for one request: its stdout and stderr, or the `errored` trajectory of a
+    /// process that could not start or failed.
+    async fn exchange_once(
+        &self,
+        program: &Program,
+        request: &str,
+    ) -> Result<(String, String), Trajectory> {
         // No timeout here: the runner's per-case timeout drops this future, which kills the
         // agent's whole process group.
         let output = match program.run(request.as_bytes(), self.limits, None).await {
             Ok(o) => o,
-            Err(RunError::Spawn(e)) => return self.spawn_error(e),
-            Err(e) => return Trajectory::errored(format!("the agent: {e}")),
+            Err(RunError::Spawn(e)) => return Err(self.spawn_error(e)),
+            Err(e) => return Err(Trajectory::errored(format!("the agent: {e}"))),
         };
         let stderr = output.stderr;
         if !output.status.success() {
-            return Trajectory::errored(format!(
+            return Err(Trajectory::errored(format!(
                 "the agent {}; stderr: {}",
                 describe_exit(output.status),
                 tail(&stderr, STDERR_TAIL)
-            ));
+            )));
         }
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let mut trajectory = reply_trajectory(&stdout, trace).await;
-        if let Some(error) = &mut trajectory.error {
-            if error.starts_with("invalid reply") && !stderr.trim().is_empty() {
-                error.push_str(&format!("; stderr: {}", tail(&stderr, STDERR_TAIL)));
-            }
-        }
-        trajectory
+        Ok((String::from_utf8_lossy(&output.stdout).into_owned(), stderr))
     }
 
     async fn run_persistent(&self, case: &dyn CaseInput, repeat: u32) -> Trajectory {
@@ -244,6 +308,78 @@ impl CommandTarget {
                 tail(&process.stderr_text(), STDERR_TAIL)
             )),
         }
+    }
+}
+
+/// A malformed reply's message gains the agent's stderr, which usually says why.
+fn add_stderr(error: &mut String, stderr: &str) {
+    if error.starts_with("invalid reply") && !stderr.trim().is_empty() {
+        error.push_str(&format!("; stderr: {}", tail(stderr, STDERR_TAIL)));
+    }
+}
+
+/// The turn protocol on a per-case command: one process per turn.
+struct OnceTurns<'a>(&'a CommandTarget);
+
+impl TurnAgent for OnceTurns<'_> {
+    async fn answer(&mut self, request: String) -> Result<Reply, Trajectory> {
+        let (stdout, stderr) = self.0.exchange_once(&self.0.program, &request).await?;
+        read_reply(&stdout).map_err(|mut t| {
+            if let Some(error) = &mut t.error {
+                add_stderr(error, &stderr);
+            }
+            t
+        })
+    }
+}
+
+/// The turn protocol on a persistent command: every turn of the run on one process, which
+/// goes back to the pool only if every exchange was clean (`process` is then `Some`).
+struct PersistentTurns<'a> {
+    target: &'a CommandTarget,
+    process: Option<Process>,
+    id: &'a str,
+    repeat: u32,
+}
+
+impl TurnAgent for PersistentTurns<'_> {
+    async fn answer(&mut self, request: String) -> Result<Reply, Trajectory> {
+        let target = self.target;
+        let mut process = match self.process.take() {
+            Some(p) => p,
+            None => {
+                let idle = target.idle.lock().ok().and_then(|mut pool| pool.pop());
+                match idle {
+                    Some(p) => p,
+                    None => Process::spawn(&target.program, target.limits)
+                        .map_err(|e| target.spawn_error(e))?,
+                }
+            }
+        };
+        let line = match process.exchange(&request).await {
+            Ok(line) => line,
+            Err(reason) => {
+                return Err(Trajectory::errored(format!(
+                    "{reason}; stderr: {}",
+                    tail(&process.stderr_text(), STDERR_TAIL)
+                )))
+            }
+        };
+        let Some(value) = json(&line) else {
+            return Err(parse_reply(&line));
+        };
+        if let Err(reason) = same_exchange(&value, self.id, self.repeat) {
+            return Err(Trajectory::errored(reason.to_string()));
+        }
+        if process.has_more_output().await {
+            return Err(Trajectory::errored(
+                "the agent printed more than one line for one turn; it was restarted (hint: a \
+                 persistent agent prints exactly one reply line per request, and logs to stderr)",
+            ));
+        }
+        let reply = read_reply(&line)?;
+        self.process = Some(process);
+        Ok(reply)
     }
 }
 
@@ -442,8 +578,11 @@ pub(crate) fn load(raw: &RawCommand, cx: &mut TargetLoad) -> Option<Target> {
         env: raw.env.clone(),
         pass_env: raw.pass_env.clone(),
     };
+    let user_model = crate::agent::target_load::user_model(raw.user_model.as_deref(), cx)?;
     Some(Target::Command(Arc::new(
         CommandTarget::new(raw.argv.clone(), program, raw.persistent, limits.into())
-            .with_traces(raw.traces),
+            .with_traces(raw.traces)
+            .with_user_model(user_model)
+            .with_turn_by_turn(raw.turn_by_turn),
     )))
 }

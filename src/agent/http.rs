@@ -11,7 +11,8 @@ use std::sync::{Arc, OnceLock};
 use serde::Deserialize;
 
 use crate::agent::case_input::CaseInput;
-use crate::agent::protocol::Request;
+use crate::agent::conversation::{converse, TurnAgent};
+use crate::agent::protocol::{read_reply, Reply, Request};
 use crate::agent::target::Target;
 use crate::agent::target_load::TargetLoad;
 use crate::agent::traced::{reply_trajectory, Traced};
@@ -19,6 +20,8 @@ use crate::http_client::HttpClientError;
 use crate::limits::format_size;
 use crate::otlp::traces::Traces;
 use crate::provider::body::{read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
+use crate::provider::registry::Providers;
+use crate::provider::types::ModelId;
 use crate::text::excerpt;
 use crate::trajectory::Trajectory;
 
@@ -38,6 +41,13 @@ pub struct RawHttp {
     /// `otlp`: receive the agent's OpenTelemetry spans as its trajectory.
     #[serde(default)]
     pub traces: Option<crate::otlp::traces::Traces>,
+    /// The model that plays a case's simulated `user` (the turn protocol), e.g. `mock:user`.
+    #[serde(default)]
+    pub user_model: Option<String>,
+    /// Send every case turn by turn (the turn protocol), even one with no simulated user:
+    /// one request per scripted turn.
+    #[serde(default)]
+    pub turn_by_turn: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +60,10 @@ pub struct HttpTarget {
     /// `traces: otlp`: a `traceparent` header per run; the run's spans are its trajectory
     /// when the reply carries none.
     pub traced: Arc<Traced>,
+    /// Plays a case's simulated user, turn by turn (`agent::conversation`).
+    pub user_model: Option<ModelId>,
+    /// `turn_by_turn`: every case goes through the turn protocol.
+    pub turn_by_turn: bool,
     /// Built at the first case (`crate::http_client`), then shared by every case: the suite
     /// holds what the user wrote, the run what it needs to reach it.
     client: OnceLock<reqwest::Client>,
@@ -62,8 +76,22 @@ impl HttpTarget {
             headers,
             max_reply_bytes,
             traced: Arc::default(),
+            user_model: None,
+            turn_by_turn: false,
             client: OnceLock::new(),
         }
+    }
+
+    /// This target with the model that plays simulated users.
+    pub fn with_user_model(mut self, user_model: Option<ModelId>) -> Self {
+        self.user_model = user_model;
+        self
+    }
+
+    /// This target with its `turn_by_turn` setting.
+    pub fn with_turn_by_turn(mut self, turn_by_turn: bool) -> Self {
+        self.turn_by_turn = turn_by_turn;
+        self
     }
 
     /// This target with its `traces:` setting.
@@ -89,8 +117,18 @@ impl HttpTarget {
     }
 
     /// Runs repeat `repeat` of one case: never fails, a broken endpoint gives an `errored`
-    /// trajectory. The request carries `id` and `repeat`, as a command agent's does.
-    pub async fn run(&self, case: &dyn CaseInput, repeat: u32) -> Trajectory {
+    /// trajectory. The request carries `id` and `repeat`, as a command agent's does. A case
+    /// with a simulated user is a conversation (the turn protocol), one POST per user turn.
+    pub(crate) async fn run(
+        &self,
+        case: &dyn CaseInput,
+        repeat: u32,
+        providers: &Providers,
+    ) -> Trajectory {
+        if self.turn_by_turn || case.simulated_user().is_some() {
+            let user_model = self.user_model.as_ref();
+            return converse(case, repeat, user_model, providers, &mut HttpTurns(self)).await;
+        }
         let client = match self.client() {
             Ok(c) => c,
             Err(e) => return Trajectory::errored(error_chain(&e)),
@@ -104,21 +142,37 @@ impl HttpTarget {
             Err(e) => return Trajectory::errored(e.to_string()),
         };
         let traceparent = trace.as_ref().map(|t| t.context().traceparent());
+        let body = Request::new(case)
+            .with_repeat(repeat)
+            .with_traceparent(traceparent.clone())
+            .to_line();
+        let mut trace_headers = Vec::new();
+        if let (Some(tp), Some(run)) = (traceparent, &trace) {
+            trace_headers.push(("traceparent", tp));
+            // The port is the OS's choice, known only now: an agent that exports per
+            // request can read where to.
+            trace_headers.push((OTLP_ENDPOINT_HEADER, run.endpoint()));
+        }
+        match self.post(client, body, trace_headers).await {
+            Ok(body) => reply_trajectory(&body, trace).await,
+            Err(t) => t,
+        }
+    }
+
+    /// One POST of `body`: the reply body of a 2xx answer, or the `errored` trajectory of a
+    /// failed request.
+    async fn post(
+        &self,
+        client: &reqwest::Client,
+        body: String,
+        extra_headers: Vec<(&str, String)>,
+    ) -> Result<String, Trajectory> {
         let mut request = client
             .post(self.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(
-                Request::new(case)
-                    .with_repeat(repeat)
-                    .with_traceparent(traceparent.clone())
-                    .to_line(),
-            );
-        if let (Some(tp), Some(run)) = (traceparent, &trace) {
-            request = request
-                .header("traceparent", tp)
-                // The port is the OS's choice, known only now: an agent that exports per
-                // request can read where to.
-                .header(OTLP_ENDPOINT_HEADER, run.endpoint());
+            .body(body);
+        for (name, value) in extra_headers {
+            request = request.header(name, value);
         }
         for (name, value) in &self.headers {
             request = request.header(name, value);
@@ -126,11 +180,11 @@ impl HttpTarget {
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => {
-                return Trajectory::errored(format!(
+                return Err(Trajectory::errored(format!(
                     "cannot reach the agent at {}: {}",
                     self.url,
                     error_chain(&e)
-                ))
+                )))
             }
         };
         let status = response.status();
@@ -143,25 +197,39 @@ impl HttpTarget {
         let body = match read {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(BodyError::TooLarge { limit }) => {
-                return Trajectory::errored(format!(
+                return Err(Trajectory::errored(format!(
                     "the agent's reply is larger than run.limits.max_output_bytes ({})",
                     format_size(limit)
-                ))
+                )))
             }
             Err(BodyError::Transport(e)) => {
-                return Trajectory::errored(format!(
+                return Err(Trajectory::errored(format!(
                     "cannot read the agent's reply (HTTP {status}): {}",
                     error_chain(&e)
-                ))
+                )))
             }
         };
         if !status.is_success() {
-            return Trajectory::errored(format!(
+            return Err(Trajectory::errored(format!(
                 "the agent answered HTTP {status}: {}",
                 excerpt(&body, BODY_EXCERPT, "(nothing)")
-            ));
+            )));
         }
-        reply_trajectory(&body, trace).await
+        Ok(body)
+    }
+}
+
+/// The turn protocol on an http agent: one POST per user turn.
+struct HttpTurns<'a>(&'a HttpTarget);
+
+impl TurnAgent for HttpTurns<'_> {
+    async fn answer(&mut self, request: String) -> Result<Reply, Trajectory> {
+        let client = self
+            .0
+            .client()
+            .map_err(|e| Trajectory::errored(error_chain(&e)))?;
+        let body = self.0.post(client, request, Vec::new()).await?;
+        read_reply(&body)
     }
 }
 
@@ -207,6 +275,7 @@ pub(crate) fn load(raw: &RawHttp, cx: &mut TargetLoad) -> Option<Target> {
             headers_ok = false;
         }
     }
+    let user_model = crate::agent::target_load::user_model(raw.user_model.as_deref(), cx);
     if !headers_ok {
         return None;
     }
@@ -216,6 +285,8 @@ pub(crate) fn load(raw: &RawHttp, cx: &mut TargetLoad) -> Option<Target> {
             raw.headers.clone(),
             crate::limits::Limits::default().max_output_bytes,
         )
-        .with_traces(raw.traces),
+        .with_traces(raw.traces)
+        .with_user_model(user_model?)
+        .with_turn_by_turn(raw.turn_by_turn),
     )))
 }

@@ -2,6 +2,7 @@
 //! `replay` evaluate an agent the user already has, through the JSON protocol in `protocol`.
 pub(crate) mod case_input;
 pub(crate) mod command;
+pub(crate) mod conversation;
 pub mod harness;
 pub mod http;
 pub(crate) mod protocol;

@@ -37,6 +37,28 @@ pub(crate) struct Request<'a> {
     /// agent cannot get it from its environment, which is set once).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
+    /// The turn protocol (a case with a simulated user): which user turn this is (0-based).
+    /// Absent otherwise, so a one-shot request is exactly what it always was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turn: Option<u32>,
+    /// The turn protocol: the conversation before this turn, oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<&'a [HistoryEntry]>,
+}
+
+/// One message of the conversation so far, as the turn protocol sends it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct HistoryEntry {
+    pub role: HistoryRole,
+    pub content: String,
+}
+
+/// Who said a message of the history: the user (scripted or simulated) or the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum HistoryRole {
+    User,
+    Agent,
 }
 
 impl<'a> Request<'a> {
@@ -53,6 +75,25 @@ impl<'a> Request<'a> {
             vars: case.vars(),
             fixtures,
             traceparent: None,
+            turn: None,
+            history: None,
+        }
+    }
+
+    /// The request of user turn `turn` of the turn protocol: `input` is this turn's message,
+    /// `turns` every user message so far (this one last), `history` the conversation before it.
+    pub(crate) fn with_turn(
+        self,
+        turn: u32,
+        turns: &'a [String],
+        history: &'a [HistoryEntry],
+    ) -> Self {
+        Request {
+            input: turns.last().map(String::as_str).unwrap_or_default(),
+            turns,
+            turn: Some(turn),
+            history: Some(history),
+            ..self
         }
     }
 
@@ -257,6 +298,36 @@ mod tests {
         );
         assert!(!line.contains("secret"));
         assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn a_turn_request_carries_the_turn_and_the_history_and_this_turns_message() {
+        let c = case();
+        let said = vec!["hi".to_string(), "order 7".to_string()];
+        let history = [
+            HistoryEntry {
+                role: HistoryRole::User,
+                content: "hi".into(),
+            },
+            HistoryEntry {
+                role: HistoryRole::Agent,
+                content: "Which order?".into(),
+            },
+        ];
+        let line = Request::new(&c)
+            .with_repeat(1)
+            .with_turn(1, &said, &history)
+            .to_line();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["turn"], 1);
+        assert_eq!(v["repeat"], 1);
+        assert_eq!(v["input"], "order 7");
+        assert_eq!(v["turns"], json!(["hi", "order 7"]));
+        assert_eq!(
+            v["history"],
+            json!([{"role": "user", "content": "hi"}, {"role": "agent", "content": "Which order?"}])
+        );
+        assert!(!line.contains("secret"));
     }
 
     #[test]

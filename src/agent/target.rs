@@ -124,6 +124,15 @@ impl Target {
 }
 
 impl Target {
+    /// The model that plays simulated users on an external target (the turn protocol).
+    pub(crate) fn user_model(&self) -> Option<&crate::provider::types::ModelId> {
+        match self {
+            Target::Command(c) => c.user_model.as_ref(),
+            Target::Http(h) => h.user_model.as_ref(),
+            Target::Harness(_) | Target::Replay(_) => None,
+        }
+    }
+
     /// Spans the target's OTLP receiver got that belonged to no run (0 when untraced).
     pub fn unattributed_spans(&self) -> u64 {
         match self {
@@ -145,8 +154,8 @@ pub(crate) async fn run_case(
     let case: &dyn CaseInput = case;
     match target {
         Target::Harness(config) => run_harness(config, case, repeat, providers).await,
-        Target::Command(command) => command.run(case, repeat).await,
-        Target::Http(http) => http.run(case, repeat).await,
+        Target::Command(command) => command.run(case, repeat, providers).await,
+        Target::Http(http) => http.run(case, repeat, providers).await,
         Target::Replay(replay) => replay.run(case),
     }
 }

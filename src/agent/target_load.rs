@@ -68,3 +68,21 @@ impl<'a> TargetLoad<'a> {
         self.problems.last_mut().expect("just pushed")
     }
 }
+
+/// Validates an external target's `user_model` (who plays a simulated user): `Some(None)`
+/// when there is none, `None` (with a problem) when it is not a model id.
+pub(crate) fn user_model(
+    raw: Option<&str>,
+    cx: &mut TargetLoad,
+) -> Option<Option<crate::provider::types::ModelId>> {
+    let Some(text) = raw else {
+        return Some(None);
+    };
+    match crate::provider::types::ModelId::parse(text) {
+        Ok(m) => Some(Some(m)),
+        Err(e) => {
+            cx.problem(format!("`user_model`: {e}"), text);
+            None
+        }
+    }
+}

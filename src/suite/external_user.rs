@@ -1,20 +1,25 @@
-//! `external_user_problems`: a case's simulated `user:` on a `command` or `http` target.
+//! `external_user_problems`: a case's simulated `user:` on a `command` or `http` target that
+//! names no `user_model`.
 //!
-//! Only the bundled harness plays a simulated user; an external agent gets the request once
-//! (scripted `turns` included) and answers once. Until a turn protocol drives external agents,
-//! such a case is refused at load rather than run as if it had no user.
+//! An external agent talks with a simulated user through the turn protocol
+//! (`agent::conversation`), and the target's `user_model` plays the user. Without one, the
+//! case is refused at load rather than run as if it had no user.
 
 use crate::agent::target::Target;
 use crate::diagnostic::Diagnostic;
 use crate::suite::model::Case;
 
-/// One diagnostic per case with a simulated user, when the target is external.
+/// One diagnostic per case with a simulated user, when the target is external and has no
+/// `user_model`.
 pub(crate) fn external_user_problems(target: &Target, cases: &[Case]) -> Vec<Diagnostic> {
-    let kind = match target {
-        Target::Command(_) => "command",
-        Target::Http(_) => "http",
+    let (a, kind) = match target {
+        Target::Command(_) => ("a", "command"),
+        Target::Http(_) => ("an", "http"),
         _ => return Vec::new(),
     };
+    if target.user_model().is_some() {
+        return Vec::new();
+    }
     cases
         .iter()
         .filter(|c| c.user.is_some())
@@ -27,11 +32,11 @@ pub(crate) fn external_user_problems(target: &Target, cases: &[Case]) -> Vec<Dia
             let d = Diagnostic::new(
                 file,
                 format!(
-                    "case `{}`: a simulated `user` needs the harness target; a `{kind}` agent gets one request and answers once",
+                    "case `{}`: a simulated `user` on {a} `{kind}` target needs `user_model` on the target (the model that plays the user)",
                     c.id
                 ),
             )
-            .hint("drive the conversation with scripted turns (`input: [...]`, sent as `turns`), or run the case on `target: {harness: ...}`");
+            .hint(format!("e.g. `target: {{{kind}: {{..., user_model: mock:user}}}}`; gauntlet then drives the agent turn by turn (see the turn protocol in the README)"));
             match line {
                 Some(l) => d.at(l, None),
                 None => d,

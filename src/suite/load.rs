@@ -262,6 +262,12 @@ impl Loader {
                 }
             }
         }
+        // An external target's simulated-user model (the turn protocol).
+        if let Some(m) = external.as_ref().and_then(|t| t.user_model()) {
+            if m.is_mock() {
+                mock_names.insert(m.model.clone());
+            }
+        }
         for judge in judges.values() {
             if judge.model.is_mock() {
                 mock_names.insert(judge.model.model.clone());

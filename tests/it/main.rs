@@ -35,3 +35,4 @@ mod stats_reference;
 mod support;
 mod targets;
 mod trajectories;
+mod turns;

@@ -250,7 +250,8 @@ fn a_simulated_user_on_a_command_target_is_refused_at_load() {
     let err = stderr(&o);
     assert!(
         err.contains("cases.jsonl:2")
-            && err.contains("case `b`: a simulated `user` needs the harness target"),
+            && err
+                .contains("case `b`: a simulated `user` on a `command` target needs `user_model`"),
         "{err}"
     );
     assert!(!err.contains("case `a`"), "{err}");
