@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::drift::{mann_kendall, MIN_RUNS};
+use crate::drift::{mann_kendall, JudgeDriftAlert, MIN_RUNS};
 use crate::verdict::round;
 
 /// The smallest shift of a judge's score (0..1) on unchanged outputs over the window worth an
@@ -30,22 +30,6 @@ pub struct JudgeScore {
     /// `fingerprint::stable_hash` of the case's output: equal hashes, unchanged output.
     pub output_hash: String,
     pub score: f64,
-}
-
-/// A judge whose scores of unchanged outputs trend over the window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct JudgeDriftAlert {
-    pub judge: String,
-    /// Runs in the series and distinct unchanged outputs behind it.
-    pub runs: usize,
-    pub cases: usize,
-    /// The shift of the score over the window (Sen's slope × (runs − 1)); negative: stricter.
-    pub shift: f64,
-    pub slope: f64,
-    pub s: i64,
-    pub z: f64,
-    /// Two-sided p-value.
-    pub p: f64,
 }
 
 /// The judges that drift over `runs` (oldest first, each run's judge scores) at `alpha`,

@@ -448,8 +448,11 @@ async fn eval_suite(
     let mut scored = Scored::new(reduce_repeats(results, &policy));
     let mut incomplete = output.incomplete;
     let mut history_base = None;
+    let judges = crate::command::history_record::judge_names(suite);
     if let Some(hook) = &hook {
-        scored.drift = hook.drift(&suite.name, &scored.cases, &latencies).await;
+        scored.drift = hook
+            .drift(&suite.name, &scored.cases, &latencies, &judges)
+            .await;
         if outputs.history_baseline {
             history_base = hook.last_passed(&suite.name).await.map(|mut b| {
                 b.cases
@@ -519,6 +522,9 @@ async fn eval_suite(
     for alert in report.drift.iter().flat_map(|d| &d.alerts) {
         println!("{}", crate::drift::describe(alert));
     }
+    for alert in report.drift.iter().flat_map(|d| &d.judges) {
+        println!("{}", crate::judge_drift::describe(alert));
+    }
     let meta = Meta {
         gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
         concurrency: options.concurrency,
@@ -557,7 +563,7 @@ async fn eval_suite(
             .iter()
             .map(ToString::to_string)
             .collect();
-        hook.record(&report, models, latencies).await;
+        hook.record(&report, models, latencies, &judges).await;
     }
     if outputs.update_baseline {
         let file = out.join("baseline").join(format!("{}.json", suite.name));

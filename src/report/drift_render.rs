@@ -4,7 +4,7 @@ use crate::drift::{describe, Drift};
 
 pub(crate) fn render_markdown(drift: &Drift) -> String {
     let mut out = String::from("### Drift\n\n");
-    if drift.alerts.is_empty() {
+    if drift.alerts.is_empty() && drift.judges.is_empty() {
         out.push_str(&format!(
             "No drift over the last {} recorded runs (Mann–Kendall, one-sided, alpha {}).\n\n",
             drift.runs, drift.alpha
@@ -13,6 +13,9 @@ pub(crate) fn render_markdown(drift: &Drift) -> String {
     }
     for a in &drift.alerts {
         out.push_str(&format!("- ⚠️ {}\n", describe(a)));
+    }
+    for a in &drift.judges {
+        out.push_str(&format!("- ⚠️ {}\n", crate::judge_drift::describe(a)));
     }
     out.push('\n');
     out
