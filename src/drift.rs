@@ -219,7 +219,6 @@ pub struct DriftAlert {
     pub p: f64,
 }
 
-/// The drift verdict on a run: how many runs were tested, and the alerts.
 /// A judge (`crate::judge_drift`) whose scores of unchanged outputs trend over the window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JudgeDriftAlert {
@@ -236,6 +235,7 @@ pub struct JudgeDriftAlert {
     pub p: f64,
 }
 
+/// The drift verdict on a run: how many runs were tested, and the alerts.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Drift {
     pub runs: usize,
