@@ -42,6 +42,10 @@ pub enum Command {
         old: PathBuf,
         #[arg(value_name = "NEW.json")]
         new: PathBuf,
+        /// Also write the side-by-side page to FILE: each changed case's two trajectories (from
+        /// the trajectories.jsonl beside each report) with the tool-sequence diff.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Join the reports of the shards of one run (`--shard K/N`) into one, re-apply the gate,
     /// and write every report file to OUT/<suite>/.

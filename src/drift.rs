@@ -219,12 +219,32 @@ pub struct DriftAlert {
     pub p: f64,
 }
 
+/// A judge (`crate::judge_drift`) whose scores of unchanged outputs trend over the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct JudgeDriftAlert {
+    pub judge: String,
+    /// Runs in the series and distinct unchanged outputs behind it.
+    pub runs: usize,
+    pub cases: usize,
+    /// The shift of the score over the window (Sen's slope × (runs − 1)); negative: stricter.
+    pub shift: f64,
+    pub slope: f64,
+    pub s: i64,
+    pub z: f64,
+    /// Two-sided p-value.
+    pub p: f64,
+}
+
 /// The drift verdict on a run: how many runs were tested, and the alerts.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Drift {
     pub runs: usize,
     pub alpha: f64,
     pub alerts: Vec<DriftAlert>,
+    /// Judges whose scores of unchanged outputs trend (`crate::judge_drift`); each counts
+    /// against `max_drift` like an alert.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judges: Vec<JudgeDriftAlert>,
 }
 
 /// Tests each metric over `points` (oldest first; the window already cut).
@@ -246,6 +266,7 @@ pub fn detect(points: &[Point], alpha: f64) -> Drift {
         runs: points.len(),
         alpha,
         alerts,
+        judges: Vec::new(),
     }
 }
 

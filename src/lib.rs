@@ -20,6 +20,7 @@ pub mod history;
 pub(crate) mod http_client;
 pub(crate) mod input_file;
 pub mod journal;
+pub mod judge_drift;
 pub mod limits;
 pub mod otlp;
 pub(crate) mod plan;

@@ -42,7 +42,7 @@ fn run(cli: Cli) -> u8 {
         Command::Schema { kind } => command::schema::print(kind),
         Command::Init(args) => command::init::init(&args),
         Command::Completions { shell } => command::completions::print(shell),
-        Command::Diff { old, new } => command::reports::diff(&old, &new),
+        Command::Diff { old, new, html } => command::reports::diff(&old, &new, html.as_deref()),
         Command::Merge { reports, out } => command::reports::merge(&reports, &out),
         Command::Import { traces, out } => command::import::import(&traces, out.as_deref()),
         Command::History(args) => command::history::run(&args),

@@ -23,8 +23,10 @@ use crate::journal::{done_keys, Journal};
 use crate::plan::work_items;
 use crate::provider::registry::Providers;
 use crate::report::comparison_render::render_text as render_comparison;
+use crate::report::diff_html::{changed_ids, write_diff_html, Side};
 use crate::report::json::write_json;
 use crate::report::terminal::render_summary;
+use crate::report::trajectory_source::{InMemory, TrajectorySource};
 use crate::report::write::{write_atomic, write_reports};
 use crate::reporter::fan_out::{Reporter, Reporters};
 use crate::reporter::github::GithubReporter;
@@ -249,6 +251,10 @@ pub fn eval(args: EvalArgs) -> u8 {
             otlp: exporter.as_ref(),
             history: history.as_ref(),
             history_baseline,
+            baseline_trajectories: baseline_trajectories(
+                args.baseline.as_deref(),
+                history_baseline,
+            ),
             selection: &selection,
         };
         let suite_code = runtime.block_on(eval_suite(
@@ -317,6 +323,8 @@ struct Outputs<'a> {
     history: Option<&'a crate::history::location::Location>,
     /// `--baseline history:last-passed`.
     history_baseline: bool,
+    /// The baseline's `trajectories.jsonl`, for the side-by-side page, or why there is none.
+    baseline_trajectories: Result<PathBuf, String>,
     selection: &'a crate::plan::CompiledSelection,
 }
 
@@ -440,8 +448,11 @@ async fn eval_suite(
     let mut scored = Scored::new(reduce_repeats(results, &policy));
     let mut incomplete = output.incomplete;
     let mut history_base = None;
+    let judges = crate::command::history_record::judge_names(suite);
     if let Some(hook) = &hook {
-        scored.drift = hook.drift(&suite.name, &scored.cases, &latencies).await;
+        scored.drift = hook
+            .drift(&suite.name, &scored.cases, &latencies, &judges)
+            .await;
         if outputs.history_baseline {
             history_base = hook.last_passed(&suite.name).await.map(|mut b| {
                 b.cases
@@ -511,15 +522,29 @@ async fn eval_suite(
     for alert in report.drift.iter().flat_map(|d| &d.alerts) {
         println!("{}", crate::drift::describe(alert));
     }
+    for alert in report.drift.iter().flat_map(|d| &d.judges) {
+        println!("{}", crate::judge_drift::describe(alert));
+    }
     let meta = Meta {
         gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
         concurrency: options.concurrency,
         duration_ms: started.elapsed().as_millis() as u64,
     };
+    let base = outputs.baseline.or(history_base.as_ref());
     let written = reporters
         .journal
         .trajectories(&report.cases)
-        .and_then(|mut from_journal| write_reports(&dir, &report, &meta, &mut from_journal));
+        .and_then(|mut from_journal| {
+            write_reports(&dir, &report, &meta, &mut from_journal)?;
+            write_diff_page(
+                &dir,
+                &report,
+                base,
+                outputs,
+                suite.run.limits.max_file_bytes,
+                &mut from_journal,
+            )
+        });
     match written {
         Ok(_) if quiet() => {}
         Ok(_) => println!("reports: {}", dir.display()),
@@ -538,7 +563,7 @@ async fn eval_suite(
             .iter()
             .map(ToString::to_string)
             .collect();
-        hook.record(&report, models, latencies).await;
+        hook.record(&report, models, latencies, &judges).await;
     }
     if outputs.update_baseline {
         let file = out.join("baseline").join(format!("{}.json", suite.name));
@@ -555,6 +580,68 @@ async fn eval_suite(
     let code = report.exit_code();
     free_in_background((report, reporters.journal.into_journal()));
     code
+}
+
+/// `diff.html` beside the reports when the run was compared with a baseline: the changed
+/// cases side by side. Without a comparison a `diff.html` left by an earlier run is removed,
+/// so the folder never shows a page that is not this run's.
+fn write_diff_page(
+    dir: &Path,
+    report: &RunReport,
+    base: Option<&RunReport>,
+    outputs: &Outputs<'_>,
+    max_file_bytes: u64,
+    current: &mut dyn TrajectorySource,
+) -> std::io::Result<()> {
+    let page = dir.join("diff.html");
+    let (Some(base), Some(cmp)) = (base, &report.baseline) else {
+        return match std::fs::remove_file(&page) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+    };
+    let mut old = outputs
+        .baseline_trajectories
+        .clone()
+        .and_then(|file| InMemory::read_jsonl(&file, &changed_ids(cmp), max_file_bytes));
+    let label = if outputs.history_baseline {
+        crate::history::baseline::LAST_PASSED
+    } else {
+        "baseline"
+    };
+    write_atomic(&page, &mut |w| {
+        let before = Side {
+            label,
+            report: base,
+            trajectories: match &mut old {
+                Ok(t) => Ok(t as &mut dyn TrajectorySource),
+                Err(e) => Err(e.clone()),
+            },
+        };
+        let after = Side {
+            label: "this run",
+            report,
+            trajectories: Ok(&mut *current),
+        };
+        write_diff_html(w, cmp, before, after)
+    })
+}
+
+/// Where the side-by-side page finds the baseline's trajectories: the `trajectories.jsonl`
+/// beside a `--baseline FILE`. A folder of baselines and the history keep none.
+fn baseline_trajectories(arg: Option<&Path>, from_history: bool) -> Result<PathBuf, String> {
+    match arg {
+        _ if from_history => Err("a baseline from the run history keeps no trajectories".into()),
+        Some(path) if path.is_dir() => Err(format!(
+            "{} is a folder of baselines, which keeps no trajectories (hint: --baseline DIR/SUITE/report.json of a run kept whole)",
+            path.display()
+        )),
+        Some(path) => Ok(path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("trajectories.jsonl")),
+        None => Err("no baseline".into()),
+    }
 }
 
 /// Frees `value` on a thread of its own. A 100,000-case run's cases, results and journal

@@ -107,7 +107,14 @@ fn drift_of(runs: &[RunRecord]) -> Drift {
         .map(RunRecord::point)
         .collect();
     let from = points.len().saturating_sub(DEFAULT_WINDOW);
-    detect(&points[from..], DEFAULT_ALPHA)
+    let mut drift = detect(&points[from..], DEFAULT_ALPHA);
+    let scores: Vec<_> = runs
+        .iter()
+        .filter(|r| r.incomplete.is_none())
+        .map(|r| r.judge_scores.clone())
+        .collect();
+    drift.judges = crate::judge_drift::judge_drift(&scores[from..], DEFAULT_ALPHA);
+    drift
 }
 
 /// A suite file's `name:`, or the argument as a name.
@@ -182,7 +189,7 @@ pub(crate) fn render_text(h: &History, drift: &Drift) -> String {
             }
         }
     }
-    if drift.alerts.is_empty() {
+    if drift.alerts.is_empty() && drift.judges.is_empty() {
         out.push_str(&format!(
             "drift: none over the last {} runs (Mann–Kendall, one-sided, alpha {})\n",
             drift.runs, drift.alpha
@@ -190,6 +197,10 @@ pub(crate) fn render_text(h: &History, drift: &Drift) -> String {
     }
     for a in &drift.alerts {
         out.push_str(&crate::drift::describe(a));
+        out.push('\n');
+    }
+    for a in &drift.judges {
+        out.push_str(&crate::judge_drift::describe(a));
         out.push('\n');
     }
     out

@@ -2,6 +2,7 @@
 //! for the drift test and the `history:last-passed` baseline, and record the finished run.
 //! Any failure here is a warning: the run and its reports stand.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::drift::{detect, Drift, Point, DEFAULT_ALPHA, DEFAULT_WINDOW};
@@ -9,9 +10,10 @@ use crate::history::baseline::{as_report, last_passed};
 use crate::history::git::{git_info, GitInfo};
 use crate::history::location::Location;
 use crate::history::record::RunRecord;
-use crate::history::record::{run_record, LatencyLog, RunContext};
+use crate::history::record::{judge_scores, run_record, LatencyLog, RunContext};
 use crate::history::store::{RunFilter, Store};
 use crate::history::time::now_unix;
+use crate::judge_drift::{judge_drift, JudgeScore};
 use crate::results::case_result::CaseResult;
 use crate::results::run_report::RunReport;
 
@@ -64,6 +66,7 @@ impl HistoryHook {
         suite: &str,
         cases: &[CaseResult],
         latencies: &LatencyLog,
+        judges: &BTreeSet<String>,
     ) -> Option<Drift> {
         let filter = RunFilter {
             last: Some(DEFAULT_WINDOW as u32 - 1),
@@ -86,7 +89,15 @@ impl HistoryHook {
                 .iter()
                 .map(|c| (c.status.is_pass(), c.cost_usd, latencies.mean(&c.id))),
         ));
-        Some(detect(&points, DEFAULT_ALPHA))
+        let mut drift = detect(&points, DEFAULT_ALPHA);
+        let mut scores: Vec<Vec<JudgeScore>> = runs
+            .into_iter()
+            .filter(|r| r.incomplete.is_none())
+            .map(|r| r.judge_scores)
+            .collect();
+        scores.push(judge_scores(cases, judges));
+        drift.judges = judge_drift(&scores, DEFAULT_ALPHA);
+        Some(drift)
     }
 
     /// Records the finished run; a failure is a warning.
@@ -95,12 +106,14 @@ impl HistoryHook {
         report: &RunReport,
         models: Vec<String>,
         latencies: LatencyLog,
+        judges: &BTreeSet<String>,
     ) {
         let ctx = RunContext {
             started_at: self.started_at,
             git: self.git.clone(),
             models,
             latencies: latencies.means(),
+            judges: judges.clone(),
         };
         let record = run_record(report, ctx);
         match self.store.record(&record).await {
@@ -109,4 +122,16 @@ impl HistoryHook {
         }
         self.store.close().await;
     }
+}
+
+/// The display names of the suite's judge checks (suite-wide and per case): the verdicts the
+/// history keeps as judge scores.
+pub(crate) fn judge_names(suite: &crate::suite::model::Suite) -> BTreeSet<String> {
+    suite
+        .checks
+        .iter()
+        .chain(suite.cases.iter().flat_map(|c| c.checks.iter()))
+        .filter(|c| c.check.family() == crate::check::registry::Family::Judge)
+        .map(|c| c.name.clone())
+        .collect()
 }

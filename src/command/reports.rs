@@ -6,9 +6,10 @@ use crate::cli::{quiet, stdout_color, usage_error};
 use crate::event::RunEvent;
 use crate::exit;
 use crate::report::comparison_render::render_text as render_comparison;
+use crate::report::diff_html::{changed_ids, write_diff_html, Side};
 use crate::report::terminal::render_summary;
 use crate::report::trajectory_source::{InMemory, TrajectorySource};
-use crate::report::write::write_reports;
+use crate::report::write::{write_atomic, write_reports};
 use crate::reporter::fan_out::Reporter;
 use crate::reporter::github::GithubReporter;
 use crate::results::compare::compare;
@@ -56,7 +57,7 @@ pub fn read_report(path: &Path, max_file_bytes: u64) -> Result<RunReport, ReadRe
     })
 }
 
-pub fn diff(old: &Path, new: &Path) -> u8 {
+pub fn diff(old: &Path, new: &Path, html: Option<&Path>) -> u8 {
     let (base, current) = match (
         read_report(old, DEFAULT_FILE_BYTES),
         read_report(new, DEFAULT_FILE_BYTES),
@@ -66,11 +67,62 @@ pub fn diff(old: &Path, new: &Path) -> u8 {
     };
     let cmp = compare(&base, &current.cases, DEFAULT_ALPHA);
     print!("{}", render_comparison(&cmp));
+    if let Some(page) = html {
+        let labels = [old.display().to_string(), new.display().to_string()];
+        let written = write_side_by_side(
+            page,
+            &cmp,
+            [(&labels[0], &base, old), (&labels[1], &current, new)],
+        );
+        if let Err(e) = written {
+            eprintln!("error: cannot write {}: {e}", page.display());
+            return exit::RUN_INCOMPLETE;
+        }
+        if !quiet() {
+            println!("side by side: {}", page.display());
+        }
+    }
     if cmp.has_regressions() {
         exit::GATE_FAILED
     } else {
         exit::GATE_PASSED
     }
+}
+
+fn side<'a>(
+    (label, report, _): (&'a str, &'a RunReport, &Path),
+    trajectories: &'a mut Result<InMemory, String>,
+) -> Side<'a> {
+    Side {
+        label,
+        report,
+        trajectories: match trajectories {
+            Ok(t) => Ok(t as &mut dyn TrajectorySource),
+            Err(e) => Err(e.clone()),
+        },
+    }
+}
+
+/// Writes the side-by-side page of `cmp` to `page`, each run's trajectories read from the
+/// `trajectories.jsonl` beside its report (a run whose file is missing or unreadable is shown
+/// without them, the page saying why).
+fn write_side_by_side(
+    page: &Path,
+    cmp: &crate::results::compare::Comparison,
+    [before, after]: [(&str, &RunReport, &Path); 2],
+) -> std::io::Result<()> {
+    let wanted = changed_ids(cmp);
+    let read = |report: &Path| {
+        let file = report
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("trajectories.jsonl");
+        InMemory::read_jsonl(&file, &wanted, DEFAULT_FILE_BYTES)
+    };
+    let (mut old, mut new) = (read(before.2), read(after.2));
+    write_atomic(page, &mut |w| {
+        write_diff_html(w, cmp, side(before, &mut old), side(after, &mut new))
+    })
 }
 
 pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {

@@ -163,6 +163,7 @@ mod tests {
             summary: Default::default(),
             cost_usd: Some(1.0),
             cases,
+            judge_scores: vec![],
         }
     }
 

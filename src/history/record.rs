@@ -2,12 +2,14 @@
 //! target, models), its summary and, per case, status, score, repeats, usage, cost and latency.
 //! Not the trajectories: those stay in the run's reports.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::drift::Point;
 use crate::history::git::GitInfo;
+use crate::judge_drift::JudgeScore;
+use crate::results::case_result::CaseResult;
 use crate::results::run_report::RunReport;
 use crate::results::summary::Summary;
 use crate::verdict::CaseStatus;
@@ -31,6 +33,9 @@ pub struct RunRecord {
     /// USD over the priced cases; absent when none was priced.
     pub cost_usd: Option<f64>,
     pub cases: Vec<CaseRecord>,
+    /// Each judge's score of each case's output, for the judge drift test.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judge_scores: Vec<JudgeScore>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +66,8 @@ pub struct RunContext {
     pub models: Vec<String>,
     /// Mean latency per case id.
     pub latencies: BTreeMap<String, u64>,
+    /// The display names of the suite's judge checks: whose verdicts are judge scores.
+    pub judges: BTreeSet<String>,
 }
 
 impl RunRecord {
@@ -99,6 +106,7 @@ pub fn run_record(report: &RunReport, ctx: RunContext) -> RunRecord {
             }
         })
         .collect();
+    let judge_scores = judge_scores(&report.cases, &ctx.judges);
     let priced: Vec<f64> = cases.iter().filter_map(|c| c.cost_usd).collect();
     let mut models = ctx.models;
     models.sort();
@@ -116,7 +124,29 @@ pub fn run_record(report: &RunReport, ctx: RunContext) -> RunRecord {
         summary: report.summary.clone(),
         cost_usd: (!priced.is_empty()).then(|| priced.iter().sum()),
         cases,
+        judge_scores,
     }
+}
+
+/// The scores the checks named in `judges` gave each case's (representative) output.
+pub fn judge_scores(cases: &[CaseResult], judges: &BTreeSet<String>) -> Vec<JudgeScore> {
+    cases
+        .iter()
+        .flat_map(|c| {
+            let hash = crate::fingerprint::stable_hash(&[&c.output]);
+            c.checks
+                .iter()
+                .filter(|v| judges.contains(&v.check))
+                .filter_map(move |v| {
+                    Some(JudgeScore {
+                        case_id: c.id.clone(),
+                        judge: v.check.clone(),
+                        output_hash: hash.clone(),
+                        score: v.score?,
+                    })
+                })
+        })
+        .collect()
 }
 
 /// Collects each case's latency over its runs while they finish, for `RunContext::latencies`.
@@ -169,6 +199,7 @@ mod tests {
             },
             models: vec!["mock:b".into(), "mock:a".into(), "mock:b".into()],
             latencies: log.means(),
+            judges: [report.cases[0].checks[0].check.clone()].into(),
         };
         let r = run_record(&report, ctx);
         assert_eq!(r.models, vec!["mock:a".to_string(), "mock:b".into()]);
@@ -176,5 +207,22 @@ mod tests {
         assert_eq!(r.cases[0].latency_ms, Some(20));
         assert_eq!(r.summary, report.summary);
         assert_eq!((r.started_at, r.commit.as_deref()), (42, Some("abc")));
+        // The judge's verdicts, by name, each with its case's output hash.
+        let judge = &report.cases[0].checks[0].check;
+        let want = report
+            .cases
+            .iter()
+            .filter(|c| {
+                c.checks
+                    .iter()
+                    .any(|v| &v.check == judge && v.score.is_some())
+            })
+            .count();
+        assert!(want > 0);
+        assert_eq!(r.judge_scores.len(), want);
+        assert_eq!(
+            r.judge_scores[0].output_hash,
+            crate::fingerprint::stable_hash(&[&report.cases[0].output])
+        );
     }
 }

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
+
+use crate::judge_drift::JudgeScore;
 use sqlx::{AnyPool, Executor, Row};
 
 use crate::history::location::Location;
@@ -195,6 +197,20 @@ impl Store {
             .await
             .map_err(&q)?;
         }
+        for s in &run.judge_scores {
+            sqlx::query(
+                "INSERT INTO judge_scores (run_id, case_id, judge, output_hash, score) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(&s.case_id)
+            .bind(&s.judge)
+            .bind(&s.output_hash)
+            .bind(s.score)
+            .execute(&mut *tx)
+            .await
+            .map_err(&q)?;
+        }
         tx.commit().await.map_err(&q)?;
         Ok(id)
     }
@@ -238,6 +254,26 @@ impl Store {
                 .iter()
                 .map(|r| self.case_row(r))
                 .collect::<Result<Vec<_>, _>>()?;
+            let rows = sqlx::query(
+                "SELECT case_id, judge, output_hash, score FROM judge_scores \
+                 WHERE run_id = $1 ORDER BY case_id, judge",
+            )
+            .bind(run.id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(&q)?;
+            run.judge_scores = rows
+                .iter()
+                .map(|r| {
+                    Ok(JudgeScore {
+                        case_id: r.try_get("case_id")?,
+                        judge: r.try_get("judge")?,
+                        output_hash: r.try_get("output_hash")?,
+                        score: r.try_get("score")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(&q)?;
         }
         Ok(runs)
     }
@@ -261,6 +297,7 @@ impl Store {
             summary,
             cost_usd: r.try_get("cost_usd").map_err(&q)?,
             cases: Vec::new(),
+            judge_scores: Vec::new(),
         })
     }
 

@@ -262,7 +262,7 @@ fn render_case(out: &mut String, case: &CaseResult, steps: &[Step], regressed: b
     );
 }
 
-fn render_step(out: &mut String, step: &Step) {
+pub(crate) fn render_step(out: &mut String, step: &Step) {
     match step {
         Step::User { content } => {
             let _ = writeln!(
@@ -395,7 +395,7 @@ fn render_extras(out: &mut String, agent: Option<&str>, metadata: &Metadata) {
 /// HTML text and attribute escaping. Bidirectional controls (embeddings, overrides and
 /// isolates) are shown as `[U+202E]`: left in, they would reorder what the reviewer reads
 /// (a right-to-left override makes `exe.txt` look like `txt.exe`).
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -3,6 +3,7 @@
 pub(crate) mod budget;
 pub(crate) mod comparison_render;
 pub(crate) mod csv;
+pub(crate) mod diff_html;
 pub(crate) mod drift_render;
 pub(crate) mod format;
 pub(crate) mod github;

@@ -40,6 +40,26 @@ impl InMemory {
     pub(crate) fn insert(&mut self, id: String, trajectory: Trajectory) {
         self.by_id.insert(id, trajectory);
     }
+
+    /// The trajectories of the cases `wanted` from a run's `trajectories.jsonl` of at most
+    /// `max_file_bytes` (only those: a big run's file is its bulk), or why it cannot be read.
+    pub(crate) fn read_jsonl(
+        path: &std::path::Path,
+        wanted: &std::collections::BTreeSet<String>,
+        max_file_bytes: u64,
+    ) -> Result<InMemory, String> {
+        let text = crate::input_file::read_to_string(path, max_file_bytes)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let lines = crate::trajectory_line::parse_trajectories(&text)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(InMemory {
+            by_id: lines
+                .into_iter()
+                .filter(|l| wanted.contains(&l.id))
+                .map(|l| (l.id, l.trajectory))
+                .collect(),
+        })
+    }
 }
 
 impl TrajectorySource for InMemory {
@@ -69,6 +89,24 @@ mod tests {
                 case.id
             );
         }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("trajectories.jsonl");
+        std::fs::write(
+            &file,
+            crate::report::trajectories::render_trajectories(
+                &report,
+                &mut InMemory::new(want.clone()),
+            ),
+        )
+        .unwrap();
+        let wanted = [report.cases[0].id.clone()].into();
+        let read = InMemory::read_jsonl(&file, &wanted, 1 << 20).unwrap();
+        assert_eq!(
+            read.by_id.keys().collect::<Vec<_>>(),
+            vec![&report.cases[0].id]
+        );
+        let missing = InMemory::read_jsonl(&dir.path().join("nope"), &wanted, 1 << 20);
+        assert!(missing.unwrap_err().contains("nope"));
         let mut empty = InMemory::default();
         assert_eq!(
             *empty.trajectory(&report.cases[0]).unwrap(),

@@ -356,6 +356,7 @@ mod tests {
                 latency_ms: Some(100 * id as u64),
                 tools: vec![],
             }],
+            judge_scores: vec![],
         }
     }
 

@@ -62,7 +62,10 @@ pub fn build_report(
     let gate = gate.verdict_with_drift(
         &scored.cases,
         baseline.as_ref().map(Comparison::gated_losses),
-        scored.drift.as_ref().map(|d| d.alerts.len()),
+        scored
+            .drift
+            .as_ref()
+            .map(|d| d.alerts.len() + d.judges.len()),
     );
     RunReport {
         version: REPORT_VERSION,

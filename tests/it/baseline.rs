@@ -108,3 +108,122 @@ fn a_baseline_of_another_suite_or_garbage_is_a_usage_error() {
     let o = gauntlet(&["diff", garbage.to_str().unwrap(), garbage.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// The side-by-side page: `gauntlet diff --html` and `eval --baseline` write it, each changed
+/// case with both runs' trajectories and the tool-sequence diff; it renders in headless
+/// Chromium; a baseline copied without its trajectories.jsonl is said so on the page.
+#[test]
+fn the_side_by_side_page_renders_in_chromium() {
+    let (o, out) = eval_into(SUITE, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let current = out.path().join("support/report.json");
+    let old_dir = out.path().join("old");
+    std::fs::create_dir(&old_dir).unwrap();
+    let old = old_dir.join("report.json");
+    std::fs::write(&old, baseline_with_a_pass_that_now_fails(&read(&current))).unwrap();
+    std::fs::copy(
+        out.path().join("support/trajectories.jsonl"),
+        old_dir.join("trajectories.jsonl"),
+    )
+    .unwrap();
+
+    let page = out.path().join("diff.html");
+    let d = gauntlet(&[
+        "diff",
+        old.to_str().unwrap(),
+        current.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(d.status.code(), Some(1), "{}", stderr(&d));
+    let html = read(&page);
+    let case = &html[html
+        .find("id=\"case-kb-international-shipping\"")
+        .unwrap_or_else(|| panic!("the regression is on the page: {html}"))..];
+    let case = &case[..case.find("</section>").unwrap()];
+    assert_eq!(case.matches("<div class=\"side\">").count(), 2, "{case}");
+    assert_eq!(
+        case.matches("<div class=\"step user\">").count(),
+        2,
+        "both trajectories: {case}"
+    );
+    assert!(
+        case.contains("<div class=\"del\">- lookup_order</div>"),
+        "{case}"
+    );
+    assert!(
+        case.contains("<div class=\"add\">+ search_kb</div>"),
+        "{case}"
+    );
+    assert!(!html.contains("not available"), "{html}");
+    assert_eq!(
+        html.matches("<section class=\"case\"").count(),
+        1,
+        "only the changed case: {html}"
+    );
+
+    // eval --baseline writes it beside the reports; the same page, "this run" on the right.
+    let (o, out2) = eval_into(SUITE, &["--baseline", old.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let beside = out2.path().join("support/diff.html");
+    let html = read(&beside);
+    assert!(html.contains("<h3>this run</h3>"), "{html}");
+    assert!(html.contains("id=\"case-kb-international-shipping\""));
+    assert!(!html.contains("not available"), "{html}");
+    // A run without a baseline into the same folder leaves no stale page behind.
+    let again = gauntlet(&["eval", SUITE, "--out", out2.path().to_str().unwrap(), "-q"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(!beside.exists(), "the earlier run's diff.html is gone");
+
+    // Without the baseline's trajectories.jsonl the page says so and still shows this run's.
+    let full = out.path().join("full.html");
+    std::fs::copy(&page, &full).unwrap();
+    std::fs::remove_file(old_dir.join("trajectories.jsonl")).unwrap();
+    let d = gauntlet(&[
+        "diff",
+        old.to_str().unwrap(),
+        current.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(d.status.code(), Some(1));
+    let html = read(&page);
+    assert!(
+        html.contains("are not available") && html.contains("trajectories.jsonl"),
+        "{html}"
+    );
+
+    let Some(chrome) = crate::html::chromium() else {
+        return;
+    };
+    let shot = out.path().join("shot.png");
+    let r = crate::html::headless(
+        &chrome,
+        &full,
+        &[
+            "--window-size=1400,1600",
+            &format!("--screenshot={}", shot.display()),
+        ],
+    );
+    let png = std::fs::read(&shot).unwrap_or_else(|e| {
+        panic!(
+            "no screenshot ({e}): {}",
+            String::from_utf8_lossy(&r.stderr)
+        )
+    });
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+    let dom = |p: &std::path::Path| {
+        String::from_utf8_lossy(&crate::html::headless(&chrome, p, &["--dump-dom"]).stdout)
+            .into_owned()
+    };
+    let full = dom(&full);
+    assert!(full.contains("kb-international-shipping"), "{full}");
+    assert!(full.contains("+ search_kb"), "{full}");
+    assert_eq!(full.matches("class=\"step user\"").count(), 2, "{full}");
+    let missing = dom(&page);
+    assert!(missing.contains("are not available"), "{missing}");
+}

@@ -374,3 +374,62 @@ fn the_trend_page_renders_in_chromium() {
         "one cell per case and run"
     );
 }
+
+/// Judge drift end to end on SQLite: each run keeps its judge scores with their output hash;
+/// the demo's unchanged outputs scored the same each night raise nothing, and the same outputs
+/// scored higher night after night (the stored scores of earlier nights lowered by hand, as a
+/// judge grown lenient would leave them) raise a judge drift alert.
+#[test]
+fn a_judge_scoring_unchanged_outputs_higher_each_night_raises_judge_drift() {
+    const DEMO: &str = "suites/support.yaml";
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let flag = format!("--history={}", db.display());
+    let run = |i: usize| {
+        let out = dir.path().join(format!("run{i}"));
+        let o = gauntlet(&["eval", DEMO, "--out", out.to_str().unwrap(), &flag]);
+        assert!(o.status.code().is_some(), "{}", stderr(&o));
+        (o, out)
+    };
+    for i in 0..5 {
+        let (o, _) = run(i);
+        assert!(!stdout(&o).contains("judge drift"), "{}", stdout(&o));
+    }
+    let url = format!("sqlite://{}", db.display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (rows, runs): (i64, i64) = rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let rows: (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT run_id) FROM judge_scores")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        // Night n of 5 scored 0.08 × (6 − n) lower by one judge than tonight will; the
+        // suite's other judge is left as it was.
+        sqlx::query(
+            "UPDATE judge_scores SET score = score - 0.08 * (6 - run_id) \
+             WHERE judge = 'judge helpfulness'",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        rows
+    });
+    assert_eq!(runs, 5, "every run keeps its judge scores");
+    assert!(rows >= 5 && rows % 5 == 0, "{rows} rows");
+    let (o, out) = run(5);
+    let text = stdout(&o);
+    assert!(
+        text.contains("judge drift:") && text.contains("scores unchanged outputs higher"),
+        "{text}"
+    );
+    let report: Value = serde_json::from_str(&read(out.join("support/report.json"))).unwrap();
+    let judges = report["drift"]["judges"].as_array().expect("judge alerts");
+    assert_eq!(judges.len(), 1, "only the lenient judge: {judges:?}");
+    assert_eq!(judges[0]["judge"], "judge helpfulness");
+    assert!(judges[0]["shift"].as_f64().unwrap() > 0.3, "{judges:?}");
+    assert!(read(out.join("support/summary.md")).contains("judge drift:"));
+    let h = gauntlet(&["history", DEMO, "--history", db.to_str().unwrap()]);
+    assert!(stdout(&h).contains("judge drift:"), "{}", stdout(&h));
+}
