@@ -36,3 +36,4 @@ mod support;
 mod targets;
 mod trajectories;
 mod turns;
+mod wheel;
