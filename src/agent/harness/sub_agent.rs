@@ -654,7 +654,9 @@ rules:
         cfg.world = Some(
             json!({"today": "2026-03-20", "orders": {"1": {"status": "shipped"}}, "kb": {}}).into(),
         );
-        for (tool, ms) in [("lookup_order", 400), ("search_kb", 200)] {
+        // Long enough that a loaded CI machine cannot blur concurrent (~1.5 s) into sequential
+        // (at least 2.25 s).
+        for (tool, ms) in [("lookup_order", 1500), ("search_kb", 750)] {
             cfg.faults.insert(
                 tool.into(),
                 Faults {
@@ -680,8 +682,8 @@ rules:
             .collect();
         assert_eq!(order, ["lookup_order", "search_kb"]);
         assert!(
-            took < std::time::Duration::from_millis(580),
-            "400 ms and 200 ms of tool latency overlapped: {took:?}"
+            took < std::time::Duration::from_millis(2100),
+            "1500 ms and 750 ms of tool latency should overlap: {took:?}"
         );
     }
 
