@@ -97,6 +97,7 @@ fn spec(yaml: &str) -> CheckSpec {
         judges: &judges,
         available_judges: &[],
         tools: None,
+        agents: None,
         cache: &Default::default(),
         limits: Default::default(),
     };
@@ -713,6 +714,7 @@ fn end_state_exact_lists_every_difference_and_honours_ignore() {
             judges: &judges,
             available_judges: &[],
             tools: None,
+            agents: None,
             cache: &Default::default(),
             limits: Default::default(),
         };

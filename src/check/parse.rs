@@ -34,6 +34,9 @@ pub struct CheckEnv<'a> {
     pub available_judges: &'a [String],
     /// The tools the target offers, when known: tool names in checks are checked against it.
     pub tools: Option<&'a [String]>,
+    /// The agents of the target's team, when known (a harness with a team): agent names in
+    /// checks are checked against them. An external agent's agents are known only once it runs.
+    pub agents: Option<&'a [String]>,
     /// Regexes and schemas already compiled by this load.
     pub cache: &'a CompileCache,
     /// `run.limits`: what a command check may print, how large a schema file may be.
@@ -318,6 +321,7 @@ pub(crate) fn parse_alone(yaml: &str) -> Result<CheckSpec, Vec<CheckError>> {
         judges: &Default::default(),
         available_judges: &[],
         tools: None,
+        agents: None,
         cache: &Default::default(),
         limits: Default::default(),
     };

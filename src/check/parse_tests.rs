@@ -46,6 +46,7 @@ fn parse_in(yaml: &str, dir: &Path) -> Result<CheckSpec, Vec<CheckError>> {
         judges: &judges,
         available_judges: &available,
         tools: Some(&tools),
+        agents: None,
         cache: &Default::default(),
         limits: Default::default(),
     };
@@ -332,6 +333,7 @@ fn unknown_tools_pass_when_the_target_does_not_list_tools() {
         judges: &judges,
         available_judges: &[],
         tools: None,
+        agents: None,
         cache: &Default::default(),
         limits: Default::default(),
     };

@@ -297,6 +297,10 @@ impl Loader {
 
         let min_pass = self.min_pass(&raw.run, &datasets);
         let cache = CompileCache::default();
+        let team_agents: Option<Vec<String>> = harness
+            .as_ref()
+            .and_then(|h| h.team.as_ref())
+            .map(|t| t.agents.keys().cloned().collect());
         let env = CheckEnv {
             suite_dir: &self.dir,
             judges: &judges,
@@ -306,6 +310,7 @@ impl Loader {
                 .as_ref()
                 .filter(|h| h.mcp.is_empty())
                 .map(|_| tools.as_slice()),
+            agents: team_agents.as_deref(),
             cache: &cache,
             limits: run.limits,
         };

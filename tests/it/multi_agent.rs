@@ -136,3 +136,36 @@ fn team_problems_are_located_load_errors() {
         "{err}"
     );
 }
+
+/// Agent names in checks are checked against the team at load: a typo is an exit 2 with a
+/// suggestion, placed at its check, in every check kind that names an agent.
+#[test]
+fn checks_naming_an_agent_not_in_the_team_are_load_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("team.yaml");
+    std::fs::write(
+        &suite,
+        "name: team\ndataset: cases.jsonl\ntarget:\n  harness:\n    model: mock:triage\n    tools: [issue_refund]\n    team:\n      entry: triage\n      agents:\n        triage: {handoffs: [billing]}\n        billing: {tools: [issue_refund]}\nchecks:\n  - tool_called: {name: issue_refund, agent: biling}\n  - max_tokens: {max: 100, agent: trige}\n  - agent_called: {name: billing, by: nobody}\n  - handoff: {from: triage, to: billing}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("cases.jsonl"),
+        "{\"id\": \"a\", \"input\": \"hi\"}\n",
+    )
+    .unwrap();
+    let o = crate::support::gauntlet(&["validate", suite.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("team.yaml:13:")
+            && err.contains("unknown agent `biling` (hint: did you mean `billing`?)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("unknown agent `trige` (hint: did you mean `triage`?)"),
+        "{err}"
+    );
+    assert!(err.contains("unknown agent `nobody`"), "{err}");
+    // The handoff names real agents: no complaint about it.
+    assert_eq!(err.matches("unknown agent").count(), 3, "{err}");
+}

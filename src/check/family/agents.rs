@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::check::case::CaseFacts;
 use crate::check::eval::{count, fail, pass, Judged};
-use crate::check::family::tools::{parse_times, Times};
+use crate::check::family::tools::{check_agent, parse_times, Times};
 use crate::check::parse::{describe, get_string, unknown_keys, CheckEnv, CheckError};
 use crate::check::registry::{Kind, Shape};
 use crate::trajectory::Trajectory;
@@ -43,20 +43,23 @@ pub enum AgentCheck {
 pub(crate) fn parse(
     kind: &str,
     v: &Value,
-    _env: &CheckEnv,
+    env: &CheckEnv,
     errs: &mut Vec<CheckError>,
 ) -> Option<(AgentCheck, String)> {
     match (kind, v) {
-        ("agent_called", Value::String(s)) if !s.is_empty() => Some((
-            AgentCheck::Called {
-                name: s.clone(),
-                by: None,
-                times: None,
-                before: None,
-                after: None,
-            },
-            format!("agent_called {s}"),
-        )),
+        ("agent_called", Value::String(s)) if !s.is_empty() => {
+            check_agent(s, env, errs);
+            Some((
+                AgentCheck::Called {
+                    name: s.clone(),
+                    by: None,
+                    times: None,
+                    before: None,
+                    after: None,
+                },
+                format!("agent_called {s}"),
+            ))
+        }
         ("agent_called", Value::Object(map)) => {
             unknown_keys(kind, map, &["name", "by", "times", "before", "after"], errs);
             let times = parse_times(kind, map.get("times"), errs);
@@ -68,6 +71,13 @@ pub(crate) fn parse(
             };
             let (by, before, after) = (optional("by"), optional("before"), optional("after"));
             let name = get_string(kind, map, "name", errs)?;
+            for agent in std::iter::once(&name)
+                .chain(by.iter())
+                .chain(before.iter())
+                .chain(after.iter())
+            {
+                check_agent(agent, env, errs);
+            }
             let mut display = format!("agent_called {name}");
             if let Some(b) = &by {
                 display.push_str(&format!(" by {b}"));
@@ -106,6 +116,8 @@ pub(crate) fn parse(
             let from = get_string(kind, map, "from", errs);
             let to = get_string(kind, map, "to", errs);
             let (from, to) = (from?, to?);
+            check_agent(&from, env, errs);
+            check_agent(&to, env, errs);
             let display = format!("handoff {from} → {to}");
             Some((AgentCheck::Handoff { from, to }, display))
         }

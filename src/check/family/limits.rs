@@ -73,7 +73,7 @@ pub enum AgentBound {
 pub(crate) fn parse(
     kind: &str,
     v: &Value,
-    _env: &CheckEnv,
+    env: &CheckEnv,
     errs: &mut Vec<CheckError>,
 ) -> Option<(LimitCheck, String)> {
     match (kind, v) {
@@ -89,7 +89,7 @@ pub(crate) fn parse(
         }
         (_, Value::Object(map)) => {
             unknown_keys(kind, map, &["max", "agent"], errs);
-            let agent = parse_agent(kind, map, errs);
+            let agent = parse_agent(kind, map, env, errs);
             let Some(max) = map.get("max") else {
                 errs.push(
                     CheckError::new(format!("`{kind}` needs `max`"))

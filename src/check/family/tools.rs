@@ -176,7 +176,7 @@ fn parse_tool(
                     }
                 }
             }
-            agent = parse_agent(kind, map, errs);
+            agent = parse_agent(kind, map, env, errs);
             let name = get_string(kind, map, "name", errs)?;
             if let Some(m) = map.get("args_match").filter(|v| !v.is_null()) {
                 rules.default = parse_matcher(&format!("{kind}.args_match"), m, errs)?;
@@ -358,15 +358,35 @@ pub(crate) fn parse_ignore(
         .collect()
 }
 
+/// An agent a check names, checked against the team when the target's agents are known.
+pub(crate) fn check_agent(name: &str, env: &CheckEnv, errs: &mut Vec<CheckError>) {
+    let Some(agents) = env.agents else { return };
+    if agents.iter().any(|a| a == name) {
+        return;
+    }
+    let hint = did_you_mean(name, agents.iter().map(String::as_str))
+        .map(|b| format!("did you mean `{b}`?"))
+        .unwrap_or_else(|| format!("the team's agents are: {}", agents.join(", ")));
+    errs.push(
+        CheckError::new(format!("unknown agent `{name}`"))
+            .hint(hint)
+            .needle(name),
+    );
+}
+
 /// `agent: NAME` of an agent-aware check: a non-empty string, or absent.
 pub(crate) fn parse_agent(
     kind: &str,
     map: &serde_json::Map<String, Value>,
+    env: &CheckEnv,
     errs: &mut Vec<CheckError>,
 ) -> Option<String> {
     match map.get("agent") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() => {
+            check_agent(s, env, errs);
+            Some(s.clone())
+        }
         Some(other) => {
             errs.push(
                 CheckError::new(format!(

@@ -241,7 +241,7 @@ fn parse_trajectory(
         ],
         errs,
     );
-    let agent = parse_agent("trajectory", map, errs);
+    let agent = parse_agent("trajectory", map, env, errs);
     let partial = match map.get("score") {
         None | Some(Value::Null) => false,
         Some(Value::String(s)) if s == "f1" => true,
