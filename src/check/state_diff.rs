@@ -66,6 +66,38 @@ fn ignored(path: &[String], ignore: &[Vec<&str>]) -> bool {
     })
 }
 
+/// How a path reads in the diff.
+fn here(path: &[String]) -> String {
+    if path.is_empty() {
+        "(root)".to_string()
+    } else {
+        path.join(".")
+    }
+}
+
+/// One key or index of both sides at `path`: compared when both have it, else missing or
+/// unexpected unless ignored.
+fn child(
+    e: Option<&Value>,
+    a: Option<&Value>,
+    path: &mut Vec<String>,
+    ignore: &[Vec<&str>],
+    out: &mut Vec<Difference>,
+) {
+    match (e, a) {
+        (Some(ev), Some(av)) => walk(ev, av, path, ignore, out),
+        (Some(ev), None) if !ignored(path, ignore) => out.push(Difference::Missing {
+            path: here(path),
+            expected: ev.clone(),
+        }),
+        (None, Some(av)) if !ignored(path, ignore) => out.push(Difference::Unexpected {
+            path: here(path),
+            found: av.clone(),
+        }),
+        _ => {}
+    }
+}
+
 fn walk(
     expected: &Value,
     actual: &Value,
@@ -76,13 +108,6 @@ fn walk(
     if ignored(path, ignore) {
         return;
     }
-    let here = |path: &[String]| {
-        if path.is_empty() {
-            "(root)".to_string()
-        } else {
-            path.join(".")
-        }
-    };
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => {
             let mut keys: Vec<&String> = e.keys().chain(a.keys()).collect();
@@ -90,40 +115,14 @@ fn walk(
             keys.dedup();
             for key in keys {
                 path.push(key.clone());
-                match (e.get(key), a.get(key)) {
-                    (Some(ev), Some(av)) => walk(ev, av, path, ignore, out),
-                    (Some(ev), None) if !ignored(path, ignore) => out.push(Difference::Missing {
-                        path: here(path),
-                        expected: ev.clone(),
-                    }),
-                    (None, Some(av)) if !ignored(path, ignore) => {
-                        out.push(Difference::Unexpected {
-                            path: here(path),
-                            found: av.clone(),
-                        })
-                    }
-                    _ => {}
-                }
+                child(e.get(key), a.get(key), path, ignore, out);
                 path.pop();
             }
         }
         (Value::Array(e), Value::Array(a)) => {
             for i in 0..e.len().max(a.len()) {
                 path.push(i.to_string());
-                match (e.get(i), a.get(i)) {
-                    (Some(ev), Some(av)) => walk(ev, av, path, ignore, out),
-                    (Some(ev), None) if !ignored(path, ignore) => out.push(Difference::Missing {
-                        path: here(path),
-                        expected: ev.clone(),
-                    }),
-                    (None, Some(av)) if !ignored(path, ignore) => {
-                        out.push(Difference::Unexpected {
-                            path: here(path),
-                            found: av.clone(),
-                        })
-                    }
-                    _ => {}
-                }
+                child(e.get(i), a.get(i), path, ignore, out);
                 path.pop();
             }
         }

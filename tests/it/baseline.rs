@@ -196,21 +196,7 @@ fn the_side_by_side_page_renders_in_chromium() {
     let Some(chrome) = crate::html::chromium() else {
         return;
     };
-    let shot = out.path().join("shot.png");
-    let r = crate::html::headless(
-        &chrome,
-        &full,
-        &[
-            "--window-size=1400,1600",
-            &format!("--screenshot={}", shot.display()),
-        ],
-    );
-    let png = std::fs::read(&shot).unwrap_or_else(|e| {
-        panic!(
-            "no screenshot ({e}): {}",
-            String::from_utf8_lossy(&r.stderr)
-        )
-    });
+    let png = crate::html::screenshot(&chrome, &full, "1400,1600");
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
         "{} bytes",

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{missing_external, read};
+use crate::support::{case, missing_external, read};
 
 /// A suite in a temp folder: `cases` ids (one YAML dataset), the `target:` block, extra keys.
 fn suite(cases: &[&str], target: &str, extra: &str) -> tempfile::TempDir {
@@ -82,13 +82,6 @@ fn eval(dir: &Path) -> Ran {
         elapsed: started.elapsed(),
         report,
     }
-}
-
-fn case<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["cases"]
-        .as_array()
-        .and_then(|cs| cs.iter().find(|c| c["id"] == id))
-        .unwrap_or_else(|| panic!("no case {id} in {report}"))
 }
 
 /// Whether `pid` is a live process (a zombie, killed but not yet reaped by init, is not),

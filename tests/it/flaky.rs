@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::support::{read, root, stderr, stdout};
+use crate::support::{case, read, root, stderr, stdout};
 
 const SUITE: &str = "tests/fixtures/valid/flaky.yaml";
 
@@ -18,15 +18,6 @@ fn eval(out: &std::path::Path, seed: &str, broken: bool, extra: &[&str]) -> std:
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
         .output()
-        .unwrap()
-}
-
-fn case<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
         .unwrap()
 }
 

@@ -3,19 +3,10 @@
 
 use serde_json::Value;
 
-use crate::support::{eval_into, read, stderr, stdout};
+use crate::support::{case, eval_into, read, stderr, stdout};
 
 fn report(dir: &std::path::Path, suite: &str) -> Value {
     serde_json::from_str(&read(dir.join(suite).join("report.json"))).unwrap()
-}
-
-fn case<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("case {id} in the report"))
 }
 
 #[test]

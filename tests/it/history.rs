@@ -338,21 +338,7 @@ fn the_trend_page_renders_in_chromium() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let html = read(&page);
     assert!(!html.contains("<script"), "no script on the page");
-    let shot = dir.path().join("shot.png");
-    let r = crate::html::headless(
-        &chrome,
-        &page,
-        &[
-            "--window-size=1000,1400",
-            &format!("--screenshot={}", shot.display()),
-        ],
-    );
-    let png = std::fs::read(&shot).unwrap_or_else(|e| {
-        panic!(
-            "no screenshot ({e}): {}",
-            String::from_utf8_lossy(&r.stderr)
-        )
-    });
+    let png = crate::html::screenshot(&chrome, &page, "1000,1400");
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 20_000,
         "{} bytes",

@@ -24,6 +24,27 @@ pub fn chromium() -> Option<PathBuf> {
 }
 
 /// Runs headless Chromium on a local file with the flags this closed network needs.
+/// A screenshot of `page` at `size` ("W,H"): the PNG's bytes; none fails the test with
+/// Chromium's stderr.
+pub fn screenshot(chrome: &Path, page: &Path, size: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = dir.path().join("shot.png");
+    let r = headless(
+        chrome,
+        page,
+        &[
+            &format!("--window-size={size}"),
+            &format!("--screenshot={}", shot.display()),
+        ],
+    );
+    std::fs::read(&shot).unwrap_or_else(|e| {
+        panic!(
+            "no screenshot ({e}): {}",
+            String::from_utf8_lossy(&r.stderr)
+        )
+    })
+}
+
 pub fn headless(chrome: &Path, page: &Path, extra: &[&str]) -> std::process::Output {
     let profile = tempfile::tempdir().unwrap();
     Command::new(chrome)
@@ -50,21 +71,7 @@ fn the_report_renders_in_chromium() {
     let (o, out) = eval_into("suites/support.yaml", &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let page = out.path().join("support/index.html");
-    let shot = out.path().join("shot.png");
-    let r = headless(
-        &chrome,
-        &page,
-        &[
-            "--window-size=1200,1600",
-            &format!("--screenshot={}", shot.display()),
-        ],
-    );
-    let png = std::fs::read(&shot).unwrap_or_else(|e| {
-        panic!(
-            "no screenshot ({e}): {}",
-            String::from_utf8_lossy(&r.stderr)
-        )
-    });
+    let png = screenshot(&chrome, &page, "1200,1600");
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
     assert!(
         png.len() > 20_000,

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{eval_into, gauntlet, read, root, stderr, stdout};
+use crate::support::{case, eval_into, gauntlet, read, root, stderr, stdout};
 
 /// The venv's python with the `mcp` package, or `None` (skipped outside CI).
 fn python() -> Option<PathBuf> {
@@ -27,15 +27,6 @@ fn python() -> Option<PathBuf> {
 
 fn report(out: &tempfile::TempDir, suite: &str) -> Value {
     serde_json::from_str(&read(out.path().join(suite).join("report.json"))).unwrap()
-}
-
-fn case<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no case {id}"))
 }
 
 #[test]

@@ -3,18 +3,9 @@
 
 use serde_json::Value;
 
-use crate::support::{eval_into, read, stderr, stdout};
+use crate::support::{case, eval_into, read, stderr, stdout};
 
 const SUITE: &str = "suites/support_multi.yaml";
-
-fn case<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("case {id}"))
-}
 
 #[test]
 fn the_multi_agent_demo_passes_its_gate_with_the_wrong_agent_caught() {

@@ -96,3 +96,11 @@ pub fn without_timings(name: &str, text: &str) -> String {
     let time = regex::Regex::new(r#" time="[0-9.]+""#).expect("regex");
     time.replace_all(text, r#" time="<t>""#).into_owned()
 }
+
+/// The case `id` of a parsed report.json; a missing one fails the test naming it.
+pub fn case<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["cases"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("no case {id} in {report}"))
+}

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{eval_into, read, root, stderr, stdout};
+use crate::support::{case, eval_into, read, root, stderr, stdout};
 
 const EXAMPLE_SUITE: &str = "suites/python-agent.yaml";
 
@@ -78,15 +78,6 @@ fn example_suite(target: &str) -> tempfile::TempDir {
 
 fn report(out: &Path, suite: &str) -> Value {
     serde_json::from_str(&read(out.join(suite).join("report.json"))).expect("report.json")
-}
-
-fn case<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["cases"]
-        .as_array()
-        .expect("cases")
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("case {id} in {report}"))
 }
 
 /// What every run of the example agent must show, whatever the target.

@@ -682,7 +682,6 @@ rules:
 
     fn config(max_steps: u32) -> HarnessConfig {
         HarnessConfig {
-            model: ModelId::parse("mock:t").unwrap(),
             system: Some("You help {{ vars.name }} with case {{ case.id }}.".into()),
             tools: BUILTIN_TOOLS.iter().map(|s| s.to_string()).collect(),
             world: Some(
@@ -695,21 +694,7 @@ rules:
                 })
                 .into(),
             ),
-            max_steps,
-            temperature: None,
-            max_tokens: None,
-            max_repairs: 2,
-            context_tokens: None,
-            custom_tools: vec![],
-            toolset: Default::default(),
-            system_template: Default::default(),
-            faults: Default::default(),
-            pricing: Default::default(),
-            budget: Default::default(),
-            user_model: None,
-            mcp: vec![],
-            state: None,
-            team: None,
+            ..HarnessConfig::bare("mock:t", max_steps)
         }
     }
 

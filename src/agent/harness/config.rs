@@ -53,3 +53,32 @@ pub struct HarnessConfig {
     /// Named agents and how they connect (`harness.team`); `None`: one agent.
     pub team: Option<Arc<crate::agent::harness::team::Team>>,
 }
+
+#[cfg(test)]
+impl HarnessConfig {
+    /// A harness on `model` with no prompt, tools, world, faults or team: tests set what
+    /// they are about on top (`..HarnessConfig::bare(..)`).
+    pub(crate) fn bare(model: &str, max_steps: u32) -> HarnessConfig {
+        HarnessConfig {
+            model: ModelId::parse(model).expect("a test model id"),
+            system: None,
+            tools: vec![],
+            world: None,
+            max_steps,
+            temperature: None,
+            max_tokens: None,
+            max_repairs: 2,
+            context_tokens: None,
+            custom_tools: vec![],
+            toolset: Default::default(),
+            system_template: Default::default(),
+            faults: Default::default(),
+            pricing: Default::default(),
+            budget: Default::default(),
+            user_model: None,
+            mcp: vec![],
+            state: None,
+            team: None,
+        }
+    }
+}

@@ -481,7 +481,6 @@ mod tests {
     use crate::agent::harness::team::{RawTeam, Team};
     use crate::provider::mock_rules::MockRules;
     use crate::provider::registry::Providers;
-    use crate::provider::types::ModelId;
     use crate::suite::model::Case;
     use crate::trajectory::{EndReason, Step, Trajectory};
     use crate::trajectory_tree::{agent_runs, usage_by_agent};
@@ -531,25 +530,8 @@ rules:
 
     fn harness(team: &str) -> HarnessConfig {
         let mut base = HarnessConfig {
-            model: ModelId::parse("mock:boss").unwrap(),
-            system: None,
-            tools: vec![],
             world: Some(json!({"today": "2026-03-20"}).into()),
-            max_steps: 5,
-            temperature: None,
-            max_tokens: None,
-            max_repairs: 2,
-            context_tokens: None,
-            custom_tools: vec![],
-            toolset: Default::default(),
-            system_template: Default::default(),
-            faults: Default::default(),
-            pricing: Default::default(),
-            budget: Default::default(),
-            user_model: None,
-            mcp: vec![],
-            state: None,
-            team: None,
+            ..HarnessConfig::bare("mock:boss", 5)
         };
         let raw: RawTeam = serde_yaml::from_str(team).unwrap();
         base.team = Some(Arc::new(Team::load(&raw, &base).unwrap()));

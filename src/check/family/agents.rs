@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::check::case::CaseFacts;
 use crate::check::eval::{count, fail, pass, Judged};
-use crate::check::family::tools::{check_agent, parse_times, Times};
+use crate::check::family::tools::{check_agent, parse_times, times_and_order, Times};
 use crate::check::parse::{describe, get_string, unknown_keys, CheckEnv, CheckError};
 use crate::check::registry::{Kind, Shape};
 use crate::trajectory::Trajectory;
@@ -82,24 +82,7 @@ pub(crate) fn parse(
             if let Some(b) = &by {
                 display.push_str(&format!(" by {b}"));
             }
-            match times {
-                Some(Times {
-                    min,
-                    max: Some(max),
-                }) if min == max => display.push_str(&format!(" ×{min}")),
-                Some(Times {
-                    min,
-                    max: Some(max),
-                }) => display.push_str(&format!(" ×{min}..{max}")),
-                Some(Times { min, max: None }) => display.push_str(&format!(" ×{min}+")),
-                None => {}
-            }
-            if let Some(b) = &before {
-                display.push_str(&format!(" before {b}"));
-            }
-            if let Some(a) = &after {
-                display.push_str(&format!(" after {a}"));
-            }
+            display.push_str(&times_and_order(times, before.as_deref(), after.as_deref()));
             Some((
                 AgentCheck::Called {
                     name,

@@ -121,6 +121,33 @@ pub(crate) fn evaluate(check: &ToolCheck, _case: &dyn CaseFacts, t: &Trajectory)
     }
 }
 
+/// How a check's `times`, `before` and `after` read in its display name (` ×2..3 before X`).
+pub(crate) fn times_and_order(
+    times: Option<Times>,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> String {
+    let mut out = match times {
+        Some(Times {
+            min,
+            max: Some(max),
+        }) if min == max => format!(" ×{min}"),
+        Some(Times {
+            min,
+            max: Some(max),
+        }) => format!(" ×{min}..{max}"),
+        Some(Times { min, max: None }) => format!(" ×{min}+"),
+        None => String::new(),
+    };
+    if let Some(b) = before {
+        out.push_str(&format!(" before {b}"));
+    }
+    if let Some(a) = after {
+        out.push_str(&format!(" after {a}"));
+    }
+    out
+}
+
 pub(crate) fn check_tool(name: &str, env: &CheckEnv, errs: &mut Vec<CheckError>) {
     let Some(tools) = env.tools else { return };
     if tools.iter().any(|t| t == name) {
@@ -219,24 +246,7 @@ fn parse_tool(
         display.push(' ');
         display.push_str(&truncate(&a.to_string(), 40));
     }
-    match times {
-        Some(Times {
-            min,
-            max: Some(max),
-        }) if min == max => display.push_str(&format!(" ×{min}")),
-        Some(Times {
-            min,
-            max: Some(max),
-        }) => display.push_str(&format!(" ×{min}..{max}")),
-        Some(Times { min, max: None }) => display.push_str(&format!(" ×{min}+")),
-        None => {}
-    }
-    if let Some(b) = &before {
-        display.push_str(&format!(" before {b}"));
-    }
-    if let Some(a) = &after {
-        display.push_str(&format!(" after {a}"));
-    }
+    display.push_str(&times_and_order(times, before.as_deref(), after.as_deref()));
     let check = if called {
         ToolCheck::Called {
             name,
