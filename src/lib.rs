@@ -28,6 +28,7 @@ pub(crate) mod power;
 pub mod process;
 pub mod provider;
 pub mod redact;
+pub mod render_memory;
 pub mod report;
 pub mod reporter;
 pub mod results;

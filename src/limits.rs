@@ -23,6 +23,9 @@ pub struct Limits {
     pub max_depth: u32,
     /// Output of one template render (system prompt, judge prompt, expr check).
     pub max_render_bytes: u64,
+    /// Memory one template render (or expression) may allocate on the way to its output: the
+    /// strings and lists it builds (`src/render_memory.rs`).
+    pub max_render_memory: u64,
     /// minijinja fuel of one template render: a bound on instructions, so a render cannot
     /// loop for ever.
     pub max_render_fuel: u64,
@@ -37,6 +40,7 @@ impl Limits {
         max_file_bytes: 256 * MIB,
         max_depth: 128,
         max_render_bytes: MIB,
+        max_render_memory: 128 * MIB,
         max_render_fuel: 50_000_000,
     };
 }
@@ -69,6 +73,8 @@ pub struct RawLimits {
     #[serde(default)]
     pub max_render_bytes: Option<Value>,
     #[serde(default)]
+    pub max_render_memory: Option<Value>,
+    #[serde(default)]
     pub max_render_fuel: Option<u64>,
 }
 
@@ -85,7 +91,7 @@ impl RawLimits {
     pub fn resolve(&self) -> Result<Limits, Vec<LimitError>> {
         let mut limits = Limits::default();
         let mut errors = Vec::new();
-        let sizes: [(&'static str, &Option<Value>, &mut u64); 5] = [
+        let sizes: [(&'static str, &Option<Value>, &mut u64); 6] = [
             (
                 "max_response_bytes",
                 &self.max_response_bytes,
@@ -110,6 +116,11 @@ impl RawLimits {
                 "max_render_bytes",
                 &self.max_render_bytes,
                 &mut limits.max_render_bytes,
+            ),
+            (
+                "max_render_memory",
+                &self.max_render_memory,
+                &mut limits.max_render_memory,
             ),
         ];
         for (key, raw, slot) in sizes {

@@ -82,6 +82,8 @@ pub(crate) async fn run(
         judge_cache: options.judge_cache.clone(),
         model_cache: options.model_cache.clone(),
     });
+    // From here a template that breaks its memory budget leaves finished runs behind: exit 3.
+    crate::render_memory::runs_started();
     reporter.on_event(&RunEvent::SuiteStarted {
         suite: suite.name.clone(),
         total: work.len(),

@@ -9,19 +9,28 @@ use std::sync::{Arc, OnceLock};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
-/// `run.limits.max_render_fuel` and `max_render_bytes` of the suite being loaded: the loader
+use crate::limits::Limits;
+use crate::render_memory;
+
+/// `run.limits.max_render_fuel`, `max_render_bytes` and `max_render_memory` of the suite being loaded: the loader
 /// sets them (`set_limits`) once `run` is read, before it compiles any template, and each
 /// template keeps the values it was compiled with. Process-wide because templates are compiled
 /// in many places (judges, expr checks, mock rules, system prompts) that know no suite.
 static RENDER_FUEL: AtomicU64 = AtomicU64::new(DEFAULT_FUEL);
-static RENDER_BYTES: AtomicU64 = AtomicU64::new(DEFAULT_BYTES);
-const DEFAULT_FUEL: u64 = 50_000_000;
-const DEFAULT_BYTES: u64 = 1024 * 1024;
+static RENDER_BYTES: AtomicU64 = AtomicU64::new(Limits::DEFAULT.max_render_bytes);
+static RENDER_MEMORY: AtomicU64 = AtomicU64::new(Limits::DEFAULT.max_render_memory);
+const DEFAULT_FUEL: u64 = Limits::DEFAULT.max_render_fuel;
 
 /// The render limits of templates compiled from now on.
-pub fn set_limits(limits: &crate::limits::Limits) {
+pub fn set_limits(limits: &Limits) {
     RENDER_FUEL.store(limits.max_render_fuel, Ordering::Relaxed);
     RENDER_BYTES.store(limits.max_render_bytes, Ordering::Relaxed);
+    RENDER_MEMORY.store(limits.max_render_memory, Ordering::Relaxed);
+}
+
+/// `run.limits.max_render_memory` of templates and expressions compiled from now on.
+pub fn memory_limit() -> u64 {
+    RENDER_MEMORY.load(Ordering::Relaxed)
 }
 
 /// A fresh environment: strict undefined (a missing variable is an error, not an empty string),
@@ -39,21 +48,40 @@ pub fn environment() -> Environment<'static> {
 pub fn render(source: &str, ctx: impl Serialize) -> Result<String, TemplateError> {
     let env = environment();
     let tmpl = env.template_from_str(source)?;
-    render_bounded(&tmpl, ctx, RENDER_BYTES.load(Ordering::Relaxed))
+    let bounds = RenderBounds {
+        max_bytes: RENDER_BYTES.load(Ordering::Relaxed),
+        max_memory: memory_limit(),
+    };
+    render_bounded(&tmpl, source, ctx, bounds)
 }
 
-/// Renders into a buffer that refuses to grow past `max_bytes`.
+/// What one render may produce and allocate.
+#[derive(Debug, Clone, Copy)]
+struct RenderBounds {
+    /// `run.limits.max_render_bytes`.
+    max_bytes: u64,
+    /// `run.limits.max_render_memory`.
+    max_memory: u64,
+}
+
+/// Renders into a buffer that refuses to grow past `max_bytes`, allocating at most
+/// `max_memory` on the way (past it, gauntlet stops: see `render_memory`).
 fn render_bounded(
     tmpl: &minijinja::Template<'_, '_>,
+    source: &str,
     ctx: impl Serialize,
-    max_bytes: u64,
+    bounds: RenderBounds,
 ) -> Result<String, TemplateError> {
+    let max_bytes = bounds.max_bytes;
     let mut out = Bounded {
         buf: Vec::new(),
         max: max_bytes,
         breached: false,
     };
-    match tmpl.render_captured_to(ctx, &mut out) {
+    let rendered = render_memory::within(bounds.max_memory, source, || {
+        tmpl.render_captured_to(ctx, &mut out).map(drop)
+    });
+    match rendered {
         Ok(_) => Ok(String::from_utf8_lossy(&out.buf).into_owned()),
         Err(e) if out.breached => Err(TemplateError {
             message: format!(
@@ -96,8 +124,8 @@ pub struct Template {
     env: Environment<'static>,
     /// The top-level variables the template reads.
     reads: BTreeSet<String>,
-    /// `run.limits.max_render_bytes` when it was compiled.
-    max_bytes: u64,
+    /// `run.limits.max_render_bytes` and `max_render_memory` when it was compiled.
+    bounds: RenderBounds,
 }
 
 impl Template {
@@ -116,7 +144,10 @@ impl Template {
             source: source.to_string(),
             env,
             reads,
-            max_bytes: RENDER_BYTES.load(Ordering::Relaxed),
+            bounds: RenderBounds {
+                max_bytes: RENDER_BYTES.load(Ordering::Relaxed),
+                max_memory: memory_limit(),
+            },
         })
     }
 
@@ -133,7 +164,8 @@ impl Template {
 
     /// Renders with `ctx`; the same text and errors as [`render`] of the source.
     pub fn render(&self, ctx: impl Serialize) -> Result<String, TemplateError> {
-        render_bounded(&self.env.get_template(Self::NAME)?, ctx, self.max_bytes)
+        let tmpl = self.env.get_template(Self::NAME)?;
+        render_bounded(&tmpl, &self.source, ctx, self.bounds)
     }
 
     /// Renders with `ctx` and drops the text: the errors of [`Template::render`], without

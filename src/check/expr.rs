@@ -27,6 +27,8 @@ pub struct CompiledExpr {
     expr: Arc<Expression<'static, 'static>>,
     /// Of [`EXPR_VARS`], those the expression names: only they are built per evaluation.
     reads: Arc<BTreeSet<String>>,
+    /// `run.limits.max_render_memory` when it was compiled.
+    memory_limit: u64,
 }
 
 impl std::fmt::Debug for CompiledExpr {
@@ -66,6 +68,7 @@ pub(crate) fn compile_check(source: &str) -> Result<CompiledExpr, ExprError> {
             source: source.to_string(),
             expr: Arc::new(expr),
             reads: Arc::new(reads),
+            memory_limit: crate::template::memory_limit(),
         }),
         Some(v) => Err(ExprError::UnknownVariable { name: v.clone() }),
     }
@@ -110,7 +113,9 @@ impl CompiledExpr {
             };
             ctx.push((name.as_str(), value));
         }
-        let value = self.expr.eval(V::from_iter(ctx))?;
+        let value = crate::render_memory::within(self.memory_limit, &self.source, || {
+            self.expr.eval(V::from_iter(ctx))
+        })?;
         Ok(value.is_true())
     }
 }

@@ -476,9 +476,9 @@ fn render_value(v: &Value, captures: &BTreeMap<String, String>) -> Result<Value,
         Value::String(s) => match whole_expression(s) {
             Some(expr) => {
                 let env = template::environment();
-                let value = env
-                    .compile_expression(expr)
-                    .and_then(|e| e.eval(captures))?;
+                let value = crate::render_memory::within(template::memory_limit(), expr, || {
+                    env.compile_expression(expr).and_then(|e| e.eval(captures))
+                })?;
                 serde_json::to_value(&value)?
             }
             None => Value::String(template::render(s, captures)?),

@@ -499,6 +499,94 @@ fn endless_and_huge_templates_are_refused_at_load() {
     assert!(err.contains("max_render_bytes"), "{err}");
 }
 
+/// Templates that build ever larger values on the way to a small output: fuel and the output cap
+/// do not see them; the render memory budget does.
+const GROWING_TEMPLATES: [&str; 4] = [
+    "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
+    "{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l | length }}",
+    "{{ ('x' * 1000000) | replace('x', 'y' * 1000) | length }}",
+    "{% set s %}{% for i in range(2000) %}{{ 'x' * 1000000 }}{% endfor %}{% endset %}{{ s | length }}",
+];
+
+#[test]
+fn templates_that_grow_their_values_stop_at_the_memory_limit_with_exit_2_at_load() {
+    let dir = suite(
+        &["a"],
+        "  harness:\n    model: mock:support\n    system: prompt.j2",
+        "",
+    );
+    std::fs::create_dir(dir.path().join("mocks")).unwrap();
+    std::fs::copy(
+        crate::support::root().join("suites/mocks/support.yaml"),
+        dir.path().join("mocks/support.yaml"),
+    )
+    .unwrap();
+    for template in GROWING_TEMPLATES {
+        std::fs::write(dir.path().join("prompt.j2"), template).unwrap();
+        let ran = eval(dir.path());
+        assert_eq!(ran.code, Some(2), "{template}: {}", ran.stderr);
+        assert!(
+            ran.stderr
+                .contains("`run.limits.max_render_memory` (128 MiB)"),
+            "{template}: {}",
+            ran.stderr
+        );
+        assert!(ran.stderr.contains(&template[..20]), "{}", ran.stderr);
+        assert!(ran.peak_mib < 512, "{template}: {} MiB", ran.peak_mib);
+    }
+    // Below the limit the same kind of template renders: 2^20 bytes is well inside 128 MiB.
+    std::fs::write(
+        dir.path().join("prompt.j2"),
+        "{% set ns = namespace(s='x') %}{% for i in range(20) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
+    )
+    .unwrap();
+    let ran = eval(dir.path());
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    // And the limit is the suite's: at 1 MiB that one stops too.
+    let yaml = std::fs::read_to_string(dir.path().join("suite.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join("suite.yaml"),
+        format!("{yaml}run: {{limits: {{max_render_memory: 1MiB}}}}\n"),
+    )
+    .unwrap();
+    let ran = eval(dir.path());
+    assert_eq!(ran.code, Some(2), "{}", ran.stderr);
+    assert!(ran.stderr.contains("(1 MiB)"), "{}", ran.stderr);
+}
+
+#[test]
+fn an_expression_that_grows_during_a_run_stops_with_exit_3_and_keeps_finished_runs() {
+    // Case b's check builds two copies of the agent's reply repeated 20 million times (200 MB):
+    // a size known only once the agent has answered.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cases.yaml"),
+        "- id: a\n  input: hello\n- id: b\n  input: hello\n  checks: [{expr: \"((output * 20000000) ~ (output * 20000000)) | length > 0\"}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("suite.yaml"),
+        "name: faults\ndataset: cases.yaml\ntarget:\n  command:\n    argv: [./agent.sh]\nrun: {concurrency: 1}\n",
+    )
+    .unwrap();
+    script(dir.path(), "agent.sh", ECHO_AGENT);
+    let ran = eval(dir.path());
+    assert_eq!(ran.code, Some(3), "{}", ran.stderr);
+    assert!(ran.stderr.contains("max_render_memory"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("--resume"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("((output * 20000000) ~"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.peak_mib < 512, "{} MiB", ran.peak_mib);
+    let journal = std::fs::read_to_string(dir.path().join("out/faults/journal.jsonl")).unwrap();
+    // The header and case a's run, which finished before b's check stopped gauntlet.
+    assert_eq!(journal.lines().count(), 2, "{journal}");
+    let run: Value = serde_json::from_str(journal.lines().nth(1).unwrap()).unwrap();
+    assert!(run.to_string().contains(r#""a""#), "{run}");
+}
+
 #[test]
 fn a_thousand_problems_print_fifty_and_a_count() {
     let dir = suite(&["x"], "  command:\n    argv: [./agent.sh]", "");
