@@ -501,11 +501,12 @@ fn endless_and_huge_templates_are_refused_at_load() {
 
 /// Templates that build ever larger values on the way to a small output: fuel and the output cap
 /// do not see them; the render memory budget does.
-const GROWING_TEMPLATES: [&str; 4] = [
+const GROWING_TEMPLATES: [&str; 5] = [
     "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
     "{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l | length }}",
     "{{ ('x' * 1000000) | replace('x', 'y' * 1000) | length }}",
     "{% set s %}{% for i in range(2000) %}{{ 'x' * 1000000 }}{% endfor %}{% endset %}{{ s | length }}",
+    "{% macro f(s, n) %}{% if n > 0 %}{{ f(s ~ s, n - 1) }}{% else %}{{ s | length }}{% endif %}{% endmacro %}{{ f('x', 40) }}",
 ];
 
 #[test]
