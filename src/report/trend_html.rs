@@ -191,7 +191,7 @@ pub(crate) fn render(h: &History, runs: &[RunRecord], drift: &Drift) -> String {
         h.runs.len()
     );
     page.push_str("<section id=\"drift\"><h2>Drift</h2>");
-    if drift.alerts.is_empty() {
+    if drift.alerts.is_empty() && drift.judges.is_empty() {
         let _ = write!(
             page,
             "<p class=\"ok\">No drift over the last {} runs (Mann–Kendall, one-sided, alpha {}).</p>",
@@ -200,6 +200,13 @@ pub(crate) fn render(h: &History, runs: &[RunRecord], drift: &Drift) -> String {
     }
     for a in &drift.alerts {
         let _ = write!(page, "<p class=\"alert\">⚠ {}</p>", esc(&describe(a)));
+    }
+    for a in &drift.judges {
+        let _ = write!(
+            page,
+            "<p class=\"alert\">⚠ {}</p>",
+            esc(&crate::judge_drift::describe(a))
+        );
     }
     page.push_str("</section>\n");
 
@@ -385,5 +392,30 @@ mod tests {
             !page.contains("src=\"http"),
             "nothing loads from the network"
         );
+    }
+
+    #[test]
+    fn a_judge_alert_is_shown_and_escaped_instead_of_no_drift() {
+        let runs = vec![run(1, "a", CaseStatus::Passed)];
+        let drift = Drift {
+            runs: 8,
+            alpha: 0.05,
+            alerts: vec![],
+            judges: vec![crate::drift::JudgeDriftAlert {
+                judge: "<tone>".into(),
+                runs: 8,
+                cases: 3,
+                shift: -0.5,
+                slope: -0.07,
+                s: -20,
+                z: -2.5,
+                p: 0.01,
+            }],
+        };
+        let page = render(&history("s", &runs), &runs, &drift);
+        assert!(page.contains("judge drift: `&lt;tone&gt;`"), "{page}");
+        assert!(!page.contains("No drift"), "{page}");
+        let page = render(&history("s", &runs), &runs, &Drift::default());
+        assert!(page.contains("No drift"), "{page}");
     }
 }
