@@ -16,7 +16,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The system allocator, counting the allocations of renders in progress.
 pub struct Budgeted;
@@ -33,6 +33,10 @@ thread_local! {
     /// The template being rendered, for the message: its source, borrowed for the render.
     static WHAT: Cell<(*const u8, usize)> = const { Cell::new((std::ptr::null(), 0)) };
 }
+
+/// Renders in progress on any thread: while there are none (most of the time), an allocation
+/// costs one relaxed load of this and nothing else.
+static RENDERING: AtomicUsize = AtomicUsize::new(0);
 
 /// Whether runs have started (the exit code of a breach: 3 rather than 2).
 static RUNS_STARTED: AtomicBool = AtomicBool::new(false);
@@ -55,8 +59,10 @@ pub fn within<R>(limit: u64, source: &str, render: impl FnOnce() -> R) -> R {
             LIMIT.set(0);
             USED.set(0);
             WHAT.set((std::ptr::null(), 0));
+            RENDERING.fetch_sub(1, Ordering::Relaxed);
         }
     }
+    RENDERING.fetch_add(1, Ordering::Relaxed);
     let _disarm = Disarm;
     WHAT.set((source.as_ptr(), source.len()));
     USED.set(0);
@@ -65,7 +71,11 @@ pub fn within<R>(limit: u64, source: &str, render: impl FnOnce() -> R) -> R {
 }
 
 /// Adds `bytes` to the running render's account; past its budget, stops gauntlet.
+#[inline]
 fn charge(bytes: usize) {
+    if RENDERING.load(Ordering::Relaxed) == 0 {
+        return;
+    }
     let Ok(limit) = LIMIT.try_with(Cell::get) else {
         return; // The thread is being torn down: no render runs.
     };
@@ -79,7 +89,11 @@ fn charge(bytes: usize) {
     }
 }
 
+#[inline]
 fn credit(bytes: usize) {
+    if RENDERING.load(Ordering::Relaxed) == 0 {
+        return;
+    }
     if LIMIT.try_with(Cell::get).unwrap_or(0) != 0 {
         USED.set(USED.get().saturating_sub(bytes));
     }
