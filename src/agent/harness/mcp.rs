@@ -808,6 +808,110 @@ mod tests {
         assert!(matches!(e, McpConfigError::BadTimeout { .. }), "{e}");
     }
 
+    #[test]
+    fn a_server_has_a_command_or_a_url_and_each_its_own_fields() {
+        let compile = |y: &str| {
+            let raw: RawMcpServer = serde_yaml::from_str(y).unwrap();
+            McpServer::compile("r", &raw, McpSelect::All, Path::new("."), &Limits::DEFAULT)
+        };
+        let err = |y: &str| compile(y).unwrap_err().to_string();
+        assert_eq!(
+            err("timeout: 5s"),
+            "MCP server `r` needs `command` (a stdio server) or `url` (a streamable-HTTP server)"
+        );
+        assert_eq!(
+            err("{command: [x], url: 'http://127.0.0.1:1/mcp'}"),
+            "MCP server `r` has both `command` and `url`; a server is reached one way"
+        );
+        assert!(err("url: 'ftp://host/mcp'").contains("scheme `ftp`; expected http or https"));
+        assert!(err("url: 'not a url'").contains("`url`: not a URL"));
+        assert_eq!(
+            err("{url: 'http://127.0.0.1:1/mcp', env: {A: b}}"),
+            "MCP server `r`: `env` applies to a `command` server only"
+        );
+        assert_eq!(
+            err("{command: [x], headers: {A: b}}"),
+            "MCP server `r`: `headers` applies to a `url` server only"
+        );
+        assert_eq!(
+            err("{url: 'http://127.0.0.1:1/mcp', headers: {Mcp-Session-Id: abc}}"),
+            "MCP server `r`: header `Mcp-Session-Id`: set by the MCP transport itself"
+        );
+        // A bad value is named by its header, never quoted.
+        let e = err("{url: 'http://127.0.0.1:1/mcp', headers: {X-Token: \"sekrit-value\\n\"}}");
+        assert_eq!(
+            e,
+            "MCP server `r`: header `X-Token`: its value is not valid"
+        );
+        let ok = compile(
+            "{url: 'https://mcp.example/mcp', headers: {Authorization: Bearer tok-1234567890abc}}",
+        )
+        .unwrap();
+        assert_eq!(ok.place().as_deref(), Some("https://mcp.example/mcp"));
+    }
+
+    #[test]
+    fn header_values_and_url_passwords_are_redacted() {
+        let raw: RawMcpServer = serde_yaml::from_str(
+            "{url: 'http://user:pw-0123456789xyz@127.0.0.1:9/mcp', headers: {X-Retail-Key: k-9f8e7d6c5b4a}}",
+        )
+        .unwrap();
+        let s = McpServer::compile("r", &raw, McpSelect::All, Path::new("."), &Limits::DEFAULT)
+            .unwrap();
+        // Messages show the URL without its credentials...
+        assert_eq!(s.place().as_deref(), Some("http://127.0.0.1:9/mcp"));
+        // ...and anything that still quotes a secret (a server echoing it) is masked.
+        let r = crate::redact::Redactor::global();
+        assert_eq!(r.redact("got k-9f8e7d6c5b4a"), "got [REDACTED]");
+        assert_eq!(r.redact("pw-0123456789xyz"), "[REDACTED]");
+    }
+
+    /// A server at a wiremock URL, with short bounds.
+    fn at(uri: &str) -> Arc<McpServer> {
+        let raw: RawMcpServer = serde_yaml::from_str(&format!(
+            "{{url: '{uri}/mcp', timeout: 300ms, start_timeout: 300ms}}"
+        ))
+        .unwrap();
+        Arc::new(
+            McpServer::compile("r", &raw, McpSelect::All, Path::new("."), &Limits::DEFAULT)
+                .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_http_server_answering_garbage_or_nothing_errors_naming_its_url() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let garbage = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_raw("<html>hi</html>", "application/json"),
+            )
+            .mount(&garbage)
+            .await;
+        let err = McpTools::start(&[at(&garbage.uri())]).await.err().unwrap();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "MCP server `r` at {}/mcp failed its handshake",
+                garbage.uri()
+            )),
+            "{msg}"
+        );
+        assert!(msg.contains("not a JSON-RPC message"), "{msg}");
+
+        let hung = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+            .mount(&hung)
+            .await;
+        let started = std::time::Instant::now();
+        let err = McpTools::start(&[at(&hung.uri())]).await.err().unwrap();
+        assert!(matches!(err.kind, McpErrorKind::TimedOut { .. }), "{err}");
+        assert!(err.to_string().contains(&hung.uri()), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
     #[cfg(unix)]
     #[tokio::test]
     async fn a_server_that_dies_at_start_errors_with_its_stderr() {

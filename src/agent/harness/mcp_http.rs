@@ -136,8 +136,14 @@ fn bounded_events(response: reqwest::Response, max: usize) -> Events {
 
 /// The whole body, refused as soon as it is longer than `max` bytes.
 async fn bounded_body(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, HttpError> {
+    // Named for the user: the limit they can raise, not rmcp's own wording.
+    let too_large = || {
+        StreamableHttpError::UnexpectedServerResponse(Cow::Owned(format!(
+            "the reply is longer than {max} bytes, the limit (`run.limits.max_response_bytes`)"
+        )))
+    };
     if response.content_length().is_some_and(|n| n > max as u64) {
-        return Err(StreamableHttpError::ResponseBodyTooLarge { max_size: max });
+        return Err(too_large());
     }
     let mut body = Vec::new();
     while let Some(chunk) = response
@@ -146,7 +152,7 @@ async fn bounded_body(mut response: reqwest::Response, max: usize) -> Result<Vec
         .map_err(StreamableHttpError::Client)?
     {
         if chunk.len() > max - body.len() {
-            return Err(StreamableHttpError::ResponseBodyTooLarge { max_size: max });
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }
@@ -422,8 +428,8 @@ mod tests {
         assert!(!size.take(b"x", 11));
         // Lines of one event add up, across chunks.
         let mut size = EventSize::default();
-        assert!(size.take(b"data: 1\n", 10));
-        assert!(size.take(b"data", 10));
-        assert!(!size.take(b": 2\n", 10));
+        assert!(size.take(b"data: 1\n", 12));
+        assert!(size.take(b"data", 12));
+        assert!(!size.take(b": 2\n", 12));
     }
 }
