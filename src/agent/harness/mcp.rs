@@ -26,7 +26,7 @@ use serde_json::Value;
 use tokio::process::Child;
 use tokio::task::JoinHandle;
 
-use crate::agent::harness::mcp_http::McpHttpClient;
+use crate::agent::harness::mcp_http::{describe, McpHttpClient, StreamFailure};
 use crate::agent::harness::raw_mcp::RawMcpServer;
 use crate::duration::parse_duration;
 use crate::limits::Limits;
@@ -363,7 +363,7 @@ enum Link {
         _group: Group,
     },
     /// A session with a server at a URL: ended by `close`.
-    Http,
+    Http(StreamFailure),
 }
 
 impl McpSession {
@@ -372,7 +372,11 @@ impl McpSession {
     ) -> Result<(McpSession, Vec<rmcp::model::Tool>), McpError> {
         let (client, link) = match &server.endpoint {
             Endpoint::Stdio(program) => Self::spawn(&server, program).await?,
-            Endpoint::Http(endpoint) => (Self::connect(&server, endpoint).await?, Link::Http),
+            Endpoint::Http(endpoint) => {
+                let broken = StreamFailure::default();
+                let client = Self::connect(&server, endpoint, broken.clone()).await?;
+                (client, Link::Http(broken))
+            }
         };
         let session = McpSession {
             server: server.clone(),
@@ -451,6 +455,7 @@ impl McpSession {
     async fn connect(
         server: &McpServer,
         endpoint: &HttpEndpoint,
+        broken: StreamFailure,
     ) -> Result<RunningService<RoleClient, ()>, McpError> {
         let fail = |kind| McpError {
             server: server.name.clone(),
@@ -475,11 +480,15 @@ impl McpSession {
         // A session the server forgot mid-run must fail the run: a new one would start from a
         // fresh world and the end state would lie.
         config.reinit_on_expired_session = false;
-        let transport =
-            StreamableHttpClientTransport::with_client(McpHttpClient::new(client), config);
+        let transport = StreamableHttpClientTransport::with_client(
+            McpHttpClient::new(client, broken.clone()),
+            config,
+        );
         match tokio::time::timeout(server.start_timeout, ().serve(transport)).await {
             Ok(Ok(client)) => Ok(client),
-            Ok(Err(e)) => Err(fail(McpErrorKind::Handshake(error_chain(&e)))),
+            Ok(Err(e)) => Err(fail(McpErrorKind::Handshake(
+                broken.get().unwrap_or_else(|| describe(&e)),
+            ))),
             Err(_) => Err(fail(McpErrorKind::TimedOut {
                 what: "the initialize handshake".into(),
                 after: server.start_timeout,
@@ -500,7 +509,7 @@ impl McpSession {
             Ok(Err(e)) => Err(self
                 .error(McpErrorKind::Broken {
                     what: what.to_string(),
-                    reason: error_chain(&e),
+                    reason: describe(&e),
                 })
                 .await),
             Err(_) => Err(self
@@ -526,18 +535,27 @@ impl McpSession {
                 let drain = stderr_done.lock().unwrap_or_else(|e| e.into_inner()).take();
                 stderr_error(&self.server, stderr, drain, kind).await
             }
-            Link::Http => McpError {
-                server: self.server.name.clone(),
-                kind,
-                origin: McpOrigin::Url(self.server.place().unwrap_or_default()),
-            },
+            Link::Http(broken) => {
+                // A broken event stream closed the transport: its cause is the reason.
+                let kind = match (kind, broken.get()) {
+                    (McpErrorKind::Broken { what, .. }, Some(reason)) => {
+                        McpErrorKind::Broken { what, reason }
+                    }
+                    (kind, _) => kind,
+                };
+                McpError {
+                    server: self.server.name.clone(),
+                    kind,
+                    origin: McpOrigin::Url(self.server.place().unwrap_or_default()),
+                }
+            }
         }
     }
 
     /// Ends a session with a server at a URL (its DELETE), within the server's timeout. A
     /// process needs nothing: its group is killed when the session drops.
     async fn close(&mut self) {
-        if matches!(self.link, Link::Http) {
+        if matches!(self.link, Link::Http(_)) {
             // The run is over: a server that cannot end its session changes no result.
             let _ = self.client.close_with_timeout(self.server.timeout).await;
         }
@@ -559,7 +577,7 @@ impl McpSession {
             Ok(Err(e)) => Err(self
                 .error(McpErrorKind::Broken {
                     what,
-                    reason: error_chain(&e),
+                    reason: describe(&e),
                 })
                 .await),
             Err(_) => Err(self
@@ -603,22 +621,6 @@ impl McpSession {
             Err(e) => Err(self.error(bad(format!("its text is not JSON: {e}"))).await),
         }
     }
-}
-
-/// An error and its causes, `: `-joined: rmcp's outer errors ("transport send error") name
-/// the step, their sources the reason (an HTTP status, a size limit, a refused connection).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }
 
 /// The error with the stderr read so far; a server that has exited gets a moment to let its

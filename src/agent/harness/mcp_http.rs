@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
@@ -32,15 +32,34 @@ type Events = BoxStream<'static, Result<Sse, SseError>>;
 /// How much of an error body a message quotes.
 const BODY_EXCERPT: usize = 300;
 
-/// The streamable-HTTP client of one MCP server: a clone per session shares the connections.
+/// The streamable-HTTP client of one MCP session; the reqwest client (and its connections) is
+/// shared by all sessions with the server.
 #[derive(Debug, Clone)]
 pub(crate) struct McpHttpClient {
     client: reqwest::Client,
+    broken: StreamFailure,
+}
+
+/// Why an event stream of the session broke. rmcp closes the transport on such an error and
+/// tells the waiting request only "Transport closed"; the session quotes this instead.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StreamFailure(Arc<Mutex<Option<String>>>);
+
+impl StreamFailure {
+    fn note(&self, why: String) {
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        slot.get_or_insert(why);
+    }
+
+    /// The first failure noted, if any.
+    pub(crate) fn get(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 impl McpHttpClient {
-    pub(crate) fn new(client: reqwest::Client) -> Self {
-        McpHttpClient { client }
+    pub(crate) fn new(client: reqwest::Client, broken: StreamFailure) -> Self {
+        McpHttpClient { client, broken }
     }
 
     /// A request with the transport's headers: the caller's, then the bearer token and session.
@@ -114,20 +133,26 @@ impl EventSize {
     }
 }
 
-/// The response's body as SSE events, each at most `max` bytes.
-fn bounded_events(response: reqwest::Response, max: usize) -> Events {
+/// The response's body as SSE events, each at most `max` bytes; a failure is noted in
+/// `broken` as well as returned.
+fn bounded_events(response: reqwest::Response, max: usize, broken: StreamFailure) -> Events {
     let chunks = futures::stream::unfold(
         (Some(response), EventSize::default()),
-        move |(response, mut size)| async move {
-            let mut response = response?;
-            match response.chunk().await {
-                Ok(Some(chunk)) if size.take(&chunk, max) => {
-                    Some((Ok::<Bytes, _>(chunk), (Some(response), size)))
-                }
+        move |(response, mut size)| {
+            let broken = broken.clone();
+            async move {
+                let mut response = response?;
+                let error = match response.chunk().await {
+                    Ok(Some(chunk)) if size.take(&chunk, max) => {
+                        return Some((Ok::<Bytes, _>(chunk), (Some(response), size)))
+                    }
+                    Ok(Some(_)) => SseBodyError::TooLarge { max },
+                    Ok(None) => return None,
+                    Err(e) => SseBodyError::Read(e),
+                };
+                broken.note(chain(&error));
                 // The stream ends after the error: nothing more is read from this response.
-                Ok(Some(_)) => Some((Err(SseBodyError::TooLarge { max }), (None, size))),
-                Ok(None) => None,
-                Err(e) => Some((Err(SseBodyError::Read(e)), (None, size))),
+                Some((Err(error), (None, size)))
             }
         },
     );
@@ -198,6 +223,57 @@ async fn status_error(response: reqwest::Response, max: usize) -> HttpError {
         false => format!("HTTP {status}: {body}"),
     };
     StreamableHttpError::UnexpectedServerResponse(Cow::Owned(text))
+}
+
+/// Why a request to an MCP server failed, in words: the HTTP cause under rmcp's wrappers (whose
+/// own text names Rust types and steps the error's kind already says).
+pub(crate) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    use rmcp::service::{ClientInitializeError, ServiceError};
+    use rmcp::transport::DynamicTransportError;
+    if let Some(http) = e.downcast_ref::<HttpError>() {
+        return match http {
+            StreamableHttpError::Client(e) => chain(e),
+            StreamableHttpError::UnexpectedServerResponse(text) => text.to_string(),
+            StreamableHttpError::UnexpectedContentType(found) => format!(
+                "the reply's content type is {}, not JSON or an event stream",
+                found.as_deref().unwrap_or("missing")
+            ),
+            StreamableHttpError::SessionExpired => {
+                "the server no longer knows the session (HTTP 404)".into()
+            }
+            StreamableHttpError::Sse(e) => format!("its event stream broke: {}", chain(e)),
+            other => chain(other),
+        };
+    }
+    let inner: Option<&(dyn std::error::Error + 'static)> =
+        if let Some(ClientInitializeError::TransportError { error, .. }) = e.downcast_ref() {
+            Some(error)
+        } else if let Some(ServiceError::TransportSend(error)) = e.downcast_ref() {
+            Some(error)
+        } else if let Some(d) = e.downcast_ref::<DynamicTransportError>() {
+            Some(&*d.error)
+        } else {
+            None
+        };
+    match inner {
+        Some(inner) => describe(inner),
+        None => chain(e),
+    }
+}
+
+/// An error and its causes, `: `-joined (a cause its parent already quotes is left out).
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
 }
 
 impl StreamableHttpClient for McpHttpClient {
@@ -307,7 +383,7 @@ impl StreamableHttpClient for McpHttpClient {
             return Ok(StreamableHttpPostResponse::Accepted);
         }
         if is_type(&response, EVENT_STREAM_MIME_TYPE) {
-            let events = bounded_events(response, limits.max_sse_event_size);
+            let events = bounded_events(response, limits.max_sse_event_size, self.broken.clone());
             return Ok(StreamableHttpPostResponse::Sse(events, new_session));
         }
         if is_type(&response, JSON_MIME_TYPE) {
@@ -409,7 +485,11 @@ impl StreamableHttpClient for McpHttpClient {
                 &response,
             )));
         }
-        Ok(bounded_events(response, max_sse_event_size))
+        Ok(bounded_events(
+            response,
+            max_sse_event_size,
+            self.broken.clone(),
+        ))
     }
 }
 
