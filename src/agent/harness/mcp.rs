@@ -359,7 +359,8 @@ enum Link {
     Stdio {
         stderr: Arc<Mutex<Tail>>,
         stderr_done: Mutex<Option<JoinHandle<()>>>,
-        _child: Child,
+        // Boxed: a session is mostly the other kind's size.
+        _child: Box<Child>,
         _group: Group,
     },
     /// A session with a server at a URL: ended by `close`.
@@ -437,7 +438,7 @@ impl McpSession {
                 let link = Link::Stdio {
                     stderr: tail_buf,
                     stderr_done: Mutex::new(Some(drain)),
-                    _child: child,
+                    _child: Box::new(child),
                     _group: group,
                 };
                 return Ok((client, link));
