@@ -1,7 +1,10 @@
-"""A small retail world as an MCP tool server (stdio), for `suites/retail.yaml`.
+"""A small retail world as an MCP tool server, for `suites/retail.yaml`.
 
-Users, products and orders are read from `db.json` beside this file when the server starts:
-gauntlet starts a fresh server for every run, so each run begins from the same world. The tools
+Users, products and orders are read from `db.json` beside this file. Over stdio (the default)
+gauntlet starts a fresh server for every run, so each run begins from the same world. With
+`--http PORT` the server serves streamable HTTP on 127.0.0.1:PORT at `/mcp` for many runs at
+once: each MCP session (gauntlet opens one per run) gets its own copy of the world, so runs
+never see each other's changes, and the copy goes when the session ends. The tools
 look the world up and change it under the store's policies (only a pending order can be
 cancelled or re-addressed, only a delivered one returned or exchanged); a refused action raises
 `ToolError`, which the model reads as the tool's error. The resource `state://db` is the whole
@@ -11,17 +14,59 @@ For the crash tests, `RETAIL_CRASH_ON=TOOL` makes the server exit when TOOL is c
 `RETAIL_HANG_ON=TOOL` makes it never answer.
 """
 
+import argparse
 import json
 import os
 import sys
 import time
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
-DB = json.loads((Path(__file__).parent / "db.json").read_text())
-server = MCPServer("retail")
+PRISTINE = (Path(__file__).parent / "db.json").read_text()
+
+# One world per MCP session, by its `Mcp-Session-Id` (`None`: stdio, one session per process).
+_WORLDS: dict[str | None, dict] = {}
+# The world of the request being served; tools read it through `db()`.
+_WORLD: ContextVar[dict] = ContextVar("world")
+
+
+def _world_of(context: Any) -> dict:
+    request = context.request_context.request if context is not None else None
+    session = request.headers.get("mcp-session-id") if request is not None else None
+    world = _WORLDS.get(session)
+    if world is None:
+        world = _WORLDS[session] = json.loads(PRISTINE)
+    return world
+
+
+def db() -> dict:
+    """The world of the session being served."""
+    return _WORLD.get()
+
+
+class RetailServer(MCPServer):
+    """Serves each tool call and resource read in the world of its session."""
+
+    async def call_tool(self, name, arguments, context=None):
+        token = _WORLD.set(_world_of(context))
+        try:
+            return await super().call_tool(name, arguments, context)
+        finally:
+            _WORLD.reset(token)
+
+    async def read_resource(self, uri, context=None):
+        token = _WORLD.set(_world_of(context))
+        try:
+            return await super().read_resource(uri, context)
+        finally:
+            _WORLD.reset(token)
+
+
+server = RetailServer("retail")
 
 
 def _faults(tool: str) -> None:
@@ -34,14 +79,14 @@ def _faults(tool: str) -> None:
 
 
 def _order(order_id: str) -> dict:
-    order = DB["orders"].get(order_id)
+    order = db()["orders"].get(order_id)
     if order is None:
         raise ToolError(f"order {order_id} not found")
     return order
 
 
 def _item(item_id: str) -> tuple[str, dict]:
-    for product_id, product in DB["products"].items():
+    for product_id, product in db()["products"].items():
         if item_id in product["items"]:
             return product_id, product["items"][item_id]
     raise ToolError(f"item {item_id} not found")
@@ -51,7 +96,7 @@ def _item(item_id: str) -> tuple[str, dict]:
 def find_user_by_email(email: str) -> dict:
     """Find a user by email; returns the user id."""
     _faults("find_user_by_email")
-    for user_id, user in DB["users"].items():
+    for user_id, user in db()["users"].items():
         if user["email"] == email.lower():
             return {"user_id": user_id}
     raise ToolError(f"no user with email {email}")
@@ -61,7 +106,7 @@ def find_user_by_email(email: str) -> dict:
 def get_user(user_id: str) -> dict:
     """A user's profile: name, email, address, payment methods."""
     _faults("get_user")
-    user = DB["users"].get(user_id)
+    user = db()["users"].get(user_id)
     if user is None:
         raise ToolError(f"user {user_id} not found")
     return {"user_id": user_id, **user}
@@ -78,7 +123,7 @@ def get_order(order_id: str) -> dict:
 def get_product(product_id: str) -> dict:
     """A product and its items (variants), with price and availability."""
     _faults("get_product")
-    product = DB["products"].get(product_id)
+    product = db()["products"].get(product_id)
     if product is None:
         raise ToolError(f"product {product_id} not found")
     return {"product_id": product_id, **product}
@@ -118,7 +163,7 @@ def return_items(order_id: str, item_ids: list[str], payment_method: str) -> dic
     missing = [i for i in item_ids if i not in owned]
     if missing or not item_ids:
         raise ToolError(f"items {missing or item_ids} are not in order {order_id}")
-    if payment_method not in DB["users"][order["user_id"]]["payment_methods"]:
+    if payment_method not in db()["users"][order["user_id"]]["payment_methods"]:
         raise ToolError(f"payment method {payment_method} is not the user's")
     refund = sum(i["price"] for i in order["items"] if i["item_id"] in item_ids)
     order["status"] = "return requested"
@@ -152,8 +197,27 @@ def exchange_items(order_id: str, item_ids: list[str], new_item_ids: list[str]) 
 @server.resource("state://db", mime_type="application/json")
 def state() -> str:
     """The whole world, read by gauntlet at the end of a run."""
-    return json.dumps(DB, sort_keys=True)
+    return json.dumps(db(), sort_keys=True)
 
 
 if __name__ == "__main__":
-    server.run()
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--http", type=int, metavar="PORT", help="serve streamable HTTP on 127.0.0.1:PORT/mcp")
+    port = args.parse_args().http
+    if port is None:
+        server.run()
+    else:
+        import uvicorn
+
+        app = server.streamable_http_app(host="127.0.0.1")
+
+        async def ending_sessions(scope, receive, send):
+            """The app, dropping a session's world when the client ends the session (DELETE)."""
+            await app(scope, receive, send)
+            if scope["type"] == "http" and scope["method"] == "DELETE":
+                headers = dict(scope["headers"])
+                session = headers.get(b"mcp-session-id", b"").decode()
+                if _WORLDS.pop(session, None) is not None:
+                    print(f"retail: session ended, {len(_WORLDS)} open", file=sys.stderr, flush=True)
+
+        uvicorn.run(ending_sessions, host="127.0.0.1", port=port, log_level="warning")

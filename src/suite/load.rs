@@ -599,8 +599,7 @@ impl Loader {
             .cloned()
             .chain(custom_tools.iter().map(|t| t.spec.name.clone()))
             .collect();
-        let (mcp, problems) =
-            crate::agent::harness::mcp_load::load_mcp(h, &self.dir, limits.max_stderr_bytes);
+        let (mcp, problems) = crate::agent::harness::mcp_load::load_mcp(h, &self.dir, limits);
         for p in problems {
             self.error(p.message, &p.needle).hint = p.hint;
         }

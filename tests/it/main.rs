@@ -21,6 +21,7 @@ mod html;
 mod interrupt;
 mod loaders_prop;
 mod mcp;
+mod mcp_http;
 mod module_graph;
 mod multi_agent;
 mod otel_in;

@@ -583,6 +583,8 @@ impl Run {
             }
             (None, None) => Ok(None),
         };
+        // The state is read: the run's sessions with its MCP servers end here.
+        self.toolbox.close_mcp().await;
         match state {
             Ok(Some(state)) => self.traj.state = Some(state.into()),
             Ok(None) => {}

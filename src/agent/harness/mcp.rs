@@ -2,26 +2,34 @@
 //! live sessions of one run.
 //!
 //! Each run of a case starts its own server processes (stdio transport, through
-//! `crate::process`: own process group, killed with the run), lists their tools with
-//! `tools/list`, and reads the declared state resource at the end: a world never leaks from one
-//! case or repeat into the next. A server that cannot start, dies or hangs is `McpError`: the
-//! run ends in `error` with the tail of the server's stderr. A tool that answers `isError` is the
-//! tool's answer, given to the model like any failed call.
+//! `crate::process`: own process group, killed with the run), or opens its own session with a
+//! server at a URL (streamable HTTP, `mcp_http`: initialize gives a new `Mcp-Session-Id`, a
+//! DELETE ends it with the run), lists their tools with `tools/list`, and reads the declared
+//! state resource at the end, over the run's own session: a world never leaks from one case or
+//! repeat into the next (an HTTP server must keep one world per session). A server that cannot
+//! start, cannot be reached, dies, hangs or answers garbage is `McpError`: the run ends in
+//! `error` with the tail of the server's stderr, or its URL. A tool that answers `isError` is
+//! the tool's answer, given to the model like any failed call.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use http::{HeaderName, HeaderValue};
 use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams};
 use rmcp::service::{RoleClient, RunningService, ServiceError};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::ServiceExt;
 use serde_json::Value;
 use tokio::process::Child;
 use tokio::task::JoinHandle;
 
+use crate::agent::harness::mcp_http::{describe, McpHttpClient, StreamFailure};
 use crate::agent::harness::raw_mcp::RawMcpServer;
 use crate::duration::parse_duration;
+use crate::limits::Limits;
 use crate::process::{locate_program, Group, Program, Tail};
 use crate::provider::types::ToolSpec;
 use crate::text::tail;
@@ -40,17 +48,60 @@ pub enum McpSelect {
     Only(Vec<String>),
 }
 
+/// Headers the MCP transport sets itself: a suite may not override them.
+const RESERVED_HEADERS: [&str; 5] = [
+    "accept",
+    "content-type",
+    "mcp-session-id",
+    "mcp-protocol-version",
+    "last-event-id",
+];
+
 /// A validated `mcp:` entry.
 #[derive(Debug)]
 pub struct McpServer {
     pub name: String,
-    program: Program,
+    endpoint: Endpoint,
     timeout: Duration,
     start_timeout: Duration,
     /// The resource read at the end of each run as its end state.
     pub state_resource: Option<String>,
     pub select: McpSelect,
     stderr_bytes: u64,
+}
+
+/// How a server is reached.
+#[derive(Debug)]
+enum Endpoint {
+    /// A process each run starts, spoken to over its stdin and stdout.
+    Stdio(Program),
+    /// A server already running, spoken to over streamable HTTP: a session per run.
+    Http(HttpEndpoint),
+}
+
+#[derive(Debug)]
+struct HttpEndpoint {
+    url: reqwest::Url,
+    headers: HashMap<HeaderName, HeaderValue>,
+    /// The largest JSON reply or SSE event read (`run.limits.max_response_bytes`).
+    max_bytes: usize,
+    /// Built at the first run, then shared by every run: one connection pool per server.
+    client: OnceLock<reqwest::Client>,
+}
+
+impl HttpEndpoint {
+    /// The URL as messages show it: without a user or password.
+    fn shown(&self) -> String {
+        shown_url(&self.url)
+    }
+}
+
+/// `url` without its user and password, which are credentials.
+fn shown_url(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_password(None);
+    let _ = shown.set_username("");
+    shown.to_string()
 }
 
 /// Why an `mcp:` entry is invalid.
@@ -68,6 +119,27 @@ pub(crate) enum McpConfigError {
     },
     #[error("MCP server `{0}`: `state.resource` must not be empty")]
     EmptyResource(String),
+    #[error(
+        "MCP server `{0}` needs `command` (a stdio server) or `url` (a streamable-HTTP server)"
+    )]
+    NoEndpoint(String),
+    #[error("MCP server `{0}` has both `command` and `url`; a server is reached one way")]
+    TwoEndpoints(String),
+    #[error("MCP server `{server}`: `url`: {reason}")]
+    BadUrl { server: String, reason: String },
+    // The value is a secret: never quoted.
+    #[error("MCP server `{server}`: header `{name}`: {reason}")]
+    BadHeader {
+        server: String,
+        name: String,
+        reason: String,
+    },
+    #[error("MCP server `{server}`: `{field}` applies to a `{applies_to}` server only")]
+    WrongKind {
+        server: String,
+        field: &'static str,
+        applies_to: &'static str,
+    },
 }
 
 impl McpServer {
@@ -76,7 +148,7 @@ impl McpServer {
         raw: &RawMcpServer,
         select: McpSelect,
         suite_dir: &Path,
-        stderr_bytes: u64,
+        limits: &Limits,
     ) -> Result<McpServer, McpConfigError> {
         if name.is_empty()
             || !name
@@ -85,8 +157,11 @@ impl McpServer {
         {
             return Err(McpConfigError::BadName(name.to_string()));
         }
-        let Some(program) = raw.command.first() else {
-            return Err(McpConfigError::EmptyCommand(name.to_string()));
+        let endpoint = match (&raw.command, &raw.url) {
+            (Some(command), None) => Endpoint::Stdio(stdio_program(name, raw, command, suite_dir)?),
+            (None, Some(url)) => Endpoint::Http(http_endpoint(name, raw, url, limits)?),
+            (None, None) => return Err(McpConfigError::NoEndpoint(name.to_string())),
+            (Some(_), Some(_)) => return Err(McpConfigError::TwoEndpoints(name.to_string())),
         };
         let bound = |field: &'static str, text: &Option<String>| {
             text.as_deref()
@@ -106,31 +181,147 @@ impl McpServer {
         }
         Ok(McpServer {
             name: name.to_string(),
-            program: Program {
-                path: locate_program(program, suite_dir),
-                args: raw.command[1..].to_vec(),
-                // Like a command agent: relative arguments (`../server.py`) read from the suite.
-                cwd: suite_dir.to_path_buf(),
-                env: raw.env.clone(),
-                pass_env: raw.pass_env.clone(),
-            },
+            endpoint,
             timeout,
             start_timeout,
             state_resource: raw.state.as_ref().map(|s| s.resource.clone()),
             select,
-            stderr_bytes,
+            stderr_bytes: limits.max_stderr_bytes,
         })
+    }
+
+    /// Where the server is, as messages show it: its URL, or nothing for a process.
+    fn place(&self) -> Option<String> {
+        match &self.endpoint {
+            Endpoint::Stdio(_) => None,
+            Endpoint::Http(h) => Some(h.shown()),
+        }
     }
 }
 
-/// A server that failed the run, with the tail of what it wrote on stderr.
-#[derive(Debug, thiserror::Error)]
-#[error("MCP server `{server}` {kind}; its stderr: {stderr}")]
+/// The program of a stdio server (`command:`).
+fn stdio_program(
+    name: &str,
+    raw: &RawMcpServer,
+    command: &[String],
+    suite_dir: &Path,
+) -> Result<Program, McpConfigError> {
+    let Some(program) = command.first() else {
+        return Err(McpConfigError::EmptyCommand(name.to_string()));
+    };
+    if !raw.headers.is_empty() {
+        return Err(McpConfigError::WrongKind {
+            server: name.to_string(),
+            field: "headers",
+            applies_to: "url",
+        });
+    }
+    Ok(Program {
+        path: locate_program(program, suite_dir),
+        args: command[1..].to_vec(),
+        // Like a command agent: relative arguments (`../server.py`) read from the suite.
+        cwd: suite_dir.to_path_buf(),
+        env: raw.env.clone(),
+        pass_env: raw.pass_env.clone(),
+    })
+}
+
+/// The endpoint of a streamable-HTTP server (`url:`): an http(s) URL and valid headers, whose
+/// values (and the URL's password) are remembered as secrets, so no report or log shows them.
+fn http_endpoint(
+    name: &str,
+    raw: &RawMcpServer,
+    url: &str,
+    limits: &Limits,
+) -> Result<HttpEndpoint, McpConfigError> {
+    let bad_url = |reason: String| McpConfigError::BadUrl {
+        server: name.to_string(),
+        reason,
+    };
+    let url = reqwest::Url::parse(url)
+        .map_err(|e| bad_url(format!("not a URL: {e} (e.g. `http://127.0.0.1:8765/mcp`)")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad_url(format!(
+            "scheme `{}`; expected http or https",
+            url.scheme()
+        )));
+    }
+    if let Some(password) = url.password() {
+        crate::redact::remember(password);
+    }
+    for (field, set) in [
+        ("env", !raw.env.is_empty()),
+        ("pass_env", !raw.pass_env.is_empty()),
+    ] {
+        if set {
+            return Err(McpConfigError::WrongKind {
+                server: name.to_string(),
+                field,
+                applies_to: "command",
+            });
+        }
+    }
+    let mut headers = HashMap::new();
+    for (key, value) in &raw.headers {
+        let bad = |reason: &str| McpConfigError::BadHeader {
+            server: name.to_string(),
+            name: key.clone(),
+            reason: reason.to_string(),
+        };
+        let header = HeaderName::from_bytes(key.as_bytes()).map_err(|_| bad("not a valid name"))?;
+        if RESERVED_HEADERS.contains(&header.as_str()) {
+            return Err(bad("set by the MCP transport itself"));
+        }
+        let mut v = HeaderValue::from_str(value).map_err(|_| bad("its value is not valid"))?;
+        v.set_sensitive(true);
+        crate::redact::remember(value);
+        // A bare token (`Bearer abc…`) is remembered as well as the whole value.
+        if let Some((_, token)) = value.split_once(' ') {
+            crate::redact::remember(token.trim());
+        }
+        headers.insert(header, v);
+    }
+    Ok(HttpEndpoint {
+        url,
+        headers,
+        max_bytes: usize::try_from(limits.max_response_bytes).unwrap_or(usize::MAX),
+        client: OnceLock::new(),
+    })
+}
+
+/// A server that failed the run, with the tail of what it wrote on stderr (a process) or its
+/// URL (a server reached over HTTP, whose stderr gauntlet never sees).
+#[derive(Debug)]
 pub(crate) struct McpError {
     pub server: String,
     pub kind: McpErrorKind,
-    pub stderr: String,
+    pub origin: McpOrigin,
 }
+
+/// What an `McpError` adds about where the server is.
+#[derive(Debug)]
+pub(crate) enum McpOrigin {
+    Stderr(String),
+    Url(String),
+}
+
+impl std::fmt::Display for McpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let McpError {
+            server,
+            kind,
+            origin,
+        } = self;
+        match origin {
+            McpOrigin::Stderr(stderr) => {
+                write!(f, "MCP server `{server}` {kind}; its stderr: {stderr}")
+            }
+            McpOrigin::Url(url) => write!(f, "MCP server `{server}` at {url} {kind}"),
+        }
+    }
+}
+
+impl std::error::Error for McpError {}
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum McpErrorKind {
@@ -139,6 +330,8 @@ pub(crate) enum McpErrorKind {
         program: String,
         source: std::io::Error,
     },
+    #[error("has no HTTP client: {0}")]
+    Client(String),
     #[error("failed its handshake: {0}")]
     Handshake(String),
     #[error("did not answer {what} within {}s (hung)", .after.as_secs_f64())]
@@ -157,25 +350,63 @@ pub(crate) enum McpErrorKind {
 struct McpSession {
     server: Arc<McpServer>,
     client: RunningService<RoleClient, ()>,
-    stderr: Arc<Mutex<Tail>>,
-    stderr_done: Mutex<Option<JoinHandle<()>>>,
-    // Held for their drop: the whole process group is killed with the run.
-    _child: Child,
-    _group: Group,
+    link: Link,
+}
+
+/// What a session holds beside its MCP client.
+enum Link {
+    /// The run's own process: its stderr, and the process group killed when it drops.
+    Stdio {
+        stderr: Arc<Mutex<Tail>>,
+        stderr_done: Mutex<Option<JoinHandle<()>>>,
+        // Boxed: a session is mostly the other kind's size.
+        _child: Box<Child>,
+        _group: Group,
+    },
+    /// A session with a server at a URL: ended by `close`.
+    Http(StreamFailure),
 }
 
 impl McpSession {
     async fn start(
         server: Arc<McpServer>,
     ) -> Result<(McpSession, Vec<rmcp::model::Tool>), McpError> {
+        let (client, link) = match &server.endpoint {
+            Endpoint::Stdio(program) => Self::spawn(&server, program).await?,
+            Endpoint::Http(endpoint) => {
+                let broken = StreamFailure::default();
+                let client = Self::connect(&server, endpoint, broken.clone()).await?;
+                (client, Link::Http(broken))
+            }
+        };
+        let session = McpSession {
+            server: server.clone(),
+            client,
+            link,
+        };
+        let tools = session
+            .bounded(
+                "tools/list",
+                session.start_timeout(),
+                session.client.list_all_tools(),
+            )
+            .await?;
+        Ok((session, tools))
+    }
+
+    /// Starts the server's process and shakes hands over its stdio.
+    async fn spawn(
+        server: &McpServer,
+        program: &Program,
+    ) -> Result<(RunningService<RoleClient, ()>, Link), McpError> {
         let fail = |kind| McpError {
             server: server.name.clone(),
             kind,
-            stderr: "(empty)".into(),
+            origin: McpOrigin::Stderr("(empty)".into()),
         };
-        let (mut child, group) = server.program.spawn().map_err(|source| {
+        let (mut child, group) = program.spawn().map_err(|source| {
             fail(McpErrorKind::Spawn {
-                program: server.program.path.display().to_string(),
+                program: program.path.display().to_string(),
                 source,
             })
         })?;
@@ -202,40 +433,68 @@ impl McpSession {
             }
         });
         let started = tokio::time::timeout(server.start_timeout, ().serve((stdout, stdin))).await;
-        let client = match started {
-            Ok(Ok(c)) => c,
-            Ok(Err(e)) => {
-                let session_less = Broken::new(&server, tail_buf, drain);
-                return Err(session_less
-                    .error(McpErrorKind::Handshake(e.to_string()))
-                    .await);
+        let kind = match started {
+            Ok(Ok(client)) => {
+                let link = Link::Stdio {
+                    stderr: tail_buf,
+                    stderr_done: Mutex::new(Some(drain)),
+                    _child: Box::new(child),
+                    _group: group,
+                };
+                return Ok((client, link));
             }
-            Err(_) => {
-                let session_less = Broken::new(&server, tail_buf, drain);
-                return Err(session_less
-                    .error(McpErrorKind::TimedOut {
-                        what: "the initialize handshake".into(),
-                        after: server.start_timeout,
-                    })
-                    .await);
+            Ok(Err(e)) => McpErrorKind::Handshake(e.to_string()),
+            Err(_) => McpErrorKind::TimedOut {
+                what: "the initialize handshake".into(),
+                after: server.start_timeout,
+            },
+        };
+        Err(stderr_error(server, &tail_buf, Some(drain), kind).await)
+    }
+
+    /// Opens a new session with the server at its URL: the initialize handshake.
+    async fn connect(
+        server: &McpServer,
+        endpoint: &HttpEndpoint,
+        broken: StreamFailure,
+    ) -> Result<RunningService<RoleClient, ()>, McpError> {
+        let fail = |kind| McpError {
+            server: server.name.clone(),
+            kind,
+            origin: McpOrigin::Url(endpoint.shown()),
+        };
+        let client = match endpoint.client.get() {
+            Some(c) => c.clone(),
+            None => {
+                let purpose = format!("MCP server `{}`", server.name);
+                // No overall timeout: an event stream may stay open for the whole run; each
+                // request is bounded by the server's `timeout` instead.
+                let built = crate::http_client::build(&purpose, None)
+                    .map_err(|e| fail(McpErrorKind::Client(e.to_string())))?;
+                endpoint.client.get_or_init(|| built).clone()
             }
         };
-        let session = McpSession {
-            server: server.clone(),
-            client,
-            stderr: tail_buf,
-            stderr_done: Mutex::new(Some(drain)),
-            _child: child,
-            _group: group,
-        };
-        let tools = session
-            .bounded(
-                "tools/list",
-                session.start_timeout(),
-                session.client.list_all_tools(),
-            )
-            .await?;
-        Ok((session, tools))
+        let mut config = StreamableHttpClientTransportConfig::with_uri(endpoint.url.as_str())
+            .custom_headers(endpoint.headers.clone())
+            .max_json_response_size(endpoint.max_bytes)
+            .max_sse_event_size(endpoint.max_bytes);
+        // A session the server forgot mid-run must fail the run: a new one would start from a
+        // fresh world and the end state would lie.
+        config.reinit_on_expired_session = false;
+        let transport = StreamableHttpClientTransport::with_client(
+            McpHttpClient::new(client, broken.clone()),
+            config,
+        );
+        match tokio::time::timeout(server.start_timeout, ().serve(transport)).await {
+            Ok(Ok(client)) => Ok(client),
+            Ok(Err(e)) => Err(fail(McpErrorKind::Handshake(
+                broken.get().unwrap_or_else(|| describe(&e)),
+            ))),
+            Err(_) => Err(fail(McpErrorKind::TimedOut {
+                what: "the initialize handshake".into(),
+                after: server.start_timeout,
+            })),
+        }
     }
 
     /// Runs `work` within the server's timeout; a transport failure or a timeout is the
@@ -251,7 +510,7 @@ impl McpSession {
             Ok(Err(e)) => Err(self
                 .error(McpErrorKind::Broken {
                     what: what.to_string(),
-                    reason: e.to_string(),
+                    reason: describe(&e),
                 })
                 .await),
             Err(_) => Err(self
@@ -268,12 +527,39 @@ impl McpSession {
     }
 
     async fn error(&self, kind: McpErrorKind) -> McpError {
-        let drain = self
-            .stderr_done
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        stderr_error(&self.server, &self.stderr, drain, kind).await
+        match &self.link {
+            Link::Stdio {
+                stderr,
+                stderr_done,
+                ..
+            } => {
+                let drain = stderr_done.lock().unwrap_or_else(|e| e.into_inner()).take();
+                stderr_error(&self.server, stderr, drain, kind).await
+            }
+            Link::Http(broken) => {
+                // A broken event stream closed the transport: its cause is the reason.
+                let kind = match (kind, broken.get()) {
+                    (McpErrorKind::Broken { what, .. }, Some(reason)) => {
+                        McpErrorKind::Broken { what, reason }
+                    }
+                    (kind, _) => kind,
+                };
+                McpError {
+                    server: self.server.name.clone(),
+                    kind,
+                    origin: McpOrigin::Url(self.server.place().unwrap_or_default()),
+                }
+            }
+        }
+    }
+
+    /// Ends a session with a server at a URL (its DELETE), within the server's timeout. A
+    /// process needs nothing: its group is killed when the session drops.
+    async fn close(&mut self) {
+        if matches!(self.link, Link::Http(_)) {
+            // The run is over: a server that cannot end its session changes no result.
+            let _ = self.client.close_with_timeout(self.server.timeout).await;
+        }
     }
 
     /// One `tools/call`. `Ok(Err)`: the tool answered with an error (the model is told);
@@ -292,7 +578,7 @@ impl McpSession {
             Ok(Err(e)) => Err(self
                 .error(McpErrorKind::Broken {
                     what,
-                    reason: e.to_string(),
+                    reason: describe(&e),
                 })
                 .await),
             Err(_) => Err(self
@@ -338,27 +624,6 @@ impl McpSession {
     }
 }
 
-/// The pieces of a server that failed before its session existed.
-struct Broken<'a> {
-    server: &'a McpServer,
-    stderr: Arc<Mutex<Tail>>,
-    drain: JoinHandle<()>,
-}
-
-impl<'a> Broken<'a> {
-    fn new(server: &'a McpServer, stderr: Arc<Mutex<Tail>>, drain: JoinHandle<()>) -> Self {
-        Broken {
-            server,
-            stderr,
-            drain,
-        }
-    }
-
-    async fn error(self, kind: McpErrorKind) -> McpError {
-        stderr_error(self.server, &self.stderr, Some(self.drain), kind).await
-    }
-}
-
 /// The error with the stderr read so far; a server that has exited gets a moment to let its
 /// last words (a traceback) reach the end of the pipe.
 async fn stderr_error(
@@ -376,7 +641,7 @@ async fn stderr_error(
     McpError {
         server: server.name.clone(),
         kind,
-        stderr: tail(&text, STDERR_TAIL),
+        origin: McpOrigin::Stderr(tail(&text, STDERR_TAIL)),
     }
 }
 
@@ -476,6 +741,13 @@ impl McpTools {
         }
     }
 
+    /// Ends the run's sessions with servers at a URL; processes end when the tools drop.
+    pub(crate) async fn close(&mut self) {
+        for s in &mut self.sessions {
+            s.close().await;
+        }
+    }
+
     /// The run's end state: the one declared state resource, read now.
     pub(crate) async fn end_state(&self) -> Result<Option<Value>, McpError> {
         for s in &self.sessions {
@@ -510,20 +782,137 @@ mod tests {
     fn bad_entries_are_refused() {
         let raw = |y: &str| -> RawMcpServer { serde_yaml::from_str(y).unwrap() };
         let dir = Path::new(".");
-        let e = McpServer::compile("r", &raw("command: []"), McpSelect::All, dir, 100).unwrap_err();
+        let e = McpServer::compile(
+            "r",
+            &raw("command: []"),
+            McpSelect::All,
+            dir,
+            &Limits::DEFAULT,
+        )
+        .unwrap_err();
         assert_eq!(e, McpConfigError::EmptyCommand("r".into()));
-        let e =
-            McpServer::compile("a.b", &raw("command: [x]"), McpSelect::All, dir, 100).unwrap_err();
+        let e = McpServer::compile(
+            "a.b",
+            &raw("command: [x]"),
+            McpSelect::All,
+            dir,
+            &Limits::DEFAULT,
+        )
+        .unwrap_err();
         assert!(matches!(e, McpConfigError::BadName(_)));
         let e = McpServer::compile(
             "r",
             &raw("command: [x]\ntimeout: soon"),
             McpSelect::All,
             dir,
-            100,
+            &Limits::DEFAULT,
         )
         .unwrap_err();
         assert!(matches!(e, McpConfigError::BadTimeout { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_server_has_a_command_or_a_url_and_each_its_own_fields() {
+        let compile = |y: &str| {
+            let raw: RawMcpServer = serde_yaml::from_str(y).unwrap();
+            McpServer::compile("r", &raw, McpSelect::All, Path::new("."), &Limits::DEFAULT)
+        };
+        let err = |y: &str| compile(y).unwrap_err().to_string();
+        assert_eq!(
+            err("timeout: 5s"),
+            "MCP server `r` needs `command` (a stdio server) or `url` (a streamable-HTTP server)"
+        );
+        assert_eq!(
+            err("{command: [x], url: 'http://127.0.0.1:1/mcp'}"),
+            "MCP server `r` has both `command` and `url`; a server is reached one way"
+        );
+        assert!(err("url: 'ftp://host/mcp'").contains("scheme `ftp`; expected http or https"));
+        assert!(err("url: 'not a url'").contains("`url`: not a URL"));
+        assert_eq!(
+            err("{url: 'http://127.0.0.1:1/mcp', env: {A: b}}"),
+            "MCP server `r`: `env` applies to a `command` server only"
+        );
+        assert_eq!(
+            err("{command: [x], headers: {A: b}}"),
+            "MCP server `r`: `headers` applies to a `url` server only"
+        );
+        assert_eq!(
+            err("{url: 'http://127.0.0.1:1/mcp', headers: {Mcp-Session-Id: abc}}"),
+            "MCP server `r`: header `Mcp-Session-Id`: set by the MCP transport itself"
+        );
+        // A bad value is named by its header, never quoted.
+        let e = err("{url: 'http://127.0.0.1:1/mcp', headers: {X-Token: \"sekrit-value\\n\"}}");
+        assert_eq!(
+            e,
+            "MCP server `r`: header `X-Token`: its value is not valid"
+        );
+        let ok = compile(
+            "{url: 'https://mcp.example/mcp', headers: {Authorization: Bearer tok-1234567890abc}}",
+        )
+        .unwrap();
+        assert_eq!(ok.place().as_deref(), Some("https://mcp.example/mcp"));
+    }
+
+    #[test]
+    fn header_values_and_url_passwords_are_redacted() {
+        let raw: RawMcpServer = serde_yaml::from_str(
+            "{url: 'http://user:pw-0123456789xyz@127.0.0.1:9/mcp', headers: {X-Retail-Key: k-9f8e7d6c5b4a}}",
+        )
+        .unwrap();
+        let s = McpServer::compile("r", &raw, McpSelect::All, Path::new("."), &Limits::DEFAULT)
+            .unwrap();
+        // Messages show the URL without its credentials...
+        assert_eq!(s.place().as_deref(), Some("http://127.0.0.1:9/mcp"));
+        // ...and anything that still quotes a secret (a server echoing it) is masked.
+        let r = crate::redact::Redactor::global();
+        assert_eq!(r.redact("got k-9f8e7d6c5b4a"), "got [REDACTED]");
+        assert_eq!(r.redact("pw-0123456789xyz"), "[REDACTED]");
+    }
+
+    /// A server at a wiremock URL, with short bounds.
+    fn at(uri: &str) -> Arc<McpServer> {
+        let raw: RawMcpServer = serde_yaml::from_str(&format!(
+            "{{url: '{uri}/mcp', timeout: 300ms, start_timeout: 300ms}}"
+        ))
+        .unwrap();
+        Arc::new(
+            McpServer::compile("r", &raw, McpSelect::All, Path::new("."), &Limits::DEFAULT)
+                .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_http_server_answering_garbage_or_nothing_errors_naming_its_url() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let garbage = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_raw("<html>hi</html>", "application/json"),
+            )
+            .mount(&garbage)
+            .await;
+        let err = McpTools::start(&[at(&garbage.uri())]).await.err().unwrap();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "MCP server `r` at {}/mcp failed its handshake",
+                garbage.uri()
+            )),
+            "{msg}"
+        );
+        assert!(msg.contains("not a JSON-RPC message"), "{msg}");
+
+        let hung = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+            .mount(&hung)
+            .await;
+        let started = std::time::Instant::now();
+        let err = McpTools::start(&[at(&hung.uri())]).await.err().unwrap();
+        assert!(matches!(err.kind, McpErrorKind::TimedOut { .. }), "{err}");
+        assert!(err.to_string().contains(&hung.uri()), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(3));
     }
 
     #[cfg(unix)]
@@ -533,7 +922,8 @@ mod tests {
             "command: [sh, -c, 'echo boom: no database >&2; exit 3']\ntimeout: 5s",
         )
         .unwrap();
-        let s = McpServer::compile("r", &raw, McpSelect::All, Path::new("."), 4096).unwrap();
+        let s = McpServer::compile("r", &raw, McpSelect::All, Path::new("."), &Limits::DEFAULT)
+            .unwrap();
         let err = McpTools::start(&[Arc::new(s)]).await.err().unwrap();
         let msg = err.to_string();
         assert!(msg.contains("MCP server `r`"), "{msg}");
@@ -547,7 +937,8 @@ mod tests {
             "command: [sh, -c, 'echo waiting >&2; sleep 30']\nstart_timeout: 300ms",
         )
         .unwrap();
-        let s = McpServer::compile("r", &raw, McpSelect::All, Path::new("."), 4096).unwrap();
+        let s = McpServer::compile("r", &raw, McpSelect::All, Path::new("."), &Limits::DEFAULT)
+            .unwrap();
         let started = std::time::Instant::now();
         let err = McpTools::start(&[Arc::new(s)]).await.err().unwrap();
         assert!(matches!(err.kind, McpErrorKind::TimedOut { .. }), "{err}");

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::agent::harness::mcp::{McpSelect, McpServer};
 use crate::agent::harness::raw_harness::RawHarness;
+use crate::limits::Limits;
 
 /// A problem of the `mcp:` section: its message, the text it is about and a hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +26,7 @@ pub(crate) fn is_mcp_selector(name: &str) -> bool {
 pub(crate) fn load_mcp(
     h: &RawHarness,
     suite_dir: &Path,
-    stderr_bytes: u64,
+    limits: &Limits,
 ) -> (Vec<Arc<McpServer>>, Vec<McpProblem>) {
     let mut problems = Vec::new();
     let mut selects: Vec<(&str, McpSelect)> = h
@@ -80,7 +81,7 @@ pub(crate) fn load_mcp(
             });
             continue;
         }
-        match McpServer::compile(name, raw, select, suite_dir, stderr_bytes) {
+        match McpServer::compile(name, raw, select, suite_dir, limits) {
             Ok(s) => servers.push(Arc::new(s)),
             Err(e) => problems.push(McpProblem {
                 message: e.to_string(),
@@ -116,7 +117,7 @@ mod tests {
     }
 
     fn messages(yaml: &str) -> Vec<String> {
-        load_mcp(&harness(yaml), Path::new("."), 100)
+        load_mcp(&harness(yaml), Path::new("."), &Limits::DEFAULT)
             .1
             .into_iter()
             .map(|p| p.message)
@@ -128,7 +129,7 @@ mod tests {
         let h = harness(
             "model: mock:x\ntools: [a.*, b.get, b.put]\nmcp: {a: {command: [x]}, b: {command: [y], state: {resource: 'state://db'}}}",
         );
-        let (servers, problems) = load_mcp(&h, Path::new("."), 100);
+        let (servers, problems) = load_mcp(&h, Path::new("."), &Limits::DEFAULT);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(servers[0].select, McpSelect::All);
         assert_eq!(

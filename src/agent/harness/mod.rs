@@ -6,6 +6,7 @@ pub(crate) mod context;
 pub(crate) mod custom_tool;
 pub(crate) mod faults;
 pub(crate) mod mcp;
+pub(crate) mod mcp_http;
 pub(crate) mod mcp_load;
 pub(crate) mod pricing;
 pub(crate) mod raw_custom_tool;

@@ -231,6 +231,13 @@ impl Toolbox {
         Ok(())
     }
 
+    /// Ends the run's MCP sessions (a server at a URL is told with a DELETE).
+    pub(crate) async fn close_mcp(&mut self) {
+        if let Some((mcp, _)) = &mut self.mcp {
+            mcp.close().await;
+        }
+    }
+
     /// The run's MCP servers, if it has any.
     pub(crate) fn mcp(&self) -> Option<&McpTools> {
         self.mcp.as_ref().map(|(m, _)| m)
