@@ -13,6 +13,7 @@
 //! at a time. A process that dies, times out or answers garbage is dropped (killed), and a later
 //! case starts a fresh one: a dropped exchange can never leave a stale reply for the next case.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -27,6 +28,7 @@ use crate::agent::protocol::{parse_reply, read_reply, Reply, Request};
 use crate::agent::target::Target;
 use crate::agent::target_load::TargetLoad;
 use crate::agent::traced::{reply_trajectory, Traced};
+use crate::otlp::receiver::TraceRun;
 use crate::otlp::traces::Traces;
 use crate::process::{
     describe_exit, output_limit_message, read_line_bounded, resolve_program, Group, OutputLimits,
@@ -139,6 +141,52 @@ impl CommandTarget {
         ))
     }
 
+    /// The program of one traced process (a run's, or a turn's): its trace context and the
+    /// receiver's endpoint in its environment.
+    fn program_for(
+        &self,
+        trace: Option<&TraceRun>,
+        case_id: &str,
+        repeat: u32,
+    ) -> Cow<'_, Program> {
+        let Some(run) = trace else {
+            return Cow::Borrowed(&self.program);
+        };
+        let mut p = self.program.clone();
+        for (k, v) in run.context().env(&run.endpoint(), case_id, repeat) {
+            let v = match (k.as_str(), p.env.get(&k)) {
+                // The suite's own resource attributes are kept beside the run's.
+                ("OTEL_RESOURCE_ATTRIBUTES", Some(own)) => format!("{own},{v}"),
+                _ => v,
+            };
+            p.env.insert(k, v);
+        }
+        Cow::Owned(p)
+    }
+
+    /// An idle persistent process, or a new one. A long-lived process learns where to export
+    /// once; each request carries its run's (or turn's) `traceparent`.
+    fn idle_or_spawn(&self, trace: Option<&TraceRun>) -> Result<Process, Trajectory> {
+        if let Some(p) = self.idle.lock().ok().and_then(|mut pool| pool.pop()) {
+            return Ok(p);
+        }
+        let spawned = match trace {
+            Some(run) => {
+                let mut p = self.program.clone();
+                let env = run.context().env(&run.endpoint(), "", 0);
+                for (k, v) in env
+                    .into_iter()
+                    .filter(|(k, _)| k.starts_with("OTEL_EXPORTER"))
+                {
+                    p.env.insert(k, v);
+                }
+                Process::spawn(&p, self.limits)
+            }
+            None => Process::spawn(&self.program, self.limits),
+        };
+        spawned.map_err(|e| self.spawn_error(e))
+    }
+
     /// Runs one case: never fails, a broken agent gives an `errored` trajectory. A case with
     /// a simulated user is a conversation (the turn protocol), one exchange per user turn.
     pub(crate) async fn run(
@@ -163,7 +211,12 @@ impl CommandTarget {
                 }
                 t
             } else {
-                converse(case, repeat, user_model, providers, &mut OnceTurns(self)).await
+                let mut agent = OnceTurns {
+                    target: self,
+                    id: case.id(),
+                    repeat,
+                };
+                converse(case, repeat, user_model, providers, &mut agent).await
             };
         }
         if self.persistent {
@@ -182,29 +235,12 @@ impl CommandTarget {
             Ok(t) => t,
             Err(e) => return Trajectory::errored(e.to_string()),
         };
-        // A traced run gets its own trace context in its environment.
-        let traced_program;
-        let program = match &trace {
-            Some(run) => {
-                let mut p = self.program.clone();
-                for (k, v) in run.context().env(&run.endpoint(), case.id(), repeat) {
-                    let v = match (k.as_str(), p.env.get(&k)) {
-                        // The suite's own resource attributes are kept beside the run's.
-                        ("OTEL_RESOURCE_ATTRIBUTES", Some(own)) => format!("{own},{v}"),
-                        _ => v,
-                    };
-                    p.env.insert(k, v);
-                }
-                traced_program = p;
-                &traced_program
-            }
-            None => &self.program,
-        };
+        let program = self.program_for(trace.as_ref(), case.id(), repeat);
         let request = Request::new(case)
             .with_repeat(repeat)
             .with_traceparent(trace.as_ref().map(|t| t.context().traceparent()))
             .to_line();
-        let (stdout, stderr) = match self.exchange_once(program, &request).await {
+        let (stdout, stderr) = match self.exchange_once(&program, &request).await {
             Ok(out) => out,
             Err(t) => return t,
         };
@@ -249,31 +285,9 @@ impl CommandTarget {
             Ok(t) => t,
             Err(e) => return Trajectory::errored(e.to_string()),
         };
-        let idle = self.idle.lock().ok().and_then(|mut pool| pool.pop());
-        let mut process = match idle {
-            Some(p) => p,
-            None => {
-                // A long-lived process learns where to export once; each request carries its
-                // run's `traceparent`.
-                let spawned = match &trace {
-                    Some(run) => {
-                        let mut p = self.program.clone();
-                        let env = run.context().env(&run.endpoint(), "", 0);
-                        for (k, v) in env
-                            .into_iter()
-                            .filter(|(k, _)| k.starts_with("OTEL_EXPORTER"))
-                        {
-                            p.env.insert(k, v);
-                        }
-                        Process::spawn(&p, self.limits)
-                    }
-                    None => Process::spawn(&self.program, self.limits),
-                };
-                match spawned {
-                    Ok(p) => p,
-                    Err(e) => return self.spawn_error(e),
-                }
-            }
+        let mut process = match self.idle_or_spawn(trace.as_ref()) {
+            Ok(p) => p,
+            Err(t) => return t,
         };
         let request = Request::new(case)
             .with_repeat(repeat)
@@ -319,17 +333,34 @@ fn add_stderr(error: &mut String, stderr: &str) {
 }
 
 /// The turn protocol on a per-case command: one process per turn.
-struct OnceTurns<'a>(&'a CommandTarget);
+struct OnceTurns<'a> {
+    target: &'a CommandTarget,
+    id: &'a str,
+    repeat: u32,
+}
 
 impl TurnAgent for OnceTurns<'_> {
-    async fn answer(&mut self, request: String) -> Result<Reply, Trajectory> {
-        let (stdout, stderr) = self.0.exchange_once(&self.0.program, &request).await?;
+    async fn answer(
+        &mut self,
+        request: String,
+        trace: Option<&TraceRun>,
+    ) -> Result<Reply, Trajectory> {
+        let program = self.target.program_for(trace, self.id, self.repeat);
+        let (stdout, stderr) = self.target.exchange_once(&program, &request).await?;
         read_reply(&stdout).map_err(|mut t| {
             if let Some(error) = &mut t.error {
                 add_stderr(error, &stderr);
             }
             t
         })
+    }
+
+    fn traced(&self) -> &Traced {
+        &self.target.traced
+    }
+
+    fn max_trace_bytes(&self) -> u64 {
+        self.target.limits.max_output_bytes
     }
 }
 
@@ -343,18 +374,15 @@ struct PersistentTurns<'a> {
 }
 
 impl TurnAgent for PersistentTurns<'_> {
-    async fn answer(&mut self, request: String) -> Result<Reply, Trajectory> {
+    async fn answer(
+        &mut self,
+        request: String,
+        trace: Option<&TraceRun>,
+    ) -> Result<Reply, Trajectory> {
         let target = self.target;
         let mut process = match self.process.take() {
             Some(p) => p,
-            None => {
-                let idle = target.idle.lock().ok().and_then(|mut pool| pool.pop());
-                match idle {
-                    Some(p) => p,
-                    None => Process::spawn(&target.program, target.limits)
-                        .map_err(|e| target.spawn_error(e))?,
-                }
-            }
+            None => target.idle_or_spawn(trace)?,
         };
         let line = match process.exchange(&request).await {
             Ok(line) => line,
@@ -380,6 +408,14 @@ impl TurnAgent for PersistentTurns<'_> {
         let reply = read_reply(&line)?;
         self.process = Some(process);
         Ok(reply)
+    }
+
+    fn traced(&self) -> &Traced {
+        &self.target.traced
+    }
+
+    fn max_trace_bytes(&self) -> u64 {
+        self.target.limits.max_output_bytes
     }
 }
 

@@ -7,6 +7,8 @@
 //! `max_turns` user turns (scripted ones count, as in the harness), or when a reply errors or
 //! escalates. The run's trajectory is every turn's user step followed by that turn's steps.
 //! A target with `turn_by_turn: true` sends even a case without a simulated user this way.
+//! With `traces: otlp` every turn is a trace of its own, and a reply without steps gets the
+//! spans of its turn.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -14,17 +16,28 @@ use std::sync::Arc;
 use crate::agent::case_input::CaseInput;
 use crate::agent::harness::simulated_user::{parse_reply, SimulatedUserChat, UserReply};
 use crate::agent::protocol::{HistoryEntry, HistoryRole, Reply, Request};
+use crate::agent::traced::{with_spans, Traced};
+use crate::otlp::receiver::TraceRun;
 use crate::provider::registry::Providers;
 use crate::provider::types::{ModelId, Provider};
 use crate::trajectory::{EndReason, Step, Trajectory};
 
 /// An external agent answering one turn: the request line in, its reply (or the `errored`
-/// trajectory of a failed exchange) out.
+/// trajectory of a failed exchange) out. `trace`: the turn's own trace when the target has
+/// `traces: otlp` (the line already carries its `traceparent`; a process or request may
+/// need it too, as the environment or a header).
 pub(crate) trait TurnAgent {
     fn answer(
         &mut self,
         request: String,
+        trace: Option<&TraceRun>,
     ) -> impl std::future::Future<Output = Result<Reply, Trajectory>> + Send;
+
+    /// The target's `traces:` side.
+    fn traced(&self) -> &Traced;
+
+    /// The most an OTLP export body may hold (the receiver starts with the first trace).
+    fn max_trace_bytes(&self) -> u64;
 }
 
 /// Runs repeat `repeat` of `case` as a conversation with `agent`: its scripted turns, then
@@ -89,12 +102,22 @@ pub(crate) async fn converse(
         });
         said.push(text.clone());
         let turn = (said.len() - 1) as u32;
+        // Each turn is a trace of its own: a reply without steps gets that turn's spans.
+        let trace = match agent
+            .traced()
+            .begin(case.id(), repeat, agent.max_trace_bytes())
+            .await
+        {
+            Ok(t) => t,
+            Err(e) => return stopped(traj, EndReason::Error, format!("turn {turn}: {e}")),
+        };
         let line = Request::new(case)
             .with_repeat(repeat)
             .with_turn(turn, &said, &history)
+            .with_traceparent(trace.as_ref().map(|t| t.context().traceparent()))
             .to_line();
-        let answer = match agent.answer(line).await {
-            Ok(reply) => reply.into_trajectory(),
+        let answer = match agent.answer(line, trace.as_ref()).await {
+            Ok(reply) => with_spans(reply, trace).await.into_trajectory(),
             Err(failed) => {
                 let reason = failed.error.unwrap_or_default();
                 return stopped(traj, failed.end, format!("turn {turn}: {reason}"));
@@ -152,12 +175,26 @@ mod tests {
     struct Scripted {
         replies: Vec<&'static str>,
         got: Vec<serde_json::Value>,
+        untraced: Traced,
     }
 
     impl TurnAgent for Scripted {
-        async fn answer(&mut self, request: String) -> Result<Reply, Trajectory> {
+        async fn answer(
+            &mut self,
+            request: String,
+            trace: Option<&TraceRun>,
+        ) -> Result<Reply, Trajectory> {
+            assert!(trace.is_none());
             self.got.push(serde_json::from_str(&request).unwrap());
             read_reply(self.replies.remove(0))
+        }
+
+        fn traced(&self) -> &Traced {
+            &self.untraced
+        }
+
+        fn max_trace_bytes(&self) -> u64 {
+            0
         }
     }
 
@@ -182,6 +219,7 @@ mod tests {
         let mut agent = Scripted {
             replies,
             got: Vec::new(),
+            untraced: Traced::default(),
         };
         let model = ModelId::parse("mock:u").unwrap();
         let t = converse(&case(), 0, Some(&model), &providers(), &mut agent).await;
@@ -223,6 +261,7 @@ mod tests {
         let mut agent = Scripted {
             replies: vec![],
             got: Vec::new(),
+            untraced: Traced::default(),
         };
         let t = converse(&case(), 0, None, &providers(), &mut agent).await;
         assert_eq!(t.end, EndReason::Error);
@@ -234,6 +273,7 @@ mod tests {
         let mut agent = Scripted {
             replies: vec![r#"{"output": "one"}"#, r#"{"output": "two"}"#],
             got: Vec::new(),
+            untraced: Traced::default(),
         };
         let c = Case {
             turns: vec!["a".into(), "b".into()],

@@ -18,6 +18,7 @@ use crate::agent::target_load::TargetLoad;
 use crate::agent::traced::{reply_trajectory, Traced};
 use crate::http_client::HttpClientError;
 use crate::limits::format_size;
+use crate::otlp::receiver::TraceRun;
 use crate::otlp::traces::Traces;
 use crate::provider::body::{read_capped, read_prefix, BodyError, ERROR_BODY_BYTES};
 use crate::provider::registry::Providers;
@@ -141,19 +142,11 @@ impl HttpTarget {
             Ok(t) => t,
             Err(e) => return Trajectory::errored(e.to_string()),
         };
-        let traceparent = trace.as_ref().map(|t| t.context().traceparent());
         let body = Request::new(case)
             .with_repeat(repeat)
-            .with_traceparent(traceparent.clone())
+            .with_traceparent(trace.as_ref().map(|t| t.context().traceparent()))
             .to_line();
-        let mut trace_headers = Vec::new();
-        if let (Some(tp), Some(run)) = (traceparent, &trace) {
-            trace_headers.push(("traceparent", tp));
-            // The port is the OS's choice, known only now: an agent that exports per
-            // request can read where to.
-            trace_headers.push((OTLP_ENDPOINT_HEADER, run.endpoint()));
-        }
-        match self.post(client, body, trace_headers).await {
+        match self.post(client, body, trace_headers(trace.as_ref())).await {
             Ok(body) => reply_trajectory(&body, trace).await,
             Err(t) => t,
         }
@@ -223,13 +216,38 @@ impl HttpTarget {
 struct HttpTurns<'a>(&'a HttpTarget);
 
 impl TurnAgent for HttpTurns<'_> {
-    async fn answer(&mut self, request: String) -> Result<Reply, Trajectory> {
+    async fn answer(
+        &mut self,
+        request: String,
+        trace: Option<&TraceRun>,
+    ) -> Result<Reply, Trajectory> {
         let client = self
             .0
             .client()
             .map_err(|e| Trajectory::errored(error_chain(&e)))?;
-        let body = self.0.post(client, request, Vec::new()).await?;
+        let body = self.0.post(client, request, trace_headers(trace)).await?;
         read_reply(&body)
+    }
+
+    fn traced(&self) -> &Traced {
+        &self.0.traced
+    }
+
+    fn max_trace_bytes(&self) -> u64 {
+        self.0.max_reply_bytes
+    }
+}
+
+/// The headers of a traced request (a run's, or a turn's): its `traceparent`, and where to
+/// export — the port is the OS's choice, known only now, so an agent that exports per
+/// request can read where to.
+fn trace_headers(trace: Option<&TraceRun>) -> Vec<(&'static str, String)> {
+    match trace {
+        Some(run) => vec![
+            ("traceparent", run.context().traceparent()),
+            (OTLP_ENDPOINT_HEADER, run.endpoint()),
+        ],
+        None => Vec::new(),
     }
 }
 

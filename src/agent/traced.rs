@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
-use crate::agent::protocol::read_reply;
+use crate::agent::protocol::{read_reply, Reply};
 use crate::otlp::mapping::to_steps;
 use crate::otlp::receiver::{Receiver, TraceRun, GRACE};
 use crate::otlp::traces::Traces;
@@ -75,16 +75,20 @@ impl Traced {
 
 /// The trajectory of a reply: the agent's own when it reported one, else the run's spans.
 pub(crate) async fn reply_trajectory(text: &str, trace: Option<TraceRun>) -> Trajectory {
-    let reply = match read_reply(text) {
-        Ok(r) => r,
-        Err(t) => return t,
-    };
+    match read_reply(text) {
+        Ok(reply) => with_spans(reply, trace).await.into_trajectory(),
+        Err(t) => t,
+    }
+}
+
+/// A reply with the spans of its trace (a run's, or a turn's) as its steps when it reported
+/// none. Dropping the trace closes it.
+pub(crate) async fn with_spans(reply: Reply, trace: Option<TraceRun>) -> Reply {
     match trace {
         Some(run) if !reply.has_trajectory() => {
             let spans = run.finish(GRACE).await;
-            reply.with_steps_if_none(to_steps(&spans)).into_trajectory()
+            reply.with_steps_if_none(to_steps(&spans))
         }
-        // Dropping the run closes it.
-        _ => reply.into_trajectory(),
+        _ => reply,
     }
 }

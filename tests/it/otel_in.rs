@@ -191,10 +191,9 @@ impl Drop for Server {
     }
 }
 
-#[test]
-fn the_otel_agent_through_http_is_scored_from_its_spans() {
-    let Some(python) = python() else { return };
-    let mut child = Command::new(&python)
+/// The agent as an http server on a port of the OS's choice.
+fn serve(python: &Path) -> Server {
+    let mut child = Command::new(python)
         .args([agent().as_str(), "--http", "0"])
         .stdout(Stdio::piped())
         .spawn()
@@ -203,18 +202,88 @@ fn the_otel_agent_through_http_is_scored_from_its_spans() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .expect("the agent announces its port");
-    let server = Server {
+    Server {
         child,
         url: line
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {line}"))
             .to_string(),
-    };
+    }
+}
+
+#[test]
+fn the_otel_agent_through_http_is_scored_from_its_spans() {
+    let Some(python) = python() else { return };
+    let server = serve(&python);
     assert_all_pass(&run(&format!(
         "  http:\n    url: {}\n    traces: otlp",
         server.url
     )));
+}
+
+/// The turn protocol with `traces: otlp`: each turn is a trace of its own, so each reply
+/// (which carries no steps) gets its own turn's spans, after that turn's `user` step.
+#[test]
+fn each_turn_of_a_conversation_is_scored_from_its_own_spans() {
+    let Some(python) = python() else { return };
+    let server = serve(&python);
+    let command = |flags: &[&str], persistent: bool| {
+        format!(
+            "{}\n    turn_by_turn: true",
+            command_target(&python, flags, persistent)
+        )
+    };
+    let targets = [
+        command(&[], false),
+        command(&["--lines"], true),
+        format!(
+            "  http:\n    url: {}\n    traces: otlp\n    turn_by_turn: true",
+            server.url
+        ),
+    ];
+    let case = serde_json::json!({
+        "id": "two-orders",
+        "input": ["Where is my order 1003?", "And what about order 1004?"],
+        "expected": {"tools": [
+            {"name": "lookup_order", "args": {"order_id": "1003"}},
+            {"name": "lookup_order", "args": {"order_id": "1004"}}]},
+        "checks": [
+            {"trajectory": {"mode": "strict", "expected": "expected.tools"}},
+            {"contains": "processing"}]});
+    for target in targets {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cases.jsonl"), format!("{case}\n")).unwrap();
+        let yaml = format!(
+            "name: otel\ndataset: cases.jsonl\ntarget:\n{target}\nchecks:\n  - max_steps: 20\n\
+             gate: {{min_pass_rate: 1.0, max_error_rate: 0}}\nrun: {{timeout: 30s}}\n"
+        );
+        let suite = dir.path().join("suite.yaml");
+        std::fs::write(&suite, yaml).unwrap();
+        let run = run_suite_file(suite.to_str().unwrap());
+        assert_eq!(
+            run.code,
+            Some(0),
+            "{target}: {}\n{}",
+            run.report,
+            run.stderr
+        );
+        assert!(!run.stderr.contains("belonged to no run"), "{}", run.stderr);
+        let steps = steps_of(&run, "two-orders").as_array().unwrap();
+        let kinds: Vec<&str> = steps.iter().map(|s| s["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            ["user", "agent", "user", "agent"],
+            "{target}: {steps:?}"
+        );
+        for (turn, order) in [(1, "1003"), (3, "1004")] {
+            let mut calls = Vec::new();
+            tool_calls(&steps[turn]["steps"], "support", &mut calls);
+            assert_eq!(calls.len(), 1, "{target}: {steps:?}");
+            let lookup = find_tool(&steps[turn]["steps"], "lookup_order").unwrap();
+            assert_eq!(lookup["args"]["order_id"], order, "{target}: {lookup}");
+        }
+    }
 }
 
 #[test]
