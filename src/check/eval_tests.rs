@@ -98,6 +98,7 @@ fn spec(yaml: &str) -> CheckSpec {
         available_judges: &[],
         tools: None,
         agents: None,
+        mcp_named: None,
         cache: &Default::default(),
         limits: Default::default(),
     };
@@ -715,6 +716,7 @@ fn end_state_exact_lists_every_difference_and_honours_ignore() {
             available_judges: &[],
             tools: None,
             agents: None,
+            mcp_named: None,
             cache: &Default::default(),
             limits: Default::default(),
         };

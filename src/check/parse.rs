@@ -5,7 +5,7 @@
 //! to its family (`check::family::*`), which says what it accepts when given something else. The
 //! shorthand helpers below are shared by the families.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -37,6 +37,10 @@ pub struct CheckEnv<'a> {
     /// The agents of the target's team, when known (a harness with a team): agent names in
     /// checks are checked against them. An external agent's agents are known only once it runs.
     pub agents: Option<&'a [String]>,
+    /// With MCP servers, whose tools are known only once they run: where tool names that
+    /// `tools` does not hold are collected, for each run to check against what its servers
+    /// list.
+    pub mcp_named: Option<&'a std::sync::Mutex<BTreeSet<String>>>,
     /// Regexes and schemas already compiled by this load.
     pub cache: &'a CompileCache,
     /// `run.limits`: what a command check may print, how large a schema file may be.
@@ -322,6 +326,7 @@ pub(crate) fn parse_alone(yaml: &str) -> Result<CheckSpec, Vec<CheckError>> {
         available_judges: &[],
         tools: None,
         agents: None,
+        mcp_named: None,
         cache: &Default::default(),
         limits: Default::default(),
     };

@@ -47,6 +47,7 @@ fn parse_in(yaml: &str, dir: &Path) -> Result<CheckSpec, Vec<CheckError>> {
         available_judges: &available,
         tools: Some(&tools),
         agents: None,
+        mcp_named: None,
         cache: &Default::default(),
         limits: Default::default(),
     };
@@ -334,6 +335,7 @@ fn unknown_tools_pass_when_the_target_does_not_list_tools() {
         available_judges: &[],
         tools: None,
         agents: None,
+        mcp_named: None,
         cache: &Default::default(),
         limits: Default::default(),
     };

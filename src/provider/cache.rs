@@ -398,6 +398,11 @@ impl ToolRecorder {
         ToolRecorder { cache, ctx }
     }
 
+    /// Whether calls are answered only from the store (`--replay`).
+    pub(crate) fn replays(&self) -> bool {
+        self.cache.mode == CacheMode::Replay
+    }
+
     fn request(tool: &str, args: &Value, index: u64) -> Value {
         json!({"tool": tool, "args": args, "index": index})
     }

@@ -301,15 +301,17 @@ impl Loader {
             .as_ref()
             .and_then(|h| h.team.as_ref())
             .map(|t| t.agents.keys().cloned().collect());
+        let mcp_named = std::sync::Mutex::new(BTreeSet::new());
         let env = CheckEnv {
             suite_dir: &self.dir,
             judges: &judges,
             available_judges: &available_judges,
-            // An MCP server's tool names are known only once it runs: checks name any tool.
-            tools: harness
+            tools: harness.as_ref().map(|_| tools.as_slice()),
+            // An MCP server's tool names are known only once it runs.
+            mcp_named: harness
                 .as_ref()
-                .filter(|h| h.mcp.is_empty())
-                .map(|_| tools.as_slice()),
+                .filter(|h| !h.mcp.is_empty())
+                .map(|_| &mcp_named),
             agents: team_agents.as_deref(),
             cache: &cache,
             limits: run.limits,
@@ -354,6 +356,10 @@ impl Loader {
         let target = match harness {
             Some(mut h) => {
                 h.budget = run.budget;
+                let named = mcp_named.into_inner().unwrap_or_else(|e| e.into_inner());
+                h.mcp_named.extend(named);
+                h.mcp_named.sort();
+                h.mcp_named.dedup();
                 Target::Harness(Arc::new(h))
             }
             None => match external? {
@@ -618,11 +624,18 @@ impl Loader {
                 }
             }
         });
-        // An MCP server's tools are known only once it runs: faults may name any of them.
-        let known: Vec<String> = match mcp.is_empty() {
-            true => known,
-            false => known.into_iter().chain(h.faults.keys().cloned()).collect(),
+        // An MCP server's tools are known only once it runs: faults may name any of them,
+        // and each run checks those names against what its servers list.
+        let mcp_named: Vec<String> = match mcp.is_empty() {
+            true => Vec::new(),
+            false => h
+                .faults
+                .keys()
+                .filter(|n| !known.contains(n))
+                .cloned()
+                .collect(),
         };
+        let known: Vec<String> = known.into_iter().chain(mcp_named.clone()).collect();
         let faults = self.faults(h, &known);
         let pricing = self.pricing(h);
         let user_model = h
@@ -655,6 +668,7 @@ impl Loader {
             budget: Budget::default(),
             user_model,
             mcp,
+            mcp_named,
             state,
             toolset: Default::default(),
             system_template,

@@ -248,11 +248,35 @@ fn a_simulated_user_on_a_command_target_is_refused_at_load() {
     assert!(!err.contains("case `a`"), "{err}");
 }
 
-#[test]
-fn a_recorded_retail_run_replays_with_its_end_states() {
-    if python().is_none() {
-        return;
+/// `suites/retail.yaml` as `edit` changes it, in a folder of its own beside links to the
+/// repository's datasets, mock rules and example server, so its relative paths still hold.
+fn retail_copy(edit: impl Fn(&str) -> String) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("suites")).unwrap();
+    for link in ["datasets", "examples", "suites/mocks"] {
+        std::os::unix::fs::symlink(root().join(link), dir.path().join(link)).unwrap();
     }
+    let suite = dir.path().join("suites/retail.yaml");
+    std::fs::write(&suite, edit(&read(root().join("suites/retail.yaml")))).unwrap();
+    (dir, suite)
+}
+
+/// The retail suite's server line with another program in place of the venv's python.
+fn with_program(suite: &str, program: &str) -> String {
+    let line = "command: [../.venv/bin/python, ../examples/retail/server.py]";
+    assert!(
+        suite.contains(line),
+        "the retail suite changed its server line"
+    );
+    suite.replace(
+        line,
+        &format!("command: [{program}, ../examples/retail/server.py]"),
+    )
+}
+
+#[test]
+fn a_recorded_retail_run_replays_with_its_end_states_and_starts_no_server() {
+    let Some(python) = python() else { return };
     let cache = tempfile::tempdir().unwrap();
     let cache_dir = cache.path().to_str().unwrap();
     let (o, recorded) = eval_into(
@@ -260,10 +284,12 @@ fn a_recorded_retail_run_replays_with_its_end_states() {
         &["--record", "--cache-dir", cache_dir],
     );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    // The replay calls no tool: the worlds the servers ended with come from the record too,
+    // The replay calls no tool and starts no server (its program does not even exist here):
+    // the tools listed, every call and the worlds the servers ended with come from the record,
     // so the exact end-state checks give the same verdicts.
+    let (_dir, unstartable) = retail_copy(|s| with_program(s, "../no-such-python"));
     let (o, replayed) = eval_into(
-        "suites/retail.yaml",
+        unstartable.to_str().unwrap(),
         &["--replay", "--cache-dir", cache_dir],
     );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
@@ -271,4 +297,64 @@ fn a_recorded_retail_run_replays_with_its_end_states() {
         read(recorded.path().join("retail/report.json")),
         read(replayed.path().join("retail/report.json"))
     );
+    // A record without the server's tools/list is a replay miss that names it, not a start.
+    let empty = tempfile::tempdir().unwrap();
+    let (o, out) = eval_into(
+        unstartable.to_str().unwrap(),
+        &["--replay", "--cache-dir", empty.path().to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let r = report(&out, "retail");
+    let reason = case(&r, "order-status")["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.starts_with("MCP server `retail` (as recorded) has no recorded tools/list: replay miss in case `order-status` (repeat 0)"),
+        "{reason}"
+    );
+    // A server without a state resource replays too (its end state is no record's to miss).
+    let (_dir, stateless) = retail_copy(|s| {
+        let s = with_program(s, python.to_str().unwrap());
+        let s = s.replace("        state: {resource: \"state://db\"}", "");
+        s.replace(
+            "  - end_state: {mode: exact, expected: expected.state}\n",
+            "",
+        )
+    });
+    let stateless = stateless.to_str().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
+    let (o, recorded) = eval_into(stateless, &["--record", "--cache-dir", cache_dir]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let (o, replayed) = eval_into(stateless, &["--replay", "--cache-dir", cache_dir]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(report(&recorded, "retail")["summary"]["errored"], 0);
+    assert_eq!(
+        read(recorded.path().join("retail/report.json")),
+        read(replayed.path().join("retail/report.json"))
+    );
+}
+
+#[test]
+fn a_check_naming_a_tool_no_mcp_server_offers_errors_each_run_with_the_nearest_name() {
+    let Some(python) = python() else { return };
+    let (_dir, suite) = retail_copy(|s| {
+        let s = with_program(s, python.to_str().unwrap());
+        let line = "  - max_steps: 6\n";
+        assert!(s.contains(line), "the retail suite changed its checks");
+        s.replace(line, &format!("{line}  - tool_not_called: cancel_ordr\n"))
+    });
+    let (o, out) = eval_into(suite.to_str().unwrap(), &[]);
+    // Not a vacuous pass (the typo is never called): every run errors, naming it.
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let r = report(&out, "retail");
+    for c in r["cases"].as_array().unwrap() {
+        assert_eq!(c["status"], "errored", "{c}");
+        assert_eq!(
+            c["error"],
+            "a check or `faults` names tool `cancel_ordr`, which neither the harness nor its \
+             MCP servers offer (hint: did you mean `cancel_order`?)",
+        );
+    }
 }

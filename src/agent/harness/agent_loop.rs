@@ -82,6 +82,8 @@ pub(super) enum StartError {
     SimulatedUser(ProviderError),
     #[error(transparent)]
     Mcp(crate::agent::harness::mcp::McpError),
+    #[error("a check or `faults` names tool `{name}`, which neither the harness nor its MCP servers offer{}", .near.as_ref().map(|b| format!(" (hint: did you mean `{b}`?)")).unwrap_or_default())]
+    UnknownTool { name: String, near: Option<String> },
 }
 
 /// The simulated user of a case: its provider, model and side of the conversation.
@@ -210,9 +212,18 @@ impl Run {
         if config.mcp.is_empty() {
             return Ok(());
         }
-        let mcp = crate::agent::harness::mcp::McpTools::start(&config.mcp)
+        let mcp = self
+            .toolbox
+            .open_mcp(&config.mcp)
             .await
             .map_err(StartError::Mcp)?;
+        if let Some(name) = config.mcp_named.iter().find(|n| !mcp.has(n)) {
+            let offered = mcp.specs.iter().map(|s| s.name.as_str());
+            return Err(StartError::UnknownTool {
+                name: name.clone(),
+                near: crate::diagnostic::did_you_mean(name, offered).map(str::to_string),
+            });
+        }
         self.toolbox.add_mcp(mcp).map_err(StartError::Tools)
     }
 
@@ -567,11 +578,11 @@ impl Run {
         // A declared state source (an MCP resource, the custom tools' endpoint) is the world.
         // Names in the record that no tool can have (tool names have no `:`).
         let state = match (self.toolbox.mcp(), &config.state) {
-            (Some(mcp), _) => {
+            (Some(mcp), _) if mcp.has_state() => {
                 let read = async { mcp.end_state().await.map_err(|e| e.to_string()) };
                 self.toolbox.recorded_state("state:mcp", read).await
             }
-            (None, Some(source)) => {
+            (_, Some(source)) => {
                 let ctx = crate::agent::harness::tool_context::ToolContext {
                     case_id: case.id().to_string(),
                     repeat,
@@ -581,7 +592,7 @@ impl Run {
                 let read = async { source.read(&ctx).await.map(Some).map_err(|e| e.to_string()) };
                 self.toolbox.recorded_state("state:source", read).await
             }
-            (None, None) => Ok(None),
+            (_, None) => Ok(None),
         };
         // The state is read: the run's sessions with its MCP servers end here.
         self.toolbox.close_mcp().await;

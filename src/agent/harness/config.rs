@@ -42,6 +42,10 @@ pub struct HarnessConfig {
     pub budget: Budget,
     /// MCP tool servers, started afresh for each run (`mcp:`).
     pub mcp: Vec<Arc<McpServer>>,
+    /// Tool names the checks and `faults` use that no builtin or custom tool has: each run
+    /// checks them against what its MCP servers list (a typo would otherwise pass as a tool
+    /// never called). Sorted.
+    pub mcp_named: Vec<String>,
     /// `state:`: the custom tools' world, read at the end of each run as its end state.
     pub state: Option<Arc<StateSource>>,
     /// The model playing a case's simulated user (default: the agent's model).
@@ -77,6 +81,7 @@ impl HarnessConfig {
             budget: Default::default(),
             user_model: None,
             mcp: vec![],
+            mcp_named: vec![],
             state: None,
             team: None,
         }

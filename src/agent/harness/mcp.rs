@@ -303,6 +303,8 @@ pub(crate) struct McpError {
 pub(crate) enum McpOrigin {
     Stderr(String),
     Url(String),
+    /// Under `--replay`: what the server listed when the run was recorded.
+    Recorded,
 }
 
 impl std::fmt::Display for McpError {
@@ -317,6 +319,7 @@ impl std::fmt::Display for McpError {
                 write!(f, "MCP server `{server}` {kind}; its stderr: {stderr}")
             }
             McpOrigin::Url(url) => write!(f, "MCP server `{server}` at {url} {kind}"),
+            McpOrigin::Recorded => write!(f, "MCP server `{server}` (as recorded) {kind}"),
         }
     }
 }
@@ -344,6 +347,8 @@ pub(crate) enum McpErrorKind {
     MissingTool(String),
     #[error("tool `{tool}` has an invalid input schema: {reason}")]
     BadSchema { tool: String, reason: String },
+    #[error("has no recorded tools/list: {0}")]
+    NotRecorded(String),
 }
 
 /// One live server of one run.
@@ -668,64 +673,101 @@ fn call_outcome(result: Value) -> ToolOutcome {
 
 /// The MCP servers of one run: their sessions, the tools they offer and where each tool lives.
 pub(crate) struct McpTools {
-    sessions: Vec<McpSession>,
+    /// One per server, in the suite's order; `None` for a server replayed from the store.
+    sessions: Vec<Option<McpSession>>,
+    /// What each server listed (all its tools, before `tools:` selects): what a record stores.
+    pub(crate) listings: Vec<(String, Vec<rmcp::model::Tool>)>,
     pub(crate) specs: Vec<ToolSpec>,
     pub(crate) validators: BTreeMap<String, jsonschema::Validator>,
     route: BTreeMap<String, usize>,
+    /// Whether a server declares a state resource.
+    has_state: bool,
 }
 
 impl McpTools {
-    /// Starts every server (in order), lists its tools and keeps those `tools:` selects.
-    pub(crate) async fn start(servers: &[Arc<McpServer>]) -> Result<McpTools, McpError> {
-        let mut out = McpTools {
+    fn empty(servers: &[Arc<McpServer>]) -> McpTools {
+        McpTools {
             sessions: Vec::new(),
+            listings: Vec::new(),
             specs: Vec::new(),
             validators: BTreeMap::new(),
             route: BTreeMap::new(),
-        };
+            has_state: servers.iter().any(|s| s.state_resource.is_some()),
+        }
+    }
+
+    /// Starts every server (in order), lists its tools and keeps those `tools:` selects.
+    pub(crate) async fn start(servers: &[Arc<McpServer>]) -> Result<McpTools, McpError> {
+        let mut out = McpTools::empty(servers);
         for server in servers {
             let (session, listed) = McpSession::start(server.clone()).await?;
-            let index = out.sessions.len();
-            if let McpSelect::Only(names) = &server.select {
-                if let Some(missing) = names.iter().find(|n| !listed.iter().any(|t| t.name == **n))
-                {
-                    return Err(session
-                        .error(McpErrorKind::MissingTool(missing.clone()))
-                        .await);
-                }
+            if let Err(kind) = out.offer(server, listed) {
+                return Err(session.error(kind).await);
             }
-            for tool in listed {
-                let name = tool.name.to_string();
-                let offered = match &server.select {
-                    McpSelect::All => true,
-                    McpSelect::Only(names) => names.contains(&name),
-                };
-                if !offered {
-                    continue;
-                }
-                let parameters = Value::Object((*tool.input_schema).clone());
-                let validator = match jsonschema::validator_for(&parameters) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        return Err(session
-                            .error(McpErrorKind::BadSchema {
-                                tool: name,
-                                reason: e.to_string(),
-                            })
-                            .await)
-                    }
-                };
-                out.validators.insert(name.clone(), validator);
-                out.route.insert(name.clone(), index);
-                out.specs.push(ToolSpec {
-                    name,
-                    description: tool.description.map(|d| d.to_string()).unwrap_or_default(),
-                    parameters,
-                });
-            }
-            out.sessions.push(session);
+            out.sessions.push(Some(session));
         }
         Ok(out)
+    }
+
+    /// The tools the servers listed when the run was recorded (`--replay`): no server starts,
+    /// and every call and the end state are answered from the store.
+    pub(crate) fn replayed(
+        servers: &[Arc<McpServer>],
+        listings: Vec<Vec<rmcp::model::Tool>>,
+    ) -> Result<McpTools, McpError> {
+        let mut out = McpTools::empty(servers);
+        for (server, listed) in servers.iter().zip(listings) {
+            out.offer(server, listed).map_err(|kind| McpError {
+                server: server.name.clone(),
+                kind,
+                origin: McpOrigin::Recorded,
+            })?;
+            out.sessions.push(None);
+        }
+        Ok(out)
+    }
+
+    /// Offers the tools of the next server that `tools:` selects, with their compiled schemas.
+    fn offer(
+        &mut self,
+        server: &McpServer,
+        listed: Vec<rmcp::model::Tool>,
+    ) -> Result<(), McpErrorKind> {
+        let index = self.sessions.len();
+        if let McpSelect::Only(names) = &server.select {
+            if let Some(missing) = names.iter().find(|n| !listed.iter().any(|t| t.name == **n)) {
+                return Err(McpErrorKind::MissingTool(missing.clone()));
+            }
+        }
+        for tool in &listed {
+            let name = tool.name.to_string();
+            let offered = match &server.select {
+                McpSelect::All => true,
+                McpSelect::Only(names) => names.contains(&name),
+            };
+            if !offered {
+                continue;
+            }
+            let parameters = Value::Object((*tool.input_schema).clone());
+            let validator =
+                jsonschema::validator_for(&parameters).map_err(|e| McpErrorKind::BadSchema {
+                    tool: name.clone(),
+                    reason: e.to_string(),
+                })?;
+            self.validators.insert(name.clone(), validator);
+            self.route.insert(name.clone(), index);
+            self.specs.push(ToolSpec {
+                name,
+                description: tool
+                    .description
+                    .as_ref()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                parameters,
+            });
+        }
+        self.listings.push((server.name.clone(), listed));
+        Ok(())
     }
 
     /// Whether `name` is a tool of one of the run's servers.
@@ -733,24 +775,33 @@ impl McpTools {
         self.route.contains_key(name)
     }
 
+    /// Whether a server declares a state resource: the run's end state.
+    pub(crate) fn has_state(&self) -> bool {
+        self.has_state
+    }
+
     /// Calls an MCP tool on validated arguments. `Err`: its server broke.
     pub(crate) async fn call(&self, name: &str, args: &Value) -> Result<ToolOutcome, McpError> {
-        match self.route.get(name) {
-            Some(&i) => self.sessions[i].call(name, args).await,
+        match self.route.get(name).map(|&i| &self.sessions[i]) {
+            Some(Some(session)) => session.call(name, args).await,
+            // A replayed server: the recorder answers every call before it gets here.
+            Some(None) => Ok(Err(ToolFailure(format!(
+                "tool `{name}` was not recorded (--replay starts no MCP server)"
+            )))),
             None => Ok(Err(ToolFailure(format!("unknown tool `{name}`")))),
         }
     }
 
     /// Ends the run's sessions with servers at a URL; processes end when the tools drop.
     pub(crate) async fn close(&mut self) {
-        for s in &mut self.sessions {
+        for s in self.sessions.iter_mut().flatten() {
             s.close().await;
         }
     }
 
     /// The run's end state: the one declared state resource, read now.
     pub(crate) async fn end_state(&self) -> Result<Option<Value>, McpError> {
-        for s in &self.sessions {
+        for s in self.sessions.iter().flatten() {
             if let Some(state) = s.read_state().await? {
                 return Ok(Some(state));
             }

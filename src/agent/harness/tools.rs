@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::Value;
 
 use crate::agent::harness::custom_tool::{CustomKind, CustomTool};
-use crate::agent::harness::mcp::McpTools;
+use crate::agent::harness::mcp::{McpError, McpErrorKind, McpOrigin, McpServer, McpTools};
 use crate::agent::harness::support;
 use crate::agent::harness::tool_context::ToolContext;
 use crate::agent::harness::world::World;
@@ -215,6 +215,45 @@ impl Toolbox {
     /// This run's session: what a state source is asked about.
     pub(crate) fn session(&self) -> &str {
         &self.run.session
+    }
+
+    /// Starts the run's MCP servers, through the recorder: what each server lists is stored
+    /// with the run's calls, and under `--replay` the stored lists are offered instead, so a
+    /// replay starts no server process and opens no connection (its calls and end state are
+    /// answered from the store too).
+    pub(crate) async fn open_mcp(&self, servers: &[Arc<McpServer>]) -> Result<McpTools, McpError> {
+        let listing = |server: &McpServer| format!("mcp:{}:tools/list", server.name);
+        let Some(recorder) = &self.recorder else {
+            return McpTools::start(servers).await;
+        };
+        if recorder.replays() {
+            let mut listings = Vec::new();
+            for server in servers {
+                let not_recorded = |reason: String| McpError {
+                    server: server.name.clone(),
+                    kind: McpErrorKind::NotRecorded(reason),
+                    origin: McpOrigin::Recorded,
+                };
+                let listed = match recorder.lookup(&listing(server), &Value::Null, 0) {
+                    ToolLookup::Answer(Ok(v)) => serde_json::from_value(v)
+                        .map_err(|e| not_recorded(format!("unreadable record: {e}")))?,
+                    ToolLookup::Answer(Err(e)) => return Err(not_recorded(e.0)),
+                    // A replaying recorder answers every lookup.
+                    ToolLookup::Call(_) => return Err(not_recorded("not in the store".into())),
+                };
+                listings.push(listed);
+            }
+            return McpTools::replayed(servers, listings);
+        }
+        let mcp = McpTools::start(servers).await?;
+        for ((_, listed), server) in mcp.listings.iter().zip(servers) {
+            let name = listing(server);
+            if let ToolLookup::Call(key) = recorder.lookup(&name, &Value::Null, 0) {
+                let listed = serde_json::to_value(listed).unwrap_or(Value::Null);
+                recorder.store(&key, &name, &Value::Null, 0, &Ok(listed));
+            }
+        }
+        Ok(mcp)
     }
 
     /// Adds the tools of the run's MCP servers after the suite's; a name offered twice is an

@@ -153,6 +153,14 @@ pub(crate) fn check_tool(name: &str, env: &CheckEnv, errs: &mut Vec<CheckError>)
     if tools.iter().any(|t| t == name) {
         return;
     }
+    if let Some(later) = env.mcp_named {
+        // Perhaps an MCP server's: each run checks it once its servers list their tools.
+        later
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string());
+        return;
+    }
     let hint = did_you_mean(name, tools.iter().map(String::as_str))
         .map(|b| format!("did you mean `{b}`?"))
         .unwrap_or_else(|| format!("the target's tools are: {}", tools.join(", ")));
