@@ -55,6 +55,11 @@ pub enum Command {
         /// Reports root: the merged files go to OUT/<suite>/.
         #[arg(long, value_name = "DIR", default_value = "reports")]
         out: PathBuf,
+        /// Record the merged run in the run history and test it for drift, as `eval
+        /// --history` does a whole run (same store: `GAUNTLET_HISTORY`, else
+        /// .gauntlet/history.db, or the URL given with `=`).
+        #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+        history: Option<String>,
     },
     /// Measure a judge against human labels: accuracy, Cohen's kappa, confusion matrix, correlation.
     Calibrate(CalibrateArgs),

@@ -166,6 +166,24 @@ pub struct GateResult {
     /// Judges below their suite's calibration requirement: their verdicts only warned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uncalibrated: Vec<String>,
+    /// The suite's `max_drift`, kept when no run history judged it (a run without
+    /// `--history`, such as a shard): `gauntlet merge --history` judges the merged run by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_drift: Option<u64>,
+}
+
+impl GateResult {
+    /// Judges the kept `max_drift` by the drift alerts the run history raised; nothing when
+    /// the suite sets no `max_drift`.
+    fn judge_drift(&mut self, alerts: usize) {
+        if let Some(limit) = self.max_drift.take() {
+            self.rules.push(GateRule::judge(
+                RuleKind::MaxDrift,
+                limit as f64,
+                alerts as f64,
+            ));
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -220,7 +238,7 @@ impl Policy<'_> {
     }
 
     /// `verdict`, with the number of drift alerts the run history raised (`None` without a
-    /// history): `max_drift` judges it when the suite sets it.
+    /// history): `max_drift` judges it when the suite sets it (merged shards carry it).
     pub(crate) fn verdict_with_drift<C: GatedCase>(
         self,
         cases: &[C],
@@ -231,17 +249,14 @@ impl Policy<'_> {
             Policy::Suite { gate, uncalibrated } => {
                 let critical = critical_failures(&gate.critical, cases);
                 let mut r = judge(gate, cases, critical, baseline_losses, uncalibrated);
-                if let (Some(limit), Some(alerts)) = (gate.max_drift, drift_alerts) {
-                    r.rules.push(GateRule::judge(
-                        RuleKind::MaxDrift,
-                        limit as f64,
-                        alerts as f64,
-                    ));
-                }
+                r.max_drift = gate.max_drift;
                 r
             }
             Policy::Shards(shards) => merged(&shards, cases, baseline_losses),
         };
+        if let Some(alerts) = drift_alerts {
+            result.judge_drift(alerts);
+        }
         result.passed =
             result.rules.iter().all(|r| r.passed) && result.critical_failures.is_empty();
         result
@@ -306,6 +321,7 @@ fn judge<C: GatedCase>(
         critical_failures,
         quarantined,
         uncalibrated,
+        max_drift: None,
     }
 }
 
@@ -361,7 +377,10 @@ fn merged<C: GatedCase>(
     let critical = joined(|g| &g.critical_failures);
     let uncalibrated = joined(|g| &g.uncalibrated);
     let losses = baseline_losses.filter(|_| gate.max_regressions.is_some());
-    judge(&gate, cases, critical, losses, uncalibrated)
+    let mut result = judge(&gate, cases, critical, losses, uncalibrated);
+    // A shard recorded in no history kept its suite's `max_drift`; `merge --history` judges it.
+    result.max_drift = shards.iter().find_map(|g| g.max_drift);
+    result
 }
 
 #[cfg(test)]
@@ -653,5 +672,43 @@ mod tests {
             .rules
             .iter()
             .all(|r| r.rule != RuleKind::MaxRegressions));
+    }
+
+    #[test]
+    fn max_drift_is_kept_until_a_history_judges_it_and_travels_through_shards() {
+        let gate = Gate {
+            min_pass_rate: Some(0.5),
+            max_drift: Some(1),
+            ..Gate::default()
+        };
+        let all = vec![
+            case("a", CaseStatus::Passed, &[]),
+            case("b", CaseStatus::Passed, &[]),
+        ];
+        let suite = || Policy::Suite {
+            gate: &gate,
+            uncalibrated: vec![],
+        };
+        // Without a history: no rule, the limit kept.
+        let shard = suite().verdict_with_drift(&all[..1], None, None);
+        assert_eq!(shard.max_drift, Some(1));
+        assert!(shard.rules.iter().all(|r| r.rule != RuleKind::MaxDrift));
+        assert!(shard.passed);
+        // With one: judged, no longer kept.
+        let judged = suite().verdict_with_drift(&all, None, Some(2));
+        assert_eq!(judged.max_drift, None);
+        assert!(!judged.passed);
+        let shards = vec![shard, suite().verdict_with_drift(&all[1..], None, None)];
+        // Merged without a history the limit is still kept; with one, the whole run's verdict.
+        let merged = Policy::Shards(shards.clone()).verdict_with_drift(&all, None, None);
+        assert_eq!((merged.max_drift, merged.passed), (Some(1), true));
+        let merged = Policy::Shards(shards.clone()).verdict_with_drift(&all, None, Some(2));
+        assert_eq!(merged, judged);
+        let merged = Policy::Shards(shards).verdict_with_drift(&all, None, Some(1));
+        assert!(merged.passed);
+        assert_eq!(
+            merged.rules.last().map(|r| r.rule),
+            Some(RuleKind::MaxDrift)
+        );
     }
 }

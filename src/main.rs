@@ -43,7 +43,11 @@ fn run(cli: Cli) -> u8 {
         Command::Init(args) => command::init::init(&args),
         Command::Completions { shell } => command::completions::print(shell),
         Command::Diff { old, new, html } => command::reports::diff(&old, &new, html.as_deref()),
-        Command::Merge { reports, out } => command::reports::merge(&reports, &out),
+        Command::Merge {
+            reports,
+            out,
+            history,
+        } => command::reports::merge(&reports, &out, history.as_deref()),
         Command::Import { traces, out } => command::import::import(&traces, out.as_deref()),
         Command::History(args) => command::history::run(&args),
         Command::Calibrate(args) => {

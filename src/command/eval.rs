@@ -72,16 +72,16 @@ pub fn eval(args: EvalArgs) -> u8 {
             None
         }
     };
-    let history = match args.history.as_deref() {
-        None => None,
-        Some(flag) => {
-            let env = std::env::var(crate::history::location::ENV).ok();
-            match crate::history::location::Location::resolve(Some(flag), env.as_deref()) {
-                Ok(l) => Some(l),
-                Err(e) => return usage_error(format!("--history: {e}")),
-            }
-        }
+    let history = match crate::command::history_record::location(args.history.as_deref()) {
+        Ok(l) => l,
+        Err(e) => return usage_error(e),
     };
+    if history.is_some() && args.select.shard.is_some() {
+        return usage_error(
+            "--history records whole runs, and a shard is part of one (hint: record the merged \
+             run: `gauntlet merge shard*/SUITE/report.json --history`)",
+        );
+    }
     let history_baseline = args
         .baseline
         .as_deref()
@@ -343,8 +343,9 @@ async fn eval_suite(
         ..
     } = *outputs;
     let started = Instant::now();
+    let started_at = crate::history::time::now_unix();
     let hook = match outputs.history {
-        Some(location) => HistoryHook::open(location, &suite.path).await,
+        Some(location) => HistoryHook::open(location, suite_dir(&suite.path), started_at).await,
         None => None,
     };
     // Kept only for the history: 100,000 cases would otherwise carry a map of ids for nothing.
@@ -523,16 +524,20 @@ async fn eval_suite(
             print!("{}", render_comparison(cmp));
         }
     }
-    for alert in report.drift.iter().flat_map(|d| &d.alerts) {
-        println!("{}", crate::drift::describe(alert));
-    }
-    for alert in report.drift.iter().flat_map(|d| &d.judges) {
-        println!("{}", crate::judge_drift::describe(alert));
-    }
+    crate::command::history_record::print_drift(&report);
+    let models: Vec<String> = suite
+        .provider_setup()
+        .models
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let meta = Meta {
         gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
         concurrency: options.concurrency,
         duration_ms: started.elapsed().as_millis() as u64,
+        started_at: Some(started_at),
+        models: models.clone(),
+        judges: judges.iter().cloned().collect(),
     };
     let base = outputs.baseline.or(history_base.as_ref());
     let written = reporters
@@ -561,12 +566,6 @@ async fn eval_suite(
         .list()
         .on_event(&RunEvent::Reported { report: &report });
     if let Some(hook) = hook {
-        let models = suite
-            .provider_setup()
-            .models
-            .iter()
-            .map(ToString::to_string)
-            .collect();
         hook.record(&report, models, latencies, &judges).await;
     }
     if outputs.update_baseline {
@@ -731,4 +730,9 @@ impl SuiteReporters {
             None => list,
         }
     }
+}
+
+/// The folder of a suite file, where git is asked about the run's commit and branch.
+fn suite_dir(path: &Path) -> &Path {
+    path.parent().unwrap_or(Path::new("."))
 }

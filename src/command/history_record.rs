@@ -12,7 +12,6 @@ use crate::history::location::Location;
 use crate::history::record::RunRecord;
 use crate::history::record::{judge_scores, run_record, LatencyLog, RunContext};
 use crate::history::store::{RunFilter, Store};
-use crate::history::time::now_unix;
 use crate::judge_drift::{judge_drift, JudgeScore};
 use crate::results::case_result::CaseResult;
 use crate::results::run_report::RunReport;
@@ -25,14 +24,18 @@ pub(crate) struct HistoryHook {
 }
 
 impl HistoryHook {
-    /// Opens the store for a suite's run; a store that cannot be opened is a warning and no
-    /// hook.
-    pub(crate) async fn open(location: &Location, suite_file: &Path) -> Option<HistoryHook> {
-        let started_at = now_unix();
+    /// Opens the store for a run that started at `started_at` (unix seconds); git is asked
+    /// about the commit and branch in `repo_dir`. A store that cannot be opened is a warning
+    /// and no hook.
+    pub(crate) async fn open(
+        location: &Location,
+        repo_dir: &Path,
+        started_at: i64,
+    ) -> Option<HistoryHook> {
         match Store::open(location).await {
             Ok(store) => Some(HistoryHook {
                 store,
-                git: git_info(suite_file.parent().unwrap_or(Path::new("."))),
+                git: git_info(repo_dir),
                 started_at,
             }),
             Err(e) => {
@@ -134,4 +137,24 @@ pub(crate) fn judge_names(suite: &crate::suite::model::Suite) -> BTreeSet<String
         .filter(|c| c.check.family() == crate::check::registry::Family::Judge)
         .map(|c| c.name.clone())
         .collect()
+}
+
+/// Where `--history[=URL]` records (`GAUNTLET_HISTORY` for a bare flag); `None` without the
+/// flag. `Err`: the message of a usage error.
+pub(crate) fn location(flag: Option<&str>) -> Result<Option<Location>, String> {
+    let Some(flag) = flag else { return Ok(None) };
+    let env = std::env::var(crate::history::location::ENV).ok();
+    Location::resolve(Some(flag), env.as_deref())
+        .map(Some)
+        .map_err(|e| format!("--history: {e}"))
+}
+
+/// The drift alerts of a run's history, one line each.
+pub(crate) fn print_drift(report: &RunReport) {
+    for alert in report.drift.iter().flat_map(|d| &d.alerts) {
+        println!("{}", crate::drift::describe(alert));
+    }
+    for alert in report.drift.iter().flat_map(|d| &d.judges) {
+        println!("{}", crate::judge_drift::describe(alert));
+    }
 }

@@ -1,10 +1,15 @@
 //! `diff` and `merge`: work on finished reports without running anything.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{quiet, stdout_color, usage_error};
+use crate::command::history_record::HistoryHook;
+use crate::drift::Drift;
 use crate::event::RunEvent;
 use crate::exit;
+use crate::history::location::Location;
+use crate::history::record::LatencyLog;
 use crate::report::comparison_render::render_text as render_comparison;
 use crate::report::diff_html::{changed_ids, write_diff_html, Side};
 use crate::report::terminal::render_summary;
@@ -12,6 +17,7 @@ use crate::report::trajectory_source::{InMemory, TrajectorySource};
 use crate::report::write::{write_atomic, write_reports};
 use crate::reporter::fan_out::Reporter;
 use crate::reporter::github::GithubReporter;
+use crate::results::case_result::CaseResult;
 use crate::results::compare::compare;
 use crate::results::merge::merge as merge_reports;
 use crate::results::run_report::{Meta, RunReport};
@@ -125,8 +131,16 @@ fn write_side_by_side(
     })
 }
 
-pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
+/// `gauntlet merge`: joins the shards' reports (and trajectories) into the report of the whole
+/// run, re-applies the gate and writes every report file. With `history` (`--history[=URL]`)
+/// the merged run is tested for drift and recorded, as `eval --history` does a whole run.
+pub fn merge(paths: &[PathBuf], out: &Path, history: Option<&str>) -> u8 {
+    let history = match crate::command::history_record::location(history) {
+        Ok(l) => l,
+        Err(e) => return usage_error(e),
+    };
     let mut reports = Vec::new();
+    let mut metas = Vec::new();
     let mut trajectories = InMemory::default();
     let mut duration_ms = 0;
     for path in paths {
@@ -159,29 +173,50 @@ pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
         if let Ok(meta) =
             crate::input_file::read_to_string(&dir.join("meta.json"), DEFAULT_FILE_BYTES)
         {
-            duration_ms += serde_json::from_str::<Meta>(&meta).map_or(0, |m| m.duration_ms);
+            if let Ok(meta) = serde_json::from_str::<Meta>(&meta) {
+                duration_ms += meta.duration_ms;
+                metas.push(meta);
+            }
         }
         reports.push(report);
     }
-    let mut report = match merge_reports(reports) {
+    let meta = Meta {
+        gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
+        concurrency: 0,
+        duration_ms,
+        ..shards_meta(&metas)
+    };
+    let recorder = match &history {
+        Some(location) => match MergedHistory::open(location, &meta) {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("error: cannot start the runtime the run history needs: {e}");
+                return exit::RUN_INCOMPLETE;
+            }
+        },
+        None => None,
+    };
+    let drift = |suite: &str, cases: &[CaseResult]| {
+        let history = recorder.as_ref()?;
+        let mut latencies = LatencyLog::default();
+        for case in cases {
+            latencies.add(&case.id, latency_of(&mut trajectories, case));
+        }
+        history.drift(suite, cases, &latencies)
+    };
+    let mut report = match merge_reports(reports, drift) {
         Ok(r) => r,
         Err(e) => return usage_error(e.to_string()),
     };
     // report.json holds no wall-clock time; the agent's latency is found again in the shards'
     // trajectories (for junit.xml and results.csv). Their durations are gone with the shards.
     for case in &mut report.cases {
-        if let Ok(t) = trajectories.trajectory(case) {
-            case.latency_ms = crate::results::run_result::agent_latency_ms(&t.steps);
-        }
+        case.latency_ms = latency_of(&mut trajectories, case);
     }
     if !quiet() {
         print!("{}", render_summary(&report, stdout_color()));
     }
-    let meta = Meta {
-        gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
-        concurrency: 0,
-        duration_ms,
-    };
+    crate::command::history_record::print_drift(&report);
     let dir = out.join(&report.suite);
     if let Err(e) = write_reports(&dir, &report, &meta, &mut trajectories) {
         eprintln!("error: cannot write reports to {}: {e}", dir.display());
@@ -191,5 +226,89 @@ pub fn merge(paths: &[PathBuf], out: &Path) -> u8 {
         println!("reports: {}", dir.display());
     }
     GithubReporter::from_env().on_event(&RunEvent::Reported { report: &report });
+    if let Some(h) = recorder {
+        h.record(&report, &meta);
+    }
     report.exit_code()
+}
+
+/// What the shards' `meta.json` say about the whole run: it started when the first shard did,
+/// with every model and judge check any shard had.
+fn shards_meta(metas: &[Meta]) -> Meta {
+    let union = |f: fn(&Meta) -> &Vec<String>| -> Vec<String> {
+        let mut all: Vec<String> = Vec::new();
+        for m in metas {
+            for v in f(m) {
+                if !all.contains(v) {
+                    all.push(v.clone());
+                }
+            }
+        }
+        all
+    };
+    Meta {
+        started_at: metas.iter().filter_map(|m| m.started_at).min(),
+        models: union(|m| &m.models),
+        judges: union(|m| &m.judges),
+        ..Meta::default()
+    }
+}
+
+/// The run history of a merged run (`merge --history`): its store, on a runtime of its own,
+/// and the suite's judge checks (from the shards' `meta.json`).
+struct MergedHistory {
+    runtime: tokio::runtime::Runtime,
+    hook: HistoryHook,
+    judges: BTreeSet<String>,
+}
+
+impl MergedHistory {
+    /// `Ok(None)`: the store could not be opened (a warning, as for `eval --history`).
+    fn open(location: &Location, meta: &Meta) -> std::io::Result<Option<MergedHistory>> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let started_at = meta
+            .started_at
+            .unwrap_or_else(crate::history::time::now_unix);
+        // Merged where the shards' reports were gathered: git is asked here.
+        let hook = runtime.block_on(HistoryHook::open(location, Path::new("."), started_at));
+        Ok(hook.map(|hook| MergedHistory {
+            runtime,
+            hook,
+            judges: meta.judges.iter().cloned().collect(),
+        }))
+    }
+
+    /// The merged run's drift over the history (the gate judges it by the suite's
+    /// `max_drift`, which the shards kept in their gates).
+    fn drift(&self, suite: &str, cases: &[CaseResult], latencies: &LatencyLog) -> Option<Drift> {
+        let drift = self.hook.drift(suite, cases, latencies, &self.judges);
+        self.runtime.block_on(drift)
+    }
+
+    /// Records the merged run; a failure is a warning.
+    fn record(self, report: &RunReport, meta: &Meta) {
+        let models = meta.models.clone();
+        let recorded = self
+            .hook
+            .record(report, models, latencies(report), &self.judges);
+        self.runtime.block_on(recorded);
+    }
+}
+
+/// A case's agent latency in the trajectory its shard kept (its representative run: a shard
+/// keeps one trajectory per case).
+fn latency_of(trajectories: &mut InMemory, case: &CaseResult) -> Option<u64> {
+    let t = trajectories.trajectory(case).ok()?;
+    crate::results::run_result::agent_latency_ms(&t.steps)
+}
+
+/// Each case's latency as the merge found it in the shards' trajectories.
+fn latencies(report: &RunReport) -> LatencyLog {
+    let mut log = LatencyLog::default();
+    for case in &report.cases {
+        log.add(&case.id, case.latency_ms);
+    }
+    log
 }

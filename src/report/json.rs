@@ -99,6 +99,7 @@ mod tests {
             gauntlet_version: "0.1.0".into(),
             concurrency: 8,
             duration_ms: 1234,
+            ..Meta::default()
         };
         let text = render_meta(&meta);
         let back: Meta = serde_json::from_str(&text).expect("meta.json parses");

@@ -121,6 +121,7 @@ mod tests {
             gauntlet_version: "0.1.0".into(),
             concurrency: 4,
             duration_ms: 99,
+            ..Meta::default()
         }
     }
 

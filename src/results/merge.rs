@@ -4,8 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::drift::Drift;
 use crate::gate::Policy;
 use crate::results::build::{build_report, ReportHeader, Scored};
+use crate::results::case_result::CaseResult;
 use crate::results::compare::{finish_stats, Change, ChangeTest, Comparison};
 use crate::results::confirm::{decide, Candidate};
 use crate::results::confirmation::Confirmation;
@@ -38,8 +40,13 @@ pub(crate) enum MergeError {
 }
 
 /// Joins shard reports of the same suite. Fails on reports of different suites or targets, and
-/// on a case id present in two shards (the shards did not partition the cases).
-pub(crate) fn merge(reports: Vec<RunReport>) -> Result<RunReport, MergeError> {
+/// on a case id present in two shards (the shards did not partition the cases). `drift`: the
+/// run history's drift test of the merged run (suite name, its cases), for the report and the
+/// gate's `max_drift`; `None` without a history.
+pub(crate) fn merge(
+    reports: Vec<RunReport>,
+    drift: impl FnOnce(&str, &[CaseResult]) -> Option<Drift>,
+) -> Result<RunReport, MergeError> {
     let Some(first) = reports.first() else {
         return Err(MergeError::Nothing);
     };
@@ -78,7 +85,8 @@ pub(crate) fn merge(reports: Vec<RunReport>) -> Result<RunReport, MergeError> {
         }
     }
 
-    let scored = Scored::new(cases);
+    let mut scored = Scored::new(cases);
+    scored.drift = drift(&header.suite, &scored.cases);
     let baseline = baseline.map(|mut cmp| {
         cmp.pass_rate_after = scored.summary.pass_rate;
         cmp
@@ -178,15 +186,18 @@ mod tests {
         // The critical failure (`refund-late`) and the gate's limits travel in the shards.
         let mut runs = sample_runs();
         let rest = runs.split_off(2);
-        let merged = merge(vec![report_of(rest), report_of(runs)]).expect("merges");
+        let merged = merge(vec![report_of(rest), report_of(runs)], |_, _| None).expect("merges");
         assert_eq!(merged, whole);
         assert_eq!(merged.gate.critical_failures, ["refund-late"]);
     }
 
     #[test]
     fn what_cannot_be_merged_says_why() {
-        assert!(matches!(merge(vec![]), Err(MergeError::Nothing)));
-        let err = merge(vec![sample_report(), sample_report()]).unwrap_err();
+        assert!(matches!(
+            merge(vec![], |_, _| None),
+            Err(MergeError::Nothing)
+        ));
+        let err = merge(vec![sample_report(), sample_report()], |_, _| None).unwrap_err();
         assert!(
             matches!(
                 &err,
@@ -202,7 +213,7 @@ mod tests {
             suite: "other".into(),
             ..sample_report()
         };
-        let err = merge(vec![sample_report(), other]).unwrap_err();
+        let err = merge(vec![sample_report(), other], |_, _| None).unwrap_err();
         assert_eq!(
             err.to_string(),
             "cannot merge reports of different runs: suite `support` (harness mock:support) and suite `other` (harness mock:support)"

@@ -52,12 +52,22 @@ impl RunReport {
     }
 }
 
-/// What varies between identical runs: written to `meta.json`, never to `report.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What varies between identical runs: written to `meta.json`, never to `report.json`. Also
+/// what `gauntlet merge --history` needs of each shard to record the merged run as `eval
+/// --history` records a run: when it started, its models and its judge checks.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub(crate) struct Meta {
     pub gauntlet_version: String,
     pub concurrency: usize,
     pub duration_ms: u64,
+    /// Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
+    /// The display names of the suite's judge checks (`history_record::judge_names`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judges: Vec<String>,
 }
 
 #[cfg(test)]

@@ -254,6 +254,88 @@ fn a_declining_week_raises_drift_and_a_noisy_stable_one_does_not() {
     }
 }
 
+/// A nightly run spread over shards is recorded once, whole, by `merge --history`: the merged
+/// run is tested for drift with the nights before it, and the gate's `max_drift`, which the
+/// shards kept, fails it. A shard itself is refused by `eval --history`.
+#[test]
+fn merged_shards_are_recorded_as_one_run_and_judged_for_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.db");
+    let db = db.to_str().unwrap();
+    let fail = |n: u32| 0.05 + 0.25 * f64::from(n) / 7.0;
+    for n in 0..7u32 {
+        let o = night(db, &dir.path().join("whole"), 1, n, fail(n));
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    }
+    let env = [
+        ("NIGHTLY_SEED", "1".to_string()),
+        ("NIGHTLY_NIGHT", "7".to_string()),
+        ("NIGHTLY_FAIL", fail(7).to_string()),
+    ];
+    let flag = format!("--history={db}");
+    let o = gauntlet_env(&["eval", NIGHTLY, "--shard", "1/2", &flag], &env);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--history records whole runs, and a shard is part of one"),
+        "{}",
+        stderr(&o)
+    );
+    let mut reports = Vec::new();
+    for k in 1..=2 {
+        let out = dir.path().join(format!("shard{k}"));
+        let shard = format!("{k}/2");
+        let out_str = out.to_str().unwrap();
+        let o = gauntlet_env(
+            &["eval", NIGHTLY, "--shard", &shard, "--out", out_str],
+            &env,
+        );
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+        let report: Value = serde_json::from_str(&read(out.join("nightly/report.json"))).unwrap();
+        // No history judged the shard: its gate keeps the suite's `max_drift` for the merge.
+        assert_eq!(report["gate"]["max_drift"], 0, "{}", report["gate"]);
+        reports.push(out.join("nightly/report.json").display().to_string());
+    }
+    let merged = dir.path().join("merged");
+    let mut args = vec!["merge", &reports[0], &reports[1], "--out"];
+    args.push(merged.to_str().unwrap());
+    args.push(&flag);
+    let o = gauntlet_env(&args, &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "max_drift: 0 fails the merged run: {}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("drift: pass rate declining"),
+        "{}",
+        stdout(&o)
+    );
+    let report: Value = serde_json::from_str(&read(merged.join("nightly/report.json"))).unwrap();
+    assert_eq!(report["drift"]["runs"], 8, "{}", report["drift"]);
+    assert_eq!(report["drift"]["alerts"][0]["metric"], "pass_rate");
+    let rule = report["gate"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "max_drift")
+        .cloned()
+        .expect("the merged gate judges max_drift");
+    assert_eq!(rule["passed"], false);
+    assert!(
+        report["gate"].get("max_drift").is_none(),
+        "{}",
+        report["gate"]
+    );
+    // The history holds eight runs, the merged one whole: all 40 cases.
+    let h = history_json("nightly", db, &[]);
+    let runs = h["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 8, "{h}");
+    let last = runs.iter().max_by_key(|r| r["id"].as_i64()).unwrap();
+    assert_eq!(last["total"], 40, "{last}");
+    assert_eq!(last["gate_passed"], false, "{last}");
+}
+
 /// `--baseline history:last-passed` compares with the newest passing run of the history.
 #[test]
 fn baseline_from_history() {
