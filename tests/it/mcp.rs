@@ -358,3 +358,34 @@ fn a_check_naming_a_tool_no_mcp_server_offers_errors_each_run_with_the_nearest_n
         );
     }
 }
+
+#[test]
+fn a_state_source_beside_mcp_servers_without_state_is_the_end_state() {
+    let Some(python) = python() else { return };
+    let (_dir, suite) = retail_copy(|s| {
+        let s = with_program(s, python.to_str().unwrap());
+        let state = "        state: {resource: \"state://db\"}   # read after each run: the run's end state\n";
+        assert!(s.contains(state), "the retail suite changed its state line");
+        let s = s.replace(state, "");
+        // The source answers the case it was asked about: read at the end of each run.
+        let source = format!(
+            "    state: {{command: {{argv: [{}, -c, \"import json, sys; print(json.dumps({{'case': json.load(sys.stdin)['case_id']}}))\"]}}}}\n    max_steps: 6\n",
+            python.display()
+        );
+        let s = s.replace("    max_steps: 6\n", &source);
+        s.replace(
+            "  - end_state: {mode: exact, expected: expected.state}\n",
+            "  - expr: \"state.case == case.id\"\n",
+        )
+    });
+    let (o, out) = eval_into(suite.to_str().unwrap(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let r = report(&out, "retail");
+    let cases = r["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 6);
+    for c in cases {
+        let expr = &c["checks"][0];
+        assert_eq!(expr["check"], "expr \"state.case == case.id\"", "{c}");
+        assert_eq!(expr["outcome"], "pass", "{c}");
+    }
+}
