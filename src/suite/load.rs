@@ -668,6 +668,7 @@ impl Loader {
             budget: Budget::default(),
             user_model,
             mcp,
+            mcp_pick: None,
             mcp_named,
             state,
             toolset: Default::default(),
@@ -681,7 +682,12 @@ impl Loader {
     fn team(&mut self, h: &RawHarness, mut config: HarnessConfig) -> HarnessConfig {
         if let Some(raw) = &h.team {
             match crate::agent::harness::team::Team::load(raw, &config) {
-                Ok(team) => config.team = Some(Arc::new(team)),
+                Ok(team) => {
+                    // The MCP tools agents name one by one: checked by each run, with the
+                    // checks' names.
+                    config.mcp_named.extend(team.mcp_named());
+                    config.team = Some(Arc::new(team));
+                }
                 Err(problems) => {
                     for p in problems {
                         self.error(p.message, &p.needle);

@@ -201,8 +201,8 @@ fn mcp_mistakes_in_a_suite_are_load_errors() {
 }
 
 #[test]
-fn a_team_with_mcp_servers_is_refused_at_load() {
-    // Team agents pick their tools at load; MCP tools exist only once a server runs.
+fn a_team_agent_picking_mcp_tools_the_harness_does_not_take_is_a_load_error() {
+    // Agents pick from what the harness takes: a server it does not have, or a tool it left out.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("cases.jsonl"),
@@ -211,14 +211,18 @@ fn a_team_with_mcp_servers_is_refused_at_load() {
     .unwrap();
     std::fs::write(
         dir.path().join("suite.yaml"),
-        "name: t\ndataset: cases.jsonl\ntarget:\n  harness:\n    model: openai:gpt-4o-mini\n    tools: [retail.*]\n    mcp:\n      retail: {command: [python3, server.py]}\n    team:\n      entry: a\n      agents:\n        a: {}\n",
+        "name: t\ndataset: cases.jsonl\ntarget:\n  harness:\n    model: openai:gpt-4o-mini\n    tools: [retail.get_order]\n    mcp:\n      retail: {command: [python3, server.py]}\n    team:\n      entry: a\n      agents:\n        a: {tools: [retail.cancel_order, shop.*]}\n",
     )
     .unwrap();
     let o = gauntlet(&["validate", dir.path().join("suite.yaml").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
-        err.contains("`team` cannot be used with MCP servers yet (`mcp.retail`)"),
+        err.contains("agent `a`: tool `retail.cancel_order` is not one the harness takes from `retail` (get_order)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("agent `a`: tool `shop.*` names no MCP server of the harness"),
         "{err}"
     );
 }
@@ -249,12 +253,19 @@ fn a_simulated_user_on_a_command_target_is_refused_at_load() {
 }
 
 /// `suites/retail.yaml` as `edit` changes it, in a folder of its own beside links to the
-/// repository's datasets, mock rules and example server, so its relative paths still hold.
+/// repository's datasets, mock rules and example server, so its relative paths still hold
+/// (`suites/mocks/` is a folder of its own, for a test's own rules).
 fn retail_copy(edit: impl Fn(&str) -> String) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("suites")).unwrap();
-    for link in ["datasets", "examples", "suites/mocks"] {
+    std::fs::create_dir_all(dir.path().join("suites/mocks")).unwrap();
+    for link in ["datasets", "examples"] {
         std::os::unix::fs::symlink(root().join(link), dir.path().join(link)).unwrap();
+    }
+    // Mock rules one by one: a test may add its own beside them.
+    for mock in std::fs::read_dir(root().join("suites/mocks")).unwrap() {
+        let mock = mock.unwrap();
+        let to = dir.path().join("suites/mocks").join(mock.file_name());
+        std::os::unix::fs::symlink(mock.path(), to).unwrap();
     }
     let suite = dir.path().join("suites/retail.yaml");
     std::fs::write(&suite, edit(&read(root().join("suites/retail.yaml")))).unwrap();
@@ -284,6 +295,20 @@ fn a_recorded_retail_run_replays_with_its_end_states_and_starts_no_server() {
         &["--record", "--cache-dir", cache_dir],
     );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    // Every model call was offered the server's tools (the record keeps each request).
+    let mut calls = 0;
+    for entry in std::fs::read_dir(cache.path().join("models")).unwrap() {
+        let entry: Value = serde_json::from_str(&read(entry.unwrap().path())).unwrap();
+        let tools: Vec<&str> = entry["request"]["tools"]
+            .as_array()
+            .map(|t| t.iter().filter_map(|t| t["name"].as_str()).collect())
+            .unwrap_or_default();
+        for name in ["get_order", "cancel_order", "exchange_items"] {
+            assert!(tools.contains(&name), "{name} not offered: {entry}");
+        }
+        calls += 1;
+    }
+    assert!(calls >= 6, "{calls} model calls recorded");
     // The replay calls no tool and starts no server (its program does not even exist here):
     // the tools listed, every call and the worlds the servers ended with come from the record,
     // so the exact end-state checks give the same verdicts.
@@ -353,7 +378,7 @@ fn a_check_naming_a_tool_no_mcp_server_offers_errors_each_run_with_the_nearest_n
         assert_eq!(c["status"], "errored", "{c}");
         assert_eq!(
             c["error"],
-            "a check or `faults` names tool `cancel_ordr`, which neither the harness nor its \
+            "a check, `faults` or an agent's `tools` names tool `cancel_ordr`, which neither the harness nor its \
              MCP servers offer (hint: did you mean `cancel_order`?)",
         );
     }
@@ -387,5 +412,81 @@ fn a_state_source_beside_mcp_servers_without_state_is_the_end_state() {
         let expr = &c["checks"][0];
         assert_eq!(expr["check"], "expr \"state.case == case.id\"", "{c}");
         assert_eq!(expr["outcome"], "pass", "{c}");
+    }
+}
+
+/// A team over the MCP servers: the front agent is offered only the tool it picked, hands the
+/// conversation to the orders agent, which is offered all of them — on the same server
+/// session, so the world it changes is the run's end state.
+#[test]
+fn a_team_shares_the_runs_mcp_session_and_each_agent_gets_its_pick() {
+    let Some(python) = python() else { return };
+    let (dir, suite) = retail_copy(|s| {
+        let s = with_program(s, python.to_str().unwrap());
+        let team = "    max_steps: 6\n    team:\n      entry: front\n      agents:\n        \
+                    front:\n          model: mock:front\n          tools: [retail.get_order]\n          \
+                    handoffs: [orders]\n        orders:\n          model: mock:orders\n          \
+                    tools: [retail.*]\n";
+        s.replace("    max_steps: 6\n", team)
+    });
+    let mocks = dir.path().join("suites/mocks");
+    std::fs::write(
+        mocks.join("front.yaml"),
+        "rules:\n  - when: {user: '.'}\n    reply: {tool_calls: [{name: transfer_to_orders, args: {}}]}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        mocks.join("orders.yaml"),
+        r#"rules:
+  - when: {tool_name: transfer_to_orders, prompt: '(?i)\bcancel\b.*?(?P<order>W-\d{4})'}
+    reply: {tool_calls: [{name: cancel_order, args: {order_id: "{{ order }}", reason: "no longer needed"}}]}
+  - when: {tool_name: transfer_to_orders, prompt: '(?i)\b(where|status)\b.*?(?P<order>W-\d{4})'}
+    reply: {tool_calls: [{name: get_order, args: {order_id: "{{ order }}"}}]}
+  - when: {tool_name: cancel_order, tool: '"order_id":"(?P<order>[^"]+)"'}
+    reply: {text: "Order {{ order }} is cancelled; the payment will be refunded."}
+  - when: {tool_name: get_order, tool: '"order_id":"(?P<order>[^"]+)".*"status":"(?P<status>[^"]+)","tracking":"(?P<tracking>[^"]+)"'}
+    reply: {text: "Order {{ order }} is {{ status }} (tracking {{ tracking }})."}
+"#,
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
+    let (o, out) = eval_into(
+        suite.to_str().unwrap(),
+        &[
+            "--filter",
+            "cancel-pending",
+            "--filter",
+            "order-status",
+            "--record",
+            "--cache-dir",
+            cache_dir,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let r = report(&out, "retail");
+    for id in ["cancel-pending", "order-status"] {
+        // The exact end-state check passes: the orders agent's cancel reached the world that
+        // the run's session keeps after the handoff.
+        assert_eq!(case(&r, id)["status"], "passed", "{id}: {}", case(&r, id));
+    }
+    // Each agent was offered its pick, with its links.
+    for entry in std::fs::read_dir(cache.path().join("models")).unwrap() {
+        let entry: Value = serde_json::from_str(&read(entry.unwrap().path())).unwrap();
+        let mut tools: Vec<&str> = entry["request"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        tools.sort();
+        match entry["request"]["model"].as_str().unwrap() {
+            "front" => assert_eq!(tools, ["get_order", "transfer_to_orders"], "{entry}"),
+            "orders" => assert!(
+                tools.contains(&"cancel_order") && tools.len() == 8,
+                "{tools:?}"
+            ),
+            other => panic!("a call of model {other}"),
+        }
     }
 }

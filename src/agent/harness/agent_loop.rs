@@ -17,6 +17,7 @@ use tracing::Instrument;
 use crate::agent::case_input::CaseInput;
 use crate::agent::harness::config::HarnessConfig;
 use crate::agent::harness::context::fit_context;
+use crate::agent::harness::mcp::McpTools;
 use crate::agent::harness::pricing::round_usd;
 use crate::agent::harness::simulated_user::{parse_reply, SimulatedUserChat, UserReply};
 use crate::agent::harness::sub_agent::TeamCtx;
@@ -50,8 +51,8 @@ pub(crate) async fn run_harness(
                 return Trajectory::errored(e.to_string());
             }
         };
-        // MCP servers are the harness's; a team with MCP servers is refused at load.
-        if let Err(e) = run.start_mcp(config).await {
+        // MCP servers are the harness's; each agent of a team is offered its pick of them.
+        if let Err(e) = run.start_mcp(config, first).await {
             tracing::warn!(error = %e, "case could not start");
             return Trajectory::errored(e.to_string());
         }
@@ -82,7 +83,7 @@ pub(super) enum StartError {
     SimulatedUser(ProviderError),
     #[error(transparent)]
     Mcp(crate::agent::harness::mcp::McpError),
-    #[error("a check or `faults` names tool `{name}`, which neither the harness nor its MCP servers offer{}", .near.as_ref().map(|b| format!(" (hint: did you mean `{b}`?)")).unwrap_or_default())]
+    #[error("a check, `faults` or an agent's `tools` names tool `{name}`, which neither the harness nor its MCP servers offer{}", .near.as_ref().map(|b| format!(" (hint: did you mean `{b}`?)")).unwrap_or_default())]
     UnknownTool { name: String, near: Option<String> },
 }
 
@@ -115,6 +116,9 @@ pub(super) struct Run {
     pub(super) user: Option<UserSim>,
     /// A tool server that broke (died, hung): the run ends in `error` with this.
     pub(super) broken: Option<String>,
+    /// The run's MCP sessions: one set for the whole run, shared by a team's agents (each
+    /// offered its pick of the tools) and kept across handoffs until the end state is read.
+    pub(super) mcp: Option<Arc<McpTools>>,
     /// The tools offered to the model: the toolbox's, then (in a team) the agents'.
     pub(super) specs: Arc<[ToolSpec]>,
     /// Model calls of the current agent: what its `max_steps` bounds.
@@ -203,12 +207,18 @@ impl Run {
             tool_calls: BTreeMap::new(),
             user,
             broken: None,
+            mcp: None,
         })
     }
 
     /// Starts this run's own MCP servers (a fresh session per run: no state leaks between
-    /// cases or repeats) and offers their tools.
-    async fn start_mcp(&mut self, config: &HarnessConfig) -> Result<(), StartError> {
+    /// cases or repeats) and offers their tools to the agent that starts (`agent`: the
+    /// harness, or a team's entry agent, with its pick).
+    async fn start_mcp(
+        &mut self,
+        config: &HarnessConfig,
+        agent: &HarnessConfig,
+    ) -> Result<(), StartError> {
         if config.mcp.is_empty() {
             return Ok(());
         }
@@ -224,7 +234,14 @@ impl Run {
                 near: crate::diagnostic::did_you_mean(name, offered).map(str::to_string),
             });
         }
-        self.toolbox.add_mcp(mcp).map_err(StartError::Tools)
+        let mcp = Arc::new(mcp);
+        self.mcp = Some(mcp.clone());
+        self.toolbox
+            .add_mcp(mcp, agent.mcp_pick.as_deref())
+            .map_err(StartError::Tools)?;
+        // The model is offered them with the rest.
+        self.specs = self.toolbox.specs().clone();
+        Ok(())
     }
 
     async fn go(&mut self, config: &HarnessConfig, case: &dyn CaseInput) {
@@ -577,7 +594,7 @@ impl Run {
         }
         // A declared state source (an MCP resource, the custom tools' endpoint) is the world.
         // Names in the record that no tool can have (tool names have no `:`).
-        let state = match (self.toolbox.mcp(), &config.state) {
+        let state = match (self.mcp.as_deref(), &config.state) {
             (Some(mcp), _) if mcp.has_state() => {
                 let read = async { mcp.end_state().await.map_err(|e| e.to_string()) };
                 self.toolbox.recorded_state("state:mcp", read).await
@@ -594,8 +611,14 @@ impl Run {
             }
             (_, None) => Ok(None),
         };
-        // The state is read: the run's sessions with its MCP servers end here.
-        self.toolbox.close_mcp().await;
+        // The state is read: the run's sessions with its MCP servers end here (its agents
+        // are done: no other holder is left).
+        self.toolbox.detach_mcp();
+        if let Some(mcp) = self.mcp.take() {
+            if let Ok(mut mcp) = Arc::try_unwrap(mcp) {
+                mcp.close().await;
+            }
+        }
         match state {
             Ok(Some(state)) => self.traj.state = Some(state.into()),
             Ok(None) => {}

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::agent::harness::budget::Budget;
 use crate::agent::harness::custom_tool::CustomTool;
 use crate::agent::harness::faults::Faults;
-use crate::agent::harness::mcp::McpServer;
+use crate::agent::harness::mcp::{McpSelect, McpServer};
 use crate::agent::harness::pricing::PriceTable;
 use crate::agent::harness::state_source::StateSource;
 use crate::agent::harness::tools::SharedToolSet;
@@ -42,6 +42,9 @@ pub struct HarnessConfig {
     pub budget: Budget,
     /// MCP tool servers, started afresh for each run (`mcp:`).
     pub mcp: Vec<Arc<McpServer>>,
+    /// Which of the run's MCP tools this agent is offered: `None`, all of them (the harness);
+    /// a team agent's own choice from its `tools` (`retail.*`, `retail.get_order`).
+    pub mcp_pick: Option<Vec<(String, McpSelect)>>,
     /// Tool names the checks and `faults` use that no builtin or custom tool has: each run
     /// checks them against what its MCP servers list (a typo would otherwise pass as a tool
     /// never called). Sorted.
@@ -81,6 +84,7 @@ impl HarnessConfig {
             budget: Default::default(),
             user_model: None,
             mcp: vec![],
+            mcp_pick: None,
             mcp_named: vec![],
             state: None,
             team: None,

@@ -775,6 +775,21 @@ impl McpTools {
         self.route.contains_key(name)
     }
 
+    /// Whether `pick` (an agent's choice; `None`: all) takes the tool `name`.
+    pub(crate) fn picked(&self, name: &str, pick: Option<&[(String, McpSelect)]>) -> bool {
+        let Some(pick) = pick else { return true };
+        let Some(server) = self.route.get(name).map(|&i| &self.listings[i].0) else {
+            return false;
+        };
+        pick.iter().any(|(s, select)| {
+            s == server
+                && match select {
+                    McpSelect::All => true,
+                    McpSelect::Only(names) => names.iter().any(|n| n == name),
+                }
+        })
+    }
+
     /// Whether a server declares a state resource: the run's end state.
     pub(crate) fn has_state(&self) -> bool {
         self.has_state

@@ -22,6 +22,7 @@ use crate::agent::case_input::CaseInput;
 use crate::agent::harness::agent_loop::{Run, TurnEnd};
 use crate::agent::harness::budget::Budget;
 use crate::agent::harness::team::{Link, Team, TeamAgent};
+use crate::agent::harness::tools::{ToolSetError, Toolbox};
 use crate::provider::types::Message;
 use crate::trajectory::{EndReason, Step, ToolCall, Usage};
 
@@ -144,13 +145,8 @@ impl Run {
                 return TurnEnd::Stopped;
             };
             // History follows; the system prompt and tools are the next agent's.
-            let toolbox = match next_agent
-                .config
-                .toolset
-                .get(&next_agent.config.tools, &next_agent.config.custom_tools)
-            {
-                Ok(set) => crate::agent::harness::tools::Toolbox::from_set(set)
-                    .with_recorder(self.providers.tool_recorder()),
+            let toolbox = match self.toolbox_of(&next_agent) {
+                Ok(toolbox) => toolbox,
                 Err(e) => {
                     self.stop(EndReason::Error, format!("agent `{next}`: {e}"));
                     return TurnEnd::Stopped;
@@ -180,6 +176,21 @@ impl Run {
             self.provider = provider;
             self.join_team(ctx, next_agent);
         }
+    }
+
+    /// The tools of an agent taking over this run: its own, and its pick of the run's MCP
+    /// tools (the same sessions: the servers' world goes on).
+    fn toolbox_of(&self, agent: &TeamAgent) -> Result<Toolbox, ToolSetError> {
+        let set = agent
+            .config
+            .toolset
+            .get(&agent.config.tools, &agent.config.custom_tools)?;
+        let mut toolbox = Toolbox::from_set(set).with_recorder(self.providers.tool_recorder());
+        toolbox.share_run(&self.toolbox);
+        if let Some(mcp) = &self.mcp {
+            toolbox.add_mcp(mcp.clone(), agent.config.mcp_pick.as_deref())?;
+        }
+        Ok(toolbox)
     }
 
     /// A call of an agent tool: a handoff, or a sub-agent's run whose answer is the result.
@@ -295,7 +306,10 @@ impl Run {
             .to_string();
         let mut run = Run::prepare(&agent.config, case, self.toolbox.repeat(), &self.providers)
             .map_err(|e| format!("agent `{name}` could not start: {e}"))?;
-        run.toolbox.share_run(&self.toolbox);
+        run.toolbox = self
+            .toolbox_of(&agent)
+            .map_err(|e| format!("agent `{name}` could not start: {e}"))?;
+        run.mcp = self.mcp.clone();
         run.user = None;
         if let Ok(p) = self.providers.get(&agent.config.model, &[]) {
             run.provider = p;

@@ -12,6 +12,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::agent::harness::config::HarnessConfig;
+use crate::agent::harness::mcp::McpSelect;
+use crate::agent::harness::mcp_load::is_mcp_selector;
 use crate::provider::types::{ModelId, ToolSpec};
 
 /// `harness.team` as written.
@@ -114,18 +116,6 @@ impl Team {
                 needle: needle.to_string(),
             })
         };
-        // Team agents pick their tools from the harness's at load; an MCP server's tools are
-        // known only once it runs, so the two do not combine yet.
-        if let Some(server) = base.mcp.first() {
-            problem(
-                format!(
-                    "`team` cannot be used with MCP servers yet (`mcp.{}`): give the team's \
-                     tools as builtin or custom tools",
-                    server.name
-                ),
-                "team:",
-            );
-        }
         if !raw.agents.contains_key(&raw.entry) {
             problem(
                 format!("`team.entry`: no agent `{}` in `team.agents`", raw.entry),
@@ -151,8 +141,15 @@ impl Team {
                 }
             };
             let (mut builtin, mut own_custom) = (Vec::new(), Vec::new());
+            let mut mcp_pick: Vec<(String, McpSelect)> = Vec::new();
             for tool in &a.tools {
-                if base.tools.contains(tool) {
+                if is_mcp_selector(tool) {
+                    // `SERVER.*` or `SERVER.TOOL`, of what the harness takes from the server.
+                    match pick_mcp(tool, base) {
+                        Ok((server, select)) => add_pick(&mut mcp_pick, server, select),
+                        Err(why) => problem(format!("agent `{name}`: {why}"), tool),
+                    }
+                } else if base.tools.contains(tool) {
                     builtin.push(tool.clone());
                 } else if let Some(t) = base.custom_tools.iter().find(|t| &t.spec.name == tool) {
                     own_custom.push(t.clone());
@@ -242,6 +239,7 @@ impl Team {
             config.system = a.instructions.clone();
             config.tools = builtin;
             config.custom_tools = own_custom;
+            config.mcp_pick = Some(mcp_pick);
             config.max_steps = a.max_steps.unwrap_or(base.max_steps);
             config.budget.case_tokens = a.max_tokens;
             config.budget.case_usd = a.max_cost_usd;
@@ -273,8 +271,118 @@ impl Team {
         })
     }
 
+    /// The MCP tools agents pick one by one (`retail.get_order`): each run checks that its
+    /// servers list them.
+    pub(crate) fn mcp_named(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .agents
+            .values()
+            .flat_map(|a| a.config.mcp_pick.iter().flatten())
+            .flat_map(|(_, select)| match select {
+                McpSelect::All => Vec::new(),
+                McpSelect::Only(names) => names.clone(),
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// Every agent's model, for the provider setup and the mock rules to load.
     pub(crate) fn models(&self) -> impl Iterator<Item = &ModelId> {
         self.agents.values().map(|a| &a.config.model)
+    }
+}
+
+/// A team agent's `SERVER.*` or `SERVER.TOOL`: the server must be the harness's, and a single
+/// tool one the harness takes from it.
+fn pick_mcp(entry: &str, base: &HarnessConfig) -> Result<(String, McpSelect), String> {
+    let (server, tool) = entry.split_once('.').unwrap_or((entry, ""));
+    let Some(s) = base.mcp.iter().find(|s| s.name == server) else {
+        return Err(format!("tool `{entry}` names no MCP server of the harness"));
+    };
+    match (tool, &s.select) {
+        ("*", _) => Ok((server.to_string(), McpSelect::All)),
+        ("", _) => Err(format!("tool `{entry}` names no tool")),
+        (t, McpSelect::Only(names)) if !names.iter().any(|n| n == t) => Err(format!(
+            "tool `{entry}` is not one the harness takes from `{server}` ({})",
+            names.join(", ")
+        )),
+        (t, _) => Ok((server.to_string(), McpSelect::Only(vec![t.to_string()]))),
+    }
+}
+
+/// Adds one `SERVER.…` choice to an agent's picks: `*` takes the whole server.
+fn add_pick(picks: &mut Vec<(String, McpSelect)>, server: String, select: McpSelect) {
+    let Some((_, mine)) = picks.iter_mut().find(|(s, _)| *s == server) else {
+        picks.push((server, select));
+        return;
+    };
+    match (mine, select) {
+        (McpSelect::All, _) => {}
+        (mine, McpSelect::All) => *mine = McpSelect::All,
+        (McpSelect::Only(names), McpSelect::Only(more)) => {
+            for n in more {
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::harness::mcp::McpServer;
+    use crate::agent::harness::raw_mcp::RawMcpServer;
+    use crate::limits::Limits;
+
+    fn harness(select: McpSelect) -> HarnessConfig {
+        let raw: RawMcpServer = serde_yaml::from_str("command: [python3, server.py]").unwrap();
+        let dir = std::path::Path::new(".");
+        let server = McpServer::compile("retail", &raw, select, dir, &Limits::DEFAULT).unwrap();
+        HarnessConfig {
+            mcp: vec![Arc::new(server)],
+            ..HarnessConfig::bare("mock:m", 5)
+        }
+    }
+
+    fn team(tools: &str) -> RawTeam {
+        serde_yaml::from_str(&format!("entry: a\nagents:\n  a:\n    tools: {tools}\n")).unwrap()
+    }
+
+    fn messages(r: Result<Team, Vec<TeamProblem>>) -> Vec<String> {
+        r.unwrap_err().into_iter().map(|p| p.message).collect()
+    }
+
+    #[test]
+    fn agents_pick_the_mcp_tools_the_harness_takes() {
+        let some = harness(McpSelect::Only(vec![
+            "get_order".into(),
+            "cancel_order".into(),
+        ]));
+        let t = Team::load(&team("[retail.get_order, retail.cancel_order]"), &some).unwrap();
+        let pick = t.agents["a"].config.mcp_pick.clone().unwrap();
+        let both = McpSelect::Only(vec!["get_order".into(), "cancel_order".into()]);
+        assert_eq!(pick, [("retail".to_string(), both)]);
+        assert_eq!(t.mcp_named(), ["cancel_order", "get_order"]);
+        // `*` takes the whole server, whatever else is listed.
+        let t = Team::load(&team("[retail.get_order, retail.*]"), &some).unwrap();
+        let pick = t.agents["a"].config.mcp_pick.clone().unwrap();
+        assert_eq!(pick, [("retail".to_string(), McpSelect::All)]);
+        assert!(t.mcp_named().is_empty());
+        assert_eq!(
+            messages(Team::load(&team("[retail.return_items]"), &some)),
+            ["agent `a`: tool `retail.return_items` is not one the harness takes from `retail` (get_order, cancel_order)"]
+        );
+        assert_eq!(
+            messages(Team::load(&team("[shop.*]"), &some)),
+            ["agent `a`: tool `shop.*` names no MCP server of the harness"]
+        );
+        // A harness that takes all of a server's tools: any name, checked by each run.
+        let all = harness(McpSelect::All);
+        let t = Team::load(&team("[retail.return_items]"), &all).unwrap();
+        assert_eq!(t.mcp_named(), ["return_items"]);
     }
 }

@@ -5,13 +5,15 @@
 //! The specs and compiled schemas (`ToolSet`) are built once per suite and shared by every
 //! case: compiling the schemas cost more than a whole mock model call.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
 use crate::agent::harness::custom_tool::{CustomKind, CustomTool};
-use crate::agent::harness::mcp::{McpError, McpErrorKind, McpOrigin, McpServer, McpTools};
+use crate::agent::harness::mcp::{
+    McpError, McpErrorKind, McpOrigin, McpSelect, McpServer, McpTools,
+};
 use crate::agent::harness::support;
 use crate::agent::harness::tool_context::ToolContext;
 use crate::agent::harness::world::World;
@@ -160,8 +162,16 @@ pub(crate) struct Toolbox {
     recorded_calls: Mutex<BTreeMap<String, u64>>,
     /// The run (repeat, session) the `command`/`http` tools are told about.
     run: ToolContext,
-    /// The run's MCP servers and the specs offered: the suite's, then the servers' tools.
-    mcp: Option<(McpTools, Arc<[ToolSpec]>)>,
+    /// The run's MCP tools as this agent sees them.
+    mcp: Option<McpView>,
+}
+
+/// The run's MCP servers (one set of sessions for the whole run, shared by a team's agents)
+/// and what one agent is offered of them: its specs are the suite's, then those tools'.
+struct McpView {
+    tools: Arc<McpTools>,
+    offered: BTreeSet<String>,
+    specs: Arc<[ToolSpec]>,
 }
 
 impl std::fmt::Debug for Toolbox {
@@ -256,30 +266,39 @@ impl Toolbox {
         Ok(mcp)
     }
 
-    /// Adds the tools of the run's MCP servers after the suite's; a name offered twice is an
-    /// error (the model could not tell them apart).
-    pub(crate) fn add_mcp(&mut self, mcp: McpTools) -> Result<(), ToolSetError> {
+    /// Adds the run's MCP tools that `pick` chooses (`None`: all of them) after the suite's;
+    /// a name offered twice is an error (the model could not tell them apart).
+    pub(crate) fn add_mcp(
+        &mut self,
+        mcp: Arc<McpTools>,
+        pick: Option<&[(String, McpSelect)]>,
+    ) -> Result<(), ToolSetError> {
         let mut specs = self.set.specs.to_vec();
-        for spec in &mcp.specs {
+        let mut offered = BTreeSet::new();
+        for spec in mcp.specs.iter().filter(|s| mcp.picked(&s.name, pick)) {
             if specs.iter().any(|s| s.name == spec.name) {
                 return Err(ToolSetError::DefinedTwice(spec.name.clone()));
             }
             specs.push(spec.clone());
+            offered.insert(spec.name.clone());
         }
-        self.mcp = Some((mcp, specs.into()));
+        self.mcp = Some(McpView {
+            tools: mcp,
+            offered,
+            specs: specs.into(),
+        });
         Ok(())
     }
 
-    /// Ends the run's MCP sessions (a server at a URL is told with a DELETE).
-    pub(crate) async fn close_mcp(&mut self) {
-        if let Some((mcp, _)) = &mut self.mcp {
-            mcp.close().await;
-        }
+    /// Lets go of the run's MCP servers: the run is over, its sessions may end.
+    pub(crate) fn detach_mcp(&mut self) {
+        self.mcp = None;
     }
 
-    /// The run's MCP servers, if it has any.
-    pub(crate) fn mcp(&self) -> Option<&McpTools> {
-        self.mcp.as_ref().map(|(m, _)| m)
+    /// The run's MCP servers, if this agent is offered a tool of theirs named `name`.
+    fn mcp_for(&self, name: &str) -> Option<&McpTools> {
+        let view = self.mcp.as_ref().filter(|v| v.offered.contains(name))?;
+        Some(&view.tools)
     }
 
     /// Records (or replays) the calls of `http`/`command` tools through `recorder`.
@@ -379,14 +398,14 @@ impl Toolbox {
     /// Shared, so each model request carries them without a copy.
     pub(crate) fn specs(&self) -> &Arc<[ToolSpec]> {
         match &self.mcp {
-            Some((_, specs)) => specs,
+            Some(view) => &view.specs,
             None => &self.set.specs,
         }
     }
 
     /// Checks a call without running it: an unknown tool or invalid arguments.
     pub(crate) fn validate(&self, name: &str, args: &Value) -> Result<(), ToolError> {
-        let from_mcp = self.mcp().and_then(|m| m.validators.get(name));
+        let from_mcp = self.mcp_for(name).and_then(|m| m.validators.get(name));
         let Some(validator) = self.set.validators.get(name).or(from_mcp) else {
             let offered: Vec<&str> = self.specs().iter().map(|s| s.name.as_str()).collect();
             return Err(ToolError::Malformed(format!(
@@ -429,7 +448,7 @@ impl Toolbox {
         args: &Value,
     ) -> Result<Value, ToolError> {
         self.validate(name, args)?;
-        if let Some(mcp) = self.mcp().filter(|m| m.has(name)) {
+        if let Some(mcp) = self.mcp_for(name) {
             return self
                 .run_mcp(mcp, name, args)
                 .await?
