@@ -94,3 +94,52 @@ fn a_command_tool_server_keeps_a_world_per_run_and_end_state_sees_it() {
         "{state}"
     );
 }
+
+/// After a handoff, the next agent's tools act in the same run: the tool server is told the
+/// run's session and repeat, so the world the state source reads holds what they did.
+#[test]
+fn a_handed_off_agents_tools_keep_the_runs_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    std::fs::create_dir(dir.path().join("mocks")).unwrap();
+    std::fs::write(
+        dir.path().join("mocks/front.yaml"),
+        "rules:\n  - when: {user: '.'}\n    reply: {tool_calls: [{name: transfer_to_notes, args: {}}]}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mocks/notes.yaml"),
+        RULES.replace("{user: 'note (?P<t>\\w+)'}", "{tool_name: transfer_to_notes, prompt: 'note (?P<t>\\w+)'}"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("tool.py"), TOOL).unwrap();
+    std::fs::write(
+        dir.path().join("cases.jsonl"),
+        "{\"id\": \"a\", \"input\": \"note hello\"}\n",
+    )
+    .unwrap();
+    let (tool, store) = (dir.path().join("tool.py"), store.display());
+    let tool = tool.display();
+    std::fs::write(
+        dir.path().join("suite.yaml"),
+        format!(
+            "name: notes\ndataset: cases.jsonl\ntarget:\n  harness:\n    model: mock:front\n    custom_tools:\n      - name: add_note\n        parameters: {{type: object, properties: {{text: {{type: string}}}}, required: [text]}}\n        command: {{argv: [python3, {tool}, {store}, add]}}\n    state: {{command: {{argv: [python3, {tool}, {store}, state]}}}}\n    team:\n      entry: front\n      agents:\n        front: {{handoffs: [notes]}}\n        notes: {{model: 'mock:notes', tools: [add_note]}}\nchecks:\n  - expr: \"state.notes | length == 2 and state.notes[0].repeat == state.asked.repeat\"\nrun: {{concurrency: 2}}\n"
+        ),
+    )
+    .unwrap();
+    let (o, out) = eval_into(
+        dir.path().join("suite.yaml").to_str().unwrap(),
+        &["--repeat", "2"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let report: Value = serde_json::from_str(&read(out.path().join("notes/report.json"))).unwrap();
+    assert_eq!(report["cases"][0]["status"], "passed", "{report}");
+    // One world per run, none under an empty session.
+    let worlds: Vec<String> = std::fs::read_dir(&dir.path().join("store"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(worlds.len(), 2, "{worlds:?}");
+    assert!(!worlds.contains(&".json".to_string()), "{worlds:?}");
+}
