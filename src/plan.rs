@@ -43,7 +43,7 @@ impl Selection {
         })?;
         Ok(CompiledSelection {
             globs,
-            any_glob: !self.filters.is_empty(),
+            filters: self.filters.clone(),
             tags: self.tags.clone(),
             shard: self.shard,
         })
@@ -69,7 +69,8 @@ pub(crate) fn work_items(
 #[derive(Debug)]
 pub(crate) struct CompiledSelection {
     globs: GlobSet,
-    any_glob: bool,
+    /// The globs as given (none: every id).
+    filters: Vec<String>,
     tags: Vec<String>,
     shard: Option<Shard>,
 }
@@ -81,10 +82,23 @@ impl CompiledSelection {
 
     /// The same choice for a case known only by id and tags (a baseline report's case).
     pub(crate) fn selects_id(&self, id: &str, tags: &[String]) -> bool {
-        let by_id = !self.any_glob || self.globs.is_match(id);
+        let by_id = self.filters.is_empty() || self.globs.is_match(id);
         let by_tag = self.tags.is_empty() || tags.iter().any(|t| self.tags.contains(t));
         let by_shard = self.shard.is_none_or(|s| s.contains(id));
         by_id && by_tag && by_shard
+    }
+
+    /// What `--filter` and `--tag` keep of the suite, for the run history (`a slice of the
+    /// suite (--filter refund-* --tag smoke)`); `None` when they keep every case. Shards are
+    /// left out: `merge` joins them into the whole run again.
+    pub(crate) fn slice(&self) -> Option<String> {
+        let words: Vec<String> = self
+            .filters
+            .iter()
+            .map(|f| format!("--filter {f}"))
+            .chain(self.tags.iter().map(|t| format!("--tag {t}")))
+            .collect();
+        (!words.is_empty()).then(|| format!("a slice of the suite ({})", words.join(" ")))
     }
 
     /// The selected cases, in the suite's order (sorted by id).
@@ -129,6 +143,26 @@ mod tests {
         assert_eq!(ids(&["refund-*"], &["refund"]), vec!["refund-late"]);
         assert_eq!(ids(&[], &["kb", "refund"]), vec!["refund-late", "kb-1"]);
         assert!(ids(&["nope"], &[]).is_empty());
+    }
+
+    #[test]
+    fn a_slice_names_its_filters_and_tags_but_not_its_shard() {
+        let slice = |f: &[&str], t: &[&str], shard: Option<&str>| {
+            Selection {
+                filters: f.iter().map(|s| s.to_string()).collect(),
+                tags: t.iter().map(|s| s.to_string()).collect(),
+                shard: shard.map(|s| s.parse().unwrap()),
+            }
+            .compile()
+            .unwrap()
+            .slice()
+        };
+        assert_eq!(slice(&[], &[], None), None);
+        assert_eq!(slice(&[], &[], Some("1/2")), None);
+        assert_eq!(
+            slice(&["refund-*"], &["smoke"], Some("1/2")).as_deref(),
+            Some("a slice of the suite (--filter refund-* --tag smoke)")
+        );
     }
 
     #[test]

@@ -345,7 +345,9 @@ async fn eval_suite(
     let started = Instant::now();
     let started_at = crate::history::time::now_unix();
     let hook = match outputs.history {
-        Some(location) => HistoryHook::open(location, suite_dir(&suite.path), started_at).await,
+        Some(location) => HistoryHook::open(location, suite_dir(&suite.path), started_at)
+            .await
+            .map(|h| h.with_slice(outputs.selection.slice())),
         None => None,
     };
     // Kept only for the history: 100,000 cases would otherwise carry a map of ids for nothing.
@@ -538,6 +540,7 @@ async fn eval_suite(
         started_at: Some(started_at),
         models: models.clone(),
         judges: judges.iter().cloned().collect(),
+        slice: outputs.selection.slice(),
     };
     let base = outputs.baseline.or(history_base.as_ref());
     let written = reporters

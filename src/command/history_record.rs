@@ -21,6 +21,9 @@ pub(crate) struct HistoryHook {
     store: Store,
     git: GitInfo,
     started_at: i64,
+    /// The run is a slice of the suite (`--filter`/`--tag`): no drift test; recorded as
+    /// incomplete.
+    slice: Option<String>,
 }
 
 impl HistoryHook {
@@ -37,12 +40,19 @@ impl HistoryHook {
                 store,
                 git: git_info(repo_dir),
                 started_at,
+                slice: None,
             }),
             Err(e) => {
                 eprintln!("warning: {e}; this run is not recorded");
                 None
             }
         }
+    }
+
+    /// The run keeps only part of the suite (`CompiledSelection::slice`, `None`: all of it).
+    pub(crate) fn with_slice(mut self, slice: Option<String>) -> HistoryHook {
+        self.slice = slice;
+        self
     }
 
     fn branch_filter(&self) -> RunFilter {
@@ -71,6 +81,11 @@ impl HistoryHook {
         latencies: &LatencyLog,
         judges: &BTreeSet<String>,
     ) -> Option<Drift> {
+        if let Some(slice) = &self.slice {
+            // Its pass rate, cost and latency are not the whole suite's: no series to join.
+            eprintln!("note: suite `{suite}` ran {slice}: no drift test, and the history keeps the run as incomplete");
+            return None;
+        }
         let filter = RunFilter {
             last: Some(DEFAULT_WINDOW as u32 - 1),
             ..self.branch_filter()
@@ -117,6 +132,7 @@ impl HistoryHook {
             models,
             latencies: latencies.means(),
             judges: judges.clone(),
+            slice: self.slice.clone(),
         };
         let record = run_record(report, ctx);
         match self.store.record(&record).await {

@@ -233,7 +233,8 @@ pub fn merge(paths: &[PathBuf], out: &Path, history: Option<&str>) -> u8 {
 }
 
 /// What the shards' `meta.json` say about the whole run: it started when the first shard did,
-/// with every model and judge check any shard had.
+/// with every model and judge check any shard had; shards of a `--filter`/`--tag` slice join
+/// into that slice.
 fn shards_meta(metas: &[Meta]) -> Meta {
     let union = |f: fn(&Meta) -> &Vec<String>| -> Vec<String> {
         let mut all: Vec<String> = Vec::new();
@@ -250,6 +251,7 @@ fn shards_meta(metas: &[Meta]) -> Meta {
         started_at: metas.iter().filter_map(|m| m.started_at).min(),
         models: union(|m| &m.models),
         judges: union(|m| &m.judges),
+        slice: metas.iter().find_map(|m| m.slice.clone()),
         ..Meta::default()
     }
 }
@@ -272,7 +274,9 @@ impl MergedHistory {
             .started_at
             .unwrap_or_else(crate::history::time::now_unix);
         // Merged where the shards' reports were gathered: git is asked here.
-        let hook = runtime.block_on(HistoryHook::open(location, Path::new("."), started_at));
+        let hook = runtime
+            .block_on(HistoryHook::open(location, Path::new("."), started_at))
+            .map(|h| h.with_slice(meta.slice.clone()));
         Ok(hook.map(|hook| MergedHistory {
             runtime,
             hook,

@@ -68,6 +68,9 @@ pub struct RunContext {
     pub latencies: BTreeMap<String, u64>,
     /// The display names of the suite's judge checks: whose verdicts are judge scores.
     pub judges: BTreeSet<String>,
+    /// `--filter`/`--tag` kept part of the suite (`CompiledSelection::slice`): the run is
+    /// recorded as incomplete, so no drift test or baseline takes it for a whole run.
+    pub slice: Option<String>,
 }
 
 impl RunRecord {
@@ -119,7 +122,7 @@ pub fn run_record(report: &RunReport, ctx: RunContext) -> RunRecord {
         branch: ctx.git.branch,
         target: report.target.clone(),
         models,
-        incomplete: report.incomplete.clone(),
+        incomplete: report.incomplete.clone().or(ctx.slice),
         gate_passed: report.gate.passed,
         summary: report.summary.clone(),
         cost_usd: (!priced.is_empty()).then(|| priced.iter().sum()),
@@ -200,6 +203,7 @@ mod tests {
             models: vec!["mock:b".into(), "mock:a".into(), "mock:b".into()],
             latencies: log.means(),
             judges: [report.cases[0].checks[0].check.clone()].into(),
+            slice: None,
         };
         let r = run_record(&report, ctx);
         assert_eq!(r.models, vec!["mock:a".to_string(), "mock:b".into()]);

@@ -68,6 +68,9 @@ pub(crate) struct Meta {
     /// The display names of the suite's judge checks (`history_record::judge_names`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub judges: Vec<String>,
+    /// What `--filter`/`--tag` kept of the suite, when not all of it (`CompiledSelection::slice`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice: Option<String>,
 }
 
 #[cfg(test)]

@@ -336,6 +336,65 @@ fn merged_shards_are_recorded_as_one_run_and_judged_for_drift() {
     assert_eq!(last["gate_passed"], false, "{last}");
 }
 
+/// A run of part of the suite (`--filter`, `--tag`) is recorded as incomplete, so it is no
+/// point of a drift test and no baseline; it gets no drift test of its own.
+#[test]
+fn a_slice_of_the_suite_is_recorded_apart_from_whole_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.db");
+    let flag = format!("--history={}", db.display());
+    let out = |name: &str| dir.path().join(name).display().to_string();
+    let o = gauntlet(&["eval", "suites/support.yaml", "--out", &out("whole"), &flag]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (a, b) = (out("slice"), "refund-*");
+    let o = gauntlet(&[
+        "eval",
+        "suites/support.yaml",
+        "--out",
+        &a,
+        "--filter",
+        b,
+        &flag,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ran a slice of the suite (--filter refund-*): no drift test"),
+        "{}",
+        stderr(&o)
+    );
+    let report: Value =
+        serde_json::from_str(&read(dir.path().join("slice/support/report.json"))).unwrap();
+    assert!(report["drift"].is_null(), "{}", report["drift"]);
+    let h = history_json("support", db.to_str().unwrap(), &[]);
+    let runs = h["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{h}");
+    assert!(runs[0]["incomplete"].is_null(), "{h}");
+    assert_eq!(
+        runs[1]["incomplete"],
+        "a slice of the suite (--filter refund-*)"
+    );
+    assert!(runs[1]["total"].as_u64() < runs[0]["total"].as_u64(), "{h}");
+    // The newest passing whole run, not the slice, is the history's baseline.
+    let o = gauntlet(&[
+        "eval",
+        "suites/support.yaml",
+        "--out",
+        &out("third"),
+        &flag,
+        "--baseline",
+        "history:last-passed",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: Value =
+        serde_json::from_str(&read(dir.path().join("third/support/report.json"))).unwrap();
+    assert_eq!(
+        report["baseline"]["cases_before"], runs[0]["total"],
+        "{}",
+        report["baseline"]
+    );
+    assert_eq!(report["baseline"]["new_cases"], serde_json::json!([]));
+}
+
 /// `--baseline history:last-passed` compares with the newest passing run of the history.
 #[test]
 fn baseline_from_history() {
