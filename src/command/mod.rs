@@ -9,5 +9,6 @@ pub(crate) mod history_record;
 pub mod import;
 pub mod init;
 pub mod inspect;
+pub(crate) mod merge_history;
 pub mod reports;
 pub mod schema;

@@ -1,14 +1,11 @@
 //! `diff` and `merge`: work on finished reports without running anything.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{quiet, stdout_color, usage_error};
-use crate::command::history_record::HistoryHook;
-use crate::drift::Drift;
+use crate::command::merge_history;
 use crate::event::RunEvent;
 use crate::exit;
-use crate::history::location::Location;
 use crate::history::record::LatencyLog;
 use crate::report::comparison_render::render_text as render_comparison;
 use crate::report::diff_html::{changed_ids, write_diff_html, Side};
@@ -184,10 +181,10 @@ pub fn merge(paths: &[PathBuf], out: &Path, history: Option<&str>) -> u8 {
         gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
         concurrency: 0,
         duration_ms,
-        ..shards_meta(&metas)
+        ..merge_history::shards_meta(&metas)
     };
     let recorder = match &history {
-        Some(location) => match MergedHistory::open(location, &meta) {
+        Some(location) => match merge_history::MergedHistory::open(location, &meta) {
             Ok(h) => h,
             Err(e) => {
                 eprintln!("error: cannot start the runtime the run history needs: {e}");
@@ -200,7 +197,7 @@ pub fn merge(paths: &[PathBuf], out: &Path, history: Option<&str>) -> u8 {
         let history = recorder.as_ref()?;
         let mut latencies = LatencyLog::default();
         for case in cases {
-            latencies.add(&case.id, latency_of(&mut trajectories, case));
+            latencies.add(&case.id, merge_history::latency_of(&mut trajectories, case));
         }
         history.drift(suite, cases, &latencies)
     };
@@ -211,7 +208,7 @@ pub fn merge(paths: &[PathBuf], out: &Path, history: Option<&str>) -> u8 {
     // report.json holds no wall-clock time; the agent's latency is found again in the shards'
     // trajectories (for junit.xml and results.csv). Their durations are gone with the shards.
     for case in &mut report.cases {
-        case.latency_ms = latency_of(&mut trajectories, case);
+        case.latency_ms = merge_history::latency_of(&mut trajectories, case);
     }
     if !quiet() {
         print!("{}", render_summary(&report, stdout_color()));
@@ -230,89 +227,4 @@ pub fn merge(paths: &[PathBuf], out: &Path, history: Option<&str>) -> u8 {
         h.record(&report, &meta);
     }
     report.exit_code()
-}
-
-/// What the shards' `meta.json` say about the whole run: it started when the first shard did,
-/// with every model and judge check any shard had; shards of a `--filter`/`--tag` slice join
-/// into that slice.
-fn shards_meta(metas: &[Meta]) -> Meta {
-    let union = |f: fn(&Meta) -> &Vec<String>| -> Vec<String> {
-        let mut all: Vec<String> = Vec::new();
-        for m in metas {
-            for v in f(m) {
-                if !all.contains(v) {
-                    all.push(v.clone());
-                }
-            }
-        }
-        all
-    };
-    Meta {
-        started_at: metas.iter().filter_map(|m| m.started_at).min(),
-        models: union(|m| &m.models),
-        judges: union(|m| &m.judges),
-        slice: metas.iter().find_map(|m| m.slice.clone()),
-        ..Meta::default()
-    }
-}
-
-/// The run history of a merged run (`merge --history`): its store, on a runtime of its own,
-/// and the suite's judge checks (from the shards' `meta.json`).
-struct MergedHistory {
-    runtime: tokio::runtime::Runtime,
-    hook: HistoryHook,
-    judges: BTreeSet<String>,
-}
-
-impl MergedHistory {
-    /// `Ok(None)`: the store could not be opened (a warning, as for `eval --history`).
-    fn open(location: &Location, meta: &Meta) -> std::io::Result<Option<MergedHistory>> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let started_at = meta
-            .started_at
-            .unwrap_or_else(crate::history::time::now_unix);
-        // Merged where the shards' reports were gathered: git is asked here.
-        let hook = runtime
-            .block_on(HistoryHook::open(location, Path::new("."), started_at))
-            .map(|h| h.with_slice(meta.slice.clone()));
-        Ok(hook.map(|hook| MergedHistory {
-            runtime,
-            hook,
-            judges: meta.judges.iter().cloned().collect(),
-        }))
-    }
-
-    /// The merged run's drift over the history (the gate judges it by the suite's
-    /// `max_drift`, which the shards kept in their gates).
-    fn drift(&self, suite: &str, cases: &[CaseResult], latencies: &LatencyLog) -> Option<Drift> {
-        let drift = self.hook.drift(suite, cases, latencies, &self.judges);
-        self.runtime.block_on(drift)
-    }
-
-    /// Records the merged run; a failure is a warning.
-    fn record(self, report: &RunReport, meta: &Meta) {
-        let models = meta.models.clone();
-        let recorded = self
-            .hook
-            .record(report, models, latencies(report), &self.judges);
-        self.runtime.block_on(recorded);
-    }
-}
-
-/// A case's agent latency in the trajectory its shard kept (its representative run: a shard
-/// keeps one trajectory per case).
-fn latency_of(trajectories: &mut InMemory, case: &CaseResult) -> Option<u64> {
-    let t = trajectories.trajectory(case).ok()?;
-    crate::results::run_result::agent_latency_ms(&t.steps)
-}
-
-/// Each case's latency as the merge found it in the shards' trajectories.
-fn latencies(report: &RunReport) -> LatencyLog {
-    let mut log = LatencyLog::default();
-    for case in &report.cases {
-        log.add(&case.id, case.latency_ms);
-    }
-    log
 }
