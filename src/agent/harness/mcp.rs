@@ -9,7 +9,8 @@
 //! repeat into the next (an HTTP server must keep one world per session). A server that cannot
 //! start, cannot be reached, dies, hangs or answers garbage is `McpError`: the run ends in
 //! `error` with the tail of the server's stderr, or its URL. A tool that answers `isError` is
-//! the tool's answer, given to the model like any failed call.
+//! the tool's answer, given to the model like any failed call. Under `--replay` no server
+//! starts: `McpTools::replayed` offers what the servers listed when the run was recorded.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
