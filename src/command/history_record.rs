@@ -156,13 +156,41 @@ pub(crate) fn judge_names(suite: &crate::suite::model::Suite) -> BTreeSet<String
 }
 
 /// Where `--history[=URL]` records (`GAUNTLET_HISTORY` for a bare flag); `None` without the
-/// flag. `Err`: the message of a usage error.
+/// flag. `Err`: the message of a usage error. A bare `--history` takes the next word as its
+/// store, so a file that exists and is no SQLite database (a suite, a report) is refused
+/// rather than taken from the command's own arguments.
 pub(crate) fn location(flag: Option<&str>) -> Result<Option<Location>, String> {
     let Some(flag) = flag else { return Ok(None) };
     let env = std::env::var(crate::history::location::ENV).ok();
-    Location::resolve(Some(flag), env.as_deref())
-        .map(Some)
-        .map_err(|e| format!("--history: {e}"))
+    let location =
+        Location::resolve(Some(flag), env.as_deref()).map_err(|e| format!("--history: {e}"))?;
+    if let Location::Sqlite(path) = &location {
+        if !is_sqlite_or_new(path) {
+            return Err(format!(
+                "--history: `{}` is not a SQLite database (hint: a bare `--history` takes the \
+                 next word as its store: put it after the files, or write `--history=FILE`)",
+                path.display()
+            ));
+        }
+    }
+    Ok(Some(location))
+}
+
+/// Whether SQLite can take `path` as its database: missing or empty (it creates one), or a
+/// file that starts with SQLite's header.
+fn is_sqlite_or_new(path: &Path) -> bool {
+    use std::io::Read;
+    const HEADER: &[u8; 16] = b"SQLite format 3\0";
+    let Ok(mut file) = std::fs::File::open(path) else {
+        // Missing (created on open), or unreadable: the store's own open says why.
+        return true;
+    };
+    let mut head = Vec::with_capacity(16);
+    match file.by_ref().take(16).read_to_end(&mut head) {
+        Ok(0) => true,
+        Ok(_) => head == HEADER,
+        Err(_) => true,
+    }
 }
 
 /// The drift alerts of a run's history, one line each.
@@ -172,5 +200,32 @@ pub(crate) fn print_drift(report: &RunReport) {
     }
     for alert in report.drift.iter().flat_map(|d| &d.judges) {
         println!("{}", crate::judge_drift::describe(alert));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_sqlite_file_or_none_is_taken_for_a_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str, body: Option<&[u8]>| {
+            let path = dir.path().join(name);
+            if let Some(body) = body {
+                std::fs::write(&path, body).unwrap();
+            }
+            is_sqlite_or_new(&path)
+        };
+        assert!(at("missing.db", None));
+        assert!(at("empty.db", Some(b"")));
+        assert!(at("real.db", Some(b"SQLite format 3\0and pages")));
+        assert!(!at("report.json", Some(b"{\"version\": 1}")));
+        assert!(!at("suite.yaml", Some(b"name: support\n")));
+        let suite = dir.path().join("suite.yaml").display().to_string();
+        let err = location(Some(&suite)).unwrap_err();
+        assert!(err.contains("is not a SQLite database"), "{err}");
+        let db = dir.path().join("real.db").display().to_string();
+        assert_eq!(location(Some(&db)), Ok(Some(Location::Sqlite(db.into()))));
     }
 }

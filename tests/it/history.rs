@@ -295,6 +295,14 @@ fn merged_shards_are_recorded_as_one_run_and_judged_for_drift() {
         assert_eq!(report["gate"]["max_drift"], 0, "{}", report["gate"]);
         reports.push(out.join("nightly/report.json").display().to_string());
     }
+    // A bare `--history` before the reports would take the first one for its store.
+    let o = gauntlet_env(&["merge", "--history", &reports[0], &reports[1]], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is not a SQLite database"),
+        "{}",
+        stderr(&o)
+    );
     let merged = dir.path().join("merged");
     let mut args = vec!["merge", &reports[0], &reports[1], "--out"];
     args.push(merged.to_str().unwrap());
