@@ -451,18 +451,9 @@ fn a_team_shares_the_runs_mcp_session_and_each_agent_gets_its_pick() {
     .unwrap();
     let cache = tempfile::tempdir().unwrap();
     let cache_dir = cache.path().to_str().unwrap();
-    let (o, out) = eval_into(
-        suite.to_str().unwrap(),
-        &[
-            "--filter",
-            "cancel-pending",
-            "--filter",
-            "order-status",
-            "--record",
-            "--cache-dir",
-            cache_dir,
-        ],
-    );
+    let two = ["--filter", "cancel-pending", "--filter", "order-status"];
+    let args = |mode: &'static str| [&two[..], &[mode, "--cache-dir", cache_dir]].concat();
+    let (o, out) = eval_into(suite.to_str().unwrap(), &args("--record"));
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let r = report(&out, "retail");
     for id in ["cancel-pending", "order-status"] {
@@ -489,4 +480,13 @@ fn a_team_shares_the_runs_mcp_session_and_each_agent_gets_its_pick() {
             other => panic!("a call of model {other}"),
         }
     }
+    // The team replays from the record with no server at all, sub-agent calls included.
+    let text = read(&suite).replace(python.to_str().unwrap(), "../no-such-python");
+    std::fs::write(&suite, text).unwrap();
+    let (o, replayed) = eval_into(suite.to_str().unwrap(), &args("--replay"));
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        read(out.path().join("retail/report.json")),
+        read(replayed.path().join("retail/report.json"))
+    );
 }
