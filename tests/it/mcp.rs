@@ -490,3 +490,70 @@ fn a_team_shares_the_runs_mcp_session_and_each_agent_gets_its_pick() {
         read(replayed.path().join("retail/report.json"))
     );
 }
+
+/// Two sub-agents called in one model turn run at once on the run's one MCP session: both
+/// calls reach the server and come back into their own agent steps, in call order.
+#[test]
+fn a_fan_out_of_sub_agents_calls_the_shared_mcp_session_concurrently() {
+    let Some(python) = python() else { return };
+    let (dir, suite) = retail_copy(|s| {
+        let s = with_program(s, python.to_str().unwrap());
+        let team = "    max_steps: 6\n    team:\n      entry: front\n      agents:\n        \
+                    front:\n          model: mock:front\n          agents: [orders]\n        \
+                    orders:\n          model: mock:orders\n          tools: [retail.get_order]\n";
+        s.replace("    max_steps: 6\n", team)
+    });
+    let mocks = dir.path().join("suites/mocks");
+    std::fs::write(
+        mocks.join("front.yaml"),
+        r#"rules:
+  - when: {user: '(?P<order>W-\d{4})'}
+    reply:
+      tool_calls:
+        - {name: orders, args: {task: "status of {{ order }}"}}
+        - {name: orders, args: {task: "status of W-1002"}}
+  - when: {tool_name: orders, context: '(?s)"answer":"(?P<first>[^"]*)".*"answer":"(?P<second>[^"]*)"'}
+    reply: {text: "{{ first }} {{ second }}"}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        mocks.join("orders.yaml"),
+        r#"rules:
+  - when: {user: 'status of (?P<order>W-\d{4})'}
+    reply: {tool_calls: [{name: get_order, args: {order_id: "{{ order }}"}}]}
+  - when: {tool_name: get_order, tool: '"order_id":"(?P<order>[^"]+)".*"status":"(?P<status>[^"]+)","tracking":"(?P<tracking>[^"]+)"'}
+    reply: {text: "Order {{ order }} is {{ status }} (tracking {{ tracking }})."}
+  - when: {tool_name: get_order, tool: '"order_id":"(?P<order>[^"]+)".*"status":"(?P<status>[^"]+)"'}
+    reply: {text: "Order {{ order }} is {{ status }}."}
+"#,
+    )
+    .unwrap();
+    let (o, out) = eval_into(suite.to_str().unwrap(), &["--filter", "order-status"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        case(&report(&out, "retail"), "order-status")["status"],
+        "passed"
+    );
+    let line = read(out.path().join("retail/trajectories.jsonl"));
+    let t: Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    let front = &t["trajectory"]["steps"][1];
+    assert_eq!(front["name"], "front", "{front}");
+    let answers: Vec<String> = front["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["type"] == "agent")
+        .map(|s| {
+            let tool = s["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["type"] == "tool")
+                .expect("a get_order step");
+            assert!(tool.get("error").is_none(), "{tool}");
+            tool["args"]["order_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(answers, ["W-1003", "W-1002"], "{front}");
+}
