@@ -66,6 +66,12 @@ struct TrajectoryOnly {
     trajectory: Trajectory,
 }
 
+/// Only the trajectory of an entry, without its end state (skimmed, not built).
+#[derive(Deserialize)]
+struct TrajectoryOnlyWithoutState {
+    trajectory: crate::trajectory::TrajectoryWithoutState,
+}
+
 /// Only the trajectory of an entry, as the JSON text it was written as.
 #[derive(Deserialize)]
 struct TrajectoryText<'a> {
@@ -349,6 +355,15 @@ impl TrajectorySource for JournalTrajectories<'_> {
         Ok(Cow::Owned(entry.trajectory))
     }
 
+    fn trajectory_without_state(&mut self, case: &CaseResult) -> io::Result<Cow<'_, Trajectory>> {
+        let Some(at) = self.read_line_of(case)? else {
+            return self.unjournalled.trajectory_without_state(case);
+        };
+        let entry: TrajectoryOnlyWithoutState =
+            serde_json::from_str(&self.line).map_err(|e| self.unreadable(case, at, e))?;
+        Ok(Cow::Owned(entry.trajectory.into()))
+    }
+
     /// Copies the trajectory's JSON text from the journal as it is: the journal wrote it with
     /// the same serializer, so the bytes are those a parse and re-serialization would give,
     /// without the cost of either (a trajectory with a world state is several KB).
@@ -606,6 +621,42 @@ mod tests {
             );
         }
         assert_eq!(*back.trajectory(&stripped(&kept)).unwrap(), kept.trajectory);
+    }
+
+    #[test]
+    fn a_trajectory_read_without_its_state_keeps_everything_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut j, _) = Journal::open(dir.path(), "s", false, fps("f")).unwrap();
+        let mut r = result("a", 0);
+        // Every field set, written out: a field added to `Trajectory` must be added here and
+        // to `TrajectoryWithoutState`, or this stops compiling or fails.
+        r.trajectory = Trajectory {
+            steps: vec![Step::User {
+                content: "hi".into(),
+            }],
+            output: "done".into(),
+            end: EndReason::Escalated,
+            error: Some("escalated to a human: angry".into()),
+            usage: Usage {
+                input_tokens: 3,
+                output_tokens: 4,
+            },
+            cost_usd: Some(0.25),
+            state: Some(serde_json::json!({"orders": {"1": {"total": 29.99}}}).into()),
+        };
+        j.append(&r).unwrap();
+        let mut back = j.trajectories(InMemory::default()).unwrap();
+        let case = r.clone().into_case();
+        let without = back.trajectory_without_state(&case).unwrap().into_owned();
+        let whole = back.trajectory(&case).unwrap().into_owned();
+        assert_eq!(whole, r.trajectory);
+        assert_eq!(
+            without,
+            Trajectory {
+                state: None,
+                ..r.trajectory
+            }
+        );
     }
 
     #[test]

@@ -192,6 +192,48 @@ pub struct Trajectory {
     pub state: Option<Arc<Value>>,
 }
 
+/// A trajectory read without its end state, for the pages that never show it (`index.html`,
+/// `diff.html`): a tool world is several KB of JSON per case, and building it only to drop it
+/// was a fifth of a run's work on W2. `state` is skimmed by the parser, not built. The fields
+/// are `Trajectory`'s but `state` (a unit test keeps the two in step).
+#[derive(Deserialize)]
+pub(crate) struct TrajectoryWithoutState {
+    #[serde(default)]
+    steps: Vec<Step>,
+    #[serde(default)]
+    output: String,
+    #[serde(default)]
+    end: EndReason,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    usage: Usage,
+    #[serde(default)]
+    cost_usd: Option<f64>,
+}
+
+impl From<TrajectoryWithoutState> for Trajectory {
+    fn from(t: TrajectoryWithoutState) -> Trajectory {
+        let TrajectoryWithoutState {
+            steps,
+            output,
+            end,
+            error,
+            usage,
+            cost_usd,
+        } = t;
+        Trajectory {
+            steps,
+            output,
+            end,
+            error,
+            usage,
+            cost_usd,
+            state: None,
+        }
+    }
+}
+
 fn flatten_into<'a>(steps: &'a [Step], out: &mut Vec<&'a Step>) {
     for step in steps {
         out.push(step);

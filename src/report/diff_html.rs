@@ -281,7 +281,7 @@ fn render_side(out: &mut String, side: &mut Side<'_>, case: &CaseResult) -> io::
     );
     match &mut side.trajectories {
         Ok(source) => {
-            let trajectory = source.trajectory(case)?;
+            let trajectory = source.trajectory_without_state(case)?;
             if trajectory.steps.is_empty() {
                 out.push_str("<p class=\"muted\">no steps recorded</p>");
             }

@@ -198,7 +198,7 @@ pub(crate) fn write_html(
         out.clear();
         let regressed = regressed.contains(case.id.as_str());
         if all_steps || case.status != CaseStatus::Passed {
-            let trajectory = source.trajectory(case)?;
+            let trajectory = source.trajectory_without_state(case)?;
             render_case(&mut out, case, &trajectory.steps, regressed);
         } else {
             render_case(&mut out, case, &[], regressed);

@@ -16,6 +16,12 @@ use crate::trajectory::Trajectory;
 pub(crate) trait TrajectorySource {
     fn trajectory(&mut self, case: &CaseResult) -> io::Result<Cow<'_, Trajectory>>;
 
+    /// The trajectory without its end state (`state` is `None`), for a page that does not
+    /// show it: a source that reads JSON back skips building the world.
+    fn trajectory_without_state(&mut self, case: &CaseResult) -> io::Result<Cow<'_, Trajectory>> {
+        self.trajectory(case)
+    }
+
     /// Writes the trajectory as compact JSON.
     fn write_trajectory_json(&mut self, case: &CaseResult, out: &mut dyn Write) -> io::Result<()> {
         let trajectory = self.trajectory(case)?;
