@@ -214,21 +214,13 @@ pub(crate) struct TrajectoryWithoutState {
 
 impl From<TrajectoryWithoutState> for Trajectory {
     fn from(t: TrajectoryWithoutState) -> Trajectory {
-        let TrajectoryWithoutState {
-            steps,
-            output,
-            end,
-            error,
-            usage,
-            cost_usd,
-        } = t;
         Trajectory {
-            steps,
-            output,
-            end,
-            error,
-            usage,
-            cost_usd,
+            steps: t.steps,
+            output: t.output,
+            end: t.end,
+            error: t.error,
+            usage: t.usage,
+            cost_usd: t.cost_usd,
             state: None,
         }
     }
