@@ -9,7 +9,6 @@ use crate::command::history_record::HistoryHook;
 use crate::drift::Drift;
 use crate::history::location::Location;
 use crate::history::record::LatencyLog;
-use crate::report::trajectory_source::{InMemory, TrajectorySource};
 use crate::results::case_result::CaseResult;
 use crate::results::run_report::{Meta, RunReport};
 
@@ -77,28 +76,10 @@ impl MergedHistory {
         self.runtime.block_on(drift)
     }
 
-    /// Records the merged run; a failure is a warning.
-    pub(crate) fn record(self, report: &RunReport, meta: &Meta) {
+    /// Records the merged run with its cases' latencies; a failure is a warning.
+    pub(crate) fn record(self, report: &RunReport, meta: &Meta, latencies: LatencyLog) {
         let models = meta.models.clone();
-        let recorded = self
-            .hook
-            .record(report, models, latencies(report), &self.judges);
+        let recorded = self.hook.record(report, models, latencies, &self.judges);
         self.runtime.block_on(recorded);
     }
-}
-
-/// A case's agent latency in the trajectory its shard kept (its representative run: a shard
-/// keeps one trajectory per case).
-pub(crate) fn latency_of(trajectories: &mut InMemory, case: &CaseResult) -> Option<u64> {
-    let t = trajectories.trajectory(case).ok()?;
-    crate::results::run_result::agent_latency_ms(&t.steps)
-}
-
-/// Each case's latency as the merge found it in the shards' trajectories.
-fn latencies(report: &RunReport) -> LatencyLog {
-    let mut log = LatencyLog::default();
-    for case in &report.cases {
-        log.add(&case.id, case.latency_ms);
-    }
-    log
 }

@@ -139,6 +139,9 @@ pub fn merge(paths: &[PathBuf], out: &Path, history: Option<&str>) -> u8 {
     let mut reports = Vec::new();
     let mut metas = Vec::new();
     let mut trajectories = InMemory::default();
+    // Each case's agent latency, found again in the trajectory its shard kept (report.json
+    // holds no wall-clock time): for junit.xml, results.csv and the run history.
+    let mut latencies = LatencyLog::default();
     let mut duration_ms = 0;
     for path in paths {
         let report = match read_report(path, DEFAULT_FILE_BYTES) {
@@ -163,6 +166,8 @@ pub fn merge(paths: &[PathBuf], out: &Path, history: Option<&str>) -> u8 {
                 lines.into_iter().map(|l| (l.id, l.trajectory)).collect();
             for case in &report.cases {
                 if let Some(t) = by_id.remove(&case.id) {
+                    let latency = crate::results::run_result::agent_latency_ms(&t.steps);
+                    latencies.add(&case.id, latency);
                     trajectories.insert(case.id.clone(), t);
                 }
             }
@@ -195,20 +200,15 @@ pub fn merge(paths: &[PathBuf], out: &Path, history: Option<&str>) -> u8 {
     };
     let drift = |suite: &str, cases: &[CaseResult]| {
         let history = recorder.as_ref()?;
-        let mut latencies = LatencyLog::default();
-        for case in cases {
-            latencies.add(&case.id, merge_history::latency_of(&mut trajectories, case));
-        }
         history.drift(suite, cases, &latencies)
     };
     let mut report = match merge_reports(reports, drift) {
         Ok(r) => r,
         Err(e) => return usage_error(e.to_string()),
     };
-    // report.json holds no wall-clock time; the agent's latency is found again in the shards'
-    // trajectories (for junit.xml and results.csv). Their durations are gone with the shards.
+    // The shards' durations are gone with them.
     for case in &mut report.cases {
-        case.latency_ms = merge_history::latency_of(&mut trajectories, case);
+        case.latency_ms = latencies.mean(&case.id);
     }
     if !quiet() {
         print!("{}", render_summary(&report, stdout_color()));
@@ -224,7 +224,7 @@ pub fn merge(paths: &[PathBuf], out: &Path, history: Option<&str>) -> u8 {
     }
     GithubReporter::from_env().on_event(&RunEvent::Reported { report: &report });
     if let Some(h) = recorder {
-        h.record(&report, &meta);
+        h.record(&report, &meta, latencies);
     }
     report.exit_code()
 }

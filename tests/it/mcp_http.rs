@@ -130,9 +130,11 @@ fn one_http_server_serves_every_run_with_its_own_session_and_world() {
     // modify-address both need order W-1002 pending, and return-lamp needs W-1001 delivered
     // (exchange-lamp's wrong return would change it), so any world shared between sessions
     // would fail or flake one of them.
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
     let (o, out) = eval_into(
         dir.path().join("suite.yaml").to_str().unwrap(),
-        &["--repeat", "2"],
+        &["--repeat", "2", "--record", "--cache-dir", cache_dir],
     );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let r = report(&out);
@@ -164,6 +166,24 @@ fn one_http_server_serves_every_run_with_its_own_session_and_world() {
     assert_eq!(ended.len(), 12, "{log}");
     assert!(log.contains("retail: session ended, 0 open"), "{log}");
     assert!(!everything_written(&out).contains(TOKEN));
+    // The replay opens no connection: with nothing listening at the URL, the same report.
+    drop(server);
+    let gone = format!("http://127.0.0.1:{}/mcp", free_port());
+    let dir = retail_at(
+        &gone,
+        "        timeout: 20s
+",
+        "{concurrency: 4, timeout: 60s}",
+    );
+    let (o, replayed) = eval_into(
+        dir.path().join("suite.yaml").to_str().unwrap(),
+        &["--repeat", "2", "--replay", "--cache-dir", cache_dir],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        read(out.path().join("retail-http/report.json")),
+        read(replayed.path().join("retail-http/report.json"))
+    );
 }
 
 #[test]

@@ -239,9 +239,20 @@ impl Run {
         self.toolbox
             .add_mcp(mcp, agent.mcp_pick.as_deref())
             .map_err(StartError::Tools)?;
-        // The model is offered them with the rest.
-        self.specs = self.toolbox.specs().clone();
+        self.offer_tools();
         Ok(())
+    }
+
+    /// Takes again the tools offered to the model: the toolbox's, then (in a team) the agents
+    /// this one may call. Called whenever either changes (MCP tools added, an agent joining).
+    pub(super) fn offer_tools(&mut self) {
+        self.specs = match &self.team {
+            None => self.toolbox.specs().clone(),
+            Some((_, agent)) => {
+                let toolbox = self.toolbox.specs().iter();
+                toolbox.chain(&agent.agent_specs).cloned().collect()
+            }
+        };
     }
 
     async fn go(&mut self, config: &HarnessConfig, case: &dyn CaseInput) {

@@ -104,17 +104,10 @@ impl TeamCtx {
 impl Run {
     /// Makes this run the team's `agent`: its tools and the agents it may call.
     pub(super) fn join_team(&mut self, ctx: TeamCtx, agent: Arc<TeamAgent>) {
-        let specs: Vec<_> = self
-            .toolbox
-            .specs()
-            .iter()
-            .cloned()
-            .chain(agent.agent_specs.iter().cloned())
-            .collect();
-        self.specs = specs.into();
         self.model_calls = 0;
         self.agent_start = (self.traj.usage, self.traj.cost_usd.unwrap_or(0.0));
         self.team = Some((ctx, agent));
+        self.offer_tools();
     }
 
     /// What calling `tool` does, when it is an agent of the team.
